@@ -1,0 +1,213 @@
+//! Amazon Resource Names: parsing, and glob matching of ARN patterns as IAM policies write them.
+//!
+//! ARNs are case-sensitive; `*` matches any run of characters and `?` any one character, across
+//! the `:` and `/` separators, as IAM does for the `Resource` element.
+
+use std::fmt;
+
+/// The parts of an ARN: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+/// Why a string is not an ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArnError(String);
+
+impl fmt::Display for ArnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ArnError {}
+
+impl<'a> Arn<'a> {
+    /// Parses an ARN, checking its shape: six `:`-separated parts, a known partition, a service,
+    /// an account that is empty, `aws` or twelve digits, and a non-empty resource.
+    pub fn parse(s: &'a str) -> Result<Self, ArnError> {
+        let mut parts = s.splitn(6, ':');
+        let (
+            Some(prefix),
+            Some(partition),
+            Some(service),
+            Some(region),
+            Some(account),
+            Some(resource),
+        ) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        )
+        else {
+            return Err(ArnError(format!(
+                "`{s}` is not an ARN: expected `arn:partition:service:region:account:resource`"
+            )));
+        };
+        if prefix != "arn" {
+            return Err(ArnError(format!(
+                "`{s}` is not an ARN: it does not start with `arn:`"
+            )));
+        }
+        if !matches!(
+            partition,
+            "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b" | "aws-eusc"
+        ) {
+            return Err(ArnError(format!(
+                "`{s}` has unknown partition `{partition}`"
+            )));
+        }
+        if service.is_empty()
+            || !service
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(ArnError(format!(
+                "`{s}` has an invalid service `{service}`"
+            )));
+        }
+        if !region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(ArnError(format!("`{s}` has an invalid region `{region}`")));
+        }
+        if !(account.is_empty() || account == "aws" || is_account_id(account)) {
+            return Err(ArnError(format!(
+                "`{s}` has an invalid account `{account}`: expected twelve digits"
+            )));
+        }
+        if resource.is_empty() {
+            return Err(ArnError(format!("`{s}` has an empty resource part")));
+        }
+        Ok(Arn {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        })
+    }
+
+    /// The region, or `None` for global resources.
+    pub fn region(&self) -> Option<&'a str> {
+        (!self.region.is_empty()).then_some(self.region)
+    }
+
+    /// The account, or `None` for resources whose ARN carries none (S3 buckets).
+    pub fn account(&self) -> Option<&'a str> {
+        is_account_id(self.account).then_some(self.account)
+    }
+}
+
+/// True when `s` is a twelve-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Glob match with `*` (any run) and `?` (one character), case-sensitive, as IAM matches ARNs.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    glob_match_bytes(pattern.as_bytes(), text.as_bytes(), false)
+}
+
+/// Glob match ignoring ASCII case, as IAM matches action names.
+pub fn glob_match_ignore_case(pattern: &str, text: &str) -> bool {
+    glob_match_bytes(pattern.as_bytes(), text.as_bytes(), true)
+}
+
+fn glob_match_bytes(p: &[u8], t: &[u8], fold: bool) -> bool {
+    // Iterative matcher with one backtrack point: linear in practice, never recursive.
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    let eq = |a: u8, b: u8| {
+        if fold {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(&pc) if pc == b'?' || t.get(ti).is_some_and(|&tc| eq(pc, tc)) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&b| b == b'*'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_regional_and_global_arns() {
+        let a = Arn::parse("arn:aws:sqs:eu-west-1:123456789012:orders").unwrap();
+        assert_eq!(a.service, "sqs");
+        assert_eq!(a.region(), Some("eu-west-1"));
+        assert_eq!(a.account(), Some("123456789012"));
+        let b = Arn::parse("arn:aws:s3:::invoice-archive").unwrap();
+        assert_eq!(b.region(), None);
+        assert_eq!(b.account(), None);
+        assert_eq!(b.resource, "invoice-archive");
+        let c =
+            Arn::parse("arn:aws:events:eu-west-1:123456789012:rule/bus/name:with:colons").unwrap();
+        assert_eq!(c.resource, "rule/bus/name:with:colons");
+    }
+
+    #[test]
+    fn rejects_malformed_arns() {
+        for bad in [
+            "",
+            "orders",
+            "arn:aws:sqs:eu-west-1:123456789012",
+            "arn:foo:sqs:eu-west-1:123456789012:q",
+            "arn:aws:sqs:eu-west-1:12345:q",
+            "arn:aws::eu-west-1:123456789012:q",
+            "arn:aws:sqs:eu-west-1:123456789012:",
+            "ARN:aws:sqs:eu-west-1:123456789012:q",
+        ] {
+            assert!(Arn::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn glob_matches_like_iam() {
+        assert!(glob_match(
+            "arn:aws:sqs:*:123456789012:orders-*",
+            "arn:aws:sqs:eu-west-1:123456789012:orders-eu"
+        ));
+        assert!(!glob_match(
+            "arn:aws:sqs:*:123456789012:orders-*",
+            "arn:aws:sqs:eu-west-1:123456789012:Orders-eu"
+        ));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("**a", "ba"));
+        assert!(!glob_match("abc", "abcd"));
+        assert!(glob_match_ignore_case("S3:Get*", "s3:getobject"));
+    }
+}

@@ -1,0 +1,119 @@
+//! Findings: what a check reports, with the evidence that led to it.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How bad a finding is; ordered from least to most severe.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether the finding is a proven violation or a check that could not be completed because the
+/// crawl did not see what it needed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Violation,
+    NotProven,
+}
+
+/// One step of the evidence: how the graph got from `from` to `to`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct Evidence {
+    /// A relation kind (`targets`, `uses`, `executes-as`, …) or a fact kind (`tag`,
+    /// `trust-policy`, `coverage-gap`, `config`).
+    pub relation: String,
+    pub from: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// What showed it: a rule target id, a policy statement, a tag value, an API error.
+    pub detail: String,
+}
+
+impl Evidence {
+    pub fn new(
+        relation: impl Into<String>,
+        from: impl Into<String>,
+        to: Option<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Evidence {
+            relation: relation.into(),
+            from: from.into(),
+            to,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// A finding as every renderer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// Stable kebab-case check id.
+    pub check: String,
+    pub severity: Severity,
+    pub status: Status,
+    /// The check's title.
+    pub title: String,
+    pub message: String,
+    /// ARN of the primary resource (or an account id).
+    pub resource: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Applications concerned, sorted.
+    pub applications: Vec<String>,
+    /// The path through the graph that led here.
+    pub evidence: Vec<Evidence>,
+    pub remediation: String,
+}
+
+impl Finding {
+    /// The key findings are sorted by: most severe first, then check, resource, message.
+    pub fn sort_key(&self) -> (std::cmp::Reverse<Severity>, &str, &str, &str) {
+        (
+            std::cmp::Reverse(self.severity),
+            &self.check,
+            &self.resource,
+            &self.message,
+        )
+    }
+}

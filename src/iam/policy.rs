@@ -1,0 +1,461 @@
+//! IAM policy grammar: parses every document form AWS accepts into typed statements.
+//!
+//! Accepted: a JSON object, JSON text, or URL-encoded JSON text (as the IAM API returns
+//! documents); `Statement` as one object or a list; string-or-list for `Action`, `Resource` and
+//! principal values; `NotAction`, `NotResource`, `NotPrincipal`; `Condition` blocks with any
+//! operator (`…IfExists`, `ForAllValues:…`, `ForAnyValue:…`), whose values may be strings,
+//! numbers or booleans. Invalid documents give an error naming the element, never a panic.
+
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why a policy document could not be read; `at` is the element path, e.g. `Statement[1].Effect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    pub at: String,
+    pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.at.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.at, self.message)
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+fn err(at: impl Into<String>, message: impl Into<String>) -> PolicyError {
+    PolicyError {
+        at: at.into(),
+        message: message.into(),
+    }
+}
+
+/// A parsed policy document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    pub version: Option<String>,
+    pub id: Option<String>,
+    pub statements: Vec<Statement>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// `Action` / `NotAction`, `Resource` / `NotResource`, `Principal` / `NotPrincipal` keep which
+/// form was written, because the negated forms mean "everything except".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matcher<T> {
+    Is(T),
+    IsNot(T),
+}
+
+impl<T> Matcher<T> {
+    pub fn inner(&self) -> &T {
+        match self {
+            Matcher::Is(v) | Matcher::IsNot(v) => v,
+        }
+    }
+    pub fn is_negated(&self) -> bool {
+        matches!(self, Matcher::IsNot(_))
+    }
+}
+
+/// A principal element: `"*"` or a map of principal types to values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// `"Principal": "*"` — anyone.
+    Any,
+    /// `{"AWS": [...], "Service": [...], "Federated": [...], "CanonicalUser": [...]}`.
+    Typed(BTreeMap<String, Vec<String>>),
+}
+
+impl Principal {
+    /// Values of one principal type (`AWS`, `Service`, …); `"*"` yields `["*"]`.
+    pub fn values(&self, kind: &str) -> Vec<&str> {
+        match self {
+            Principal::Any => vec!["*"],
+            Principal::Typed(map) => map
+                .get(kind)
+                .map(|v| v.iter().map(String::as_str).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// One condition: operator (as written, e.g. `ForAnyValue:StringLikeIfExists`), key, values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub operator: String,
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+impl Condition {
+    /// The operator without `ForAllValues:`/`ForAnyValue:` prefix and `IfExists` suffix.
+    pub fn base_operator(&self) -> &str {
+        let op = self
+            .operator
+            .split_once(':')
+            .map_or(self.operator.as_str(), |(_, rest)| rest);
+        op.strip_suffix("IfExists").unwrap_or(op)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sid: Option<String>,
+    pub effect: Effect,
+    pub principal: Option<Matcher<Principal>>,
+    pub action: Option<Matcher<Vec<String>>>,
+    pub resource: Option<Matcher<Vec<String>>>,
+    pub conditions: Vec<Condition>,
+}
+
+impl Statement {
+    /// Condition values for a key (case-insensitive, as IAM treats condition keys).
+    pub fn condition_values<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> impl Iterator<Item = &'a Condition> + 'a {
+        self.conditions
+            .iter()
+            .filter(move |c| c.key.eq_ignore_ascii_case(key))
+    }
+
+    /// The `Resource` patterns when written positively (not `NotResource`).
+    pub fn resources(&self) -> &[String] {
+        match &self.resource {
+            Some(Matcher::Is(v)) => v,
+            _ => &[],
+        }
+    }
+}
+
+impl Policy {
+    /// Parses a document given as a JSON object or as (possibly URL-encoded) JSON text.
+    pub fn from_value(value: &Value) -> Result<Self, PolicyError> {
+        match value {
+            Value::Object(map) => parse_document(map),
+            Value::String(text) => Self::from_text(text),
+            other => Err(err(
+                "",
+                format!(
+                    "a policy document must be an object or JSON text, found {}",
+                    kind_of(other)
+                ),
+            )),
+        }
+    }
+
+    /// Parses JSON text, URL-decoding it first when it is URL-encoded.
+    pub fn from_text(text: &str) -> Result<Self, PolicyError> {
+        let trimmed = text.trim_start();
+        let decoded;
+        let json = if trimmed.starts_with('%') {
+            decoded = percent_encoding::percent_decode_str(trimmed)
+                .decode_utf8()
+                .map_err(|e| err("", format!("URL-encoded document is not UTF-8: {e}")))?;
+            decoded.as_ref()
+        } else {
+            trimmed
+        };
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| err("", format!("document is not JSON: {e}")))?;
+        match &value {
+            Value::Object(map) => parse_document(map),
+            other => Err(err(
+                "",
+                format!(
+                    "a policy document must be a JSON object, found {}",
+                    kind_of(other)
+                ),
+            )),
+        }
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn parse_document(map: &Map<String, Value>) -> Result<Policy, PolicyError> {
+    let mut policy = Policy::default();
+    for (key, value) in map {
+        match key.as_str() {
+            "Version" => policy.version = Some(string(value, "Version")?),
+            "Id" => policy.id = Some(string(value, "Id")?),
+            "Statement" => {
+                policy.statements = match value {
+                    Value::Array(items) => items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| parse_statement(s, &format!("Statement[{i}]")))
+                        .collect::<Result<_, _>>()?,
+                    single => vec![parse_statement(single, "Statement")?],
+                }
+            }
+            other => return Err(err(other, "unknown policy element")),
+        }
+    }
+    if !map.contains_key("Statement") {
+        return Err(err("Statement", "missing"));
+    }
+    Ok(policy)
+}
+
+fn parse_statement(value: &Value, at: &str) -> Result<Statement, PolicyError> {
+    let Value::Object(map) = value else {
+        return Err(err(
+            at,
+            format!("a statement must be an object, found {}", kind_of(value)),
+        ));
+    };
+    let mut sid = None;
+    let mut effect = None;
+    let mut principal = None;
+    let mut action = None;
+    let mut resource = None;
+    let mut conditions = Vec::new();
+    for (key, v) in map {
+        let here = format!("{at}.{key}");
+        let set_once = |slot_full: bool| {
+            if slot_full {
+                Err(err(&here, "given together with its negated form"))
+            } else {
+                Ok(())
+            }
+        };
+        match key.as_str() {
+            "Sid" => sid = Some(string(v, &here)?),
+            "Effect" => {
+                effect = Some(match string(v, &here)?.as_str() {
+                    "Allow" => Effect::Allow,
+                    "Deny" => Effect::Deny,
+                    other => {
+                        return Err(err(
+                            here,
+                            format!("must be `Allow` or `Deny`, found `{other}`"),
+                        ));
+                    }
+                })
+            }
+            "Action" | "NotAction" => {
+                set_once(action.is_some())?;
+                let list = string_list(v, &here)?;
+                action = Some(if key == "Action" {
+                    Matcher::Is(list)
+                } else {
+                    Matcher::IsNot(list)
+                });
+            }
+            "Resource" | "NotResource" => {
+                set_once(resource.is_some())?;
+                let list = string_list(v, &here)?;
+                resource = Some(if key == "Resource" {
+                    Matcher::Is(list)
+                } else {
+                    Matcher::IsNot(list)
+                });
+            }
+            "Principal" | "NotPrincipal" => {
+                set_once(principal.is_some())?;
+                let p = parse_principal(v, &here)?;
+                principal = Some(if key == "Principal" {
+                    Matcher::Is(p)
+                } else {
+                    Matcher::IsNot(p)
+                });
+            }
+            "Condition" => conditions = parse_conditions(v, &here)?,
+            _ => return Err(err(here, "unknown statement element")),
+        }
+    }
+    let effect = effect.ok_or_else(|| err(format!("{at}.Effect"), "missing"))?;
+    if action.is_none() {
+        return Err(err(
+            format!("{at}.Action"),
+            "missing (neither `Action` nor `NotAction` given)",
+        ));
+    }
+    Ok(Statement {
+        sid,
+        effect,
+        principal,
+        action,
+        resource,
+        conditions,
+    })
+}
+
+fn parse_principal(v: &Value, at: &str) -> Result<Principal, PolicyError> {
+    match v {
+        Value::String(s) if s == "*" => Ok(Principal::Any),
+        Value::Object(map) => {
+            let mut typed = BTreeMap::new();
+            for (kind, values) in map {
+                let here = format!("{at}.{kind}");
+                if !matches!(
+                    kind.as_str(),
+                    "AWS" | "Service" | "Federated" | "CanonicalUser"
+                ) {
+                    return Err(err(here, "unknown principal type"));
+                }
+                typed.insert(kind.clone(), string_list(values, &here)?);
+            }
+            Ok(Principal::Typed(typed))
+        }
+        other => Err(err(
+            at,
+            format!(
+                "must be `*` or an object of principal types, found {}",
+                kind_of(other)
+            ),
+        )),
+    }
+}
+
+fn parse_conditions(v: &Value, at: &str) -> Result<Vec<Condition>, PolicyError> {
+    let Value::Object(ops) = v else {
+        return Err(err(at, format!("must be an object, found {}", kind_of(v))));
+    };
+    let mut out = Vec::new();
+    for (operator, keys) in ops {
+        let here = format!("{at}.{operator}");
+        let Value::Object(keys) = keys else {
+            return Err(err(
+                here,
+                format!(
+                    "must be an object of condition keys, found {}",
+                    kind_of(keys)
+                ),
+            ));
+        };
+        for (key, values) in keys {
+            let key_at = format!("{here}.{key}");
+            let values = match values {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| scalar(i, &key_at))
+                    .collect::<Result<_, _>>()?,
+                single => vec![scalar(single, &key_at)?],
+            };
+            out.push(Condition {
+                operator: operator.clone(),
+                key: key.clone(),
+                values,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn scalar(v: &Value, at: &str) -> Result<String, PolicyError> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(err(
+            at,
+            format!(
+                "condition values must be strings, numbers or booleans, found {}",
+                kind_of(other)
+            ),
+        )),
+    }
+}
+
+fn string(v: &Value, at: &str) -> Result<String, PolicyError> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        other => Err(err(
+            at,
+            format!("must be a string, found {}", kind_of(other)),
+        )),
+    }
+}
+
+fn string_list(v: &Value, at: &str) -> Result<Vec<String>, PolicyError> {
+    match v {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| string(item, &format!("{at}[{i}]")))
+            .collect(),
+        other => Err(err(
+            at,
+            format!(
+                "must be a string or a list of strings, found {}",
+                kind_of(other)
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_string_or_list_forms_and_conditions() {
+        let p = Policy::from_value(&json!({
+            "Version": "2012-10-17",
+            "Statement": {
+                "Effect": "Allow",
+                "Principal": {"Service": "aidevops.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                              "ArnLikeIfExists": {"aws:SourceArn": ["arn:aws:aidevops:us-east-1:123456789012:agentspace/a"]}}
+            }
+        }))
+        .unwrap();
+        let s = &p.statements[0];
+        assert_eq!(s.effect, Effect::Allow);
+        assert_eq!(
+            s.principal.as_ref().unwrap().inner().values("Service"),
+            vec!["aidevops.amazonaws.com"]
+        );
+        assert_eq!(s.conditions.len(), 2);
+        let c = s.condition_values("AWS:SOURCEARN").next().unwrap();
+        assert_eq!(c.base_operator(), "ArnLike");
+    }
+
+    #[test]
+    fn decodes_url_encoded_documents() {
+        let text = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Deny%22%2C%22NotAction%22%3A%22iam%3A%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
+        let p = Policy::from_text(text).unwrap();
+        assert_eq!(p.statements[0].effect, Effect::Deny);
+        assert!(p.statements[0].action.as_ref().unwrap().is_negated());
+    }
+
+    #[test]
+    fn locates_errors() {
+        let e = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": "s3:*"}, {"Effect": "Maybe", "Action": "*"}]})).unwrap_err();
+        assert_eq!(e.at, "Statement[1].Effect");
+        let e = Policy::from_value(
+            &json!({"Statement": [{"Effect": "Allow", "Action": "a", "NotAction": "b"}]}),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("negated"), "{e}");
+        assert!(Policy::from_value(&json!(42)).is_err());
+        assert!(Policy::from_text("{\"Statement\": [").is_err());
+        assert!(Policy::from_value(&json!({"Version": "2012-10-17"})).is_err());
+    }
+}

@@ -1,0 +1,12 @@
+//! topoguard: crawl an AWS Organization into a topology graph, check it against guardrails, and
+//! emit least-privilege incident-responder roles.
+//!
+//! The pipeline is `model` (snapshot) → `graph` (topology) → `checks` (findings) → `output`
+//! (renderers), with `config` stating what the organization intends and `iam` giving policy
+//! semantics.
+
+pub mod arn;
+pub mod checks;
+pub mod config;
+pub mod iam;
+pub mod model;

@@ -1,0 +1,207 @@
+//! The topology snapshot: plain serde types, versioned by `schema_version`.
+//!
+//! A snapshot is the only thing a crawl writes and the only thing the offline commands read.
+//! Every resource is keyed by its ARN and carries its account, region (absent for global
+//! resources) and tags. Relations between resources are either implied by typed fields (a rule
+//! names its bus, a function its execution role) or recorded explicitly in [`Snapshot::relations`]
+//! with the evidence that showed them. [`Coverage`] records what the crawl could not read, so that
+//! checks can say "not proven" instead of "pass".
+
+mod load;
+mod resources;
+
+pub use load::{LoadError, load_snapshot, parse_snapshot};
+pub use resources::*;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The snapshot format version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Tags as AWS returns them: key → value, ordered for byte-stable output.
+pub type Tags = BTreeMap<String, String>;
+
+/// A recorded topology of one AWS Organization.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    /// Format version; must equal the version this build understands.
+    pub schema_version: u32,
+    /// When the crawl ran (RFC 3339). The only field allowed to differ between two crawls of the
+    /// same organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crawled_at: Option<String>,
+    /// The organization: accounts, organizational units and organization policies.
+    pub organization: Organization,
+    /// IAM roles of every crawled account.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// Managed policies (customer managed and the AWS managed ones attached to some role).
+    #[serde(default)]
+    pub managed_policies: Vec<ManagedPolicy>,
+    /// EventBridge event buses, the default bus included.
+    #[serde(default)]
+    pub event_buses: Vec<EventBus>,
+    /// EventBridge rules on every bus, with their targets.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Lambda functions.
+    #[serde(default)]
+    pub functions: Vec<Function>,
+    /// Lambda event-source mappings (a queue, stream or table feeding a function).
+    #[serde(default)]
+    pub event_source_mappings: Vec<EventSourceMapping>,
+    /// Other resources: queues, topics, tables, keys, buckets, secrets, log groups and the like.
+    #[serde(default)]
+    pub resources: Vec<Resource>,
+    /// AWS DevOps Agent Spaces and their account associations.
+    #[serde(default)]
+    pub agent_spaces: Vec<AgentSpace>,
+    /// Relations that no typed field expresses, each with the evidence that showed it.
+    #[serde(default)]
+    pub relations: Vec<Relation>,
+    /// What the crawl could not read.
+    #[serde(default)]
+    pub coverage: Coverage,
+}
+
+/// The organization's structure.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    /// Organization id (`o-…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Account id of the management account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management_account: Option<String>,
+    /// The root and every organizational unit.
+    #[serde(default)]
+    pub units: Vec<OrganizationalUnit>,
+    /// Member accounts.
+    pub accounts: Vec<Account>,
+    /// Service control policies and resource control policies with their attachments.
+    #[serde(default)]
+    pub policies: Vec<OrganizationPolicy>,
+}
+
+/// The root (`r-…`) or an organizational unit (`ou-…`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationalUnit {
+    pub id: String,
+    pub name: String,
+    /// Parent unit id; absent for the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+/// A member account.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// Twelve-digit account id.
+    pub id: String,
+    pub name: String,
+    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`…
+    #[serde(default = "default_status")]
+    pub status: String,
+    /// Id of the unit the account sits in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+fn default_status() -> String {
+    "ACTIVE".to_string()
+}
+
+/// Which kind of organization policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrganizationPolicyKind {
+    ServiceControlPolicy,
+    ResourceControlPolicy,
+}
+
+/// A service control policy or resource control policy.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationPolicy {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub kind: OrganizationPolicyKind,
+    /// The policy document (a JSON object, or the JSON text as the API returns it).
+    pub document: serde_json::Value,
+    /// Ids of the root, units and accounts the policy is attached to.
+    #[serde(default)]
+    pub targets: Vec<String>,
+}
+
+/// Kinds of relation between two nodes of the topology.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RelationKind {
+    /// An account holds a resource.
+    Contains,
+    /// A rule routes events from its bus.
+    Routes,
+    /// A rule delivers to a target.
+    Targets,
+    /// Something invokes a function (event-source mapping, resource-policy grant).
+    Invokes,
+    /// A function runs as its execution role.
+    ExecutesAs,
+    /// A principal may assume a role.
+    CanAssume,
+    /// A function or role uses a resource (permissions, environment, mapping).
+    Uses,
+    /// A resource policy grants a principal access.
+    Grants,
+}
+
+/// An explicit relation with the evidence that showed it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Relation {
+    /// ARN (or account id) of the source node.
+    pub from: String,
+    /// ARN (or account id) of the destination node.
+    pub to: String,
+    pub kind: RelationKind,
+    /// What showed the relation: an API call, a policy statement.
+    pub evidence: String,
+}
+
+/// Everything the crawl could not read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Coverage {
+    #[serde(default)]
+    pub gaps: Vec<CoverageGap>,
+}
+
+/// One account / region / API that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageGap {
+    /// Account id; absent when the gap is organization-wide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Region; absent for global APIs or when every region is affected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The API in IAM action form, e.g. `lambda:ListFunctions` or `sts:AssumeRole`.
+    pub api: String,
+    /// Error code as AWS returned it, e.g. `AccessDeniedException`.
+    pub error_code: String,
+    /// Error message as AWS returned it.
+    #[serde(default)]
+    pub message: String,
+}
