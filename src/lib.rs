@@ -10,3 +10,4 @@ pub mod checks;
 pub mod config;
 pub mod iam;
 pub mod model;
+pub mod output;
