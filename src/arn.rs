@@ -32,52 +32,31 @@ impl<'a> Arn<'a> {
     /// an account that is empty, `aws` or twelve digits, and a non-empty resource.
     pub fn parse(s: &'a str) -> Result<Self, ArnError> {
         let mut parts = s.splitn(6, ':');
-        let (
-            Some(prefix),
-            Some(partition),
-            Some(service),
-            Some(region),
-            Some(account),
-            Some(resource),
-        ) = (
+        let (Some(prefix), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
-        )
-        else {
+        ) else {
             return Err(ArnError(format!(
                 "`{s}` is not an ARN: expected `arn:partition:service:region:account:resource`"
             )));
         };
         if prefix != "arn" {
-            return Err(ArnError(format!(
-                "`{s}` is not an ARN: it does not start with `arn:`"
-            )));
+            return Err(ArnError(format!("`{s}` is not an ARN: it does not start with `arn:`")));
         }
         if !matches!(
             partition,
             "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b" | "aws-eusc"
         ) {
-            return Err(ArnError(format!(
-                "`{s}` has unknown partition `{partition}`"
-            )));
+            return Err(ArnError(format!("`{s}` has unknown partition `{partition}`")));
         }
-        if service.is_empty()
-            || !service
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(ArnError(format!(
-                "`{s}` has an invalid service `{service}`"
-            )));
+        if service.is_empty() || !service.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(ArnError(format!("`{s}` has an invalid service `{service}`")));
         }
-        if !region
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
+        if !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(ArnError(format!("`{s}` has an invalid region `{region}`")));
         }
         if !(account.is_empty() || account == "aws" || is_account_id(account)) {
@@ -128,11 +107,7 @@ fn glob_match_bytes(p: &[u8], t: &[u8], fold: bool) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     let eq = |a: u8, b: u8| {
-        if fold {
-            a.eq_ignore_ascii_case(&b)
-        } else {
-            a == b
-        }
+        if fold { a.eq_ignore_ascii_case(&b) } else { a == b }
     };
     while ti < t.len() {
         match p.get(pi) {
@@ -154,8 +129,7 @@ fn glob_match_bytes(p: &[u8], t: &[u8], fold: bool) -> bool {
             },
         }
     }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|&b| b == b'*'))
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|&b| b == b'*'))
 }
 
 #[cfg(test)]
@@ -172,8 +146,7 @@ mod tests {
         assert_eq!(b.region(), None);
         assert_eq!(b.account(), None);
         assert_eq!(b.resource, "invoice-archive");
-        let c =
-            Arn::parse("arn:aws:events:eu-west-1:123456789012:rule/bus/name:with:colons").unwrap();
+        let c = Arn::parse("arn:aws:events:eu-west-1:123456789012:rule/bus/name:with:colons").unwrap();
         assert_eq!(c.resource, "rule/bus/name:with:colons");
     }
 

@@ -7,7 +7,9 @@
 
 pub mod arn;
 pub mod checks;
+pub mod cli;
 pub mod config;
+pub mod graph;
 pub mod iam;
 pub mod model;
 pub mod output;

@@ -1,6 +1,119 @@
 //! Checks: one file per check, named after its id, all implementing [`Check`] and listed in
-//! [`registry`].
+//! [`REGISTRY`]. A check reads the topology and returns findings; it never prints. The
+//! [`engine`] runs them, turns coverage gaps into "not proven" results, applies severity
+//! overrides and ignores, and reports ignores that matched nothing.
 
+mod agent_space_foreign_account;
+mod agent_space_missing_account;
+mod agent_space_role_unpinned;
+mod application_resource_unattributed;
+pub mod engine;
 mod finding;
+mod residency_cross_zone_flow;
+mod shared_resource_tag_mismatch;
+mod shared_resource_untagged;
+pub mod unused_ignore;
 
+pub use engine::{Outcome, run_checks};
 pub use finding::{Evidence, Finding, Severity, Status};
+
+use crate::graph::{AppId, Node, Topology};
+
+/// The kinds of crawled data a check reads; a coverage gap in one of them makes the check's
+/// result "not proven" for the account and region of the gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Organization,
+    Iam,
+    EventBridge,
+    Lambda,
+    Tagging,
+    ResourcePolicies,
+    AgentSpaces,
+}
+
+impl Input {
+    /// Which input an API (in IAM action form, `service:Operation`) feeds. `None` means the API
+    /// gates everything in its account and region (`sts:AssumeRole`) or is unknown.
+    pub fn of_api(api: &str) -> Option<Input> {
+        let service = api.split(':').next().unwrap_or("").to_ascii_lowercase();
+        Some(match service.as_str() {
+            "organizations" => Input::Organization,
+            "iam" => Input::Iam,
+            "events" => Input::EventBridge,
+            "lambda" => Input::Lambda,
+            "tag" => Input::Tagging,
+            "sqs" | "sns" | "dynamodb" | "s3" | "kms" | "secretsmanager" | "logs" | "kinesis" | "ssm" => {
+                Input::ResourcePolicies
+            }
+            "aidevops" | "devops-agent" | "devopsagent" => Input::AgentSpaces,
+            _ => return None,
+        })
+    }
+}
+
+/// A guardrail check.
+pub trait Check: Sync {
+    /// Stable kebab-case id; also the file name and the config key.
+    fn id(&self) -> &'static str;
+    /// One line.
+    fn title(&self) -> &'static str;
+    /// What it catches and why it matters.
+    fn description(&self) -> &'static str;
+    fn default_severity(&self) -> Severity;
+    /// The crawled data it reads.
+    fn inputs(&self) -> &'static [Input];
+    /// Runs the check. Findings use [`Check::default_severity`] unless the check grades them.
+    fn run(&self, topology: &Topology<'_>) -> Vec<Finding>;
+}
+
+/// Every check, in id order.
+pub static REGISTRY: &[&dyn Check] = &[
+    &agent_space_foreign_account::AgentSpaceForeignAccount,
+    &agent_space_missing_account::AgentSpaceMissingAccount,
+    &agent_space_role_unpinned::AgentSpaceRoleUnpinned,
+    &application_resource_unattributed::ApplicationResourceUnattributed,
+    &residency_cross_zone_flow::ResidencyCrossZoneFlow,
+    &shared_resource_tag_mismatch::SharedResourceTagMismatch,
+    &shared_resource_untagged::SharedResourceUntagged,
+];
+
+/// Ids a config may name under `[checks]`.
+pub fn known_ids() -> Vec<&'static str> {
+    REGISTRY
+        .iter()
+        .map(|c| c.id())
+        .chain(std::iter::once(unused_ignore::ID))
+        .collect()
+}
+
+/// Where each check's documentation lives.
+pub const DOCS_URL: &str = "https://github.com/topoguard/topoguard/blob/main/docs/checks.md";
+
+/// A finding about `node` with the check's default severity and no applications or evidence yet.
+pub fn finding_for(check: &dyn Check, node: &Node<'_>, message: String, remediation: String) -> Finding {
+    Finding {
+        check: check.id().to_string(),
+        severity: check.default_severity(),
+        status: Status::Violation,
+        title: check.title().to_string(),
+        message,
+        resource: node.id.to_string(),
+        account: node.account.map(str::to_string),
+        region: node.region.map(str::to_string),
+        applications: Vec::new(),
+        evidence: Vec::new(),
+        remediation,
+    }
+}
+
+/// Sorted, de-duplicated application names.
+pub fn app_names(topology: &Topology<'_>, apps: impl IntoIterator<Item = AppId>) -> Vec<String> {
+    let mut names: Vec<String> = apps.into_iter().map(|a| topology.app_name(a).to_string()).collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests;

@@ -10,10 +10,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config `{path}`: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("config `{path}` line {line}, column {column}: {message}")]
     Invalid {
         path: PathBuf,
@@ -48,8 +45,7 @@ pub fn parse_config(text: &str, path: &Path, known_checks: &[&str]) -> Result<Co
             message,
         }
     };
-    let config: Config =
-        toml::from_str(text).map_err(|e| located(e.span(), e.message().trim().to_string()))?;
+    let config: Config = toml::from_str(text).map_err(|e| located(e.span(), e.message().trim().to_string()))?;
     validate(&config, known_checks).map_err(|(span, message)| located(Some(span), message))?;
     Ok(config)
 }
@@ -65,10 +61,7 @@ type Problem = (Range<usize>, String);
 
 /// Characters AWS allows in tag values, minus the separators topoguard uses between names.
 fn valid_app_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "_.:/=-@".contains(c))
+    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || "_.:/=-@".contains(c))
 }
 
 fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
@@ -127,20 +120,14 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
         account(a, "shared_dependencies.accounts")?;
     }
     if c.shared_dependencies.consumer_tag_key.is_empty() {
-        return Err((
-            0..0,
-            "shared_dependencies.consumer_tag_key: must not be empty".into(),
-        ));
+        return Err((0..0, "shared_dependencies.consumer_tag_key: must not be empty".into()));
     }
     let mut zone_of_region: BTreeMap<&str, &str> = BTreeMap::new();
     for (zone, z) in &c.zones {
         if z.regions.is_empty() {
             return Err((
                 zone.span(),
-                format!(
-                    "zones.{}.regions: must list at least one region",
-                    zone.get_ref()
-                ),
+                format!("zones.{}.regions: must list at least one region", zone.get_ref()),
             ));
         }
         for r in &z.regions {
@@ -260,30 +247,19 @@ ignore = [{ resource = "arn:aws:sqs:*", reason = "legacy queue, owner asked" }]
             "config `t.toml` line 2, column 13: applications.invoice.accounts: `1` is not a twelve-digit account id"
         );
         let e = parse("[checks.no-such-check]\nseverity = \"high\"\n").unwrap_err();
-        assert!(e.starts_with("config `t.toml` line 1, column 9: checks.no-such-check: unknown check id `no-such-check`"), "{e}");
-        let e = parse("[checks.shared-resource-untagged]\nignore = [{ resource = \"x\" }]\n")
-            .unwrap_err();
         assert!(
-            e.contains("line 2") && e.contains("missing field `reason`"),
+            e.starts_with("config `t.toml` line 1, column 9: checks.no-such-check: unknown check id `no-such-check`"),
             "{e}"
         );
-        let e = parse(
-            "[checks.shared-resource-untagged]\nignore = [{ resource = \"x\", reason = \" \" }]\n",
-        )
-        .unwrap_err();
+        let e = parse("[checks.shared-resource-untagged]\nignore = [{ resource = \"x\" }]\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("missing field `reason`"), "{e}");
+        let e =
+            parse("[checks.shared-resource-untagged]\nignore = [{ resource = \"x\", reason = \" \" }]\n").unwrap_err();
         assert!(e.contains("`reason` must say why"), "{e}");
         let e = parse("[attribution]\ntagkey = \"x\"\n").unwrap_err();
-        assert!(
-            e.contains("line 2") && e.contains("unknown field `tagkey`"),
-            "{e}"
-        );
-        let e =
-            parse("[zones.eu]\nregions = [\"eu-west-1\"]\n[zones.us]\nregions = [\"eu-west-1\"]\n")
-                .unwrap_err();
-        assert!(
-            e.contains("line 4") && e.contains("already in zone `eu`"),
-            "{e}"
-        );
+        assert!(e.contains("line 2") && e.contains("unknown field `tagkey`"), "{e}");
+        let e = parse("[zones.eu]\nregions = [\"eu-west-1\"]\n[zones.us]\nregions = [\"eu-west-1\"]\n").unwrap_err();
+        assert!(e.contains("line 4") && e.contains("already in zone `eu`"), "{e}");
         let e = parse("[agent_spaces.x]\napplication = \"nope\"\n").unwrap_err();
         assert!(e.contains("unknown application `nope`"), "{e}");
         let e = parse("[applications.\"a+b\"]\n").unwrap_err();

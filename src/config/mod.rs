@@ -163,10 +163,7 @@ impl Config {
     }
 
     pub fn is_shared_account(&self, account: &str) -> bool {
-        self.shared_dependencies
-            .accounts
-            .iter()
-            .any(|a| a.get_ref() == account)
+        self.shared_dependencies.accounts.iter().any(|a| a.get_ref() == account)
     }
 
     /// The zone a region belongs to, if any.
@@ -178,9 +175,6 @@ impl Config {
     }
 
     pub fn check_settings(&self, id: &str) -> Option<&CheckSettings> {
-        self.checks
-            .iter()
-            .find(|(k, _)| k.get_ref() == id)
-            .map(|(_, v)| v)
+        self.checks.iter().find(|(k, _)| k.get_ref() == id).map(|(_, v)| v)
     }
 }

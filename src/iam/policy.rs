@@ -122,13 +122,8 @@ pub struct Statement {
 
 impl Statement {
     /// Condition values for a key (case-insensitive, as IAM treats condition keys).
-    pub fn condition_values<'a>(
-        &'a self,
-        key: &'a str,
-    ) -> impl Iterator<Item = &'a Condition> + 'a {
-        self.conditions
-            .iter()
-            .filter(move |c| c.key.eq_ignore_ascii_case(key))
+    pub fn condition_values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a Condition> + 'a {
+        self.conditions.iter().filter(move |c| c.key.eq_ignore_ascii_case(key))
     }
 
     /// The `Resource` patterns when written positively (not `NotResource`).
@@ -168,16 +163,12 @@ impl Policy {
         } else {
             trimmed
         };
-        let value: Value = serde_json::from_str(json)
-            .map_err(|e| err("", format!("document is not JSON: {e}")))?;
+        let value: Value = serde_json::from_str(json).map_err(|e| err("", format!("document is not JSON: {e}")))?;
         match &value {
             Value::Object(map) => parse_document(map),
             other => Err(err(
                 "",
-                format!(
-                    "a policy document must be a JSON object, found {}",
-                    kind_of(other)
-                ),
+                format!("a policy document must be a JSON object, found {}", kind_of(other)),
             )),
         }
     }
@@ -248,10 +239,7 @@ fn parse_statement(value: &Value, at: &str) -> Result<Statement, PolicyError> {
                     "Allow" => Effect::Allow,
                     "Deny" => Effect::Deny,
                     other => {
-                        return Err(err(
-                            here,
-                            format!("must be `Allow` or `Deny`, found `{other}`"),
-                        ));
+                        return Err(err(here, format!("must be `Allow` or `Deny`, found `{other}`")));
                     }
                 })
             }
@@ -310,10 +298,7 @@ fn parse_principal(v: &Value, at: &str) -> Result<Principal, PolicyError> {
             let mut typed = BTreeMap::new();
             for (kind, values) in map {
                 let here = format!("{at}.{kind}");
-                if !matches!(
-                    kind.as_str(),
-                    "AWS" | "Service" | "Federated" | "CanonicalUser"
-                ) {
+                if !matches!(kind.as_str(), "AWS" | "Service" | "Federated" | "CanonicalUser") {
                     return Err(err(here, "unknown principal type"));
                 }
                 typed.insert(kind.clone(), string_list(values, &here)?);
@@ -322,10 +307,7 @@ fn parse_principal(v: &Value, at: &str) -> Result<Principal, PolicyError> {
         }
         other => Err(err(
             at,
-            format!(
-                "must be `*` or an object of principal types, found {}",
-                kind_of(other)
-            ),
+            format!("must be `*` or an object of principal types, found {}", kind_of(other)),
         )),
     }
 }
@@ -340,19 +322,13 @@ fn parse_conditions(v: &Value, at: &str) -> Result<Vec<Condition>, PolicyError> 
         let Value::Object(keys) = keys else {
             return Err(err(
                 here,
-                format!(
-                    "must be an object of condition keys, found {}",
-                    kind_of(keys)
-                ),
+                format!("must be an object of condition keys, found {}", kind_of(keys)),
             ));
         };
         for (key, values) in keys {
             let key_at = format!("{here}.{key}");
             let values = match values {
-                Value::Array(items) => items
-                    .iter()
-                    .map(|i| scalar(i, &key_at))
-                    .collect::<Result<_, _>>()?,
+                Value::Array(items) => items.iter().map(|i| scalar(i, &key_at)).collect::<Result<_, _>>()?,
                 single => vec![scalar(single, &key_at)?],
             };
             out.push(Condition {
@@ -383,10 +359,7 @@ fn scalar(v: &Value, at: &str) -> Result<String, PolicyError> {
 fn string(v: &Value, at: &str) -> Result<String, PolicyError> {
     match v {
         Value::String(s) => Ok(s.clone()),
-        other => Err(err(
-            at,
-            format!("must be a string, found {}", kind_of(other)),
-        )),
+        other => Err(err(at, format!("must be a string, found {}", kind_of(other)))),
     }
 }
 
@@ -400,10 +373,7 @@ fn string_list(v: &Value, at: &str) -> Result<Vec<String>, PolicyError> {
             .collect(),
         other => Err(err(
             at,
-            format!(
-                "must be a string or a list of strings, found {}",
-                kind_of(other)
-            ),
+            format!("must be a string or a list of strings, found {}", kind_of(other)),
         )),
     }
 }
@@ -447,12 +417,13 @@ mod tests {
 
     #[test]
     fn locates_errors() {
-        let e = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": "s3:*"}, {"Effect": "Maybe", "Action": "*"}]})).unwrap_err();
-        assert_eq!(e.at, "Statement[1].Effect");
         let e = Policy::from_value(
-            &json!({"Statement": [{"Effect": "Allow", "Action": "a", "NotAction": "b"}]}),
+            &json!({"Statement": [{"Effect": "Allow", "Action": "s3:*"}, {"Effect": "Maybe", "Action": "*"}]}),
         )
         .unwrap_err();
+        assert_eq!(e.at, "Statement[1].Effect");
+        let e = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": "a", "NotAction": "b"}]}))
+            .unwrap_err();
         assert!(e.to_string().contains("negated"), "{e}");
         assert!(Policy::from_value(&json!(42)).is_err());
         assert!(Policy::from_text("{\"Statement\": [").is_err());

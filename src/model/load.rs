@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read snapshot `{path}`: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("snapshot `{path}` is not valid: line {line}, column {column}: {message}")]
     Syntax {
         path: PathBuf,
@@ -31,11 +28,7 @@ pub enum LoadError {
         expected: u32,
     },
     #[error("snapshot `{path}` is not valid: {at}: {message}")]
-    Invalid {
-        path: PathBuf,
-        at: String,
-        message: String,
-    },
+    Invalid { path: PathBuf, at: String, message: String },
 }
 
 /// Reads and validates a snapshot file.
@@ -62,11 +55,7 @@ pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, LoadError> {
             }
             let message = e.to_string();
             // serde_json appends " at line L column C"; we report those separately.
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
             return Err(LoadError::Syntax {
                 path: path.to_path_buf(),
                 line: e.line(),
@@ -183,10 +172,7 @@ pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
     let mut index: BTreeSet<String> = BTreeSet::new();
     let mut unique = |arn: &str, at: &str| -> Result<(), Invalid> {
         if !index.insert(arn.to_string()) {
-            return Err(invalid(
-                format!("{at}.arn"),
-                format!("duplicate ARN `{arn}`"),
-            ));
+            return Err(invalid(format!("{at}.arn"), format!("duplicate ARN `{arn}`")));
         }
         Ok(())
     };
@@ -218,9 +204,7 @@ pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
             if !managed.contains(a.as_str()) {
                 return Err(invalid(
                     format!("roles[{i}].attached_policies[{j}]"),
-                    format!(
-                        "relation to unknown managed policy `{a}`: its document must be in `managed_policies`"
-                    ),
+                    format!("relation to unknown managed policy `{a}`: its document must be in `managed_policies`"),
                 ));
             }
         }
@@ -248,10 +232,7 @@ pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
         for (j, t) in r.targets.iter().enumerate() {
             let tat = format!("{at}.targets[{j}]");
             Arn::parse(&t.arn).map_err(|e| invalid(format!("{tat}.arn"), e.to_string()))?;
-            for (field, v) in [
-                ("role", &t.role),
-                ("dead_letter_queue", &t.dead_letter_queue),
-            ] {
+            for (field, v) in [("role", &t.role), ("dead_letter_queue", &t.dead_letter_queue)] {
                 if let Some(v) = v {
                     Arn::parse(v).map_err(|e| invalid(format!("{tat}.{field}"), e.to_string()))?;
                 }
@@ -298,8 +279,7 @@ pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
                     format!("`{}` is not a twelve-digit account id", assoc.account),
                 ));
             }
-            Arn::parse(&assoc.role)
-                .map_err(|e| invalid(format!("{at}.associations[{j}].role"), e.to_string()))?;
+            Arn::parse(&assoc.role).map_err(|e| invalid(format!("{at}.associations[{j}].role"), e.to_string()))?;
         }
     }
     for (i, r) in s.relations.iter().enumerate() {
@@ -326,9 +306,7 @@ pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
 }
 
 fn check_arn(arn: &str, at: &str) -> Result<(), Invalid> {
-    Arn::parse(arn)
-        .map(|_| ())
-        .map_err(|e| invalid(at, e.to_string()))
+    Arn::parse(arn).map(|_| ()).map_err(|e| invalid(at, e.to_string()))
 }
 
 fn check_policy(doc: &serde_json::Value, at: &str) -> Result<(), Invalid> {

@@ -28,8 +28,8 @@ pub struct RenderOptions {
 pub fn render(report: &Report, format: Format, options: RenderOptions, out: &mut dyn Write) -> std::io::Result<()> {
     let _ = (report, options, out);
     match format {
-        Format::Human | Format::Json | Format::Sarif | Format::Junit | Format::Markdown => {
-            Err(std::io::Error::other(format!("output format `{format:?}` is not supported yet")))
-        }
+        Format::Human | Format::Json | Format::Sarif | Format::Junit | Format::Markdown => Err(std::io::Error::other(
+            format!("output format `{format:?}` is not supported yet"),
+        )),
     }
 }

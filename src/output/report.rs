@@ -70,7 +70,21 @@ impl Report {
                 Status::NotProven => not_proven += 1,
             }
         }
-        let summary = Summary { violations, not_proven, ignored, checks_run: checks.len(), coverage_gaps: coverage.len() };
-        Report { topology_path, topology_text, checks, applications, findings, coverage, summary }
+        let summary = Summary {
+            violations,
+            not_proven,
+            ignored,
+            checks_run: checks.len(),
+            coverage_gaps: coverage.len(),
+        };
+        Report {
+            topology_path,
+            topology_text,
+            checks,
+            applications,
+            findings,
+            coverage,
+            summary,
+        }
     }
 }

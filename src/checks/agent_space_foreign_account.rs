@@ -1,0 +1,99 @@
+//! `agent-space-foreign-account`: an Agent Space reaches into an account that holds only other
+//! applications' resources — the space is wider than its application and can read their data.
+
+use super::{Check, Evidence, Finding, Input, Severity, Status, app_names};
+use crate::graph::{NodeKind, Topology};
+use std::collections::BTreeSet;
+
+pub struct AgentSpaceForeignAccount;
+
+impl Check for AgentSpaceForeignAccount {
+    fn id(&self) -> &'static str {
+        "agent-space-foreign-account"
+    }
+    fn title(&self) -> &'static str {
+        "Agent Space reaches another application's account"
+    }
+    fn description(&self) -> &'static str {
+        "An Agent Space is associated with (or declared for) an account whose resources all belong to other applications and none of which its own application uses. The space is broader than one application: it can read other teams' data and mixes their signals into investigations."
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Medium
+    }
+    fn inputs(&self) -> &'static [Input] {
+        &[
+            Input::AgentSpaces,
+            Input::Tagging,
+            Input::EventBridge,
+            Input::Lambda,
+            Input::Iam,
+            Input::ResourcePolicies,
+        ]
+    }
+    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for space in t.agent_spaces() {
+            let primary = space.existing.map(|s| s.account.as_str());
+            let associated = space.associated().unwrap_or_default();
+            let declared = space.declared().unwrap_or_default();
+            let accounts: BTreeSet<&str> = associated
+                .union(&declared)
+                .copied()
+                .filter(|a| Some(*a) != primary)
+                .collect();
+            for account in accounts {
+                let mut others = BTreeSet::new();
+                let mut own = false;
+                for &ix in t.nodes_in_account(account) {
+                    if t.node(ix).kind == NodeKind::External {
+                        continue;
+                    }
+                    match t.owner(ix) {
+                        Some(a) if a == space.app => own = true,
+                        Some(a) => {
+                            others.insert(a);
+                        }
+                        None => {}
+                    }
+                    if t.users(ix).iter().any(|(a, _)| *a == space.app) {
+                        own = true;
+                    }
+                    if own {
+                        break;
+                    }
+                }
+                if own || others.is_empty() {
+                    continue;
+                }
+                let app = t.app_name(space.app);
+                let other_names = app_names(t, others);
+                let how = match (associated.contains(account), declared.contains(account)) {
+                    (true, true) => "associated and declared",
+                    (true, false) => "associated in AWS",
+                    _ => "declared in the config",
+                };
+                out.push(Finding {
+                    check: self.id().to_string(),
+                    severity: self.default_severity(),
+                    status: Status::Violation,
+                    title: self.title().to_string(),
+                    message: format!(
+                        "Agent Space `{}` of `{app}` is {how} with account `{account}`, which holds only resources of {} and nothing `{app}` uses",
+                        space.name,
+                        other_names.join(", ")
+                    ),
+                    resource: space.id(),
+                    account: Some(account.to_string()),
+                    region: space.existing.map(|s| s.region.clone()),
+                    applications: std::iter::once(app.to_string()).chain(other_names.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect(),
+                    evidence: vec![Evidence::new("can-assume", space.id(), Some(account.to_string()), format!("account {how}"))],
+                    remediation: format!(
+                        "Remove the association of account `{account}` from Agent Space `{}` and from `[agent_spaces.{}].accounts`; the owning team's own space covers it.",
+                        space.name, space.name
+                    ),
+                });
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,151 @@
+//! Runs the registry over a topology: coverage gaps become "not proven" results, config severity
+//! overrides and ignores are applied, and ignores that matched nothing are reported.
+
+use super::{Check, Evidence, Finding, Input, REGISTRY, Status, app_names, unused_ignore};
+use crate::arn::glob_match;
+use crate::config::Ignore;
+use crate::graph::Topology;
+use crate::model::CoverageGap;
+use std::collections::BTreeSet;
+
+/// What a run produced.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Findings after ignores, unsorted.
+    pub findings: Vec<Finding>,
+    /// How many findings config ignores suppressed.
+    pub ignored: usize,
+    /// Ids of the checks that ran.
+    pub checks_run: Vec<&'static str>,
+}
+
+/// The checks the config leaves enabled.
+pub fn enabled_checks(topology: &Topology<'_>) -> Vec<&'static dyn Check> {
+    REGISTRY
+        .iter()
+        .copied()
+        .filter(|c| topology.config.check_settings(c.id()).is_none_or(|s| s.enabled))
+        .collect()
+}
+
+/// Runs every enabled check. `config_path` names the config in unused-ignore findings.
+pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
+    let checks = enabled_checks(topology);
+    let gaps = &topology.snapshot.coverage.gaps;
+    let mut out = Outcome::default();
+    for check in &checks {
+        let mut findings = check.run(topology);
+        findings.extend(not_proven(*check, topology, gaps));
+        let settings = topology.config.check_settings(check.id());
+        if let Some(severity) = settings.and_then(|s| s.severity) {
+            for f in &mut findings {
+                f.severity = severity;
+            }
+        }
+        let ignores: Vec<&Ignore> = settings
+            .map(|s| s.ignore.iter().map(|i| i.get_ref()).collect())
+            .unwrap_or_default();
+        let mut used = vec![false; ignores.len()];
+        findings.retain(|f| {
+            let mut keep = true;
+            for (i, ig) in ignores.iter().enumerate() {
+                if matches(ig, f) {
+                    if let Some(u) = used.get_mut(i) {
+                        *u = true;
+                    }
+                    keep = false;
+                }
+            }
+            if !keep {
+                out.ignored += 1;
+            }
+            keep
+        });
+        for (i, ig) in ignores.iter().enumerate() {
+            if !used.get(i).copied().unwrap_or(true) {
+                out.findings
+                    .push(unused_ignore::finding(config_path, check.id(), i, &ig.reason));
+            }
+        }
+        out.findings.extend(findings);
+        out.checks_run.push(check.id());
+    }
+    // Ignores under disabled checks match nothing either.
+    for (id, settings) in &topology.config.checks {
+        if !settings.enabled {
+            for (i, ig) in settings.ignore.iter().enumerate() {
+                out.findings.push(unused_ignore::finding(
+                    config_path,
+                    id.get_ref(),
+                    i,
+                    &ig.get_ref().reason,
+                ));
+            }
+        }
+    }
+    if let Some(s) = topology.config.check_settings(unused_ignore::ID)
+        && let Some(severity) = s.severity
+    {
+        for f in out.findings.iter_mut().filter(|f| f.check == unused_ignore::ID) {
+            f.severity = severity;
+        }
+    }
+    out
+}
+
+fn matches(ig: &Ignore, f: &Finding) -> bool {
+    ig.resource.as_deref().is_none_or(|r| glob_match(r, &f.resource))
+        && ig
+            .application
+            .as_deref()
+            .is_none_or(|a| f.applications.iter().any(|x| x == a))
+        && ig.account.as_deref().is_none_or(|a| f.account.as_deref() == Some(a))
+}
+
+/// One "not proven" result per coverage gap that touches the check's inputs.
+fn not_proven(check: &dyn Check, topology: &Topology<'_>, gaps: &[CoverageGap]) -> Vec<Finding> {
+    let relevant: Vec<&CoverageGap> = gaps
+        .iter()
+        .filter(|g| Input::of_api(&g.api).is_none_or(|input| check.inputs().contains(&input)))
+        .collect();
+    if relevant.is_empty() {
+        return Vec::new();
+    }
+    let footprints: Vec<BTreeSet<&str>> = (0..topology.applications.len())
+        .map(|a| topology.footprint_accounts(a))
+        .collect();
+    relevant
+        .into_iter()
+        .map(|g| {
+            let apps = (0..topology.applications.len())
+                .filter(|a| g.account.as_deref().is_none_or(|acc| footprints.get(*a).is_some_and(|f| f.contains(acc))));
+            let place = match (&g.account, &g.region) {
+                (Some(a), Some(r)) => format!("account `{a}` region `{r}`"),
+                (Some(a), None) => format!("account `{a}`"),
+                (None, Some(r)) => format!("region `{r}` of every account"),
+                (None, None) => "the organization".to_string(),
+            };
+            let detail = if g.message.is_empty() { g.error_code.clone() } else { format!("{}: {}", g.error_code, g.message) };
+            Finding {
+                check: check.id().to_string(),
+                severity: check.default_severity(),
+                status: Status::NotProven,
+                title: check.title().to_string(),
+                message: format!(
+                    "not proven for {place}: the crawl could not read `{}` there ({detail}), so `{}` cannot show the absence of violations",
+                    g.api,
+                    check.id()
+                ),
+                resource: g.account.clone().unwrap_or_else(|| "organization".to_string()),
+                account: g.account.clone(),
+                region: g.region.clone(),
+                applications: app_names(topology, apps),
+                evidence: vec![Evidence::new("coverage-gap", g.account.as_deref().unwrap_or("organization"), None, format!("{} failed: {detail}", g.api))],
+                remediation: format!(
+                    "Let the crawl role call `{}` in {place}, re-crawl, and run the check again.",
+                    g.api
+                ),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,100 @@
+//! `shared-resource-tag-mismatch`: the consumer tag disagrees with the graph — it omits an
+//! application that uses the resource (high: that team will not be paged) or lists one that no
+//! longer uses it (low: noise that erodes trust in the tag).
+
+use super::{Check, Evidence, Finding, Input, Severity, app_names, finding_for};
+use crate::graph::{NodeKind, Topology};
+use std::collections::BTreeSet;
+
+pub struct SharedResourceTagMismatch;
+
+/// Application names in a consumer tag value: separated by spaces or `+`.
+pub fn consumer_names(value: &str) -> BTreeSet<&str> {
+    value.split([' ', '+']).filter(|s| !s.is_empty()).collect()
+}
+
+impl Check for SharedResourceTagMismatch {
+    fn id(&self) -> &'static str {
+        "shared-resource-tag-mismatch"
+    }
+    fn title(&self) -> &'static str {
+        "Consumer tag disagrees with actual use"
+    }
+    fn description(&self) -> &'static str {
+        "The consumer tag of a resource omits an application the graph shows using it (high), or lists an application that neither uses nor owns it (low). A wrong tag sends responders to the wrong team, or to none."
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::High
+    }
+    fn inputs(&self) -> &'static [Input] {
+        &[
+            Input::Tagging,
+            Input::EventBridge,
+            Input::Lambda,
+            Input::Iam,
+            Input::ResourcePolicies,
+        ]
+    }
+    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+        let key = t.config.shared_dependencies.consumer_tag_key.as_str();
+        let mut out = Vec::new();
+        for (ix, node) in t.nodes() {
+            if node.kind == NodeKind::Account {
+                continue;
+            }
+            let Some(value) = node.tags.and_then(|tags| tags.get(key)) else {
+                continue;
+            };
+            let listed = consumer_names(value);
+            let users = t.users(ix);
+            let tag_evidence = Evidence::new("tag", node.id, None, format!("{key}={value}"));
+            let missing: Vec<_> = users.iter().filter(|(a, _)| !listed.contains(t.app_name(*a))).collect();
+            if !missing.is_empty() {
+                let names = app_names(t, missing.iter().map(|(a, _)| *a));
+                let all = app_names(t, users.iter().map(|(a, _)| *a));
+                let mut f = finding_for(
+                    self,
+                    node,
+                    format!("`{key}` tag of `{}` omits {} that use it", node.id, names.join(", ")),
+                    format!("Set the tag to `{key}={}`.", all.join("+")),
+                );
+                f.severity = Severity::High;
+                f.applications = names;
+                f.evidence = std::iter::once(tag_evidence.clone())
+                    .chain(missing.iter().flat_map(|(_, r)| r.evidence(node.id)))
+                    .collect();
+                out.push(f);
+            }
+            let owner = t.owner(ix).map(|a| t.app_name(a));
+            let stale: Vec<&str> = listed
+                .iter()
+                .copied()
+                .filter(|name| Some(*name) != owner && !users.iter().any(|(a, _)| t.app_name(*a) == *name))
+                .collect();
+            if !stale.is_empty() {
+                let unknown: Vec<&str> = stale.iter().copied().filter(|n| t.app_id(n).is_none()).collect();
+                let mut keep: Vec<&str> = listed.iter().copied().filter(|n| !stale.contains(n)).collect();
+                keep.sort_unstable();
+                let mut message = format!(
+                    "`{key}` tag of `{}` lists {} that neither use nor own it",
+                    node.id,
+                    stale.join(", ")
+                );
+                if !unknown.is_empty() {
+                    message.push_str(&format!(" (not configured applications: {})", unknown.join(", ")));
+                }
+                let remediation = if keep.is_empty() {
+                    format!("Remove the `{key}` tag, or restore the use it describes.")
+                } else {
+                    format!("Set the tag to `{key}={}`.", keep.join("+"))
+                };
+                let mut f = finding_for(self, node, message, remediation);
+                f.severity = Severity::Low;
+                f.applications = stale.iter().map(|s| s.to_string()).collect();
+                f.evidence = vec![tag_evidence];
+                out.push(f);
+            }
+        }
+        out
+    }
+}

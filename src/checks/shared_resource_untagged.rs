@@ -1,0 +1,87 @@
+//! `shared-resource-untagged`: a shared resource carries no consumer tag, so nobody looking at
+//! it during an incident can tell which applications break when it does.
+
+use super::{Check, Finding, Input, Severity, Status, app_names, finding_for};
+use crate::graph::{NodeKind, Topology};
+
+pub struct SharedResourceUntagged;
+
+impl Check for SharedResourceUntagged {
+    fn id(&self) -> &'static str {
+        "shared-resource-untagged"
+    }
+    fn title(&self) -> &'static str {
+        "Shared resource has no consumer tag"
+    }
+    fn description(&self) -> &'static str {
+        "A resource used by two or more applications, or living in a shared-dependency account and used by any application, has no consumer tag naming the applications that use it. In an incident nobody can tell from the resource who is affected or whom to page."
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Medium
+    }
+    fn inputs(&self) -> &'static [Input] {
+        &[
+            Input::Tagging,
+            Input::EventBridge,
+            Input::Lambda,
+            Input::Iam,
+            Input::ResourcePolicies,
+        ]
+    }
+    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+        let key = t.config.shared_dependencies.consumer_tag_key.as_str();
+        let mut out = Vec::new();
+        for (ix, node) in t.nodes() {
+            if matches!(node.kind, NodeKind::Account | NodeKind::AgentSpace) || !t.is_shared(ix) {
+                continue;
+            }
+            let users = t.users(ix);
+            let apps = app_names(t, users.iter().map(|(a, _)| *a));
+            let tag_value = apps.join("+");
+            if node.kind == NodeKind::External {
+                // Referenced but not in the snapshot: its tags are unknown, not absent.
+                let in_org = node.account.is_some_and(|a| t.find(a).is_some());
+                if in_org {
+                    let mut f = finding_for(
+                        self,
+                        node,
+                        format!(
+                            "`{}` is used by {} but is not in the snapshot, so its `{key}` tag cannot be checked",
+                            node.id,
+                            apps.join(", ")
+                        ),
+                        "Make sure the crawl reads this resource (its kind and region), then re-crawl.".to_string(),
+                    );
+                    f.status = Status::NotProven;
+                    f.applications = apps;
+                    f.evidence = users.iter().flat_map(|(_, r)| r.evidence(node.id)).collect();
+                    out.push(f);
+                }
+                continue;
+            }
+            if node.tags.is_some_and(|tags| tags.contains_key(key)) {
+                continue;
+            }
+            let why = if users.len() >= 2 {
+                "used by several applications"
+            } else {
+                "in a shared-dependency account"
+            };
+            let mut f = finding_for(
+                self,
+                node,
+                format!(
+                    "shared {} `{}` ({why}: {}) has no `{key}` tag",
+                    node.kind.as_str(),
+                    node.id,
+                    apps.join(", ")
+                ),
+                format!("Tag the resource with `{key}={tag_value}`."),
+            );
+            f.applications = apps;
+            f.evidence = users.iter().flat_map(|(_, r)| r.evidence(node.id)).collect();
+            out.push(f);
+        }
+        out
+    }
+}

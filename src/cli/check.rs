@@ -1,0 +1,131 @@
+//! `topoguard check`: load a snapshot and the guardrail config, run every enabled check, render
+//! the findings, and decide the exit code.
+
+use super::{EXIT_FINDINGS, EXIT_OK, InputError, write_atomically};
+use crate::checks::{self, REGISTRY, Severity, Status, unused_ignore};
+use crate::config::load_config;
+use crate::graph::Topology;
+use crate::model::parse_snapshot;
+use crate::output::{CheckInfo, Format, RenderOptions, Report, render};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+    /// Never fail on findings.
+    None,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::High => Some(Severity::High),
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::None => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The topology snapshot (JSON) to check.
+    #[arg(long, short = 't', value_name = "FILE")]
+    pub topology: PathBuf,
+    /// The guardrail config: a TOML file, or a directory holding `topoguard.toml`.
+    #[arg(long, short = 'p', value_name = "PATH", default_value = "policies")]
+    pub policies: PathBuf,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report here instead of stdout (written atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with 1 when a finding reaches this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Do not let "not proven" results (coverage gaps) affect the exit code. They are still reported.
+    #[arg(long)]
+    pub allow_not_proven: bool,
+    /// Colour in the human format; `auto` honours NO_COLOR and whether stdout is a terminal.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// Descriptions of every check the report may mention.
+pub fn check_infos(ran: &[&str]) -> Vec<CheckInfo> {
+    let mut infos: Vec<CheckInfo> = REGISTRY
+        .iter()
+        .filter(|c| ran.contains(&c.id()))
+        .map(|c| CheckInfo {
+            id: c.id().to_string(),
+            title: c.title().to_string(),
+            description: c.description().to_string(),
+            default_severity: c.default_severity(),
+            help_uri: format!("{}#{}", checks::DOCS_URL, c.id()),
+        })
+        .collect();
+    infos.push(CheckInfo {
+        id: unused_ignore::ID.to_string(),
+        title: unused_ignore::TITLE.to_string(),
+        description: unused_ignore::DESCRIPTION.to_string(),
+        default_severity: Severity::Low,
+        help_uri: format!("{}#{}", checks::DOCS_URL, unused_ignore::ID),
+    });
+    infos
+}
+
+pub fn run(args: Args) -> Result<u8, InputError> {
+    let text = std::fs::read_to_string(&args.topology)
+        .map_err(|e| InputError(format!("cannot read snapshot `{}`: {e}", args.topology.display())))?;
+    let snapshot = parse_snapshot(&text, &args.topology).map_err(InputError::new)?;
+    let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
+    let topology = Topology::build(&snapshot, &config);
+    let config_path = if args.policies.is_dir() {
+        args.policies.join("topoguard.toml")
+    } else {
+        args.policies.clone()
+    };
+    let outcome = checks::run_checks(&topology, &config_path.display().to_string());
+    let report = Report::new(
+        args.topology.display().to_string().replace('\\', "/"),
+        text,
+        check_infos(&outcome.checks_run),
+        config.application_names().map(str::to_string).collect(),
+        outcome.findings,
+        snapshot.coverage.gaps.clone(),
+        outcome.ignored,
+    );
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    write_atomically(args.output.as_deref(), |w| {
+        render(&report, args.format, RenderOptions { color }, w)
+    })?;
+    let failing = args.fail_on.threshold().is_some_and(|threshold| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.severity >= threshold && (f.status == Status::Violation || !args.allow_not_proven))
+    });
+    Ok(if failing { EXIT_FINDINGS } else { EXIT_OK })
+}

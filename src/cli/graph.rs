@@ -1,0 +1,45 @@
+//! `topoguard graph`: exports the topology as Graphviz DOT, Mermaid or JSON, whole or limited
+//! to one application's footprint.
+
+use super::{EXIT_OK, InputError, write_atomically};
+use crate::checks;
+use crate::config::load_config;
+use crate::graph::Topology;
+use crate::graph::export::{GraphFormat, export};
+use crate::model::load_snapshot;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The topology snapshot (JSON).
+    #[arg(long, short = 't', value_name = "FILE")]
+    pub topology: PathBuf,
+    /// The guardrail config (for application attribution).
+    #[arg(long, short = 'p', value_name = "PATH", default_value = "policies")]
+    pub policies: PathBuf,
+    #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// Only this application's footprint: its resources, what they use, and their accounts.
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
+    /// Write here instead of stdout (written atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<u8, InputError> {
+    let snapshot = load_snapshot(&args.topology).map_err(InputError::new)?;
+    let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
+    let topology = Topology::build(&snapshot, &config);
+    let app = match &args.app {
+        Some(name) => Some(topology.app_id(name).ok_or_else(|| {
+            InputError(format!(
+                "unknown application `{name}`; configured applications: {}",
+                topology.applications.join(", ")
+            ))
+        })?),
+        None => None,
+    };
+    write_atomically(args.output.as_deref(), |w| export(&topology, app, args.format, w))?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,70 @@
+//! Command-line interface: one file per subcommand, each returning an exit code.
+//!
+//! Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, input or config error
+//! (one message on stderr naming the file and the problem, nothing half-written).
+
+mod check;
+mod graph;
+mod schema;
+mod write;
+
+use clap::{Parser, Subcommand};
+use std::io::Write as _;
+use std::process::ExitCode;
+
+pub use write::write_atomically;
+
+/// Exit code for clean runs.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when findings reach `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code for bad usage, input or config.
+pub const EXIT_INPUT: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "topoguard",
+    version,
+    about = "Check an AWS Organization's topology against incident-readiness guardrails"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a topology snapshot against the guardrail config.
+    Check(check::Args),
+    /// Export the topology graph (whole organization or one application).
+    Graph(graph::Args),
+    /// Print the JSON Schema of the snapshot format.
+    Schema(schema::Args),
+}
+
+/// An error that ends a command with exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+impl InputError {
+    pub fn new(e: impl std::fmt::Display) -> Self {
+        InputError(e.to_string())
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Graph(args) => graph::run(args),
+        Command::Schema(args) => schema::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Builds the graph from a snapshot: one node per account and resource, typed edges for the
+//! relations the snapshot states, then ownership and usage.
+
+use super::{AppId, EdgeKind, Node, NodeKind, Topology, usage};
+use crate::arn::Arn;
+use crate::config::Config;
+use crate::model::{Snapshot, Tags};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::HashMap;
+
+pub(super) struct Builder<'a> {
+    pub graph: DiGraph<Node<'a>, EdgeKind>,
+    pub index: HashMap<&'a str, NodeIndex>,
+}
+
+impl<'a> Builder<'a> {
+    fn add(
+        &mut self,
+        id: &'a str,
+        kind: NodeKind,
+        account: Option<&'a str>,
+        region: Option<&'a str>,
+        tags: Option<&'a Tags>,
+    ) -> NodeIndex {
+        let ix = self.graph.add_node(Node {
+            id,
+            kind,
+            account,
+            region,
+            tags,
+        });
+        self.index.insert(id, ix);
+        if let Some(acc) = account
+            && let Some(&acc_ix) = self.index.get(acc)
+            && kind != NodeKind::Account
+        {
+            self.graph.add_edge(acc_ix, ix, EdgeKind::Contains);
+        }
+        ix
+    }
+
+    /// The node for an ARN, adding an external node when the snapshot does not hold it.
+    /// Returns `None` for strings that are not ARNs (URLs that matched nothing, say).
+    pub fn resolve(&mut self, id: &'a str) -> Option<NodeIndex> {
+        if let Some(&ix) = self.index.get(id) {
+            return Some(ix);
+        }
+        let arn = Arn::parse(id).ok()?;
+        Some(self.add(id, NodeKind::External, arn.account(), arn.region(), None))
+    }
+
+    pub fn edge(&mut self, from: NodeIndex, to: NodeIndex, kind: EdgeKind) {
+        self.graph.update_edge(from, to, kind);
+    }
+}
+
+pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
+    let mut b = Builder {
+        graph: DiGraph::new(),
+        index: HashMap::new(),
+    };
+    for a in &s.organization.accounts {
+        b.add(&a.id, NodeKind::Account, Some(&a.id), None, Some(&a.tags));
+    }
+    for r in &s.roles {
+        b.add(&r.arn, NodeKind::Role, Some(&r.account), None, Some(&r.tags));
+    }
+    for bus in &s.event_buses {
+        b.add(
+            &bus.arn,
+            NodeKind::EventBus,
+            Some(&bus.account),
+            Some(&bus.region),
+            Some(&bus.tags),
+        );
+    }
+    for r in &s.rules {
+        b.add(&r.arn, NodeKind::Rule, Some(&r.account), Some(&r.region), Some(&r.tags));
+    }
+    for f in &s.functions {
+        b.add(
+            &f.arn,
+            NodeKind::Function,
+            Some(&f.account),
+            Some(&f.region),
+            Some(&f.tags),
+        );
+    }
+    for r in &s.resources {
+        let ix = b.add(
+            &r.arn,
+            NodeKind::Resource(r.kind),
+            Some(&r.account),
+            r.region.as_deref(),
+            Some(&r.tags),
+        );
+        for alias in &r.aliases {
+            b.index.entry(alias.as_str()).or_insert(ix);
+        }
+    }
+    for sp in &s.agent_spaces {
+        b.add(
+            &sp.arn,
+            NodeKind::AgentSpace,
+            Some(&sp.account),
+            Some(&sp.region),
+            Some(&sp.tags),
+        );
+    }
+
+    // Structural edges.
+    for r in &s.rules {
+        let (Some(rule), Some(bus)) = (
+            b.index.get(r.arn.as_str()).copied(),
+            b.index.get(r.bus.as_str()).copied(),
+        ) else {
+            continue;
+        };
+        b.edge(bus, rule, EdgeKind::Routes);
+        for t in &r.targets {
+            if let Some(target) = b.resolve(&t.arn) {
+                b.edge(rule, target, EdgeKind::Targets);
+            }
+            if let Some(dlq) = t.dead_letter_queue.as_deref().and_then(|d| b.resolve(d)) {
+                b.edge(rule, dlq, EdgeKind::Targets);
+            }
+            if let Some(role) = t.role.as_deref().and_then(|d| b.resolve(d)) {
+                b.edge(rule, role, EdgeKind::ExecutesAs);
+            }
+        }
+    }
+    for f in &s.functions {
+        let Some(func) = b.index.get(f.arn.as_str()).copied() else {
+            continue;
+        };
+        if let Some(role) = b.resolve(&f.role) {
+            b.edge(func, role, EdgeKind::ExecutesAs);
+        }
+        for r in f.environment_references.iter().chain(f.dead_letter_target.iter()) {
+            if let Some(used) = b.resolve(r) {
+                b.edge(func, used, EdgeKind::Uses);
+            }
+        }
+    }
+    for m in &s.event_source_mappings {
+        if let (Some(src), Some(func)) = (b.resolve(&m.source), b.index.get(m.function.as_str()).copied()) {
+            b.edge(src, func, EdgeKind::Invokes);
+        }
+    }
+    for sp in &s.agent_spaces {
+        let Some(space) = b.index.get(sp.arn.as_str()).copied() else {
+            continue;
+        };
+        for assoc in &sp.associations {
+            if let Some(role) = b.resolve(&assoc.role) {
+                b.edge(space, role, EdgeKind::CanAssume);
+            }
+        }
+    }
+    for r in &s.relations {
+        if let (Some(from), Some(to)) = (
+            b.index.get(r.from.as_str()).copied(),
+            b.index.get(r.to.as_str()).copied(),
+        ) {
+            b.edge(from, to, r.kind);
+        }
+    }
+
+    let applications: Vec<&'a str> = config.application_names().collect();
+    let owner = ownership(&b, config, &applications);
+    let mut derived = usage::derive(s, &b, &owner);
+    derived.dependencies.sort_by_key(|d| d.from);
+    let mut by_account: HashMap<&'a str, Vec<NodeIndex>> = HashMap::new();
+    for ix in b.graph.node_indices() {
+        let node = &b.graph[ix];
+        if let (Some(acc), false) = (node.account, node.kind == NodeKind::Account) {
+            by_account.entry(acc).or_default().push(ix);
+        }
+    }
+    Topology {
+        by_account,
+        snapshot: s,
+        config,
+        graph: b.graph,
+        index: b.index,
+        applications,
+        owner,
+        users: derived.users,
+        dependencies: derived.dependencies,
+    }
+}
+
+fn ownership(b: &Builder<'_>, config: &Config, applications: &[&str]) -> Vec<Option<AppId>> {
+    let tag_key = config.attribution.tag_key.as_str();
+    let by_account: HashMap<&str, AppId> = config
+        .applications
+        .iter()
+        .filter_map(|(name, app)| {
+            applications
+                .binary_search(&name.get_ref().as_str())
+                .ok()
+                .map(|id| (id, app))
+        })
+        .flat_map(|(id, app)| app.accounts.iter().map(move |a| (a.get_ref().as_str(), id)))
+        .collect();
+    b.graph
+        .node_indices()
+        .map(|ix| {
+            let node = &b.graph[ix];
+            match node.tags.and_then(|t| t.get(tag_key)) {
+                Some(tag) => applications.binary_search(&tag.as_str()).ok(),
+                None => node.account.and_then(|a| by_account.get(a).copied()),
+            }
+        })
+        .collect()
+}

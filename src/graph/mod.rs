@@ -1,0 +1,181 @@
+//! The topology: a petgraph graph built once from a snapshot, with an ARN → node index and the
+//! derived facts every analysis shares — which application owns each node, which applications
+//! use it (and the evidence for each use), and whether it is shared.
+
+mod build;
+pub mod export;
+mod spaces;
+mod usage;
+
+pub use spaces::SpaceView;
+pub use usage::{Dependency, UseReason};
+
+use crate::config::Config;
+use crate::model::{ResourceKind, Snapshot, Tags};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeSet, HashMap};
+
+/// What a node stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeKind {
+    Account,
+    Role,
+    EventBus,
+    Rule,
+    Function,
+    Resource(ResourceKind),
+    AgentSpace,
+    /// Referenced by ARN but not in the snapshot (another organization, or not crawled).
+    External,
+}
+
+impl NodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Account => "account",
+            NodeKind::Role => "iam-role",
+            NodeKind::EventBus => "eventbridge-bus",
+            NodeKind::Rule => "eventbridge-rule",
+            NodeKind::Function => "lambda-function",
+            NodeKind::AgentSpace => "agent-space",
+            NodeKind::External => "external",
+            NodeKind::Resource(k) => match k {
+                ResourceKind::SqsQueue => "sqs-queue",
+                ResourceKind::SnsTopic => "sns-topic",
+                ResourceKind::DynamodbTable => "dynamodb-table",
+                ResourceKind::S3Bucket => "s3-bucket",
+                ResourceKind::KmsKey => "kms-key",
+                ResourceKind::SecretsmanagerSecret => "secretsmanager-secret",
+                ResourceKind::LogsLogGroup => "logs-log-group",
+                ResourceKind::KinesisStream => "kinesis-stream",
+                ResourceKind::SsmParameter => "ssm-parameter",
+                ResourceKind::Other => "other",
+            },
+        }
+    }
+}
+
+/// A node: an account (id = account id) or a resource or principal (id = ARN).
+#[derive(Debug, Clone)]
+pub struct Node<'a> {
+    pub id: &'a str,
+    pub kind: NodeKind,
+    pub account: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub tags: Option<&'a Tags>,
+}
+
+pub use crate::model::RelationKind as EdgeKind;
+
+/// Application id: index into [`Topology::applications`].
+pub type AppId = usize;
+
+/// The topology graph and its derived facts.
+pub struct Topology<'a> {
+    pub snapshot: &'a Snapshot,
+    pub config: &'a Config,
+    pub graph: DiGraph<Node<'a>, EdgeKind>,
+    index: HashMap<&'a str, NodeIndex>,
+    /// Configured application names, sorted; an [`AppId`] indexes this.
+    pub applications: Vec<&'a str>,
+    /// Owning application per node (by tag, then by account list).
+    owner: Vec<Option<AppId>>,
+    /// Applications using each node, with the first evidence found for each.
+    users: Vec<Vec<(AppId, UseReason<'a>)>>,
+    /// Every dependency of a rule or function, sorted by source node.
+    dependencies: Vec<Dependency<'a>>,
+    /// Non-account nodes per account id.
+    by_account: HashMap<&'a str, Vec<NodeIndex>>,
+}
+
+impl<'a> Topology<'a> {
+    /// Builds the graph and derives ownership and usage.
+    pub fn build(snapshot: &'a Snapshot, config: &'a Config) -> Self {
+        build::build(snapshot, config)
+    }
+
+    pub fn node(&self, ix: NodeIndex) -> &Node<'a> {
+        &self.graph[ix]
+    }
+
+    /// The node for an ARN or account id.
+    pub fn find(&self, id: &str) -> Option<NodeIndex> {
+        self.index.get(id).copied()
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &Node<'a>)> {
+        self.graph.node_indices().map(move |ix| (ix, &self.graph[ix]))
+    }
+
+    pub fn app_name(&self, app: AppId) -> &'a str {
+        self.applications.get(app).copied().unwrap_or("?")
+    }
+
+    pub fn app_id(&self, name: &str) -> Option<AppId> {
+        self.applications.binary_search(&name).ok()
+    }
+
+    /// The application that owns a node.
+    pub fn owner(&self, ix: NodeIndex) -> Option<AppId> {
+        self.owner.get(ix.index()).copied().flatten()
+    }
+
+    /// The value of the attribution tag, whether or not it names a configured application.
+    pub fn owner_tag(&self, ix: NodeIndex) -> Option<&'a str> {
+        let key = self.config.attribution.tag_key.as_str();
+        self.graph[ix].tags.and_then(|t| t.get(key)).map(String::as_str)
+    }
+
+    /// The applications using a node, each with the evidence of one use, sorted by application.
+    pub fn users(&self, ix: NodeIndex) -> &[(AppId, UseReason<'a>)] {
+        self.users.get(ix.index()).map_or(&[], Vec::as_slice)
+    }
+
+    /// The resource and principal nodes in an account (external ones included).
+    pub fn nodes_in_account(&self, account: &str) -> &[NodeIndex] {
+        self.by_account.get(account).map_or(&[], Vec::as_slice)
+    }
+
+    /// What a rule or function depends on (targets, resources its role names, references,
+    /// event sources), with evidence.
+    pub fn dependencies_of(&self, ix: NodeIndex) -> &[Dependency<'a>] {
+        let start = self.dependencies.partition_point(|d| d.from < ix);
+        let end = self.dependencies.partition_point(|d| d.from <= ix);
+        self.dependencies.get(start..end).unwrap_or(&[])
+    }
+
+    /// Used by two or more applications, or by any application from a shared-dependency account.
+    pub fn is_shared(&self, ix: NodeIndex) -> bool {
+        let users = self.users(ix);
+        users.len() >= 2
+            || (!users.is_empty() && self.graph[ix].account.is_some_and(|a| self.config.is_shared_account(a)))
+    }
+
+    /// Nodes owned by an application.
+    pub fn owned_by(&self, app: AppId) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.graph
+            .node_indices()
+            .filter(move |ix| self.owner(*ix) == Some(app) && self.graph[*ix].kind != NodeKind::Account)
+    }
+
+    /// Accounts an application reaches: those of its own resources and of every resource it uses.
+    pub fn footprint_accounts(&self, app: AppId) -> BTreeSet<&'a str> {
+        let mut out = BTreeSet::new();
+        for ix in self.graph.node_indices() {
+            let node = &self.graph[ix];
+            if node.kind == NodeKind::Account {
+                continue;
+            }
+            let reached = self.owner(ix) == Some(app) || self.users(ix).iter().any(|(a, _)| *a == app);
+            if reached && let Some(acc) = node.account {
+                out.insert(acc);
+            }
+        }
+        out
+    }
+
+    /// The residency zone of a node's region, if the node has a region in some zone.
+    pub fn zone_of(&self, ix: NodeIndex) -> Option<&'a str> {
+        self.graph[ix].region.and_then(|r| self.config.zone_of_region(r))
+    }
+}
