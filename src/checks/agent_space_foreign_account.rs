@@ -97,3 +97,45 @@ impl Check for AgentSpaceForeignAccount {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AgentSpaceForeignAccount;
+    use crate::checks::testkit::*;
+    use serde_json::{Value, json};
+
+    fn space(s: &mut Value, associated: &[&str]) {
+        let associations: Vec<Value> = associated
+            .iter()
+            .map(|a| json!({"account": a, "role": format!("arn:aws:iam::{a}:role/DevOpsAgentInvoice")}))
+            .collect();
+        add(
+            s,
+            "agent_spaces",
+            json!({"id": "invoice", "arn": "arn:aws:aidevops:eu-west-1:111111111111:agentspace/invoice", "name": "invoice", "account": INVOICE, "region": "eu-west-1", "tags": {"app": "invoice"}, "associations": associations}),
+        );
+    }
+
+    #[test]
+    fn association_with_only_another_applications_account_fires() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+        space(&mut s, &[CHECKOUT]);
+        let f = run(&AgentSpaceForeignAccount, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].account.as_deref(), Some(CHECKOUT));
+        assert_eq!(f[0].applications, vec!["checkout", "invoice"]);
+    }
+
+    #[test]
+    fn association_with_an_account_holding_something_the_application_uses_is_fine() {
+        let mut s = org();
+        let q = add_queue(&mut s, CHECKOUT, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+        // Near miss: the empty shared account holds nothing of anyone.
+        space(&mut s, &[CHECKOUT, SHARED]);
+        assert_eq!(run(&AgentSpaceForeignAccount, &s), vec![]);
+    }
+}

@@ -130,3 +130,88 @@ fn reach_evidence(t: &Topology<'_>, app: usize, account: &str) -> Vec<Evidence> 
     }
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AgentSpaceMissingAccount;
+    use crate::checks::testkit::*;
+    use serde_json::{Value, json};
+
+    fn space(s: &mut Value, associated: &[&str]) {
+        let associations: Vec<Value> = associated
+            .iter()
+            .map(|a| json!({"account": a, "role": format!("arn:aws:iam::{a}:role/DevOpsAgentInvoice")}))
+            .collect();
+        add(
+            s,
+            "agent_spaces",
+            json!({"id": "invoice", "arn": "arn:aws:aidevops:eu-west-1:111111111111:agentspace/invoice", "name": "invoice", "account": INVOICE, "region": "eu-west-1", "associations": associations}),
+        );
+    }
+
+    fn config(accounts: &str) -> String {
+        format!("{CONFIG}\n[agent_spaces.invoice]\napplication = \"invoice\"\naccounts = {accounts}\n")
+    }
+
+    #[test]
+    fn shared_account_the_application_uses_but_space_lacks_fires() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({"shared-with": "invoice"}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        space(&mut s, &[]);
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].account.as_deref(), Some(SHARED));
+        assert!(
+            f[0].message.contains("neither associated in AWS nor declared"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].evidence.last().and_then(|e| e.to.clone()), Some(q));
+    }
+
+    #[test]
+    fn config_and_snapshot_drift_is_named() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        space(&mut s, &[]);
+        let f = run_with(
+            &AgentSpaceMissingAccount,
+            &s,
+            &config("[\"111111111111\", \"999999999999\"]"),
+        );
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .contains("declared in the config but not associated in AWS")
+        );
+    }
+
+    #[test]
+    fn declared_space_missing_from_snapshot_fires() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("does not exist in the snapshot"));
+    }
+
+    #[test]
+    fn covered_footprint_is_quiet() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        // Near miss: checkout's resources elsewhere are not invoice's footprint.
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+        space(&mut s, &[SHARED]);
+        assert_eq!(
+            run_with(
+                &AgentSpaceMissingAccount,
+                &s,
+                &config("[\"111111111111\", \"999999999999\"]")
+            ),
+            vec![]
+        );
+    }
+}

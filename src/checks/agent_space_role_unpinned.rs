@@ -144,3 +144,62 @@ impl Check for AgentSpaceRoleUnpinned {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AgentSpaceRoleUnpinned;
+    use crate::checks::testkit::*;
+    use serde_json::{Value, json};
+
+    fn role(s: &mut Value, name: &str, condition: Value) -> String {
+        let arn = format!("arn:aws:iam::{SHARED}:role/{name}");
+        add(
+            s,
+            "roles",
+            json!({"arn": arn, "account": SHARED, "name": name, "trust_policy": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "aidevops.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": condition}
+            ]}}),
+        );
+        arn
+    }
+
+    const SPACE: &str = "arn:aws:aidevops:us-east-1:111111111111:agentspace/invoice";
+
+    #[test]
+    fn fires_without_source_arn_with_wildcards_and_with_if_exists() {
+        let mut s = org();
+        role(
+            &mut s,
+            "no-arn",
+            json!({"StringEquals": {"aws:SourceAccount": INVOICE}}),
+        );
+        role(
+            &mut s,
+            "wild",
+            json!({"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnLike": {"aws:SourceArn": "arn:aws:aidevops:us-east-1:111111111111:agentspace/*"}}),
+        );
+        role(
+            &mut s,
+            "ifexists",
+            json!({"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEqualsIfExists": {"aws:SourceArn": SPACE}}),
+        );
+        role(&mut s, "no-account", json!({"ArnEquals": {"aws:SourceArn": SPACE}}));
+        let f = run(&AgentSpaceRoleUnpinned, &s);
+        assert_eq!(f.len(), 4, "{f:#?}");
+        assert!(f.iter().any(|x| x.message.contains("is a wildcard")));
+        assert!(f.iter().any(|x| x.message.contains("no `aws:SourceAccount`")));
+    }
+
+    #[test]
+    fn pinned_role_and_other_services_are_quiet() {
+        let mut s = org();
+        role(
+            &mut s,
+            "pinned",
+            json!({"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEquals": {"aws:SourceArn": [SPACE]}}),
+        );
+        // Near miss: a Lambda role without conditions trusts another service.
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        assert_eq!(run(&AgentSpaceRoleUnpinned, &s), vec![]);
+    }
+}

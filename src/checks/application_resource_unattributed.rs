@@ -63,3 +63,42 @@ impl Check for ApplicationResourceUnattributed {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ApplicationResourceUnattributed;
+    use crate::checks::testkit::*;
+    use serde_json::json;
+
+    #[test]
+    fn fires_on_untagged_function_in_unattributed_account_and_unknown_tag() {
+        let mut s = org();
+        let f1 = add_function(&mut s, SHARED, "eu-west-1", "orphan", &[]);
+        add_rule(&mut s, SHARED, "eu-west-1", "legacy", &[], json!({"app": "ledger"}));
+        let f = run(&ApplicationResourceUnattributed, &s);
+        let resources: Vec<&str> = f.iter().map(|x| x.resource.as_str()).collect();
+        // the rule, its bus, and the function
+        assert_eq!(f.len(), 3, "{resources:?}");
+        assert!(resources.contains(&f1.as_str()));
+        assert!(
+            f.iter()
+                .any(|x| x.message.contains("`ledger` is not a configured application"))
+        );
+    }
+
+    #[test]
+    fn quiet_for_attributed_resources_and_an_unused_default_bus() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        add_function(&mut s, SHARED, "eu-west-1", "tagged", &[]);
+        if let Some(f) = s["functions"].as_array_mut().and_then(|a| a.last_mut()) {
+            f["tags"] = json!({"app": "checkout"});
+        }
+        add(
+            &mut s,
+            "event_buses",
+            json!({"arn": "arn:aws:events:eu-west-1:999999999999:event-bus/default", "account": SHARED, "region": "eu-west-1", "name": "default"}),
+        );
+        assert_eq!(run(&ApplicationResourceUnattributed, &s), vec![]);
+    }
+}

@@ -149,3 +149,85 @@ fn not_proven(check: &dyn Check, topology: &Topology<'_>, gaps: &[CoverageGap]) 
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run_checks;
+    use crate::checks::testkit::*;
+    use crate::checks::{Severity, Status, known_ids};
+    use crate::config::parse_config;
+    use crate::graph::Topology;
+    use crate::model::parse_snapshot;
+    use serde_json::{Value, json};
+    use std::path::Path;
+
+    fn outcome(s: &Value, extra: &str) -> super::Outcome {
+        let snapshot = parse_snapshot(&s.to_string(), Path::new("t.json")).unwrap();
+        let config = parse_config(&format!("{CONFIG}\n{extra}"), Path::new("t.toml"), &known_ids()).unwrap();
+        let topology = Topology::build(&snapshot, &config);
+        run_checks(&topology, "t.toml")
+    }
+
+    fn untagged_shared_queue() -> Value {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        s
+    }
+
+    #[test]
+    fn severity_override_and_ignore_apply_and_unused_ignores_are_reported() {
+        let s = untagged_shared_queue();
+        let o = outcome(&s, "[checks.shared-resource-untagged]\nseverity = \"critical\"\n");
+        let f: Vec<_> = o
+            .findings
+            .iter()
+            .filter(|f| f.check == "shared-resource-untagged")
+            .collect();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Critical);
+
+        let o = outcome(
+            &s,
+            "[checks.shared-resource-untagged]\nignore = [{ resource = \"arn:aws:sqs:*:999999999999:orders\", reason = \"tagged by the queue team next sprint\" }, { application = \"checkout\", reason = \"stale\" }]\n",
+        );
+        assert_eq!(o.ignored, 1);
+        assert!(!o.findings.iter().any(|f| f.check == "shared-resource-untagged"));
+        let unused: Vec<_> = o.findings.iter().filter(|f| f.check == "unused-ignore").collect();
+        assert_eq!(unused.len(), 1, "{unused:#?}");
+        assert_eq!(unused[0].resource, "checks.shared-resource-untagged.ignore[1]");
+    }
+
+    #[test]
+    fn disabled_check_does_not_run() {
+        let o = outcome(
+            &untagged_shared_queue(),
+            "[checks.shared-resource-untagged]\nenabled = false\n",
+        );
+        assert!(!o.checks_run.contains(&"shared-resource-untagged"));
+        assert!(!o.findings.iter().any(|f| f.check == "shared-resource-untagged"));
+    }
+
+    #[test]
+    fn coverage_gaps_make_affected_checks_not_proven() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        s["coverage"] = json!({"gaps": [{"account": INVOICE, "region": "eu-central-1", "api": "lambda:ListFunctions", "error_code": "AccessDeniedException", "message": "denied by SCP"}]});
+        let o = outcome(&s, "");
+        let np: Vec<_> = o.findings.iter().filter(|f| f.status == Status::NotProven).collect();
+        let checks: Vec<&str> = np.iter().map(|f| f.check.as_str()).collect();
+        // Every check that reads Lambda data; agent-space-role-unpinned reads only IAM.
+        assert!(checks.contains(&"residency-cross-zone-flow"));
+        assert!(checks.contains(&"shared-resource-untagged"));
+        assert!(!checks.contains(&"agent-space-role-unpinned"));
+        assert!(np[0].message.contains("lambda:ListFunctions") && np[0].message.contains("denied by SCP"));
+        assert_eq!(np[0].applications, vec!["invoice"]);
+        // sts:AssumeRole hides the whole account from every check.
+        s["coverage"] = json!({"gaps": [{"account": CHECKOUT, "api": "sts:AssumeRole", "error_code": "AccessDenied"}]});
+        let o = outcome(&s, "");
+        assert_eq!(
+            o.findings.iter().filter(|f| f.status == Status::NotProven).count(),
+            o.checks_run.len()
+        );
+    }
+}

@@ -116,4 +116,6 @@ pub fn app_names(topology: &Topology<'_>, apps: impl IntoIterator<Item = AppId>)
 }
 
 #[cfg(test)]
+pub(crate) mod testkit;
+#[cfg(test)]
 mod tests;

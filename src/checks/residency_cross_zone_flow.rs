@@ -92,3 +92,63 @@ impl Check for ResidencyCrossZoneFlow {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ResidencyCrossZoneFlow;
+    use crate::checks::Status;
+    use crate::checks::testkit::*;
+    use serde_json::json;
+
+    #[test]
+    fn eu_rule_targeting_us_bus_fires() {
+        let mut s = org();
+        let us_bus = "arn:aws:events:us-east-1:999999999999:event-bus/hub";
+        add(
+            &mut s,
+            "event_buses",
+            json!({"arn": us_bus, "account": SHARED, "region": "us-east-1", "name": "hub"}),
+        );
+        let rule = add_rule(&mut s, INVOICE, "eu-west-1", "forward", &[us_bus], json!({}));
+        let f = run(&ResidencyCrossZoneFlow, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, rule);
+        assert!(f[0].message.contains("zone `us`"), "{}", f[0].message);
+        assert_eq!(f[0].applications, vec!["invoice"]);
+    }
+
+    #[test]
+    fn function_using_resource_in_region_outside_every_zone_fires() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "sa-east-1", "latam", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let f = run(&ResidencyCrossZoneFlow, &s);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("in no residency zone"));
+    }
+
+    #[test]
+    fn cross_region_inside_one_zone_is_fine() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-central-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        add_rule(&mut s, INVOICE, "eu-west-1", "forward", &[&q], json!({}));
+        assert_eq!(run(&ResidencyCrossZoneFlow, &s), vec![]);
+    }
+
+    #[test]
+    fn unknown_bucket_region_is_not_proven() {
+        let mut s = org();
+        add_rule(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "archive",
+            &["arn:aws:s3:::somewhere"],
+            json!({}),
+        );
+        let f = run(&ResidencyCrossZoneFlow, &s);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::NotProven);
+    }
+}

@@ -98,3 +98,72 @@ impl Check for SharedResourceTagMismatch {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{SharedResourceTagMismatch, consumer_names};
+    use crate::checks::Severity;
+    use crate::checks::testkit::*;
+    use serde_json::json;
+
+    #[test]
+    fn tag_value_separators() {
+        assert_eq!(
+            consumer_names("invoice+checkout").into_iter().collect::<Vec<_>>(),
+            vec!["checkout", "invoice"]
+        );
+        assert_eq!(consumer_names(" invoice  checkout+").len(), 2);
+    }
+
+    #[test]
+    fn omitted_user_is_high_and_stale_entry_is_low() {
+        let mut s = org();
+        let q = add_queue(
+            &mut s,
+            SHARED,
+            "eu-west-1",
+            "orders",
+            json!({"shared-with": "invoice ledger"}),
+        );
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[&q]);
+        let f = run(&SharedResourceTagMismatch, &s);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert_eq!(
+            (f[0].severity, f[0].applications.clone()),
+            (Severity::High, vec!["checkout".to_string()])
+        );
+        assert!(f[0].remediation.contains("shared-with=checkout+invoice"));
+        assert_eq!(f[1].severity, Severity::Low);
+        assert!(
+            f[1].message.contains("ledger") && f[1].message.contains("not configured"),
+            "{}",
+            f[1].message
+        );
+    }
+
+    #[test]
+    fn quiet_when_tag_matches_use_including_owner() {
+        let mut s = org();
+        // Owned by invoice (its account), used by checkout: listing the owner is not stale.
+        let q = add_queue(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "orders",
+            json!({"shared-with": "invoice+checkout"}),
+        );
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[&q]);
+        // Near miss: use through a sub-resource pattern still counts.
+        let q2 = add_queue(&mut s, SHARED, "eu-west-1", "jobs", json!({"shared-with": "invoice"}));
+        add_function(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "invoice-jobs",
+            &["arn:aws:sqs:eu-west-1:999999999999:jo*"],
+        );
+        let _ = q2;
+        assert_eq!(run(&SharedResourceTagMismatch, &s), vec![]);
+    }
+}

@@ -85,3 +85,62 @@ impl Check for SharedResourceUntagged {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SharedResourceUntagged;
+    use crate::checks::testkit::*;
+    use serde_json::json;
+
+    #[test]
+    fn fires_on_a_queue_two_applications_use_without_tag() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[&q]);
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, q);
+        assert_eq!(f[0].applications, vec!["checkout", "invoice"]);
+        assert!(f[0].remediation.contains("shared-with=checkout+invoice"));
+        assert_eq!(f[0].evidence[0].relation, "executes-as");
+    }
+
+    #[test]
+    fn fires_on_a_shared_account_resource_one_application_uses() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        assert_eq!(run(&SharedResourceUntagged, &s).len(), 1);
+    }
+
+    #[test]
+    fn quiet_when_tagged_or_not_shared() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({"shared-with": "invoice"}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        // Near miss: an untagged queue in the invoice account used only by invoice is not shared.
+        let own = add_queue(&mut s, INVOICE, "eu-west-1", "own", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-worker", &[&own]);
+        // A `*` resource is not use.
+        add_queue(&mut s, SHARED, "eu-west-1", "unused", json!({}));
+        add_function(
+            &mut s,
+            CHECKOUT,
+            "eu-west-1",
+            "checkout-api",
+            &["*", "arn:aws:sqs:eu-west-1:999999999999:*"],
+        );
+        assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+    }
+
+    #[test]
+    fn referenced_resource_missing_from_snapshot_is_not_proven() {
+        let mut s = org();
+        let ghost = queue_arn(SHARED, "eu-west-1", "ghost");
+        add_rule(&mut s, INVOICE, "eu-west-1", "invoice-events", &[&ghost], json!({}));
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+    }
+}

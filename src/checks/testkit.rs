@@ -1,0 +1,128 @@
+//! Test helpers: a small organization (invoice in 111111111111, checkout in 222222222222, a
+//! shared-dependency account 999999999999, zones eu and us) and builders for its resources.
+
+use super::{Check, Finding, known_ids};
+use crate::config::parse_config;
+use crate::graph::Topology;
+use crate::model::parse_snapshot;
+use serde_json::{Value, json};
+use std::path::Path;
+
+pub const INVOICE: &str = "111111111111";
+pub const CHECKOUT: &str = "222222222222";
+pub const SHARED: &str = "999999999999";
+
+pub const CONFIG: &str = r#"
+[applications.invoice]
+accounts = ["111111111111"]
+[applications.checkout]
+accounts = ["222222222222"]
+[shared_dependencies]
+accounts = ["999999999999"]
+[zones.eu]
+regions = ["eu-west-1", "eu-central-1"]
+[zones.us]
+regions = ["us-east-1", "us-west-2"]
+"#;
+
+/// An organization with the three accounts and nothing in them.
+pub fn org() -> Value {
+    json!({
+        "schema_version": 1,
+        "organization": {
+            "units": [{"id": "r-root", "name": "Root"}],
+            "accounts": [
+                {"id": INVOICE, "name": "invoice-prod", "parent": "r-root"},
+                {"id": CHECKOUT, "name": "checkout-prod", "parent": "r-root"},
+                {"id": SHARED, "name": "shared-services", "parent": "r-root"}
+            ]
+        }
+    })
+}
+
+fn push(snapshot: &mut Value, list: &str, item: Value) {
+    if let Some(obj) = snapshot.as_object_mut() {
+        let entry = obj.entry(list).or_insert_with(|| json!([]));
+        if let Some(items) = entry.as_array_mut() {
+            items.push(item);
+        }
+    }
+}
+
+pub fn queue_arn(account: &str, region: &str, name: &str) -> String {
+    format!("arn:aws:sqs:{region}:{account}:{name}")
+}
+
+/// Adds an SQS queue with the given tags.
+pub fn add_queue(s: &mut Value, account: &str, region: &str, name: &str, tags: Value) -> String {
+    let arn = queue_arn(account, region, name);
+    push(
+        s,
+        "resources",
+        json!({"arn": arn, "kind": "sqs-queue", "account": account, "region": region, "tags": tags}),
+    );
+    arn
+}
+
+/// Adds a function whose execution role allows `sqs:SendMessage` on `uses`.
+pub fn add_function(s: &mut Value, account: &str, region: &str, name: &str, uses: &[&str]) -> String {
+    let role = format!("arn:aws:iam::{account}:role/{name}-role");
+    push(
+        s,
+        "roles",
+        json!({
+            "arn": role, "account": account, "name": format!("{name}-role"),
+            "trust_policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "inline_policies": [{"name": "use", "document": {"Version": "2012-10-17", "Statement": [{"Sid": "Use", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": uses}]}}]
+        }),
+    );
+    let arn = format!("arn:aws:lambda:{region}:{account}:function:{name}");
+    push(
+        s,
+        "functions",
+        json!({"arn": arn, "account": account, "region": region, "name": name, "role": role}),
+    );
+    arn
+}
+
+/// Adds a bus and a rule on it delivering to `targets`.
+pub fn add_rule(s: &mut Value, account: &str, region: &str, name: &str, targets: &[&str], tags: Value) -> String {
+    let bus = format!("arn:aws:events:{region}:{account}:event-bus/{name}-bus");
+    push(
+        s,
+        "event_buses",
+        json!({"arn": bus, "account": account, "region": region, "name": format!("{name}-bus")}),
+    );
+    let arn = format!("arn:aws:events:{region}:{account}:rule/{name}-bus/{name}");
+    let targets: Vec<Value> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"id": format!("t{i}"), "arn": t}))
+        .collect();
+    push(
+        s,
+        "rules",
+        json!({"arn": arn, "account": account, "region": region, "name": name, "bus": bus, "state": "ENABLED", "tags": tags, "targets": targets}),
+    );
+    arn
+}
+
+/// Adds an entry to a top-level list of the snapshot.
+pub fn add(s: &mut Value, list: &str, item: Value) {
+    push(s, list, item);
+}
+
+/// Runs one check on the snapshot with `config` (TOML).
+pub fn run_with(check: &dyn Check, snapshot: &Value, config: &str) -> Vec<Finding> {
+    let snapshot = parse_snapshot(&snapshot.to_string(), Path::new("test.json")).unwrap();
+    let config = parse_config(config, Path::new("test.toml"), &known_ids()).unwrap();
+    let topology = Topology::build(&snapshot, &config);
+    let mut findings = check.run(&topology);
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
+}
+
+/// Runs one check with [`CONFIG`].
+pub fn run(check: &dyn Check, snapshot: &Value) -> Vec<Finding> {
+    run_with(check, snapshot, CONFIG)
+}
