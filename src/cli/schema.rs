@@ -10,16 +10,8 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-/// The schema text, pretty-printed with a trailing newline.
-pub fn schema_text() -> String {
-    let schema = schemars::schema_for!(crate::model::Snapshot);
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
 pub fn run(args: Args) -> Result<u8, InputError> {
-    let text = schema_text();
+    let text = crate::model::json_schema();
     write_atomically(args.output.as_deref(), |w| w.write_all(text.as_bytes()))?;
     Ok(EXIT_OK)
 }

@@ -20,6 +20,15 @@ use std::collections::BTreeMap;
 /// The snapshot format version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The JSON Schema of the snapshot format, pretty-printed with a trailing newline. The committed
+/// copy is `topology/schema.json`; a test fails when it is stale.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Snapshot);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// Tags as AWS returns them: key → value, ordered for byte-stable output.
 pub type Tags = BTreeMap<String, String>;
 
@@ -203,3 +212,6 @@ pub struct CoverageGap {
     #[serde(default)]
     pub message: String,
 }
+
+#[cfg(test)]
+mod tests;
