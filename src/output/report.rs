@@ -62,7 +62,8 @@ impl Report {
         checks.sort_by(|a, b| a.id.cmp(&b.id));
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         coverage.sort();
-        let mut violations: BTreeMap<Severity, usize> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
+        let mut violations: BTreeMap<Severity, usize> =
+            Severity::ALL.iter().map(|s| (*s, 0)).collect();
         let mut not_proven = 0;
         for f in &findings {
             match f.status {
@@ -70,7 +71,21 @@ impl Report {
                 Status::NotProven => not_proven += 1,
             }
         }
-        let summary = Summary { violations, not_proven, ignored, checks_run: checks.len(), coverage_gaps: coverage.len() };
-        Report { topology_path, topology_text, checks, applications, findings, coverage, summary }
+        let summary = Summary {
+            violations,
+            not_proven,
+            ignored,
+            checks_run: checks.len(),
+            coverage_gaps: coverage.len(),
+        };
+        Report {
+            topology_path,
+            topology_text,
+            checks,
+            applications,
+            findings,
+            coverage,
+            summary,
+        }
     }
 }
