@@ -1,0 +1,248 @@
+//! The `human` format: a terminal report grouped by severity (critical first), then by
+//! application, with evidence and remediation for every finding, a summary line and the coverage
+//! gaps. Colour (ANSI, via `anstyle`) only when [`RenderOptions::color`] is set.
+
+use super::{RenderOptions, Report, application_group, application_group_order, gap_line, plural, total_violations};
+use crate::checks::{Finding, Severity, Status};
+use anstyle::{AnsiColor, Style};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// Applies styles only when colour is on.
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Critical => AnsiColor::Red.on_default().bold(),
+        Severity::High => AnsiColor::Red.on_default(),
+        Severity::Medium => AnsiColor::Yellow.on_default(),
+        Severity::Low => AnsiColor::Cyan.on_default(),
+        Severity::Info => AnsiColor::Blue.on_default(),
+    }
+}
+
+fn bold() -> Style {
+    Style::new().bold()
+}
+
+fn dim() -> Style {
+    Style::new().dimmed()
+}
+
+fn not_proven_style() -> Style {
+    AnsiColor::Magenta.on_default().bold()
+}
+
+fn ok_style() -> Style {
+    AnsiColor::Green.on_default().bold()
+}
+
+/// Renders the human report.
+pub(super) fn render(report: &Report, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let p = Painter { color: options.color };
+    write_headline(report, &p, out)?;
+    for severity in Severity::ALL {
+        let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.severity == severity).collect();
+        if findings.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        let heading = format!(
+            "{} ({})",
+            severity.as_str().to_uppercase(),
+            plural(findings.len(), "finding", "findings")
+        );
+        writeln!(out, "{}", p.paint(severity_style(severity).bold(), &heading))?;
+        let mut groups: BTreeMap<(bool, String), Vec<&Finding>> = BTreeMap::new();
+        for finding in findings {
+            let group = application_group(&finding.applications);
+            let (last, _) = application_group_order(&group);
+            groups.entry((last, group)).or_default().push(finding);
+        }
+        for ((_, group), findings) in &groups {
+            writeln!(out, "  {}", p.paint(bold(), group))?;
+            for finding in findings {
+                write_finding(finding, &p, out)?;
+            }
+        }
+    }
+    writeln!(out)?;
+    write_summary(report, &p, out)?;
+    write_coverage(report, &p, out)
+}
+
+fn write_headline(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
+    let violations = total_violations(report);
+    let not_proven = report.summary.not_proven;
+    let checks = plural(report.summary.checks_run, "check", "checks");
+    if report.findings.is_empty() {
+        let verdict = if report.coverage.is_empty() {
+            format!("no findings: every guardrail holds ({checks} run)")
+        } else {
+            format!("no findings ({checks} run), but coverage is incomplete: see the gaps below")
+        };
+        return writeln!(
+            out,
+            "topoguard: {}: {}",
+            clean(&report.topology_path),
+            p.paint(ok_style(), &verdict)
+        );
+    }
+    let mut parts = vec![plural(violations, "violation", "violations")];
+    if not_proven > 0 {
+        parts.push(format!("{not_proven} not proven"));
+    }
+    writeln!(
+        out,
+        "topoguard: {}: {} ({checks} run)",
+        clean(&report.topology_path),
+        p.paint(bold(), &parts.join(", "))
+    )
+}
+
+fn write_finding(finding: &Finding, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
+    let severity = p.paint(severity_style(finding.severity), &format!("[{}]", finding.severity));
+    let status = match finding.status {
+        Status::Violation => p.paint(bold(), "violation"),
+        Status::NotProven => p.paint(not_proven_style(), "NOT PROVEN"),
+    };
+    let check = p.paint(bold(), &clean(&finding.check));
+    writeln!(out, "    {severity} {status}  {check}: {}", clean(&finding.title))?;
+    writeln!(out, "      {}", indented(&finding.message, 6))?;
+    let resource = clean(&finding.resource);
+    writeln!(out, "      {} {resource}", p.paint(dim(), "resource:"))?;
+    let mut place = Vec::new();
+    if let Some(account) = &finding.account {
+        place.push(format!("{} {}", p.paint(dim(), "account:"), clean(account)));
+    }
+    if let Some(region) = &finding.region {
+        place.push(format!("{} {}", p.paint(dim(), "region:"), clean(region)));
+    }
+    if !place.is_empty() {
+        writeln!(out, "      {}", place.join("  "))?;
+    }
+    if !finding.evidence.is_empty() {
+        writeln!(out, "      {}", p.paint(dim(), "evidence:"))?;
+        for step in &finding.evidence {
+            let to = step
+                .to
+                .as_deref()
+                .map(|t| format!(" -> {}", clean(t)))
+                .unwrap_or_default();
+            let line = format!("{}: {}{to} ({})", step.relation, step.from, step.detail);
+            writeln!(out, "        {}", indented(&line, 10))?;
+        }
+    }
+    let remediation = indented(&finding.remediation, 8);
+    writeln!(out, "      {} {remediation}", p.paint(dim(), "remediation:"))
+}
+
+/// Replaces control characters (ANSI escapes from snapshot data included) with their `\u{…}`
+/// escape so that untrusted text cannot drive the terminal. Newlines are kept.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// [`clean`], with continuation lines indented by `width` spaces.
+fn indented(text: &str, width: usize) -> String {
+    let pad = format!("\n{}", " ".repeat(width));
+    clean(text).replace('\n', &pad)
+}
+
+fn write_summary(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .map(|sev| {
+            let n = s.violations.get(sev).copied().unwrap_or(0);
+            let text = format!("{n} {sev}");
+            if n > 0 {
+                p.paint(severity_style(*sev), &text)
+            } else {
+                text
+            }
+        })
+        .collect();
+    writeln!(
+        out,
+        "{} {}; {} not proven; {} ignored; {} run",
+        p.paint(bold(), "summary:"),
+        counts.join(", "),
+        s.not_proven,
+        s.ignored,
+        plural(s.checks_run, "check", "checks")
+    )
+}
+
+fn write_coverage(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
+    if report.coverage.is_empty() {
+        return writeln!(out, "{} complete", p.paint(bold(), "coverage:"));
+    }
+    writeln!(
+        out,
+        "{} {} (checks that needed these APIs report not proven)",
+        p.paint(bold(), "coverage:"),
+        p.paint(
+            AnsiColor::Yellow.on_default(),
+            &plural(report.coverage.len(), "gap", "gaps")
+        )
+    )?;
+    for gap in &report.coverage {
+        writeln!(out, "  {}", indented(&gap_line(gap), 4))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::NO_APPLICATION;
+    use crate::output::tests::sample_report;
+
+    fn render_to_string(report: &Report, color: bool) -> String {
+        let mut out = Vec::new();
+        render(report, RenderOptions { color }, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn human_plain_has_no_escape_codes() {
+        let text = render_to_string(&sample_report(), false);
+        assert!(!text.contains('\u{1b}'));
+        assert!(text.contains("NOT PROVEN"));
+        assert!(text.contains("checkout+invoice"));
+        assert!(text.contains(NO_APPLICATION));
+    }
+
+    #[test]
+    fn human_neutralises_control_characters() {
+        assert_eq!(clean("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(indented("a\nb", 2), "a\n  b");
+    }
+
+    #[test]
+    fn human_color_uses_escape_codes() {
+        let text = render_to_string(&sample_report(), true);
+        assert!(text.contains("\u{1b}["));
+    }
+}

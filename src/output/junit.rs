@@ -1,0 +1,205 @@
+//! The `junit` format: JUnit XML for CI test reporters.
+//!
+//! One test suite per check, one test case per application (plus `(no application)`): a case
+//! fails when a violation of that check concerns the application, errors (type `not-proven`)
+//! when only not-proven findings do — unknown is not a pass — and passes otherwise. A final
+//! `coverage` suite has one erroring case per coverage gap, or one passing `coverage complete`.
+//! No timestamps, durations or ids, so the output is byte-stable.
+
+use super::{NO_APPLICATION, Report, gap_line, plural};
+use crate::checks::{Finding, Status};
+use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+
+/// Renders the JUnit XML document.
+pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut junit = JunitReport::new("topoguard");
+    for check in check_ids(report) {
+        junit.add_test_suite(check_suite(report, &check));
+    }
+    junit.add_test_suite(coverage_suite(report));
+    junit.serialize(&mut *out).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// Ids of the checks that ran, plus any check that reported without being listed, sorted.
+fn check_ids(report: &Report) -> BTreeSet<String> {
+    report
+        .checks
+        .iter()
+        .map(|c| c.id.clone())
+        .chain(report.findings.iter().map(|f| f.check.clone()))
+        .collect()
+}
+
+/// Whether `finding` belongs to the test case of `application` (`None`: no application).
+fn concerns(finding: &Finding, application: Option<&str>) -> bool {
+    match application {
+        Some(app) => finding.applications.iter().any(|a| a == app),
+        None => finding.applications.is_empty(),
+    }
+}
+
+fn check_suite(report: &Report, check: &str) -> TestSuite {
+    let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.check == check).collect();
+    // Configured applications, plus any a finding names that the configuration does not list.
+    let applications: BTreeSet<&str> = report
+        .applications
+        .iter()
+        .map(String::as_str)
+        .chain(findings.iter().flat_map(|f| f.applications.iter().map(String::as_str)))
+        .collect();
+    let mut suite = TestSuite::new(check);
+    for application in applications.into_iter().map(Some).chain([None]) {
+        let name = application.unwrap_or(NO_APPLICATION);
+        let matching: Vec<&Finding> = findings.iter().copied().filter(|f| concerns(f, application)).collect();
+        let mut case = TestCase::new(name, case_status(&matching));
+        case.set_classname(check);
+        suite.add_test_case(case);
+    }
+    suite
+}
+
+fn case_status(findings: &[&Finding]) -> TestCaseStatus {
+    let violations: Vec<&Finding> = findings
+        .iter()
+        .copied()
+        .filter(|f| f.status == Status::Violation)
+        .collect();
+    let (kind, ty, counted) = match violations.first() {
+        Some(first) => (
+            NonSuccessKind::Failure,
+            first.severity.as_str(),
+            plural(violations.len(), "violation", "violations"),
+        ),
+        None if !findings.is_empty() => (
+            NonSuccessKind::Error,
+            "not-proven",
+            format!("{} not proven", findings.len()),
+        ),
+        None => return TestCaseStatus::success(),
+    };
+    let first = violations.first().or(findings.first());
+    let mut status = TestCaseStatus::non_success(kind);
+    status.set_type(ty);
+    status.set_message(match first {
+        Some(f) => format!("{counted}: {}", f.message.replace(['\r', '\n'], " ")),
+        None => counted,
+    });
+    status.set_description(description(findings));
+    status
+}
+
+/// One line per finding: severity, status, resource and message.
+fn description(findings: &[&Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| {
+            let status = match f.status {
+                Status::Violation => "",
+                Status::NotProven => " (not proven)",
+            };
+            format!("[{}]{status} {}: {}", f.severity, f.resource, f.message)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn coverage_suite(report: &Report) -> TestSuite {
+    let mut suite = TestSuite::new("coverage");
+    if report.coverage.is_empty() {
+        let mut case = TestCase::new("coverage complete", TestCaseStatus::success());
+        case.set_classname("coverage");
+        suite.add_test_case(case);
+    }
+    for gap in &report.coverage {
+        let account = gap.account.as_deref().unwrap_or("organization");
+        let region = gap.region.as_deref().unwrap_or("global");
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_type("coverage-gap");
+        status.set_message(format!("{}: {}", gap.error_code, gap.message));
+        status.set_description(gap_line(gap));
+        let mut case = TestCase::new(format!("{account} {region} {}", gap.api), status);
+        case.set_classname("coverage");
+        suite.add_test_case(case);
+    }
+    suite
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::tests::{clean_report, sample_report};
+    use quick_xml::Reader;
+    use quick_xml::events::Event;
+
+    /// Counts per element name, and the `tests`/`failures`/`errors` attributes of `testsuites`.
+    #[derive(Debug, Default)]
+    struct Counts {
+        suites: usize,
+        cases: usize,
+        failures: usize,
+        errors: usize,
+        root: Vec<(String, String)>,
+    }
+
+    fn parse(report: &Report) -> Counts {
+        let mut out = Vec::new();
+        render(report, &mut out).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        let mut reader = Reader::from_str(&xml);
+        let mut counts = Counts::default();
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Eof => break,
+                Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                    "testsuites" => {
+                        for attr in e.attributes() {
+                            let attr = attr.unwrap();
+                            let key = attr.key.as_ref().to_string();
+                            let value = attr.value.to_string();
+                            counts.root.push((key, value));
+                        }
+                    }
+                    "testsuite" => counts.suites += 1,
+                    "testcase" => counts.cases += 1,
+                    "failure" => counts.failures += 1,
+                    "error" => counts.errors += 1,
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        counts
+    }
+
+    fn root_attr<'a>(counts: &'a Counts, key: &str) -> &'a str {
+        &counts.root.iter().find(|(k, _)| k == key).unwrap().1
+    }
+
+    #[test]
+    fn junit_parses_with_expected_counts() {
+        let counts = parse(&sample_report());
+        // Three checks plus coverage.
+        assert_eq!(counts.suites, 4);
+        // Three checks × (checkout, invoice, payments, (no application)) + one gap.
+        assert_eq!(counts.cases, 13);
+        // bus-target: checkout, invoice; wildcard-trust: (no application);
+        // role-sharing: payments.
+        assert_eq!(counts.failures, 4);
+        // role-sharing not proven for checkout, plus the coverage gap.
+        assert_eq!(counts.errors, 2);
+        assert_eq!(root_attr(&counts, "tests"), "13");
+        assert_eq!(root_attr(&counts, "failures"), "4");
+        assert_eq!(root_attr(&counts, "errors"), "2");
+    }
+
+    #[test]
+    fn junit_clean_report_passes() {
+        let counts = parse(&clean_report());
+        assert_eq!(counts.suites, 4);
+        assert_eq!(counts.failures + counts.errors, 0);
+        assert_eq!(counts.cases, 3 * 4 + 1);
+    }
+}

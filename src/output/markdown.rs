@@ -1,0 +1,258 @@
+//! The `markdown` format: GitHub-flavoured Markdown for a pull-request comment or
+//! `$GITHUB_STEP_SUMMARY`: a verdict, a count table, the violations by severity with evidence
+//! and remediation folded into `<details>`, the not-proven findings, and the coverage gaps.
+//!
+//! Every value that comes from the snapshot is escaped, so a `|` or a newline in a tag value
+//! cannot break a table and `<`/`>` cannot inject HTML.
+
+use super::{Report, application_group, gap_scope, plural, total_violations};
+use crate::checks::{Finding, Severity, Status};
+use std::io::{self, Write};
+
+/// Renders the Markdown document.
+pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "## topoguard guardrail report")?;
+    writeln!(out)?;
+    writeln!(out, "{}", verdict(report))?;
+    writeln!(out)?;
+    write_summary_table(report, out)?;
+    for severity in Severity::ALL {
+        let findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Violation && f.severity == severity)
+            .collect();
+        if !findings.is_empty() {
+            let title = capitalize(severity.as_str());
+            write_findings(&format!("{title} ({})", findings.len()), &findings, out)?;
+        }
+    }
+    let not_proven: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::NotProven)
+        .collect();
+    if !not_proven.is_empty() {
+        let title = format!("Not proven ({})", not_proven.len());
+        writeln!(out)?;
+        writeln!(out, "### {title}")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "The crawl did not see enough to decide these; they are neither violations nor passes."
+        )?;
+        write_findings_body(&not_proven, out)?;
+    }
+    write_coverage(report, out)
+}
+
+fn verdict(report: &Report) -> String {
+    let violations = total_violations(report);
+    let not_proven = report.summary.not_proven;
+    let checks = plural(report.summary.checks_run, "check", "checks");
+    let path = code(&report.topology_path);
+    let coverage = if report.coverage.is_empty() {
+        "coverage complete".to_string()
+    } else {
+        plural(report.coverage.len(), "coverage gap", "coverage gaps")
+    };
+    if violations > 0 {
+        let mut text = format!(
+            "❌ **{}** in {path}",
+            plural(violations, "guardrail violation", "guardrail violations")
+        );
+        if not_proven > 0 {
+            text.push_str(&format!(", {not_proven} not proven"));
+        }
+        format!("{text} ({checks} run, {coverage}).")
+    } else if not_proven > 0 {
+        format!("⚠️ No guardrail violations in {path}, but {not_proven} not proven ({checks} run, {coverage}).")
+    } else if !report.coverage.is_empty() {
+        format!("⚠️ No guardrail violations in {path}, but coverage is incomplete ({checks} run, {coverage}).")
+    } else {
+        format!("✅ No guardrail violations in {path} ({checks} run, {coverage}).")
+    }
+}
+
+fn write_summary_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    writeln!(out, "| Severity | Count |")?;
+    writeln!(out, "| --- | ---: |")?;
+    for severity in Severity::ALL {
+        let count = s.violations.get(&severity).copied().unwrap_or(0);
+        writeln!(out, "| {severity} | {count} |")?;
+    }
+    writeln!(out, "| not proven | {} |", s.not_proven)?;
+    writeln!(out, "| ignored | {} |", s.ignored)?;
+    writeln!(out, "| coverage gaps | {} |", s.coverage_gaps)
+}
+
+fn write_findings(title: &str, findings: &[&Finding], out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "### {title}")?;
+    write_findings_body(findings, out)
+}
+
+fn write_findings_body(findings: &[&Finding], out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "| Check | Resource | Applications | Message |")?;
+    writeln!(out, "| --- | --- | --- | --- |")?;
+    for f in findings {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            code(&f.check),
+            code(&f.resource),
+            escape(&application_group(&f.applications)),
+            escape(&f.message)
+        )?;
+    }
+    for f in findings {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "<details><summary>{} on {}: evidence and remediation</summary>",
+            html(&f.check),
+            html(&f.resource)
+        )?;
+        writeln!(out)?;
+        let mut place = Vec::new();
+        if let Some(account) = &f.account {
+            place.push(format!("account {}", code(account)));
+        }
+        if let Some(region) = &f.region {
+            place.push(format!("region {}", code(region)));
+        }
+        if !place.is_empty() {
+            writeln!(out, "Location: {}", place.join(", "))?;
+            writeln!(out)?;
+        }
+        if !f.evidence.is_empty() {
+            writeln!(out, "Evidence:")?;
+            writeln!(out)?;
+            for step in &f.evidence {
+                let to = step
+                    .to
+                    .as_deref()
+                    .map(|t| format!(" → {}", code(t)))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "- {}: {}{to} ({})",
+                    escape(&step.relation),
+                    code(&step.from),
+                    escape(&step.detail)
+                )?;
+            }
+            writeln!(out)?;
+        }
+        writeln!(out, "**Remediation:** {}", escape(&f.remediation))?;
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+    }
+    Ok(())
+}
+
+fn write_coverage(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "### Coverage")?;
+    writeln!(out)?;
+    if report.coverage.is_empty() {
+        return writeln!(out, "Coverage complete: the crawl read every API it needed.");
+    }
+    writeln!(
+        out,
+        "The crawl could not read the following; checks that needed them report not proven."
+    )?;
+    writeln!(out)?;
+    for gap in &report.coverage {
+        let mut line = format!(
+            "- {}: {} failed with {}",
+            escape(&gap_scope(gap)),
+            code(&gap.api),
+            code(&gap.error_code)
+        );
+        if !gap.message.is_empty() {
+            line.push_str(&format!(": {}", escape(&gap.message)));
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
+/// Escapes text for Markdown (inline and in table cells): Markdown punctuation gets a backslash,
+/// newlines become `<br>`.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' | '\n' => out.push_str("<br>"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code span (`|` escaped so it stays inside a table cell, newlines flattened); text that
+/// contains a backtick is escaped as plain text instead.
+fn code(s: &str) -> String {
+    if s.contains('`') {
+        return escape(s);
+    }
+    let flat: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    format!("`{}`", flat.replace('|', "\\|"))
+}
+
+/// Escapes text for an HTML context (the `<summary>` line).
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('|', "&#124;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::tests::sample_report;
+
+    #[test]
+    fn markdown_escapes_table_cells() {
+        assert_eq!(escape("a|b\nc"), "a\\|b<br>c");
+        assert_eq!(escape("x\r\ny"), "x<br>y");
+        assert_eq!(escape("<script>"), "\\<script\\>");
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a`b"), "a\\`b");
+        assert_eq!(html("<b>&"), "&lt;b&gt;&amp;");
+    }
+
+    #[test]
+    fn markdown_tables_keep_their_columns() {
+        let mut out = Vec::new();
+        render(&sample_report(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for line in text.lines().filter(|l| l.starts_with("| `")) {
+            let unescaped = line.replace("\\|", "");
+            assert_eq!(unescaped.matches('|').count(), 5, "{line}");
+        }
+        assert!(text.contains("### Not proven (1)"));
+        assert!(text.contains("### Coverage"));
+    }
+}
