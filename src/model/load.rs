@@ -42,6 +42,16 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, LoadError> {
 
 /// Parses and validates snapshot text; `path` is used in error messages only.
 pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, LoadError> {
+    if !text.trim_start().starts_with('{') {
+        let offset = text.len() - text.trim_start().len();
+        let before = text.get(..offset).unwrap_or("");
+        return Err(LoadError::Syntax {
+            path: path.to_path_buf(),
+            line: before.matches('\n').count() + 1,
+            column: before.rsplit('\n').next().map_or(0, str::len) + 1,
+            message: "not a JSON object: a topology snapshot starts with `{`".to_string(),
+        });
+    }
     let snapshot: Snapshot = match serde_json::from_str(text) {
         Ok(s) => s,
         Err(e) => {

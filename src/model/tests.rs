@@ -46,7 +46,7 @@ fn truncated_and_non_json_input() {
     );
     assert!(e.contains("EOF"), "{e}");
     let e = parse_snapshot("hello", Path::new("snap.json")).unwrap_err().to_string();
-    assert!(e.contains("expected value"), "{e}");
+    assert!(e.contains("not a JSON object"), "{e}");
 }
 
 #[test]

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: formatting, lints, unit and integration tests
+# (insta snapshots, SARIF schema validation, CLI end-to-end). Everything the tests need is
+# fetched by cargo; nothing must be installed by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+
+echo "== cargo test"
+cargo test --all-targets --locked
+cargo test --doc --locked

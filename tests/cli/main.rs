@@ -1,0 +1,7 @@
+//! End-to-end tests of the `topoguard` binary: one test binary, one module per concern.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod bad_input;
+
+mod graph;
+mod support;
