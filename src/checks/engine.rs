@@ -117,8 +117,11 @@ fn not_proven(check: &dyn Check, topology: &Topology<'_>, gaps: &[CoverageGap]) 
     relevant
         .into_iter()
         .map(|g| {
-            let apps = (0..topology.applications.len())
-                .filter(|a| g.account.as_deref().is_none_or(|acc| footprints.get(*a).is_some_and(|f| f.contains(acc))));
+            let account_owner = g.account.as_deref().and_then(|acc| topology.find(acc)).and_then(|ix| topology.owner(ix));
+            let apps = (0..topology.applications.len()).filter(|a| {
+                Some(*a) == account_owner
+                    || g.account.as_deref().is_none_or(|acc| footprints.get(*a).is_some_and(|f| f.contains(acc)))
+            });
             let place = match (&g.account, &g.region) {
                 (Some(a), Some(r)) => format!("account `{a}` region `{r}`"),
                 (Some(a), None) => format!("account `{a}`"),
