@@ -1,0 +1,339 @@
+//! Condition evaluation with three outcomes: true, false, or unknown (the value of a key is not
+//! known from the topology). Unknown is reported as "conditional", never silently allowed or
+//! denied.
+//!
+//! Known keys: `aws:PrincipalOrgID`, `aws:PrincipalAccount`, `aws:PrincipalArn`,
+//! `aws:SourceAccount`, `aws:SourceArn`, `aws:RequestedRegion`, `aws:ResourceAccount`,
+//! `aws:ResourceOrgID`, `aws:ResourceTag/*`, `aws:PrincipalTag/*` — each only when the request
+//! context carries a value for it.
+
+use super::policy::Condition;
+use crate::arn::{glob_match, glob_match_ignore_case};
+use std::collections::BTreeMap;
+
+/// A three-valued truth: `Unknown` carries the condition keys whose values were not known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Truth {
+    True,
+    False,
+    Unknown(Vec<String>),
+}
+
+impl Truth {
+    /// Conjunction: false wins, then unknown (keys merged), then true.
+    pub fn and(self, other: Truth) -> Truth {
+        match (self, other) {
+            (Truth::False, _) | (_, Truth::False) => Truth::False,
+            (Truth::Unknown(mut a), Truth::Unknown(b)) => {
+                a.extend(b);
+                a.sort();
+                a.dedup();
+                Truth::Unknown(a)
+            }
+            (Truth::Unknown(a), Truth::True) | (Truth::True, Truth::Unknown(a)) => Truth::Unknown(a),
+            (Truth::True, Truth::True) => Truth::True,
+        }
+    }
+}
+
+/// What is known about a request: single values per key, plus which keys are known to be absent.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    /// Lowercased key → value. A key present with `None` is known to be absent from the request.
+    values: BTreeMap<String, Option<String>>,
+}
+
+impl RequestContext {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a known value (keys are case-insensitive).
+    pub fn set(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
+        self.values.insert(key.to_ascii_lowercase(), Some(value.into()));
+        self
+    }
+
+    /// Records that a key is known to be absent from the request.
+    pub fn absent(&mut self, key: &str) -> &mut Self {
+        self.values.insert(key.to_ascii_lowercase(), None);
+        self
+    }
+
+    /// Sets every tag as `prefix/<key>` (e.g. `aws:ResourceTag`), and records that the prefix is
+    /// known, so a tag not set is known to be absent.
+    pub fn tags(&mut self, prefix: &str, tags: &BTreeMap<String, String>) -> &mut Self {
+        for (k, v) in tags {
+            self.set(&format!("{prefix}/{k}"), v.clone());
+        }
+        self.values.insert(format!("{}/", prefix.to_ascii_lowercase()), None);
+        self
+    }
+
+    /// `Some(Some(v))` known value, `Some(None)` known absent, `None` unknown.
+    fn lookup(&self, key: &str) -> Option<Option<&str>> {
+        let key = key.to_ascii_lowercase();
+        if let Some(v) = self.values.get(&key) {
+            return Some(v.as_deref());
+        }
+        // A tag key under a known tag prefix that is not set is known to be absent.
+        if let Some((prefix, _)) = key.split_once('/')
+            && self.values.contains_key(&format!("{prefix}/"))
+        {
+            return Some(None);
+        }
+        None
+    }
+
+    /// Replaces `${key}` policy variables with known values; `None` when one is unknown.
+    fn substitute(&self, pattern: &str) -> Option<String> {
+        if !pattern.contains("${") {
+            return Some(pattern.to_string());
+        }
+        let mut out = String::new();
+        let mut rest = pattern;
+        while let Some(start) = rest.find("${") {
+            out.push_str(rest.get(..start)?);
+            let after = rest.get(start + 2..)?;
+            let end = after.find('}')?;
+            let var = after.get(..end)?;
+            match var {
+                "*" => out.push('*'),
+                "?" => out.push('?'),
+                "$" => out.push('$'),
+                _ => out.push_str(self.lookup(var)??),
+            }
+            rest = after.get(end + 1..)?;
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+}
+
+/// Evaluates all conditions of a statement (they are ANDed).
+pub fn evaluate_all(conditions: &[Condition], ctx: &RequestContext) -> Truth {
+    conditions.iter().fold(Truth::True, |acc, c| acc.and(evaluate(c, ctx)))
+}
+
+/// Evaluates one condition.
+pub fn evaluate(c: &Condition, ctx: &RequestContext) -> Truth {
+    let unknown = || Truth::Unknown(vec![c.key.clone()]);
+    let op = c.operator.as_str();
+    let (set_op, rest) = match op.split_once(':') {
+        Some((prefix @ ("ForAllValues" | "ForAnyValue"), rest)) => (Some(prefix), rest),
+        _ => (None, op),
+    };
+    let if_exists = rest.ends_with("IfExists");
+    let base = rest.strip_suffix("IfExists").unwrap_or(rest);
+    let Some(known) = ctx.lookup(&c.key) else {
+        return unknown();
+    };
+    if base == "Null" {
+        // "Null": true means the key must be absent.
+        let want_absent = c.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
+        return bool_truth(known.is_none() == want_absent);
+    }
+    let Some(value) = known else {
+        // Key absent: IfExists and ForAllValues pass, negated operators pass, others fail.
+        let negated = base.contains("Not");
+        return bool_truth(if_exists || set_op == Some("ForAllValues") || (negated && set_op.is_none()));
+    };
+    let mut patterns = Vec::with_capacity(c.values.len());
+    for v in &c.values {
+        match ctx.substitute(v) {
+            Some(p) => patterns.push(p),
+            None => return unknown(),
+        }
+    }
+    let matched = |f: &dyn Fn(&str) -> bool| patterns.iter().any(|p| f(p));
+    let result = match base {
+        "StringEquals" => matched(&|p| p == value),
+        "StringNotEquals" => !matched(&|p| p == value),
+        "StringEqualsIgnoreCase" => matched(&|p| p.eq_ignore_ascii_case(value)),
+        "StringNotEqualsIgnoreCase" => !matched(&|p| p.eq_ignore_ascii_case(value)),
+        "StringLike" => matched(&|p| glob_match(p, value)),
+        "StringNotLike" => !matched(&|p| glob_match(p, value)),
+        "ArnEquals" | "ArnLike" => matched(&|p| arn_like(p, value)),
+        "ArnNotEquals" | "ArnNotLike" => !matched(&|p| arn_like(p, value)),
+        "Bool" => matched(&|p| p.eq_ignore_ascii_case(value)),
+        "NumericEquals"
+        | "NumericNotEquals"
+        | "NumericLessThan"
+        | "NumericLessThanEquals"
+        | "NumericGreaterThan"
+        | "NumericGreaterThanEquals" => match numeric(base, value, &patterns) {
+            Some(b) => b,
+            None => return unknown(),
+        },
+        // Dates, IP addresses and binary values are never known from a topology.
+        _ => return unknown(),
+    };
+    bool_truth(result)
+}
+
+fn bool_truth(b: bool) -> Truth {
+    if b { Truth::True } else { Truth::False }
+}
+
+/// ARN matching as ArnLike does it: per `:`-separated part, with wildcards; the resource part
+/// may itself contain `:`.
+fn arn_like(pattern: &str, value: &str) -> bool {
+    let p: Vec<&str> = pattern.splitn(6, ':').collect();
+    let v: Vec<&str> = value.splitn(6, ':').collect();
+    if p.len() != 6 || v.len() != 6 {
+        return glob_match(pattern, value);
+    }
+    p.iter().zip(v.iter()).enumerate().all(|(i, (pp, vv))| {
+        // The `arn` prefix and the service are case-insensitive in practice; the rest is not.
+        if i == 0 {
+            glob_match_ignore_case(pp, vv)
+        } else {
+            glob_match(pp, vv)
+        }
+    })
+}
+
+fn numeric(op: &str, value: &str, patterns: &[String]) -> Option<bool> {
+    let v: f64 = value.parse().ok()?;
+    let parsed: Vec<f64> = patterns.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    Some(match op {
+        "NumericEquals" => parsed.contains(&v),
+        "NumericNotEquals" => !parsed.contains(&v),
+        "NumericLessThan" => parsed.iter().any(|p| v < *p),
+        "NumericLessThanEquals" => parsed.iter().any(|p| v <= *p),
+        "NumericGreaterThan" => parsed.iter().any(|p| v > *p),
+        _ => parsed.iter().any(|p| v >= *p),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cond(op: &str, key: &str, values: &[&str]) -> Condition {
+        Condition {
+            operator: op.into(),
+            key: key.into(),
+            values: values.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn ctx() -> RequestContext {
+        let mut c = RequestContext::new();
+        c.set("aws:PrincipalOrgID", "o-abc")
+            .set("aws:PrincipalAccount", "111111111111");
+        c.tags(
+            "aws:ResourceTag",
+            &BTreeMap::from([("app".to_string(), "invoice".to_string())]),
+        );
+        c
+    }
+
+    #[test]
+    fn known_keys_evaluate() {
+        let c = ctx();
+        assert_eq!(
+            evaluate(&cond("StringEquals", "aws:PrincipalOrgID", &["o-abc"]), &c),
+            Truth::True
+        );
+        assert_eq!(
+            evaluate(&cond("StringEquals", "aws:principalorgid", &["o-xyz"]), &c),
+            Truth::False
+        );
+        assert_eq!(
+            evaluate(&cond("StringNotEquals", "aws:PrincipalAccount", &["222222222222"]), &c),
+            Truth::True
+        );
+        assert_eq!(
+            evaluate(&cond("StringLike", "aws:ResourceTag/app", &["inv*"]), &c),
+            Truth::True
+        );
+    }
+
+    #[test]
+    fn absent_keys_follow_aws_rules() {
+        let c = ctx();
+        // Tag prefix known, tag not set: absent.
+        assert_eq!(
+            evaluate(&cond("StringEquals", "aws:ResourceTag/team", &["x"]), &c),
+            Truth::False
+        );
+        assert_eq!(
+            evaluate(&cond("StringEqualsIfExists", "aws:ResourceTag/team", &["x"]), &c),
+            Truth::True
+        );
+        assert_eq!(
+            evaluate(&cond("StringNotEquals", "aws:ResourceTag/team", &["x"]), &c),
+            Truth::True
+        );
+        assert_eq!(
+            evaluate(&cond("Null", "aws:ResourceTag/team", &["true"]), &c),
+            Truth::True
+        );
+        assert_eq!(
+            evaluate(&cond("Null", "aws:ResourceTag/app", &["true"]), &c),
+            Truth::False
+        );
+        assert_eq!(
+            evaluate(&cond("ForAllValues:StringEquals", "aws:ResourceTag/team", &["x"]), &c),
+            Truth::True
+        );
+        assert_eq!(
+            evaluate(&cond("ForAnyValue:StringEquals", "aws:ResourceTag/team", &["x"]), &c),
+            Truth::False
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let c = ctx();
+        assert_eq!(
+            evaluate(&cond("Bool", "aws:MultiFactorAuthPresent", &["true"]), &c),
+            Truth::Unknown(vec!["aws:MultiFactorAuthPresent".into()])
+        );
+        let all = evaluate_all(
+            &[
+                cond("Bool", "aws:SecureTransport", &["true"]),
+                cond("StringEquals", "aws:PrincipalOrgID", &["o-abc"]),
+            ],
+            &c,
+        );
+        assert_eq!(all, Truth::Unknown(vec!["aws:SecureTransport".into()]));
+        let all = evaluate_all(
+            &[
+                cond("Bool", "aws:SecureTransport", &["true"]),
+                cond("StringEquals", "aws:PrincipalOrgID", &["o-no"]),
+            ],
+            &c,
+        );
+        assert_eq!(all, Truth::False);
+    }
+
+    #[test]
+    fn policy_variables_and_arns() {
+        let mut c = ctx();
+        c.set("aws:SourceArn", "arn:aws:events:eu-west-1:111111111111:rule/bus/r");
+        assert_eq!(
+            evaluate(
+                &cond(
+                    "ArnLike",
+                    "aws:SourceArn",
+                    &["arn:aws:events:*:${aws:PrincipalAccount}:rule/*"]
+                ),
+                &c
+            ),
+            Truth::True
+        );
+        assert!(matches!(
+            evaluate(
+                &cond("ArnLike", "aws:SourceArn", &["arn:aws:events:*:${aws:username}:*"]),
+                &c
+            ),
+            Truth::Unknown(_)
+        ));
+        assert_eq!(
+            evaluate(&cond("ArnNotLike", "aws:SourceArn", &["arn:aws:sqs:*"]), &c),
+            Truth::True
+        );
+    }
+}

@@ -1,0 +1,306 @@
+//! Evaluation tests: the facts the guardrails rely on.
+
+use super::*;
+use serde_json::json;
+
+fn policy(v: serde_json::Value) -> Policy {
+    Policy::from_value(&v).unwrap()
+}
+
+const ROLE: &str = "arn:aws:iam::111111111111:role/responder";
+const TABLE: &str = "arn:aws:dynamodb:eu-west-1:999999999999:table/orders";
+const OWN_TABLE: &str = "arn:aws:dynamodb:eu-west-1:111111111111:table/own";
+
+fn req<'a>(action: &'a str, resource: &'a str, ctx: &'a RequestContext) -> Request<'a> {
+    let resource_account = Arn::parse(resource).ok().and_then(|a| a.account());
+    Request {
+        principal: ROLE,
+        principal_account: "111111111111",
+        action,
+        resource,
+        resource_account,
+        context: ctx,
+    }
+}
+
+fn admin() -> Policy {
+    policy(json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+}
+
+fn full_access_scp() -> Policy {
+    policy(json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+}
+
+#[test]
+fn identity_allow_grants_same_account_with_evidence() {
+    let ctx = RequestContext::new();
+    let a = admin();
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "AdministratorAccess",
+            policy: &a,
+        }],
+        ..Default::default()
+    };
+    assert_eq!(
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &set),
+        Decision::Allowed {
+            grants: vec![StatementRef {
+                policy: "AdministratorAccess".into(),
+                statement: "#0".into()
+            }]
+        }
+    );
+    // Cross-account without a resource policy: denied.
+    assert_eq!(
+        evaluate(&req("dynamodb:PutItem", TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::NoAllow)
+    );
+}
+
+#[test]
+fn scp_that_denies_writes_makes_a_role_read_only() {
+    let ctx = RequestContext::new();
+    let a = admin();
+    let full = full_access_scp();
+    let deny_writes = policy(
+        json!({"Statement": [{"Effect": "Deny", "Action": ["dynamodb:Put*", "dynamodb:Delete*", "dynamodb:Update*"], "Resource": "*"}]}),
+    );
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "admin",
+            policy: &a,
+        }],
+        // Each level keeps FullAWSAccess, as AWS attaches it by default; a level with only the
+        // deny would allow nothing at all.
+        scps: vec![
+            vec![NamedPolicy {
+                name: "FullAWSAccess",
+                policy: &full,
+            }],
+            vec![
+                NamedPolicy {
+                    name: "FullAWSAccess",
+                    policy: &full,
+                },
+                NamedPolicy {
+                    name: "deny-writes",
+                    policy: &deny_writes,
+                },
+            ],
+        ],
+        ..Default::default()
+    };
+    assert!(matches!(
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::Explicit(_))
+    ));
+    assert!(matches!(
+        evaluate(&req("dynamodb:GetItem", OWN_TABLE, &ctx), &set),
+        Decision::Allowed { .. }
+    ));
+    let deny_only = PolicySet {
+        scps: vec![vec![NamedPolicy {
+            name: "deny-writes",
+            policy: &deny_writes,
+        }]],
+        ..set.clone()
+    };
+    assert_eq!(
+        evaluate(&req("dynamodb:GetItem", OWN_TABLE, &ctx), &deny_only),
+        Decision::Denied(DenyReason::Scp(0))
+    );
+    // An OU level whose SCPs allow only reads denies writes implicitly.
+    let reads_only = policy(
+        json!({"Statement": [{"Effect": "Allow", "Action": ["dynamodb:Get*", "dynamodb:Describe*"], "Resource": "*"}]}),
+    );
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "admin",
+            policy: &a,
+        }],
+        scps: vec![
+            vec![NamedPolicy {
+                name: "FullAWSAccess",
+                policy: &full,
+            }],
+            vec![NamedPolicy {
+                name: "reads",
+                policy: &reads_only,
+            }],
+        ],
+        ..Default::default()
+    };
+    assert_eq!(
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::Scp(1))
+    );
+    // Service-linked roles are exempt.
+    let exempt = PolicySet {
+        scp_exempt: true,
+        ..set.clone()
+    };
+    assert!(matches!(
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &exempt),
+        Decision::Allowed { .. }
+    ));
+}
+
+#[test]
+fn permission_boundary_limits_identity_allows() {
+    let ctx = RequestContext::new();
+    let a = admin();
+    let boundary = policy(
+        json!({"Statement": [{"Effect": "Allow", "Action": ["dynamodb:Get*", "dynamodb:Describe*"], "Resource": "*"}]}),
+    );
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "admin",
+            policy: &a,
+        }],
+        boundary: Some(NamedPolicy {
+            name: "b",
+            policy: &boundary,
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::Boundary)
+    );
+    assert!(matches!(
+        evaluate(&req("dynamodb:GetItem", OWN_TABLE, &ctx), &set),
+        Decision::Allowed { .. }
+    ));
+}
+
+#[test]
+fn not_action_allowing_everything_but_iam_is_write_access() {
+    let ctx = RequestContext::new();
+    let p = policy(json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}));
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "power",
+            policy: &p,
+        }],
+        ..Default::default()
+    };
+    assert!(matches!(
+        evaluate(&req("dynamodb:DeleteTable", OWN_TABLE, &ctx), &set),
+        Decision::Allowed { .. }
+    ));
+    assert!(evaluate(&req("iam:CreateUser", "arn:aws:iam::111111111111:user/x", &ctx), &set).is_denied());
+    assert!(
+        evaluate(&req("IAM:createuser", "arn:aws:iam::111111111111:user/x", &ctx), &set).is_denied(),
+        "actions are case-insensitive"
+    );
+}
+
+#[test]
+fn unknown_condition_key_makes_the_grant_conditional_and_names_it() {
+    let ctx = RequestContext::new();
+    let p = policy(
+        json!({"Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}),
+    );
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "mfa",
+            policy: &p,
+        }],
+        ..Default::default()
+    };
+    match evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &set) {
+        Decision::Conditional { keys, grants } => {
+            assert_eq!(keys, vec!["aws:MultiFactorAuthPresent".to_string()]);
+            assert_eq!(grants.len(), 1);
+        }
+        other => panic!("expected conditional, got {other:?}"),
+    }
+    // A deny on an unknown key does not silently deny: the allow becomes conditional.
+    let a = admin();
+    let d = policy(
+        json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}),
+    );
+    let set = PolicySet {
+        identity: vec![
+            NamedPolicy {
+                name: "admin",
+                policy: &a,
+            },
+            NamedPolicy { name: "ip", policy: &d },
+        ],
+        ..Default::default()
+    };
+    assert!(matches!(
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &set),
+        Decision::Conditional { .. }
+    ));
+}
+
+#[test]
+fn known_condition_keys_decide() {
+    let mut ctx = RequestContext::new();
+    ctx.set("aws:PrincipalOrgID", "o-abc");
+    let a = admin();
+    let rp = policy(
+        json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "dynamodb:*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}]}),
+    );
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "admin",
+            policy: &a,
+        }],
+        resource_policy: Some(NamedPolicy {
+            name: "table policy",
+            policy: &rp,
+        }),
+        ..Default::default()
+    };
+    assert!(
+        matches!(
+            evaluate(&req("dynamodb:PutItem", TABLE, &ctx), &set),
+            Decision::Allowed { .. }
+        ),
+        "cross-account: identity and resource policy both allow"
+    );
+    ctx.set("aws:PrincipalOrgID", "o-other");
+    assert!(evaluate(&req("dynamodb:PutItem", TABLE, &ctx), &set).is_denied());
+}
+
+#[test]
+fn resource_policy_naming_the_role_grants_same_account_alone() {
+    let ctx = RequestContext::new();
+    let rp = policy(
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "dynamodb:GetItem", "Resource": OWN_TABLE}]}),
+    );
+    let set = PolicySet {
+        resource_policy: Some(NamedPolicy {
+            name: "rp",
+            policy: &rp,
+        }),
+        ..Default::default()
+    };
+    assert!(matches!(
+        evaluate(&req("dynamodb:GetItem", OWN_TABLE, &ctx), &set),
+        Decision::Allowed { .. }
+    ));
+    // Naming the account only delegates to identity policies.
+    let rp = policy(
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "dynamodb:GetItem", "Resource": OWN_TABLE}]}),
+    );
+    let set = PolicySet {
+        resource_policy: Some(NamedPolicy {
+            name: "rp",
+            policy: &rp,
+        }),
+        ..Default::default()
+    };
+    assert!(evaluate(&req("dynamodb:GetItem", OWN_TABLE, &ctx), &set).is_denied());
+    // NotResource excludes.
+    let p = policy(json!({"Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "NotResource": OWN_TABLE}]}));
+    let set = PolicySet {
+        identity: vec![NamedPolicy { name: "p", policy: &p }],
+        ..Default::default()
+    };
+    assert!(evaluate(&req("dynamodb:GetItem", OWN_TABLE, &ctx), &set).is_denied());
+}
