@@ -55,7 +55,12 @@ impl Check for SharedResourceTagMismatch {
                 let mut f = finding_for(
                     self,
                     node,
-                    format!("`{key}` tag of `{}` omits {} that use it", node.id, names.join(", ")),
+                    format!(
+                        "`{key}` tag of `{}` omits {}, which {} it",
+                        node.id,
+                        names.join(", "),
+                        if names.len() == 1 { "uses" } else { "use" }
+                    ),
                     format!("Set the tag to `{key}={}`.", all.join("+")),
                 );
                 f.severity = Severity::High;

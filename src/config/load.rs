@@ -176,6 +176,17 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
                 ),
             ));
         }
+        if id.get_ref() == crate::checks::unused_ignore::ID
+            && let Some(first) = settings.ignore.first()
+        {
+            return Err((
+                first.span(),
+                format!(
+                    "checks.{}.ignore: unused-ignore findings cannot be ignored; fix or delete the stale ignore instead",
+                    id.get_ref()
+                ),
+            ));
+        }
         for ignore in &settings.ignore {
             let key = format!("checks.{}.ignore", id.get_ref());
             let i = ignore.get_ref();
@@ -205,7 +216,7 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
 mod tests {
     use super::*;
 
-    const CHECKS: &[&str] = &["shared-resource-untagged"];
+    const CHECKS: &[&str] = &["shared-resource-untagged", "unused-ignore"];
 
     fn parse(text: &str) -> Result<Config, String> {
         parse_config(text, Path::new("t.toml"), CHECKS).map_err(|e| e.to_string())
@@ -265,5 +276,8 @@ ignore = [{ resource = "arn:aws:sqs:*", reason = "legacy queue, owner asked" }]
         let e = parse("[applications.\"a+b\"]\n").unwrap_err();
         assert!(e.contains("not a usable application name"), "{e}");
         assert!(parse("this is not toml").is_err());
+        let e =
+            parse("[checks.unused-ignore]\nignore = [{ account = \"111111111111\", reason = \"x\" }]\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("cannot be ignored"), "{e}");
     }
 }
