@@ -11,6 +11,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 
+echo "== bundled example is what its generator writes"
+python3 scripts/gen_example.py | cmp - topology/examples/global-org.json
+
 echo "== cargo test"
 cargo test --all-targets --locked
 cargo test --doc --locked
