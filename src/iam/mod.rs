@@ -4,5 +4,10 @@
 pub mod condition;
 pub mod eval;
 pub mod policy;
+pub mod reach;
+pub mod store;
+
+#[cfg(test)]
+mod proptests;
 
 pub use policy::{Condition, Effect, Policy, PolicyError, Principal, Statement};
