@@ -51,7 +51,7 @@ fn json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::from(n)),
+        any::<i64>().prop_map(Value::from),
         prop::sample::select(STRINGS).prop_map(|s| Value::String(s.to_string())),
         ".{0,12}".prop_map(Value::String),
     ];
