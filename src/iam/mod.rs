@@ -1,6 +1,8 @@
-//! The IAM engine: the policy grammar today; the action catalog and full evaluation (SCPs,
-//! boundaries, resource policies, conditions) build on it.
+//! The IAM engine: policy grammar, the action catalog with access levels and content reads,
+//! condition and request evaluation (SCPs, RCPs, boundaries, identity and resource policies),
+//! a store of a snapshot's parsed policies, and role reachability.
 
+pub mod catalog;
 pub mod condition;
 pub mod eval;
 pub mod policy;

@@ -1,0 +1,206 @@
+//! Decoding the catalog: the serialized forms written by `scripts/gen-iam-catalog.py` and
+//! `policies/content-reads.toml`, turned into the indexed [`Catalog`], with the content-read
+//! list checked against the catalog.
+
+use super::{
+    AccessLevel, ActionInfo, ActionResourceType, Catalog, CatalogError, ConditionKey, ContentRead, ResourceType,
+    ServiceInfo,
+};
+use flate2::read::GzDecoder;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+
+impl Catalog {
+    /// Decodes a catalog from gzip-compressed JSON in the format `scripts/gen-iam-catalog.py`
+    /// writes, and a content-read list in the format of `policies/content-reads.toml`. Every
+    /// content-read entry must name a catalog action at Read or List level, or at the level its
+    /// `catalog_level` states.
+    pub fn from_sources(catalog_gz: &[u8], content_reads_toml: &str) -> Result<Catalog, CatalogError> {
+        let mut json = Vec::with_capacity(catalog_gz.len().saturating_mul(12));
+        GzDecoder::new(catalog_gz)
+            .read_to_end(&mut json)
+            .map_err(|e| CatalogError::Decompress(e.to_string()))?;
+        let raw: RawCatalog = serde_json::from_slice(&json).map_err(|e| CatalogError::Parse(e.to_string()))?;
+        let mut catalog = Catalog::from_raw(raw);
+        catalog.apply_content_reads(content_reads_toml)?;
+        Ok(catalog)
+    }
+
+    fn from_raw(raw: RawCatalog) -> Catalog {
+        let mut services = Vec::with_capacity(raw.services.len());
+        let mut service_index = HashMap::with_capacity(raw.services.len());
+        let mut action_index = HashMap::new();
+        let mut action_count = 0;
+        for (prefix, svc) in raw.services {
+            let si = services.len();
+            let mut actions = Vec::with_capacity(svc.actions.len());
+            for (name, a) in svc.actions {
+                let key = format!("{}:{}", prefix, name).to_ascii_lowercase();
+                // Names differing only in case do not occur; should they, the first one wins.
+                action_index.entry(key).or_insert((si, actions.len()));
+                actions.push(ActionInfo {
+                    service: prefix.clone(),
+                    name,
+                    access_level: a.access,
+                    resource_types: a
+                        .resource_types
+                        .into_iter()
+                        .map(|r| ActionResourceType {
+                            name: r.name,
+                            required: r.required,
+                            condition_keys: r.condition_keys,
+                            dependent_actions: r.dependent_actions,
+                        })
+                        .collect(),
+                    condition_keys: a.condition_keys,
+                    dependent_actions: a.dependent_actions,
+                    content_read: false,
+                });
+            }
+            action_count += actions.len();
+            service_index.entry(prefix.to_ascii_lowercase()).or_insert(si);
+            services.push(ServiceInfo {
+                name: svc.name,
+                actions,
+                resource_types: svc
+                    .resource_types
+                    .into_iter()
+                    .map(|(name, r)| ResourceType {
+                        name,
+                        arn: r.arn,
+                        condition_keys: r.condition_keys,
+                    })
+                    .collect(),
+                condition_keys: svc
+                    .condition_keys
+                    .into_iter()
+                    .map(|(name, key_type)| ConditionKey { name, key_type })
+                    .collect(),
+                prefix,
+            });
+        }
+        Catalog {
+            source: raw.source,
+            services,
+            service_index,
+            action_index,
+            content_reads: Vec::new(),
+            action_count,
+        }
+    }
+
+    fn apply_content_reads(&mut self, toml_text: &str) -> Result<(), CatalogError> {
+        let raw: RawContentReads =
+            toml::from_str(toml_text).map_err(|e| CatalogError::ContentReadsParse(e.to_string()))?;
+        let mut content_reads = Vec::with_capacity(raw.action.len());
+        for entry in raw.action {
+            let invalid = |message: &str| CatalogError::ContentReadInvalid {
+                name: entry.name.clone(),
+                message: message.to_string(),
+            };
+            if !entry.name.contains(':') {
+                return Err(invalid("expected `service:Action`"));
+            }
+            if entry.reason.trim().is_empty() {
+                return Err(invalid("the reason is empty"));
+            }
+            let &(si, ai) = self
+                .action_index
+                .get(&entry.name.to_ascii_lowercase())
+                .ok_or_else(|| CatalogError::ContentReadUnknown(entry.name.clone()))?;
+            let action = self
+                .services
+                .get_mut(si)
+                .and_then(|s| s.actions.get_mut(ai))
+                .ok_or_else(|| CatalogError::ContentReadUnknown(entry.name.clone()))?;
+            if action.content_read {
+                return Err(CatalogError::ContentReadDuplicate(entry.name));
+            }
+            let level_ok = match entry.catalog_level {
+                Some(level) => action.access_level == level,
+                None => matches!(action.access_level, AccessLevel::Read | AccessLevel::List),
+            };
+            if !level_ok {
+                return Err(CatalogError::ContentReadLevel {
+                    name: entry.name,
+                    actual: action.access_level,
+                    expected: match entry.catalog_level {
+                        Some(level) => format!("`{level}` (its `catalog_level`)"),
+                        None => "`Read` or `List` (or a `catalog_level` naming the level)".to_string(),
+                    },
+                });
+            }
+            action.content_read = true;
+            content_reads.push(ContentRead {
+                action: format!("{}:{}", action.service, action.name),
+                reason: entry.reason,
+                catalog_level: entry.catalog_level,
+            });
+        }
+        self.content_reads = content_reads;
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct RawCatalog {
+    source: String,
+    services: BTreeMap<String, RawService>,
+}
+
+#[derive(Deserialize)]
+struct RawService {
+    name: String,
+    actions: BTreeMap<String, RawAction>,
+    #[serde(default)]
+    resource_types: BTreeMap<String, RawResourceType>,
+    #[serde(default)]
+    condition_keys: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct RawAction {
+    access: AccessLevel,
+    #[serde(default)]
+    resource_types: Vec<RawActionResource>,
+    #[serde(default)]
+    condition_keys: Vec<String>,
+    #[serde(default)]
+    dependent_actions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawActionResource {
+    #[serde(rename = "type")]
+    name: String,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    condition_keys: Vec<String>,
+    #[serde(default)]
+    dependent_actions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawResourceType {
+    arn: String,
+    #[serde(default)]
+    condition_keys: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContentReads {
+    #[serde(default)]
+    action: Vec<RawContentRead>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContentRead {
+    name: String,
+    reason: String,
+    #[serde(default)]
+    catalog_level: Option<AccessLevel>,
+}
