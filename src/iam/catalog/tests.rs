@@ -268,10 +268,13 @@ fn every_content_read_exists_at_read_or_list_or_acknowledged_level() {
         .map(|r| r.action.as_str())
         .collect();
     let expected = [
+        "athena:GetSessionEndpoint",
         "athena:StartQueryExecution",
+        "cognito-idp:GetTokensFromRefreshToken",
         "kms:Decrypt",
         "kms:GenerateDataKey",
         "kms:GenerateDataKeyPair",
+        "s3express:CreateSession",
     ];
     assert_eq!(acknowledged, BTreeSet::from(expected));
 }
@@ -441,4 +444,18 @@ fn report_load_time() {
         per_load,
         start.elapsed()
     );
+}
+
+#[test]
+fn metadata_reads_are_reclassified_and_checked() {
+    let c = Catalog::get().unwrap();
+    let a = c.action("billing:GetResourcePolicy").unwrap();
+    assert_eq!(a.access_level(), AccessLevel::PermissionsManagement);
+    assert_eq!(a.class(), ActionClass::MetadataRead);
+    // An entry whose stated level does not match the reference is refused.
+    let mut fresh = Catalog::load().unwrap();
+    let wrong = "[[action]]\nname = \"s3:GetObject\"\nreason = \"x\"\ncatalog_level = \"Write\"\n";
+    assert!(fresh.apply_metadata_reads(wrong).is_err());
+    let no_level = "[[action]]\nname = \"iam:CreateRole\"\nreason = \"x\"\n";
+    assert!(fresh.apply_metadata_reads(no_level).is_err());
 }
