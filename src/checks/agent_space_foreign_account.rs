@@ -44,8 +44,13 @@ impl Check for AgentSpaceForeignAccount {
             for account in accounts {
                 let mut others = BTreeSet::new();
                 let mut own = false;
+                // The roles the space itself assumes there say nothing about the application.
+                let space_roles: Vec<&str> = space
+                    .existing
+                    .map(|s| s.associations.iter().map(|a| a.role.as_str()).collect())
+                    .unwrap_or_default();
                 for &ix in t.nodes_in_account(account) {
-                    if t.node(ix).kind == NodeKind::External {
+                    if t.node(ix).kind == NodeKind::External || space_roles.contains(&t.node(ix).id) {
                         continue;
                     }
                     match t.owner(ix) {

@@ -38,7 +38,7 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
         findings.extend(not_proven(*check, topology, gaps));
         let settings = topology.config.check_settings(check.id());
         if let Some(severity) = settings.and_then(|s| s.severity) {
-            for f in &mut findings {
+            for f in findings.iter_mut().filter(|f| f.check == check.id()) {
                 f.severity = severity;
             }
         }
@@ -47,6 +47,9 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
             .unwrap_or_default();
         let mut used = vec![false; ignores.len()];
         findings.retain(|f| {
+            if f.check != check.id() {
+                return true;
+            }
             let mut keep = true;
             for (i, ig) in ignores.iter().enumerate() {
                 if matches(ig, f) {

@@ -5,10 +5,13 @@
 
 mod agent_space_foreign_account;
 mod agent_space_missing_account;
+mod agent_space_role_overbroad;
 mod agent_space_role_unpinned;
 mod application_resource_unattributed;
+mod cross_account_write_to_shared;
 pub mod engine;
 mod finding;
+mod incident_access_not_read_only;
 mod residency_cross_zone_flow;
 mod shared_resource_tag_mismatch;
 mod shared_resource_untagged;
@@ -71,8 +74,11 @@ pub trait Check: Sync {
 pub static REGISTRY: &[&dyn Check] = &[
     &agent_space_foreign_account::AgentSpaceForeignAccount,
     &agent_space_missing_account::AgentSpaceMissingAccount,
+    &agent_space_role_overbroad::AgentSpaceRoleOverbroad,
     &agent_space_role_unpinned::AgentSpaceRoleUnpinned,
     &application_resource_unattributed::ApplicationResourceUnattributed,
+    &cross_account_write_to_shared::CrossAccountWriteToShared,
+    &incident_access_not_read_only::IncidentAccessNotReadOnly,
     &residency_cross_zone_flow::ResidencyCrossZoneFlow,
     &shared_resource_tag_mismatch::SharedResourceTagMismatch,
     &shared_resource_untagged::SharedResourceUntagged,

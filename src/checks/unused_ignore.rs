@@ -9,7 +9,20 @@ pub const DESCRIPTION: &str = "An `ignore` entry under `[checks.<id>]` matched n
 
 /// The finding for the `index`-th ignore of `check` that matched nothing.
 pub fn finding(config_path: &str, check: &str, index: usize, reason: &str) -> Finding {
-    let at = format!("checks.{check}.ignore[{index}]");
+    let mut f = unused_entry(check, "ignore", index, reason);
+    f.message = format!(
+        "`{}` in `{config_path}` matched no finding of `{check}` (reason given: {reason})",
+        f.resource
+    );
+    f.evidence = vec![Evidence::new("config", config_path, None, f.resource.clone())];
+    f
+}
+
+/// The finding for the `index`-th entry of list `list` (`ignore`, `allow`) under
+/// `[checks.<check>]` that matched nothing.
+pub fn unused_entry(check: &str, list: &str, index: usize, reason: &str) -> Finding {
+    let config_path = "the config";
+    let at = format!("checks.{check}.{list}[{index}]");
     Finding {
         check: ID.to_string(),
         severity: Severity::Low,

@@ -162,7 +162,54 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
             zone_known(z, &format!("{key}.zone"))?;
         }
     }
+    for p in &c.responders.principals {
+        let arn = crate::arn::Arn::parse(p.get_ref()).map_err(|e| (p.span(), format!("responders.principals: {e}")))?;
+        if arn.service != "iam" {
+            return Err((
+                p.span(),
+                format!(
+                    "responders.principals: `{}` is not an IAM role or user ARN",
+                    p.get_ref()
+                ),
+            ));
+        }
+    }
     for (id, settings) in &c.checks {
+        if let Some(first) = settings.allow.first()
+            && id.get_ref() != "cross-account-write-to-shared"
+        {
+            return Err((
+                first.span(),
+                format!(
+                    "checks.{}.allow: only `cross-account-write-to-shared` takes `allow` entries",
+                    id.get_ref()
+                ),
+            ));
+        }
+        for a in &settings.allow {
+            let key = format!("checks.{}.allow", id.get_ref());
+            let e = a.get_ref();
+            if e.reason.trim().is_empty() {
+                return Err((
+                    a.span(),
+                    format!("{key}: `reason` must say why the write is acceptable"),
+                ));
+            }
+            if e.principal.is_none() && e.application.is_none() {
+                return Err((a.span(), format!("{key}: give `principal` or `application`")));
+            }
+            if e.actions.is_empty() || e.actions.iter().any(|x| !x.contains(':') && x != "*") {
+                return Err((
+                    a.span(),
+                    format!("{key}: `actions` must list `service:Action` patterns"),
+                ));
+            }
+            if let Some(app) = &e.application
+                && !c.applications.keys().any(|k| k.get_ref() == app)
+            {
+                return Err((a.span(), format!("{key}: unknown application `{app}`")));
+            }
+        }
         if !known_checks.contains(&id.get_ref().as_str()) {
             let mut known = known_checks.to_vec();
             known.sort_unstable();

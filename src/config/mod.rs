@@ -35,9 +35,21 @@ pub struct Config {
     /// Agent Space name → intent.
     #[serde(default)]
     pub agent_spaces: BTreeMap<Spanned<String>, AgentSpaceIntent>,
+    /// Who responds to incidents.
+    #[serde(default)]
+    pub responders: Responders,
     /// Check id → settings.
     #[serde(default)]
     pub checks: BTreeMap<Spanned<String>, CheckSettings>,
+}
+
+/// The principals incident responders use (roles they sign in as, e.g. SSO permission-set roles).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Responders {
+    /// Role ARNs responders start from; every role they can reach is checked.
+    #[serde(default)]
+    pub principals: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,6 +139,27 @@ pub struct CheckSettings {
     pub enabled: bool,
     #[serde(default)]
     pub ignore: Vec<Spanned<Ignore>>,
+    /// Accepted write access (only `cross-account-write-to-shared`).
+    #[serde(default)]
+    pub allow: Vec<Spanned<WriteException>>,
+}
+
+/// Write access into a shared-dependency account that is accepted, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteException {
+    /// The principal (role ARN or account id; `*` and `?` wildcards allowed).
+    #[serde(default)]
+    pub principal: Option<String>,
+    /// The application whose principal it is.
+    #[serde(default)]
+    pub application: Option<String>,
+    /// ARN of the shared resource; wildcards allowed.
+    pub resource: String,
+    /// Actions accepted (`service:Action`, wildcards allowed).
+    pub actions: Vec<String>,
+    /// Why this write is acceptable. Required.
+    pub reason: String,
 }
 
 fn yes() -> bool {

@@ -178,6 +178,7 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
         }
     }
     Topology {
+        iam: std::sync::OnceLock::new(),
         by_account,
         snapshot: s,
         config,

@@ -4,9 +4,11 @@
 
 mod build;
 pub mod export;
+mod incident;
 mod spaces;
 mod usage;
 
+pub use incident::IncidentRole;
 pub use spaces::SpaceView;
 pub use usage::{Dependency, UseReason};
 
@@ -86,6 +88,14 @@ pub struct Topology<'a> {
     dependencies: Vec<Dependency<'a>>,
     /// Non-account nodes per account id.
     by_account: HashMap<&'a str, Vec<NodeIndex>>,
+    /// Parsed policies and role reachability, computed on first use.
+    iam: std::sync::OnceLock<IamView<'a>>,
+}
+
+/// The IAM facts of the snapshot: every policy parsed once, and who can assume which role.
+pub struct IamView<'a> {
+    pub store: crate::iam::store::PolicyStore<'a>,
+    pub reach: crate::iam::reach::Reach,
 }
 
 impl<'a> Topology<'a> {
@@ -172,6 +182,15 @@ impl<'a> Topology<'a> {
             }
         }
         out
+    }
+
+    /// Parsed policies and role reachability (computed on first call, then shared).
+    pub fn iam(&self) -> &IamView<'a> {
+        self.iam.get_or_init(|| {
+            let store = crate::iam::store::PolicyStore::new(self.snapshot);
+            let reach = crate::iam::reach::Reach::compute(self.snapshot, &store);
+            IamView { store, reach }
+        })
     }
 
     /// The residency zone of a node's region, if the node has a region in some zone.

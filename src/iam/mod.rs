@@ -2,6 +2,7 @@
 //! condition and request evaluation (SCPs, RCPs, boundaries, identity and resource policies),
 //! a store of a snapshot's parsed policies, and role reachability.
 
+pub mod capability;
 pub mod catalog;
 pub mod classify;
 pub mod condition;

@@ -1,0 +1,163 @@
+//! `agent-space-role-overbroad`: an Agent Space role in a shared-dependency account can do more
+//! than read the resources its application uses there. An investigation into one application
+//! must not be able to change a dependency every other application relies on.
+
+use super::incident_access_not_read_only::catalog_unavailable;
+use super::{Check, Evidence, Finding, Input, Severity, app_names, finding_for};
+use crate::graph::{NodeKind, Topology};
+use crate::iam::Policy;
+use crate::iam::capability::{Target, capabilities};
+use crate::iam::catalog::{ActionClass, Catalog};
+use crate::iam::eval::NamedPolicy;
+use std::collections::{BTreeMap, HashMap};
+
+pub struct AgentSpaceRoleOverbroad;
+
+impl Check for AgentSpaceRoleOverbroad {
+    fn id(&self) -> &'static str {
+        "agent-space-role-overbroad"
+    }
+    fn title(&self) -> &'static str {
+        "Agent Space role can change a shared dependency"
+    }
+    fn description(&self) -> &'static str {
+        "A role an Agent Space assumes in a shared-dependency account can perform Write, Permissions management or Tagging actions on a resource there that its application uses. Access into shared-dependency accounts must be read-only."
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::High
+    }
+    fn inputs(&self) -> &'static [Input] {
+        &[
+            Input::Iam,
+            Input::Organization,
+            Input::AgentSpaces,
+            Input::ResourcePolicies,
+            Input::EventBridge,
+            Input::Lambda,
+        ]
+    }
+    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+        let catalog = match Catalog::get() {
+            Ok(c) => c,
+            Err(e) => return vec![catalog_unavailable(self, &e.to_string())],
+        };
+        let iam = t.iam();
+        let org = t.snapshot.organization.id.as_deref();
+        let policies: HashMap<&str, Policy> = t
+            .snapshot
+            .resources
+            .iter()
+            .filter_map(|r| r.policy.as_ref().map(|p| (r.arn.as_str(), p)))
+            .chain(
+                t.snapshot
+                    .event_buses
+                    .iter()
+                    .filter_map(|b| b.policy.as_ref().map(|p| (b.arn.as_str(), p))),
+            )
+            .chain(
+                t.snapshot
+                    .functions
+                    .iter()
+                    .filter_map(|f| f.policy.as_ref().map(|p| (f.arn.as_str(), p))),
+            )
+            .filter_map(|(arn, doc)| Policy::from_value(doc).ok().map(|p| (arn, p)))
+            .collect();
+        let mut out = Vec::new();
+        // (role, application) → the space that reaches it.
+        let mut roles: BTreeMap<(String, usize), String> = BTreeMap::new();
+        for r in t.incident_roles() {
+            if let Some(app) = r.application {
+                roles.entry((r.role.clone(), app)).or_insert(r.reached_by.clone());
+            }
+        }
+        for ((role, app), space) in roles {
+            let Some(account) = crate::arn::Arn::parse(&role)
+                .ok()
+                .and_then(|a| a.account())
+                .filter(|a| t.config.is_shared_account(a))
+            else {
+                continue;
+            };
+            for &ix in t.nodes_in_account(account) {
+                let node = t.node(ix);
+                if matches!(node.kind, NodeKind::External | NodeKind::Role | NodeKind::AgentSpace)
+                    || !t.users(ix).iter().any(|(a, _)| *a == app)
+                {
+                    continue;
+                }
+                let policy = policies.get(node.id).map(|p| NamedPolicy {
+                    name: "resource policy",
+                    policy: p,
+                });
+                let target = Target::Resource {
+                    arn: node.id,
+                    account: Some(account),
+                    region: node.region,
+                    tags: node.tags,
+                    policy,
+                };
+                let caps = capabilities(
+                    &iam.store,
+                    catalog,
+                    org,
+                    &role,
+                    target,
+                    &[
+                        ActionClass::Write,
+                        ActionClass::PermissionsManagement,
+                        ActionClass::Tagging,
+                    ],
+                );
+                if caps.is_empty() {
+                    continue;
+                }
+                let names: Vec<&str> = caps.iter().map(|c| c.action.as_str()).collect();
+                let shown = names.iter().take(8).copied().collect::<Vec<_>>().join(", ");
+                let more = names.len().saturating_sub(8);
+                let mut f = finding_for(
+                    self,
+                    node,
+                    format!(
+                        "Agent Space role `{role}` of `{}` can change shared {} `{}` in shared-dependency account `{account}`: {shown}{}",
+                        t.app_name(app),
+                        node.kind.as_str(),
+                        node.id,
+                        if more > 0 {
+                            format!(" and {more} more")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    format!(
+                        "Give `{role}` read-only access to the shared account (metadata reads such as Describe/List/Get configuration), or deny the writes with a permission boundary."
+                    ),
+                );
+                f.applications = app_names(t, [app]);
+                let mut grants: Vec<String> = caps
+                    .iter()
+                    .flat_map(|c| {
+                        c.grants
+                            .iter()
+                            .map(|g| format!("{} statement {}", g.policy, g.statement))
+                    })
+                    .collect();
+                grants.sort();
+                grants.dedup();
+                f.evidence = std::iter::once(Evidence::new(
+                    "can-assume",
+                    space.clone(),
+                    Some(role.clone()),
+                    "Agent Space role",
+                ))
+                .chain(
+                    grants
+                        .into_iter()
+                        .map(|g| Evidence::new("grants", role.clone(), Some(node.id.to_string()), g)),
+                )
+                .collect();
+                out.push(f);
+            }
+        }
+        out
+    }
+}

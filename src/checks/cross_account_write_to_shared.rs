@@ -1,0 +1,318 @@
+//! `cross-account-write-to-shared`: a principal of another account can change a resource in a
+//! shared-dependency account — through the resource's own policy, or by assuming a role in the
+//! shared account that may write it. Shared dependencies are where one application's incident
+//! becomes everyone's; from outside, they should be read-only unless an exception says why.
+
+use super::incident_access_not_read_only::catalog_unavailable;
+use super::{Check, Evidence, Finding, Input, Severity, Status, app_names, unused_ignore};
+use crate::arn::{Arn, glob_match};
+use crate::config::WriteException;
+use crate::graph::{NodeKind, Topology};
+use crate::iam::capability::{Target, capabilities};
+use crate::iam::catalog::{ActionClass, Catalog};
+use crate::iam::classify::allowed_actions;
+use crate::iam::eval::NamedPolicy;
+use crate::iam::{Effect, Policy};
+use std::collections::{BTreeSet, HashMap};
+
+pub struct CrossAccountWriteToShared;
+
+const WRITE_CLASSES: &[ActionClass] = &[
+    ActionClass::Write,
+    ActionClass::PermissionsManagement,
+    ActionClass::Tagging,
+];
+
+impl Check for CrossAccountWriteToShared {
+    fn id(&self) -> &'static str {
+        "cross-account-write-to-shared"
+    }
+    fn title(&self) -> &'static str {
+        "Another account can change a shared dependency"
+    }
+    fn description(&self) -> &'static str {
+        "A principal of another account can perform Write, Permissions management or Tagging actions on a resource in a shared-dependency account, through the resource's policy or through a role in the shared account it can assume. Accepted cases are listed under `allow` with a reason."
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::High
+    }
+    fn inputs(&self) -> &'static [Input] {
+        &[
+            Input::Iam,
+            Input::Organization,
+            Input::ResourcePolicies,
+            Input::EventBridge,
+            Input::Lambda,
+        ]
+    }
+    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+        if t.config.shared_dependencies.accounts.is_empty() {
+            return Vec::new();
+        }
+        let catalog = match Catalog::get() {
+            Ok(c) => c,
+            Err(e) => return vec![catalog_unavailable(self, &e.to_string())],
+        };
+        let iam = t.iam();
+        let org = t.snapshot.organization.id.as_deref();
+        let exceptions: Vec<&WriteException> = t
+            .config
+            .check_settings(self.id())
+            .map(|s| s.allow.iter().map(|a| a.get_ref()).collect())
+            .unwrap_or_default();
+        let policies: HashMap<&str, &serde_json::Value> = t
+            .snapshot
+            .resources
+            .iter()
+            .filter_map(|r| r.policy.as_ref().map(|p| (r.arn.as_str(), p)))
+            .chain(
+                t.snapshot
+                    .event_buses
+                    .iter()
+                    .filter_map(|b| b.policy.as_ref().map(|p| (b.arn.as_str(), p))),
+            )
+            .chain(
+                t.snapshot
+                    .functions
+                    .iter()
+                    .filter_map(|f| f.policy.as_ref().map(|p| (f.arn.as_str(), p))),
+            )
+            .collect();
+        let mut used = vec![false; exceptions.len()];
+        let mut out = Vec::new();
+        for (ix, node) in t.nodes() {
+            if matches!(node.kind, NodeKind::Account | NodeKind::External | NodeKind::AgentSpace) {
+                continue;
+            }
+            let Some(account) = node.account.filter(|a| t.config.is_shared_account(a)) else {
+                continue;
+            };
+            let policy_doc = policies.get(node.id).copied();
+            let parsed = policy_doc.and_then(|d| Policy::from_value(d).ok());
+            // 1. The resource policy grants writes to principals of other accounts.
+            if let Some(policy) = &parsed {
+                for (i, st) in policy
+                    .statements
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.effect == Effect::Allow)
+                {
+                    let Some(principal) = st.principal.as_ref().filter(|p| !p.is_negated()) else {
+                        continue;
+                    };
+                    let outsiders: Vec<String> = principal
+                        .inner()
+                        .values("AWS")
+                        .into_iter()
+                        .filter(|v| *v == "*" || principal_account(v) != Some(account))
+                        .map(str::to_string)
+                        .collect();
+                    if outsiders.is_empty() {
+                        continue;
+                    }
+                    let single = Policy {
+                        version: None,
+                        id: None,
+                        statements: vec![st.clone()],
+                    };
+                    let service = Arn::parse(node.id).map(|a| a.service).unwrap_or("");
+                    let actions: Vec<String> = allowed_actions(catalog, &[&single])
+                        .actions
+                        .iter()
+                        .filter(|a| a.service() == service && WRITE_CLASSES.contains(&a.class()))
+                        .map(|a| a.full_name())
+                        .collect();
+                    for who in outsiders {
+                        let apps = principal_apps(t, &who);
+                        let remaining = not_excepted(t, &exceptions, &mut used, &who, &apps, node.id, &actions);
+                        if remaining.is_empty() {
+                            continue;
+                        }
+                        let label = st.sid.clone().unwrap_or_else(|| format!("#{i}"));
+                        out.push(self.finding(
+                            t,
+                            ix,
+                            &who,
+                            &apps,
+                            &remaining,
+                            vec![Evidence::new(
+                                "grants",
+                                node.id,
+                                Some(who.clone()),
+                                format!("resource policy statement {label}"),
+                            )],
+                            !st.conditions.is_empty(),
+                        ));
+                    }
+                }
+            }
+            // 2. A role in the shared account that outsiders can assume may write it.
+            let named = parsed.as_ref().map(|p| NamedPolicy {
+                name: "resource policy",
+                policy: p,
+            });
+            for rp in iam.store.roles.values().filter(|r| r.role.account == account) {
+                let outsiders: Vec<_> = iam
+                    .reach
+                    .assumers(&rp.role.arn)
+                    .iter()
+                    .filter(|a| principal_account(&a.principal).is_some_and(|acc| acc != account))
+                    .collect();
+                if outsiders.is_empty() {
+                    continue;
+                }
+                let target = Target::Resource {
+                    arn: node.id,
+                    account: Some(account),
+                    region: node.region,
+                    tags: node.tags,
+                    policy: named,
+                };
+                let caps = capabilities(&iam.store, catalog, org, &rp.role.arn, target, WRITE_CLASSES);
+                if caps.is_empty() {
+                    continue;
+                }
+                let actions: Vec<String> = caps.iter().map(|c| c.action.clone()).collect();
+                for who in outsiders {
+                    let apps = principal_apps(t, &who.principal);
+                    let remaining = not_excepted(t, &exceptions, &mut used, &who.principal, &apps, node.id, &actions);
+                    if remaining.is_empty() {
+                        continue;
+                    }
+                    let mut evidence = vec![Evidence::new(
+                        "can-assume",
+                        who.principal.clone(),
+                        Some(rp.role.arn.clone()),
+                        format!("trust policy statement {}", who.statement),
+                    )];
+                    let mut grants: Vec<String> = caps
+                        .iter()
+                        .flat_map(|c| {
+                            c.grants
+                                .iter()
+                                .map(|g| format!("{} statement {}", g.policy, g.statement))
+                        })
+                        .collect();
+                    grants.sort();
+                    grants.dedup();
+                    evidence.extend(
+                        grants
+                            .into_iter()
+                            .map(|g| Evidence::new("grants", rp.role.arn.clone(), Some(node.id.to_string()), g)),
+                    );
+                    let conditional = who.conditional || caps.iter().any(|c| !c.conditional_on.is_empty());
+                    out.push(self.finding(t, ix, &who.principal, &apps, &remaining, evidence, conditional));
+                }
+            }
+        }
+        for (i, e) in exceptions.iter().enumerate() {
+            if !used.get(i).copied().unwrap_or(true) {
+                out.push(unused_ignore::unused_entry(self.id(), "allow", i, &e.reason));
+            }
+        }
+        out
+    }
+}
+
+impl CrossAccountWriteToShared {
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        &self,
+        t: &Topology<'_>,
+        ix: petgraph::graph::NodeIndex,
+        who: &str,
+        apps: &[usize],
+        actions: &[String],
+        evidence: Vec<Evidence>,
+        conditional: bool,
+    ) -> Finding {
+        let node = t.node(ix);
+        let shown: Vec<&str> = actions.iter().take(8).map(String::as_str).collect();
+        let more = actions.len().saturating_sub(shown.len());
+        let mut message = format!(
+            "`{who}` (another account) can change shared {} `{}`: {}",
+            node.kind.as_str(),
+            node.id,
+            shown.join(", ")
+        );
+        if more > 0 {
+            message.push_str(&format!(" and {more} more"));
+        }
+        if conditional {
+            message.push_str(" (under conditions whose values are not all known)");
+        }
+        let mut f = super::finding_for(
+            self,
+            node,
+            message,
+            "Grant other accounts read access only (a read-only role or resource-policy statement); if the write is intended, record it under `[checks.cross-account-write-to-shared] allow` with the principal, resource, actions and reason.".to_string(),
+        );
+        f.status = Status::Violation;
+        f.applications = app_names(t, apps.iter().copied());
+        f.evidence = evidence;
+        f
+    }
+}
+
+/// The account of a principal (role ARN, account root ARN or bare account id).
+fn principal_account(p: &str) -> Option<&str> {
+    if crate::arn::is_account_id(p) {
+        return Some(p);
+    }
+    Arn::parse(p).ok().and_then(|a| a.account())
+}
+
+/// Applications a principal belongs to: the owner of its role node, or of its account.
+fn principal_apps(t: &Topology<'_>, principal: &str) -> Vec<usize> {
+    let mut apps = BTreeSet::new();
+    if let Some(o) = t.find(principal).and_then(|ix| t.owner(ix)) {
+        apps.insert(o);
+    }
+    if let Some(o) = principal_account(principal)
+        .and_then(|a| t.find(a))
+        .and_then(|ix| t.owner(ix))
+    {
+        apps.insert(o);
+    }
+    apps.into_iter().collect()
+}
+
+/// The actions no exception accepts for this principal and resource; marks the exceptions used.
+#[allow(clippy::too_many_arguments)]
+fn not_excepted(
+    t: &Topology<'_>,
+    exceptions: &[&WriteException],
+    used: &mut [bool],
+    who: &str,
+    apps: &[usize],
+    resource: &str,
+    actions: &[String],
+) -> Vec<String> {
+    let names: Vec<&str> = apps.iter().map(|a| t.app_name(*a)).collect();
+    let applies: Vec<bool> = exceptions
+        .iter()
+        .map(|e| {
+            e.principal.as_deref().is_none_or(|p| glob_match(p, who))
+                && e.application.as_deref().is_none_or(|a| names.contains(&a))
+                && glob_match(&e.resource, resource)
+        })
+        .collect();
+    actions
+        .iter()
+        .filter(|action| {
+            let mut accepted = false;
+            for (i, e) in exceptions.iter().enumerate() {
+                if applies.get(i).copied().unwrap_or(false)
+                    && e.actions.iter().any(|x| crate::arn::glob_match_ignore_case(x, action))
+                {
+                    accepted = true;
+                    if let Some(u) = used.get_mut(i) {
+                        *u = true;
+                    }
+                }
+            }
+            !accepted
+        })
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,157 @@
+//! What a role can actually do: the catalog actions its identity policies name, each confirmed
+//! by [`evaluate`] with SCPs, RCPs, the permission boundary and (for a given resource) its
+//! resource policy — either against one resource, or against the resources its own statements
+//! name.
+
+use super::catalog::{ActionClass, ActionInfo, Catalog};
+use super::classify::allowed_actions;
+use super::condition::RequestContext;
+use super::eval::{Decision, NamedPolicy, Request, StatementRef, evaluate};
+use super::policy::{Effect, Matcher};
+use super::store::PolicyStore;
+use crate::arn::{Arn, glob_match_ignore_case};
+use crate::model::Tags;
+use std::collections::BTreeMap;
+
+/// One action a role can perform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capability {
+    /// `service:Action` as AWS spells it.
+    pub action: String,
+    pub class: ActionClass,
+    /// The resource (or resource pattern) it was evaluated on.
+    pub resource: String,
+    /// Condition keys with unknown values it depends on; empty when it is certain.
+    pub conditional_on: Vec<String>,
+    /// The statements that grant it.
+    pub grants: Vec<StatementRef>,
+}
+
+/// What to evaluate against.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Whatever resources the role's own Allow statements name.
+    OwnStatements,
+    /// One resource with what is known about it.
+    Resource {
+        arn: &'a str,
+        account: Option<&'a str>,
+        region: Option<&'a str>,
+        tags: Option<&'a Tags>,
+        policy: Option<NamedPolicy<'a>>,
+    },
+}
+
+/// The actions of `classes` that `role` can perform on `target`, sorted by action.
+pub fn capabilities(
+    store: &PolicyStore<'_>,
+    catalog: &Catalog,
+    org_id: Option<&str>,
+    role: &str,
+    target: Target<'_>,
+    classes: &[ActionClass],
+) -> Vec<Capability> {
+    let Some(rp) = store.roles.get(role) else {
+        return Vec::new();
+    };
+    let Some(identity_set) = store.policy_set(role, None, None) else {
+        return Vec::new();
+    };
+    let identity: Vec<&super::Policy> = identity_set.identity.iter().map(|p| p.policy).collect();
+    let allowed = allowed_actions(catalog, &identity);
+    let mut ctx = RequestContext::new();
+    ctx.set("aws:PrincipalArn", role)
+        .set("aws:PrincipalAccount", rp.role.account.clone());
+    if let Some(org) = org_id {
+        ctx.set("aws:PrincipalOrgID", org);
+    }
+    ctx.tags("aws:PrincipalTag", &rp.role.tags);
+    let mut out: BTreeMap<String, Capability> = BTreeMap::new();
+    let consider = |a: &ActionInfo,
+                    resource: &str,
+                    account: Option<&str>,
+                    policy: Option<NamedPolicy<'_>>,
+                    ctx: &RequestContext,
+                    out: &mut BTreeMap<String, Capability>| {
+        let name = a.full_name();
+        if out.contains_key(&name) {
+            return;
+        }
+        let Some(set) = store.policy_set(role, account, policy) else {
+            return;
+        };
+        let req = Request {
+            principal: role,
+            principal_account: &rp.role.account,
+            action: &name,
+            resource,
+            resource_account: account,
+            context: ctx,
+        };
+        let (grants, conditional_on) = match evaluate(&req, &set) {
+            Decision::Denied(_) => return,
+            Decision::Allowed { grants } => (grants, Vec::new()),
+            Decision::Conditional { grants, keys } => (grants, keys),
+        };
+        out.insert(
+            name.clone(),
+            Capability {
+                action: name,
+                class: a.class(),
+                resource: resource.to_string(),
+                conditional_on,
+                grants,
+            },
+        );
+    };
+    let wanted = |a: &&&ActionInfo| classes.contains(&a.class());
+    match target {
+        Target::Resource {
+            arn,
+            account,
+            region,
+            tags,
+            policy,
+        } => {
+            let service = Arn::parse(arn).map(|a| a.service).unwrap_or("");
+            let mut ctx = ctx.clone();
+            if let Some(acc) = account {
+                ctx.set("aws:ResourceAccount", acc);
+            }
+            if let Some(r) = region {
+                ctx.set("aws:RequestedRegion", r);
+            }
+            if let Some(t) = tags {
+                ctx.tags("aws:ResourceTag", t);
+            }
+            for a in allowed.actions.iter().filter(wanted).filter(|a| a.service() == service) {
+                consider(a, arn, account, policy, &ctx, &mut out);
+            }
+        }
+        Target::OwnStatements => {
+            let account = Some(rp.role.account.as_str());
+            for policy in &identity {
+                for st in policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
+                    let resources: Vec<&str> = match &st.resource {
+                        Some(Matcher::Is(list)) => list.iter().map(String::as_str).collect(),
+                        _ => vec!["*"],
+                    };
+                    for a in allowed.actions.iter().filter(wanted) {
+                        let name = a.full_name();
+                        let named = match &st.action {
+                            Some(Matcher::Is(list)) => list.iter().any(|p| glob_match_ignore_case(p, &name)),
+                            Some(Matcher::IsNot(list)) => !list.iter().any(|p| glob_match_ignore_case(p, &name)),
+                            None => false,
+                        };
+                        if named {
+                            for r in &resources {
+                                consider(a, r, account, None, &ctx, &mut out);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.into_values().collect()
+}
