@@ -5,11 +5,9 @@
 use super::incident_access_not_read_only::catalog_unavailable;
 use super::{Check, Evidence, Finding, Input, Severity, app_names, finding_for};
 use crate::graph::{NodeKind, Topology};
-use crate::iam::Policy;
 use crate::iam::capability::{Target, capabilities};
 use crate::iam::catalog::{ActionClass, Catalog};
-use crate::iam::eval::NamedPolicy;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub struct AgentSpaceRoleOverbroad;
 
@@ -43,25 +41,6 @@ impl Check for AgentSpaceRoleOverbroad {
         };
         let iam = t.iam();
         let org = t.snapshot.organization.id.as_deref();
-        let policies: HashMap<&str, Policy> = t
-            .snapshot
-            .resources
-            .iter()
-            .filter_map(|r| r.policy.as_ref().map(|p| (r.arn.as_str(), p)))
-            .chain(
-                t.snapshot
-                    .event_buses
-                    .iter()
-                    .filter_map(|b| b.policy.as_ref().map(|p| (b.arn.as_str(), p))),
-            )
-            .chain(
-                t.snapshot
-                    .functions
-                    .iter()
-                    .filter_map(|f| f.policy.as_ref().map(|p| (f.arn.as_str(), p))),
-            )
-            .filter_map(|(arn, doc)| Policy::from_value(doc).ok().map(|p| (arn, p)))
-            .collect();
         let mut out = Vec::new();
         // (role, application) → the space that reaches it.
         let mut roles: BTreeMap<(String, usize), String> = BTreeMap::new();
@@ -85,10 +64,7 @@ impl Check for AgentSpaceRoleOverbroad {
                 {
                     continue;
                 }
-                let policy = policies.get(node.id).map(|p| NamedPolicy {
-                    name: "resource policy",
-                    policy: p,
-                });
+                let policy = iam.store.resource_policy(node.id).map(|n| n.as_named());
                 let target = Target::Resource {
                     arn: node.id,
                     account: Some(account),
@@ -97,7 +73,7 @@ impl Check for AgentSpaceRoleOverbroad {
                     policy,
                 };
                 let caps = capabilities(
-                    &iam.store,
+                    iam.store,
                     catalog,
                     org,
                     &role,

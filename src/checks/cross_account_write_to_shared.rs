@@ -8,10 +8,9 @@ use super::{Check, Evidence, Finding, Input, Severity, Status, app_names, unused
 use crate::arn::{Arn, glob_match};
 use crate::config::WriteException;
 use crate::graph::{NodeKind, Topology};
-use crate::iam::capability::{Target, capabilities};
+use crate::iam::capability::{RoleView, Target};
 use crate::iam::catalog::{ActionClass, Catalog};
 use crate::iam::classify::allowed_actions;
-use crate::iam::eval::NamedPolicy;
 use crate::iam::{Effect, Policy};
 use std::collections::{BTreeSet, HashMap};
 
@@ -60,25 +59,31 @@ impl Check for CrossAccountWriteToShared {
             .check_settings(self.id())
             .map(|s| s.allow.iter().map(|a| a.get_ref()).collect())
             .unwrap_or_default();
-        let policies: HashMap<&str, &serde_json::Value> = t
-            .snapshot
-            .resources
-            .iter()
-            .filter_map(|r| r.policy.as_ref().map(|p| (r.arn.as_str(), p)))
-            .chain(
-                t.snapshot
-                    .event_buses
-                    .iter()
-                    .filter_map(|b| b.policy.as_ref().map(|p| (b.arn.as_str(), p))),
-            )
-            .chain(
-                t.snapshot
-                    .functions
-                    .iter()
-                    .filter_map(|f| f.policy.as_ref().map(|p| (f.arn.as_str(), p))),
-            )
-            .collect();
         let mut used = vec![false; exceptions.len()];
+        // Per shared account: its roles that principals of other accounts can assume and whose
+        // policies name any write at all, prepared once.
+        let mut exposed: HashMap<&str, Vec<(RoleView<'_>, Vec<&crate::iam::reach::Assumer>)>> = HashMap::new();
+        let mut role_arns: Vec<&str> = iam.store.roles.keys().copied().collect();
+        role_arns.sort_unstable();
+        for arn in role_arns {
+            let Some(rp) = iam.store.roles.get(arn) else { continue };
+            let account = rp.role.account.as_str();
+            if !t.config.is_shared_account(account) {
+                continue;
+            }
+            let outsiders: Vec<_> = iam
+                .reach
+                .assumers(arn)
+                .iter()
+                .filter(|a| principal_account(&a.principal).is_some_and(|acc| acc != account))
+                .collect();
+            if outsiders.is_empty() {
+                continue;
+            }
+            if let Some(view) = RoleView::new(iam.store, catalog, org, arn).filter(|v| v.may_have(WRITE_CLASSES)) {
+                exposed.entry(account).or_default().push((view, outsiders));
+            }
+        }
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
             if matches!(node.kind, NodeKind::Account | NodeKind::External | NodeKind::AgentSpace) {
@@ -87,10 +92,9 @@ impl Check for CrossAccountWriteToShared {
             let Some(account) = node.account.filter(|a| t.config.is_shared_account(a)) else {
                 continue;
             };
-            let policy_doc = policies.get(node.id).copied();
-            let parsed = policy_doc.and_then(|d| Policy::from_value(d).ok());
+            let parsed = iam.store.resource_policy(node.id).map(|n| &n.policy);
             // 1. The resource policy grants writes to principals of other accounts.
-            if let Some(policy) = &parsed {
+            if let Some(policy) = parsed {
                 for (i, st) in policy
                     .statements
                     .iter()
@@ -147,20 +151,8 @@ impl Check for CrossAccountWriteToShared {
                 }
             }
             // 2. A role in the shared account that outsiders can assume may write it.
-            let named = parsed.as_ref().map(|p| NamedPolicy {
-                name: "resource policy",
-                policy: p,
-            });
-            for rp in iam.store.roles.values().filter(|r| r.role.account == account) {
-                let outsiders: Vec<_> = iam
-                    .reach
-                    .assumers(&rp.role.arn)
-                    .iter()
-                    .filter(|a| principal_account(&a.principal).is_some_and(|acc| acc != account))
-                    .collect();
-                if outsiders.is_empty() {
-                    continue;
-                }
+            let named = iam.store.resource_policy(node.id).map(|n| n.as_named());
+            for (view, outsiders) in exposed.get(account).into_iter().flatten() {
                 let target = Target::Resource {
                     arn: node.id,
                     account: Some(account),
@@ -168,10 +160,11 @@ impl Check for CrossAccountWriteToShared {
                     tags: node.tags,
                     policy: named,
                 };
-                let caps = capabilities(&iam.store, catalog, org, &rp.role.arn, target, WRITE_CLASSES);
+                let caps = view.capabilities(target, WRITE_CLASSES);
                 if caps.is_empty() {
                     continue;
                 }
+                let role_arn = view.role();
                 let actions: Vec<String> = caps.iter().map(|c| c.action.clone()).collect();
                 for who in outsiders {
                     let apps = principal_apps(t, &who.principal);
@@ -182,7 +175,7 @@ impl Check for CrossAccountWriteToShared {
                     let mut evidence = vec![Evidence::new(
                         "can-assume",
                         who.principal.clone(),
-                        Some(rp.role.arn.clone()),
+                        Some(role_arn.to_string()),
                         format!("trust policy statement {}", who.statement),
                     )];
                     let mut grants: Vec<String> = caps
@@ -198,7 +191,7 @@ impl Check for CrossAccountWriteToShared {
                     evidence.extend(
                         grants
                             .into_iter()
-                            .map(|g| Evidence::new("grants", rp.role.arn.clone(), Some(node.id.to_string()), g)),
+                            .map(|g| Evidence::new("grants", role_arn.to_string(), Some(node.id.to_string()), g)),
                     );
                     let conditional = who.conditional || caps.iter().any(|c| !c.conditional_on.is_empty());
                     out.push(self.finding(t, ix, &who.principal, &apps, &remaining, evidence, conditional));

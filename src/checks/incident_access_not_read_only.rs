@@ -45,7 +45,7 @@ impl Check for IncidentAccessNotReadOnly {
         let mut out = Vec::new();
         for (role, reached) in by_role {
             let caps = capabilities(
-                &iam.store,
+                iam.store,
                 catalog,
                 org,
                 role,

@@ -37,6 +37,9 @@ impl Check for ResidencyCrossZoneFlow {
             };
             for dep in t.dependencies_of(ix) {
                 let target = t.node(dep.to);
+                if target.region.is_some_and(|r| t.config.zone_of_region(r) == Some(zone)) {
+                    continue;
+                }
                 let apps = app_names(t, t.owner(ix));
                 let Some(target_region) = target.region else {
                     // S3 buckets and other regionless ARNs not in the snapshot: where is unknown.

@@ -168,7 +168,8 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
 
     let applications: Vec<&'a str> = config.application_names().collect();
     let owner = ownership(&b, config, &applications);
-    let mut derived = usage::derive(s, &b, &owner);
+    let policies = crate::iam::store::PolicyStore::new(s);
+    let mut derived = usage::derive(s, &b, &owner, &policies);
     derived.dependencies.sort_by_key(|d| d.from);
     let mut by_account: HashMap<&'a str, Vec<NodeIndex>> = HashMap::new();
     for ix in b.graph.node_indices() {
@@ -178,7 +179,9 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
         }
     }
     Topology {
-        iam: std::sync::OnceLock::new(),
+        policies,
+        reach: std::sync::OnceLock::new(),
+        footprints: std::sync::OnceLock::new(),
         by_account,
         snapshot: s,
         config,

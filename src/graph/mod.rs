@@ -88,14 +88,18 @@ pub struct Topology<'a> {
     dependencies: Vec<Dependency<'a>>,
     /// Non-account nodes per account id.
     by_account: HashMap<&'a str, Vec<NodeIndex>>,
-    /// Parsed policies and role reachability, computed on first use.
-    iam: std::sync::OnceLock<IamView<'a>>,
+    /// Every policy of the snapshot, parsed once during the build.
+    pub policies: crate::iam::store::PolicyStore<'a>,
+    /// Role reachability, computed on first use.
+    reach: std::sync::OnceLock<crate::iam::reach::Reach>,
+    /// Accounts each application reaches, computed on first use in one pass.
+    footprints: std::sync::OnceLock<Vec<BTreeSet<&'a str>>>,
 }
 
 /// The IAM facts of the snapshot: every policy parsed once, and who can assume which role.
-pub struct IamView<'a> {
-    pub store: crate::iam::store::PolicyStore<'a>,
-    pub reach: crate::iam::reach::Reach,
+pub struct IamView<'t, 'a> {
+    pub store: &'t crate::iam::store::PolicyStore<'a>,
+    pub reach: &'t crate::iam::reach::Reach,
 }
 
 impl<'a> Topology<'a> {
@@ -170,27 +174,37 @@ impl<'a> Topology<'a> {
 
     /// Accounts an application reaches: those of its own resources and of every resource it uses.
     pub fn footprint_accounts(&self, app: AppId) -> BTreeSet<&'a str> {
-        let mut out = BTreeSet::new();
-        for ix in self.graph.node_indices() {
-            let node = &self.graph[ix];
-            if node.kind == NodeKind::Account {
-                continue;
+        self.footprints().get(app).cloned().unwrap_or_default()
+    }
+
+    /// Every application's footprint accounts, indexed by [`AppId`].
+    pub fn footprints(&self) -> &[BTreeSet<&'a str>] {
+        self.footprints.get_or_init(|| {
+            let mut out = vec![BTreeSet::new(); self.applications.len()];
+            for ix in self.graph.node_indices() {
+                let node = &self.graph[ix];
+                let Some(acc) = node.account.filter(|_| node.kind != NodeKind::Account) else {
+                    continue;
+                };
+                for app in self.owner(ix).into_iter().chain(self.users(ix).iter().map(|(a, _)| *a)) {
+                    if let Some(set) = out.get_mut(app) {
+                        set.insert(acc);
+                    }
+                }
             }
-            let reached = self.owner(ix) == Some(app) || self.users(ix).iter().any(|(a, _)| *a == app);
-            if reached && let Some(acc) = node.account {
-                out.insert(acc);
-            }
-        }
-        out
+            out
+        })
     }
 
     /// Parsed policies and role reachability (computed on first call, then shared).
-    pub fn iam(&self) -> &IamView<'a> {
-        self.iam.get_or_init(|| {
-            let store = crate::iam::store::PolicyStore::new(self.snapshot);
-            let reach = crate::iam::reach::Reach::compute(self.snapshot, &store);
-            IamView { store, reach }
-        })
+    pub fn iam(&self) -> IamView<'_, 'a> {
+        let reach = self
+            .reach
+            .get_or_init(|| crate::iam::reach::Reach::compute(self.snapshot, &self.policies));
+        IamView {
+            store: &self.policies,
+            reach,
+        }
     }
 
     /// The residency zone of a node's region, if the node has a region in some zone.

@@ -11,6 +11,7 @@ use super::build::Builder;
 use super::{AppId, EdgeKind, NodeKind};
 use crate::arn::{Arn, glob_match};
 use crate::checks::Evidence;
+use crate::iam::store::PolicyStore;
 use crate::iam::{Effect, Policy, Statement};
 use crate::model::Snapshot;
 use petgraph::graph::NodeIndex;
@@ -194,7 +195,12 @@ fn names_specific_resources(pattern: &str) -> bool {
     }
 }
 
-pub(super) fn derive<'a>(s: &'a Snapshot, b: &Builder<'a>, owner: &[Option<AppId>]) -> Derived<'a> {
+pub(super) fn derive<'a>(
+    s: &'a Snapshot,
+    b: &Builder<'a>,
+    owner: &[Option<AppId>],
+    store: &PolicyStore<'a>,
+) -> Derived<'a> {
     let mut d = Derived {
         users: vec![Vec::new(); b.graph.node_count()],
         dependencies: Vec::new(),
@@ -223,13 +229,11 @@ pub(super) fn derive<'a>(s: &'a Snapshot, b: &Builder<'a>, owner: &[Option<AppId
         }
     }
 
-    let managed: HashMap<&str, (&str, Option<Policy>)> = s
+    let names: HashMap<&str, &str> = s
         .managed_policies
         .iter()
-        .map(|p| (p.arn.as_str(), (p.name.as_str(), Policy::from_value(&p.document).ok())))
+        .map(|p| (p.arn.as_str(), p.name.as_str()))
         .collect();
-    let roles: HashMap<&str, &crate::model::Role> = s.roles.iter().map(|r| (r.arn.as_str(), r)).collect();
-    let mut role_policies: HashMap<&str, Vec<(&str, Policy)>> = HashMap::new();
     for f in &s.functions {
         let (Some(app), Some(&func)) = (owner_of(&f.arn), b.index.get(f.arn.as_str())) else {
             continue;
@@ -239,23 +243,21 @@ pub(super) fn derive<'a>(s: &'a Snapshot, b: &Builder<'a>, owner: &[Option<AppId
                 d.record(Some(func), ix, app, UseReason::Reference { function: &f.arn });
             }
         }
-        let Some(role) = roles.get(f.role.as_str()) else {
+        let Some(role) = store.roles.get(f.role.as_str()) else {
             continue;
         };
-        let policies = role_policies.entry(role.arn.as_str()).or_insert_with(|| {
-            let mut list: Vec<(&str, Policy)> = role
-                .inline_policies
-                .iter()
-                .filter_map(|p| Policy::from_value(&p.document).ok().map(|doc| (p.name.as_str(), doc)))
-                .collect();
-            for arn in &role.attached_policies {
-                if let Some((name, Some(doc))) = managed.get(arn.as_str()) {
-                    list.push((name, doc.clone()));
-                }
-            }
-            list
+        let inline = role
+            .role
+            .inline_policies
+            .iter()
+            .map(|p| p.name.as_str())
+            .zip(role.inline.iter().map(|n| &n.policy));
+        let attached = role.role.attached_policies.iter().filter_map(|arn| {
+            store
+                .managed(arn)
+                .map(|m| (names.get(arn.as_str()).copied().unwrap_or(arn.as_str()), &m.policy))
         });
-        for (name, policy) in policies.iter() {
+        for (name, policy) in inline.chain(attached) {
             for (i, st) in policy.statements.iter().enumerate() {
                 if st.effect != Effect::Allow {
                     continue;
@@ -264,7 +266,7 @@ pub(super) fn derive<'a>(s: &'a Snapshot, b: &Builder<'a>, owner: &[Option<AppId
                     arns.named_by(pattern, |ix| {
                         let reason = UseReason::RolePolicy {
                             function: &f.arn,
-                            role: &role.arn,
+                            role: &role.role.arn,
                             policy: name,
                             statement: statement_label(i, st),
                         };

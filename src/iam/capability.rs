@@ -42,47 +42,128 @@ pub enum Target<'a> {
     },
 }
 
-/// The actions of `classes` that `role` can perform on `target`, sorted by action.
-pub fn capabilities(
-    store: &PolicyStore<'_>,
-    catalog: &Catalog,
-    org_id: Option<&str>,
-    role: &str,
-    target: Target<'_>,
-    classes: &[ActionClass],
-) -> Vec<Capability> {
-    let Some(rp) = store.roles.get(role) else {
-        return Vec::new();
-    };
-    let Some(identity_set) = store.policy_set(role, None, None) else {
-        return Vec::new();
-    };
-    let identity: Vec<&super::Policy> = identity_set.identity.iter().map(|p| p.policy).collect();
-    let allowed = allowed_actions(catalog, &identity);
-    let mut ctx = RequestContext::new();
-    ctx.set("aws:PrincipalArn", role)
-        .set("aws:PrincipalAccount", rp.role.account.clone());
-    if let Some(org) = org_id {
-        ctx.set("aws:PrincipalOrgID", org);
+/// A role prepared for repeated questions: its policies gathered and its actions expanded once.
+pub struct RoleView<'a> {
+    store: &'a PolicyStore<'a>,
+    role: &'a str,
+    account: &'a str,
+    identity: Vec<&'a super::Policy>,
+    allowed: Vec<&'a ActionInfo>,
+    ctx: RequestContext,
+}
+
+impl<'a> RoleView<'a> {
+    /// `None` when the role is not in the store.
+    pub fn new(store: &'a PolicyStore<'a>, catalog: &'a Catalog, org_id: Option<&str>, role: &'a str) -> Option<Self> {
+        let rp = store.roles.get(role)?;
+        let identity: Vec<&super::Policy> = store
+            .policy_set(role, None, None)?
+            .identity
+            .iter()
+            .map(|p| p.policy)
+            .collect();
+        let allowed = allowed_actions(catalog, &identity).actions;
+        let mut ctx = RequestContext::new();
+        ctx.set("aws:PrincipalArn", role)
+            .set("aws:PrincipalAccount", rp.role.account.clone());
+        if let Some(org) = org_id {
+            ctx.set("aws:PrincipalOrgID", org);
+        }
+        ctx.tags("aws:PrincipalTag", &rp.role.tags);
+        Some(RoleView {
+            store,
+            role,
+            account: &rp.role.account,
+            identity,
+            allowed,
+            ctx,
+        })
     }
-    ctx.tags("aws:PrincipalTag", &rp.role.tags);
-    let mut out: BTreeMap<String, Capability> = BTreeMap::new();
-    let consider = |a: &ActionInfo,
-                    resource: &str,
-                    account: Option<&str>,
-                    policy: Option<NamedPolicy<'_>>,
-                    ctx: &RequestContext,
-                    out: &mut BTreeMap<String, Capability>| {
+
+    /// The role's ARN.
+    pub fn role(&self) -> &'a str {
+        self.role
+    }
+
+    /// True when the role's policies name any action of `classes` at all (a cheap pre-check).
+    pub fn may_have(&self, classes: &[ActionClass]) -> bool {
+        self.allowed.iter().any(|a| classes.contains(&a.class()))
+    }
+
+    /// The actions of `classes` the role can perform on `target`, sorted by action.
+    pub fn capabilities(&self, target: Target<'_>, classes: &[ActionClass]) -> Vec<Capability> {
+        let mut out: BTreeMap<String, Capability> = BTreeMap::new();
+        let wanted = |a: &&&ActionInfo| classes.contains(&a.class());
+        match target {
+            Target::Resource {
+                arn,
+                account,
+                region,
+                tags,
+                policy,
+            } => {
+                let service = Arn::parse(arn).map(|a| a.service).unwrap_or("");
+                let mut ctx = self.ctx.clone();
+                if let Some(acc) = account {
+                    ctx.set("aws:ResourceAccount", acc);
+                }
+                if let Some(r) = region {
+                    ctx.set("aws:RequestedRegion", r);
+                }
+                if let Some(t) = tags {
+                    ctx.tags("aws:ResourceTag", t);
+                }
+                for a in self.allowed.iter().filter(wanted).filter(|a| a.service() == service) {
+                    self.consider(a, arn, account, policy, &ctx, &mut out);
+                }
+            }
+            Target::OwnStatements => {
+                let account = Some(self.account);
+                for policy in &self.identity {
+                    for st in policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
+                        let resources: Vec<&str> = match &st.resource {
+                            Some(Matcher::Is(list)) => list.iter().map(String::as_str).collect(),
+                            _ => vec!["*"],
+                        };
+                        for a in self.allowed.iter().filter(wanted) {
+                            let name = a.full_name();
+                            let named = match &st.action {
+                                Some(Matcher::Is(list)) => list.iter().any(|p| glob_match_ignore_case(p, &name)),
+                                Some(Matcher::IsNot(list)) => !list.iter().any(|p| glob_match_ignore_case(p, &name)),
+                                None => false,
+                            };
+                            if named {
+                                for r in &resources {
+                                    self.consider(a, r, account, None, &self.ctx, &mut out);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out.into_values().collect()
+    }
+
+    fn consider(
+        &self,
+        a: &ActionInfo,
+        resource: &str,
+        account: Option<&str>,
+        policy: Option<NamedPolicy<'_>>,
+        ctx: &RequestContext,
+        out: &mut BTreeMap<String, Capability>,
+    ) {
         let name = a.full_name();
         if out.contains_key(&name) {
             return;
         }
-        let Some(set) = store.policy_set(role, account, policy) else {
+        let Some(set) = self.store.policy_set(self.role, account, policy) else {
             return;
         };
         let req = Request {
-            principal: role,
-            principal_account: &rp.role.account,
+            principal: self.role,
+            principal_account: self.account,
             action: &name,
             resource,
             resource_account: account,
@@ -103,55 +184,20 @@ pub fn capabilities(
                 grants,
             },
         );
-    };
-    let wanted = |a: &&&ActionInfo| classes.contains(&a.class());
-    match target {
-        Target::Resource {
-            arn,
-            account,
-            region,
-            tags,
-            policy,
-        } => {
-            let service = Arn::parse(arn).map(|a| a.service).unwrap_or("");
-            let mut ctx = ctx.clone();
-            if let Some(acc) = account {
-                ctx.set("aws:ResourceAccount", acc);
-            }
-            if let Some(r) = region {
-                ctx.set("aws:RequestedRegion", r);
-            }
-            if let Some(t) = tags {
-                ctx.tags("aws:ResourceTag", t);
-            }
-            for a in allowed.actions.iter().filter(wanted).filter(|a| a.service() == service) {
-                consider(a, arn, account, policy, &ctx, &mut out);
-            }
-        }
-        Target::OwnStatements => {
-            let account = Some(rp.role.account.as_str());
-            for policy in &identity {
-                for st in policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
-                    let resources: Vec<&str> = match &st.resource {
-                        Some(Matcher::Is(list)) => list.iter().map(String::as_str).collect(),
-                        _ => vec!["*"],
-                    };
-                    for a in allowed.actions.iter().filter(wanted) {
-                        let name = a.full_name();
-                        let named = match &st.action {
-                            Some(Matcher::Is(list)) => list.iter().any(|p| glob_match_ignore_case(p, &name)),
-                            Some(Matcher::IsNot(list)) => !list.iter().any(|p| glob_match_ignore_case(p, &name)),
-                            None => false,
-                        };
-                        if named {
-                            for r in &resources {
-                                consider(a, r, account, None, &ctx, &mut out);
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
-    out.into_values().collect()
+}
+
+/// The actions of `classes` that `role` can perform on `target`, sorted by action (a one-off
+/// [`RoleView`]).
+pub fn capabilities(
+    store: &PolicyStore<'_>,
+    catalog: &Catalog,
+    org_id: Option<&str>,
+    role: &str,
+    target: Target<'_>,
+    classes: &[ActionClass],
+) -> Vec<Capability> {
+    RoleView::new(store, catalog, org_id, role)
+        .map(|v| v.capabilities(target, classes))
+        .unwrap_or_default()
 }

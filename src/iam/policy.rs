@@ -29,9 +29,41 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
-fn err(at: impl Into<String>, message: impl Into<String>) -> PolicyError {
+/// Where in a document the parser is: a chain on the stack, rendered only when there is an error.
+#[derive(Clone, Copy)]
+enum Loc<'a> {
+    Root,
+    Key(&'a Loc<'a>, &'a str),
+    Index(&'a Loc<'a>, usize),
+}
+
+impl Loc<'_> {
+    fn render(&self) -> String {
+        match self {
+            Loc::Root => String::new(),
+            Loc::Key(parent, key) => {
+                let p = parent.render();
+                if p.is_empty() {
+                    (*key).to_string()
+                } else {
+                    format!("{p}.{key}")
+                }
+            }
+            Loc::Index(parent, i) => format!("{}[{i}]", parent.render()),
+        }
+    }
+}
+
+fn err(at: &Loc<'_>, message: impl Into<String>) -> PolicyError {
     PolicyError {
-        at: at.into(),
+        at: at.render(),
+        message: message.into(),
+    }
+}
+
+fn err_at(at: &str, message: impl Into<String>) -> PolicyError {
+    PolicyError {
+        at: at.to_string(),
         message: message.into(),
     }
 }
@@ -141,7 +173,7 @@ impl Policy {
         match value {
             Value::Object(map) => parse_document(map),
             Value::String(text) => Self::from_text(text),
-            other => Err(err(
+            other => Err(err_at(
                 "",
                 format!(
                     "a policy document must be an object or JSON text, found {}",
@@ -158,15 +190,15 @@ impl Policy {
         let json = if trimmed.starts_with('%') {
             decoded = percent_encoding::percent_decode_str(trimmed)
                 .decode_utf8()
-                .map_err(|e| err("", format!("URL-encoded document is not UTF-8: {e}")))?;
+                .map_err(|e| err_at("", format!("URL-encoded document is not UTF-8: {e}")))?;
             decoded.as_ref()
         } else {
             trimmed
         };
-        let value: Value = serde_json::from_str(json).map_err(|e| err("", format!("document is not JSON: {e}")))?;
+        let value: Value = serde_json::from_str(json).map_err(|e| err_at("", format!("document is not JSON: {e}")))?;
         match &value {
             Value::Object(map) => parse_document(map),
-            other => Err(err(
+            other => Err(err_at(
                 "",
                 format!("a policy document must be a JSON object, found {}", kind_of(other)),
             )),
@@ -186,31 +218,33 @@ fn kind_of(v: &Value) -> &'static str {
 }
 
 fn parse_document(map: &Map<String, Value>) -> Result<Policy, PolicyError> {
+    let root = Loc::Root;
     let mut policy = Policy::default();
     for (key, value) in map {
+        let here = Loc::Key(&root, key);
         match key.as_str() {
-            "Version" => policy.version = Some(string(value, "Version")?),
-            "Id" => policy.id = Some(string(value, "Id")?),
+            "Version" => policy.version = Some(string(value, &here)?),
+            "Id" => policy.id = Some(string(value, &here)?),
             "Statement" => {
                 policy.statements = match value {
                     Value::Array(items) => items
                         .iter()
                         .enumerate()
-                        .map(|(i, s)| parse_statement(s, &format!("Statement[{i}]")))
+                        .map(|(i, s)| parse_statement(s, &Loc::Index(&here, i)))
                         .collect::<Result<_, _>>()?,
-                    single => vec![parse_statement(single, "Statement")?],
+                    single => vec![parse_statement(single, &here)?],
                 }
             }
-            other => return Err(err(other, "unknown policy element")),
+            _ => return Err(err(&here, "unknown policy element")),
         }
     }
     if !map.contains_key("Statement") {
-        return Err(err("Statement", "missing"));
+        return Err(err_at("Statement", "missing"));
     }
     Ok(policy)
 }
 
-fn parse_statement(value: &Value, at: &str) -> Result<Statement, PolicyError> {
+fn parse_statement(value: &Value, at: &Loc<'_>) -> Result<Statement, PolicyError> {
     let Value::Object(map) = value else {
         return Err(err(
             at,
@@ -224,7 +258,7 @@ fn parse_statement(value: &Value, at: &str) -> Result<Statement, PolicyError> {
     let mut resource = None;
     let mut conditions = Vec::new();
     for (key, v) in map {
-        let here = format!("{at}.{key}");
+        let here = Loc::Key(at, key);
         let set_once = |slot_full: bool| {
             if slot_full {
                 Err(err(&here, "given together with its negated form"))
@@ -235,12 +269,13 @@ fn parse_statement(value: &Value, at: &str) -> Result<Statement, PolicyError> {
         match key.as_str() {
             "Sid" => sid = Some(string(v, &here)?),
             "Effect" => {
-                effect = Some(match string(v, &here)?.as_str() {
-                    "Allow" => Effect::Allow,
-                    "Deny" => Effect::Deny,
-                    other => {
-                        return Err(err(here, format!("must be `Allow` or `Deny`, found `{other}`")));
+                effect = Some(match v {
+                    Value::String(e) if e == "Allow" => Effect::Allow,
+                    Value::String(e) if e == "Deny" => Effect::Deny,
+                    Value::String(other) => {
+                        return Err(err(&here, format!("must be `Allow` or `Deny`, found `{other}`")));
                     }
+                    other => return Err(err(&here, format!("must be a string, found {}", kind_of(other)))),
                 })
             }
             "Action" | "NotAction" => {
@@ -271,13 +306,13 @@ fn parse_statement(value: &Value, at: &str) -> Result<Statement, PolicyError> {
                 });
             }
             "Condition" => conditions = parse_conditions(v, &here)?,
-            _ => return Err(err(here, "unknown statement element")),
+            _ => return Err(err(&here, "unknown statement element")),
         }
     }
-    let effect = effect.ok_or_else(|| err(format!("{at}.Effect"), "missing"))?;
+    let effect = effect.ok_or_else(|| err(&Loc::Key(at, "Effect"), "missing"))?;
     if action.is_none() {
         return Err(err(
-            format!("{at}.Action"),
+            &Loc::Key(at, "Action"),
             "missing (neither `Action` nor `NotAction` given)",
         ));
     }
@@ -291,15 +326,15 @@ fn parse_statement(value: &Value, at: &str) -> Result<Statement, PolicyError> {
     })
 }
 
-fn parse_principal(v: &Value, at: &str) -> Result<Principal, PolicyError> {
+fn parse_principal(v: &Value, at: &Loc<'_>) -> Result<Principal, PolicyError> {
     match v {
         Value::String(s) if s == "*" => Ok(Principal::Any),
         Value::Object(map) => {
             let mut typed = BTreeMap::new();
             for (kind, values) in map {
-                let here = format!("{at}.{kind}");
+                let here = Loc::Key(at, kind);
                 if !matches!(kind.as_str(), "AWS" | "Service" | "Federated" | "CanonicalUser") {
-                    return Err(err(here, "unknown principal type"));
+                    return Err(err(&here, "unknown principal type"));
                 }
                 typed.insert(kind.clone(), string_list(values, &here)?);
             }
@@ -312,21 +347,21 @@ fn parse_principal(v: &Value, at: &str) -> Result<Principal, PolicyError> {
     }
 }
 
-fn parse_conditions(v: &Value, at: &str) -> Result<Vec<Condition>, PolicyError> {
+fn parse_conditions(v: &Value, at: &Loc<'_>) -> Result<Vec<Condition>, PolicyError> {
     let Value::Object(ops) = v else {
         return Err(err(at, format!("must be an object, found {}", kind_of(v))));
     };
     let mut out = Vec::new();
     for (operator, keys) in ops {
-        let here = format!("{at}.{operator}");
+        let here = Loc::Key(at, operator);
         let Value::Object(keys) = keys else {
             return Err(err(
-                here,
+                &here,
                 format!("must be an object of condition keys, found {}", kind_of(keys)),
             ));
         };
         for (key, values) in keys {
-            let key_at = format!("{here}.{key}");
+            let key_at = Loc::Key(&here, key);
             let values = match values {
                 Value::Array(items) => items.iter().map(|i| scalar(i, &key_at)).collect::<Result<_, _>>()?,
                 single => vec![scalar(single, &key_at)?],
@@ -341,7 +376,7 @@ fn parse_conditions(v: &Value, at: &str) -> Result<Vec<Condition>, PolicyError> 
     Ok(out)
 }
 
-fn scalar(v: &Value, at: &str) -> Result<String, PolicyError> {
+fn scalar(v: &Value, at: &Loc<'_>) -> Result<String, PolicyError> {
     match v {
         Value::String(s) => Ok(s.clone()),
         Value::Bool(b) => Ok(b.to_string()),
@@ -356,20 +391,20 @@ fn scalar(v: &Value, at: &str) -> Result<String, PolicyError> {
     }
 }
 
-fn string(v: &Value, at: &str) -> Result<String, PolicyError> {
+fn string(v: &Value, at: &Loc<'_>) -> Result<String, PolicyError> {
     match v {
         Value::String(s) => Ok(s.clone()),
         other => Err(err(at, format!("must be a string, found {}", kind_of(other)))),
     }
 }
 
-fn string_list(v: &Value, at: &str) -> Result<Vec<String>, PolicyError> {
+fn string_list(v: &Value, at: &Loc<'_>) -> Result<Vec<String>, PolicyError> {
     match v {
         Value::String(s) => Ok(vec![s.clone()]),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .map(|(i, item)| string(item, &format!("{at}[{i}]")))
+            .map(|(i, item)| string(item, &Loc::Index(at, i)))
             .collect(),
         other => Err(err(
             at,

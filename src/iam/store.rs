@@ -39,6 +39,8 @@ pub struct PolicyStore<'s> {
     scp_path: HashMap<&'s str, Vec<Vec<Named>>>,
     rcp_path: HashMap<&'s str, Vec<Vec<Named>>>,
     management_account: Option<&'s str>,
+    /// Resource policies of resources, buses and functions, by ARN.
+    resource_policies: HashMap<&'s str, Named>,
 }
 
 impl<'s> PolicyStore<'s> {
@@ -89,13 +91,55 @@ impl<'s> PolicyStore<'s> {
             })
             .collect();
         let (scp_path, rcp_path) = org_paths(s);
+        let resource_policies = s
+            .resources
+            .iter()
+            .filter_map(|r| r.policy.as_ref().map(|p| (r.arn.as_str(), p)))
+            .chain(
+                s.event_buses
+                    .iter()
+                    .filter_map(|b| b.policy.as_ref().map(|p| (b.arn.as_str(), p))),
+            )
+            .chain(
+                s.functions
+                    .iter()
+                    .filter_map(|f| f.policy.as_ref().map(|p| (f.arn.as_str(), p))),
+            )
+            .filter_map(|(arn, doc)| {
+                Policy::from_value(doc).ok().map(|policy| {
+                    (
+                        arn,
+                        Named {
+                            name: format!("resource policy of `{arn}`"),
+                            policy,
+                        },
+                    )
+                })
+            })
+            .collect();
         PolicyStore {
             roles,
             managed,
             scp_path,
             rcp_path,
             management_account: s.organization.management_account.as_deref(),
+            resource_policies,
         }
+    }
+
+    /// A managed policy by ARN.
+    pub fn managed(&self, arn: &str) -> Option<&Named> {
+        self.managed.get(arn)
+    }
+
+    /// The resource policy of a resource, bus or function.
+    pub fn resource_policy(&self, arn: &str) -> Option<&Named> {
+        self.resource_policies.get(arn)
+    }
+
+    /// Resource policies by ARN.
+    pub fn resource_policies(&self) -> impl Iterator<Item = (&'s str, &Named)> {
+        self.resource_policies.iter().map(|(k, v)| (*k, v))
     }
 
     /// The policies that apply when `role` acts on a resource in `resource_account` that has
