@@ -137,3 +137,50 @@ impl Check for AgentSpaceRoleOverbroad {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AgentSpaceRoleOverbroad;
+    use crate::checks::testkit::*;
+    use serde_json::json;
+
+    fn agent_trust() -> serde_json::Value {
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "aidevops.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEquals": {"aws:SourceArn": "arn:aws:aidevops:eu-west-1:111111111111:agentspace/invoice"}}}]})
+    }
+
+    #[test]
+    fn agent_role_that_can_write_a_used_shared_resource_fires() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({"shared-with": "invoice"}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let role = add_role(&mut s, SHARED, "agent", agent_trust(), allow(&["sqs:*"], "*"));
+        add_invoice_space(&mut s, &[(SHARED, &role)]);
+        let f = run(&AgentSpaceRoleOverbroad, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, q);
+        assert!(f[0].message.contains("sqs:PurgeQueue") && f[0].message.contains("sqs:DeleteQueue"));
+        assert_eq!(f[0].applications, vec!["invoice"]);
+    }
+
+    #[test]
+    fn read_only_agent_roles_and_unused_resources_are_fine() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        // Near miss: writes only on a queue invoice does not use.
+        let other = add_queue(&mut s, SHARED, "eu-west-1", "other", json!({}));
+        let role = add_role(
+            &mut s,
+            SHARED,
+            "agent",
+            agent_trust(),
+            json!({"Statement": [
+                {"Effect": "Allow", "Action": ["sqs:GetQueueAttributes", "sqs:ListQueues"], "Resource": "*"},
+                {"Effect": "Allow", "Action": "sqs:PurgeQueue", "Resource": other}
+            ]}),
+        );
+        add_invoice_space(&mut s, &[(SHARED, &role)]);
+        assert_eq!(run(&AgentSpaceRoleOverbroad, &s), vec![]);
+    }
+}

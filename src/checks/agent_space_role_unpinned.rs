@@ -2,12 +2,15 @@
 //! one Agent Space by `aws:SourceArn` and `aws:SourceAccount`, so any space — another
 //! application's included — can use it.
 //!
-//! This reads trust-policy conditions as written; the IAM engine's full evaluation will refine it.
+//! The decision comes from evaluating the trust policy for an unrelated Agent Space; the
+//! condition analysis explains what is missing. `aws:SourceAccount` is required in any case.
 
 use super::{Check, Evidence, Finding, Input, Severity, finding_for};
 use crate::arn::Arn;
 use crate::graph::Topology;
-use crate::iam::{Condition, Effect, Policy, Statement};
+use crate::iam::condition::Truth;
+use crate::iam::reach::Reach;
+use crate::iam::{Condition, Effect, Statement};
 
 pub struct AgentSpaceRoleUnpinned;
 
@@ -101,18 +104,69 @@ impl Check for AgentSpaceRoleUnpinned {
     fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for role in &t.snapshot.roles {
-            let (Some(ix), Ok(policy)) = (t.find(&role.arn), Policy::from_value(&role.trust_policy)) else {
+            let (Some(ix), Some(policy)) = (
+                t.find(&role.arn),
+                t.policies.roles.get(role.arn.as_str()).map(|r| &r.trust.policy),
+            ) else {
                 continue;
             };
+            if !policy.statements.iter().any(trusts_service) {
+                continue;
+            }
+            // Evaluate the whole trust policy for Agent Spaces it was not written for: one in the
+            // role's account and one in an unrelated account.
+            // Probe accounts: the role's, an unrelated one, and every account the conditions name.
+            let mut accounts: Vec<String> = vec![role.account.clone(), "000000000000".to_string()];
+            for st in policy.statements.iter().filter(|st| trusts_service(st)) {
+                for c in st.condition_values("aws:SourceAccount") {
+                    accounts.extend(c.values.iter().filter(|v| crate::arn::is_account_id(v)).cloned());
+                }
+                for c in st.condition_values("aws:SourceArn") {
+                    accounts.extend(
+                        c.values
+                            .iter()
+                            .filter_map(|v| Arn::parse(v).ok().and_then(|a| a.account()).map(str::to_string)),
+                    );
+                }
+            }
+            accounts.sort();
+            accounts.dedup();
+            let probes = accounts.iter().flat_map(|account| {
+                let arn = format!("arn:aws:aidevops:us-east-1:{account}:agentspace/topoguard-probe");
+                [(Some(arn), account.as_str()), (None, account.as_str())]
+            });
+            let open: Vec<String> = probes
+                .filter_map(|(probe, account)| {
+                    let who = match &probe {
+                        Some(arn) => format!("an unrelated Agent Space (`{arn}`)"),
+                        None => format!("a request from account `{account}` without `aws:SourceArn`"),
+                    };
+                    match Reach::service_may_assume(&t.policies, &role.arn, SERVICE, probe.as_deref(), account) {
+                        Truth::False => None,
+                        Truth::True => Some(format!("{who} may assume it")),
+                        Truth::Unknown(keys) => Some(format!(
+                            "{who} may assume it unless conditions on {} hold",
+                            keys.join(", ")
+                        )),
+                    }
+                })
+                .take(2)
+                .collect();
             for (i, st) in policy
                 .statements
                 .iter()
                 .enumerate()
                 .filter(|(_, st)| trusts_service(st))
             {
-                let problems = problems(st);
-                if problems.is_empty() {
+                let mut problems = problems(st);
+                let missing_account = problems.iter().any(|p| p.contains("`aws:SourceAccount`"));
+                if open.is_empty() && !missing_account {
                     continue;
+                }
+                if open.is_empty() {
+                    problems.retain(|p| p.contains("`aws:SourceAccount`"));
+                } else {
+                    problems.extend(open.iter().cloned());
                 }
                 let label = st
                     .sid
@@ -123,9 +177,9 @@ impl Check for AgentSpaceRoleUnpinned {
                     self,
                     node,
                     format!(
-                        "role `{}` trusts `{SERVICE}` ({label}) with {}: any Agent Space can assume it",
+                        "role `{}` trusts `{SERVICE}` ({label}) without pinning it to one Agent Space: {}",
                         role.arn,
-                        problems.join(", ")
+                        problems.join("; ")
                     ),
                     format!(
                         "Add to {label} of the trust policy: \"Condition\": {{\"StringEquals\": {{\"aws:SourceAccount\": \"<space account>\"}}, \"ArnEquals\": {{\"aws:SourceArn\": \"arn:aws:aidevops:<region>:<space account>:agentspace/<space id>\"}}}}"

@@ -145,7 +145,7 @@ impl Check for CrossAccountWriteToShared {
                                 Some(who.clone()),
                                 format!("resource policy statement {label}"),
                             )],
-                            !st.conditions.is_empty(),
+                            st.conditions.iter().map(|c| c.key.clone()).collect(),
                         ));
                     }
                 }
@@ -193,7 +193,12 @@ impl Check for CrossAccountWriteToShared {
                             .into_iter()
                             .map(|g| Evidence::new("grants", role_arn.to_string(), Some(node.id.to_string()), g)),
                     );
-                    let conditional = who.conditional || caps.iter().any(|c| !c.conditional_on.is_empty());
+                    let conditional: Vec<String> = who
+                        .conditional_on
+                        .iter()
+                        .chain(caps.iter().flat_map(|c| c.conditional_on.iter()))
+                        .cloned()
+                        .collect();
                     out.push(self.finding(t, ix, &who.principal, &apps, &remaining, evidence, conditional));
                 }
             }
@@ -217,7 +222,7 @@ impl CrossAccountWriteToShared {
         apps: &[usize],
         actions: &[String],
         evidence: Vec<Evidence>,
-        conditional: bool,
+        mut conditional_on: Vec<String>,
     ) -> Finding {
         let node = t.node(ix);
         let shown: Vec<&str> = actions.iter().take(8).map(String::as_str).collect();
@@ -231,8 +236,11 @@ impl CrossAccountWriteToShared {
         if more > 0 {
             message.push_str(&format!(" and {more} more"));
         }
-        if conditional {
-            message.push_str(" (under conditions whose values are not all known)");
+        conditional_on.sort();
+        conditional_on.dedup();
+        if !conditional_on.is_empty() {
+            let keys: Vec<String> = conditional_on.iter().map(|k| format!("`{k}`")).collect();
+            message.push_str(&format!(" (only if conditions on {} hold)", keys.join(", ")));
         }
         let mut f = super::finding_for(
             self,
@@ -308,4 +316,111 @@ fn not_excepted(
         })
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CrossAccountWriteToShared;
+    use crate::checks::testkit::*;
+    use serde_json::{Value, json};
+
+    fn queue_with_policy(s: &mut Value, statement: Value) -> String {
+        let arn = add_queue(s, SHARED, "eu-west-1", "orders", json!({"shared-with": "checkout"}));
+        if let Some(q) = s["resources"].as_array_mut().and_then(|r| r.last_mut()) {
+            q["policy"] = json!({"Statement": [statement]});
+        }
+        arn
+    }
+
+    #[test]
+    fn resource_policy_granting_another_account_writes_fires() {
+        let mut s = org();
+        let q = queue_with_policy(
+            &mut s,
+            json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{CHECKOUT}:root")}, "Action": ["sqs:SendMessage", "sqs:DeleteQueue", "sqs:GetQueueAttributes"], "Resource": "*"}),
+        );
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, q);
+        assert!(f[0].message.contains("sqs:DeleteQueue") && f[0].message.contains("sqs:SendMessage"));
+        assert!(!f[0].message.contains("GetQueueAttributes"), "reads are not reported");
+        assert_eq!(f[0].applications, vec!["checkout"]);
+    }
+
+    #[test]
+    fn allow_entries_accept_named_actions_and_unused_ones_are_reported() {
+        let mut s = org();
+        queue_with_policy(
+            &mut s,
+            json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{CHECKOUT}:root")}, "Action": "sqs:SendMessage", "Resource": "*"}),
+        );
+        let config = format!(
+            "{CONFIG}\n[checks.cross-account-write-to-shared]\nallow = [\n  {{ application = \"checkout\", resource = \"arn:aws:sqs:*:{SHARED}:orders\", actions = [\"sqs:SendMessage\"], reason = \"checkout enqueues orders\" }},\n  {{ principal = \"arn:aws:iam::{INVOICE}:root\", resource = \"*\", actions = [\"sqs:*\"], reason = \"stale\" }},\n]\n"
+        );
+        let f = run_with(&CrossAccountWriteToShared, &s, &config);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].check, "unused-ignore");
+        assert_eq!(f[0].resource, "checks.cross-account-write-to-shared.allow[1]");
+    }
+
+    #[test]
+    fn assumable_role_in_the_shared_account_that_can_write_fires() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        let maint = add_role(
+            &mut s,
+            SHARED,
+            "maintenance",
+            trust(&format!("arn:aws:iam::{CHECKOUT}:root")),
+            allow(&["sqs:PurgeQueue"], &q),
+        );
+        add_role(
+            &mut s,
+            CHECKOUT,
+            "ops",
+            trust(&format!("arn:aws:iam::{CHECKOUT}:root")),
+            allow(&["sts:AssumeRole"], &maint),
+        );
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("arn:aws:iam::222222222222:role/ops") && f[0].message.contains("sqs:PurgeQueue"));
+        assert_eq!(f[0].evidence[0].relation, "can-assume");
+    }
+
+    #[test]
+    fn same_account_writes_and_unassumable_roles_are_fine() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        // Near miss: trusted by another account, but no principal there may call AssumeRole.
+        add_role(
+            &mut s,
+            SHARED,
+            "maintenance",
+            trust(&format!("arn:aws:iam::{CHECKOUT}:root")),
+            allow(&["sqs:PurgeQueue"], &q),
+        );
+        add_role(
+            &mut s,
+            CHECKOUT,
+            "app",
+            trust(&format!("arn:aws:iam::{CHECKOUT}:root")),
+            allow(&["sqs:SendMessage"], &q),
+        );
+        // A writer in the shared account itself is not cross-account.
+        add_role(
+            &mut s,
+            SHARED,
+            "local",
+            trust(&format!("arn:aws:iam::{SHARED}:root")),
+            allow(&["sqs:PurgeQueue"], &q),
+        );
+        add_role(
+            &mut s,
+            SHARED,
+            "local-caller",
+            trust(&format!("arn:aws:iam::{SHARED}:root")),
+            allow(&["sts:AssumeRole"], "*"),
+        );
+        assert_eq!(run(&CrossAccountWriteToShared, &s), vec![]);
+    }
 }

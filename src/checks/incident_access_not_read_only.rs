@@ -14,6 +14,15 @@ pub struct IncidentAccessNotReadOnly;
 /// How many actions a message names before summarising.
 const SHOWN: usize = 8;
 
+/// Session actions: how responders move along a chain of roles. Every role they reach is
+/// checked on its own, so taking the next hop is not itself a change to anything.
+const SESSION_ACTIONS: &[&str] = &[
+    "sts:AssumeRole",
+    "sts:TagSession",
+    "sts:SetSourceIdentity",
+    "sts:SetContext",
+];
+
 impl Check for IncidentAccessNotReadOnly {
     fn id(&self) -> &'static str {
         "incident-access-not-read-only"
@@ -57,6 +66,10 @@ impl Check for IncidentAccessNotReadOnly {
                     ActionClass::ContentRead,
                 ],
             );
+            let caps: Vec<Capability> = caps
+                .into_iter()
+                .filter(|c| !SESSION_ACTIONS.contains(&c.action.as_str()))
+                .collect();
             if caps.is_empty() {
                 continue;
             }
@@ -87,13 +100,20 @@ impl Check for IncidentAccessNotReadOnly {
                 let shown = names.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
                 let more = names.len().saturating_sub(SHOWN);
                 let conditional = list.iter().filter(|c| !c.conditional_on.is_empty()).count();
+                let mut keys: Vec<&str> = list
+                    .iter()
+                    .flat_map(|c| c.conditional_on.iter().map(String::as_str))
+                    .collect();
+                keys.sort_unstable();
+                keys.dedup();
                 let mut message = format!("incident role `{role}` {what}: {} action(s), e.g. {shown}", names.len());
                 if more > 0 {
                     message.push_str(&format!(" and {more} more"));
                 }
                 if conditional > 0 {
                     message.push_str(&format!(
-                        "; {conditional} of them only under conditions whose values are unknown"
+                        "; {conditional} of them only if conditions on {} hold (values not known from the snapshot)",
+                        keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
                     ));
                 }
                 let mut evidence: Vec<Evidence> = reached
@@ -188,5 +208,103 @@ pub fn catalog_unavailable(check: &dyn Check, error: &str) -> Finding {
         applications: Vec::new(),
         evidence: Vec::new(),
         remediation: "Reinstall topoguard; the catalog is part of the binary.".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IncidentAccessNotReadOnly;
+    use crate::checks::Severity;
+    use crate::checks::testkit::*;
+    use serde_json::json;
+
+    const AGENT_TRUST: &str = "aidevops.amazonaws.com";
+
+    fn agent_trust() -> serde_json::Value {
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": AGENT_TRUST}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEquals": {"aws:SourceArn": "arn:aws:aidevops:eu-west-1:111111111111:agentspace/invoice"}}}]})
+    }
+
+    #[test]
+    fn agent_space_role_with_writes_is_high_and_content_reads_medium() {
+        let mut s = org();
+        let role = add_role(
+            &mut s,
+            INVOICE,
+            "agent",
+            agent_trust(),
+            allow(&["dynamodb:PutItem", "s3:GetObject", "dynamodb:DescribeTable"], "*"),
+        );
+        add_invoice_space(&mut s, &[(INVOICE, &role)]);
+        let f = run(&IncidentAccessNotReadOnly, &s);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert_eq!((f[0].severity, f[0].resource.as_str()), (Severity::High, role.as_str()));
+        assert!(f[0].message.contains("dynamodb:PutItem") && !f[0].message.contains("DescribeTable"));
+        assert_eq!(f[0].applications, vec!["invoice"]);
+        assert_eq!(f[1].severity, Severity::Medium);
+        assert!(f[1].message.contains("s3:GetObject"));
+    }
+
+    #[test]
+    fn a_grant_conditioned_on_an_unknown_key_is_reported_as_conditional_with_the_key() {
+        let mut s = org();
+        let policy = json!({"Statement": [{"Effect": "Allow", "Action": "dynamodb:DeleteTable", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
+        let role = add_role(&mut s, INVOICE, "agent", agent_trust(), policy);
+        add_invoice_space(&mut s, &[(INVOICE, &role)]);
+        let f = run(&IncidentAccessNotReadOnly, &s);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .contains("1 of them only if conditions on `aws:MultiFactorAuthPresent` hold"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn responder_chain_is_followed() {
+        let mut s = org();
+        let target = add_role(
+            &mut s,
+            SHARED,
+            "break-glass",
+            trust(&format!("arn:aws:iam::{INVOICE}:role/oncall")),
+            allow(&["lambda:UpdateFunctionCode"], "*"),
+        );
+        add_role(
+            &mut s,
+            INVOICE,
+            "oncall",
+            trust(&format!("arn:aws:iam::{INVOICE}:root")),
+            allow(&["sts:AssumeRole"], &target),
+        );
+        let config = format!("{CONFIG}\n[responders]\nprincipals = [\"arn:aws:iam::{INVOICE}:role/oncall\"]\n");
+        let f = run_with(&IncidentAccessNotReadOnly, &s, &config);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, target);
+        assert!(
+            f[0].evidence[0]
+                .detail
+                .contains("oncall -> arn:aws:iam::999999999999:role/break-glass"),
+            "{:?}",
+            f[0].evidence
+        );
+    }
+
+    #[test]
+    fn metadata_reads_own_logs_and_scp_denied_writes_are_fine() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        let policy = json!({"Statement": [
+            {"Effect": "Allow", "Action": ["dynamodb:Describe*", "lambda:List*", "cloudwatch:GetMetricData"], "Resource": "*"},
+            {"Effect": "Allow", "Action": ["logs:StartQuery", "logs:GetLogEvents"], "Resource": "arn:aws:logs:*:111111111111:log-group:/aws/lambda/invoice-*"},
+            {"Effect": "Allow", "Action": "sqs:PurgeQueue", "Resource": "*"}
+        ]});
+        let role = add_role(&mut s, INVOICE, "agent", agent_trust(), policy);
+        add_invoice_space(&mut s, &[(INVOICE, &role)]);
+        // Near miss: the write is there, but an SCP on the account denies it.
+        s["organization"]["policies"] = json!([{"id": "p-1", "arn": "arn:aws:organizations::111111111111:policy/o-x/service_control_policy/p-1", "name": "no-purge", "kind": "SERVICE_CONTROL_POLICY", "targets": [INVOICE],
+            "document": {"Statement": [{"Effect": "Deny", "Action": "sqs:PurgeQueue", "Resource": "*"}]}}]);
+        assert_eq!(run(&IncidentAccessNotReadOnly, &s), vec![]);
     }
 }

@@ -126,3 +126,35 @@ pub fn run_with(check: &dyn Check, snapshot: &Value, config: &str) -> Vec<Findin
 pub fn run(check: &dyn Check, snapshot: &Value) -> Vec<Finding> {
     run_with(check, snapshot, CONFIG)
 }
+
+/// Adds a role with a trust policy and one inline policy; returns its ARN.
+pub fn add_role(s: &mut Value, account: &str, name: &str, trust: Value, policy: Value) -> String {
+    let arn = format!("arn:aws:iam::{account}:role/{name}");
+    push(
+        s,
+        "roles",
+        json!({"arn": arn, "account": account, "name": name, "trust_policy": trust, "inline_policies": [{"name": "p", "document": policy}]}),
+    );
+    arn
+}
+
+/// A trust policy letting `principal` (an AWS principal) assume the role.
+pub fn trust(principal: &str) -> Value {
+    json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
+}
+
+/// A policy allowing `actions` on `resource`.
+pub fn allow(actions: &[&str], resource: &str) -> Value {
+    json!({"Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}]})
+}
+
+/// Adds the invoice Agent Space (primary account invoice) associated with `roles`
+/// (`(account, role ARN)` pairs).
+pub fn add_invoice_space(s: &mut Value, roles: &[(&str, &str)]) {
+    let associations: Vec<Value> = roles.iter().map(|(a, r)| json!({"account": a, "role": r})).collect();
+    push(
+        s,
+        "agent_spaces",
+        json!({"id": "invoice", "arn": "arn:aws:aidevops:eu-west-1:111111111111:agentspace/invoice", "name": "invoice", "account": INVOICE, "region": "eu-west-1", "tags": {"app": "invoice"}, "associations": associations}),
+    );
+}

@@ -53,7 +53,7 @@ impl Topology<'_> {
             let Some(space) = view.existing else { continue };
             let mut direct: Vec<(String, bool)> = space.associations.iter().map(|a| (a.role.clone(), false)).collect();
             for arn in &agent_trusting {
-                match Reach::service_may_assume(iam.store, arn, AGENT_SERVICE, &space.arn, &space.account) {
+                match Reach::service_may_assume(iam.store, arn, AGENT_SERVICE, Some(&space.arn), &space.account) {
                     Truth::True => direct.push((arn.to_string(), false)),
                     Truth::Unknown(_) => direct.push((arn.to_string(), true)),
                     Truth::False => {}

@@ -25,6 +25,8 @@ pub struct Assumer {
     pub principal: String,
     /// True when it depends on conditions whose values are unknown.
     pub conditional: bool,
+    /// The condition keys (or service-principal conditions) it depends on.
+    pub conditional_on: Vec<String>,
     /// The trust-policy statement that lets it in.
     pub statement: String,
 }
@@ -93,9 +95,13 @@ impl Reach {
                 };
                 // Service principals: recorded with their conditions left to the caller.
                 for service in principal.inner().values("Service") {
+                    let mut keys: Vec<String> = st.conditions.iter().map(|c| c.key.clone()).collect();
+                    keys.sort();
+                    keys.dedup();
                     found.entry(service.to_string()).or_insert(Assumer {
                         principal: service.to_string(),
-                        conditional: !st.conditions.is_empty(),
+                        conditional: !keys.is_empty(),
+                        conditional_on: keys,
                         statement: label(i, st),
                     });
                 }
@@ -144,16 +150,17 @@ impl Reach {
                     else {
                         continue;
                     };
-                    let conditional = match evaluate(&req, &set) {
+                    let conditional_on = match evaluate(&req, &set) {
                         Decision::Denied(_) => continue,
-                        Decision::Allowed { .. } => false,
-                        Decision::Conditional { .. } => true,
+                        Decision::Allowed { .. } => Vec::new(),
+                        Decision::Conditional { keys, .. } => keys,
                     };
                     found.insert(
                         candidate.to_string(),
                         Assumer {
                             principal: candidate.to_string(),
-                            conditional,
+                            conditional: !conditional_on.is_empty(),
+                            conditional_on,
                             statement: label(i, st),
                         },
                     );
@@ -208,19 +215,23 @@ impl Reach {
 
     /// Whether a service principal acting for `source_arn` in `source_account` may assume
     /// `role` under its trust policy: true, false, or unknown (conditions on other keys).
+    /// `source_arn: None` asks about a request that carries no `aws:SourceArn` at all.
     pub fn service_may_assume(
         store: &PolicyStore<'_>,
         role: &str,
         service: &str,
-        source_arn: &str,
+        source_arn: Option<&str>,
         source_account: &str,
     ) -> Truth {
         let Some(rp) = store.roles.get(role) else {
             return Truth::False;
         };
         let mut ctx = RequestContext::new();
-        ctx.set("aws:SourceArn", source_arn)
-            .set("aws:SourceAccount", source_account);
+        match source_arn {
+            Some(arn) => ctx.set("aws:SourceArn", arn),
+            None => ctx.absent("aws:SourceArn"),
+        };
+        ctx.set("aws:SourceAccount", source_account);
         let mut result = Truth::False;
         for st in &rp.trust.policy.statements {
             if !mentions_assume_role(st) {

@@ -155,7 +155,7 @@ fn service_principal_pinned_to_one_source() {
     let store = PolicyStore::new(&s);
     let role = "arn:aws:iam::999999999999:role/agent";
     assert_eq!(
-        Reach::service_may_assume(&store, role, "aidevops.amazonaws.com", space, "111111111111"),
+        Reach::service_may_assume(&store, role, "aidevops.amazonaws.com", Some(space), "111111111111"),
         Truth::True
     );
     assert_eq!(
@@ -163,13 +163,13 @@ fn service_principal_pinned_to_one_source() {
             &store,
             role,
             "aidevops.amazonaws.com",
-            "arn:aws:aidevops:us-east-1:111111111111:agentspace/other",
+            Some("arn:aws:aidevops:us-east-1:111111111111:agentspace/other"),
             "111111111111"
         ),
         Truth::False
     );
     assert_eq!(
-        Reach::service_may_assume(&store, role, "lambda.amazonaws.com", space, "111111111111"),
+        Reach::service_may_assume(&store, role, "lambda.amazonaws.com", Some(space), "111111111111"),
         Truth::False
     );
 }
