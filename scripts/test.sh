@@ -5,6 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== python test tools (.venv)"
+# Tests that drive external tools (AWS emulator, policy validators) find them through
+# TOPOGUARD_VENV; they are installed here from PyPI so a fresh machine needs nothing else.
+if grep -qv '^\s*\(#\|$\)' scripts/requirements-test.txt; then
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+  export TOPOGUARD_VENV="$PWD/.venv"
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
