@@ -14,9 +14,17 @@ check, each documented in `docs/example-walkthrough.md`:
   agent-space-role-unpinned          invoice-apac's agent role trusts `agentspace/*` (ArnLike)
   residency-cross-zone-flow          checkout's Singapore `order-placed-notify` rule targets the US hub
   application-resource-unattributed  an incident-time Lambda in shared-services has no `app` tag
+  agent-space-role-overbroad         checkout's agent role in shared-services may write the EU
+                                     `customer-profiles` table (also reported, same root cause,
+                                     by incident-access-not-read-only on the role)
+  incident-access-not-read-only      the responder `oncall-invoice` reaches
+                                     `invoice-incident-observe`, which may read every document
+  cross-account-write-to-shared      checkout-eu's `checkout-migration-runner` may assume the
+                                     leftover `shared-ops-maintenance` role and delete profiles
 
 plus one more residency flow (`catalog` `list-prices-to-eu`) that `policies/topoguard.toml`
-ignores with a reason.
+ignores with a reason, and the designed writes into shared-services (hub PutEvents, document
+PutObject, price-updates Subscribe) that its `allow` entries accept.
 
 Usage (from the repository root):
 
@@ -74,6 +82,8 @@ DISTRIBUTION = "arn:aws:cloudfront::222222222222:distribution/E2QWRUHAPOMQZL"
 
 VERSION = "2012-10-17"
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# The platform team's permission boundary for Agent Space roles: metadata reads and log reads.
+AGENT_BOUNDARY = f"arn:aws:iam::{SHARED}:policy/DevOpsAgentReadOnlyBoundary"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -665,9 +675,73 @@ def build_shared():
     })
 
 
+# --- incident responders and cross-account maintenance ----------------------------------------
+
+def build_access():
+    inv = INVOICE["eu"]
+    # The role invoice's on-call signs in as (`[responders] principals` in the config).
+    # Near miss (incident-access-not-read-only): it has metadata reads only. It needs no
+    # sts:AssumeRole statement of its own: the observe role's trust policy names it by ARN, and
+    # within one account the trust policy alone allows the assumption. The chain
+    # oncall-invoice -> invoice-incident-observe is what the check follows.
+    roles.append(role(inv, "oncall-invoice", {"app": "invoice"},
+                      policy({"Effect": "Allow",
+                              "Principal": {"AWS": f"arn:aws:iam::{inv}:root"},
+                              "Action": "sts:AssumeRole"}),
+                      [{"name": "triage", "document": policy(
+                          allow("TriageMetadata", [
+                              "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData",
+                              "logs:DescribeLogGroups", "tag:GetResources"], "*"))}]))
+    own_logs = f"arn:aws:logs:*:{inv}:log-group:/aws/lambda/invoice-*"
+    roles.append(role(inv, "invoice-incident-observe", {"app": "invoice"},
+                      policy({"Effect": "Allow",
+                              "Principal": {"AWS": role_arn(inv, "oncall-invoice")},
+                              "Action": "sts:AssumeRole"}),
+                      [{"name": "observe", "document": policy(
+                          allow("ObserveMetadata", [
+                              "cloudwatch:Describe*", "cloudwatch:GetMetricData",
+                              "dynamodb:DescribeTable", "events:Describe*", "events:List*",
+                              "lambda:GetFunctionConfiguration", "logs:DescribeLogGroups",
+                              "sqs:GetQueueAttributes"], "*"),
+                          # PLANTED incident-access-not-read-only (responder path): added so
+                          # responders could "check a rendered PDF"; it reads every invoice
+                          # and every checkout receipt of every zone.
+                          allow("CheckRenderedDocuments", "s3:GetObject",
+                                [f"arn:aws:s3:::{documents_bucket(z)}/*" for z in ZONES]),
+                          # Near miss (incident-access-not-read-only): pasted from the
+                          # mitigation runbook, but the SCP `protect-incident-observe-roles`
+                          # denies it to every `*-incident-observe` role, so it grants nothing.
+                          allow("ThrottleRunawayFunctions", "lambda:PutFunctionConcurrency",
+                                f"arn:aws:lambda:*:{inv}:function:invoice-*"))}]))
+
+    # PLANTED cross-account-write-to-shared: created for the customer-profiles schema migration
+    # (MIG-7), which ran from a CodeBuild project in checkout-eu; the migration finished, the
+    # role and the runner's permission to assume it stayed. No `allow` entry covers it.
+    # Near miss: the trust also names invoice-us (in case invoice needed the migration too), but
+    # no principal in invoice-us may call sts:AssumeRole on it, and across accounts both the
+    # trust and the caller's own policy must allow.
+    chk = CHECKOUT["eu"]
+    roles.append(role(SHARED, "shared-ops-maintenance", {"team": "customer-data", "ticket": "MIG-7"},
+                      policy({"Effect": "Allow",
+                              "Principal": {"AWS": [f"arn:aws:iam::{chk}:root",
+                                                    f"arn:aws:iam::{INVOICE['us']}:root"]},
+                              "Action": "sts:AssumeRole"}),
+                      [{"name": "migrate-customer-profiles", "document": policy(
+                          allow("MigrateProfiles",
+                                ["dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:PutItem",
+                                 "dynamodb:DeleteItem"], profiles_arn("eu")))}]))
+    roles.append(role(chk, "checkout-migration-runner", {"app": "checkout", "ticket": "MIG-7"},
+                      policy({"Effect": "Allow",
+                              "Principal": {"Service": "codebuild.amazonaws.com"},
+                              "Action": "sts:AssumeRole"}),
+                      [{"name": "assume-shared-maintenance", "document": policy(
+                          allow("AssumeSharedMaintenance", "sts:AssumeRole",
+                                role_arn(SHARED, "shared-ops-maintenance")))}]))
+
+
 # --- Agent Spaces and their roles --------------------------------------------------------------
 
-def agent_role(account, app, pin="exact"):
+def agent_role(account, app, pin="exact", extra=None, boundary=None):
     space_name, _, primary = SPACES[app]
     arn = space_arn(app)
     if pin == "wildcard":
@@ -687,13 +761,25 @@ def agent_role(account, app, pin="exact"):
         "Action": "sts:AssumeRole",
         "Condition": condition,
     })
-    investigate = policy(allow("InvestigateMetadata", [
-        "cloudwatch:Describe*", "cloudwatch:GetMetricData", "events:Describe*", "events:List*",
-        "lambda:GetFunctionConfiguration", "logs:StartQuery", "tag:GetResources",
-    ], "*"))
+    # Metadata reads on `*`; log content only from the application's own Lambda log groups
+    # (`/aws/lambda/<app>-*`) in this account. A content read on `*` (as `logs:StartQuery` was
+    # here before) would let the agent query every other application's logs.
+    own_logs = f"arn:aws:logs:*:{account}:log-group:/aws/lambda/{app}-*"
+    statements = [
+        allow("InvestigateMetadata", [
+            "cloudwatch:Describe*", "cloudwatch:GetMetricData", "events:Describe*", "events:List*",
+            "lambda:GetFunctionConfiguration", "logs:DescribeLogGroups", "tag:GetResources",
+        ], "*"),
+        allow("ReadOwnLogs", ["logs:FilterLogEvents", "logs:GetQueryResults", "logs:StartQuery"],
+              [own_logs, own_logs + ":*"]),
+    ]
+    statements.extend(extra or [])
     name = f"DevOpsAgentRole-{space_name}"
-    roles.append(role(account, name, {"agent-space": space_name}, trust,
-                      [{"name": "devops-agent-investigate", "document": investigate}]))
+    rec = role(account, name, {"agent-space": space_name}, trust,
+               [{"name": "devops-agent-investigate", "document": policy(*statements)}])
+    if boundary:
+        rec["permission_boundary"] = boundary
+    roles.append(rec)
     return {"account": account, "role": role_arn(account, name)}
 
 
@@ -711,7 +797,24 @@ def build_spaces():
         associations = []
         for acct in secondaries:
             this_pin = "wildcard" if acct == INVOICE["apac"] else pin
-            associations.append(agent_role(acct, app, this_pin))
+            extra, boundary = None, None
+            if app == "checkout" and acct == SHARED:
+                # PLANTED agent-space-role-overbroad (and, same root cause,
+                # incident-access-not-read-only): during the "auto-remediation" pilot the
+                # checkout team let the agent rewrite stale customer-profile entries in the EU
+                # table. The pilot ended; the statement stayed. The role predates the platform
+                # team's read-only boundary, so nothing stops it.
+                extra = [allow("RepairCustomerProfiles", ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                               profiles_arn("eu"))]
+            elif app == "catalog" and acct == SHARED:
+                # Near miss (agent-space-role-overbroad, incident-access-not-read-only): the
+                # catalog runbook lets the agent publish a test PriceChanged message, but this
+                # role carries the read-only permission boundary, which does not allow
+                # sns:Publish, so the statement grants nothing.
+                extra = [allow("PublishTestPriceChange", "sns:Publish",
+                               [price_topic_arn(z) for z in ZONES])]
+                boundary = AGENT_BOUNDARY
+            associations.append(agent_role(acct, app, this_pin, extra, boundary))
         spaces.append({
             "id": space_id,
             "arn": space_arn(app),
@@ -776,6 +879,22 @@ def organization():
                 }),
                 "targets": [OU_SHARED, OU_WORKLOADS],
             },
+            {
+                "id": "p-7h4n1w5r",
+                "arn": f"arn:aws:organizations::{MANAGEMENT}:policy/o-a1b2c3d4e5/service_control_policy/p-7h4n1w5r",
+                "name": "protect-incident-observe-roles",
+                "kind": "SERVICE_CONTROL_POLICY",
+                "document": policy({
+                    "Sid": "ObserveRolesDoNotMitigate",
+                    "Effect": "Deny",
+                    "Action": ["events:DisableRule", "events:PutRule", "lambda:DeleteFunction",
+                               "lambda:PutFunctionConcurrency", "lambda:UpdateFunctionCode",
+                               "lambda:UpdateFunctionConfiguration", "sqs:PurgeQueue"],
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*-incident-observe"}},
+                }),
+                "targets": [OU_WORKLOADS],
+            },
         ],
     }
 
@@ -800,6 +919,7 @@ def main():
     build_catalog()
     build_notifications()
     build_shared()
+    build_access()
     spaces = build_spaces()
     snapshot = {
         "schema_version": 1,
@@ -814,6 +934,15 @@ def main():
                 "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": "*",
             }),
+        }, {
+            "arn": AGENT_BOUNDARY,
+            "name": "DevOpsAgentReadOnlyBoundary",
+            "document": policy(allow("MetadataAndLogReads", [
+                "cloudwatch:Describe*", "cloudwatch:GetMetricData", "events:Describe*",
+                "events:List*", "lambda:GetFunctionConfiguration", "logs:DescribeLogGroups",
+                "logs:FilterLogEvents", "logs:GetQueryResults", "logs:StartQuery",
+                "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "tag:GetResources",
+            ], "*")),
         }],
         "event_buses": buses,
         "rules": rules,

@@ -40,9 +40,24 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "arn:aws:aidevops:us-east-1:311111111111:agentspace/as-7f3c2a91d0",
         ),
         (
+            "agent-space-role-overbroad",
+            "high",
+            "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
+        ),
+        (
             "agent-space-role-unpinned",
             "high",
             "arn:aws:iam::313333333333:role/DevOpsAgentRole-invoice-oncall",
+        ),
+        (
+            "cross-account-write-to-shared",
+            "high",
+            "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
+        ),
+        (
+            "incident-access-not-read-only",
+            "high",
+            "arn:aws:iam::222222222222:role/DevOpsAgentRole-checkout-oncall",
         ),
         (
             "residency-cross-zone-flow",
@@ -58,6 +73,11 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "agent-space-foreign-account",
             "medium",
             "arn:aws:aidevops:us-east-1:331111111111:agentspace/as-c45d09e3a2",
+        ),
+        (
+            "incident-access-not-read-only",
+            "medium",
+            "arn:aws:iam::311111111111:role/invoice-incident-observe",
         ),
         (
             "shared-resource-untagged",
@@ -119,7 +139,7 @@ fn output_file_is_written_whole() {
     assert!(stdout.is_empty());
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 7);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 11);
 }
 
 /// The example with coverage gaps: one account's Lambda API denied, the Agent Space API absent.
