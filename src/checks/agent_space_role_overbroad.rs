@@ -45,7 +45,10 @@ impl Check for AgentSpaceRoleOverbroad {
         // (role, application) → the space that reaches it.
         let mut roles: BTreeMap<(String, usize), String> = BTreeMap::new();
         for r in t.incident_roles() {
-            if let Some(app) = r.application {
+            let by_space = t
+                .find(&r.reached_by)
+                .is_some_and(|ix| t.node(ix).kind == NodeKind::AgentSpace);
+            if let (Some(app), true) = (r.application, by_space) {
                 roles.entry((r.role.clone(), app)).or_insert(r.reached_by.clone());
             }
         }

@@ -96,10 +96,17 @@ impl Check for IncidentAccessNotReadOnly {
                 if list.is_empty() {
                     continue;
                 }
-                let names: Vec<&str> = list.iter().map(|c| c.action.as_str()).collect();
+                let mut names: Vec<&str> = list.iter().map(|c| c.action.as_str()).collect();
+                names.dedup();
                 let shown = names.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
                 let more = names.len().saturating_sub(SHOWN);
-                let conditional = list.iter().filter(|c| !c.conditional_on.is_empty()).count();
+                let mut conditional_actions: Vec<&str> = list
+                    .iter()
+                    .filter(|c| !c.conditional_on.is_empty())
+                    .map(|c| c.action.as_str())
+                    .collect();
+                conditional_actions.dedup();
+                let conditional = conditional_actions.len();
                 let mut keys: Vec<&str> = list
                     .iter()
                     .flat_map(|c| c.conditional_on.iter().map(String::as_str))
@@ -259,6 +266,28 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    #[test]
+    fn an_open_grant_is_found_whatever_the_statement_order() {
+        for open_first in [false, true] {
+            let mut s = org();
+            add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+            let own = json!({"Effect": "Allow", "Action": "logs:StartQuery", "Resource": "arn:aws:logs:*:111111111111:log-group:/aws/lambda/invoice-*"});
+            let open = json!({"Effect": "Allow", "Action": "logs:StartQuery", "Resource": "*"});
+            let statements = if open_first { vec![open, own] } else { vec![own, open] };
+            let role = add_role(
+                &mut s,
+                INVOICE,
+                "agent",
+                agent_trust(),
+                json!({"Statement": statements}),
+            );
+            add_invoice_space(&mut s, &[(INVOICE, &role)]);
+            let f = run(&IncidentAccessNotReadOnly, &s);
+            assert_eq!(f.len(), 1, "open_first={open_first}: {f:#?}");
+            assert_eq!(f[0].severity, Severity::Medium);
+        }
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub struct IncidentRole {
     pub reached_by: String,
     /// The chain from `reached_by` to `role`, both included.
     pub path: Vec<String>,
-    /// The application of the Agent Space, when reached by one.
+    /// The application of the Agent Space that reaches it; for responders, the application
+    /// owning the role.
     pub application: Option<AppId>,
     /// True when a condition with an unknown value decides whether the space may assume it.
     pub conditional: bool,
@@ -92,16 +93,18 @@ impl Topology<'_> {
                     role: principal.clone(),
                     reached_by: principal.clone(),
                     path: vec![principal.clone()],
-                    application: None,
+                    application: self.find(principal).and_then(|ix| self.owner(ix)),
                     conditional: false,
                 });
             }
             for (next, path) in iam.reach.reachable_from(principal) {
+                // A responder reaching a role acts for the application that owns it.
+                let application = self.find(&next).and_then(|ix| self.owner(ix));
                 add(IncidentRole {
                     role: next,
                     reached_by: principal.clone(),
                     path,
-                    application: None,
+                    application,
                     conditional: false,
                 });
             }

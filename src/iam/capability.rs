@@ -134,7 +134,19 @@ impl<'a> RoleView<'a> {
                             };
                             if named {
                                 for r in &resources {
-                                    self.consider(a, r, account, None, &self.ctx, &mut out);
+                                    // A resource in one known region fixes aws:RequestedRegion.
+                                    let region = Arn::parse(r)
+                                        .ok()
+                                        .and_then(|p| p.region())
+                                        .filter(|g| !g.contains(['*', '?']));
+                                    match region {
+                                        Some(g) => {
+                                            let mut ctx = self.ctx.clone();
+                                            ctx.set("aws:RequestedRegion", g);
+                                            self.consider(a, r, account, None, &ctx, &mut out);
+                                        }
+                                        None => self.consider(a, r, account, None, &self.ctx, &mut out),
+                                    }
                                 }
                             }
                         }
@@ -155,7 +167,10 @@ impl<'a> RoleView<'a> {
         out: &mut BTreeMap<String, Capability>,
     ) {
         let name = a.full_name();
-        if out.contains_key(&name) {
+        // One entry per action and resource: the same action may be confined on one resource
+        // and open on another, and the caller judges each.
+        let key = format!("{name}\u{0}{resource}");
+        if out.contains_key(&key) {
             return;
         }
         let Some(set) = self.store.policy_set(self.role, account, policy) else {
@@ -175,7 +190,7 @@ impl<'a> RoleView<'a> {
             Decision::Conditional { grants, keys } => (grants, keys),
         };
         out.insert(
-            name.clone(),
+            key,
             Capability {
                 action: name,
                 class: a.class(),
