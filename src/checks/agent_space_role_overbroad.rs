@@ -5,7 +5,7 @@
 use super::incident_access_not_read_only::catalog_unavailable;
 use super::{Check, Evidence, Finding, Input, Severity, app_names, finding_for};
 use crate::graph::{NodeKind, Topology};
-use crate::iam::capability::{Target, capabilities};
+use crate::iam::capability::{Target, capabilities, grant_labels, summarize_actions};
 use crate::iam::catalog::{ActionClass, Catalog};
 use std::collections::BTreeMap;
 
@@ -91,37 +91,22 @@ impl Check for AgentSpaceRoleOverbroad {
                     continue;
                 }
                 let names: Vec<&str> = caps.iter().map(|c| c.action.as_str()).collect();
-                let shown = names.iter().take(8).copied().collect::<Vec<_>>().join(", ");
-                let more = names.len().saturating_sub(8);
+                let shown = summarize_actions(&names, 8);
                 let mut f = finding_for(
                     self,
                     node,
                     format!(
-                        "Agent Space role `{role}` of `{}` can change shared {} `{}` in shared-dependency account `{account}`: {shown}{}",
+                        "Agent Space role `{role}` of `{}` can change shared {} `{}` in shared-dependency account `{account}`: {shown}",
                         t.app_name(app),
                         node.kind.as_str(),
                         node.id,
-                        if more > 0 {
-                            format!(" and {more} more")
-                        } else {
-                            String::new()
-                        }
                     ),
                     format!(
                         "Give `{role}` read-only access to the shared account (metadata reads such as Describe/List/Get configuration), or deny the writes with a permission boundary."
                     ),
                 );
                 f.applications = app_names(t, [app]);
-                let mut grants: Vec<String> = caps
-                    .iter()
-                    .flat_map(|c| {
-                        c.grants
-                            .iter()
-                            .map(|g| format!("{} statement {}", g.policy, g.statement))
-                    })
-                    .collect();
-                grants.sort();
-                grants.dedup();
+                let grants = grant_labels(&caps);
                 f.evidence = std::iter::once(Evidence::new(
                     "can-assume",
                     space.clone(),

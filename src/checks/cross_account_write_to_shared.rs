@@ -8,7 +8,7 @@ use super::{Check, Evidence, Finding, Input, Severity, Status, app_names, unused
 use crate::arn::{Arn, glob_match};
 use crate::config::WriteException;
 use crate::graph::{NodeKind, Topology};
-use crate::iam::capability::{RoleView, Target};
+use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
 use crate::iam::catalog::{ActionClass, Catalog};
 use crate::iam::classify::allowed_actions;
 use crate::iam::{Effect, Policy};
@@ -178,16 +178,7 @@ impl Check for CrossAccountWriteToShared {
                         Some(role_arn.to_string()),
                         format!("trust policy statement {}", who.statement),
                     )];
-                    let mut grants: Vec<String> = caps
-                        .iter()
-                        .flat_map(|c| {
-                            c.grants
-                                .iter()
-                                .map(|g| format!("{} statement {}", g.policy, g.statement))
-                        })
-                        .collect();
-                    grants.sort();
-                    grants.dedup();
+                    let grants = grant_labels(&caps);
                     evidence.extend(
                         grants
                             .into_iter()
@@ -225,17 +216,13 @@ impl CrossAccountWriteToShared {
         mut conditional_on: Vec<String>,
     ) -> Finding {
         let node = t.node(ix);
-        let shown: Vec<&str> = actions.iter().take(8).map(String::as_str).collect();
-        let more = actions.len().saturating_sub(shown.len());
+        let names: Vec<&str> = actions.iter().map(String::as_str).collect();
         let mut message = format!(
             "`{who}` (another account) can change shared {} `{}`: {}",
             node.kind.as_str(),
             node.id,
-            shown.join(", ")
+            summarize_actions(&names, 8)
         );
-        if more > 0 {
-            message.push_str(&format!(" and {more} more"));
-        }
         conditional_on.sort();
         conditional_on.dedup();
         if !conditional_on.is_empty() {

@@ -77,10 +77,20 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
     for (id, settings) in &topology.config.checks {
         if !settings.enabled {
             for (i, ig) in settings.ignore.iter().enumerate() {
-                out.findings.push(unused_ignore::finding(config_path, id.get_ref(), i, &ig.get_ref().reason));
+                out.findings.push(unused_ignore::finding(
+                    config_path,
+                    id.get_ref(),
+                    i,
+                    &ig.get_ref().reason,
+                ));
             }
             for (i, a) in settings.allow.iter().enumerate() {
-                out.findings.push(unused_ignore::unused_entry(id.get_ref(), "allow", i, &a.get_ref().reason));
+                out.findings.push(unused_ignore::unused_entry(
+                    id.get_ref(),
+                    "allow",
+                    i,
+                    &a.get_ref().reason,
+                ));
             }
         }
     }

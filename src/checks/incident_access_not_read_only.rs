@@ -5,7 +5,7 @@
 
 use super::{Check, Evidence, Finding, Input, Severity, Status, app_names};
 use crate::graph::{IncidentRole, NodeKind, Topology};
-use crate::iam::capability::{Capability, Target, capabilities};
+use crate::iam::capability::{Capability, Target, capabilities, grant_labels, summarize_actions};
 use crate::iam::catalog::{ActionClass, Catalog};
 use std::collections::BTreeMap;
 
@@ -98,8 +98,7 @@ impl Check for IncidentAccessNotReadOnly {
                 }
                 let mut names: Vec<&str> = list.iter().map(|c| c.action.as_str()).collect();
                 names.dedup();
-                let shown = names.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
-                let more = names.len().saturating_sub(SHOWN);
+                let shown = summarize_actions(&names, SHOWN);
                 let mut conditional_actions: Vec<&str> = list
                     .iter()
                     .filter(|c| !c.conditional_on.is_empty())
@@ -114,9 +113,6 @@ impl Check for IncidentAccessNotReadOnly {
                 keys.sort_unstable();
                 keys.dedup();
                 let mut message = format!("incident role `{role}` {what}: {} action(s), e.g. {shown}", names.len());
-                if more > 0 {
-                    message.push_str(&format!(" and {more} more"));
-                }
                 if conditional > 0 {
                     message.push_str(&format!(
                         "; {conditional} of them only if conditions on {} hold (values not known from the snapshot)",
@@ -134,16 +130,7 @@ impl Check for IncidentAccessNotReadOnly {
                         )
                     })
                     .collect();
-                let mut grants: Vec<String> = list
-                    .iter()
-                    .flat_map(|c| {
-                        c.grants
-                            .iter()
-                            .map(|g| format!("{} statement {}", g.policy, g.statement))
-                    })
-                    .collect();
-                grants.sort();
-                grants.dedup();
+                let grants = grant_labels(list.iter().copied());
                 evidence.extend(grants.into_iter().map(|g| Evidence::new("grants", role, None, g)));
                 out.push(Finding {
                     check: self.id().to_string(),

@@ -296,22 +296,11 @@ pub(super) fn derive<'a>(
         );
     }
 
-    let policies = s
-        .resources
-        .iter()
-        .filter_map(|r| r.policy.as_ref().map(|p| (r.arn.as_str(), p)))
-        .chain(
-            s.event_buses
-                .iter()
-                .filter_map(|r| r.policy.as_ref().map(|p| (r.arn.as_str(), p))),
-        )
-        .chain(
-            s.functions
-                .iter()
-                .filter_map(|r| r.policy.as_ref().map(|p| (r.arn.as_str(), p))),
-        );
-    for (arn, doc) in policies {
-        let (Some(&ix), Ok(policy)) = (b.index.get(arn), Policy::from_value(doc)) else {
+    // Resource policies, from the store (parsed once), in ARN order for deterministic evidence.
+    let mut with_policy: Vec<(&str, &Policy)> = store.resource_policies().map(|(arn, n)| (arn, &n.policy)).collect();
+    with_policy.sort_unstable_by_key(|(arn, _)| *arn);
+    for (arn, policy) in with_policy {
+        let Some(&ix) = b.index.get(arn) else {
             continue;
         };
         for (i, st) in policy.statements.iter().enumerate() {

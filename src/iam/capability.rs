@@ -216,3 +216,29 @@ pub fn capabilities(
         .map(|v| v.capabilities(target, classes))
         .unwrap_or_default()
 }
+
+/// The statements granting a set of capabilities, as `"<policy> statement <sid>"`, sorted and
+/// without repeats: the evidence findings show.
+pub fn grant_labels<'c>(caps: impl IntoIterator<Item = &'c Capability>) -> Vec<String> {
+    let mut out: Vec<String> = caps
+        .into_iter()
+        .flat_map(|c| {
+            c.grants
+                .iter()
+                .map(|g| format!("{} statement {}", g.policy, g.statement))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The first `shown` action names joined, with "and N more" for the rest (names already sorted).
+pub fn summarize_actions(names: &[&str], shown: usize) -> String {
+    let mut text = names.iter().take(shown).copied().collect::<Vec<_>>().join(", ");
+    let more = names.len().saturating_sub(shown);
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
+}
