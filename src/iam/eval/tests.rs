@@ -304,3 +304,65 @@ fn resource_policy_naming_the_role_grants_same_account_alone() {
     };
     assert!(evaluate(&req("dynamodb:GetItem", OWN_TABLE, &ctx), &set).is_denied());
 }
+
+#[test]
+fn resource_control_policies_limit_access_to_the_resource_account() {
+    let mut ctx = RequestContext::new();
+    ctx.set("aws:PrincipalOrgID", "o-abc");
+    let a = admin();
+    let rp = policy(
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "dynamodb:*", "Resource": "*"}]}),
+    );
+    // RCPs always name `"Principal": "*"`, as AWS's RCPFullAWSAccess does.
+    let full = policy(json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}));
+    let org_only = policy(
+        json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "dynamodb:*", "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}}}]}),
+    );
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "admin",
+            policy: &a,
+        }],
+        resource_policy: Some(NamedPolicy {
+            name: "table",
+            policy: &rp,
+        }),
+        rcps: vec![vec![
+            NamedPolicy {
+                name: "RCPFullAWSAccess",
+                policy: &full,
+            },
+            NamedPolicy {
+                name: "org-only",
+                policy: &org_only,
+            },
+        ]],
+        ..Default::default()
+    };
+    assert!(
+        matches!(
+            evaluate(&req("dynamodb:PutItem", TABLE, &ctx), &set),
+            Decision::Allowed { .. }
+        ),
+        "inside the organization"
+    );
+    ctx.set("aws:PrincipalOrgID", "o-elsewhere");
+    assert!(matches!(
+        evaluate(&req("dynamodb:PutItem", TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::Explicit(_))
+    ));
+    // An RCP level that allows nothing denies implicitly.
+    let none = PolicySet {
+        rcps: vec![vec![NamedPolicy {
+            name: "org-only",
+            policy: &org_only,
+        }]],
+        ..set.clone()
+    };
+    ctx.set("aws:PrincipalOrgID", "o-abc");
+    assert_eq!(
+        evaluate(&req("dynamodb:PutItem", TABLE, &ctx), &none),
+        Decision::Denied(DenyReason::Rcp(0))
+    );
+}
