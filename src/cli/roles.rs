@@ -103,6 +103,7 @@ fn write_dir(out: &Path, files: &roles::render::Files, force: bool) -> Result<()
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    std::fs::create_dir_all(parent).map_err(|e| InputError(format!("cannot create `{}`: {e}", parent.display())))?;
     let tmp = tempfile::Builder::new()
         .prefix(".topoguard-roles-")
         .tempdir_in(parent)

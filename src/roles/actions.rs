@@ -23,8 +23,20 @@ pub const MITIGATE_WRITES: &[(&str, &str, &[&str])] = &[
     ("events", "rule-on-default-event-bus", &["DisableRule", "EnableRule"]),
 ];
 
-/// Reads that are not useful for an investigation or that reveal masked data.
-const EXCLUDED: &[&str] = &["logs:Unmask", "secretsmanager:GetRandomPassword"];
+/// Reads the catalog files as metadata that reveal data (items, masked log fields, phone
+/// numbers, device tokens) or that prepare changes rather than describe.
+const EXCLUDED: &[&str] = &[
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:ReadDataForReplication",
+    "kms:GetParametersForImport",
+    "logs:Unmask",
+    "secretsmanager:GetRandomPassword",
+    "sns:CheckIfPhoneNumberIsOptedOut",
+    "sns:GetEndpointAttributes",
+    "sns:ListEndpointsByPlatformApplication",
+    "sns:ListPhoneNumbersOptedOut",
+    "sns:ListSMSSandboxPhoneNumbers",
+];
 
 /// Services whose account-wide reads (no resource types) every role of an owned account gets.
 const OBSERVABILITY: &[&str] = &["cloudwatch", "logs"];

@@ -7,12 +7,17 @@ use super::{Files, by_account, pretty};
 use crate::roles::{RoleSet, substitute};
 use serde_json::{Map, Value, json};
 
-/// A Terraform-safe name: lowercase, `_` for anything not alphanumeric.
+/// A Terraform-safe snake_case name: `_` between words and for anything not alphanumeric.
 fn tf_name(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
-        .collect();
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            out.push('_');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' });
+    }
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
