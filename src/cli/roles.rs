@@ -54,7 +54,12 @@ pub fn run(args: Args) -> Result<u8, InputError> {
     let snapshot = parse_snapshot(&text, &args.topology).map_err(InputError::new)?;
     let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
     let topology = Topology::build(&snapshot, &config);
-    let set = match roles::generate(&topology, &Options { apps: args.apps.clone() }) {
+    let set = match roles::generate(
+        &topology,
+        &Options {
+            apps: args.apps.clone(),
+        },
+    ) {
         Ok(set) => set,
         Err(e) if e.is_internal() => {
             let _ = writeln!(std::io::stderr(), "error: {e}");
@@ -107,7 +112,12 @@ fn write_dir(out: &Path, files: &roles::render::Files, force: bool) -> Result<()
     let tmp = tempfile::Builder::new()
         .prefix(".topoguard-roles-")
         .tempdir_in(parent)
-        .map_err(|e| InputError(format!("cannot create a temporary directory in `{}`: {e}", parent.display())))?;
+        .map_err(|e| {
+            InputError(format!(
+                "cannot create a temporary directory in `{}`: {e}",
+                parent.display()
+            ))
+        })?;
     for (rel, bytes) in files {
         let path = tmp.path().join(rel);
         if let Some(dir) = path.parent() {

@@ -18,7 +18,11 @@ pub const AGENT_SERVICE: &str = "aidevops.amazonaws.com";
 /// The only writes the mitigate tier grants, by service and resource type: each one reversible
 /// by its counterpart and limited to throttling or pausing the application's own processing.
 pub const MITIGATE_WRITES: &[(&str, &str, &[&str])] = &[
-    ("lambda", "function", &["PutFunctionConcurrency", "DeleteFunctionConcurrency"]),
+    (
+        "lambda",
+        "function",
+        &["PutFunctionConcurrency", "DeleteFunctionConcurrency"],
+    ),
     ("events", "rule-on-custom-event-bus", &["DisableRule", "EnableRule"]),
     ("events", "rule-on-default-event-bus", &["DisableRule", "EnableRule"]),
 ];
@@ -49,7 +53,14 @@ pub fn resource_type(t: &Topology<'_>, ix: petgraph::graph::NodeIndex) -> Option
         NodeKind::EventBus => ("events", "event-bus"),
         NodeKind::Rule => {
             let custom = node.id.split_once(":rule/").is_some_and(|(_, rest)| rest.contains('/'));
-            ("events", if custom { "rule-on-custom-event-bus" } else { "rule-on-default-event-bus" })
+            (
+                "events",
+                if custom {
+                    "rule-on-custom-event-bus"
+                } else {
+                    "rule-on-default-event-bus"
+                },
+            )
         }
         NodeKind::Resource(k) => match k {
             ResourceKind::SqsQueue => ("sqs", "queue"),
@@ -78,7 +89,9 @@ pub fn own_log_group(t: &Topology<'_>, ix: petgraph::graph::NodeIndex) -> Option
                 node.region?, node.account?
             ))
         }
-        NodeKind::Resource(ResourceKind::LogsLogGroup) => Some(node.id.strip_suffix(":*").unwrap_or(node.id).to_string()),
+        NodeKind::Resource(ResourceKind::LogsLogGroup) => {
+            Some(node.id.strip_suffix(":*").unwrap_or(node.id).to_string())
+        }
         _ => None,
     }
 }
@@ -102,7 +115,9 @@ fn excluded(a: &ActionInfo) -> bool {
 /// Metadata reads that can be scoped to resources of `type_`: the type is among the action's
 /// resource types, and no other type is required instead.
 fn metadata_actions<'c>(catalog: &'c Catalog, service: &str, type_: &str) -> Vec<&'c ActionInfo> {
-    let Some(svc) = catalog.service(service) else { return Vec::new() };
+    let Some(svc) = catalog.service(service) else {
+        return Vec::new();
+    };
     svc.actions()
         .iter()
         .filter(|a| a.class() == ActionClass::MetadataRead && !excluded(a))
@@ -139,7 +154,9 @@ fn read_statements(t: &Topology<'_>, catalog: &Catalog, scope: &AccountScope) ->
         }
     }
     for &ix in scope.own.iter().chain(&scope.used) {
-        let Some((service, type_)) = resource_type(t, ix) else { continue };
+        let Some((service, type_)) = resource_type(t, ix) else {
+            continue;
+        };
         services.insert(service);
         let node = t.node(ix);
         if service == "logs" && scope.own.contains(&ix) {
@@ -177,7 +194,12 @@ fn read_statements(t: &Topology<'_>, catalog: &Catalog, scope: &AccountScope) ->
             })
             .collect();
         let resources: Vec<String> = log_groups.iter().flat_map(|g| [g.clone(), format!("{g}:*")]).collect();
-        out.push(Stmt::new("OwnLogGroups".to_string(), names(&actions), resources, &regions));
+        out.push(Stmt::new(
+            "OwnLogGroups".to_string(),
+            names(&actions),
+            resources,
+            &regions,
+        ));
     }
     let mut unscoped: Vec<String> = Vec::new();
     let owns = !scope.own.is_empty();
@@ -196,7 +218,12 @@ fn read_statements(t: &Topology<'_>, catalog: &Catalog, scope: &AccountScope) ->
         )));
     }
     if !unscoped.is_empty() {
-        out.push(Stmt::new("AccountWideReads".to_string(), unscoped, vec!["*".to_string()], &regions));
+        out.push(Stmt::new(
+            "AccountWideReads".to_string(),
+            unscoped,
+            vec!["*".to_string()],
+            &regions,
+        ));
     }
     out
 }
@@ -219,7 +246,9 @@ fn write_statements(t: &Topology<'_>, catalog: &Catalog, scope: &AccountScope) -
     }
     let mut out = Vec::new();
     for (service, type_, actions) in MITIGATE_WRITES {
-        let Some(arns) = by_type.get(&(*service, *type_)) else { continue };
+        let Some(arns) = by_type.get(&(*service, *type_)) else {
+            continue;
+        };
         let actions: Vec<String> = actions
             .iter()
             .map(|a| format!("{service}:{a}"))
@@ -255,7 +284,12 @@ fn responder_conditions(extra: Option<(&str, &str)>) -> Value {
 }
 
 /// Adds every role of one application to `set`.
-pub fn roles_for(t: &Topology<'_>, catalog: &Catalog, scope: &AppScope<'_>, set: &mut RoleSet) -> Result<(), RolesError> {
+pub fn roles_for(
+    t: &Topology<'_>,
+    catalog: &Catalog,
+    scope: &AppScope<'_>,
+    set: &mut RoleSet,
+) -> Result<(), RolesError> {
     let app = scope.name;
     let zones = scope.zones.iter().cloned().collect::<Vec<_>>().join(", ");
     let empty = AccountScope {
@@ -263,13 +297,13 @@ pub fn roles_for(t: &Topology<'_>, catalog: &Catalog, scope: &AppScope<'_>, set:
         ..AccountScope::default()
     };
     let push = |set: &mut RoleSet,
-                    account: &str,
-                    name: String,
-                    kind: RoleKind,
-                    description: String,
-                    trust: Value,
-                    stmts: Vec<Stmt>,
-                    space: Option<String>|
+                account: &str,
+                name: String,
+                kind: RoleKind,
+                description: String,
+                trust: Value,
+                stmts: Vec<Stmt>,
+                space: Option<String>|
      -> Result<(), RolesError> {
         let policies = pack(&name, stmts)?;
         set.roles.push(GeneratedRole {
@@ -293,10 +327,17 @@ pub fn roles_for(t: &Topology<'_>, catalog: &Catalog, scope: &AppScope<'_>, set:
         .filter(|v| v.app == scope.app)
         .map(|v| {
             let primary = v.existing.map(|s| s.account.clone()).or_else(|| {
-                v.declared()
-                    .and_then(|d| d.into_iter().find(|a| scope.accounts.contains_key(*a)).map(str::to_string))
+                v.declared().and_then(|d| {
+                    d.into_iter()
+                        .find(|a| scope.accounts.contains_key(*a))
+                        .map(str::to_string)
+                })
             });
-            (v.name.to_string(), primary.unwrap_or_default(), v.existing.map(|s| s.arn.clone()))
+            (
+                v.name.to_string(),
+                primary.unwrap_or_default(),
+                v.existing.map(|s| s.arn.clone()),
+            )
         })
         .collect();
     if spaces.is_empty() {
@@ -312,7 +353,13 @@ pub fn roles_for(t: &Topology<'_>, catalog: &Catalog, scope: &AppScope<'_>, set:
             primary = configured
                 .into_iter()
                 .find(|a| scope.accounts.contains_key(a))
-                .or_else(|| scope.accounts.iter().find(|(_, s)| s.owned_account).map(|(a, _)| a.clone()))
+                .or_else(|| {
+                    scope
+                        .accounts
+                        .iter()
+                        .find(|(_, s)| s.owned_account)
+                        .map(|(a, _)| a.clone())
+                })
                 .or_else(|| scope.accounts.keys().next().cloned())
                 .unwrap_or_default();
         }
@@ -360,7 +407,9 @@ pub fn roles_for(t: &Topology<'_>, catalog: &Catalog, scope: &AppScope<'_>, set:
                 account,
                 format!("DevOpsAgentRole-{space}"),
                 kind,
-                format!("Agent Space {space} of {app}: metadata reads on what {app} uses, its own logs and traces, within residency zone(s) {zones}. Generated by topoguard."),
+                format!(
+                    "Agent Space {space} of {app}: metadata reads on what {app} uses, its own logs and traces, within residency zone(s) {zones}. Generated by topoguard."
+                ),
                 trust.clone(),
                 read_statements(t, catalog, acc),
                 Some(space.clone()),
@@ -379,9 +428,7 @@ pub fn roles_for(t: &Topology<'_>, catalog: &Catalog, scope: &AppScope<'_>, set:
         set.notes.push(Note {
             application: app.to_string(),
             kind: "no-responders".to_string(),
-            message: format!(
-                "no `[responders] principals` configured; observe roles of `{app}` not generated"
-            ),
+            message: format!("no `[responders] principals` configured; observe roles of `{app}` not generated"),
         });
     }
     for (account, acc) in &scope.accounts {
@@ -401,7 +448,9 @@ pub fn roles_for(t: &Topology<'_>, catalog: &Catalog, scope: &AppScope<'_>, set:
                 account,
                 format!("topoguard-{app}-observe"),
                 RoleKind::Observe,
-                format!("Incident responders of {app}, observe tier: metadata reads, own logs and traces, within residency zone(s) {zones}. MFA and source identity required. Generated by topoguard."),
+                format!(
+                    "Incident responders of {app}, observe tier: metadata reads, own logs and traces, within residency zone(s) {zones}. MFA and source identity required. Generated by topoguard."
+                ),
                 trust,
                 read_statements(t, catalog, acc),
                 None,
@@ -429,7 +478,9 @@ pub fn roles_for(t: &Topology<'_>, catalog: &Catalog, scope: &AppScope<'_>, set:
             account,
             format!("topoguard-{app}-mitigate"),
             RoleKind::Mitigate,
-            format!("Incident responders of {app}, mitigate tier: observe plus reversible throttling and pausing of its own functions and rules. Only for principals of this account tagged {MITIGATE_TAG}={app}, with MFA and source identity. Generated by topoguard."),
+            format!(
+                "Incident responders of {app}, mitigate tier: observe plus reversible throttling and pausing of its own functions and rules. Only for principals of this account tagged {MITIGATE_TAG}={app}, with MFA and source identity. Generated by topoguard."
+            ),
             trust,
             stmts,
             None,

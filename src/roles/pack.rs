@@ -103,7 +103,10 @@ fn fitting(role: &str, stmt: Stmt, out: &mut Vec<Stmt>) -> Result<(), RolesError
 /// Packs statements, in order, into as few managed policy documents as fit (first fit).
 pub fn pack(role: &str, stmts: Vec<Stmt>) -> Result<Vec<Value>, RolesError> {
     let mut pieces = Vec::new();
-    for s in stmts.into_iter().filter(|s| !s.actions.is_empty() && !s.resources.is_empty()) {
+    for s in stmts
+        .into_iter()
+        .filter(|s| !s.actions.is_empty() && !s.resources.is_empty())
+    {
         fitting(role, s, &mut pieces)?;
     }
     let mut policies: Vec<Vec<Value>> = Vec::new();
@@ -136,7 +139,9 @@ mod tests {
     fn big(n: usize) -> Stmt {
         Stmt::new(
             "Big".to_string(),
-            (0..n).map(|i| format!("dynamodb:DescribeSomethingLong{i:04}")).collect(),
+            (0..n)
+                .map(|i| format!("dynamodb:DescribeSomethingLong{i:04}"))
+                .collect(),
             vec!["arn:aws:dynamodb:eu-west-1:111111111111:table/t".to_string()],
             &["eu-west-1".to_string()],
         )
@@ -151,7 +156,13 @@ mod tests {
         for p in &policies {
             assert!(compact_len(p) <= limits::MANAGED_POLICY, "{}", compact_len(p));
             for st in p["Statement"].as_array().unwrap() {
-                seen.extend(st["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()));
+                seen.extend(
+                    st["Action"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_string()),
+                );
             }
         }
         seen.sort();

@@ -59,7 +59,9 @@ impl<'a> AppScope<'a> {
         }
         let used: Vec<NodeIndex> = t
             .nodes()
-            .filter(|(ix, n)| scopable(n.kind) && t.owner(*ix) != Some(app) && t.users(*ix).iter().any(|(a, _)| *a == app))
+            .filter(|(ix, n)| {
+                scopable(n.kind) && t.owner(*ix) != Some(app) && t.users(*ix).iter().any(|(a, _)| *a == app)
+            })
             .map(|(ix, _)| ix)
             .collect();
         // Residency: the configured zone, else the zones of the application's own resources.
@@ -90,7 +92,11 @@ impl<'a> AppScope<'a> {
             .collect();
         let mut accounts: BTreeMap<String, AccountScope> = BTreeMap::new();
         let mut crossings: Vec<String> = Vec::new();
-        for (ix, is_own) in own.iter().map(|ix| (*ix, true)).chain(used.iter().map(|ix| (*ix, false))) {
+        for (ix, is_own) in own
+            .iter()
+            .map(|ix| (*ix, true))
+            .chain(used.iter().map(|ix| (*ix, false)))
+        {
             let node = t.node(ix);
             let Some(account) = node.account else { continue };
             if let Some(region) = node.region

@@ -46,7 +46,12 @@ fn role<'a>(set: &'a RoleSet, account: &str, name: &str) -> &'a GeneratedRole {
     set.roles
         .iter()
         .find(|r| r.account == account && r.name == name)
-        .unwrap_or_else(|| panic!("no {name} in {account}: {:#?}", set.roles.iter().map(|r| r.arn()).collect::<Vec<_>>()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {name} in {account}: {:#?}",
+                set.roles.iter().map(|r| r.arn()).collect::<Vec<_>>()
+            )
+        })
 }
 
 fn statements(r: &GeneratedRole) -> Vec<Value> {
@@ -59,7 +64,13 @@ fn statements(r: &GeneratedRole) -> Vec<Value> {
 fn all_actions(r: &GeneratedRole) -> Vec<String> {
     statements(r)
         .iter()
-        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
+        .flat_map(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+        })
         .collect()
 }
 
@@ -70,11 +81,26 @@ fn every_tier_is_generated_in_the_accounts_of_the_footprint() {
     assert_eq!(
         names,
         vec![
-            (format!("arn:aws:iam::{INVOICE}:role/DevOpsAgentRole-invoice-oncall"), RoleKind::AgentPrimary),
-            (format!("arn:aws:iam::{INVOICE}:role/topoguard-invoice-mitigate"), RoleKind::Mitigate),
-            (format!("arn:aws:iam::{INVOICE}:role/topoguard-invoice-observe"), RoleKind::Observe),
-            (format!("arn:aws:iam::{SHARED}:role/DevOpsAgentRole-invoice-oncall"), RoleKind::AgentSecondary),
-            (format!("arn:aws:iam::{SHARED}:role/topoguard-invoice-observe"), RoleKind::Observe),
+            (
+                format!("arn:aws:iam::{INVOICE}:role/DevOpsAgentRole-invoice-oncall"),
+                RoleKind::AgentPrimary
+            ),
+            (
+                format!("arn:aws:iam::{INVOICE}:role/topoguard-invoice-mitigate"),
+                RoleKind::Mitigate
+            ),
+            (
+                format!("arn:aws:iam::{INVOICE}:role/topoguard-invoice-observe"),
+                RoleKind::Observe
+            ),
+            (
+                format!("arn:aws:iam::{SHARED}:role/DevOpsAgentRole-invoice-oncall"),
+                RoleKind::AgentSecondary
+            ),
+            (
+                format!("arn:aws:iam::{SHARED}:role/topoguard-invoice-observe"),
+                RoleKind::Observe
+            ),
         ]
     );
     // The space is not in the snapshot: its ARN is a parameter without default, and a note says so.
@@ -89,7 +115,10 @@ fn agent_trust_is_pinned_and_responder_trust_needs_mfa_and_source_identity() {
     let st = &agent.trust["Statement"][0];
     assert_eq!(st["Principal"]["Service"], "aidevops.amazonaws.com");
     assert_eq!(st["Condition"]["StringEquals"]["aws:SourceAccount"], INVOICE);
-    assert_eq!(st["Condition"]["ArnEquals"]["aws:SourceArn"], "${AgentSpaceArnInvoiceOncall}");
+    assert_eq!(
+        st["Condition"]["ArnEquals"]["aws:SourceArn"],
+        "${AgentSpaceArnInvoiceOncall}"
+    );
     let observe = role(&set, INVOICE, "topoguard-invoice-observe");
     let st = &observe.trust["Statement"][0];
     assert_eq!(st["Principal"]["AWS"], json!([RESPONDER]));
@@ -125,7 +154,10 @@ fn permissions_are_scoped_to_own_and_used_resources_within_the_zone() {
     assert!(!actions.iter().any(|a| a.starts_with("logs:") || a.starts_with("xray:")));
     assert!(!actions.contains(&"sqs:ReceiveMessage".to_string()));
     let own = role(&set, INVOICE, "DevOpsAgentRole-invoice-oncall");
-    let logs = statements(own).into_iter().find(|s| s["Sid"] == "OwnLogGroups").unwrap();
+    let logs = statements(own)
+        .into_iter()
+        .find(|s| s["Sid"] == "OwnLogGroups")
+        .unwrap();
     assert_eq!(
         logs["Resource"],
         json!([
@@ -144,7 +176,10 @@ fn only_mitigate_writes_and_only_on_own_resources() {
         .into_iter()
         .filter(|s| s["Sid"].as_str().unwrap().starts_with("Mitigate"))
         .collect();
-    let got: Vec<(Value, Value)> = writes.iter().map(|s| (s["Action"].clone(), s["Resource"].clone())).collect();
+    let got: Vec<(Value, Value)> = writes
+        .iter()
+        .map(|s| (s["Action"].clone(), s["Resource"].clone()))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -177,7 +212,11 @@ fn a_footprint_outside_the_configured_zone_is_left_out_and_reported() {
     let set = generate_with(&s, &cfg, &["invoice"]).unwrap();
     let note = set.notes.iter().find(|n| n.kind == "zone-crossing").unwrap();
     assert!(note.message.contains(&us), "{}", note.message);
-    assert!(set.roles.iter().all(|r| !serde_json::to_string(&r.policies).unwrap().contains(&us)));
+    assert!(
+        set.roles
+            .iter()
+            .all(|r| !serde_json::to_string(&r.policies).unwrap().contains(&us))
+    );
 }
 
 #[test]
@@ -192,7 +231,11 @@ fn bad_input_is_reported() {
     assert_eq!(err, RolesError::NoResources("empty".to_string()));
     // Without --app, an application without resources is skipped with a note.
     let set = generate_with(&small(), &cfg, &[]).unwrap();
-    assert!(set.notes.iter().any(|n| n.application == "empty" && n.kind == "no-resources"));
+    assert!(
+        set.notes
+            .iter()
+            .any(|n| n.application == "empty" && n.kind == "no-resources")
+    );
     assert!(!set.roles.iter().any(|r| r.application == "empty"));
 }
 
@@ -208,8 +251,10 @@ fn validation_rejects_writes_wildcards_and_foreign_content_reads() {
     let base = role(&set, INVOICE, "topoguard-invoice-observe").clone();
     let with = |actions: &[&str], resource: &str| {
         let mut r = base.clone();
-        r.policies = vec![json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": [resource],
-            "Condition": {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]})];
+        r.policies = vec![
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": [resource],
+            "Condition": {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]}),
+        ];
         validate::validate(&t, catalog, &r).map_err(|e| e.to_string())
     };
     let lambda = "arn:aws:lambda:eu-west-1:111111111111:function:invoice-api";
@@ -223,9 +268,11 @@ fn validation_rejects_writes_wildcards_and_foreign_content_reads() {
     let err = with(&["lambda:NoSuchAction"], lambda).unwrap_err();
     assert!(err.contains("not in the catalog"), "{err}");
     let mut mitigate = role(&set, INVOICE, "topoguard-invoice-mitigate").clone();
-    mitigate.policies = vec![json!({"Statement": [{"Effect": "Allow", "Action": ["lambda:PutFunctionConcurrency"],
+    mitigate.policies = vec![
+        json!({"Statement": [{"Effect": "Allow", "Action": ["lambda:PutFunctionConcurrency"],
         "Resource": ["arn:aws:lambda:eu-west-1:222222222222:function:checkout-api"],
-        "Condition": {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]})];
+        "Condition": {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]}),
+    ];
     let err = validate::validate(&t, catalog, &mitigate).unwrap_err().to_string();
     assert!(err.contains("not an allowed mitigation on own resources"), "{err}");
 }

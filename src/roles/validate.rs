@@ -23,7 +23,10 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
         problem,
     };
     if role.name.len() > limits::ROLE_NAME {
-        return Err(fail(format!("role name is longer than {} characters", limits::ROLE_NAME)));
+        return Err(fail(format!(
+            "role name is longer than {} characters",
+            limits::ROLE_NAME
+        )));
     }
     if role.policy_name(role.policies.len()).len() > limits::POLICY_NAME {
         return Err(fail(format!("policy names exceed {} characters", limits::POLICY_NAME)));
@@ -60,7 +63,11 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
         if let Some(unknown) = classified.unknown.iter().next() {
             return Err(at(format!("action `{unknown}` is not in the catalog")));
         }
-        let changes = [ActionClass::Write, ActionClass::PermissionsManagement, ActionClass::Tagging];
+        let changes = [
+            ActionClass::Write,
+            ActionClass::PermissionsManagement,
+            ActionClass::Tagging,
+        ];
         if role.kind != RoleKind::Mitigate && changes.iter().any(|c| classified.has(*c)) {
             return Err(at("a read-only role grants a change".to_string()));
         }
@@ -84,7 +91,9 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
                     return Err(at(format!("action `{name}` is a wildcard")));
                 }
                 if action.supports_resource_level_permissions() && resources.iter().any(|r| r == "*") {
-                    return Err(at(format!("`{name}` supports resource-level permissions but is granted on `*`")));
+                    return Err(at(format!(
+                        "`{name}` supports resource-level permissions but is granted on `*`"
+                    )));
                 }
                 if action.service().eq_ignore_ascii_case("iam") {
                     return Err(at(format!("`{name}` is an IAM action")));
@@ -93,24 +102,28 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
                     ActionClass::MetadataRead => {}
                     ActionClass::ContentRead => {
                         let ok = match action.service() {
-                            "logs" => resources.iter().all(|r| {
-                                own_logs.iter().any(|g| r == g || *r == format!("{g}:*"))
-                            }),
+                            "logs" => resources
+                                .iter()
+                                .all(|r| own_logs.iter().any(|g| r == g || *r == format!("{g}:*"))),
                             "xray" => account_owned,
                             _ => false,
                         };
                         if !ok {
-                            return Err(at(format!("content read `{name}` outside the application's own logs and traces")));
+                            return Err(at(format!(
+                                "content read `{name}` outside the application's own logs and traces"
+                            )));
                         }
                     }
                     ActionClass::Write => {
                         let allowed = role.kind == RoleKind::Mitigate
-                            && MITIGATE_WRITES.iter().any(|(svc, _, names)| {
-                                *svc == action.service() && names.contains(&action.name())
-                            })
+                            && MITIGATE_WRITES
+                                .iter()
+                                .any(|(svc, _, names)| *svc == action.service() && names.contains(&action.name()))
                             && resources.iter().all(|r| own_arns.contains(r.as_str()));
                         if !allowed {
-                            return Err(at(format!("write `{name}` is not an allowed mitigation on own resources")));
+                            return Err(at(format!(
+                                "write `{name}` is not an allowed mitigation on own resources"
+                            )));
                         }
                     }
                     ActionClass::PermissionsManagement | ActionClass::Tagging => {

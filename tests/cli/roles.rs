@@ -59,11 +59,22 @@ fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn unknown_app_is_exit_2_and_lists_the_known_ones() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let o = roles(&["-t", EXAMPLE, "--app", "nope", "--format", "iam", "--out-dir", out.to_str().unwrap()]);
+    let o = roles(&[
+        "-t",
+        EXAMPLE,
+        "--app",
+        "nope",
+        "--format",
+        "iam",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("unknown application `nope`; known applications: `catalog`, `checkout`, `invoice`, `notifications`"),
+        err.contains(
+            "unknown application `nope`; known applications: `catalog`, `checkout`, `invoice`, `notifications`"
+        ),
         "{err}"
     );
     assert!(!out.exists(), "nothing is written on error");
@@ -75,7 +86,16 @@ fn a_non_empty_out_dir_is_kept_unless_forced() {
     let out = tmp.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("keep.txt"), "mine").unwrap();
-    let args = ["-t", EXAMPLE, "--app", "catalog", "--format", "iam", "--out-dir", out.to_str().unwrap()];
+    let args = [
+        "-t",
+        EXAMPLE,
+        "--app",
+        "catalog",
+        "--format",
+        "iam",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
     let o = roles(&args);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not empty; pass `--force` to replace it"));
@@ -84,8 +104,15 @@ fn a_non_empty_out_dir_is_kept_unless_forced() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!out.join("keep.txt").exists());
     assert!(out.join("summary.json").exists() && out.join("README.md").exists());
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers, vec![std::ffi::OsString::from("out")], "no temporary directories left");
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("out")],
+        "no temporary directories left"
+    );
 }
 
 #[test]
@@ -121,8 +148,10 @@ fn snapshot_with(out: &Path) -> (Value, BTreeSet<String>) {
             policies.push(json!({"arn": parn, "name": p["name"], "document": read(&p["file"])}));
             attached.push(parn);
         }
-        roles.push(json!({"arn": arn, "account": account, "name": r["name"], "tags": r["tags"],
-            "trust_policy": read(&r["trust"]), "attached_policies": attached}));
+        roles.push(
+            json!({"arn": arn, "account": account, "name": r["name"], "tags": r["tags"],
+            "trust_policy": read(&r["trust"]), "attached_policies": attached}),
+        );
         if r["kind"] == "agent-secondary" {
             associations
                 .entry(r["space"].as_str().unwrap().to_string())
@@ -163,7 +192,13 @@ fn generated_roles_raise_no_finding_when_added_to_the_example() {
     let path = tmp.path().join("with-roles.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&snapshot).unwrap()).unwrap();
     let o = topoguard()
-        .args(["check", "--topology", path.to_str().unwrap(), "--policies", config.to_str().unwrap()])
+        .args([
+            "check",
+            "--topology",
+            path.to_str().unwrap(),
+            "--policies",
+            config.to_str().unwrap(),
+        ])
         .args(["--format", "json", "--fail-on", "none"])
         .output()
         .unwrap();
@@ -171,7 +206,8 @@ fn generated_roles_raise_no_finding_when_added_to_the_example() {
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
     let about_generated = |f: &Value| {
         let text = f.to_string();
-        arns.iter().any(|a| text.contains(&format!("{a}\"")) || text.contains(&format!("{a}`")))
+        arns.iter()
+            .any(|a| text.contains(&format!("{a}\"")) || text.contains(&format!("{a}`")))
     };
     let findings: Vec<&Value> = report["findings"]
         .as_array()
@@ -199,6 +235,9 @@ fn generated_roles_raise_no_finding_when_added_to_the_example() {
                 .all(|a| a.starts_with("logs:") || a.starts_with("xray:"))
     });
     assert!(unexpected.is_empty(), "{unexpected:#?}");
+    for f in &expected {
+        eprintln!("expected: {} {}", f["resource"], f["message"]);
+    }
     // Every observe role with own logs is reached (the trust and the hop really work).
     assert!(!expected.is_empty());
     // Mitigate roles are not reachable by the responder principal or any Agent Space.
@@ -240,7 +279,10 @@ fn parliament_reports_nothing_on_the_generated_policies() {
     let catalog = topoguard::iam::catalog::Catalog::get().unwrap();
     let mut newer_than_parliament = BTreeSet::new();
     let mut problems = Vec::new();
-    for line in String::from_utf8_lossy(&o.stdout).lines().filter(|l| !l.trim().is_empty()) {
+    for line in String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
         let issue: Value = serde_json::from_str(line).unwrap();
         let action = issue["location"]["string"].as_str().unwrap_or("");
         // parliament's bundled action list is older than topoguard's catalog: an action it does

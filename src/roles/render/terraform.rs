@@ -16,7 +16,11 @@ fn tf_name(s: &str) -> String {
             out.push('_');
         }
         prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        out.push(if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' });
+        out.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        });
     }
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
@@ -26,8 +30,10 @@ fn tf_name(s: &str) -> String {
 
 /// A policy document as a JSON string with placeholders as Terraform interpolations.
 fn document(doc: &Value) -> String {
-    let text = serde_json::to_string(&substitute(doc, &|name| Some(format!("\u{0}{{var.{}}}", tf_name(name)))))
-        .unwrap_or_default();
+    let text = serde_json::to_string(&substitute(doc, &|name| {
+        Some(format!("\u{0}{{var.{}}}", tf_name(name)))
+    }))
+    .unwrap_or_default();
     // Escape any literal template sequence, then turn the marked placeholders into `${...}`.
     text.replace("${", "$${").replace("%{", "%%{").replace("\\u0000", "$")
 }
