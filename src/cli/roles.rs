@@ -12,7 +12,7 @@ use crate::checks;
 use crate::config::load_config;
 use crate::graph::Topology;
 use crate::model::parse_snapshot;
-use crate::roles::{self, Format, Options, RolesError};
+use crate::roles::{self, Format, Options};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -64,9 +64,6 @@ pub fn run(args: Args) -> Result<u8, InputError> {
         Err(e) if e.is_internal() => {
             let _ = writeln!(std::io::stderr(), "error: {e}");
             return Ok(EXIT_INTERNAL);
-        }
-        Err(e @ RolesError::TooManyPolicies { .. }) | Err(e @ RolesError::StatementTooLarge { .. }) => {
-            return Err(InputError(e.to_string()));
         }
         Err(e) => return Err(InputError(e.to_string())),
     };
