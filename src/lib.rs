@@ -13,3 +13,4 @@ pub mod graph;
 pub mod iam;
 pub mod model;
 pub mod output;
+pub mod roles;

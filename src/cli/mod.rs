@@ -5,6 +5,7 @@
 
 mod check;
 mod graph;
+mod roles;
 mod schema;
 mod write;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Graph(graph::Args),
     /// Print the JSON Schema of the snapshot format.
     Schema(schema::Args),
+    /// Generate least-privilege Agent Space and responder roles.
+    Roles(roles::Args),
 }
 
 /// An error that ends a command with exit code 2.
@@ -59,6 +62,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Roles(args) => roles::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

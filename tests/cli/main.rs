@@ -5,4 +5,5 @@ mod bad_input;
 mod example;
 
 mod graph;
+mod roles;
 mod support;

@@ -1,0 +1,183 @@
+//! Permission statements and their packing into managed policies within IAM's size limit: a
+//! statement too large on its own is split by actions (then by resources), never truncated.
+
+use super::{RolesError, compact_len, limits};
+use serde_json::{Value, json};
+
+/// One Allow statement, limited to the given regions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stmt {
+    pub sid: String,
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+impl Stmt {
+    pub fn new(sid: String, mut actions: Vec<String>, mut resources: Vec<String>, regions: &[String]) -> Self {
+        actions.sort();
+        actions.dedup();
+        resources.sort();
+        resources.dedup();
+        Stmt {
+            sid,
+            actions,
+            resources,
+            regions: regions.to_vec(),
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        json!({
+            "Sid": self.sid,
+            "Effect": "Allow",
+            "Action": self.actions,
+            "Resource": self.resources,
+            "Condition": {"StringEquals": {"aws:RequestedRegion": self.regions}},
+        })
+    }
+
+    /// Two halves by actions, or by resources when one action is left; `None` when neither can
+    /// be split.
+    fn halves(&self) -> Option<(Stmt, Stmt)> {
+        let split = |mut a: Stmt, mut b: Stmt| {
+            a.sid.push('A');
+            b.sid.push('B');
+            (a, b)
+        };
+        if self.actions.len() > 1 {
+            let (x, y) = self.actions.split_at(self.actions.len() / 2);
+            return Some(split(
+                Stmt {
+                    actions: x.to_vec(),
+                    ..self.clone()
+                },
+                Stmt {
+                    actions: y.to_vec(),
+                    ..self.clone()
+                },
+            ));
+        }
+        if self.resources.len() > 1 {
+            let (x, y) = self.resources.split_at(self.resources.len() / 2);
+            return Some(split(
+                Stmt {
+                    resources: x.to_vec(),
+                    ..self.clone()
+                },
+                Stmt {
+                    resources: y.to_vec(),
+                    ..self.clone()
+                },
+            ));
+        }
+        None
+    }
+}
+
+/// A policy document holding `statements`.
+pub fn document(statements: &[Value]) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// Statements that each fit a managed policy alone.
+fn fitting(role: &str, stmt: Stmt, out: &mut Vec<Stmt>) -> Result<(), RolesError> {
+    let size = compact_len(&document(&[stmt.to_value()]));
+    if size <= limits::MANAGED_POLICY {
+        out.push(stmt);
+        return Ok(());
+    }
+    match stmt.halves() {
+        Some((a, b)) => {
+            fitting(role, a, out)?;
+            fitting(role, b, out)
+        }
+        None => Err(RolesError::StatementTooLarge {
+            role: role.to_string(),
+            sid: stmt.sid,
+            size,
+        }),
+    }
+}
+
+/// Packs statements, in order, into as few managed policy documents as fit (first fit).
+pub fn pack(role: &str, stmts: Vec<Stmt>) -> Result<Vec<Value>, RolesError> {
+    let mut pieces = Vec::new();
+    for s in stmts
+        .into_iter()
+        .filter(|s| !s.actions.is_empty() && !s.resources.is_empty())
+    {
+        fitting(role, s, &mut pieces)?;
+    }
+    let mut policies: Vec<Vec<Value>> = Vec::new();
+    for piece in pieces {
+        let value = piece.to_value();
+        let slot = policies.iter_mut().find(|p| {
+            let mut candidate = (*p).clone();
+            candidate.push(value.clone());
+            compact_len(&document(&candidate)) <= limits::MANAGED_POLICY
+        });
+        match slot {
+            Some(p) => p.push(value),
+            None => policies.push(vec![value]),
+        }
+    }
+    if policies.len() > limits::ATTACHED_PER_ROLE {
+        return Err(RolesError::TooManyPolicies {
+            role: role.to_string(),
+            needed: policies.len(),
+            max: limits::ATTACHED_PER_ROLE,
+        });
+    }
+    Ok(policies.iter().map(|p| document(p)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn big(n: usize) -> Stmt {
+        Stmt::new(
+            "Big".to_string(),
+            (0..n)
+                .map(|i| format!("dynamodb:DescribeSomethingLong{i:04}"))
+                .collect(),
+            vec!["arn:aws:dynamodb:eu-west-1:111111111111:table/t".to_string()],
+            &["eu-west-1".to_string()],
+        )
+    }
+
+    #[test]
+    fn large_statements_are_split_never_truncated() {
+        let stmt = big(600);
+        let policies = pack("r", vec![stmt.clone()]).unwrap();
+        assert!(policies.len() > 1);
+        let mut seen: Vec<String> = Vec::new();
+        for p in &policies {
+            assert!(compact_len(p) <= limits::MANAGED_POLICY, "{}", compact_len(p));
+            for st in p["Statement"].as_array().unwrap() {
+                seen.extend(
+                    st["Action"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_string()),
+                );
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, stmt.actions);
+    }
+
+    #[test]
+    fn more_than_ten_policies_is_an_error() {
+        let err = pack("r", vec![big(3000)]).unwrap_err();
+        assert!(matches!(err, RolesError::TooManyPolicies { .. }), "{err}");
+    }
+
+    #[test]
+    fn small_statements_share_one_policy() {
+        let policies = pack("r", vec![big(3), big(4)]).unwrap();
+        assert_eq!(policies.len(), 1);
+    }
+}

@@ -1,0 +1,324 @@
+//! Role synthesis on a small organization: which roles, how they are trusted, what they may do,
+//! and that validation catches what the generator must never emit.
+
+use super::*;
+use crate::checks::known_ids;
+use crate::checks::testkit::*;
+use crate::config::parse_config;
+use crate::model::parse_snapshot;
+use serde_json::{Value, json};
+use std::path::Path;
+
+const RESPONDER: &str = "arn:aws:iam::999999999999:role/oncall";
+
+fn config(extra: &str) -> String {
+    format!("{CONFIG}\n[responders]\nprincipals = [\"{RESPONDER}\"]\n{extra}")
+}
+
+/// invoice: a function in eu-west-1 sending to a shared queue, a rule on its own bus;
+/// checkout: a function of its own.
+fn small() -> Value {
+    let mut s = org();
+    let shared = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({"shared-with": "invoice"}));
+    let f = add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&shared]);
+    add_rule(&mut s, INVOICE, "eu-west-1", "invoice-created", &[&f], json!({}));
+    add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+    s
+}
+
+fn generate_with(s: &Value, config: &str, apps: &[&str]) -> Result<RoleSet, RolesError> {
+    let snapshot = parse_snapshot(&s.to_string(), Path::new("test.json")).unwrap();
+    let config = parse_config(config, Path::new("test.toml"), &known_ids()).unwrap();
+    let t = Topology::build(&snapshot, &config);
+    generate(
+        &t,
+        &Options {
+            apps: apps.iter().map(|a| a.to_string()).collect(),
+        },
+    )
+}
+
+fn invoice() -> RoleSet {
+    generate_with(&small(), &config(""), &["invoice"]).unwrap()
+}
+
+fn role<'a>(set: &'a RoleSet, account: &str, name: &str) -> &'a GeneratedRole {
+    set.roles
+        .iter()
+        .find(|r| r.account == account && r.name == name)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {name} in {account}: {:#?}",
+                set.roles.iter().map(|r| r.arn()).collect::<Vec<_>>()
+            )
+        })
+}
+
+fn statements(r: &GeneratedRole) -> Vec<Value> {
+    r.policies
+        .iter()
+        .flat_map(|p| p["Statement"].as_array().unwrap().clone())
+        .collect()
+}
+
+fn all_actions(r: &GeneratedRole) -> Vec<String> {
+    statements(r)
+        .iter()
+        .flat_map(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn every_tier_is_generated_in_the_accounts_of_the_footprint() {
+    let set = invoice();
+    let names: Vec<(String, RoleKind)> = set.roles.iter().map(|r| (r.arn(), r.kind)).collect();
+    assert_eq!(
+        names,
+        vec![
+            (
+                format!("arn:aws:iam::{INVOICE}:role/DevOpsAgentRole-invoice-oncall"),
+                RoleKind::AgentPrimary
+            ),
+            (
+                format!("arn:aws:iam::{INVOICE}:role/topoguard-invoice-mitigate"),
+                RoleKind::Mitigate
+            ),
+            (
+                format!("arn:aws:iam::{INVOICE}:role/topoguard-invoice-observe"),
+                RoleKind::Observe
+            ),
+            (
+                format!("arn:aws:iam::{SHARED}:role/DevOpsAgentRole-invoice-oncall"),
+                RoleKind::AgentSecondary
+            ),
+            (
+                format!("arn:aws:iam::{SHARED}:role/topoguard-invoice-observe"),
+                RoleKind::Observe
+            ),
+        ]
+    );
+    // The space is not in the snapshot: its ARN is a parameter without default, and a note says so.
+    assert_eq!(set.parameters["AgentSpaceArnInvoiceOncall"].default, None);
+    assert!(set.notes.iter().any(|n| n.kind == "placeholder"));
+}
+
+#[test]
+fn agent_trust_is_pinned_and_responder_trust_needs_mfa_and_source_identity() {
+    let set = invoice();
+    let agent = role(&set, SHARED, "DevOpsAgentRole-invoice-oncall");
+    let st = &agent.trust["Statement"][0];
+    assert_eq!(st["Principal"]["Service"], "aidevops.amazonaws.com");
+    assert_eq!(st["Condition"]["StringEquals"]["aws:SourceAccount"], INVOICE);
+    assert_eq!(
+        st["Condition"]["ArnEquals"]["aws:SourceArn"],
+        "${AgentSpaceArnInvoiceOncall}"
+    );
+    let observe = role(&set, INVOICE, "topoguard-invoice-observe");
+    let st = &observe.trust["Statement"][0];
+    assert_eq!(st["Principal"]["AWS"], json!([RESPONDER]));
+    assert_eq!(st["Action"], json!(["sts:AssumeRole", "sts:SetSourceIdentity"]));
+    assert_eq!(st["Condition"]["Bool"]["aws:MultiFactorAuthPresent"], "true");
+    assert_eq!(st["Condition"]["Null"]["sts:SourceIdentity"], "false");
+    assert_eq!(observe.max_session_seconds, 3600);
+    let mitigate = role(&set, INVOICE, "topoguard-invoice-mitigate");
+    let st = &mitigate.trust["Statement"][0];
+    assert_eq!(st["Principal"]["AWS"], format!("arn:aws:iam::{INVOICE}:root"));
+    assert_eq!(
+        st["Condition"]["StringEquals"]["aws:PrincipalTag/topoguard-mitigate"],
+        "invoice"
+    );
+}
+
+#[test]
+fn permissions_are_scoped_to_own_and_used_resources_within_the_zone() {
+    let set = invoice();
+    for r in &set.roles {
+        for st in statements(r) {
+            assert_eq!(
+                st["Condition"]["StringEquals"]["aws:RequestedRegion"],
+                json!(["eu-central-1", "eu-west-1"])
+            );
+            let text = st.to_string();
+            assert!(!text.contains("checkout"), "{} names checkout: {text}", r.arn());
+        }
+    }
+    let shared = role(&set, SHARED, "DevOpsAgentRole-invoice-oncall");
+    let actions = all_actions(shared);
+    assert!(actions.contains(&"sqs:GetQueueAttributes".to_string()));
+    assert!(!actions.iter().any(|a| a.starts_with("logs:") || a.starts_with("xray:")));
+    assert!(!actions.contains(&"sqs:ReceiveMessage".to_string()));
+    let own = role(&set, INVOICE, "DevOpsAgentRole-invoice-oncall");
+    let logs = statements(own)
+        .into_iter()
+        .find(|s| s["Sid"] == "OwnLogGroups")
+        .unwrap();
+    assert_eq!(
+        logs["Resource"],
+        json!([
+            "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/invoice-api",
+            "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/invoice-api:*"
+        ])
+    );
+    assert!(all_actions(own).contains(&"xray:GetTraceSummaries".to_string()));
+}
+
+#[test]
+fn only_mitigate_writes_and_only_on_own_resources() {
+    let set = invoice();
+    let mitigate = role(&set, INVOICE, "topoguard-invoice-mitigate");
+    let writes: Vec<Value> = statements(mitigate)
+        .into_iter()
+        .filter(|s| s["Sid"].as_str().unwrap().starts_with("Mitigate"))
+        .collect();
+    let got: Vec<(Value, Value)> = writes
+        .iter()
+        .map(|s| (s["Action"].clone(), s["Resource"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                json!(["lambda:DeleteFunctionConcurrency", "lambda:PutFunctionConcurrency"]),
+                json!(["arn:aws:lambda:eu-west-1:111111111111:function:invoice-api"])
+            ),
+            (
+                json!(["events:DisableRule", "events:EnableRule"]),
+                json!(["arn:aws:events:eu-west-1:111111111111:rule/invoice-created-bus/invoice-created"])
+            ),
+        ]
+    );
+    assert!(
+        !set.roles
+            .iter()
+            .any(|r| r.kind == RoleKind::Mitigate && r.account == SHARED)
+    );
+}
+
+#[test]
+fn a_footprint_outside_the_configured_zone_is_left_out_and_reported() {
+    let mut s = small();
+    let us = add_queue(&mut s, SHARED, "us-east-1", "us-orders", json!({}));
+    add_function(&mut s, INVOICE, "eu-west-1", "invoice-mirror", &[&us]);
+    let cfg = config("").replace(
+        "[applications.invoice]\naccounts = [\"111111111111\"]",
+        "[applications.invoice]\naccounts = [\"111111111111\"]\nzone = \"eu\"",
+    );
+    let set = generate_with(&s, &cfg, &["invoice"]).unwrap();
+    let note = set.notes.iter().find(|n| n.kind == "zone-crossing").unwrap();
+    assert!(note.message.contains(&us), "{}", note.message);
+    assert!(
+        set.roles
+            .iter()
+            .all(|r| !serde_json::to_string(&r.policies).unwrap().contains(&us))
+    );
+}
+
+#[test]
+fn bad_input_is_reported() {
+    let err = generate_with(&small(), &config(""), &["nope"]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown application `nope`; known applications: `checkout`, `invoice`"
+    );
+    let cfg = config("[applications.empty]\naccounts = [\"123456789012\"]\n");
+    let err = generate_with(&small(), &cfg, &["empty"]).unwrap_err();
+    assert_eq!(err, RolesError::NoResources("empty".to_string()));
+    // Without --app, an application without resources is skipped with a note.
+    let set = generate_with(&small(), &cfg, &[]).unwrap();
+    assert!(
+        set.notes
+            .iter()
+            .any(|n| n.application == "empty" && n.kind == "no-resources")
+    );
+    assert!(!set.roles.iter().any(|r| r.application == "empty"));
+}
+
+#[test]
+fn validation_rejects_writes_wildcards_and_foreign_content_reads() {
+    let s = small();
+    let snapshot = parse_snapshot(&s.to_string(), Path::new("test.json")).unwrap();
+    let cfg = config("");
+    let config = parse_config(&cfg, Path::new("test.toml"), &known_ids()).unwrap();
+    let t = Topology::build(&snapshot, &config);
+    let catalog = Catalog::get().unwrap();
+    let set = invoice();
+    let base = role(&set, INVOICE, "topoguard-invoice-observe").clone();
+    let with = |actions: &[&str], resource: &str| {
+        let mut r = base.clone();
+        r.policies = vec![
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": [resource],
+            "Condition": {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]}),
+        ];
+        validate::validate(&t, catalog, &r).map_err(|e| e.to_string())
+    };
+    let lambda = "arn:aws:lambda:eu-west-1:111111111111:function:invoice-api";
+    assert!(with(&["lambda:GetFunctionConcurrency"], lambda).is_ok());
+    let err = with(&["lambda:PutFunctionConcurrency"], lambda).unwrap_err();
+    assert!(err.contains("read-only role grants a change"), "{err}");
+    let err = with(&["lambda:GetFunctionConcurrency"], "*").unwrap_err();
+    assert!(err.contains("supports resource-level permissions"), "{err}");
+    let err = with(&["sqs:ReceiveMessage"], "arn:aws:sqs:eu-west-1:999999999999:orders").unwrap_err();
+    assert!(err.contains("content read `sqs:ReceiveMessage`"), "{err}");
+    let err = with(&["lambda:NoSuchAction"], lambda).unwrap_err();
+    assert!(err.contains("not in the catalog"), "{err}");
+    let mut mitigate = role(&set, INVOICE, "topoguard-invoice-mitigate").clone();
+    mitigate.policies = vec![
+        json!({"Statement": [{"Effect": "Allow", "Action": ["lambda:PutFunctionConcurrency"],
+        "Resource": ["arn:aws:lambda:eu-west-1:222222222222:function:checkout-api"],
+        "Condition": {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]}),
+    ];
+    let err = validate::validate(&t, catalog, &mitigate).unwrap_err().to_string();
+    assert!(err.contains("not an allowed mitigation on own resources"), "{err}");
+}
+
+#[test]
+fn the_same_input_renders_the_same_bytes() {
+    for format in [Format::Iam, Format::Cloudformation, Format::Terraform] {
+        let a = render(&invoice(), format);
+        let b = render(&invoice(), format);
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn iam_format_snapshot() {
+    let files = render(&invoice(), Format::Iam);
+    let mut text = String::new();
+    for (path, bytes) in &files {
+        text.push_str(&format!("=== {path}\n{}", String::from_utf8_lossy(bytes)));
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn cloudformation_and_terraform_carry_placeholders_as_parameters() {
+    let set = invoice();
+    let cfn = render(&set, Format::Cloudformation);
+    let template: Value = serde_json::from_slice(&cfn[&format!("{SHARED}.template.json")]).unwrap();
+    assert_eq!(template["Parameters"]["AgentSpaceArnInvoiceOncall"]["Type"], "String");
+    let role = &template["Resources"]["DevOpsAgentRoleInvoiceOncall"]["Properties"];
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+        json!({"Ref": "AgentSpaceArnInvoiceOncall"})
+    );
+    let tf = render(&set, Format::Terraform);
+    let module: Value = serde_json::from_slice(&tf[&format!("{SHARED}/main.tf.json")]).unwrap();
+    let trust = module["resource"]["aws_iam_role"]["dev_ops_agent_role_invoice_oncall"]["assume_role_policy"]
+        .as_str()
+        .unwrap();
+    assert!(trust.contains("\"${var.agent_space_arn_invoice_oncall}\""), "{trust}");
+    assert!(module["variable"]["agent_space_arn_invoice_oncall"].is_object());
+}
+
+#[test]
+fn placeholders_are_substituted_only_when_known() {
+    let doc = json!({"a": ["x-${A}-y", "${B}"], "b": "${A"});
+    let out = substitute(&doc, &|n| (n == "A").then(|| "1".to_string()));
+    assert_eq!(out, json!({"a": ["x-1-y", "${B}"], "b": "${A"}));
+}

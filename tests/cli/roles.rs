@@ -1,0 +1,325 @@
+//! `topoguard roles`: bad input, atomic output, determinism, the round trip through
+//! `topoguard check`, and the external validators (parliament, cfn-lint) from the test venv.
+
+use crate::support::{root, topoguard};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+const EXAMPLE: &str = "topology/examples/global-org.json";
+/// The responder principal the round trip adds (management account, like an SSO role).
+const RESPONDER: &str = "arn:aws:iam::111111111111:role/oncall-sso";
+
+/// The example config plus a responder principal, written into `dir`.
+fn config_with_responders(dir: &Path) -> PathBuf {
+    let base = std::fs::read_to_string(root().join("policies/topoguard.toml")).unwrap();
+    let path = dir.join("topoguard.toml");
+    std::fs::write(&path, format!("{base}\n[responders]\nprincipals = [\"{RESPONDER}\"]\n")).unwrap();
+    path
+}
+
+fn roles(args: &[&str]) -> std::process::Output {
+    topoguard().arg("roles").args(args).output().unwrap()
+}
+
+fn generate(dir: &Path, format: &str, config: &Path) -> PathBuf {
+    let out = dir.join(format!("out-{format}"));
+    let o = roles(&[
+        "--topology",
+        EXAMPLE,
+        "--policies",
+        config.to_str().unwrap(),
+        "--format",
+        format,
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn unknown_app_is_exit_2_and_lists_the_known_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = roles(&[
+        "-t",
+        EXAMPLE,
+        "--app",
+        "nope",
+        "--format",
+        "iam",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "unknown application `nope`; known applications: `catalog`, `checkout`, `invoice`, `notifications`"
+        ),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written on error");
+}
+
+#[test]
+fn a_non_empty_out_dir_is_kept_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "mine").unwrap();
+    let args = [
+        "-t",
+        EXAMPLE,
+        "--app",
+        "catalog",
+        "--format",
+        "iam",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
+    let o = roles(&args);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not empty; pass `--force` to replace it"));
+    assert!(out.join("keep.txt").exists());
+    let o = topoguard().arg("roles").args(args).arg("--force").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.join("keep.txt").exists());
+    assert!(out.join("summary.json").exists() && out.join("README.md").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("out")],
+        "no temporary directories left"
+    );
+}
+
+#[test]
+fn every_format_is_byte_identical_across_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_with_responders(tmp.path());
+    for format in ["iam", "cloudformation", "terraform"] {
+        let a = read_tree(&generate(&tmp.path().join("a"), format, &config));
+        let b = read_tree(&generate(&tmp.path().join("b"), format, &config));
+        assert!(!a.is_empty());
+        assert_eq!(a, b, "{format}");
+    }
+}
+
+/// The example snapshot with the generated roles in place of any role of the same ARN, each
+/// Agent Space associated with its generated secondary roles, and the responder principal.
+fn snapshot_with(out: &Path) -> (Value, BTreeSet<String>) {
+    let mut s: Value = serde_json::from_str(&std::fs::read_to_string(root().join(EXAMPLE)).unwrap()).unwrap();
+    let index: Value = serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    let mut arns = BTreeSet::new();
+    let mut roles = Vec::new();
+    let mut policies = Vec::new();
+    let mut associations: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for r in index["roles"].as_array().unwrap() {
+        let arn = r["arn"].as_str().unwrap().to_string();
+        let account = r["account"].as_str().unwrap();
+        let read = |f: &Value| -> Value {
+            serde_json::from_slice(&std::fs::read(out.join(f.as_str().unwrap())).unwrap()).unwrap()
+        };
+        let mut attached = Vec::new();
+        for p in r["policies"].as_array().unwrap() {
+            let parn = format!("arn:aws:iam::{account}:policy/{}", p["name"].as_str().unwrap());
+            policies.push(json!({"arn": parn, "name": p["name"], "document": read(&p["file"])}));
+            attached.push(parn);
+        }
+        roles.push(
+            json!({"arn": arn, "account": account, "name": r["name"], "tags": r["tags"],
+            "trust_policy": read(&r["trust"]), "attached_policies": attached}),
+        );
+        if r["kind"] == "agent-secondary" {
+            associations
+                .entry(r["space"].as_str().unwrap().to_string())
+                .or_default()
+                .push(json!({"account": account, "role": arn}));
+        }
+        arns.insert(arn);
+    }
+    let existing = s["roles"].as_array_mut().unwrap();
+    existing.retain(|r| !arns.contains(r["arn"].as_str().unwrap()));
+    existing.extend(roles);
+    existing.push(json!({"arn": RESPONDER, "account": "111111111111", "name": "oncall-sso",
+        "trust_policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::111111111111:saml-provider/sso"}, "Action": "sts:AssumeRoleWithSAML"}]},
+        "inline_policies": [{"name": "hop", "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"], "Resource": "arn:aws:iam::*:role/topoguard-*"}]}}]}));
+    s["managed_policies"].as_array_mut().unwrap().extend(policies);
+    for space in s["agent_spaces"].as_array_mut().unwrap() {
+        if let Some(a) = associations.get(space["name"].as_str().unwrap()) {
+            space["associations"] = json!(a);
+        }
+    }
+    (s, arns)
+}
+
+const ROUND_TRIP_CHECKS: &[&str] = &[
+    "incident-access-not-read-only",
+    "agent-space-role-unpinned",
+    "agent-space-role-overbroad",
+    "cross-account-write-to-shared",
+];
+
+#[test]
+fn generated_roles_raise_no_finding_when_added_to_the_example() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_with_responders(tmp.path());
+    let out = generate(tmp.path(), "iam", &config);
+    let (snapshot, arns) = snapshot_with(&out);
+    let path = tmp.path().join("with-roles.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&snapshot).unwrap()).unwrap();
+    let o = topoguard()
+        .args([
+            "check",
+            "--topology",
+            path.to_str().unwrap(),
+            "--policies",
+            config.to_str().unwrap(),
+        ])
+        .args(["--format", "json", "--fail-on", "none"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let about_generated = |f: &Value| {
+        let text = f.to_string();
+        arns.iter()
+            .any(|a| text.contains(&format!("{a}\"")) || text.contains(&format!("{a}`")))
+    };
+    let findings: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| ROUND_TRIP_CHECKS.contains(&f["check"].as_str().unwrap()) && about_generated(f))
+        .collect();
+    // Observe roles are reached by the responder principal, which belongs to no application, so
+    // `incident-access-not-read-only` cannot tell that their log and trace reads are the
+    // application's own (it only knows the application of Agent Spaces). Until the check also
+    // uses the reached role's owner, those medium content-read findings are expected and must
+    // name nothing but `logs:` and `xray:` actions.
+    let (expected, unexpected): (Vec<&Value>, Vec<&Value>) = findings.into_iter().partition(|f| {
+        f["check"] == "incident-access-not-read-only"
+            && f["severity"] == "medium"
+            && f["resource"].as_str().unwrap().contains(":role/topoguard-")
+            && f["resource"].as_str().unwrap().ends_with("-observe")
+            && f["message"]
+                .as_str()
+                .unwrap()
+                .split("e.g. ")
+                .nth(1)
+                .unwrap()
+                .split(", ")
+                .all(|a| a.starts_with("logs:") || a.starts_with("xray:"))
+    });
+    assert!(unexpected.is_empty(), "{unexpected:#?}");
+    for f in &expected {
+        eprintln!("expected: {} {}", f["resource"], f["message"]);
+    }
+    // Every observe role with own logs is reached (the trust and the hop really work).
+    assert!(!expected.is_empty());
+    // Mitigate roles are not reachable by the responder principal or any Agent Space.
+    let text = report["findings"].to_string();
+    assert!(!text.contains("-mitigate"), "a mitigate role is reachable: {text}");
+}
+
+/// The test venv, or `None` when external tools are explicitly skipped.
+fn venv() -> Option<PathBuf> {
+    if let Some(v) = std::env::var_os("TOPOGUARD_VENV") {
+        return Some(PathBuf::from(v));
+    }
+    if std::env::var("TOPOGUARD_SKIP_EXTERNAL").as_deref() == Ok("1") {
+        eprintln!("TOPOGUARD_SKIP_EXTERNAL=1: external validator skipped");
+        return None;
+    }
+    panic!(
+        "TOPOGUARD_VENV is not set: run ./scripts/test.sh (it installs parliament and cfn-lint into .venv), or set TOPOGUARD_SKIP_EXTERNAL=1 to skip the external validators"
+    );
+}
+
+#[test]
+fn parliament_reports_nothing_on_the_generated_policies() {
+    let Some(venv) = venv() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_with_responders(tmp.path());
+    let out = generate(tmp.path(), "iam", &config);
+    let files: Vec<String> = read_tree(&out)
+        .keys()
+        .filter(|k| k.rsplit('/').next().unwrap().starts_with("policy-"))
+        .map(|k| out.join(k).to_string_lossy().into_owned())
+        .collect();
+    assert!(files.len() > 20);
+    let o = std::process::Command::new(venv.join("bin/parliament"))
+        .args(["--json", "--files", &files.join(",")])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let catalog = topoguard::iam::catalog::Catalog::get().unwrap();
+    let mut newer_than_parliament = BTreeSet::new();
+    let mut problems = Vec::new();
+    for line in String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        let issue: Value = serde_json::from_str(line).unwrap();
+        let action = issue["location"]["string"].as_str().unwrap_or("");
+        // parliament's bundled action list is older than topoguard's catalog: an action it does
+        // not know but the catalog has is a newer action, not a mistake.
+        if issue["issue"] == "UNKNOWN_ACTION" && catalog.action(action).is_some() {
+            newer_than_parliament.insert(action.to_string());
+        } else {
+            problems.push(issue);
+        }
+    }
+    assert!(problems.is_empty(), "parliament: {problems:#?}");
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    eprintln!("actions newer than parliament's data: {newer_than_parliament:?}");
+}
+
+#[test]
+fn cfn_lint_passes_the_templates() {
+    let Some(venv) = venv() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_with_responders(tmp.path());
+    let out = generate(tmp.path(), "cloudformation", &config);
+    let templates: Vec<PathBuf> = read_tree(&out)
+        .keys()
+        .filter(|k| k.ends_with(".template.json"))
+        .map(|k| out.join(k))
+        .collect();
+    assert!(templates.len() >= 8);
+    let o = std::process::Command::new(venv.join("bin/cfn-lint"))
+        .args(&templates)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "cfn-lint:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
