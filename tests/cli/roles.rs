@@ -10,11 +10,16 @@ const EXAMPLE: &str = "topology/examples/global-org.json";
 /// The responder principal the round trip adds (management account, like an SSO role).
 const RESPONDER: &str = "arn:aws:iam::111111111111:role/oncall-sso";
 
-/// The example config plus a responder principal, written into `dir`.
+/// The example config with one more responder principal, written into `dir`.
 fn config_with_responders(dir: &Path) -> PathBuf {
     let base = std::fs::read_to_string(root().join("policies/topoguard.toml")).unwrap();
+    let config = if base.contains("\n[responders]\n") {
+        base.replacen("principals = [", &format!("principals = [\"{RESPONDER}\", "), 1)
+    } else {
+        format!("{base}\n[responders]\nprincipals = [\"{RESPONDER}\"]\n")
+    };
     let path = dir.join("topoguard.toml");
-    std::fs::write(&path, format!("{base}\n[responders]\nprincipals = [\"{RESPONDER}\"]\n")).unwrap();
+    std::fs::write(&path, config).unwrap();
     path
 }
 
@@ -189,60 +194,77 @@ fn generated_roles_raise_no_finding_when_added_to_the_example() {
     let config = config_with_responders(tmp.path());
     let out = generate(tmp.path(), "iam", &config);
     let (snapshot, arns) = snapshot_with(&out);
-    let path = tmp.path().join("with-roles.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&snapshot).unwrap()).unwrap();
-    let o = topoguard()
-        .args([
-            "check",
-            "--topology",
-            path.to_str().unwrap(),
-            "--policies",
-            config.to_str().unwrap(),
-        ])
-        .args(["--format", "json", "--fail-on", "none"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let about_generated = |f: &Value| {
-        let text = f.to_string();
-        arns.iter()
-            .any(|a| text.contains(&format!("{a}\"")) || text.contains(&format!("{a}`")))
+    let check = |snapshot: &Value, name: &str| -> Vec<Value> {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, serde_json::to_vec_pretty(snapshot).unwrap()).unwrap();
+        let o = topoguard()
+            .args([
+                "check",
+                "--topology",
+                path.to_str().unwrap(),
+                "--policies",
+                config.to_str().unwrap(),
+            ])
+            .args(["--format", "json", "--fail-on", "none"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                let text = f.to_string();
+                ROUND_TRIP_CHECKS.contains(&f["check"].as_str().unwrap())
+                    && arns
+                        .iter()
+                        .any(|a| text.contains(&format!("{a}\"")) || text.contains(&format!("{a}`")))
+            })
+            .cloned()
+            .collect()
     };
-    let findings: Vec<&Value> = report["findings"]
-        .as_array()
+    let findings = check(&snapshot, "with-roles.json");
+    assert!(findings.is_empty(), "generated roles raise findings: {findings:#?}");
+
+    // The silence is not for want of reach: give one observe role a write, and exactly that
+    // role is reported.
+    let mut mutated = snapshot.clone();
+    let observe = mutated["roles"]
+        .as_array_mut()
         .unwrap()
-        .iter()
-        .filter(|f| ROUND_TRIP_CHECKS.contains(&f["check"].as_str().unwrap()) && about_generated(f))
-        .collect();
-    // Observe roles are reached by the responder principal, which belongs to no application, so
-    // `incident-access-not-read-only` cannot tell that their log and trace reads are the
-    // application's own (it only knows the application of Agent Spaces). Until the check also
-    // uses the reached role's owner, those medium content-read findings are expected and must
-    // name nothing but `logs:` and `xray:` actions.
-    let (expected, unexpected): (Vec<&Value>, Vec<&Value>) = findings.into_iter().partition(|f| {
-        f["check"] == "incident-access-not-read-only"
-            && f["severity"] == "medium"
-            && f["resource"].as_str().unwrap().contains(":role/topoguard-")
-            && f["resource"].as_str().unwrap().ends_with("-observe")
-            && f["message"]
-                .as_str()
-                .unwrap()
-                .split("e.g. ")
-                .nth(1)
-                .unwrap()
-                .split(", ")
-                .all(|a| a.starts_with("logs:") || a.starts_with("xray:"))
-    });
-    assert!(unexpected.is_empty(), "{unexpected:#?}");
-    for f in &expected {
-        eprintln!("expected: {} {}", f["resource"], f["message"]);
-    }
-    // Every observe role with own logs is reached (the trust and the hop really work).
-    assert!(!expected.is_empty());
-    // Mitigate roles are not reachable by the responder principal or any Agent Space.
-    let text = report["findings"].to_string();
-    assert!(!text.contains("-mitigate"), "a mitigate role is reachable: {text}");
+        .iter_mut()
+        .find(|r| {
+            let arn = r["arn"].as_str().unwrap();
+            arn.ends_with("-observe") && arns.iter().any(|a| a == arn)
+        })
+        .unwrap();
+    let observe_arn = observe["arn"].as_str().unwrap().to_string();
+    observe["inline_policies"] = serde_json::json!([{
+        "name": "mutation",
+        "document": {"Statement": [{"Effect": "Allow", "Action": "dynamodb:DeleteTable", "Resource": "*"}]}
+    }]);
+    let findings = check(&mutated, "mutated.json");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["check"] == "incident-access-not-read-only" && f["resource"] == observe_arn.as_str()),
+        "{findings:#?}"
+    );
+    // Anything else reported is the same injected write seen by another check.
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["message"].as_str().unwrap().contains("dynamodb:DeleteTable")),
+        "{findings:#?}"
+    );
+
+    // Mitigate roles are not reachable by a responder principal or any Agent Space.
+    assert!(
+        !arns
+            .iter()
+            .any(|a| a.ends_with("-mitigate") && findings.iter().any(|f| f.to_string().contains(a.as_str())))
+    );
 }
 
 /// The test venv, or `None` when external tools are explicitly skipped.
