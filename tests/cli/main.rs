@@ -4,5 +4,7 @@
 mod bad_input;
 mod example;
 
+#[cfg(feature = "aws")]
+mod crawl;
 mod graph;
 mod support;
