@@ -1,7 +1,7 @@
 //! `topoguard crawl-policy`: print the IAM policy the crawl needs — exactly the read-only actions
 //! the crawler calls, plus `sts:AssumeRole` into the crawl role.
 
-use super::{EXIT_OK, InputError, write_atomically};
+use super::InputError;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,6 +17,7 @@ pub fn run(_args: Args) -> Result<u8, InputError> {
 
 #[cfg(feature = "aws")]
 pub fn run(args: Args) -> Result<u8, InputError> {
+    use super::{EXIT_OK, write_atomically};
     let policy = crate::crawl::crawl_policy(&args.role_name);
     write_atomically(None, |w| {
         serde_json::to_writer_pretty(&mut *w, &policy).map_err(std::io::Error::other)?;

@@ -108,10 +108,7 @@ pub async fn crawl(connector: &Connector, options: &CrawlOptions) -> CrawlOutcom
         .unwrap_or("aws")
         .to_string();
 
-    let mut organization = match org::crawl_organization(&ctx, connector).await {
-        Some(o) => o,
-        None => Organization::default(),
-    };
+    let mut organization: Organization = org::crawl_organization(&ctx, connector).await.unwrap_or_default();
     if let Some(c) = &caller
         && !organization.accounts.iter().any(|a| &a.id == c)
     {
@@ -204,6 +201,3 @@ pub fn now_rfc3339() -> String {
         .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_default()
 }
-
-#[cfg(test)]
-mod tests;

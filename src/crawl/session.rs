@@ -53,7 +53,21 @@ impl Connector {
     client!(events, aws_sdk_eventbridge);
     client!(lambda, aws_sdk_lambda);
     client!(tagging, aws_sdk_resourcegroupstagging);
-    client!(devops, aws_sdk_devopsagent);
+
+    /// The DevOps Agent client retries once only: where the service does not exist its endpoint
+    /// does not resolve, and five attempts with backoff per region would dominate the crawl.
+    pub fn devops(&self, config: &SdkConfig) -> aws_sdk_devopsagent::Client {
+        let retry = config
+            .retry_config()
+            .cloned()
+            .unwrap_or_else(aws_sdk_devopsagent::config::retry::RetryConfig::adaptive)
+            .with_max_attempts(2);
+        let mut builder = aws_sdk_devopsagent::config::Builder::from(config).retry_config(retry);
+        if let Some(i) = &self.interceptor {
+            builder.push_interceptor(i.clone());
+        }
+        aws_sdk_devopsagent::Client::from_conf(builder.build())
+    }
 
     /// Assumes `role_arn` with session name `topoguard` and returns a configuration that uses the
     /// temporary credentials; a failure is recorded as a gap for the account.

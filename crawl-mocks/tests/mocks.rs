@@ -1,9 +1,15 @@
 //! Fault-injection tests of the crawler with `aws-smithy-mocks`: throttling retried, access
 //! denied recorded as gaps, every page read, timeouts recorded as gaps, and the number of calls
 //! per account and region.
+//!
+//! A separate package because `aws-smithy-mocks` turns on serde_json's `preserve_order`, which
+//! would change the byte output of topoguard's own tests (schema, SARIF) if it were a
+//! dev-dependency there.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::*;
-use crate::model::CoverageGap;
+use aws_config::SdkConfig;
+use topoguard::crawl::{Api, Connector, CrawlOptions, crawl};
+use topoguard::model::{CoverageGap, Snapshot};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
@@ -363,7 +369,7 @@ fn gaps_for<'a>(gaps: &'a [CoverageGap], api: &str) -> Vec<&'a CoverageGap> {
 
 fn validate(snapshot: &Snapshot) {
     let text = serde_json::to_string(snapshot).unwrap();
-    crate::model::parse_snapshot(&text, std::path::Path::new("crawl.json")).unwrap();
+    topoguard::model::parse_snapshot(&text, std::path::Path::new("crawl.json")).unwrap();
 }
 
 #[tokio::test]
@@ -385,7 +391,7 @@ async fn a_clean_crawl_reads_everything_and_loads() {
         vec![format!("arn:aws:sqs:eu-west-1:{CALLER}:orders")]
     );
     assert!(f.policy.is_none(), "ResourceNotFound means no policy");
-    assert_eq!(s.resources[0].kind, crate::model::ResourceKind::SqsQueue);
+    assert_eq!(s.resources[0].kind, topoguard::model::ResourceKind::SqsQueue);
     assert!(!serde_json::to_string(s).unwrap().contains("hunter2"));
     // Only the DevOps Agent API (not mocked) is missing.
     let apis: Vec<&str> = s.coverage.gaps.iter().map(|g| g.api.as_str()).collect();
@@ -556,7 +562,13 @@ async fn a_timeout_is_a_gap() {
             held.push(s);
         }
     });
-    let config = base_config(false).await.to_builder().endpoint_url(url).build();
+    // No retries: timeouts would drain the process-wide retry quota other tests rely on.
+    let config = base_config(false)
+        .await
+        .to_builder()
+        .endpoint_url(url)
+        .retry_config(RetryConfig::disabled())
+        .build();
     let started = std::time::Instant::now();
     let outcome = crawl(&Connector::new(config), &options(&["eu-west-1"], 4)).await;
     assert!(started.elapsed() < Duration::from_secs(20), "the crawl never hangs");
@@ -612,18 +624,15 @@ async fn calls_per_account_and_region_are_as_expected() {
 #[tokio::test]
 async fn the_snapshot_is_deterministic() {
     let accounts = [CALLER, "222222222222", "333333333333"];
-    let run = |concurrency| {
-        let accounts = accounts;
-        async move {
-            let mut rules = organization(&accounts);
-            rules.extend(workloads());
-            let outcome = crawl(
-                &connector(&rules).await,
-                &options(&["eu-west-1", "us-east-1"], concurrency),
-            )
-            .await;
-            serde_json::to_string_pretty(&outcome.snapshot).unwrap()
-        }
+    let run = |concurrency| async move {
+        let mut rules = organization(&accounts);
+        rules.extend(workloads());
+        let outcome = crawl(
+            &connector(&rules).await,
+            &options(&["eu-west-1", "us-east-1"], concurrency),
+        )
+        .await;
+        serde_json::to_string_pretty(&outcome.snapshot).unwrap()
     };
     assert_eq!(run(1).await, run(16).await);
 }
