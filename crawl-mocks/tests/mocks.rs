@@ -8,8 +8,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use aws_config::SdkConfig;
-use topoguard::crawl::{Api, Connector, CrawlOptions, crawl};
-use topoguard::model::{CoverageGap, Snapshot};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
@@ -17,6 +15,8 @@ use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider, SharedIntercep
 use aws_smithy_mocks::{MockResponseInterceptor, Rule as MockRule, RuleMode, create_mock_http_client, mock};
 use aws_smithy_types::error::ErrorMetadata;
 use std::time::Duration;
+use topoguard::crawl::{Api, Connector, CrawlOptions, crawl};
+use topoguard::model::{CoverageGap, Snapshot};
 
 const CALLER: &str = "111111111111";
 const SCP: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#;
@@ -28,22 +28,21 @@ fn meta(code: &str) -> ErrorMetadata {
         .build()
 }
 
-async fn base_config(http: bool) -> SdkConfig {
+async fn base_config(http: bool, timeout: Duration) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "AKIDTEST", "secret", None, None, "test",
         )))
         .retry_config(
-            RetryConfig::adaptive()
+            // Standard, not adaptive as the CLI: the adaptive client rate limiter is shared by
+            // every client of a service in the process, so parallel tests would wait on each
+            // other's throttling. Which errors are retried is the same in both modes.
+            RetryConfig::standard()
                 .with_max_attempts(4)
                 .with_initial_backoff(Duration::from_millis(1)),
         )
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_timeout(Duration::from_millis(500))
-                .build(),
-        );
+        .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build());
     if http {
         loader = loader.http_client(create_mock_http_client());
     }
@@ -57,7 +56,9 @@ async fn connector(rules: &[MockRule]) -> Connector {
     for r in rules {
         interceptor = interceptor.with_rule(r);
     }
-    Connector::new(base_config(true).await).with_interceptor(SharedInterceptor::new(interceptor))
+    // Generous: after a throttle the adaptive rate limiter waits before the next attempt.
+    Connector::new(base_config(true, Duration::from_secs(10)).await)
+        .with_interceptor(SharedInterceptor::new(interceptor))
 }
 
 /// An organization of `accounts` (the caller first) with one bus, one rule, one function and one
@@ -414,7 +415,12 @@ async fn throttling_then_success_is_retried() {
     rules.extend(organization(&[CALLER]));
     rules.extend(workloads());
     let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
-    assert_eq!(throttled.num_calls(), 3, "two throttled attempts, then success");
+    assert_eq!(
+        throttled.num_calls(),
+        3,
+        "two throttled attempts, then success: {:?}",
+        outcome.snapshot.coverage.gaps
+    );
     assert!(gaps_for(&outcome.snapshot.coverage.gaps, "lambda:ListFunctions").is_empty());
     assert_eq!(outcome.snapshot.functions[0].name, "after-throttling");
 }
@@ -563,7 +569,7 @@ async fn a_timeout_is_a_gap() {
         }
     });
     // No retries: timeouts would drain the process-wide retry quota other tests rely on.
-    let config = base_config(false)
+    let config = base_config(false, Duration::from_millis(500))
         .await
         .to_builder()
         .endpoint_url(url)

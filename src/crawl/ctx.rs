@@ -184,7 +184,7 @@ where
             code: e.code().unwrap_or("Unknown").to_string(),
             message: e
                 .message()
-                .map_or_else(|| DisplayErrorContext(e).to_string(), str::to_string),
+                .map_or_else(|| short(&DisplayErrorContext(e).to_string()), str::to_string),
         },
         SdkError::TimeoutError(_) => local("Timeout"),
         SdkError::DispatchFailure(d) if d.is_timeout() => local("Timeout"),
