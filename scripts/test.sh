@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: formatting, lints, unit and integration tests
-# (insta snapshots, SARIF schema validation, CLI end-to-end). Everything the tests need is
-# fetched by cargo; nothing must be installed by hand.
+# (insta snapshots, SARIF schema validation, CLI end-to-end, the crawler against moto and with
+# SDK-level fault injection, role validators). Everything the tests need is fetched by cargo or
+# installed into .venv from PyPI; nothing must be installed by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,9 +19,12 @@ fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path crawl-mocks/Cargo.toml -- --check
 
-echo "== cargo clippy"
+echo "== cargo clippy (default features, and the offline build without the SDK)"
 cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --all-targets --locked --no-default-features -- -D warnings
+cargo clippy --manifest-path crawl-mocks/Cargo.toml --all-targets --locked -- -D warnings
 
 echo "== bundled example is what its generator writes"
 python3 scripts/gen_example.py | cmp - topology/examples/global-org.json
@@ -28,3 +32,6 @@ python3 scripts/gen_example.py | cmp - topology/examples/global-org.json
 echo "== cargo test"
 cargo test --all-targets --locked
 cargo test --doc --locked
+
+echo "== crawler fault injection (aws-smithy-mocks; a separate package, see crawl-mocks/Cargo.toml)"
+cargo test --manifest-path crawl-mocks/Cargo.toml --locked

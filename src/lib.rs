@@ -9,6 +9,8 @@ pub mod arn;
 pub mod checks;
 pub mod cli;
 pub mod config;
+#[cfg(feature = "aws")]
+pub mod crawl;
 pub mod graph;
 pub mod iam;
 pub mod model;

@@ -1,9 +1,12 @@
 //! Command-line interface: one file per subcommand, each returning an exit code.
 //!
 //! Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, input or config error
-//! (one message on stderr naming the file and the problem, nothing half-written).
+//! (one message on stderr naming the file and the problem, nothing half-written), 3 (`crawl`
+//! only) the snapshot was written but has coverage gaps.
 
 mod check;
+mod crawl;
+mod crawl_policy;
 mod graph;
 mod roles;
 mod schema;
@@ -21,6 +24,9 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code for bad usage, input or config.
 pub const EXIT_INPUT: u8 = 2;
+/// Exit code of `crawl` when the snapshot was written but some account, region or API could not
+/// be read (the gaps are in the snapshot and listed on stderr).
+pub const EXIT_GAPS: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +43,10 @@ pub struct Cli {
 pub enum Command {
     /// Check a topology snapshot against the guardrail config.
     Check(check::Args),
+    /// Crawl a live AWS Organization into a snapshot (exit 3: written with coverage gaps).
+    Crawl(crawl::Args),
+    /// Print the IAM policy the crawl role needs (read-only, plus `sts:AssumeRole`).
+    CrawlPolicy(crawl_policy::Args),
     /// Export the topology graph (whole organization or one application).
     Graph(graph::Args),
     /// Print the JSON Schema of the snapshot format.
@@ -60,6 +70,8 @@ impl InputError {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Crawl(args) => crawl::run(args),
+        Command::CrawlPolicy(args) => crawl_policy::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Roles(args) => roles::run(args),

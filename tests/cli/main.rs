@@ -4,6 +4,8 @@
 mod bad_input;
 mod example;
 
+#[cfg(feature = "aws")]
+mod crawl;
 mod graph;
 mod roles;
 mod support;

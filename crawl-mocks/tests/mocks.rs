@@ -1,0 +1,644 @@
+//! Fault-injection tests of the crawler with `aws-smithy-mocks`: throttling retried, access
+//! denied recorded as gaps, every page read, timeouts recorded as gaps, and the number of calls
+//! per account and region.
+//!
+//! A separate package because `aws-smithy-mocks` turns on serde_json's `preserve_order`, which
+//! would change the byte output of topoguard's own tests (schema, SARIF) if it were a
+//! dev-dependency there.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider, SharedInterceptor};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule as MockRule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_types::error::ErrorMetadata;
+use std::time::Duration;
+use topoguard::crawl::{Api, Connector, CrawlOptions, crawl};
+use topoguard::model::{CoverageGap, Snapshot};
+
+const CALLER: &str = "111111111111";
+const SCP: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#;
+
+fn meta(code: &str) -> ErrorMetadata {
+    ErrorMetadata::builder()
+        .code(code)
+        .message(format!("mocked {code}"))
+        .build()
+}
+
+async fn base_config(http: bool, timeout: Duration) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "AKIDTEST", "secret", None, None, "test",
+        )))
+        .retry_config(
+            // Standard, not adaptive as the CLI: the adaptive client rate limiter is shared by
+            // every client of a service in the process, so parallel tests would wait on each
+            // other's throttling. Which errors are retried is the same in both modes.
+            RetryConfig::standard()
+                .with_max_attempts(4)
+                .with_initial_backoff(Duration::from_millis(1)),
+        )
+        .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build());
+    if http {
+        loader = loader.http_client(create_mock_http_client());
+    }
+    loader.load().await
+}
+
+async fn connector(rules: &[MockRule]) -> Connector {
+    let mut interceptor = MockResponseInterceptor::new()
+        .rule_mode(RuleMode::MatchAny)
+        .allow_passthrough();
+    for r in rules {
+        interceptor = interceptor.with_rule(r);
+    }
+    // Generous: after a throttle the adaptive rate limiter waits before the next attempt.
+    Connector::new(base_config(true, Duration::from_secs(10)).await)
+        .with_interceptor(SharedInterceptor::new(interceptor))
+}
+
+/// An organization of `accounts` (the caller first) with one bus, one rule, one function and one
+/// tagged queue per account and region (ARNs in the caller's account: the mocks cannot tell
+/// accounts apart, the assembly merges duplicates).
+fn organization(accounts: &[&str]) -> Vec<MockRule> {
+    use aws_sdk_organizations::operation as o;
+    use aws_sdk_organizations::types as ot;
+    let accounts: Vec<String> = accounts.iter().map(|a| a.to_string()).collect();
+    let listed = accounts.clone();
+    let under_ou = accounts.clone();
+    vec![
+        mock!(aws_sdk_sts::Client::get_caller_identity)
+            .sequence()
+            .output(|| {
+                aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput::builder()
+                    .account(CALLER)
+                    .arn(format!("arn:aws:iam::{CALLER}:user/crawler"))
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_sts::Client::assume_role)
+            .sequence()
+            .output(|| {
+                aws_sdk_sts::operation::assume_role::AssumeRoleOutput::builder()
+                    .credentials(
+                        aws_sdk_sts::types::Credentials::builder()
+                            .access_key_id("ASIATEST")
+                            .secret_access_key("secret")
+                            .session_token("token")
+                            .expiration(aws_smithy_types::DateTime::from_secs(4_102_444_800))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::describe_organization)
+            .sequence()
+            .output(|| {
+                o::describe_organization::DescribeOrganizationOutput::builder()
+                    .organization(
+                        ot::Organization::builder()
+                            .id("o-test")
+                            .master_account_id(CALLER)
+                            .build(),
+                    )
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::list_accounts)
+            .sequence()
+            .output(move || {
+                let mut b = o::list_accounts::ListAccountsOutput::builder();
+                for a in &listed {
+                    b = b.accounts(
+                        ot::Account::builder()
+                            .id(a)
+                            .name(format!("acct-{a}"))
+                            .state(ot::AccountState::Active)
+                            .build(),
+                    );
+                }
+                b.build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::list_roots)
+            .sequence()
+            .output(|| {
+                o::list_roots::ListRootsOutput::builder()
+                    .roots(ot::Root::builder().id("r-root").name("Root").build())
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::list_organizational_units_for_parent)
+            .match_requests(|r| r.parent_id() == Some("r-root"))
+            .sequence()
+            .output(|| {
+                o::list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput::builder()
+                    .organizational_units(
+                        ot::OrganizationalUnit::builder()
+                            .id("ou-root-work")
+                            .name("work")
+                            .build(),
+                    )
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::list_organizational_units_for_parent)
+            .sequence()
+            .output(|| {
+                o::list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput::builder().build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::list_accounts_for_parent)
+            .match_requests(|r| r.parent_id() == Some("ou-root-work"))
+            .sequence()
+            .output(move || {
+                let mut b = o::list_accounts_for_parent::ListAccountsForParentOutput::builder();
+                for a in under_ou.iter().skip(1) {
+                    b = b.accounts(ot::Account::builder().id(a).build());
+                }
+                b.build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::list_accounts_for_parent)
+            .sequence()
+            .output(|| {
+                o::list_accounts_for_parent::ListAccountsForParentOutput::builder()
+                    .accounts(ot::Account::builder().id(CALLER).build())
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::list_tags_for_resource)
+            .sequence()
+            .output(|| {
+                o::list_tags_for_resource::ListTagsForResourceOutput::builder()
+                    .tags(ot::Tag::builder().key("app").value("payments").build().unwrap())
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::list_policies)
+            .match_requests(|r| r.filter() == Some(&ot::PolicyType::ServiceControlPolicy))
+            .sequence()
+            .output(|| {
+                o::list_policies::ListPoliciesOutput::builder()
+                    .policies(ot::PolicySummary::builder().id("p-deny").build())
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::list_policies)
+            .sequence()
+            .output(|| o::list_policies::ListPoliciesOutput::builder().build())
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::describe_policy)
+            .sequence()
+            .output(|| {
+                o::describe_policy::DescribePolicyOutput::builder()
+                    .policy(
+                        ot::Policy::builder()
+                            .policy_summary(
+                                ot::PolicySummary::builder()
+                                    .id("p-deny")
+                                    .name("deny-leave")
+                                    .arn(format!(
+                                        "arn:aws:organizations::{CALLER}:policy/o-test/service_control_policy/p-deny"
+                                    ))
+                                    .build(),
+                            )
+                            .content(SCP)
+                            .build(),
+                    )
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_organizations::Client::list_targets_for_policy)
+            .sequence()
+            .output(|| {
+                o::list_targets_for_policy::ListTargetsForPolicyOutput::builder()
+                    .targets(ot::PolicyTargetSummary::builder().target_id("ou-root-work").build())
+                    .targets(ot::PolicyTargetSummary::builder().target_id("999999999999").build())
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+    ]
+}
+
+/// One page of IAM, events, Lambda and tagging data per account and region.
+fn workloads() -> Vec<MockRule> {
+    use aws_sdk_eventbridge::operation as e;
+    use aws_sdk_lambda::operation as l;
+    vec![
+        mock!(aws_sdk_iam::Client::get_account_authorization_details)
+            .sequence()
+            .output(|| {
+                aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::builder()
+                    .is_truncated(false)
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_eventbridge::Client::list_event_buses)
+            .sequence()
+            .output(|| {
+                e::list_event_buses::ListEventBusesOutput::builder()
+                    .event_buses(
+                        aws_sdk_eventbridge::types::EventBus::builder()
+                            .name("default")
+                            .arn(format!("arn:aws:events:eu-west-1:{CALLER}:event-bus/default"))
+                            .build(),
+                    )
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_eventbridge::Client::list_rules)
+            .sequence()
+            .output(|| {
+                e::list_rules::ListRulesOutput::builder()
+                    .rules(
+                        aws_sdk_eventbridge::types::Rule::builder()
+                            .name("r1")
+                            .arn(format!("arn:aws:events:eu-west-1:{CALLER}:rule/r1"))
+                            .state(aws_sdk_eventbridge::types::RuleState::Enabled)
+                            .build(),
+                    )
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_eventbridge::Client::list_targets_by_rule)
+            .sequence()
+            .output(|| {
+                e::list_targets_by_rule::ListTargetsByRuleOutput::builder()
+                    .targets(
+                        aws_sdk_eventbridge::types::Target::builder()
+                            .id("q")
+                            .arn("arn:aws:sqs:eu-west-1:222222222222:shared")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_lambda::Client::list_functions)
+            .sequence()
+            .output(|| {
+                l::list_functions::ListFunctionsOutput::builder()
+                    .functions(function("f1"))
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_lambda::Client::get_policy)
+            .sequence()
+            .error(|| l::get_policy::GetPolicyError::generic(meta("ResourceNotFoundException")))
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_lambda::Client::list_event_source_mappings)
+            .sequence()
+            .output(|| l::list_event_source_mappings::ListEventSourceMappingsOutput::builder().build())
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_resourcegroupstagging::Client::get_resources)
+            .sequence()
+            .output(|| {
+                aws_sdk_resourcegroupstagging::operation::get_resources::GetResourcesOutput::builder()
+                    .resource_tag_mapping_list(tagged(&format!("arn:aws:sqs:eu-west-1:{CALLER}:orders")))
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+    ]
+}
+
+fn function(name: &str) -> aws_sdk_lambda::types::FunctionConfiguration {
+    aws_sdk_lambda::types::FunctionConfiguration::builder()
+        .function_name(name)
+        .function_arn(format!("arn:aws:lambda:eu-west-1:{CALLER}:function:{name}"))
+        .role(format!("arn:aws:iam::{CALLER}:role/exec"))
+        .environment(
+            aws_sdk_lambda::types::EnvironmentResponse::builder()
+                .variables("TOKEN", "hunter2-s3cr3t")
+                .variables("QUEUE", format!("arn:aws:sqs:eu-west-1:{CALLER}:orders"))
+                .build(),
+        )
+        .build()
+}
+
+fn tagged(arn: &str) -> aws_sdk_resourcegroupstagging::types::ResourceTagMapping {
+    aws_sdk_resourcegroupstagging::types::ResourceTagMapping::builder()
+        .resource_arn(arn)
+        .tags(
+            aws_sdk_resourcegroupstagging::types::Tag::builder()
+                .key("app")
+                .value("payments")
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+fn options(regions: &[&str], concurrency: usize) -> CrawlOptions {
+    CrawlOptions {
+        regions: regions.iter().map(|r| r.to_string()).collect(),
+        concurrency,
+        ..CrawlOptions::default()
+    }
+}
+
+fn gaps_for<'a>(gaps: &'a [CoverageGap], api: &str) -> Vec<&'a CoverageGap> {
+    gaps.iter().filter(|g| g.api == api).collect()
+}
+
+fn validate(snapshot: &Snapshot) {
+    let text = serde_json::to_string(snapshot).unwrap();
+    topoguard::model::parse_snapshot(&text, std::path::Path::new("crawl.json")).unwrap();
+}
+
+#[tokio::test]
+async fn a_clean_crawl_reads_everything_and_loads() {
+    let mut rules = organization(&[CALLER]);
+    rules.extend(workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    validate(s);
+    assert_eq!(s.organization.accounts.len(), 1);
+    assert_eq!(s.organization.accounts[0].tags["app"], "payments");
+    assert_eq!(s.organization.units.len(), 2);
+    assert_eq!(s.organization.policies[0].targets, vec!["ou-root-work".to_string()]);
+    assert_eq!(s.rules[0].targets[0].arn, "arn:aws:sqs:eu-west-1:222222222222:shared");
+    let f = &s.functions[0];
+    assert_eq!(f.environment_keys, vec!["QUEUE".to_string(), "TOKEN".to_string()]);
+    assert_eq!(
+        f.environment_references,
+        vec![format!("arn:aws:sqs:eu-west-1:{CALLER}:orders")]
+    );
+    assert!(f.policy.is_none(), "ResourceNotFound means no policy");
+    assert_eq!(s.resources[0].kind, topoguard::model::ResourceKind::SqsQueue);
+    assert!(!serde_json::to_string(s).unwrap().contains("hunter2"));
+    // Only the DevOps Agent API (not mocked) is missing.
+    let apis: Vec<&str> = s.coverage.gaps.iter().map(|g| g.api.as_str()).collect();
+    assert_eq!(apis, vec!["aidevops:ListAgentSpaces"]);
+}
+
+#[tokio::test]
+async fn throttling_then_success_is_retried() {
+    let throttled = mock!(aws_sdk_lambda::Client::list_functions)
+        .sequence()
+        .error(|| aws_sdk_lambda::operation::list_functions::ListFunctionsError::generic(meta("ThrottlingException")))
+        .times(2)
+        .output(|| {
+            aws_sdk_lambda::operation::list_functions::ListFunctionsOutput::builder()
+                .functions(function("after-throttling"))
+                .build()
+        })
+        .build();
+    let mut rules = vec![throttled.clone()];
+    rules.extend(organization(&[CALLER]));
+    rules.extend(workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    assert_eq!(
+        throttled.num_calls(),
+        3,
+        "two throttled attempts, then success: {:?}",
+        outcome.snapshot.coverage.gaps
+    );
+    assert!(gaps_for(&outcome.snapshot.coverage.gaps, "lambda:ListFunctions").is_empty());
+    assert_eq!(outcome.snapshot.functions[0].name, "after-throttling");
+}
+
+#[tokio::test]
+async fn access_denied_on_assume_role_is_a_gap_and_the_crawl_goes_on() {
+    let denied = mock!(aws_sdk_sts::Client::assume_role)
+        .match_requests(|r| r.role_arn() == Some("arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"))
+        .sequence()
+        .error(|| aws_sdk_sts::operation::assume_role::AssumeRoleError::generic(meta("AccessDenied")))
+        .repeatedly()
+        .build();
+    let mut rules = vec![denied];
+    rules.extend(organization(&[CALLER, "222222222222", "333333333333"]));
+    rules.extend(workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    let gaps = gaps_for(&outcome.snapshot.coverage.gaps, "sts:AssumeRole");
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0].account.as_deref(), Some("333333333333"));
+    assert_eq!(gaps[0].error_code, "AccessDenied");
+    assert_eq!(outcome.accounts_crawled, 2);
+    let listed = |account: &str| {
+        outcome.call_counts.get(&(
+            Some(account.to_string()),
+            Some("eu-west-1".to_string()),
+            Api::LambdaListFunctions,
+        ))
+    };
+    assert_eq!(listed("222222222222"), Some(&1));
+    assert_eq!(listed("333333333333"), None);
+    // The policy target outside the organization is dropped, so the snapshot loads.
+    validate(&outcome.snapshot);
+}
+
+#[tokio::test]
+async fn access_denied_on_one_api_is_a_gap() {
+    let denied = mock!(aws_sdk_eventbridge::Client::list_event_buses)
+        .sequence()
+        .error(|| {
+            aws_sdk_eventbridge::operation::list_event_buses::ListEventBusesError::generic(meta(
+                "AccessDeniedException",
+            ))
+        })
+        .repeatedly()
+        .build();
+    let mut rules = vec![denied];
+    rules.extend(organization(&[CALLER]));
+    rules.extend(workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    let gaps = gaps_for(&outcome.snapshot.coverage.gaps, "events:ListEventBuses");
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0].region.as_deref(), Some("eu-west-1"));
+    assert_eq!(gaps[0].error_code, "AccessDeniedException");
+    assert!(outcome.snapshot.event_buses.is_empty());
+    assert_eq!(outcome.snapshot.functions.len(), 1, "the rest of the region is read");
+}
+
+#[tokio::test]
+async fn every_page_is_read() {
+    use aws_sdk_eventbridge::operation::list_rules::ListRulesOutput;
+    use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+    use aws_sdk_iam::types::{ManagedPolicyDetail, PolicyVersion};
+    let rule = |name: &str| {
+        aws_sdk_eventbridge::types::Rule::builder()
+            .name(name)
+            .arn(format!("arn:aws:events:eu-west-1:{CALLER}:rule/{name}"))
+            .build()
+    };
+    let policy = |name: &str| {
+        let doc = percent_encoding::utf8_percent_encode(SCP, percent_encoding::NON_ALPHANUMERIC).to_string();
+        ManagedPolicyDetail::builder()
+            .arn(format!("arn:aws:iam::{CALLER}:policy/{name}"))
+            .policy_name(name)
+            .default_version_id("v1")
+            .policy_version_list(
+                PolicyVersion::builder()
+                    .version_id("v1")
+                    .is_default_version(true)
+                    .document(doc)
+                    .build(),
+            )
+            .build()
+    };
+    let pages = vec![
+        mock!(aws_sdk_eventbridge::Client::list_rules)
+            .match_requests(|r| r.next_token().is_none())
+            .sequence()
+            .output(move || ListRulesOutput::builder().rules(rule("page1")).next_token("t2").build())
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_eventbridge::Client::list_rules)
+            .match_requests(|r| r.next_token() == Some("t2"))
+            .sequence()
+            .output(move || ListRulesOutput::builder().rules(rule("page2")).build())
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_iam::Client::get_account_authorization_details)
+            .match_requests(|r| r.marker().is_none())
+            .sequence()
+            .output(move || {
+                GetAccountAuthorizationDetailsOutput::builder()
+                    .policies(policy("one"))
+                    .is_truncated(true)
+                    .marker("m2")
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_iam::Client::get_account_authorization_details)
+            .match_requests(|r| r.marker() == Some("m2"))
+            .sequence()
+            .output(move || {
+                GetAccountAuthorizationDetailsOutput::builder()
+                    .policies(policy("two"))
+                    .is_truncated(false)
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+    ];
+    let mut rules = pages;
+    rules.extend(organization(&[CALLER]));
+    rules.extend(workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    let names: Vec<&str> = s.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, vec!["page1", "page2"]);
+    let policies: Vec<&str> = s.managed_policies.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(policies, vec!["one", "two"]);
+    assert!(
+        s.managed_policies[0].document.is_object(),
+        "URL-encoded documents are stored as JSON"
+    );
+    validate(s);
+}
+
+#[tokio::test]
+async fn a_timeout_is_a_gap() {
+    // A server that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let _hold = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    // No retries: timeouts would drain the process-wide retry quota other tests rely on.
+    let config = base_config(false, Duration::from_millis(500))
+        .await
+        .to_builder()
+        .endpoint_url(url)
+        .retry_config(RetryConfig::disabled())
+        .build();
+    let started = std::time::Instant::now();
+    let outcome = crawl(&Connector::new(config), &options(&["eu-west-1"], 4)).await;
+    assert!(started.elapsed() < Duration::from_secs(20), "the crawl never hangs");
+    let gaps = &outcome.snapshot.coverage.gaps;
+    assert!(!gaps.is_empty());
+    assert!(gaps.iter().all(|g| g.error_code == "Timeout"), "{gaps:?}");
+    assert!(gaps.iter().any(|g| g.api == "sts:GetCallerIdentity"));
+}
+
+#[tokio::test]
+async fn calls_per_account_and_region_are_as_expected() {
+    let accounts = [CALLER, "222222222222", "333333333333", "444444444444"];
+    let regions = ["eu-west-1", "eu-central-1"];
+    let mut rules = organization(&accounts);
+    rules.extend(workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&regions, 8)).await;
+    let counts = &outcome.call_counts;
+    let per_region = [
+        (Api::EventsListEventBuses, 1),
+        (Api::EventsListRules, 1),
+        (Api::EventsListTargetsByRule, 1),
+        (Api::LambdaListFunctions, 1),
+        (Api::LambdaGetPolicy, 1),
+        (Api::LambdaListEventSourceMappings, 1),
+        (Api::TagGetResources, 1),
+        (Api::DevOpsListAgentSpaces, 1),
+    ];
+    for account in accounts {
+        for region in regions {
+            for (api, n) in per_region {
+                let key = (Some(account.to_string()), Some(region.to_string()), api);
+                assert_eq!(counts.get(&key), Some(&n), "{account} {region} {}", api.action());
+            }
+        }
+        let global = |api| counts.get(&(Some(account.to_string()), None, api)).copied();
+        assert_eq!(
+            global(Api::IamGetAccountAuthorizationDetails),
+            Some(1),
+            "one IAM call per account"
+        );
+        let assumed = if account == CALLER { None } else { Some(1) };
+        assert_eq!(global(Api::StsAssumeRole), assumed);
+    }
+    let per_account_region: u64 = per_region.iter().map(|(_, n)| n).sum();
+    let org_calls: u64 = counts.iter().filter(|((a, _, _), _)| a.is_none()).map(|(_, n)| n).sum();
+    // Organization: identity, describe, accounts, roots, 2 units × 2 lists, tags per account,
+    // 2 policy lists, describe + targets for the one SCP.
+    assert_eq!(org_calls, 1 + 1 + 1 + 1 + 4 + accounts.len() as u64 + 2 + 2);
+    let expected = org_calls + accounts.len() as u64 * (1 + regions.len() as u64 * per_account_region) + 3;
+    assert_eq!(outcome.calls, expected);
+}
+
+#[tokio::test]
+async fn the_snapshot_is_deterministic() {
+    let accounts = [CALLER, "222222222222", "333333333333"];
+    let run = |concurrency| async move {
+        let mut rules = organization(&accounts);
+        rules.extend(workloads());
+        let outcome = crawl(
+            &connector(&rules).await,
+            &options(&["eu-west-1", "us-east-1"], concurrency),
+        )
+        .await;
+        serde_json::to_string_pretty(&outcome.snapshot).unwrap()
+    };
+    assert_eq!(run(1).await, run(16).await);
+}

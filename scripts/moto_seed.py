@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Seed a moto server with an AWS Organization for the crawler's end-to-end test and benchmark.
+
+Usage: moto_seed.py ENDPOINT [--accounts N] [--regions r1,r2]
+
+Creates, in the management account 123456789012: an organization, an OU tree, N member accounts
+(tagged), a service control policy attached to an OU. In every member account (through
+OrganizationAccountAccessRole) and region: a custom event bus with a policy, rules on the default
+and the custom bus with a cross-account target, a Lambda function (environment with an ARN, a URL
+and a secret-looking value), a tagged SQS queue feeding it through an event-source mapping, a
+tagged DynamoDB table, and an IAM role trusting the next account. Prints a JSON summary on stdout.
+"""
+import argparse
+import io
+import json
+import zipfile
+
+import boto3
+
+MANAGEMENT = "123456789012"
+SECRET = "hunter2-s3cr3t-value"
+
+
+def client(endpoint, service, region, creds=None):
+    kw = dict(endpoint_url=endpoint, region_name=region)
+    if creds:
+        kw.update(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+    else:
+        kw.update(aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(service, **kw)
+
+
+def lambda_zip():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", "def handler(event, context):\n    return event\n")
+    return buf.getvalue()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("endpoint")
+    ap.add_argument("--accounts", type=int, default=3)
+    ap.add_argument("--regions", default="eu-west-1,eu-central-1")
+    ap.add_argument("--light", action="store_true", help="no Lambda or DynamoDB (faster seeding)")
+    a = ap.parse_args()
+    regions = a.regions.split(",")
+    home = regions[0]
+
+    org = client(a.endpoint, "organizations", "us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    workloads = org.create_organizational_unit(ParentId=root, Name="workloads")["OrganizationalUnit"]["Id"]
+    prod = org.create_organizational_unit(ParentId=workloads, Name="prod")["OrganizationalUnit"]["Id"]
+    accounts = []
+    for i in range(a.accounts):
+        acct = org.create_account(
+            Email=f"member{i}@example.com",
+            AccountName=f"member-{i}",
+            Tags=[{"Key": "app", "Value": f"app{i % 3}"}],
+        )["CreateAccountStatus"]["AccountId"]
+        org.move_account(AccountId=acct, SourceParentId=root, DestinationParentId=prod if i % 2 else workloads)
+        accounts.append(acct)
+    scp = org.create_policy(
+        Name="deny-leave",
+        Description="deny leaving the organization",
+        Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=scp, TargetId=workloads)
+
+    sts = client(a.endpoint, "sts", home)
+    code = lambda_zip()
+    summary = {"management": MANAGEMENT, "accounts": accounts, "regions": regions, "ous": [workloads, prod], "scp": scp}
+    for i, acct in enumerate(accounts):
+        creds = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{acct}:role/OrganizationAccountAccessRole", RoleSessionName="seed"
+        )["Credentials"]
+        nxt = accounts[(i + 1) % len(accounts)]
+        iam = client(a.endpoint, "iam", home, creds)
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{nxt}:root"}, "Action": "sts:AssumeRole"}],
+        }
+        iam.create_role(RoleName="cross-account-reader", AssumeRolePolicyDocument=json.dumps(trust))
+        iam.put_role_policy(
+            RoleName="cross-account-reader",
+            PolicyName="read-queues",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:GetQueueAttributes", "Resource": "*"}]}
+            ),
+        )
+        pol = iam.create_policy(
+            PolicyName="events-put",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": "*"}]}
+            ),
+        )["Policy"]["Arn"]
+        lambda_trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        }
+        role_arn = iam.create_role(RoleName="fn-exec", AssumeRolePolicyDocument=json.dumps(lambda_trust))["Role"]["Arn"]
+        iam.attach_role_policy(RoleName="fn-exec", PolicyArn=pol)
+        for region in regions:
+            ev = client(a.endpoint, "events", region, creds)
+            bus = ev.create_event_bus(Name="orders")["EventBusArn"]
+            ev.put_permission(EventBusName="orders", Action="events:PutEvents", Principal=nxt, StatementId="from-next")
+            ev.put_rule(Name="to-next-account", EventBusName="orders", EventPattern=json.dumps({"source": ["orders"]}))
+            ev.put_targets(
+                Rule="to-next-account",
+                EventBusName="orders",
+                Targets=[{"Id": "next", "Arn": f"arn:aws:events:{region}:{nxt}:event-bus/orders"}],
+            )
+            ev.put_rule(Name="nightly", ScheduleExpression="rate(1 day)")
+            sqs = client(a.endpoint, "sqs", region, creds)
+            q = sqs.create_queue(QueueName="orders-in", tags={"app": f"app{i % 3}", "shared": "true"})["QueueUrl"]
+            qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            ev.put_targets(Rule="nightly", Targets=[{"Id": "queue", "Arn": qarn}])
+            if a.light:
+                continue
+            ddb = client(a.endpoint, "dynamodb", region, creds)
+            ddb.create_table(
+                TableName="orders",
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+                Tags=[{"Key": "app", "Value": f"app{i % 3}"}],
+            )
+            lam = client(a.endpoint, "lambda", region, creds)
+            fn = lam.create_function(
+                FunctionName="order-handler",
+                Runtime="python3.12",
+                Role=role_arn,
+                Handler="index.handler",
+                Code={"ZipFile": code},
+                Environment={
+                    "Variables": {
+                        "QUEUE_ARN": qarn,
+                        "API_URL": "https://api.example.com/v1/orders?token=abc",
+                        "DB_PASSWORD": SECRET,
+                    }
+                },
+                Tags={"app": f"app{i % 3}"},
+            )["FunctionArn"]
+            lam.add_permission(
+                FunctionName="order-handler",
+                StatementId="events",
+                Action="lambda:InvokeFunction",
+                Principal="events.amazonaws.com",
+                SourceArn=f"arn:aws:events:{region}:{acct}:rule/orders/to-next-account",
+            )
+            lam.create_event_source_mapping(EventSourceArn=qarn, FunctionName="order-handler")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

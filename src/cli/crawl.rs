@@ -1,0 +1,193 @@
+//! `topoguard crawl`: read a live AWS Organization into a snapshot file.
+//!
+//! Credentials, profile, region and endpoint come from the standard AWS chain (`aws-config`).
+//! Exit codes: 0 the snapshot is complete, 3 the snapshot was written but has coverage gaps
+//! (listed on stderr), 2 bad usage or nothing written.
+
+use super::InputError;
+use std::path::PathBuf;
+
+/// Without the `aws` feature there is no crawler.
+#[cfg(not(feature = "aws"))]
+pub const NOT_BUILT: &str = "topoguard was built without the `aws` feature: crawling is not supported in this build";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Write the snapshot here (atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// Regions to read in every account, comma-separated (default: the configured region).
+    #[arg(long, value_delimiter = ',', value_name = "REGION,…")]
+    pub regions: Vec<String>,
+    /// Only these accounts, comma-separated (default: every active account of the organization).
+    #[arg(long, value_delimiter = ',', value_name = "ID,…")]
+    pub accounts: Vec<String>,
+    /// The role assumed in every member account.
+    #[arg(long, default_value = "OrganizationAccountAccessRole", value_name = "NAME")]
+    pub role_name: String,
+    /// External id passed to `sts:AssumeRole`.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// AWS calls in flight at most.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+    /// Send every call to this endpoint (an emulator); `AWS_ENDPOINT_URL` works too.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// The AWS profile to use, as in the AWS CLI.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The region for global calls (and the default of `--regions`), as in the AWS CLI.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Give up on one call (all its retries) after this many seconds; it becomes a coverage gap.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub call_timeout: u64,
+    /// Trace every call on stderr.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+impl Args {
+    /// Checks what clap cannot.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if self.concurrency == 0 {
+            return Err(InputError("`--concurrency` must be at least 1".to_string()));
+        }
+        if self.call_timeout == 0 {
+            return Err(InputError("`--call-timeout` must be at least 1 second".to_string()));
+        }
+        if let Some(a) = self.accounts.iter().find(|a| !crate::arn::is_account_id(a)) {
+            return Err(InputError(format!("`{a}` is not a twelve-digit account id")));
+        }
+        if let Some(r) = self.regions.iter().find(|r| {
+            r.is_empty()
+                || !r
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }) {
+            return Err(InputError(format!("`{r}` is not a region name")));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+pub fn run(_args: Args) -> Result<u8, InputError> {
+    Err(InputError(NOT_BUILT.to_string()))
+}
+
+#[cfg(feature = "aws")]
+pub fn run(args: Args) -> Result<u8, InputError> {
+    live::run(args)
+}
+
+#[cfg(feature = "aws")]
+mod live {
+    use super::super::{EXIT_GAPS, EXIT_OK, InputError, write_atomically};
+    use super::Args;
+    use crate::crawl::{self, Connector, CrawlOptions, ProgressMode, describe_gap};
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    use aws_config::{BehaviorVersion, Region};
+    use std::io::{IsTerminal, Write as _};
+    use std::time::{Duration, Instant};
+
+    pub fn run(args: Args) -> Result<u8, InputError> {
+        args.validate()?;
+        init_tracing(args.verbose);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| InputError(format!("cannot start the async runtime: {e}")))?;
+        runtime.block_on(crawl_and_write(args))
+    }
+
+    fn init_tracing(verbose: bool) {
+        let filter = if verbose { "topoguard=debug" } else { "warn" };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .try_init();
+    }
+
+    async fn crawl_and_write(args: Args) -> Result<u8, InputError> {
+        let timeout = Duration::from_secs(args.call_timeout);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::adaptive().with_max_attempts(5))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(timeout / 2)
+                    .operation_timeout(timeout)
+                    .build(),
+            );
+        if let Some(p) = &args.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &args.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(u) = &args.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let config = loader.load().await;
+        let regions = if args.regions.is_empty() {
+            match config.region() {
+                Some(r) => vec![r.to_string()],
+                None => {
+                    return Err(InputError(
+                        "no region to crawl: pass `--regions`, `--region` or set `AWS_REGION`".to_string(),
+                    ));
+                }
+            }
+        } else {
+            args.regions.clone()
+        };
+        if config.region().is_none() {
+            return Err(InputError(
+                "no region for global calls: pass `--region` or set `AWS_REGION`".to_string(),
+            ));
+        }
+        let progress = if std::io::stderr().is_terminal() {
+            ProgressMode::Bar
+        } else {
+            ProgressMode::Lines
+        };
+        let options = CrawlOptions {
+            regions,
+            accounts: (!args.accounts.is_empty()).then(|| args.accounts.clone()),
+            role_name: args.role_name.clone(),
+            external_id: args.external_id.clone(),
+            concurrency: args.concurrency,
+            progress,
+        };
+        let started = Instant::now();
+        let outcome = crawl::crawl(&Connector::new(config), &options).await;
+        let elapsed = started.elapsed();
+        let mut snapshot = outcome.snapshot;
+        snapshot.crawled_at = Some(crawl::now_rfc3339());
+        write_atomically(Some(&args.output), |w| {
+            serde_json::to_writer_pretty(&mut *w, &snapshot).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
+        })?;
+        let gaps = &snapshot.coverage.gaps;
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "wrote `{}`: {} accounts crawled of {}, {} regions, {} calls in {:.1}s, {} coverage gaps",
+            args.output.display(),
+            outcome.accounts_crawled,
+            snapshot.organization.accounts.len(),
+            options.regions.len(),
+            outcome.calls,
+            elapsed.as_secs_f64(),
+            gaps.len()
+        );
+        for g in gaps {
+            let _ = writeln!(err, "  gap: {}", describe_gap(g));
+        }
+        Ok(if gaps.is_empty() { EXIT_OK } else { EXIT_GAPS })
+    }
+}

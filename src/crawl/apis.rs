@@ -1,0 +1,170 @@
+//! The one list of AWS API actions the crawler calls. Coverage gaps name these actions, and
+//! `topoguard crawl-policy` prints exactly them as the read-only policy the crawl role needs.
+//!
+//! Every action is at the IAM `List` or `Read` access level, except `sts:AssumeRole`, which the
+//! crawler needs to enter member accounts; the policy scopes it to the crawl role's name.
+
+use serde_json::{Value, json};
+
+/// An API the crawler calls, in IAM action form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Api {
+    OrgDescribeOrganization,
+    OrgListAccounts,
+    OrgListRoots,
+    OrgListOrganizationalUnitsForParent,
+    OrgListAccountsForParent,
+    OrgListPolicies,
+    OrgDescribePolicy,
+    OrgListTargetsForPolicy,
+    OrgListTagsForResource,
+    StsGetCallerIdentity,
+    StsAssumeRole,
+    IamGetAccountAuthorizationDetails,
+    EventsListEventBuses,
+    EventsListRules,
+    EventsListTargetsByRule,
+    LambdaListFunctions,
+    LambdaListEventSourceMappings,
+    LambdaGetPolicy,
+    TagGetResources,
+    DevOpsListAgentSpaces,
+    DevOpsListAssociations,
+}
+
+/// Every API the crawler calls, in the order of the crawl.
+pub const APIS: &[Api] = &[
+    Api::OrgDescribeOrganization,
+    Api::OrgListAccounts,
+    Api::OrgListRoots,
+    Api::OrgListOrganizationalUnitsForParent,
+    Api::OrgListAccountsForParent,
+    Api::OrgListPolicies,
+    Api::OrgDescribePolicy,
+    Api::OrgListTargetsForPolicy,
+    Api::OrgListTagsForResource,
+    Api::StsGetCallerIdentity,
+    Api::StsAssumeRole,
+    Api::IamGetAccountAuthorizationDetails,
+    Api::EventsListEventBuses,
+    Api::EventsListRules,
+    Api::EventsListTargetsByRule,
+    Api::LambdaListFunctions,
+    Api::LambdaListEventSourceMappings,
+    Api::LambdaGetPolicy,
+    Api::TagGetResources,
+    Api::DevOpsListAgentSpaces,
+    Api::DevOpsListAssociations,
+];
+
+impl Api {
+    /// The IAM action, e.g. `lambda:ListFunctions`.
+    pub fn action(self) -> &'static str {
+        match self {
+            Api::OrgDescribeOrganization => "organizations:DescribeOrganization",
+            Api::OrgListAccounts => "organizations:ListAccounts",
+            Api::OrgListRoots => "organizations:ListRoots",
+            Api::OrgListOrganizationalUnitsForParent => "organizations:ListOrganizationalUnitsForParent",
+            Api::OrgListAccountsForParent => "organizations:ListAccountsForParent",
+            Api::OrgListPolicies => "organizations:ListPolicies",
+            Api::OrgDescribePolicy => "organizations:DescribePolicy",
+            Api::OrgListTargetsForPolicy => "organizations:ListTargetsForPolicy",
+            Api::OrgListTagsForResource => "organizations:ListTagsForResource",
+            Api::StsGetCallerIdentity => "sts:GetCallerIdentity",
+            Api::StsAssumeRole => "sts:AssumeRole",
+            Api::IamGetAccountAuthorizationDetails => "iam:GetAccountAuthorizationDetails",
+            Api::EventsListEventBuses => "events:ListEventBuses",
+            Api::EventsListRules => "events:ListRules",
+            Api::EventsListTargetsByRule => "events:ListTargetsByRule",
+            Api::LambdaListFunctions => "lambda:ListFunctions",
+            Api::LambdaListEventSourceMappings => "lambda:ListEventSourceMappings",
+            Api::LambdaGetPolicy => "lambda:GetPolicy",
+            Api::TagGetResources => "tag:GetResources",
+            Api::DevOpsListAgentSpaces => "aidevops:ListAgentSpaces",
+            Api::DevOpsListAssociations => "aidevops:ListAssociations",
+        }
+    }
+
+    /// True for the organization-wide APIs called once with the caller's credentials.
+    pub fn is_organization(self) -> bool {
+        self.action().starts_with("organizations:")
+    }
+}
+
+/// The IAM policy (JSON) the crawl needs: one read-only statement with every action but
+/// `sts:AssumeRole`, and one statement allowing `sts:AssumeRole` into `role_name` in any account.
+/// The read statement goes on the crawl role in every account; the caller needs both.
+pub fn crawl_policy(role_name: &str) -> Value {
+    let mut reads: Vec<&str> = APIS
+        .iter()
+        .filter(|a| **a != Api::StsAssumeRole)
+        .map(|a| a.action())
+        .collect();
+    reads.sort_unstable();
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TopoguardCrawlRead",
+                "Effect": "Allow",
+                "Action": reads,
+                "Resource": "*"
+            },
+            {
+                "Sid": "TopoguardCrawlAssumeRole",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": format!("arn:aws:iam::*:role/{role_name}")
+            }
+        ]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iam::catalog::{AccessLevel, Catalog};
+
+    #[test]
+    fn every_api_is_list_or_read_except_assume_role() {
+        let catalog = Catalog::get().unwrap();
+        for api in APIS {
+            let info = catalog
+                .action(api.action())
+                .unwrap_or_else(|| panic!("`{}` is not in the IAM catalog", api.action()));
+            if *api == Api::StsAssumeRole {
+                continue;
+            }
+            assert!(
+                matches!(info.access_level(), AccessLevel::List | AccessLevel::Read),
+                "`{}` is at access level {:?}",
+                api.action(),
+                info.access_level()
+            );
+        }
+    }
+
+    #[test]
+    fn crawl_policy_lists_exactly_the_apis() {
+        let policy = crawl_policy("OrganizationAccountAccessRole");
+        let mut listed: Vec<String> = Vec::new();
+        for st in policy["Statement"].as_array().unwrap() {
+            match &st["Action"] {
+                Value::String(s) => listed.push(s.clone()),
+                Value::Array(a) => listed.extend(a.iter().map(|v| v.as_str().unwrap().to_string())),
+                _ => panic!("unexpected action shape"),
+            }
+        }
+        listed.sort();
+        let mut expected: Vec<String> = APIS.iter().map(|a| a.action().to_string()).collect();
+        expected.sort();
+        assert_eq!(listed, expected);
+        crate::iam::Policy::from_value(&policy).unwrap();
+    }
+
+    #[test]
+    fn apis_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        assert!(APIS.iter().all(|a| seen.insert(a.action())));
+    }
+}

@@ -1,0 +1,300 @@
+//! The organization: accounts with their tags, the tree of organizational units, and the service
+//! and resource control policies with their attachments. Read once with the caller's
+//! credentials; every list is paged by an explicit `next_token` loop.
+
+use super::apis::Api;
+use super::ctx::{Ctx, Scope};
+use super::documents::parse_document;
+use super::session::Connector;
+use crate::model::{Account, Organization, OrganizationPolicy, OrganizationPolicyKind, OrganizationalUnit, Tags};
+use aws_sdk_organizations::types::PolicyType;
+use futures::future::join_all;
+
+/// Reads the organization. `None` when it cannot be listed at all (the gap is recorded).
+pub async fn crawl_organization(ctx: &Ctx, connector: &Connector) -> Option<Organization> {
+    let client = connector.organizations(connector.base());
+    let scope = Scope::org();
+    let mut org = Organization::default();
+    if let Some(out) = ctx
+        .call(
+            Api::OrgDescribeOrganization,
+            scope,
+            client.describe_organization().send(),
+        )
+        .await
+        && let Some(o) = out.organization()
+    {
+        org.id = o.id().map(str::to_string);
+        org.management_account = o.master_account_id().map(str::to_string);
+    }
+
+    let mut token = None;
+    loop {
+        let out = ctx
+            .call(
+                Api::OrgListAccounts,
+                scope,
+                client.list_accounts().set_next_token(token.take()).send(),
+            )
+            .await?;
+        for a in out.accounts() {
+            let Some(id) = a.id() else { continue };
+            org.accounts.push(Account {
+                id: id.to_string(),
+                name: a.name().unwrap_or(id).to_string(),
+                status: a
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                    .unwrap_or_else(|| "ACTIVE".to_string()),
+                parent: None,
+                tags: Tags::new(),
+            });
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+
+    crawl_units(ctx, connector, &mut org).await;
+    let tags = join_all(org.accounts.iter().map(|a| account_tags(ctx, connector, &a.id))).await;
+    for (account, tags) in org.accounts.iter_mut().zip(tags) {
+        account.tags = tags;
+    }
+    for kind in [
+        OrganizationPolicyKind::ServiceControlPolicy,
+        OrganizationPolicyKind::ResourceControlPolicy,
+    ] {
+        let policies = crawl_policies(ctx, connector, kind).await;
+        org.policies.extend(policies);
+    }
+    Some(org)
+}
+
+/// The root, every unit below it, and the parent of every account.
+async fn crawl_units(ctx: &Ctx, connector: &Connector, org: &mut Organization) {
+    let client = connector.organizations(connector.base());
+    let scope = Scope::org();
+    let mut token = None;
+    let mut pending = Vec::new();
+    loop {
+        let Some(out) = ctx
+            .call(
+                Api::OrgListRoots,
+                scope,
+                client.list_roots().set_next_token(token.take()).send(),
+            )
+            .await
+        else {
+            return;
+        };
+        for r in out.roots() {
+            if let Some(id) = r.id() {
+                org.units.push(OrganizationalUnit {
+                    id: id.to_string(),
+                    name: r.name().unwrap_or("Root").to_string(),
+                    parent: None,
+                });
+                pending.push(id.to_string());
+            }
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    // Breadth first, one level at a time, the units of a level in parallel.
+    while !pending.is_empty() {
+        let level = std::mem::take(&mut pending);
+        let results = join_all(level.iter().map(|parent| children(ctx, connector, parent))).await;
+        for (parent, (units, accounts)) in level.iter().zip(results) {
+            for (id, name) in units {
+                org.units.push(OrganizationalUnit {
+                    id: id.clone(),
+                    name,
+                    parent: Some(parent.clone()),
+                });
+                pending.push(id);
+            }
+            for id in accounts {
+                if let Some(a) = org.accounts.iter_mut().find(|a| a.id == id) {
+                    a.parent = Some(parent.clone());
+                }
+            }
+        }
+    }
+}
+
+/// The units (id, name) and account ids directly under `parent`.
+async fn children(ctx: &Ctx, connector: &Connector, parent: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let client = connector.organizations(connector.base());
+    let scope = Scope::org();
+    let mut units = Vec::new();
+    let mut token = None;
+    loop {
+        let Some(out) = ctx
+            .call(
+                Api::OrgListOrganizationalUnitsForParent,
+                scope,
+                client
+                    .list_organizational_units_for_parent()
+                    .parent_id(parent)
+                    .set_next_token(token.take())
+                    .send(),
+            )
+            .await
+        else {
+            break;
+        };
+        for u in out.organizational_units() {
+            if let Some(id) = u.id() {
+                units.push((id.to_string(), u.name().unwrap_or(id).to_string()));
+            }
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut accounts = Vec::new();
+    let mut token = None;
+    loop {
+        let Some(out) = ctx
+            .call(
+                Api::OrgListAccountsForParent,
+                scope,
+                client
+                    .list_accounts_for_parent()
+                    .parent_id(parent)
+                    .set_next_token(token.take())
+                    .send(),
+            )
+            .await
+        else {
+            break;
+        };
+        accounts.extend(out.accounts().iter().filter_map(|a| a.id().map(str::to_string)));
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    (units, accounts)
+}
+
+async fn account_tags(ctx: &Ctx, connector: &Connector, account: &str) -> Tags {
+    let client = connector.organizations(connector.base());
+    let mut tags = Tags::new();
+    let mut token = None;
+    loop {
+        let Some(out) = ctx
+            .call(
+                Api::OrgListTagsForResource,
+                Scope::org(),
+                client
+                    .list_tags_for_resource()
+                    .resource_id(account)
+                    .set_next_token(token.take())
+                    .send(),
+            )
+            .await
+        else {
+            break;
+        };
+        for t in out.tags() {
+            tags.insert(t.key().to_string(), t.value().to_string());
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    tags
+}
+
+async fn crawl_policies(ctx: &Ctx, connector: &Connector, kind: OrganizationPolicyKind) -> Vec<OrganizationPolicy> {
+    let client = connector.organizations(connector.base());
+    let scope = Scope::org();
+    let filter = match kind {
+        OrganizationPolicyKind::ServiceControlPolicy => PolicyType::ServiceControlPolicy,
+        OrganizationPolicyKind::ResourceControlPolicy => PolicyType::ResourceControlPolicy,
+    };
+    let mut ids = Vec::new();
+    let mut token = None;
+    loop {
+        let Some(out) = ctx
+            .call(
+                Api::OrgListPolicies,
+                scope,
+                client
+                    .list_policies()
+                    .filter(filter.clone())
+                    .set_next_token(token.take())
+                    .send(),
+            )
+            .await
+        else {
+            break;
+        };
+        ids.extend(out.policies().iter().filter_map(|p| p.id().map(str::to_string)));
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let policies = join_all(ids.iter().map(|id| crawl_policy(ctx, connector, id, kind))).await;
+    policies.into_iter().flatten().collect()
+}
+
+async fn crawl_policy(
+    ctx: &Ctx,
+    connector: &Connector,
+    id: &str,
+    kind: OrganizationPolicyKind,
+) -> Option<OrganizationPolicy> {
+    let client = connector.organizations(connector.base());
+    let scope = Scope::org();
+    let out = ctx
+        .call(
+            Api::OrgDescribePolicy,
+            scope,
+            client.describe_policy().policy_id(id).send(),
+        )
+        .await?;
+    let policy = out.policy()?;
+    let summary = policy.policy_summary()?;
+    let arn = summary.arn()?.to_string();
+    let document = parse_document(ctx, Api::OrgDescribePolicy, scope, &arn, policy.content()?)?;
+    let mut targets = Vec::new();
+    let mut token = None;
+    loop {
+        let Some(out) = ctx
+            .call(
+                Api::OrgListTargetsForPolicy,
+                scope,
+                client
+                    .list_targets_for_policy()
+                    .policy_id(id)
+                    .set_next_token(token.take())
+                    .send(),
+            )
+            .await
+        else {
+            break;
+        };
+        targets.extend(out.targets().iter().filter_map(|t| t.target_id().map(str::to_string)));
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    Some(OrganizationPolicy {
+        id: id.to_string(),
+        arn,
+        name: summary.name().unwrap_or(id).to_string(),
+        kind,
+        document,
+        targets,
+    })
+}

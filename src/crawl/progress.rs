@@ -1,0 +1,123 @@
+//! Progress output on stderr: a bar on a terminal (accounts done / total, calls in flight, gaps
+//! so far), plain log lines otherwise, nothing when quiet. Never prints credentials or values.
+
+use crate::model::CoverageGap;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// A progress bar (stderr is a terminal).
+    Bar,
+    /// One line per account done and per gap.
+    Lines,
+    /// Nothing (library use, tests).
+    Quiet,
+}
+
+/// The progress display of one crawl.
+#[derive(Debug)]
+pub struct Progress {
+    mode: ProgressMode,
+    bar: Option<ProgressBar>,
+    in_flight: AtomicU64,
+    gaps: AtomicU64,
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Progress {
+    pub fn new(mode: ProgressMode) -> Self {
+        let bar = (mode == ProgressMode::Bar).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} accounts {pos}/{len} [{elapsed_precise}] {msg}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress {
+            mode,
+            bar,
+            in_flight: AtomicU64::new(0),
+            gaps: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if self.mode == ProgressMode::Lines {
+            let _ = writeln!(std::io::stderr(), "{text}");
+        }
+    }
+
+    fn refresh(&self) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "calls in flight {}, gaps {}",
+                self.in_flight.load(Ordering::Relaxed),
+                self.gaps.load(Ordering::Relaxed)
+            ));
+        }
+    }
+
+    /// The number of accounts to crawl is known.
+    pub fn start(&self, accounts: u64, regions: usize) {
+        self.total.store(accounts, Ordering::Relaxed);
+        if let Some(bar) = &self.bar {
+            bar.set_length(accounts);
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        }
+        self.line(&format!("crawling {accounts} accounts in {regions} regions"));
+    }
+
+    pub fn call_started(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.refresh();
+    }
+
+    pub fn call_finished(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.refresh();
+    }
+
+    pub fn gap(&self, gap: &CoverageGap) {
+        self.gaps.fetch_add(1, Ordering::Relaxed);
+        self.refresh();
+        self.line(&format!("gap: {}", describe_gap(gap)));
+    }
+
+    /// One account is done.
+    pub fn account_done(&self, account: &str) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+        }
+        self.line(&format!(
+            "account {account} done ({done}/{})",
+            self.total.load(Ordering::Relaxed)
+        ));
+    }
+
+    /// The crawl is over: remove the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// One line describing a gap: `account region api: code: message`.
+pub fn describe_gap(gap: &CoverageGap) -> String {
+    format!(
+        "account {} region {} {}: {}: {}",
+        gap.account.as_deref().unwrap_or("(organization)"),
+        gap.region.as_deref().unwrap_or("(global)"),
+        gap.api,
+        gap.error_code,
+        gap.message
+    )
+}

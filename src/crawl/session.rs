@@ -1,0 +1,125 @@
+//! Sessions: the caller's SDK configuration, per-account configurations obtained through
+//! `sts:AssumeRole`, and the service clients built from them.
+
+use super::apis::Api;
+use super::ctx::{CallError, Ctx, Scope};
+use aws_config::SdkConfig;
+use aws_sdk_sts::config::{Credentials, Region, SharedCredentialsProvider, SharedInterceptor};
+use std::time::SystemTime;
+
+/// Builds service clients from an [`SdkConfig`], adding an interceptor to each when one is set
+/// (tests use it to mock responses).
+#[derive(Debug, Clone)]
+pub struct Connector {
+    base: SdkConfig,
+    interceptor: Option<SharedInterceptor>,
+}
+
+macro_rules! client {
+    ($name:ident, $krate:ident) => {
+        pub fn $name(&self, config: &SdkConfig) -> $krate::Client {
+            let mut builder = $krate::config::Builder::from(config);
+            if let Some(i) = &self.interceptor {
+                builder.push_interceptor(i.clone());
+            }
+            $krate::Client::from_conf(builder.build())
+        }
+    };
+}
+
+impl Connector {
+    /// A connector for the caller's configuration (credentials, region, retry and timeouts).
+    pub fn new(base: SdkConfig) -> Self {
+        Connector {
+            base,
+            interceptor: None,
+        }
+    }
+
+    /// Adds an interceptor to every client built.
+    pub fn with_interceptor(mut self, interceptor: SharedInterceptor) -> Self {
+        self.interceptor = Some(interceptor);
+        self
+    }
+
+    /// The caller's configuration.
+    pub fn base(&self) -> &SdkConfig {
+        &self.base
+    }
+
+    client!(organizations, aws_sdk_organizations);
+    client!(sts, aws_sdk_sts);
+    client!(iam, aws_sdk_iam);
+    client!(events, aws_sdk_eventbridge);
+    client!(lambda, aws_sdk_lambda);
+    client!(tagging, aws_sdk_resourcegroupstagging);
+
+    /// The DevOps Agent client retries once only: where the service does not exist its endpoint
+    /// does not resolve, and five attempts with backoff per region would dominate the crawl.
+    pub fn devops(&self, config: &SdkConfig) -> aws_sdk_devopsagent::Client {
+        let retry = config
+            .retry_config()
+            .cloned()
+            .unwrap_or_else(aws_sdk_devopsagent::config::retry::RetryConfig::adaptive)
+            .with_max_attempts(2);
+        let mut builder = aws_sdk_devopsagent::config::Builder::from(config).retry_config(retry);
+        if let Some(i) = &self.interceptor {
+            builder.push_interceptor(i.clone());
+        }
+        aws_sdk_devopsagent::Client::from_conf(builder.build())
+    }
+
+    /// Assumes `role_arn` with session name `topoguard` and returns a configuration that uses the
+    /// temporary credentials; a failure is recorded as a gap for the account.
+    pub async fn assume(
+        &self,
+        ctx: &Ctx,
+        account: &str,
+        role_arn: &str,
+        external_id: Option<&str>,
+    ) -> Option<SdkConfig> {
+        let sts = self.sts(&self.base);
+        let scope = Scope::account(account);
+        let out = ctx
+            .call(
+                Api::StsAssumeRole,
+                scope,
+                sts.assume_role()
+                    .role_arn(role_arn)
+                    .role_session_name("topoguard")
+                    .set_external_id(external_id.map(str::to_string))
+                    .send(),
+            )
+            .await?;
+        let Some(c) = out.credentials() else {
+            ctx.gap(
+                Api::StsAssumeRole,
+                scope,
+                CallError {
+                    code: "MissingCredentials".to_string(),
+                    message: format!("assuming `{role_arn}` returned no credentials"),
+                },
+            );
+            return None;
+        };
+        let expiry = SystemTime::try_from(*c.expiration()).ok();
+        let credentials = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            expiry,
+            "topoguard-assume-role",
+        );
+        Some(
+            self.base
+                .to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(credentials))
+                .build(),
+        )
+    }
+}
+
+/// The configuration `config` with another region.
+pub fn in_region(config: &SdkConfig, region: &str) -> SdkConfig {
+    config.to_builder().region(Region::new(region.to_string())).build()
+}

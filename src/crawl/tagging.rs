@@ -1,0 +1,100 @@
+//! Tagged resources of one account and region through the Resource Groups Tagging API, with the
+//! kind of each resource derived from its ARN. Resource policies of the shared kinds (SQS, SNS,
+//! DynamoDB, S3, KMS, Secrets Manager) are not read yet.
+
+use super::apis::Api;
+use super::ctx::{Ctx, Scope};
+use super::session::Connector;
+use crate::arn::Arn;
+use crate::model::{ResourceKind, Tags};
+use aws_config::SdkConfig;
+
+/// Every tagged resource of one account and region: ARN → tags.
+pub async fn crawl_tagged(
+    ctx: &Ctx,
+    connector: &Connector,
+    config: &SdkConfig,
+    account: &str,
+    region: &str,
+) -> Vec<(String, Tags)> {
+    let client = connector.tagging(config);
+    let scope = Scope::region(account, region);
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let Some(out) = ctx
+            .call(
+                Api::TagGetResources,
+                scope,
+                client.get_resources().set_pagination_token(token.take()).send(),
+            )
+            .await
+        else {
+            break;
+        };
+        for m in out.resource_tag_mapping_list() {
+            let Some(arn) = m.resource_arn() else { continue };
+            let tags: Tags = m
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            found.push((arn.to_string(), tags));
+        }
+        token = out.pagination_token().filter(|t| !t.is_empty()).map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    found
+}
+
+/// The kind of resource an ARN names.
+pub fn kind_of(arn: &Arn<'_>) -> ResourceKind {
+    let r = arn.resource;
+    match arn.service {
+        "sqs" => ResourceKind::SqsQueue,
+        "sns" if !r.contains(':') => ResourceKind::SnsTopic,
+        "dynamodb" if r.starts_with("table/") && !r.contains("/stream/") && !r.contains("/index/") => {
+            ResourceKind::DynamodbTable
+        }
+        "s3" if !r.contains('/') => ResourceKind::S3Bucket,
+        "kms" if r.starts_with("key/") => ResourceKind::KmsKey,
+        "secretsmanager" if r.starts_with("secret:") => ResourceKind::SecretsmanagerSecret,
+        "logs" if r.starts_with("log-group:") => ResourceKind::LogsLogGroup,
+        "kinesis" if r.starts_with("stream/") => ResourceKind::KinesisStream,
+        "ssm" if r.starts_with("parameter/") => ResourceKind::SsmParameter,
+        _ => ResourceKind::Other,
+    }
+}
+
+/// Other names a resource is referenced by: the queue URL of an SQS queue.
+pub fn aliases_of(arn: &Arn<'_>) -> Vec<String> {
+    match arn.service {
+        "sqs" => vec![format!(
+            "https://sqs.{}.amazonaws.com/{}/{}",
+            arn.region, arn.account, arn.resource
+        )],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_from_arns() {
+        let k = |s: &str| kind_of(&Arn::parse(s).unwrap());
+        assert_eq!(k("arn:aws:sqs:eu-west-1:111111111111:q"), ResourceKind::SqsQueue);
+        assert_eq!(k("arn:aws:sns:eu-west-1:111111111111:t"), ResourceKind::SnsTopic);
+        assert_eq!(k("arn:aws:sns:eu-west-1:111111111111:t:sub-id"), ResourceKind::Other);
+        assert_eq!(
+            k("arn:aws:dynamodb:eu-west-1:111111111111:table/t"),
+            ResourceKind::DynamodbTable
+        );
+        assert_eq!(k("arn:aws:s3:::bucket"), ResourceKind::S3Bucket);
+        assert_eq!(k("arn:aws:kms:eu-west-1:111111111111:key/abc"), ResourceKind::KmsKey);
+        assert_eq!(k("arn:aws:ec2:eu-west-1:111111111111:vpc/v"), ResourceKind::Other);
+    }
+}

@@ -1,0 +1,234 @@
+//! End-to-end crawl against moto in server mode: the test starts `moto_server` from
+//! `$TOPOGUARD_VENV` on a free loopback port, seeds an organization with `scripts/moto_seed.py`,
+//! crawls it with `topoguard crawl --endpoint-url`, and checks the snapshot, that it loads, and
+//! that `topoguard check` runs on it. Also `crawl-policy`.
+
+use crate::support::{root, topoguard};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The Python environment with moto, or `None` when external tools are skipped.
+fn venv() -> Option<PathBuf> {
+    if std::env::var_os("TOPOGUARD_SKIP_EXTERNAL").is_some_and(|v| v == "1") {
+        return None;
+    }
+    match std::env::var_os("TOPOGUARD_VENV") {
+        Some(v) => Some(PathBuf::from(v)),
+        None => panic!(
+            "TOPOGUARD_VENV is not set: run `./scripts/test.sh` (it installs moto into .venv), \
+             or set TOPOGUARD_SKIP_EXTERNAL=1 to skip the tests that need it"
+        ),
+    }
+}
+
+/// A moto server, killed on drop.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Moto {
+    fn start(venv: &std::path::Path) -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(venv.join("bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start moto_server from TOPOGUARD_VENV");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto { child, url }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn seed(venv: &std::path::Path, url: &str, accounts: usize) -> serde_json::Value {
+    let out = Command::new(venv.join("bin/python"))
+        .arg(root().join("scripts/moto_seed.py"))
+        .args([
+            url,
+            "--accounts",
+            &accounts.to_string(),
+            "--regions",
+            "eu-west-1,eu-central-1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "seeding failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn crawl(url: &str, output: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    topoguard()
+        .args([
+            "crawl",
+            "--endpoint-url",
+            url,
+            "--region",
+            "us-east-1",
+            "--regions",
+            "eu-west-1,eu-central-1",
+        ])
+        .arg("--output")
+        .arg(output)
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn crawl_of_a_moto_organization() {
+    let Some(venv) = venv() else { return };
+    let moto = Moto::start(&venv);
+    let seeded = seed(&venv, &moto.url, 3);
+    let members: Vec<String> = seeded["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snap.json");
+    let out = crawl(&moto.url, &path, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // moto lacks the DevOps Agent API: the snapshot is written with gaps.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("aidevops:ListAgentSpaces"), "{stderr}");
+
+    let snapshot = topoguard::model::load_snapshot(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("hunter2"), "environment values never reach the snapshot");
+    assert!(!text.contains("token=abc"), "URL query strings are dropped");
+
+    let org = &snapshot.organization;
+    assert_eq!(org.accounts.len(), 4);
+    assert_eq!(org.management_account.as_deref(), Some("123456789012"));
+    assert_eq!(org.units.len(), 3, "root and two units");
+    let scp = org.policies.iter().find(|p| p.name == "deny-leave").unwrap();
+    assert_eq!(scp.targets, vec![seeded["ous"][0].as_str().unwrap().to_string()]);
+    for m in &members {
+        let account = org.accounts.iter().find(|a| &a.id == m).unwrap();
+        assert!(account.tags.contains_key("app"));
+        assert!(account.parent.as_deref().unwrap().starts_with("ou-"));
+        for region in ["eu-west-1", "eu-central-1"] {
+            let bus = format!("arn:aws:events:{region}:{m}:event-bus/orders");
+            let b = snapshot.event_buses.iter().find(|b| b.arn == bus).unwrap();
+            assert!(b.policy.is_some(), "bus policy read");
+            let rule = snapshot
+                .rules
+                .iter()
+                .find(|r| r.bus == bus && r.name == "to-next-account")
+                .expect("rules on custom buses are read");
+            let target = &rule.targets[0].arn;
+            assert!(target.starts_with(&format!("arn:aws:events:{region}:")) && !target.contains(m.as_str()));
+            let f = snapshot
+                .functions
+                .iter()
+                .find(|f| f.account == *m && f.region == region)
+                .unwrap();
+            assert_eq!(f.environment_keys, vec!["API_URL", "DB_PASSWORD", "QUEUE_ARN"]);
+            assert!(
+                f.environment_references
+                    .contains(&"https://api.example.com/v1/orders".to_string())
+            );
+            assert!(f.policy.is_some());
+            assert!(snapshot.event_source_mappings.iter().any(|e| e.function == f.arn));
+            let queue = format!("arn:aws:sqs:{region}:{m}:orders-in");
+            let q = snapshot.resources.iter().find(|r| r.arn == queue).unwrap();
+            assert_eq!(q.kind, topoguard::model::ResourceKind::SqsQueue);
+            assert_eq!(q.tags["shared"], "true");
+        }
+        let reader = snapshot
+            .roles
+            .iter()
+            .find(|r| r.arn == format!("arn:aws:iam::{m}:role/cross-account-reader"))
+            .unwrap();
+        assert!(reader.trust_policy.is_object());
+        assert_eq!(reader.inline_policies.len(), 1);
+        let exec = snapshot
+            .roles
+            .iter()
+            .find(|r| r.arn == format!("arn:aws:iam::{m}:role/fn-exec"))
+            .unwrap();
+        assert_eq!(
+            exec.attached_policies,
+            vec![format!("arn:aws:iam::{m}:policy/events-put")]
+        );
+    }
+    // Only the DevOps Agent API is missing.
+    assert!(
+        snapshot.coverage.gaps.iter().all(|g| g.api.starts_with("aidevops:")),
+        "{:?}",
+        snapshot.coverage.gaps
+    );
+
+    // Determinism: a second crawl differs only in `crawled_at`.
+    let again = dir.path().join("again.json");
+    let out = crawl(&moto.url, &again, &["--concurrency", "1"]);
+    assert_eq!(out.status.code(), Some(3));
+    let strip = |p: &std::path::Path| {
+        let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("crawled_at");
+        serde_json::to_string_pretty(&v).unwrap()
+    };
+    assert_eq!(strip(&path), strip(&again));
+
+    // The checks run on the crawled snapshot.
+    let checked = topoguard()
+        .args(["check", "--fail-on", "none", "-t"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        checked.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
+#[test]
+fn crawl_policy_prints_the_read_only_policy() {
+    let out = topoguard().arg("crawl-policy").output().unwrap();
+    assert!(out.status.success());
+    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let read = policy["Statement"][0]["Action"].as_array().unwrap();
+    assert!(read.iter().any(|a| a == "iam:GetAccountAuthorizationDetails"));
+    assert!(read.iter().all(|a| a != "sts:AssumeRole"));
+    assert_eq!(
+        policy["Statement"][1]["Resource"],
+        "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+    );
+}
+
+#[test]
+fn crawl_rejects_bad_usage() {
+    let out = topoguard()
+        .args(["crawl", "--output", "x.json", "--accounts", "12345"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`12345` is not a twelve-digit account id"));
+}
