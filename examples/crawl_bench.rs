@@ -1,0 +1,276 @@
+//! Performance benchmark of the live crawler against moto in server mode (not a timed test).
+//!
+//! The program starts `moto_server` from `$TOPOGUARD_VENV/bin/moto_server` (default: `.venv` in
+//! the repository) on a free 127.0.0.1 port, seeds an organization with
+//! `scripts/moto_seed.py --light` (by default 50 member accounts × 2 regions: buses with policies,
+//! rules on two buses with cross-account targets, tagged queues, cross-account roles, an SCP),
+//! then crawls it through the library (`topoguard::crawl::crawl`) three times: a small warm-up
+//! (one member account, so that moto has loaded every service before anything is measured), at
+//! `--concurrency N` (default 16) and at concurrency 1 (sequential). It prints, for both measured
+//! crawls, the wall time, the calls (the crawler's own counter, `CrawlOutcome::calls`: one per
+//! SDK operation, retries not counted), calls per second and calls per account-region, then the
+//! per-call latency estimated from the sequential crawl (sequential wall / calls) and the ideal
+//! concurrent wall time `calls × latency / concurrency` next to the measured one.
+//!
+//! The issue's aim is a concurrent wall time close to that ideal. Against moto the server is the
+//! limit: it is one Python process, so its request handling does not scale with the crawler's
+//! concurrency beyond the machine's cores; the figures say how far the crawler is from that.
+//!
+//! ```text
+//! TOPOGUARD_VENV=/path/to/venv cargo run --release --example crawl_bench -- \
+//!     [--accounts N] [--regions r1,r2] [--concurrency N]
+//! ```
+//!
+//! moto is killed when the program ends (also on an error); the seeding and every crawl are
+//! bounded in time.
+
+use anyhow::{Context, Result, bail};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use topoguard::crawl::{self, Connector, CrawlOptions, ProgressMode};
+
+/// Seeding gives up after this long.
+const SEED_TIMEOUT: Duration = Duration::from_secs(900);
+/// One crawl gives up after this long.
+const CRAWL_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// A moto server, killed on drop.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Moto {
+    fn start(venv: &Path) -> Result<Moto> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(venv.join("bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", venv.join("bin/moto_server").display()))?;
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("moto_server did not start on port {port}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(moto)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Args {
+    accounts: usize,
+    regions: Vec<String>,
+    concurrency: usize,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        accounts: 50,
+        regions: vec!["eu-west-1".to_string(), "eu-central-1".to_string()],
+        concurrency: 16,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let v = it.next().with_context(|| format!("`{a}` needs a value"))?;
+        match a.as_str() {
+            "--accounts" => args.accounts = v.parse()?,
+            "--regions" => args.regions = v.split(',').map(str::to_string).collect(),
+            "--concurrency" => args.concurrency = v.parse()?,
+            _ => bail!("unknown argument `{a}`"),
+        }
+    }
+    if args.accounts == 0 || args.concurrency == 0 || args.regions.is_empty() {
+        bail!("--accounts, --concurrency and --regions must not be zero or empty");
+    }
+    Ok(args)
+}
+
+/// Runs the seeding script, killing it after [`SEED_TIMEOUT`]; returns its JSON summary.
+fn seed(venv: &Path, url: &str, args: &Args) -> Result<serde_json::Value> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::NamedTempFile::new()?;
+    let mut child = Command::new(venv.join("bin/python"))
+        .arg(root.join("scripts/moto_seed.py"))
+        .args([
+            url,
+            "--light",
+            "--accounts",
+            &args.accounts.to_string(),
+            "--regions",
+            &args.regions.join(","),
+        ])
+        .stdout(out.reopen()?)
+        .spawn()
+        .context("cannot run scripts/moto_seed.py")?;
+    let deadline = Instant::now() + SEED_TIMEOUT;
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("seeding took longer than {SEED_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    if !status.success() {
+        bail!("seeding failed: {status}");
+    }
+    Ok(serde_json::from_slice(&std::fs::read(out.path())?)?)
+}
+
+async fn config(url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "bench",
+        )))
+        .retry_config(RetryConfig::adaptive().with_max_attempts(5))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .operation_timeout(Duration::from_secs(60))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// One measured crawl.
+struct Run {
+    wall: Duration,
+    calls: u64,
+    accounts: usize,
+    gaps_by_api: BTreeMap<String, usize>,
+}
+
+async fn run(
+    connector: &Connector,
+    regions: &[String],
+    accounts: Option<Vec<String>>,
+    concurrency: usize,
+) -> Result<Run> {
+    let options = CrawlOptions {
+        regions: regions.to_vec(),
+        accounts,
+        concurrency,
+        progress: ProgressMode::Quiet,
+        ..CrawlOptions::default()
+    };
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(CRAWL_TIMEOUT, crawl::crawl(connector, &options))
+        .await
+        .with_context(|| format!("the crawl took longer than {CRAWL_TIMEOUT:?}"))?;
+    let wall = started.elapsed();
+    let mut gaps_by_api = BTreeMap::new();
+    for g in &outcome.snapshot.coverage.gaps {
+        *gaps_by_api.entry(g.api.clone()).or_insert(0) += 1;
+    }
+    Ok(Run {
+        wall,
+        calls: outcome.calls,
+        accounts: outcome.accounts_crawled,
+        gaps_by_api,
+    })
+}
+
+fn report(label: &str, r: &Run, regions: usize) {
+    let secs = r.wall.as_secs_f64();
+    let account_regions = (r.accounts * regions).max(1);
+    println!(
+        "{label:<16} wall {secs:>8.2} s   calls {:>6}   {:>7.1} calls/s   {:>5.2} calls per account-region ({} accounts × {} regions)",
+        r.calls,
+        r.calls as f64 / secs,
+        r.calls as f64 / account_regions as f64,
+        r.accounts,
+        regions
+    );
+    let gaps: Vec<String> = r.gaps_by_api.iter().map(|(api, n)| format!("{api} ×{n}")).collect();
+    println!(
+        "{:<16} gaps: {}",
+        "",
+        if gaps.is_empty() {
+            "none".to_string()
+        } else {
+            gaps.join(", ")
+        }
+    );
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = parse_args()?;
+    let venv = std::env::var_os("TOPOGUARD_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));
+    let moto = Moto::start(&venv)?;
+    println!("moto_server at {}", moto.url);
+
+    let started = Instant::now();
+    let seeded = seed(&venv, &moto.url, &args)?;
+    let members: Vec<String> = seeded
+        .get("accounts")
+        .and_then(|a| a.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    println!(
+        "seeded {} member accounts × {} regions (scripts/moto_seed.py --light) in {:.1} s",
+        members.len(),
+        args.regions.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    let connector = Connector::new(config(&moto.url).await);
+    let warm = members.first().map(|m| vec![m.clone()]);
+    let warmup = run(&connector, &args.regions, warm, args.concurrency).await?;
+    println!(
+        "warm-up (1 account): {:.2} s, {} calls",
+        warmup.wall.as_secs_f64(),
+        warmup.calls
+    );
+
+    let concurrent = run(&connector, &args.regions, None, args.concurrency).await?;
+    let sequential = run(&connector, &args.regions, None, 1).await?;
+    let regions = args.regions.len();
+    println!();
+    report(&format!("concurrency {}", args.concurrency), &concurrent, regions);
+    report("concurrency 1", &sequential, regions);
+
+    let latency = sequential.wall.as_secs_f64() / sequential.calls.max(1) as f64;
+    let ideal = concurrent.calls as f64 * latency / args.concurrency as f64;
+    let measured = concurrent.wall.as_secs_f64();
+    println!();
+    println!("per-call latency (sequential wall / calls): {:.2} ms", latency * 1000.0);
+    println!(
+        "ideal concurrent wall (calls × latency / {}): {ideal:.2} s   measured: {measured:.2} s   ({:.1}× the ideal; speed-up over sequential {:.1}×)",
+        args.concurrency,
+        measured / ideal.max(f64::MIN_POSITIVE),
+        sequential.wall.as_secs_f64() / measured.max(f64::MIN_POSITIVE)
+    );
+    drop(moto);
+    Ok(())
+}
