@@ -641,11 +641,17 @@ async fn calls_per_account_and_region_are_as_expected() {
     // 2 policy lists, describe + targets for the one SCP.
     assert_eq!(org_calls, 1 + 1 + 1 + 1 + 4 + accounts.len() as u64 + 2 + 2);
     // The tagged queue's policy: once, in the queue's own account and region only.
-    let queue_policy = counts.iter().filter(|((_, _, api), _)| *api == Api::SqsGetQueueAttributes);
+    let queue_policy = counts
+        .iter()
+        .filter(|((_, _, api), _)| *api == Api::SqsGetQueueAttributes);
     assert_eq!(
         queue_policy.collect::<Vec<_>>(),
         vec![(
-            &(Some(CALLER.to_string()), Some("eu-west-1".to_string()), Api::SqsGetQueueAttributes),
+            &(
+                Some(CALLER.to_string()),
+                Some("eu-west-1".to_string()),
+                Api::SqsGetQueueAttributes
+            ),
             &1
         )]
     );
