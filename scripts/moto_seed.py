@@ -7,8 +7,8 @@ Creates, in the management account 123456789012: an organization, an OU tree, N 
 (tagged), a service control policy attached to an OU. In every member account (through
 OrganizationAccountAccessRole) and region: a custom event bus with a policy, rules on the default
 and the custom bus with a cross-account target, a Lambda function (environment with an ARN, a URL
-and a secret-looking value), a tagged SQS queue feeding it through an event-source mapping, a
-tagged DynamoDB table, and an IAM role trusting the next account. Prints a JSON summary on stdout.
+and a secret-looking value), a tagged SQS queue (with a queue policy) feeding it through an event-source
+mapping, a tagged DynamoDB table, a tagged S3 bucket with a policy in the last region, and an IAM role trusting the next account. Prints a JSON summary on stdout.
 """
 import argparse
 import io
@@ -111,6 +111,27 @@ def main():
         }
         role_arn = iam.create_role(RoleName="fn-exec", AssumeRolePolicyDocument=json.dumps(lambda_trust))["Role"]["Arn"]
         iam.attach_role_policy(RoleName="fn-exec", PolicyArn=pol)
+        if not a.light:
+            # One tagged bucket with a policy, in the last region (its ARN names no region).
+            bucket = f"shared-{acct}"
+            s3 = client(a.endpoint, "s3", regions[-1], creds)
+            if regions[-1] == "us-east-1":
+                s3.create_bucket(Bucket=bucket)
+            else:
+                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": regions[-1]})
+            s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "shared", "Value": "true"}]})
+            bucket_policy = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{nxt}:root"},
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    }
+                ],
+            }
+            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(bucket_policy))
         for region in regions:
             ev = client(a.endpoint, "events", region, creds)
             bus = ev.create_event_bus(Name="orders")["EventBusArn"]
@@ -128,6 +149,13 @@ def main():
             ev.put_targets(Rule="nightly", Targets=[{"Id": "queue", "Arn": qarn}])
             if a.light:
                 continue
+            queue_policy = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{nxt}:root"}, "Action": "sqs:SendMessage", "Resource": qarn}
+                ],
+            }
+            sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps(queue_policy)})
             ddb = client(a.endpoint, "dynamodb", region, creds)
             ddb.create_table(
                 TableName="orders",

@@ -326,6 +326,18 @@ fn workloads() -> Vec<MockRule> {
             })
             .repeatedly()
             .build(),
+        mock!(aws_sdk_sqs::Client::get_queue_attributes)
+            .sequence()
+            .output(|| {
+                aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput::builder()
+                    .attributes(
+                        aws_sdk_sqs::types::QueueAttributeName::Policy,
+                        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"*"}]}"#,
+                    )
+                    .build()
+            })
+            .repeatedly()
+            .build(),
     ]
 }
 
@@ -393,6 +405,11 @@ async fn a_clean_crawl_reads_everything_and_loads() {
     );
     assert!(f.policy.is_none(), "ResourceNotFound means no policy");
     assert_eq!(s.resources[0].kind, topoguard::model::ResourceKind::SqsQueue);
+    assert_eq!(
+        s.resources[0].policy.as_ref().unwrap()["Statement"][0]["Action"],
+        "sqs:SendMessage",
+        "queue policy read"
+    );
     assert!(!serde_json::to_string(s).unwrap().contains("hunter2"));
     // Only the DevOps Agent API (not mocked) is missing.
     let apis: Vec<&str> = s.coverage.gaps.iter().map(|g| g.api.as_str()).collect();
@@ -623,7 +640,22 @@ async fn calls_per_account_and_region_are_as_expected() {
     // Organization: identity, describe, accounts, roots, 2 units × 2 lists, tags per account,
     // 2 policy lists, describe + targets for the one SCP.
     assert_eq!(org_calls, 1 + 1 + 1 + 1 + 4 + accounts.len() as u64 + 2 + 2);
-    let expected = org_calls + accounts.len() as u64 * (1 + regions.len() as u64 * per_account_region) + 3;
+    // The tagged queue's policy: once, in the queue's own account and region only.
+    let queue_policy = counts
+        .iter()
+        .filter(|((_, _, api), _)| *api == Api::SqsGetQueueAttributes);
+    assert_eq!(
+        queue_policy.collect::<Vec<_>>(),
+        vec![(
+            &(
+                Some(CALLER.to_string()),
+                Some("eu-west-1".to_string()),
+                Api::SqsGetQueueAttributes
+            ),
+            &1
+        )]
+    );
+    let expected = org_calls + accounts.len() as u64 * (1 + regions.len() as u64 * per_account_region) + 3 + 1;
     assert_eq!(outcome.calls, expected);
 }
 

@@ -49,7 +49,12 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
     // ARN → (account it was first reported in, tags).
     let mut tagged: BTreeMap<String, (String, Tags)> = BTreeMap::new();
     let mut managed = BTreeMap::new();
+    // ARN → policy and region; `data` is in account order, so the first report wins as for tags.
+    let mut policies: BTreeMap<String, super::policies::PolicyInfo> = BTreeMap::new();
     for d in data {
+        for p in d.policies {
+            policies.entry(p.arn.clone()).or_insert(p);
+        }
         for p in d.managed_policies {
             managed.entry(p.arn.clone()).or_insert(p);
         }
@@ -103,10 +108,13 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
             arn: arn.clone(),
             kind: kind_of(&parsed),
             account: account.clone(),
-            region: parsed.region().map(str::to_string),
+            region: parsed
+                .region()
+                .map(str::to_string)
+                .or_else(|| policies.get(arn).and_then(|p| p.region.clone())),
             tags: t.clone(),
             aliases: aliases_of(&parsed),
-            policy: None,
+            policy: policies.get(arn).and_then(|p| p.policy.clone()),
         });
     }
 

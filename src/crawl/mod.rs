@@ -18,6 +18,7 @@ mod events;
 mod iam;
 mod lambda;
 mod org;
+mod policies;
 mod progress;
 mod session;
 mod tagging;
@@ -86,6 +87,8 @@ struct AccountData {
     functions: Vec<Function>,
     mappings: Vec<EventSourceMapping>,
     tagged: Vec<(String, Tags)>,
+    /// Resource policies (and S3 bucket regions) of the shared kinds among `tagged`.
+    policies: Vec<policies::PolicyInfo>,
     spaces: Vec<AgentSpace>,
 }
 
@@ -192,6 +195,14 @@ async fn crawl_account(
         data.tagged.extend(tagged);
         data.spaces.extend(spaces);
     }
+    data.policies = policies::crawl_policies(
+        ctx,
+        connector,
+        &config,
+        account,
+        data.tagged.iter().map(|(a, _)| a.as_str()),
+    )
+    .await;
     Some(data)
 }
 

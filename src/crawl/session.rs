@@ -53,6 +53,21 @@ impl Connector {
     client!(events, aws_sdk_eventbridge);
     client!(lambda, aws_sdk_lambda);
     client!(tagging, aws_sdk_resourcegroupstagging);
+    client!(sqs, aws_sdk_sqs);
+    client!(sns, aws_sdk_sns);
+    client!(kms, aws_sdk_kms);
+    client!(secretsmanager, aws_sdk_secretsmanager);
+    client!(dynamodb, aws_sdk_dynamodb);
+
+    /// The S3 client uses path-style addressing when an endpoint is set (an emulator on a
+    /// loopback address has no per-bucket host names).
+    pub fn s3(&self, config: &SdkConfig) -> aws_sdk_s3::Client {
+        let mut builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+        if let Some(i) = &self.interceptor {
+            builder.push_interceptor(i.clone());
+        }
+        aws_sdk_s3::Client::from_conf(builder.build())
+    }
 
     /// The DevOps Agent client retries once only: where the service does not exist its endpoint
     /// does not resolve, and five attempts with backoff per region would dominate the crawl.

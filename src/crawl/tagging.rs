@@ -1,6 +1,6 @@
 //! Tagged resources of one account and region through the Resource Groups Tagging API, with the
-//! kind of each resource derived from its ARN. Resource policies of the shared kinds (SQS, SNS,
-//! DynamoDB, S3, KMS, Secrets Manager) are not read yet.
+//! kind of each resource derived from its ARN. The resource policies of the shared kinds are read
+//! afterwards, per account (`policies`).
 
 use super::apis::Api;
 use super::ctx::{Ctx, Scope};

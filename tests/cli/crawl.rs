@@ -159,7 +159,21 @@ fn crawl_of_a_moto_organization() {
             let q = snapshot.resources.iter().find(|r| r.arn == queue).unwrap();
             assert_eq!(q.kind, topoguard::model::ResourceKind::SqsQueue);
             assert_eq!(q.tags["shared"], "true");
+            let statement = &q.policy.as_ref().expect("queue policy read")["Statement"][0];
+            assert_eq!(statement["Action"], "sqs:SendMessage");
         }
+        let bucket = format!("arn:aws:s3:::shared-{m}");
+        let b = snapshot.resources.iter().find(|r| r.arn == bucket).unwrap();
+        assert_eq!(b.kind, topoguard::model::ResourceKind::S3Bucket);
+        assert_eq!(
+            b.region.as_deref(),
+            Some("eu-central-1"),
+            "bucket region from GetBucketLocation"
+        );
+        assert_eq!(
+            b.policy.as_ref().expect("bucket policy read")["Statement"][0]["Action"],
+            "s3:GetObject"
+        );
         let reader = snapshot
             .roles
             .iter()

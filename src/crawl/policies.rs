@@ -1,0 +1,222 @@
+//! Resource policies of the shared kinds the checks need, for the resources of one account that
+//! the Tagging API found: SQS queue policies (`GetQueueAttributes`), SNS topic policies
+//! (`GetTopicAttributes`), S3 bucket policies (`GetBucketPolicy`, in the bucket's region from
+//! `GetBucketLocation`), KMS key policies (`GetKeyPolicy`), Secrets Manager secret policies and
+//! DynamoDB table policies (`GetResourcePolicy`).
+//!
+//! A resource without a policy gives `None`; any other failure is a coverage gap for the
+//! resource's account and region, and the crawl goes on.
+
+use super::apis::Api;
+use super::ctx::{CallError, Ctx, Scope};
+use super::documents::parse_document;
+use super::session::{Connector, in_region};
+use super::tagging::kind_of;
+use crate::arn::Arn;
+use crate::model::ResourceKind;
+use aws_config::SdkConfig;
+use futures::future::join_all;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// What was read about one resource: its policy and, for an S3 bucket, its region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyInfo {
+    pub arn: String,
+    pub policy: Option<Value>,
+    pub region: Option<String>,
+}
+
+/// The kinds whose policies are read.
+pub fn has_policy_api(kind: ResourceKind) -> bool {
+    matches!(
+        kind,
+        ResourceKind::SqsQueue
+            | ResourceKind::SnsTopic
+            | ResourceKind::S3Bucket
+            | ResourceKind::KmsKey
+            | ResourceKind::SecretsmanagerSecret
+            | ResourceKind::DynamodbTable
+    )
+}
+
+/// The policies of the shared-kind resources among `arns` (each read once), owned by `account`
+/// (S3 ARNs name no account: a bucket the account's Tagging API reported is read with its
+/// credentials). `config` holds the account's credentials.
+pub async fn crawl_policies<'a>(
+    ctx: &Ctx,
+    connector: &Connector,
+    config: &SdkConfig,
+    account: &str,
+    arns: impl IntoIterator<Item = &'a str>,
+) -> Vec<PolicyInfo> {
+    let unique: BTreeSet<&str> = arns.into_iter().collect();
+    let wanted: Vec<&str> = unique
+        .into_iter()
+        .filter(|a| {
+            Arn::parse(a).is_ok_and(|p| has_policy_api(kind_of(&p)) && p.account().is_none_or(|o| o == account))
+        })
+        .collect();
+    join_all(
+        wanted
+            .into_iter()
+            .map(|arn| read_one(ctx, connector, config, account, arn)),
+    )
+    .await
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Treats `codes` as "no policy"; records any other failure as a gap.
+fn absent_or_gap<T>(
+    ctx: &Ctx,
+    api: Api,
+    scope: Scope<'_>,
+    r: Result<T, CallError>,
+    codes: &[&str],
+) -> Option<Option<T>> {
+    match r {
+        Ok(v) => Some(Some(v)),
+        Err(e) if codes.contains(&e.code.as_str()) => Some(None),
+        Err(e) => {
+            ctx.gap(api, scope, e);
+            None
+        }
+    }
+}
+
+/// One resource; `None` when its policy could not be read (a gap was recorded).
+async fn read_one(
+    ctx: &Ctx,
+    connector: &Connector,
+    config: &SdkConfig,
+    account: &str,
+    arn: &str,
+) -> Option<PolicyInfo> {
+    let parsed = Arn::parse(arn).ok()?;
+    let kind = kind_of(&parsed);
+    let region = parsed.region().map(str::to_string);
+    let info = |policy: Option<Value>, region: Option<String>| PolicyInfo {
+        arn: arn.to_string(),
+        policy,
+        region,
+    };
+    let regional = match &region {
+        Some(r) => in_region(config, r),
+        None => config.clone(),
+    };
+    let region_name = region.as_deref().unwrap_or("-");
+    let scope = Scope::region(account, region_name);
+    let doc =
+        |api: Api, scope: Scope<'_>, text: Option<&str>| text.and_then(|t| parse_document(ctx, api, scope, arn, t));
+    match kind {
+        ResourceKind::SqsQueue => {
+            let api = Api::SqsGetQueueAttributes;
+            let url = format!(
+                "https://sqs.{}.amazonaws.com/{}/{}",
+                parsed.region, parsed.account, parsed.resource
+            );
+            let client = connector.sqs(&regional);
+            let r = ctx
+                .try_call(
+                    api,
+                    scope,
+                    client
+                        .get_queue_attributes()
+                        .queue_url(url)
+                        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::Policy)
+                        .send(),
+                )
+                .await;
+            let out = absent_or_gap(ctx, api, scope, r, &[])??;
+            let text = out
+                .attributes()
+                .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::Policy))
+                .map(String::as_str);
+            Some(info(doc(api, scope, text), None))
+        }
+        ResourceKind::SnsTopic => {
+            let api = Api::SnsGetTopicAttributes;
+            let client = connector.sns(&regional);
+            let r = ctx
+                .try_call(api, scope, client.get_topic_attributes().topic_arn(arn).send())
+                .await;
+            let out = absent_or_gap(ctx, api, scope, r, &[])??;
+            let text = out.attributes().and_then(|a| a.get("Policy")).map(String::as_str);
+            Some(info(doc(api, scope, text), None))
+        }
+        ResourceKind::S3Bucket => {
+            let bucket = parsed.resource;
+            let global = Scope::account(account);
+            let client = connector.s3(config);
+            let r = ctx
+                .try_call(
+                    Api::S3GetBucketLocation,
+                    global,
+                    client.get_bucket_location().bucket(bucket).send(),
+                )
+                .await;
+            let out = absent_or_gap(ctx, Api::S3GetBucketLocation, global, r, &[])??;
+            let bucket_region = match out.location_constraint().map(|c| c.as_str()) {
+                None | Some("") => "us-east-1".to_string(),
+                Some("EU") => "eu-west-1".to_string(),
+                Some(other) => other.to_string(),
+            };
+            let scope = Scope::region(account, &bucket_region);
+            let client = connector.s3(&in_region(config, &bucket_region));
+            let api = Api::S3GetBucketPolicy;
+            let r = ctx
+                .try_call(api, scope, client.get_bucket_policy().bucket(bucket).send())
+                .await;
+            let out = absent_or_gap(ctx, api, scope, r, &["NoSuchBucketPolicy"])?;
+            let policy = out.and_then(|o| doc(api, scope, o.policy()));
+            Some(info(policy, Some(bucket_region)))
+        }
+        ResourceKind::KmsKey => {
+            let api = Api::KmsGetKeyPolicy;
+            let client = connector.kms(&regional);
+            let r = ctx
+                .try_call(
+                    api,
+                    scope,
+                    client.get_key_policy().key_id(arn).policy_name("default").send(),
+                )
+                .await;
+            let out = absent_or_gap(ctx, api, scope, r, &[])??;
+            Some(info(doc(api, scope, out.policy()), None))
+        }
+        ResourceKind::SecretsmanagerSecret => {
+            let api = Api::SecretsManagerGetResourcePolicy;
+            let client = connector.secretsmanager(&regional);
+            let r = ctx
+                .try_call(api, scope, client.get_resource_policy().secret_id(arn).send())
+                .await;
+            let out = absent_or_gap(ctx, api, scope, r, &[])??;
+            Some(info(doc(api, scope, out.resource_policy()), None))
+        }
+        ResourceKind::DynamodbTable => {
+            let api = Api::DynamodbGetResourcePolicy;
+            let client = connector.dynamodb(&regional);
+            let r = ctx
+                .try_call(api, scope, client.get_resource_policy().resource_arn(arn).send())
+                .await;
+            let out = absent_or_gap(ctx, api, scope, r, &["PolicyNotFoundException"])?;
+            Some(info(out.and_then(|o| doc(api, scope, o.policy())), None))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_kinds_have_a_policy_api() {
+        assert!(has_policy_api(ResourceKind::SqsQueue));
+        assert!(has_policy_api(ResourceKind::S3Bucket));
+        assert!(!has_policy_api(ResourceKind::Other));
+        assert!(!has_policy_api(ResourceKind::LogsLogGroup));
+    }
+}
