@@ -1,6 +1,6 @@
 //! Fault-injection tests of the crawler with `aws-smithy-mocks`: throttling retried, access
-//! denied recorded as gaps, every page read, timeouts recorded as gaps, and the number of calls
-//! per account and region.
+//! denied recorded as gaps, every page read, a repeating page token stopped, timeouts recorded as
+//! gaps, and the number of calls per account and region.
 //!
 //! A separate package because `aws-smithy-mocks` turns on serde_json's `preserve_order`, which
 //! would change the byte output of topoguard's own tests (schema, SARIF) if it were a
@@ -571,6 +571,44 @@ async fn every_page_is_read() {
         s.managed_policies[0].document.is_object(),
         "URL-encoded documents are stored as JSON"
     );
+    validate(s);
+}
+
+#[tokio::test]
+async fn a_page_token_that_comes_back_is_a_gap_not_a_loop() {
+    use aws_sdk_eventbridge::operation::list_rules::ListRulesOutput;
+    let rule = |name: &str| {
+        aws_sdk_eventbridge::types::Rule::builder()
+            .name(name)
+            .arn(format!("arn:aws:events:eu-west-1:{CALLER}:rule/{name}"))
+            .build()
+    };
+    let pages = vec![
+        mock!(aws_sdk_eventbridge::Client::list_rules)
+            .match_requests(|r| r.next_token().is_none())
+            .sequence()
+            .output(move || ListRulesOutput::builder().rules(rule("page1")).next_token("t2").build())
+            .repeatedly()
+            .build(),
+        // A broken endpoint: the second page points back at itself.
+        mock!(aws_sdk_eventbridge::Client::list_rules)
+            .match_requests(|r| r.next_token() == Some("t2"))
+            .sequence()
+            .output(move || ListRulesOutput::builder().rules(rule("page2")).next_token("t2").build())
+            .repeatedly()
+            .build(),
+    ];
+    let mut rules = pages;
+    rules.extend(organization(&[CALLER]));
+    rules.extend(workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    let names: Vec<&str> = s.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, vec!["page1", "page2"], "what was read is kept");
+    let gaps = gaps_for(&s.coverage.gaps, "events:ListRules");
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0].error_code, "PagingLoop");
+    assert!(gaps[0].message.contains("`t2`"), "{}", gaps[0].message);
     validate(s);
 }
 

@@ -348,6 +348,18 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].check, "unused-ignore");
         assert_eq!(f[0].resource, "checks.cross-account-write-to-shared.allow[1]");
+        // Through the engine the finding names the config file.
+        let all = run_engine(&s, &config, "guardrails/topoguard.toml");
+        let unused: Vec<_> = all.iter().filter(|f| f.check == "unused-ignore").collect();
+        assert_eq!(unused.len(), 1, "{unused:#?}");
+        assert!(
+            unused[0]
+                .message
+                .starts_with("`checks.cross-account-write-to-shared.allow[1]` in `guardrails/topoguard.toml` matched"),
+            "{}",
+            unused[0].message
+        );
+        assert_eq!(unused[0].evidence[0].from, "guardrails/topoguard.toml");
     }
 
     #[test]

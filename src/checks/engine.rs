@@ -70,6 +70,10 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
                     .push(unused_ignore::finding(config_path, check.id(), i, &ig.reason));
             }
         }
+        // Checks that keep their own exception lists report unused entries without the file.
+        for f in findings.iter_mut().filter(|f| f.check == unused_ignore::ID) {
+            unused_ignore::locate(f, config_path);
+        }
         out.findings.extend(findings);
         out.checks_run.push(check.id());
     }
@@ -85,12 +89,9 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
                 ));
             }
             for (i, a) in settings.allow.iter().enumerate() {
-                out.findings.push(unused_ignore::unused_entry(
-                    id.get_ref(),
-                    "allow",
-                    i,
-                    &a.get_ref().reason,
-                ));
+                let mut f = unused_ignore::unused_entry(id.get_ref(), "allow", i, &a.get_ref().reason);
+                unused_ignore::locate(&mut f, config_path);
+                out.findings.push(f);
             }
         }
     }

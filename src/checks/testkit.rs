@@ -122,6 +122,15 @@ pub fn run_with(check: &dyn Check, snapshot: &Value, config: &str) -> Vec<Findin
     findings
 }
 
+/// Runs every enabled check through the engine (ignores, severities, unused entries), naming the
+/// config `config_path`.
+pub fn run_engine(snapshot: &Value, config: &str, config_path: &str) -> Vec<Finding> {
+    let snapshot = parse_snapshot(&snapshot.to_string(), Path::new("test.json")).unwrap();
+    let config = parse_config(config, Path::new(config_path), &known_ids()).unwrap();
+    let topology = Topology::build(&snapshot, &config);
+    super::run_checks(&topology, config_path).findings
+}
+
 /// Runs one check with [`CONFIG`].
 pub fn run(check: &dyn Check, snapshot: &Value) -> Vec<Finding> {
     run_with(check, snapshot, CONFIG)

@@ -10,30 +10,41 @@ pub const DESCRIPTION: &str = "An `ignore` entry under `[checks.<id>]` matched n
 /// The finding for the `index`-th ignore of `check` that matched nothing.
 pub fn finding(config_path: &str, check: &str, index: usize, reason: &str) -> Finding {
     let mut f = unused_entry(check, "ignore", index, reason);
-    f.message = format!(
-        "`{}` in `{config_path}` matched no finding of `{check}` (reason given: {reason})",
-        f.resource
-    );
-    f.evidence = vec![Evidence::new("config", config_path, None, f.resource.clone())];
+    locate(&mut f, config_path);
     f
 }
 
 /// The finding for the `index`-th entry of list `list` (`ignore`, `allow`) under
-/// `[checks.<check>]` that matched nothing.
+/// `[checks.<check>]` that matched nothing. Checks that own such a list (`allow`) make it; the
+/// engine names the config file in it with [`locate`].
 pub fn unused_entry(check: &str, list: &str, index: usize, reason: &str) -> Finding {
-    let config_path = "the config";
     let at = format!("checks.{check}.{list}[{index}]");
     Finding {
         check: ID.to_string(),
         severity: Severity::Low,
         status: Status::Violation,
         title: TITLE.to_string(),
-        message: format!("`{at}` in `{config_path}` matched no finding of `{check}` (reason given: {reason})"),
+        message: format!("`{at}` matched no finding of `{check}` (reason given: {reason})"),
         resource: at.clone(),
         account: None,
         region: None,
         applications: Vec::new(),
-        evidence: vec![Evidence::new("config", config_path, None, at)],
+        evidence: vec![Evidence::new("config", "", None, at)],
         remediation: "Delete the ignore entry, or fix its matchers.".to_string(),
+    }
+}
+
+/// Names the config file in an unused-entry finding: in its message, after the entry, and as the
+/// source of its `config` evidence. Applying it twice changes nothing.
+pub fn locate(f: &mut Finding, config_path: &str) {
+    let entry = format!("`{}`", f.resource);
+    let placed = format!("{entry} in `{config_path}`");
+    if !f.message.starts_with(&placed)
+        && let Some(rest) = f.message.strip_prefix(&entry)
+    {
+        f.message = format!("{placed}{rest}");
+    }
+    for e in f.evidence.iter_mut().filter(|e| e.relation == "config") {
+        e.from = config_path.to_string();
     }
 }

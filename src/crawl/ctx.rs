@@ -1,12 +1,13 @@
 //! The shared state of one crawl: the concurrency bound, the call counter, the coverage gaps and
 //! the progress display. Every AWS call goes through [`Ctx::call`], which holds a permit while the
-//! call runs, counts it, traces it, and turns a failure into a coverage gap.
+//! call runs, counts it, traces it, and turns a failure into a coverage gap; [`Ctx::pages`] does the
+//! same for every page of a listing.
 
 use super::apis::Api;
 use super::progress::Progress;
 use crate::model::CoverageGap;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -132,6 +133,51 @@ impl Ctx {
             );
             e
         })
+    }
+
+    /// Reads every page of a listing: `send(token)` sends the request for one page, `next` gives
+    /// the following page's token (an empty token ends the listing, as some services send one),
+    /// and `each` takes each page as it comes. A failed page is recorded as a gap and ends the
+    /// listing, keeping what was read; a token that comes back twice is recorded as a
+    /// `PagingLoop` gap rather than followed for ever. Returns whether every page was read.
+    pub async fn pages<T, E, R, Fut>(
+        &self,
+        api: Api,
+        scope: Scope<'_>,
+        mut send: impl FnMut(Option<String>) -> Fut,
+        next: impl Fn(&T) -> Option<&str>,
+        mut each: impl FnMut(T),
+    ) -> bool
+    where
+        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        let mut token = None;
+        let mut seen = BTreeSet::new();
+        loop {
+            let Some(page) = self.call(api, scope, send(token.take())).await else {
+                return false;
+            };
+            let following = next(&page).filter(|t| !t.is_empty()).map(str::to_string);
+            each(page);
+            match following {
+                None => return true,
+                Some(t) if !seen.insert(t.clone()) => {
+                    let message = format!("the service returned the page token `{t}` a second time");
+                    self.gap(
+                        api,
+                        scope,
+                        CallError {
+                            code: "PagingLoop".to_string(),
+                            message,
+                        },
+                    );
+                    return false;
+                }
+                Some(t) => token = Some(t),
+            }
+        }
     }
 
     /// Records a coverage gap.

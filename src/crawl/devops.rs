@@ -8,6 +8,9 @@ use super::session::Connector;
 use crate::arn::is_account_id;
 use crate::model::{AgentSpace, AgentSpaceAssociation, Tags};
 use aws_config::SdkConfig;
+use aws_sdk_devopsagent::operation::{
+    list_agent_spaces::ListAgentSpacesOutput, list_associations::ListAssociationsOutput,
+};
 use futures::future::join_all;
 
 /// The Agent Spaces of one account and region.
@@ -22,70 +25,56 @@ pub async fn crawl_agent_spaces(
     let client = connector.devops(config);
     let scope = Scope::region(account, region);
     let mut spaces = Vec::new();
-    let mut token = None;
-    loop {
-        let Some(out) = ctx
-            .call(
-                Api::DevOpsListAgentSpaces,
-                scope,
-                client.list_agent_spaces().set_next_token(token.take()).send(),
-            )
-            .await
-        else {
-            break;
-        };
-        for s in out.agent_spaces() {
-            let id = s.agent_space_id();
-            spaces.push(AgentSpace {
-                id: id.to_string(),
-                arn: format!("arn:{partition}:aidevops:{region}:{account}:agentspace/{id}"),
-                name: s.name().to_string(),
-                account: account.to_string(),
-                region: region.to_string(),
-                tags: Tags::new(),
-                associations: Vec::new(),
-            });
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+    ctx.pages(
+        Api::DevOpsListAgentSpaces,
+        scope,
+        |token| client.list_agent_spaces().set_next_token(token).send(),
+        ListAgentSpacesOutput::next_token,
+        |out| {
+            for s in out.agent_spaces() {
+                let id = s.agent_space_id();
+                spaces.push(AgentSpace {
+                    id: id.to_string(),
+                    arn: format!("arn:{partition}:aidevops:{region}:{account}:agentspace/{id}"),
+                    name: s.name().to_string(),
+                    account: account.to_string(),
+                    region: region.to_string(),
+                    tags: Tags::new(),
+                    associations: Vec::new(),
+                });
+            }
+        },
+    )
+    .await;
     let associations = join_all(spaces.iter().map(|s| {
         let client = &client;
         async move {
             let mut found = Vec::new();
-            let mut token = None;
-            loop {
-                let Some(out) = ctx
-                    .call(
-                        Api::DevOpsListAssociations,
-                        scope,
-                        client
-                            .list_associations()
-                            .agent_space_id(&s.id)
-                            .set_next_token(token.take())
-                            .send(),
-                    )
-                    .await
-                else {
-                    break;
-                };
-                for a in out.associations() {
-                    if let Some(aws) = a.configuration().and_then(|c| c.as_aws().ok())
-                        && is_account_id(aws.account_id())
-                    {
-                        found.push(AgentSpaceAssociation {
-                            account: aws.account_id().to_string(),
-                            role: aws.assumable_role_arn().to_string(),
-                        });
+            ctx.pages(
+                Api::DevOpsListAssociations,
+                scope,
+                |token| {
+                    client
+                        .list_associations()
+                        .agent_space_id(&s.id)
+                        .set_next_token(token)
+                        .send()
+                },
+                ListAssociationsOutput::next_token,
+                |out| {
+                    for a in out.associations() {
+                        if let Some(aws) = a.configuration().and_then(|c| c.as_aws().ok())
+                            && is_account_id(aws.account_id())
+                        {
+                            found.push(AgentSpaceAssociation {
+                                account: aws.account_id().to_string(),
+                                role: aws.assumable_role_arn().to_string(),
+                            });
+                        }
                     }
-                }
-                token = out.next_token().map(str::to_string);
-                if token.is_none() {
-                    break;
-                }
-            }
+                },
+            )
+            .await;
             found.sort_by(|a, b| a.account.cmp(&b.account).then_with(|| a.role.cmp(&b.role)));
             found
         }

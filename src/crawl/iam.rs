@@ -7,6 +7,7 @@ use super::ctx::{CallError, Ctx, Scope};
 use super::documents::parse_document;
 use crate::model::{InlinePolicy, ManagedPolicy, Role, Tags};
 use aws_config::SdkConfig;
+use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
 use aws_sdk_iam::types::EntityType;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,100 +25,91 @@ pub async fn crawl_iam(
     let api = Api::IamGetAccountAuthorizationDetails;
     let mut roles = Vec::new();
     let mut policies: BTreeMap<String, ManagedPolicy> = BTreeMap::new();
-    let mut marker = None;
-    loop {
-        let Some(out) = ctx
-            .call(
-                api,
-                scope,
-                client
-                    .get_account_authorization_details()
-                    .filter(EntityType::Role)
-                    .filter(EntityType::LocalManagedPolicy)
-                    .filter(EntityType::AwsManagedPolicy)
-                    .set_marker(marker.take())
-                    .send(),
-            )
-            .await
-        else {
-            break;
-        };
-        for r in out.role_detail_list() {
-            let (Some(arn), Some(name)) = (r.arn(), r.role_name()) else {
-                continue;
-            };
-            let Some(trust) = r
-                .assume_role_policy_document()
-                .and_then(|d| parse_document(ctx, api, scope, arn, d))
-            else {
-                continue;
-            };
-            let inline_policies = r
-                .role_policy_list()
-                .iter()
-                .filter_map(|p| {
-                    let name = p.policy_name()?;
-                    let document = parse_document(ctx, api, scope, &format!("{arn} ({name})"), p.policy_document()?)?;
-                    Some(InlinePolicy {
+    ctx.pages(
+        api,
+        scope,
+        |marker| {
+            client
+                .get_account_authorization_details()
+                .filter(EntityType::Role)
+                .filter(EntityType::LocalManagedPolicy)
+                .filter(EntityType::AwsManagedPolicy)
+                .set_marker(marker)
+                .send()
+        },
+        next_marker,
+        |out| {
+            for r in out.role_detail_list() {
+                let (Some(arn), Some(name)) = (r.arn(), r.role_name()) else {
+                    continue;
+                };
+                let Some(trust) = r
+                    .assume_role_policy_document()
+                    .and_then(|d| parse_document(ctx, api, scope, arn, d))
+                else {
+                    continue;
+                };
+                let inline_policies = r
+                    .role_policy_list()
+                    .iter()
+                    .filter_map(|p| {
+                        let name = p.policy_name()?;
+                        let document =
+                            parse_document(ctx, api, scope, &format!("{arn} ({name})"), p.policy_document()?)?;
+                        Some(InlinePolicy {
+                            name: name.to_string(),
+                            document,
+                        })
+                    })
+                    .collect();
+                roles.push(Role {
+                    arn: arn.to_string(),
+                    account: account.to_string(),
+                    name: name.to_string(),
+                    tags: r
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string()))
+                        .collect::<Tags>(),
+                    trust_policy: trust,
+                    inline_policies,
+                    attached_policies: r
+                        .attached_managed_policies()
+                        .iter()
+                        .filter_map(|p| p.policy_arn().map(str::to_string))
+                        .collect(),
+                    permission_boundary: r
+                        .permissions_boundary()
+                        .and_then(|b| b.permissions_boundary_arn().map(str::to_string)),
+                });
+            }
+            for p in out.policies() {
+                let Some(arn) = p.arn() else { continue };
+                // Some emulators leave the name out; it is the ARN's last path segment.
+                let name = p.policy_name().unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn));
+                let default = p.default_version_id();
+                let Some(version) = p
+                    .policy_version_list()
+                    .iter()
+                    .find(|v| v.is_default_version() || (default.is_some() && v.version_id() == default))
+                else {
+                    continue;
+                };
+                let Some(document) = version.document().and_then(|d| parse_document(ctx, api, scope, arn, d)) else {
+                    continue;
+                };
+                policies.insert(
+                    arn.to_string(),
+                    ManagedPolicy {
+                        arn: arn.to_string(),
                         name: name.to_string(),
                         document,
-                    })
-                })
-                .collect();
-            roles.push(Role {
-                arn: arn.to_string(),
-                account: account.to_string(),
-                name: name.to_string(),
-                tags: r
-                    .tags()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect::<Tags>(),
-                trust_policy: trust,
-                inline_policies,
-                attached_policies: r
-                    .attached_managed_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn().map(str::to_string))
-                    .collect(),
-                permission_boundary: r
-                    .permissions_boundary()
-                    .and_then(|b| b.permissions_boundary_arn().map(str::to_string)),
-            });
-        }
-        for p in out.policies() {
-            let Some(arn) = p.arn() else { continue };
-            // Some emulators leave the name out; it is the ARN's last path segment.
-            let name = p.policy_name().unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn));
-            let default = p.default_version_id();
-            let Some(version) = p
-                .policy_version_list()
-                .iter()
-                .find(|v| v.is_default_version() || (default.is_some() && v.version_id() == default))
-            else {
-                continue;
-            };
-            let Some(document) = version.document().and_then(|d| parse_document(ctx, api, scope, arn, d)) else {
-                continue;
-            };
-            policies.insert(
-                arn.to_string(),
-                ManagedPolicy {
-                    arn: arn.to_string(),
-                    name: name.to_string(),
-                    document,
-                },
-            );
-        }
-        marker = if out.is_truncated() {
-            out.marker().map(str::to_string)
-        } else {
-            None
-        };
-        if marker.is_none() {
-            break;
-        }
-    }
+                    },
+                );
+            }
+        },
+    )
+    .await;
     // Keep the account's own policies and the AWS managed ones some role uses; a reference to a
     // policy whose document is missing is dropped and reported, so the snapshot still loads.
     let used: BTreeSet<String> = roles
@@ -149,4 +141,9 @@ pub async fn crawl_iam(
         .filter(|p| !p.arn.contains(":iam::aws:policy/") || used.contains(&p.arn))
         .collect();
     (roles, policies)
+}
+
+/// The marker of the next page: IAM sends one only while the answer is truncated.
+fn next_marker(out: &GetAccountAuthorizationDetailsOutput) -> Option<&str> {
+    if out.is_truncated() { out.marker() } else { None }
 }

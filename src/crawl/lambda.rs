@@ -8,6 +8,9 @@ use super::documents::{parse_document, references};
 use super::session::Connector;
 use crate::model::{EventSourceMapping, Function, Tags};
 use aws_config::SdkConfig;
+use aws_sdk_lambda::operation::{
+    list_event_source_mappings::ListEventSourceMappingsOutput, list_functions::ListFunctionsOutput,
+};
 use futures::future::join_all;
 use std::collections::BTreeSet;
 
@@ -22,50 +25,42 @@ pub async fn crawl_lambda(
     let client = connector.lambda(config);
     let scope = Scope::region(account, region);
     let mut functions = Vec::new();
-    let mut marker = None;
-    loop {
-        let Some(out) = ctx
-            .call(
-                Api::LambdaListFunctions,
-                scope,
-                client.list_functions().set_marker(marker.take()).send(),
-            )
-            .await
-        else {
-            break;
-        };
-        for f in out.functions() {
-            let (Some(arn), Some(name), Some(role)) = (f.function_arn(), f.function_name(), f.role()) else {
-                continue;
-            };
-            let mut keys = Vec::new();
-            let mut refs = BTreeSet::new();
-            if let Some(vars) = f.environment().and_then(|e| e.variables()) {
-                for (k, v) in vars {
-                    keys.push(k.clone());
-                    refs.extend(references(v));
+    ctx.pages(
+        Api::LambdaListFunctions,
+        scope,
+        |marker| client.list_functions().set_marker(marker).send(),
+        ListFunctionsOutput::next_marker,
+        |out| {
+            for f in out.functions() {
+                let (Some(arn), Some(name), Some(role)) = (f.function_arn(), f.function_name(), f.role()) else {
+                    continue;
+                };
+                let mut keys = Vec::new();
+                let mut refs = BTreeSet::new();
+                if let Some(vars) = f.environment().and_then(|e| e.variables()) {
+                    for (k, v) in vars {
+                        keys.push(k.clone());
+                        refs.extend(references(v));
+                    }
                 }
+                keys.sort();
+                functions.push(Function {
+                    arn: arn.to_string(),
+                    account: account.to_string(),
+                    region: region.to_string(),
+                    name: name.to_string(),
+                    runtime: f.runtime().map(|r| r.as_str().to_string()),
+                    role: role.to_string(),
+                    tags: Tags::new(),
+                    environment_keys: keys,
+                    environment_references: refs.into_iter().collect(),
+                    policy: None,
+                    dead_letter_target: f.dead_letter_config().and_then(|d| d.target_arn().map(str::to_string)),
+                });
             }
-            keys.sort();
-            functions.push(Function {
-                arn: arn.to_string(),
-                account: account.to_string(),
-                region: region.to_string(),
-                name: name.to_string(),
-                runtime: f.runtime().map(|r| r.as_str().to_string()),
-                role: role.to_string(),
-                tags: Tags::new(),
-                environment_keys: keys,
-                environment_references: refs.into_iter().collect(),
-                policy: None,
-                dead_letter_target: f.dead_letter_config().and_then(|d| d.target_arn().map(str::to_string)),
-            });
-        }
-        marker = out.next_marker().map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
-    }
+        },
+    )
+    .await;
     let policies = join_all(functions.iter().map(|f| {
         let client = &client;
         async move {
@@ -95,33 +90,26 @@ pub async fn crawl_lambda(
     }
 
     let mut mappings = Vec::new();
-    let mut marker = None;
-    loop {
-        let Some(out) = ctx
-            .call(
-                Api::LambdaListEventSourceMappings,
-                scope,
-                client.list_event_source_mappings().set_marker(marker.take()).send(),
-            )
-            .await
-        else {
-            break;
-        };
-        for m in out.event_source_mappings() {
-            let (Some(uuid), Some(function), Some(source)) = (m.uuid(), m.function_arn(), m.event_source_arn()) else {
-                continue;
-            };
-            mappings.push(EventSourceMapping {
-                uuid: uuid.to_string(),
-                function: function.to_string(),
-                source: source.to_string(),
-                state: m.state().map(str::to_string),
-            });
-        }
-        marker = out.next_marker().map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
-    }
+    ctx.pages(
+        Api::LambdaListEventSourceMappings,
+        scope,
+        |marker| client.list_event_source_mappings().set_marker(marker).send(),
+        ListEventSourceMappingsOutput::next_marker,
+        |out| {
+            for m in out.event_source_mappings() {
+                let (Some(uuid), Some(function), Some(source)) = (m.uuid(), m.function_arn(), m.event_source_arn())
+                else {
+                    continue;
+                };
+                mappings.push(EventSourceMapping {
+                    uuid: uuid.to_string(),
+                    function: function.to_string(),
+                    source: source.to_string(),
+                    state: m.state().map(str::to_string),
+                });
+            }
+        },
+    )
+    .await;
     (functions, mappings)
 }

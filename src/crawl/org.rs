@@ -1,12 +1,18 @@
 //! The organization: accounts with their tags, the tree of organizational units, and the service
 //! and resource control policies with their attachments. Read once with the caller's
-//! credentials; every list is paged by an explicit `next_token` loop.
+//! credentials; every list is read page by page through [`Ctx::pages`].
 
 use super::apis::Api;
 use super::ctx::{Ctx, Scope};
 use super::documents::parse_document;
 use super::session::Connector;
 use crate::model::{Account, Organization, OrganizationPolicy, OrganizationPolicyKind, OrganizationalUnit, Tags};
+use aws_sdk_organizations::operation::{
+    list_accounts::ListAccountsOutput, list_accounts_for_parent::ListAccountsForParentOutput,
+    list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput, list_policies::ListPoliciesOutput,
+    list_roots::ListRootsOutput, list_tags_for_resource::ListTagsForResourceOutput,
+    list_targets_for_policy::ListTargetsForPolicyOutput,
+};
 use aws_sdk_organizations::types::PolicyType;
 use futures::future::join_all;
 
@@ -28,33 +34,33 @@ pub async fn crawl_organization(ctx: &Ctx, connector: &Connector) -> Option<Orga
         org.management_account = o.master_account_id().map(str::to_string);
     }
 
-    let mut token = None;
-    loop {
-        let out = ctx
-            .call(
-                Api::OrgListAccounts,
-                scope,
-                client.list_accounts().set_next_token(token.take()).send(),
-            )
-            .await?;
-        for a in out.accounts() {
-            let Some(id) = a.id() else { continue };
-            org.accounts.push(Account {
-                id: id.to_string(),
-                name: a.name().unwrap_or(id).to_string(),
-                status: a
-                    .state()
-                    .map(|s| s.as_str().to_string())
-                    .or_else(|| a.status().map(|s| s.as_str().to_string()))
-                    .unwrap_or_else(|| "ACTIVE".to_string()),
-                parent: None,
-                tags: Tags::new(),
-            });
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
+    let complete = ctx
+        .pages(
+            Api::OrgListAccounts,
+            scope,
+            |token| client.list_accounts().set_next_token(token).send(),
+            ListAccountsOutput::next_token,
+            |out| {
+                for a in out.accounts() {
+                    let Some(id) = a.id() else { continue };
+                    org.accounts.push(Account {
+                        id: id.to_string(),
+                        name: a.name().unwrap_or(id).to_string(),
+                        status: a
+                            .state()
+                            .map(|s| s.as_str().to_string())
+                            .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                            .unwrap_or_else(|| "ACTIVE".to_string()),
+                        parent: None,
+                        tags: Tags::new(),
+                    });
+                }
+            },
+        )
+        .await;
+    // Without the whole account list the organization is not known (the gap is recorded).
+    if !complete {
+        return None;
     }
 
     crawl_units(ctx, connector, &mut org).await;
@@ -76,33 +82,29 @@ pub async fn crawl_organization(ctx: &Ctx, connector: &Connector) -> Option<Orga
 async fn crawl_units(ctx: &Ctx, connector: &Connector, org: &mut Organization) {
     let client = connector.organizations(connector.base());
     let scope = Scope::org();
-    let mut token = None;
     let mut pending = Vec::new();
-    loop {
-        let Some(out) = ctx
-            .call(
-                Api::OrgListRoots,
-                scope,
-                client.list_roots().set_next_token(token.take()).send(),
-            )
-            .await
-        else {
-            return;
-        };
-        for r in out.roots() {
-            if let Some(id) = r.id() {
-                org.units.push(OrganizationalUnit {
-                    id: id.to_string(),
-                    name: r.name().unwrap_or("Root").to_string(),
-                    parent: None,
-                });
-                pending.push(id.to_string());
-            }
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
+    let complete = ctx
+        .pages(
+            Api::OrgListRoots,
+            scope,
+            |token| client.list_roots().set_next_token(token).send(),
+            ListRootsOutput::next_token,
+            |out| {
+                for r in out.roots() {
+                    if let Some(id) = r.id() {
+                        org.units.push(OrganizationalUnit {
+                            id: id.to_string(),
+                            name: r.name().unwrap_or("Root").to_string(),
+                            parent: None,
+                        });
+                        pending.push(id.to_string());
+                    }
+                }
+            },
+        )
+        .await;
+    if !complete {
+        return;
     }
     // Breadth first, one level at a time, the units of a level in parallel.
     while !pending.is_empty() {
@@ -131,85 +133,65 @@ async fn children(ctx: &Ctx, connector: &Connector, parent: &str) -> (Vec<(Strin
     let client = connector.organizations(connector.base());
     let scope = Scope::org();
     let mut units = Vec::new();
-    let mut token = None;
-    loop {
-        let Some(out) = ctx
-            .call(
-                Api::OrgListOrganizationalUnitsForParent,
-                scope,
-                client
-                    .list_organizational_units_for_parent()
-                    .parent_id(parent)
-                    .set_next_token(token.take())
-                    .send(),
-            )
-            .await
-        else {
-            break;
-        };
-        for u in out.organizational_units() {
-            if let Some(id) = u.id() {
-                units.push((id.to_string(), u.name().unwrap_or(id).to_string()));
+    ctx.pages(
+        Api::OrgListOrganizationalUnitsForParent,
+        scope,
+        |token| {
+            client
+                .list_organizational_units_for_parent()
+                .parent_id(parent)
+                .set_next_token(token)
+                .send()
+        },
+        ListOrganizationalUnitsForParentOutput::next_token,
+        |out| {
+            for u in out.organizational_units() {
+                if let Some(id) = u.id() {
+                    units.push((id.to_string(), u.name().unwrap_or(id).to_string()));
+                }
             }
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+        },
+    )
+    .await;
     let mut accounts = Vec::new();
-    let mut token = None;
-    loop {
-        let Some(out) = ctx
-            .call(
-                Api::OrgListAccountsForParent,
-                scope,
-                client
-                    .list_accounts_for_parent()
-                    .parent_id(parent)
-                    .set_next_token(token.take())
-                    .send(),
-            )
-            .await
-        else {
-            break;
-        };
-        accounts.extend(out.accounts().iter().filter_map(|a| a.id().map(str::to_string)));
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+    ctx.pages(
+        Api::OrgListAccountsForParent,
+        scope,
+        |token| {
+            client
+                .list_accounts_for_parent()
+                .parent_id(parent)
+                .set_next_token(token)
+                .send()
+        },
+        ListAccountsForParentOutput::next_token,
+        |out| accounts.extend(out.accounts().iter().filter_map(|a| a.id().map(str::to_string))),
+    )
+    .await;
     (units, accounts)
 }
 
 async fn account_tags(ctx: &Ctx, connector: &Connector, account: &str) -> Tags {
     let client = connector.organizations(connector.base());
     let mut tags = Tags::new();
-    let mut token = None;
-    loop {
-        let Some(out) = ctx
-            .call(
-                Api::OrgListTagsForResource,
-                Scope::org(),
-                client
-                    .list_tags_for_resource()
-                    .resource_id(account)
-                    .set_next_token(token.take())
-                    .send(),
-            )
-            .await
-        else {
-            break;
-        };
-        for t in out.tags() {
-            tags.insert(t.key().to_string(), t.value().to_string());
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+    ctx.pages(
+        Api::OrgListTagsForResource,
+        Scope::org(),
+        |token| {
+            client
+                .list_tags_for_resource()
+                .resource_id(account)
+                .set_next_token(token)
+                .send()
+        },
+        ListTagsForResourceOutput::next_token,
+        |out| {
+            for t in out.tags() {
+                tags.insert(t.key().to_string(), t.value().to_string());
+            }
+        },
+    )
+    .await;
     tags
 }
 
@@ -221,28 +203,20 @@ async fn crawl_policies(ctx: &Ctx, connector: &Connector, kind: OrganizationPoli
         OrganizationPolicyKind::ResourceControlPolicy => PolicyType::ResourceControlPolicy,
     };
     let mut ids = Vec::new();
-    let mut token = None;
-    loop {
-        let Some(out) = ctx
-            .call(
-                Api::OrgListPolicies,
-                scope,
-                client
-                    .list_policies()
-                    .filter(filter.clone())
-                    .set_next_token(token.take())
-                    .send(),
-            )
-            .await
-        else {
-            break;
-        };
-        ids.extend(out.policies().iter().filter_map(|p| p.id().map(str::to_string)));
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+    ctx.pages(
+        Api::OrgListPolicies,
+        scope,
+        |token| {
+            client
+                .list_policies()
+                .filter(filter.clone())
+                .set_next_token(token)
+                .send()
+        },
+        ListPoliciesOutput::next_token,
+        |out| ids.extend(out.policies().iter().filter_map(|p| p.id().map(str::to_string))),
+    )
+    .await;
     let policies = join_all(ids.iter().map(|id| crawl_policy(ctx, connector, id, kind))).await;
     policies.into_iter().flatten().collect()
 }
@@ -267,28 +241,20 @@ async fn crawl_policy(
     let arn = summary.arn()?.to_string();
     let document = parse_document(ctx, Api::OrgDescribePolicy, scope, &arn, policy.content()?)?;
     let mut targets = Vec::new();
-    let mut token = None;
-    loop {
-        let Some(out) = ctx
-            .call(
-                Api::OrgListTargetsForPolicy,
-                scope,
-                client
-                    .list_targets_for_policy()
-                    .policy_id(id)
-                    .set_next_token(token.take())
-                    .send(),
-            )
-            .await
-        else {
-            break;
-        };
-        targets.extend(out.targets().iter().filter_map(|t| t.target_id().map(str::to_string)));
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+    ctx.pages(
+        Api::OrgListTargetsForPolicy,
+        scope,
+        |token| {
+            client
+                .list_targets_for_policy()
+                .policy_id(id)
+                .set_next_token(token)
+                .send()
+        },
+        ListTargetsForPolicyOutput::next_token,
+        |out| targets.extend(out.targets().iter().filter_map(|t| t.target_id().map(str::to_string))),
+    )
+    .await;
     Some(OrganizationPolicy {
         id: id.to_string(),
         arn,
