@@ -10,7 +10,10 @@
 //! crawls, the wall time, the calls (the crawler's own counter, `CrawlOutcome::calls`: one per
 //! SDK operation, retries not counted), calls per second and calls per account-region, then the
 //! per-call latency estimated from the sequential crawl (sequential wall / calls) and the ideal
-//! concurrent wall time `calls × latency / concurrency` next to the measured one.
+//! concurrent wall time `calls × latency / concurrency` next to the measured one. For each measured
+//! crawl it also reads the CPU time moto's process and the benchmark's own process used (from
+//! `/proc/<pid>/stat`, Linux only): moto busy close to 100 % of one core means the emulator, not
+//! the crawler, set the pace.
 //!
 //! The aim is a concurrent wall time close to that ideal. Against moto the server is the
 //! limit: it is one Python process, so its request handling does not scale with the crawler's
@@ -160,9 +163,41 @@ async fn config(url: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`; `None` where
+/// that is not readable (not Linux).
+fn cpu_seconds(pid: &str, ticks_per_second: f64) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are
+    // state (3), …, utime (14), stime (15).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / ticks_per_second)
+}
+
+/// Clock ticks per second for `/proc` CPU times (`getconf CLK_TCK`, 100 if that fails).
+fn ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds used by moto and by this process during one crawl.
+#[derive(Default)]
+struct Cpu {
+    moto: Option<f64>,
+    crawler: Option<f64>,
+}
+
 /// One measured crawl.
 struct Run {
     wall: Duration,
+    cpu: Cpu,
     calls: u64,
     accounts: usize,
     gaps_by_api: BTreeMap<String, usize>,
@@ -170,10 +205,14 @@ struct Run {
 
 async fn run(
     connector: &Connector,
+    moto: &Moto,
     regions: &[String],
     accounts: Option<Vec<String>>,
     concurrency: usize,
 ) -> Result<Run> {
+    let ticks = ticks_per_second();
+    let moto_pid = moto.child.id().to_string();
+    let cpu_before = (cpu_seconds(&moto_pid, ticks), cpu_seconds("self", ticks));
     let options = CrawlOptions {
         regions: regions.to_vec(),
         accounts,
@@ -186,12 +225,18 @@ async fn run(
         .await
         .with_context(|| format!("the crawl took longer than {CRAWL_TIMEOUT:?}"))?;
     let wall = started.elapsed();
+    let cpu_after = (cpu_seconds(&moto_pid, ticks), cpu_seconds("self", ticks));
+    let cpu = Cpu {
+        moto: cpu_after.0.zip(cpu_before.0).map(|(a, b)| a - b),
+        crawler: cpu_after.1.zip(cpu_before.1).map(|(a, b)| a - b),
+    };
     let mut gaps_by_api = BTreeMap::new();
     for g in &outcome.snapshot.coverage.gaps {
         *gaps_by_api.entry(g.api.clone()).or_insert(0) += 1;
     }
     Ok(Run {
         wall,
+        cpu,
         calls: outcome.calls,
         accounts: outcome.accounts_crawled,
         gaps_by_api,
@@ -209,6 +254,13 @@ fn report(label: &str, r: &Run, regions: usize) {
         r.accounts,
         regions
     );
+    let busy = |cpu: Option<f64>| {
+        cpu.map_or_else(
+            || "not measured".to_string(),
+            |c| format!("{c:.2} s CPU ({:.0} % of one core)", 100.0 * c / secs),
+        )
+    };
+    println!("{:<16} moto {}   crawler {}", "", busy(r.cpu.moto), busy(r.cpu.crawler));
     let gaps: Vec<String> = r.gaps_by_api.iter().map(|(api, n)| format!("{api} ×{n}")).collect();
     println!(
         "{:<16} gaps: {}",
@@ -246,15 +298,15 @@ async fn main() -> Result<()> {
 
     let connector = Connector::new(config(&moto.url).await);
     let warm = members.first().map(|m| vec![m.clone()]);
-    let warmup = run(&connector, &args.regions, warm, args.concurrency).await?;
+    let warmup = run(&connector, &moto, &args.regions, warm, args.concurrency).await?;
     println!(
         "warm-up (1 account): {:.2} s, {} calls",
         warmup.wall.as_secs_f64(),
         warmup.calls
     );
 
-    let concurrent = run(&connector, &args.regions, None, args.concurrency).await?;
-    let sequential = run(&connector, &args.regions, None, 1).await?;
+    let concurrent = run(&connector, &moto, &args.regions, None, args.concurrency).await?;
+    let sequential = run(&connector, &moto, &args.regions, None, 1).await?;
     let regions = args.regions.len();
     println!();
     report(&format!("concurrency {}", args.concurrency), &concurrent, regions);

@@ -8,7 +8,10 @@ Creates, in the management account 123456789012: an organization, an OU tree, N 
 OrganizationAccountAccessRole) and region: a custom event bus with a policy, rules on the default
 and the custom bus with a cross-account target, a Lambda function (environment with an ARN, a URL
 and a secret-looking value), a tagged SQS queue (with a queue policy) feeding it through an event-source
-mapping, a tagged DynamoDB table, a tagged S3 bucket with a policy in the last region, and an IAM role trusting the next account. Prints a JSON summary on stdout.
+mapping, a tagged DynamoDB table, SNS topic, KMS key and Secrets Manager secret (each with a
+resource policy granting the next account, the secret with a secret value), a tagged S3 bucket
+with a policy in the last region, and an IAM role trusting the next account. `--light` leaves out
+the policies and the workloads beyond buses, rules and queues. Prints a JSON summary on stdout.
 """
 import argparse
 import io
@@ -32,6 +35,14 @@ def client(endpoint, service, region, creds=None):
     else:
         kw.update(aws_access_key_id="testing", aws_secret_access_key="testing")
     return boto3.client(service, **kw)
+
+
+def grant(account, action, resource):
+    """A resource policy allowing one action to another account."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": action, "Resource": resource}],
+    }
 
 
 def lambda_zip():
@@ -164,6 +175,25 @@ def main():
                 BillingMode="PAY_PER_REQUEST",
                 Tags=[{"Key": "app", "Value": f"app{i % 3}"}],
             )
+            ddb.put_resource_policy(
+                ResourceArn=f"arn:aws:dynamodb:{region}:{acct}:table/orders",
+                Policy=json.dumps(grant(nxt, "dynamodb:GetItem", f"arn:aws:dynamodb:{region}:{acct}:table/orders")),
+            )
+            # The other shared kinds whose resource policies the crawler reads.
+            sns = client(a.endpoint, "sns", region, creds)
+            topic = sns.create_topic(Name="alerts", Tags=[{"Key": "shared", "Value": "true"}])["TopicArn"]
+            sns.set_topic_attributes(
+                TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(grant(nxt, "sns:Publish", topic))
+            )
+            kms = client(a.endpoint, "kms", region, creds)
+            kms.create_key(
+                Description="shared key",
+                Policy=json.dumps(grant(nxt, "kms:Decrypt", "*")),
+                Tags=[{"TagKey": "shared", "TagValue": "true"}],
+            )
+            sm = client(a.endpoint, "secretsmanager", region, creds)
+            secret = sm.create_secret(Name="db", SecretString=SECRET, Tags=[{"Key": "shared", "Value": "true"}])["ARN"]
+            sm.put_resource_policy(SecretId=secret, ResourcePolicy=json.dumps(grant(nxt, "secretsmanager:DescribeSecret", "*")))
             lam = client(a.endpoint, "lambda", region, creds)
             fn = lam.create_function(
                 FunctionName="order-handler",

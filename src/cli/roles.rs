@@ -12,6 +12,7 @@ use crate::checks;
 use crate::config::load_config;
 use crate::graph::Topology;
 use crate::model::parse_snapshot;
+use crate::roles::render::agent_spaces;
 use crate::roles::{self, Format, Options};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -38,15 +39,17 @@ pub struct Args {
     /// Replace a non-empty `--out-dir`.
     #[arg(long)]
     pub force: bool,
-    /// Also emit `AWS::DevOpsAgent::AgentSpace` and `Association` resources (cloudformation).
+    /// Also write `agent-spaces/<space>.template.json`: the `AWS::DevOpsAgent::AgentSpace` and its
+    /// `Association`s with the footprint's accounts (needs `--format cloudformation`).
     #[arg(long)]
     pub agent_spaces: bool,
 }
 
 pub fn run(args: Args) -> Result<u8, InputError> {
-    if args.agent_spaces {
+    if args.agent_spaces && args.format != Format::Cloudformation {
         return Err(InputError(
-            "`--agent-spaces` is not supported yet: topoguard emits the Agent Space roles; create the spaces and associations with the DevOps Agent console or API".to_string(),
+            "`--agent-spaces` needs `--format cloudformation` (the Agent Space templates are CloudFormation)"
+                .to_string(),
         ));
     }
     let text = std::fs::read_to_string(&args.topology)
@@ -67,7 +70,18 @@ pub fn run(args: Args) -> Result<u8, InputError> {
         }
         Err(e) => return Err(InputError(e.to_string())),
     };
-    let files = roles::render(&set, args.format);
+    let mut files = roles::render(&set, args.format);
+    if args.agent_spaces {
+        let associated: agent_spaces::Associated = topology
+            .agent_spaces()
+            .into_iter()
+            .map(|v| {
+                let accounts = v.associated().unwrap_or_default();
+                (v.name.to_string(), accounts.into_iter().map(str::to_string).collect())
+            })
+            .collect();
+        files.extend(agent_spaces::render(&set, &associated));
+    }
     write_dir(&args.out_dir, &files, args.force)?;
     let mut err = std::io::stderr().lock();
     for n in &set.notes {

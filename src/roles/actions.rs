@@ -4,6 +4,7 @@
 //! mitigate tier a short allowlist of reversible writes on its own resources.
 
 use super::pack::{Stmt, pack};
+use super::render::identifier;
 use super::scope::{AccountScope, AppScope};
 use super::{GeneratedRole, MAX_SESSION_SECONDS, MITIGATE_TAG, Note, Parameter, RoleKind, RoleSet, RolesError};
 use crate::graph::{NodeKind, Topology};
@@ -96,18 +97,6 @@ pub fn own_log_group(t: &Topology<'_>, ix: petgraph::graph::NodeIndex) -> Option
     }
 }
 
-fn camel(s: &str) -> String {
-    s.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut cs = w.chars();
-            cs.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
 fn excluded(a: &ActionInfo) -> bool {
     EXCLUDED.contains(&a.full_name().as_str())
 }
@@ -171,7 +160,7 @@ fn read_statements(t: &Topology<'_>, catalog: &Catalog, scope: &AccountScope) ->
             continue;
         }
         out.push(Stmt::new(
-            format!("{}{}Metadata", camel(service), camel(type_)),
+            format!("{}{}Metadata", identifier(service), identifier(type_)),
             names(&actions),
             arns.into_iter().collect(),
             &regions,
@@ -255,7 +244,7 @@ fn write_statements(t: &Topology<'_>, catalog: &Catalog, scope: &AccountScope) -
             .filter(|a| catalog.action(a).is_some())
             .collect();
         out.push(Stmt::new(
-            format!("Mitigate{}{}", camel(service), camel(type_)),
+            format!("Mitigate{}{}", identifier(service), identifier(type_)),
             actions,
             arns.iter().cloned().collect(),
             &regions,
@@ -363,7 +352,7 @@ pub fn roles_for(
                 .or_else(|| scope.accounts.keys().next().cloned())
                 .unwrap_or_default();
         }
-        let param = format!("AgentSpaceArn{}", camel(&space));
+        let param = format!("AgentSpaceArn{}", identifier(&space));
         if arn.is_none() {
             set.notes.push(Note {
                 application: app.to_string(),

@@ -322,3 +322,76 @@ fn placeholders_are_substituted_only_when_known() {
     let out = substitute(&doc, &|n| (n == "A").then(|| "1".to_string()));
     assert_eq!(out, json!({"a": ["x-1-y", "${B}"], "b": "${A"}));
 }
+
+#[test]
+fn agent_space_templates_create_the_space_and_associate_the_footprint() {
+    use render::agent_spaces::{Associated, render as spaces};
+    let set = invoice();
+    let files = spaces(&set, &Associated::new());
+    let t: Value = serde_json::from_slice(&files["agent-spaces/invoice-oncall.template.json"]).unwrap();
+    assert_eq!(t["Resources"]["AgentSpace"]["Type"], "AWS::DevOpsAgent::AgentSpace");
+    assert_eq!(t["Resources"]["AgentSpace"]["Properties"]["Name"], "invoice-oncall");
+    assert_eq!(
+        t["Outputs"]["AgentSpaceArn"]["Value"],
+        json!({"Fn::GetAtt": ["AgentSpace", "Arn"]})
+    );
+    // The primary account (the application's own) is the monitor account, the shared one a source.
+    let primary = &t["Resources"][format!("Association{INVOICE}")];
+    assert_eq!(primary["Condition"], "Associate");
+    assert_eq!(
+        primary["Properties"]["AgentSpaceId"],
+        json!({"Fn::GetAtt": ["AgentSpace", "AgentSpaceId"]})
+    );
+    let aws = &primary["Properties"]["Configuration"]["Aws"];
+    assert_eq!(aws["AccountType"], "monitor");
+    assert_eq!(
+        aws["AssumableRoleArn"],
+        role(&set, INVOICE, "DevOpsAgentRole-invoice-oncall").arn()
+    );
+    let source = &t["Resources"][format!("Association{SHARED}")]["Properties"]["Configuration"]["SourceAws"];
+    assert_eq!(source["AccountType"], "source");
+    assert_eq!(
+        source["AssumableRoleArn"],
+        role(&set, SHARED, "DevOpsAgentRole-invoice-oncall").arn()
+    );
+    assert_eq!(t["Parameters"]["AssociateAccounts"]["Default"], "false");
+
+    // An account already associated is left out.
+    let done: Associated = [("invoice-oncall".to_string(), [INVOICE.to_string()].into())].into();
+    let t: Value = serde_json::from_slice(&spaces(&set, &done)["agent-spaces/invoice-oncall.template.json"]).unwrap();
+    assert!(t["Resources"].get(format!("Association{INVOICE}")).is_none());
+    assert!(t["Resources"].get(format!("Association{SHARED}")).is_some());
+    assert!(t["Description"].as_str().unwrap().contains(INVOICE));
+}
+
+#[test]
+fn an_existing_agent_space_is_referenced_not_created() {
+    use render::agent_spaces::{Associated, render as spaces};
+    let mut s = small();
+    let arn = format!("arn:aws:aidevops:eu-west-1:{INVOICE}:agentspace/as-123");
+    add(
+        &mut s,
+        "agent_spaces",
+        json!({"id": "as-123", "arn": arn, "name": "invoice-oncall", "account": INVOICE, "region": "eu-west-1", "associations": []}),
+    );
+    let set = generate_with(
+        &s,
+        &config("[agent_spaces.invoice-oncall]\napplication = \"invoice\"\n"),
+        &["invoice"],
+    )
+    .unwrap();
+    let done: Associated = [("invoice-oncall".to_string(), [INVOICE.to_string()].into())].into();
+    let files = spaces(&set, &done);
+    let t: Value = serde_json::from_slice(&files["agent-spaces/invoice-oncall.template.json"]).unwrap();
+    assert!(t["Resources"].get("AgentSpace").is_none(), "{t:#}");
+    assert_eq!(t["Parameters"]["AgentSpaceId"]["Default"], "as-123");
+    let assoc = &t["Resources"][format!("Association{SHARED}")]["Properties"];
+    assert_eq!(assoc["AgentSpaceId"], json!({"Ref": "AgentSpaceId"}));
+    // Associated with its whole footprint: nothing to deploy, no template.
+    let all: Associated = [(
+        "invoice-oncall".to_string(),
+        [INVOICE.to_string(), SHARED.to_string()].into(),
+    )]
+    .into();
+    assert!(spaces(&set, &all).is_empty());
+}

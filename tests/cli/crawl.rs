@@ -116,10 +116,14 @@ fn crawl_of_a_moto_organization() {
     // moto lacks the DevOps Agent API: the snapshot is written with gaps.
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("aidevops:ListAgentSpaces"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "no secret in the log");
 
     let snapshot = topoguard::model::load_snapshot(&path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(!text.contains("hunter2"), "environment values never reach the snapshot");
+    assert!(
+        !text.contains("hunter2"),
+        "environment values and secret values never reach the snapshot"
+    );
     assert!(!text.contains("token=abc"), "URL query strings are dropped");
 
     let org = &snapshot.organization;
@@ -161,6 +165,32 @@ fn crawl_of_a_moto_organization() {
             assert_eq!(q.tags["shared"], "true");
             let statement = &q.policy.as_ref().expect("queue policy read")["Statement"][0];
             assert_eq!(statement["Action"], "sqs:SendMessage");
+            // The other shared kinds: each policy read with the right API, granting the next
+            // account what the seed granted it.
+            let policy_action = |kind: topoguard::model::ResourceKind, prefix: &str| {
+                let r = snapshot
+                    .resources
+                    .iter()
+                    .find(|r| r.kind == kind && r.arn.starts_with(prefix))
+                    .unwrap_or_else(|| panic!("no {kind:?} under {prefix}"));
+                let p = r
+                    .policy
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("no policy read for {}", r.arn));
+                p["Statement"][0]["Action"].as_str().unwrap().to_string()
+            };
+            use topoguard::model::ResourceKind as K;
+            let table = format!("arn:aws:dynamodb:{region}:{m}:table/orders");
+            assert_eq!(policy_action(K::DynamodbTable, &table), "dynamodb:GetItem");
+            let topic = format!("arn:aws:sns:{region}:{m}:alerts");
+            assert_eq!(policy_action(K::SnsTopic, &topic), "sns:Publish");
+            let key = format!("arn:aws:kms:{region}:{m}:key/");
+            assert_eq!(policy_action(K::KmsKey, &key), "kms:Decrypt");
+            let secret = format!("arn:aws:secretsmanager:{region}:{m}:secret:db-");
+            assert_eq!(
+                policy_action(K::SecretsmanagerSecret, &secret),
+                "secretsmanager:DescribeSecret"
+            );
         }
         let bucket = format!("arn:aws:s3:::shared-{m}");
         let b = snapshot.resources.iter().find(|r| r.arn == bucket).unwrap();

@@ -28,8 +28,12 @@ fn roles(args: &[&str]) -> std::process::Output {
 }
 
 fn generate(dir: &Path, format: &str, config: &Path) -> PathBuf {
+    generate_with(dir, format, config, &[])
+}
+
+fn generate_with(dir: &Path, format: &str, config: &Path, extra: &[&str]) -> PathBuf {
     let out = dir.join(format!("out-{format}"));
-    let o = roles(&[
+    let mut args = vec![
         "--topology",
         EXAMPLE,
         "--policies",
@@ -38,7 +42,9 @@ fn generate(dir: &Path, format: &str, config: &Path) -> PathBuf {
         format,
         "--out-dir",
         out.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let o = roles(&args);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     out
 }
@@ -80,6 +86,28 @@ fn unknown_app_is_exit_2_and_lists_the_known_ones() {
         err.contains(
             "unknown application `nope`; known applications: `catalog`, `checkout`, `invoice`, `notifications`"
         ),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written on error");
+}
+
+#[test]
+fn agent_spaces_need_the_cloudformation_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = roles(&[
+        "-t",
+        EXAMPLE,
+        "--format",
+        "terraform",
+        "--agent-spaces",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`--agent-spaces` needs `--format cloudformation`"),
         "{err}"
     );
     assert!(!out.exists(), "nothing is written on error");
@@ -325,13 +353,41 @@ fn cfn_lint_passes_the_templates() {
     let Some(venv) = venv() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let config = config_with_responders(tmp.path());
-    let out = generate(tmp.path(), "cloudformation", &config);
+    // A second space for catalog that the snapshot does not have, so one template creates its
+    // space and the other (invoice's, missing an account) only adds associations.
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[agent_spaces.catalog-standby]\napplication = \"catalog\"\n");
+    std::fs::write(&config, text).unwrap();
+    let out = generate_with(tmp.path(), "cloudformation", &config, &["--agent-spaces"]);
     let templates: Vec<PathBuf> = read_tree(&out)
         .keys()
         .filter(|k| k.ends_with(".template.json"))
         .map(|k| out.join(k))
         .collect();
     assert!(templates.len() >= 8);
+    let spaces: Vec<String> = templates
+        .iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("agent-spaces")))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    // The example's other spaces are associated with their whole footprint: nothing to deploy.
+    assert_eq!(
+        spaces,
+        vec!["catalog-standby.template.json", "invoice-oncall.template.json"]
+    );
+    let standby: Value =
+        serde_json::from_slice(&read_tree(&out)["agent-spaces/catalog-standby.template.json"]).unwrap();
+    assert_eq!(
+        standby["Resources"]["AgentSpace"]["Type"],
+        "AWS::DevOpsAgent::AgentSpace"
+    );
+    let invoice: Value = serde_json::from_slice(&read_tree(&out)["agent-spaces/invoice-oncall.template.json"]).unwrap();
+    let added: Vec<&String> = invoice["Resources"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        added,
+        vec!["Association222222222222"],
+        "only the missing shared-services account"
+    );
     let o = std::process::Command::new(venv.join("bin/cfn-lint"))
         .args(&templates)
         .stdin(std::process::Stdio::null())

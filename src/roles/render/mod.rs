@@ -2,8 +2,10 @@
 //! `cloudformation` (one template per account) and `terraform` (one `.tf.json` root module per
 //! account). Each returns every file in memory, keyed by relative path, with sorted keys and no
 //! timestamps, so the same role set always gives the same bytes. Every format also writes
-//! `summary.json` with the roles and the notes (zone crossings, placeholders).
+//! `summary.json` with the roles and the notes (zone crossings, placeholders). With
+//! `--agent-spaces`, [`agent_spaces`] adds the Agent Space templates.
 
+pub mod agent_spaces;
 mod cloudformation;
 mod iam;
 mod terraform;
@@ -80,7 +82,7 @@ fn by_account(set: &RoleSet) -> BTreeMap<&str, Vec<&super::GeneratedRole>> {
 
 /// A CamelCase identifier from a name (`DevOpsAgentRole-invoice-oncall` →
 /// `DevOpsAgentRoleInvoiceOncall`).
-fn identifier(name: &str) -> String {
+pub(crate) fn identifier(name: &str) -> String {
     name.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| {
