@@ -9,7 +9,8 @@ OrganizationAccountAccessRole) and region: a custom event bus with a policy, rul
 and the custom bus with a cross-account target, a Lambda function (environment with an ARN, a URL
 and a secret-looking value), a tagged SQS queue (with a queue policy) feeding it through an event-source
 mapping, a tagged DynamoDB table, SNS topic, KMS key and Secrets Manager secret (each with a
-resource policy granting the next account, the secret with a secret value), a tagged S3 bucket
+resource policy granting the next account, the secret with a secret value), an untagged queue
+with a policy and a queue that does not exist, both targets of a rule, a tagged S3 bucket
 with a policy in the last region, and an IAM role trusting the next account. `--light` leaves out
 the policies and the workloads beyond buses, rules and queues. Prints a JSON summary on stdout.
 """
@@ -167,6 +168,20 @@ def main():
                 ],
             }
             sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps(queue_policy)})
+            # An untagged queue the nightly rule targets (found through the reference), and a
+            # target whose queue does not exist (no resource, no gap).
+            audit = sqs.create_queue(QueueName="audit-untagged")["QueueUrl"]
+            audit_arn = f"arn:aws:sqs:{region}:{acct}:audit-untagged"
+            sqs.set_queue_attributes(
+                QueueUrl=audit, Attributes={"Policy": json.dumps(grant(nxt, "sqs:SendMessage", audit_arn))}
+            )
+            ev.put_targets(
+                Rule="nightly",
+                Targets=[
+                    {"Id": "audit", "Arn": audit_arn},
+                    {"Id": "gone", "Arn": f"arn:aws:sqs:{region}:{acct}:deleted-queue"},
+                ],
+            )
             ddb = client(a.endpoint, "dynamodb", region, creds)
             ddb.create_table(
                 TableName="orders",

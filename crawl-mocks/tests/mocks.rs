@@ -678,22 +678,20 @@ async fn calls_per_account_and_region_are_as_expected() {
     // Organization: identity, describe, accounts, roots, 2 units × 2 lists, tags per account,
     // 2 policy lists, describe + targets for the one SCP.
     assert_eq!(org_calls, 1 + 1 + 1 + 1 + 4 + accounts.len() as u64 + 2 + 2);
-    // The tagged queue's policy: once, in the queue's own account and region only.
-    let queue_policy = counts
+    // Queue policies: the tagged queue's once, in its own account and region; the untagged queue
+    // that the rule targets (in 222222222222) once, by that account, which owns it. No other
+    // account reads either.
+    let queue_policy: Vec<_> = counts
         .iter()
-        .filter(|((_, _, api), _)| *api == Api::SqsGetQueueAttributes);
+        .filter(|((_, _, api), _)| *api == Api::SqsGetQueueAttributes)
+        .map(|((a, r, _), n)| (a.clone().unwrap(), r.clone().unwrap(), *n))
+        .collect();
+    let eu = "eu-west-1".to_string();
     assert_eq!(
-        queue_policy.collect::<Vec<_>>(),
-        vec![(
-            &(
-                Some(CALLER.to_string()),
-                Some("eu-west-1".to_string()),
-                Api::SqsGetQueueAttributes
-            ),
-            &1
-        )]
+        queue_policy,
+        vec![(CALLER.to_string(), eu.clone(), 1), ("222222222222".to_string(), eu, 1)]
     );
-    let expected = org_calls + accounts.len() as u64 * (1 + regions.len() as u64 * per_account_region) + 3 + 1;
+    let expected = org_calls + accounts.len() as u64 * (1 + regions.len() as u64 * per_account_region) + 3 + 2;
     assert_eq!(outcome.calls, expected);
 }
 

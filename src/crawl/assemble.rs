@@ -117,6 +117,25 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
             policy: policies.get(arn).and_then(|p| p.policy.clone()),
         });
     }
+    // Untagged resources the crawl found through references (their policy was read, so they
+    // exist): recorded without tags, which is what `shared-resource-untagged` looks for.
+    for (arn, p) in &policies {
+        if tagged.contains_key(arn) || seen.contains(arn) {
+            continue;
+        }
+        let Ok(parsed) = Arn::parse(arn) else { continue };
+        let Some(account) = parsed.account() else { continue };
+        s.resources.push(Resource {
+            arn: arn.clone(),
+            kind: kind_of(&parsed),
+            account: account.to_string(),
+            region: parsed.region().map(str::to_string).or_else(|| p.region.clone()),
+            tags: Tags::new(),
+            aliases: aliases_of(&parsed),
+            policy: p.policy.clone(),
+        });
+    }
+    s.resources.sort_by(|a, b| a.arn.cmp(&b.arn));
 
     // References that must resolve: mappings to known functions (a qualified function ARN is
     // mapped to its function), policy targets to known units and accounts.

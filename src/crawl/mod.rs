@@ -35,6 +35,7 @@ use aws_config::SdkConfig;
 use ctx::Ctx;
 use futures::future::join_all;
 use progress::Progress;
+use std::collections::BTreeSet;
 
 /// What to crawl and how.
 #[derive(Debug, Clone)]
@@ -87,7 +88,8 @@ struct AccountData {
     functions: Vec<Function>,
     mappings: Vec<EventSourceMapping>,
     tagged: Vec<(String, Tags)>,
-    /// Resource policies (and S3 bucket regions) of the shared kinds among `tagged`.
+    /// Resource policies (and S3 bucket regions) of the shared kinds among `tagged` and among
+    /// the untagged resources of the account that its rules, functions and mappings reference.
     policies: Vec<policies::PolicyInfo>,
     spaces: Vec<AgentSpace>,
 }
@@ -195,15 +197,55 @@ async fn crawl_account(
         data.tagged.extend(tagged);
         data.spaces.extend(spaces);
     }
+    let referenced = referenced_arns(&data);
     data.policies = policies::crawl_policies(
         ctx,
         connector,
         &config,
         account,
         data.tagged.iter().map(|(a, _)| a.as_str()),
+        referenced.iter().map(String::as_str),
     )
     .await;
     Some(data)
+}
+
+/// What the account's rules (targets, dead-letter queues), functions (environment references,
+/// dead-letter targets) and event-source mappings (sources) point at, as ARNs; a queue URL is
+/// turned into its queue's ARN.
+fn referenced_arns(data: &AccountData) -> BTreeSet<String> {
+    let targets = data
+        .rules
+        .iter()
+        .flat_map(|r| &r.targets)
+        .flat_map(|t| std::iter::once(&t.arn).chain(&t.dead_letter_queue));
+    let functions = data
+        .functions
+        .iter()
+        .flat_map(|f| f.environment_references.iter().chain(&f.dead_letter_target));
+    let sources = data.mappings.iter().map(|m| &m.source);
+    targets
+        .chain(functions)
+        .chain(sources)
+        .filter_map(|r| {
+            if r.starts_with("arn:") {
+                Some(r.clone())
+            } else {
+                queue_arn(r)
+            }
+        })
+        .collect()
+}
+
+/// `https://sqs.<region>.amazonaws.com/<account>/<name>` → the queue's ARN.
+fn queue_arn(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://sqs.")?;
+    let (region, rest) = rest.split_once('.')?;
+    let (_, path) = rest.split_once('/')?;
+    let (account, name) = path.split_once('/')?;
+    let partition = if region.starts_with("cn-") { "aws-cn" } else { "aws" };
+    (crate::arn::is_account_id(account) && !name.is_empty() && !name.contains('/'))
+        .then(|| format!("arn:{partition}:sqs:{region}:{account}:{name}"))
 }
 
 /// The current time in RFC 3339, for `crawled_at`.

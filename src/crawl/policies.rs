@@ -1,5 +1,7 @@
 //! Resource policies of the shared kinds the checks need, for the resources of one account that
-//! the Tagging API found: SQS queue policies (`GetQueueAttributes`), SNS topic policies
+//! the Tagging API found or that the account's own rules, functions and event-source mappings
+//! reference untagged (an untagged shared queue is exactly what `shared-resource-untagged` is
+//! for): SQS queue policies (`GetQueueAttributes`), SNS topic policies
 //! (`GetTopicAttributes`), S3 bucket policies (`GetBucketPolicy`, in the bucket's region from
 //! `GetBucketLocation`), KMS key policies (`GetKeyPolicy`), Secrets Manager secret policies and
 //! DynamoDB table policies (`GetResourcePolicy`).
@@ -40,27 +42,37 @@ pub fn has_policy_api(kind: ResourceKind) -> bool {
     )
 }
 
-/// The policies of the shared-kind resources among `arns` (each read once), owned by `account`
-/// (S3 ARNs name no account: a bucket the account's Tagging API reported is read with its
-/// credentials). `config` holds the account's credentials.
+/// The policies of the shared-kind resources of one account: those its Tagging API reported
+/// (`tagged`) and those its own rules, functions and event-source mappings reference without
+/// their being tagged (`referenced`), each read once. Only resources owned by `account` are
+/// read (S3 ARNs name no account: a bucket is read only when the account's Tagging API reported
+/// it). A referenced resource that does not exist is left out without a gap: nothing was hidden.
+/// `config` holds the account's credentials.
 pub async fn crawl_policies<'a>(
     ctx: &Ctx,
     connector: &Connector,
     config: &SdkConfig,
     account: &str,
-    arns: impl IntoIterator<Item = &'a str>,
+    tagged: impl IntoIterator<Item = &'a str>,
+    referenced: impl IntoIterator<Item = &'a str>,
 ) -> Vec<PolicyInfo> {
-    let unique: BTreeSet<&str> = arns.into_iter().collect();
-    let wanted: Vec<&str> = unique
+    let tagged: BTreeSet<&str> = tagged.into_iter().collect();
+    let referenced: BTreeSet<&str> = referenced
         .into_iter()
-        .filter(|a| {
+        .filter(|a| !tagged.contains(a) && Arn::parse(a).is_ok_and(|p| p.account() == Some(account)))
+        .collect();
+    let wanted: Vec<(&str, bool)> = tagged
+        .into_iter()
+        .map(|a| (a, false))
+        .chain(referenced.into_iter().map(|a| (a, true)))
+        .filter(|(a, _)| {
             Arn::parse(a).is_ok_and(|p| has_policy_api(kind_of(&p)) && p.account().is_none_or(|o| o == account))
         })
         .collect();
     join_all(
         wanted
             .into_iter()
-            .map(|arn| read_one(ctx, connector, config, account, arn)),
+            .map(|(arn, referenced)| read_one(ctx, connector, config, account, arn, referenced)),
     )
     .await
     .into_iter()
@@ -68,17 +80,30 @@ pub async fn crawl_policies<'a>(
     .collect()
 }
 
-/// Treats `codes` as "no policy"; records any other failure as a gap.
+/// Error codes that say the resource does not exist.
+const NOT_FOUND: &[&str] = &[
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "NotFound",
+    "NotFoundException",
+    "ResourceNotFoundException",
+    "NoSuchBucket",
+];
+
+/// Treats `codes` as "no policy"; a resource that does not exist is skipped silently when it was
+/// only `referenced`; any other failure is recorded as a gap.
 fn absent_or_gap<T>(
     ctx: &Ctx,
     api: Api,
     scope: Scope<'_>,
     r: Result<T, CallError>,
     codes: &[&str],
+    referenced: bool,
 ) -> Option<Option<T>> {
     match r {
         Ok(v) => Some(Some(v)),
         Err(e) if codes.contains(&e.code.as_str()) => Some(None),
+        Err(e) if referenced && NOT_FOUND.contains(&e.code.as_str()) => None,
         Err(e) => {
             ctx.gap(api, scope, e);
             None
@@ -86,13 +111,15 @@ fn absent_or_gap<T>(
     }
 }
 
-/// One resource; `None` when its policy could not be read (a gap was recorded).
+/// One resource; `None` when its policy could not be read (a gap was recorded) or, for a
+/// `referenced` one, when it does not exist.
 async fn read_one(
     ctx: &Ctx,
     connector: &Connector,
     config: &SdkConfig,
     account: &str,
     arn: &str,
+    referenced: bool,
 ) -> Option<PolicyInfo> {
     let parsed = Arn::parse(arn).ok()?;
     let kind = kind_of(&parsed);
@@ -129,7 +156,7 @@ async fn read_one(
                         .send(),
                 )
                 .await;
-            let out = absent_or_gap(ctx, api, scope, r, &[])??;
+            let out = absent_or_gap(ctx, api, scope, r, &[], referenced)??;
             let text = out
                 .attributes()
                 .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::Policy))
@@ -142,7 +169,7 @@ async fn read_one(
             let r = ctx
                 .try_call(api, scope, client.get_topic_attributes().topic_arn(arn).send())
                 .await;
-            let out = absent_or_gap(ctx, api, scope, r, &[])??;
+            let out = absent_or_gap(ctx, api, scope, r, &[], referenced)??;
             let text = out.attributes().and_then(|a| a.get("Policy")).map(String::as_str);
             Some(info(doc(api, scope, text), None))
         }
@@ -157,7 +184,7 @@ async fn read_one(
                     client.get_bucket_location().bucket(bucket).send(),
                 )
                 .await;
-            let out = absent_or_gap(ctx, Api::S3GetBucketLocation, global, r, &[])??;
+            let out = absent_or_gap(ctx, Api::S3GetBucketLocation, global, r, &[], referenced)??;
             let bucket_region = match out.location_constraint().map(|c| c.as_str()) {
                 None | Some("") => "us-east-1".to_string(),
                 Some("EU") => "eu-west-1".to_string(),
@@ -169,7 +196,7 @@ async fn read_one(
             let r = ctx
                 .try_call(api, scope, client.get_bucket_policy().bucket(bucket).send())
                 .await;
-            let out = absent_or_gap(ctx, api, scope, r, &["NoSuchBucketPolicy"])?;
+            let out = absent_or_gap(ctx, api, scope, r, &["NoSuchBucketPolicy"], referenced)?;
             let policy = out.and_then(|o| doc(api, scope, o.policy()));
             Some(info(policy, Some(bucket_region)))
         }
@@ -183,7 +210,7 @@ async fn read_one(
                     client.get_key_policy().key_id(arn).policy_name("default").send(),
                 )
                 .await;
-            let out = absent_or_gap(ctx, api, scope, r, &[])??;
+            let out = absent_or_gap(ctx, api, scope, r, &[], referenced)??;
             Some(info(doc(api, scope, out.policy()), None))
         }
         ResourceKind::SecretsmanagerSecret => {
@@ -192,7 +219,7 @@ async fn read_one(
             let r = ctx
                 .try_call(api, scope, client.get_resource_policy().secret_id(arn).send())
                 .await;
-            let out = absent_or_gap(ctx, api, scope, r, &[])??;
+            let out = absent_or_gap(ctx, api, scope, r, &[], referenced)??;
             Some(info(doc(api, scope, out.resource_policy()), None))
         }
         ResourceKind::DynamodbTable => {
@@ -201,7 +228,7 @@ async fn read_one(
             let r = ctx
                 .try_call(api, scope, client.get_resource_policy().resource_arn(arn).send())
                 .await;
-            let out = absent_or_gap(ctx, api, scope, r, &["PolicyNotFoundException"])?;
+            let out = absent_or_gap(ctx, api, scope, r, &["PolicyNotFoundException"], referenced)?;
             Some(info(out.and_then(|o| doc(api, scope, o.policy())), None))
         }
         _ => None,

@@ -165,6 +165,20 @@ fn crawl_of_a_moto_organization() {
             assert_eq!(q.tags["shared"], "true");
             let statement = &q.policy.as_ref().expect("queue policy read")["Statement"][0];
             assert_eq!(statement["Action"], "sqs:SendMessage");
+            // An untagged queue is found through the rule that targets it; the target whose
+            // queue does not exist adds neither a resource nor a gap.
+            let audit = format!("arn:aws:sqs:{region}:{m}:audit-untagged");
+            let a = snapshot
+                .resources
+                .iter()
+                .find(|r| r.arn == audit)
+                .expect("referenced untagged queue");
+            assert!(a.tags.is_empty());
+            assert_eq!(
+                a.policy.as_ref().expect("its policy read")["Statement"][0]["Action"],
+                "sqs:SendMessage"
+            );
+            assert!(!snapshot.resources.iter().any(|r| r.arn.ends_with(":deleted-queue")));
             // The other shared kinds: each policy read with the right API, granting the next
             // account what the seed granted it.
             let policy_action = |kind: topoguard::model::ResourceKind, prefix: &str| {
