@@ -36,8 +36,9 @@ async fn base_config(http: bool, timeout: Duration) -> SdkConfig {
         )))
         .retry_config(
             // Standard, not adaptive as the CLI: the adaptive client rate limiter is shared by
-            // every client of a service in the process, so parallel tests would wait on each
-            // other's throttling. Which errors are retried is the same in both modes.
+            // every client of one retry partition (service, account, region) in the process, and
+            // the tests use the same accounts, so parallel tests would wait on each other's
+            // throttling. Which errors are retried is the same in both modes.
             RetryConfig::standard()
                 .with_max_attempts(4)
                 .with_initial_backoff(Duration::from_millis(1)),

@@ -22,7 +22,7 @@ pub async fn crawl_agent_spaces(
     account: &str,
     region: &str,
 ) -> Vec<AgentSpace> {
-    let client = connector.devops(config);
+    let client = connector.devops(config, Some(account));
     let scope = Scope::region(account, region);
     let mut spaces = Vec::new();
     ctx.pages(

@@ -21,7 +21,7 @@ pub async fn crawl_events(
     account: &str,
     region: &str,
 ) -> (Vec<EventBus>, Vec<Rule>) {
-    let client = connector.events(config);
+    let client = connector.events(config, Some(account));
     let scope = Scope::region(account, region);
     let mut buses = Vec::new();
     ctx.pages(

@@ -20,7 +20,7 @@ pub async fn crawl_iam(
     config: &SdkConfig,
     account: &str,
 ) -> (Vec<Role>, Vec<ManagedPolicy>) {
-    let client = connector.iam(config);
+    let client = connector.iam(config, Some(account));
     let scope = Scope::account(account);
     let api = Api::IamGetAccountAuthorizationDetails;
     let mut roles = Vec::new();

@@ -22,7 +22,7 @@ pub async fn crawl_lambda(
     account: &str,
     region: &str,
 ) -> (Vec<Function>, Vec<EventSourceMapping>) {
-    let client = connector.lambda(config);
+    let client = connector.lambda(config, Some(account));
     let scope = Scope::region(account, region);
     let mut functions = Vec::new();
     ctx.pages(

@@ -97,7 +97,7 @@ struct AccountData {
 /// Crawls the organization visible to the connector's base configuration.
 pub async fn crawl(connector: &Connector, options: &CrawlOptions) -> CrawlOutcome {
     let ctx = Ctx::new(options.concurrency, Progress::new(options.progress));
-    let sts = connector.sts(connector.base());
+    let sts = connector.sts(connector.base(), None);
     let identity = ctx
         .call(
             Api::StsGetCallerIdentity,

@@ -18,7 +18,7 @@ use futures::future::join_all;
 
 /// Reads the organization. `None` when it cannot be listed at all (the gap is recorded).
 pub async fn crawl_organization(ctx: &Ctx, connector: &Connector) -> Option<Organization> {
-    let client = connector.organizations(connector.base());
+    let client = connector.organizations(connector.base(), None);
     let scope = Scope::org();
     let mut org = Organization::default();
     if let Some(out) = ctx
@@ -80,7 +80,7 @@ pub async fn crawl_organization(ctx: &Ctx, connector: &Connector) -> Option<Orga
 
 /// The root, every unit below it, and the parent of every account.
 async fn crawl_units(ctx: &Ctx, connector: &Connector, org: &mut Organization) {
-    let client = connector.organizations(connector.base());
+    let client = connector.organizations(connector.base(), None);
     let scope = Scope::org();
     let mut pending = Vec::new();
     let complete = ctx
@@ -130,7 +130,7 @@ async fn crawl_units(ctx: &Ctx, connector: &Connector, org: &mut Organization) {
 
 /// The units (id, name) and account ids directly under `parent`.
 async fn children(ctx: &Ctx, connector: &Connector, parent: &str) -> (Vec<(String, String)>, Vec<String>) {
-    let client = connector.organizations(connector.base());
+    let client = connector.organizations(connector.base(), None);
     let scope = Scope::org();
     let mut units = Vec::new();
     ctx.pages(
@@ -172,7 +172,7 @@ async fn children(ctx: &Ctx, connector: &Connector, parent: &str) -> (Vec<(Strin
 }
 
 async fn account_tags(ctx: &Ctx, connector: &Connector, account: &str) -> Tags {
-    let client = connector.organizations(connector.base());
+    let client = connector.organizations(connector.base(), None);
     let mut tags = Tags::new();
     ctx.pages(
         Api::OrgListTagsForResource,
@@ -196,7 +196,7 @@ async fn account_tags(ctx: &Ctx, connector: &Connector, account: &str) -> Tags {
 }
 
 async fn crawl_policies(ctx: &Ctx, connector: &Connector, kind: OrganizationPolicyKind) -> Vec<OrganizationPolicy> {
-    let client = connector.organizations(connector.base());
+    let client = connector.organizations(connector.base(), None);
     let scope = Scope::org();
     let filter = match kind {
         OrganizationPolicyKind::ServiceControlPolicy => PolicyType::ServiceControlPolicy,
@@ -227,7 +227,7 @@ async fn crawl_policy(
     id: &str,
     kind: OrganizationPolicyKind,
 ) -> Option<OrganizationPolicy> {
-    let client = connector.organizations(connector.base());
+    let client = connector.organizations(connector.base(), None);
     let scope = Scope::org();
     let out = ctx
         .call(

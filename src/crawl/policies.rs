@@ -144,7 +144,7 @@ async fn read_one(
                 "https://sqs.{}.amazonaws.com/{}/{}",
                 parsed.region, parsed.account, parsed.resource
             );
-            let client = connector.sqs(&regional);
+            let client = connector.sqs(&regional, Some(account));
             let r = ctx
                 .try_call(
                     api,
@@ -165,7 +165,7 @@ async fn read_one(
         }
         ResourceKind::SnsTopic => {
             let api = Api::SnsGetTopicAttributes;
-            let client = connector.sns(&regional);
+            let client = connector.sns(&regional, Some(account));
             let r = ctx
                 .try_call(api, scope, client.get_topic_attributes().topic_arn(arn).send())
                 .await;
@@ -176,7 +176,7 @@ async fn read_one(
         ResourceKind::S3Bucket => {
             let bucket = parsed.resource;
             let global = Scope::account(account);
-            let client = connector.s3(config);
+            let client = connector.s3(config, Some(account));
             let r = ctx
                 .try_call(
                     Api::S3GetBucketLocation,
@@ -191,7 +191,7 @@ async fn read_one(
                 Some(other) => other.to_string(),
             };
             let scope = Scope::region(account, &bucket_region);
-            let client = connector.s3(&in_region(config, &bucket_region));
+            let client = connector.s3(&in_region(config, &bucket_region), Some(account));
             let api = Api::S3GetBucketPolicy;
             let r = ctx
                 .try_call(api, scope, client.get_bucket_policy().bucket(bucket).send())
@@ -202,7 +202,7 @@ async fn read_one(
         }
         ResourceKind::KmsKey => {
             let api = Api::KmsGetKeyPolicy;
-            let client = connector.kms(&regional);
+            let client = connector.kms(&regional, Some(account));
             let r = ctx
                 .try_call(
                     api,
@@ -215,7 +215,7 @@ async fn read_one(
         }
         ResourceKind::SecretsmanagerSecret => {
             let api = Api::SecretsManagerGetResourcePolicy;
-            let client = connector.secretsmanager(&regional);
+            let client = connector.secretsmanager(&regional, Some(account));
             let r = ctx
                 .try_call(api, scope, client.get_resource_policy().secret_id(arn).send())
                 .await;
@@ -224,7 +224,7 @@ async fn read_one(
         }
         ResourceKind::DynamodbTable => {
             let api = Api::DynamodbGetResourcePolicy;
-            let client = connector.dynamodb(&regional);
+            let client = connector.dynamodb(&regional, Some(account));
             let r = ctx
                 .try_call(api, scope, client.get_resource_policy().resource_arn(arn).send())
                 .await;

@@ -4,6 +4,7 @@
 use super::apis::Api;
 use super::ctx::{CallError, Ctx, Scope};
 use aws_config::SdkConfig;
+use aws_sdk_sts::config::retry::RetryPartition;
 use aws_sdk_sts::config::{Credentials, Region, SharedCredentialsProvider, SharedInterceptor};
 use std::time::SystemTime;
 
@@ -15,10 +16,21 @@ pub struct Connector {
     interceptor: Option<SharedInterceptor>,
 }
 
+/// The retry partition of one service in one account and region. AWS throttles per account
+/// and region, so each gets its own retry token bucket and adaptive rate limiter: one
+/// throttled account slows only its own calls, not the whole crawl. `account` is `None` for
+/// the caller's own organization-level calls.
+fn partition(service: &str, config: &SdkConfig, account: Option<&str>) -> RetryPartition {
+    let region = config.region().map_or("-", |r| r.as_ref());
+    RetryPartition::new(format!("topoguard/{service}/{}/{region}", account.unwrap_or("caller")))
+}
+
 macro_rules! client {
     ($name:ident, $krate:ident) => {
-        pub fn $name(&self, config: &SdkConfig) -> $krate::Client {
-            let mut builder = $krate::config::Builder::from(config);
+        /// A client with the account's own retry partition (see [`partition`]).
+        pub fn $name(&self, config: &SdkConfig, account: Option<&str>) -> $krate::Client {
+            let mut builder =
+                $krate::config::Builder::from(config).retry_partition(partition(stringify!($name), config, account));
             if let Some(i) = &self.interceptor {
                 builder.push_interceptor(i.clone());
             }
@@ -61,8 +73,10 @@ impl Connector {
 
     /// The S3 client uses path-style addressing when an endpoint is set (an emulator on a
     /// loopback address has no per-bucket host names).
-    pub fn s3(&self, config: &SdkConfig) -> aws_sdk_s3::Client {
-        let mut builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+    pub fn s3(&self, config: &SdkConfig, account: Option<&str>) -> aws_sdk_s3::Client {
+        let mut builder = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .retry_partition(partition("s3", config, account));
         if let Some(i) = &self.interceptor {
             builder.push_interceptor(i.clone());
         }
@@ -71,13 +85,15 @@ impl Connector {
 
     /// The DevOps Agent client retries once only: where the service does not exist its endpoint
     /// does not resolve, and five attempts with backoff per region would dominate the crawl.
-    pub fn devops(&self, config: &SdkConfig) -> aws_sdk_devopsagent::Client {
+    pub fn devops(&self, config: &SdkConfig, account: Option<&str>) -> aws_sdk_devopsagent::Client {
         let retry = config
             .retry_config()
             .cloned()
             .unwrap_or_else(aws_sdk_devopsagent::config::retry::RetryConfig::adaptive)
             .with_max_attempts(2);
-        let mut builder = aws_sdk_devopsagent::config::Builder::from(config).retry_config(retry);
+        let mut builder = aws_sdk_devopsagent::config::Builder::from(config)
+            .retry_config(retry)
+            .retry_partition(partition("devops", config, account));
         if let Some(i) = &self.interceptor {
             builder.push_interceptor(i.clone());
         }
@@ -93,7 +109,7 @@ impl Connector {
         role_arn: &str,
         external_id: Option<&str>,
     ) -> Option<SdkConfig> {
-        let sts = self.sts(&self.base);
+        let sts = self.sts(&self.base, None);
         let scope = Scope::account(account);
         let out = ctx
             .call(
@@ -137,4 +153,25 @@ impl Connector {
 /// The configuration `config` with another region.
 pub fn in_region(config: &SdkConfig, region: &str) -> SdkConfig {
     config.to_builder().region(Region::new(region.to_string())).build()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn each_account_region_and_service_has_its_own_retry_partition() {
+        let config = |region: &str| SdkConfig::builder().region(Region::new(region.to_string())).build();
+        let name = |service, region, account| partition(service, &config(region), account).to_string();
+        let a = name("lambda", "eu-west-1", Some("111111111111"));
+        assert_eq!(a, "topoguard/lambda/111111111111/eu-west-1");
+        assert_ne!(a, name("lambda", "eu-west-1", Some("222222222222")));
+        assert_ne!(a, name("lambda", "eu-central-1", Some("111111111111")));
+        assert_ne!(a, name("events", "eu-west-1", Some("111111111111")));
+        assert_eq!(
+            name("organizations", "us-east-1", None),
+            "topoguard/organizations/caller/us-east-1"
+        );
+    }
 }

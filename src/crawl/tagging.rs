@@ -17,7 +17,7 @@ pub async fn crawl_tagged(
     account: &str,
     region: &str,
 ) -> Vec<(String, Tags)> {
-    let client = connector.tagging(config);
+    let client = connector.tagging(config, Some(account));
     let scope = Scope::region(account, region);
     let mut found = Vec::new();
     let mut token: Option<String> = None;
