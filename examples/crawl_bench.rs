@@ -4,24 +4,26 @@
 //! the repository) on a free 127.0.0.1 port, seeds an organization with
 //! `scripts/moto_seed.py --light` (by default 50 member accounts × 2 regions: buses with policies,
 //! rules on two buses with cross-account targets, tagged queues, cross-account roles, an SCP),
-//! then crawls it through the library (`topoguard::crawl::crawl`) three times: a small warm-up
-//! (one member account, so that moto has loaded every service before anything is measured), at
-//! `--concurrency N` (default 16) and at concurrency 1 (sequential). It prints, for both measured
-//! crawls, the wall time, the calls (the crawler's own counter, `CrawlOutcome::calls`: one per
-//! SDK operation, retries not counted), calls per second and calls per account-region, then the
-//! per-call latency estimated from the sequential crawl (sequential wall / calls) and the ideal
-//! concurrent wall time `calls × latency / concurrency` next to the measured one. For each measured
-//! crawl it also reads the CPU time moto's process and the benchmark's own process used (from
-//! `/proc/<pid>/stat`, Linux only): moto busy close to 100 % of one core means the emulator, not
-//! the crawler, set the pace.
+//! then crawls it through the library (`topoguard::crawl::crawl`): a small warm-up (one member
+//! account, so that moto has loaded every service before anything is measured), then the whole
+//! organization at `--concurrency N` (default 16) and at concurrency 1 (sequential). For each
+//! measured crawl it prints the wall time, the calls
+//! (the crawler's own counter, `CrawlOutcome::calls`: one per SDK operation, retries not
+//! counted), calls per second and calls per account-region, and the CPU time moto's process and
+//! the benchmark's own process used (from `/proc/<pid>/stat`, Linux only); then the per-call
+//! latency estimated from the sequential crawl (sequential wall / calls) and the ideal concurrent
+//! wall time `calls × latency / concurrency` next to the measured one.
 //!
-//! The issue's aim is a concurrent wall time close to that ideal. Against moto the server is the
-//! limit: it is one Python process, so its request handling does not scale with the crawler's
-//! concurrency beyond the machine's cores; the figures say how far the crawler is from that.
+//! The issue's aim is a concurrent wall time close to that ideal. moto is one Python process:
+//! when its CPU time is close to one core's worth of the wall time, the emulator, not the
+//! crawler, sets the pace, and concurrency cannot beat it on this machine. So the crawls are
+//! measured twice: against moto directly, and through a loopback proxy that adds
+//! `--latency-ms` (default 20) to every request, as a network to AWS would; there the calls wait
+//! on latency rather than on moto's CPU, which is what concurrency is for.
 //!
 //! ```text
 //! TOPOGUARD_VENV=/path/to/venv cargo run --release --example crawl_bench -- \
-//!     [--accounts N] [--regions r1,r2] [--concurrency N]
+//!     [--accounts N] [--regions r1,r2] [--concurrency N] [--latency-ms N]
 //! ```
 //!
 //! moto is killed when the program ends (also on an error); the seeding and every crawl are
@@ -33,7 +35,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use std::collections::BTreeMap;
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -85,6 +88,7 @@ struct Args {
     accounts: usize,
     regions: Vec<String>,
     concurrency: usize,
+    latency: Duration,
 }
 
 fn parse_args() -> Result<Args> {
@@ -92,6 +96,7 @@ fn parse_args() -> Result<Args> {
         accounts: 50,
         regions: vec!["eu-west-1".to_string(), "eu-central-1".to_string()],
         concurrency: 16,
+        latency: Duration::from_millis(20),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -100,6 +105,7 @@ fn parse_args() -> Result<Args> {
             "--accounts" => args.accounts = v.parse()?,
             "--regions" => args.regions = v.split(',').map(str::to_string).collect(),
             "--concurrency" => args.concurrency = v.parse()?,
+            "--latency-ms" => args.latency = Duration::from_millis(v.parse()?),
             _ => bail!("unknown argument `{a}`"),
         }
     }
@@ -273,6 +279,79 @@ fn report(label: &str, r: &Run, regions: usize) {
     );
 }
 
+/// Crawls the whole organization at `--concurrency` and sequentially and prints the figures.
+async fn measure(connector: &Connector, moto: &Moto, args: &Args, label: &str) -> Result<()> {
+    let concurrent = run(connector, moto, &args.regions, None, args.concurrency).await?;
+    let sequential = run(connector, moto, &args.regions, None, 1).await?;
+    let regions = args.regions.len();
+    println!();
+    println!("{label}:");
+    report(&format!("concurrency {}", args.concurrency), &concurrent, regions);
+    report("concurrency 1", &sequential, regions);
+    let latency = sequential.wall.as_secs_f64() / sequential.calls.max(1) as f64;
+    let ideal = concurrent.calls as f64 * latency / args.concurrency as f64;
+    let measured = concurrent.wall.as_secs_f64();
+    println!("per-call latency (sequential wall / calls): {:.2} ms", latency * 1000.0);
+    println!(
+        "ideal concurrent wall (calls × latency / {}): {ideal:.2} s   measured: {measured:.2} s   ({:.1}× the ideal; speed-up over sequential {:.1}×)",
+        args.concurrency,
+        measured / ideal.max(f64::MIN_POSITIVE),
+        sequential.wall.as_secs_f64() / measured.max(f64::MIN_POSITIVE)
+    );
+    if let Some(cpu) = concurrent.cpu.moto {
+        println!(
+            "moto's own CPU time bounds the concurrent wall from below: {cpu:.2} s (measured is {:.2}× that)",
+            measured / cpu.max(f64::MIN_POSITIVE)
+        );
+    }
+    Ok(())
+}
+
+/// A loopback TCP proxy in front of `target` (`http://host:port`) that holds every chunk the
+/// client sends for `delay` before passing it on, so each request takes that much longer, as
+/// over a network to AWS, while moto's own work stays the same. Returns the proxy's URL.
+fn start_delay_proxy(target: &str, delay: Duration) -> Result<String> {
+    let target: SocketAddr = target
+        .trim_start_matches("http://")
+        .parse()
+        .with_context(|| format!("`{target}` is not host:port"))?;
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(target) else {
+                continue;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let (Ok(client_reader), Ok(server_reader)) = (client.try_clone(), server.try_clone()) else {
+                continue;
+            };
+            std::thread::spawn(move || pump(client_reader, server, delay));
+            std::thread::spawn(move || pump(server_reader, client, Duration::ZERO));
+        }
+    });
+    Ok(url)
+}
+
+/// Copies `from` to `to`, sleeping `delay` before passing on each chunk.
+fn pump(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
+        if buf.get(..n).is_none_or(|chunk| to.write_all(chunk).is_err()) {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = parse_args()?;
@@ -305,24 +384,11 @@ async fn main() -> Result<()> {
         warmup.calls
     );
 
-    let concurrent = run(&connector, &moto, &args.regions, None, args.concurrency).await?;
-    let sequential = run(&connector, &moto, &args.regions, None, 1).await?;
-    let regions = args.regions.len();
-    println!();
-    report(&format!("concurrency {}", args.concurrency), &concurrent, regions);
-    report("concurrency 1", &sequential, regions);
-
-    let latency = sequential.wall.as_secs_f64() / sequential.calls.max(1) as f64;
-    let ideal = concurrent.calls as f64 * latency / args.concurrency as f64;
-    let measured = concurrent.wall.as_secs_f64();
-    println!();
-    println!("per-call latency (sequential wall / calls): {:.2} ms", latency * 1000.0);
-    println!(
-        "ideal concurrent wall (calls × latency / {}): {ideal:.2} s   measured: {measured:.2} s   ({:.1}× the ideal; speed-up over sequential {:.1}×)",
-        args.concurrency,
-        measured / ideal.max(f64::MIN_POSITIVE),
-        sequential.wall.as_secs_f64() / measured.max(f64::MIN_POSITIVE)
-    );
+    measure(&connector, &moto, &args, "moto directly").await?;
+    let proxy = start_delay_proxy(&moto.url, args.latency)?;
+    let delayed = Connector::new(config(&proxy).await);
+    let label = format!("moto + {} ms per request", args.latency.as_millis());
+    measure(&delayed, &moto, &args, &label).await?;
     drop(moto);
     Ok(())
 }

@@ -12,7 +12,8 @@ mapping, a tagged DynamoDB table, SNS topic, KMS key and Secrets Manager secret 
 resource policy granting the next account, the secret with a secret value), an untagged queue
 with a policy and a queue that does not exist, both targets of a rule, a tagged S3 bucket
 with a policy in the last region, and an IAM role trusting the next account. `--light` leaves out
-the policies and the workloads beyond buses, rules and queues. Prints a JSON summary on stdout.
+the policies and the workloads beyond buses, rules and queues; without it each member account
+also gets an AWS DevOps Agent Space in the first region. Prints a JSON summary on stdout.
 """
 import argparse
 import io
@@ -20,6 +21,7 @@ import json
 import zipfile
 
 import boto3
+from botocore.config import Config
 
 MANAGEMENT = "123456789012"
 SECRET = "hunter2-s3cr3t-value"
@@ -35,6 +37,8 @@ def client(endpoint, service, region, creds=None):
         )
     else:
         kw.update(aws_access_key_id="testing", aws_secret_access_key="testing")
+    # The DevOps Agent API puts `cp.` before the endpoint's host; an emulator has no such name.
+    kw["config"] = Config(inject_host_prefix=False)
     return boto3.client(service, **kw)
 
 
@@ -124,6 +128,8 @@ def main():
         role_arn = iam.create_role(RoleName="fn-exec", AssumeRolePolicyDocument=json.dumps(lambda_trust))["Role"]["Arn"]
         iam.attach_role_policy(RoleName="fn-exec", PolicyArn=pol)
         if not a.light:
+            # An Agent Space in the first region (moto has no associations API).
+            client(a.endpoint, "devops-agent", regions[0], creds).create_agent_space(name=f"app{i % 3}-oncall")
             # One tagged bucket with a policy, in the last region (its ARN names no region).
             bucket = f"shared-{acct}"
             s3 = client(a.endpoint, "s3", regions[-1], creds)

@@ -31,6 +31,10 @@ pub struct Args {
     /// AWS calls in flight at most.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
+    /// Do not read AWS DevOps Agent Spaces (e.g. where the API is not offered): each account and
+    /// region gets a `Skipped` coverage gap, so the Agent Space checks say "not proven".
+    #[arg(long)]
+    pub skip_agent_spaces: bool,
     /// Send every call to this endpoint (an emulator); `AWS_ENDPOINT_URL` works too.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
@@ -162,6 +166,7 @@ mod live {
             external_id: args.external_id.clone(),
             concurrency: args.concurrency,
             progress,
+            skip_agent_spaces: args.skip_agent_spaces,
         };
         let started = Instant::now();
         let outcome = crawl::crawl(&Connector::new(config), &options).await;
@@ -185,9 +190,86 @@ mod live {
             elapsed.as_secs_f64(),
             gaps.len()
         );
-        for g in gaps {
-            let _ = writeln!(err, "  gap: {}", describe_gap(g));
-        }
+        summarize_gaps(&mut err, gaps);
         Ok(if gaps.is_empty() { EXIT_OK } else { EXIT_GAPS })
+    }
+
+    /// Gaps listed one per line when there are few; otherwise grouped by API and error code with a
+    /// count and the first gap of each group as an example (the snapshot has every one).
+    fn summarize_gaps(err: &mut impl std::io::Write, gaps: &[crate::model::CoverageGap]) {
+        const LIST_UP_TO: usize = 20;
+        if gaps.len() <= LIST_UP_TO {
+            for g in gaps {
+                let _ = writeln!(err, "  gap: {}", describe_gap(g));
+            }
+            return;
+        }
+        let mut groups: std::collections::BTreeMap<(&str, &str), Vec<&crate::model::CoverageGap>> = Default::default();
+        for g in gaps {
+            groups
+                .entry((g.api.as_str(), g.error_code.as_str()))
+                .or_default()
+                .push(g);
+        }
+        for ((api, code), list) in groups {
+            if let Some(first) = list.first() {
+                let _ = writeln!(
+                    err,
+                    "  gaps: {api} {code} × {} (e.g. {}); every gap is in the snapshot's `coverage.gaps`",
+                    list.len(),
+                    describe_gap(first)
+                );
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #![allow(clippy::unwrap_used)]
+        use super::summarize_gaps;
+        use crate::model::CoverageGap;
+
+        fn gap(account: &str, api: &str, code: &str) -> CoverageGap {
+            CoverageGap {
+                account: Some(account.to_string()),
+                region: Some("eu-west-1".to_string()),
+                api: api.to_string(),
+                error_code: code.to_string(),
+                message: "m".to_string(),
+            }
+        }
+
+        fn summary(gaps: &[CoverageGap]) -> Vec<String> {
+            let mut out = Vec::new();
+            summarize_gaps(&mut out, gaps);
+            String::from_utf8(out).unwrap().lines().map(str::to_string).collect()
+        }
+
+        #[test]
+        fn few_gaps_are_listed_many_are_grouped() {
+            let few: Vec<CoverageGap> = (0..3).map(|i| gap(&format!("11111111111{i}"), "a:B", "X")).collect();
+            assert_eq!(summary(&few).len(), 3);
+            let mut many: Vec<CoverageGap> = (0..24)
+                .map(|i| {
+                    gap(
+                        &format!("1111111111{i:02}"),
+                        "aidevops:ListAgentSpaces",
+                        "DispatchFailure",
+                    )
+                })
+                .collect();
+            many.push(gap("222222222222", "sts:AssumeRole", "AccessDenied"));
+            let lines = summary(&many);
+            assert_eq!(lines.len(), 2, "{lines:?}");
+            assert!(
+                lines[0]
+                    .starts_with("  gaps: aidevops:ListAgentSpaces DispatchFailure × 24 (e.g. account 111111111100"),
+                "{lines:?}"
+            );
+            assert!(
+                lines[1].starts_with("  gaps: sts:AssumeRole AccessDenied × 1"),
+                "{lines:?}"
+            );
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! gap is recorded and the crawl goes on.
 
 use super::apis::Api;
-use super::ctx::{Ctx, Scope};
+use super::ctx::{CallError, Ctx, Scope};
 use super::session::Connector;
 use crate::arn::is_account_id;
 use crate::model::{AgentSpace, AgentSpaceAssociation, Tags};
@@ -12,6 +12,18 @@ use aws_sdk_devopsagent::operation::{
     list_agent_spaces::ListAgentSpacesOutput, list_associations::ListAssociationsOutput,
 };
 use futures::future::join_all;
+
+/// Records that the Agent Spaces of one account and region were not read on request.
+pub fn skipped(ctx: &Ctx, account: &str, region: &str) {
+    ctx.gap(
+        Api::DevOpsListAgentSpaces,
+        Scope::region(account, region),
+        CallError {
+            code: "Skipped".to_string(),
+            message: "not read: `--skip-agent-spaces`".to_string(),
+        },
+    );
+}
 
 /// The Agent Spaces of one account and region.
 pub async fn crawl_agent_spaces(

@@ -50,6 +50,9 @@ pub struct CrawlOptions {
     /// Calls in flight at most.
     pub concurrency: usize,
     pub progress: ProgressMode,
+    /// Do not call the DevOps Agent API; each account and region gets a `Skipped` gap instead, so
+    /// the Agent Space checks say "not proven" rather than pass.
+    pub skip_agent_spaces: bool,
 }
 
 impl Default for CrawlOptions {
@@ -61,6 +64,7 @@ impl Default for CrawlOptions {
             external_id: None,
             concurrency: 16,
             progress: ProgressMode::Quiet,
+            skip_agent_spaces: false,
         }
     }
 }
@@ -177,7 +181,14 @@ async fn crawl_account(
                 events::crawl_events(ctx, connector, &config, account, region),
                 lambda::crawl_lambda(ctx, connector, &config, account, region),
                 tagging::crawl_tagged(ctx, connector, &config, account, region),
-                devops::crawl_agent_spaces(ctx, connector, &config, partition, account, region),
+                async {
+                    if options.skip_agent_spaces {
+                        devops::skipped(ctx, account, region);
+                        Vec::new()
+                    } else {
+                        devops::crawl_agent_spaces(ctx, connector, &config, partition, account, region).await
+                    }
+                },
             );
             (events, lambda, tagged, spaces)
         }

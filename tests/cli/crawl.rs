@@ -113,9 +113,9 @@ fn crawl_of_a_moto_organization() {
     let path = dir.path().join("snap.json");
     let out = crawl(&moto.url, &path, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // moto lacks the DevOps Agent API: the snapshot is written with gaps.
+    // moto has Agent Spaces but not their associations: the snapshot is written with gaps.
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("aidevops:ListAgentSpaces"), "{stderr}");
+    assert!(stderr.contains("aidevops:ListAssociations"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "no secret in the log");
 
     let snapshot = topoguard::model::load_snapshot(&path).unwrap();
@@ -206,6 +206,18 @@ fn crawl_of_a_moto_organization() {
                 "secretsmanager:DescribeSecret"
             );
         }
+        // The Agent Space, read through the DevOps Agent API at the custom endpoint.
+        let space = snapshot
+            .agent_spaces
+            .iter()
+            .find(|sp| sp.account == *m)
+            .expect("the member's Agent Space");
+        assert_eq!(space.region, "eu-west-1");
+        assert!(space.name.ends_with("-oncall"), "{}", space.name);
+        assert_eq!(
+            space.arn,
+            format!("arn:aws:aidevops:eu-west-1:{m}:agentspace/{}", space.id)
+        );
         let bucket = format!("arn:aws:s3:::shared-{m}");
         let b = snapshot.resources.iter().find(|r| r.arn == bucket).unwrap();
         assert_eq!(b.kind, topoguard::model::ResourceKind::S3Bucket);
@@ -235,12 +247,18 @@ fn crawl_of_a_moto_organization() {
             vec![format!("arn:aws:iam::{m}:policy/events-put")]
         );
     }
-    // Only the DevOps Agent API is missing.
+    // Only the associations (which moto lacks) are missing, once per space.
+    assert_eq!(snapshot.agent_spaces.len(), members.len());
     assert!(
-        snapshot.coverage.gaps.iter().all(|g| g.api.starts_with("aidevops:")),
+        snapshot
+            .coverage
+            .gaps
+            .iter()
+            .all(|g| g.api == "aidevops:ListAssociations"),
         "{:?}",
         snapshot.coverage.gaps
     );
+    assert_eq!(snapshot.coverage.gaps.len(), members.len());
 
     // Determinism: a second crawl differs only in `crawled_at`.
     let again = dir.path().join("again.json");
@@ -252,6 +270,25 @@ fn crawl_of_a_moto_organization() {
         serde_json::to_string_pretty(&v).unwrap()
     };
     assert_eq!(strip(&path), strip(&again));
+
+    // Without the DevOps Agent API: the same snapshot but for the spaces, with a `Skipped` gap
+    // for every account and region in place of what was not read.
+    let skipped = dir.path().join("skipped.json");
+    let out = crawl(&moto.url, &skipped, &["--skip-agent-spaces"]);
+    assert_eq!(out.status.code(), Some(3), "a skipped read is a gap");
+    let read = |p: &std::path::Path| -> serde_json::Value { serde_json::from_str(&strip(p)).unwrap() };
+    let skip = read(&skipped);
+    let gaps = skip["coverage"]["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), (members.len() + 1) * 2, "every account and region");
+    assert!(gaps.iter().all(|g| g["error_code"] == "Skipped"), "{gaps:?}");
+    assert_eq!(skip["agent_spaces"], serde_json::json!([]));
+    let rest = |mut v: serde_json::Value| {
+        let o = v.as_object_mut().unwrap();
+        o.remove("coverage");
+        o.remove("agent_spaces");
+        v
+    };
+    assert_eq!(rest(read(&path)), rest(skip));
 
     // The checks run on the crawled snapshot.
     let checked = topoguard()
