@@ -614,6 +614,100 @@ async fn a_page_token_that_comes_back_is_a_gap_not_a_loop() {
 }
 
 #[tokio::test]
+async fn agent_space_associations_of_primary_and_source_accounts_are_read() {
+    use aws_sdk_devopsagent::operation::list_agent_spaces::ListAgentSpacesOutput;
+    use aws_sdk_devopsagent::operation::list_associations::ListAssociationsOutput;
+    use aws_sdk_devopsagent::types as d;
+    let now = aws_smithy_types::DateTime::from_secs(1_700_000_000);
+    let association = move |id: &str, config: d::ServiceConfiguration| {
+        d::Association::builder()
+            .agent_space_id("as-1")
+            .association_id(id)
+            .service_id("aws")
+            .configuration(config)
+            .created_at(now)
+            .updated_at(now)
+            .build()
+            .unwrap()
+    };
+    let rules = vec![
+        mock!(aws_sdk_devopsagent::Client::list_agent_spaces)
+            .sequence()
+            .output(move || {
+                ListAgentSpacesOutput::builder()
+                    .agent_spaces(
+                        d::AgentSpace::builder()
+                            .agent_space_id("as-1")
+                            .name("invoice-oncall")
+                            .created_at(now)
+                            .updated_at(now)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap()
+            })
+            .repeatedly()
+            .build(),
+        mock!(aws_sdk_devopsagent::Client::list_associations)
+            .sequence()
+            .output(move || {
+                let primary = d::AwsConfiguration::builder()
+                    .account_id(CALLER)
+                    .account_type(d::MonitorAccountType::Monitor)
+                    .assumable_role_arn(format!("arn:aws:iam::{CALLER}:role/DevOpsAgentRole-invoice-oncall"))
+                    .build()
+                    .unwrap();
+                let source = d::SourceAwsConfiguration::builder()
+                    .account_id("222222222222")
+                    .account_type(d::SourceAccountType::Source)
+                    .assumable_role_arn("arn:aws:iam::222222222222:role/DevOpsAgentRole-invoice-oncall")
+                    .build()
+                    .unwrap();
+                ListAssociationsOutput::builder()
+                    .associations(association("a-2", d::ServiceConfiguration::SourceAws(source)))
+                    .associations(association("a-1", d::ServiceConfiguration::Aws(primary)))
+                    .build()
+                    .unwrap()
+            })
+            .repeatedly()
+            .build(),
+    ];
+    let mut all = rules;
+    all.extend(organization(&[CALLER]));
+    all.extend(workloads());
+    let outcome = crawl(&connector(&all).await, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    assert_eq!(s.agent_spaces.len(), 1, "{:?}", s.coverage.gaps);
+    let space = &s.agent_spaces[0];
+    assert_eq!(
+        space.arn,
+        format!("arn:aws:aidevops:eu-west-1:{CALLER}:agentspace/as-1")
+    );
+    let associated: Vec<(&str, &str)> = space
+        .associations
+        .iter()
+        .map(|a| (a.account.as_str(), a.role.as_str()))
+        .collect();
+    assert_eq!(
+        associated,
+        vec![
+            (
+                CALLER,
+                format!("arn:aws:iam::{CALLER}:role/DevOpsAgentRole-invoice-oncall").as_str()
+            ),
+            (
+                "222222222222",
+                "arn:aws:iam::222222222222:role/DevOpsAgentRole-invoice-oncall"
+            ),
+        ],
+        "the primary (monitor) and the source account"
+    );
+    assert!(gaps_for(&s.coverage.gaps, "aidevops:ListAssociations").is_empty());
+    validate(s);
+}
+
+#[tokio::test]
 async fn a_timeout_is_a_gap() {
     // A server that accepts connections and never answers.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -1,4 +1,5 @@
-//! AWS DevOps Agent Spaces in one account and region and their AWS account associations. Where
+//! AWS DevOps Agent Spaces in one account and region and their AWS account associations (the
+//! primary account's `Aws` one and the `SourceAws` ones of the other accounts). Where
 //! the API cannot be read (no service in the region, no permission, an emulator without it) the
 //! gap is recorded and the crawl goes on.
 
@@ -11,6 +12,7 @@ use aws_config::SdkConfig;
 use aws_sdk_devopsagent::operation::{
     list_agent_spaces::ListAgentSpacesOutput, list_associations::ListAssociationsOutput,
 };
+use aws_sdk_devopsagent::types::ServiceConfiguration;
 use futures::future::join_all;
 
 /// Records that the Agent Spaces of one account and region were not read on request.
@@ -75,12 +77,19 @@ pub async fn crawl_agent_spaces(
                 ListAssociationsOutput::next_token,
                 |out| {
                     for a in out.associations() {
-                        if let Some(aws) = a.configuration().and_then(|c| c.as_aws().ok())
-                            && is_account_id(aws.account_id())
+                        // The primary (monitor) account is `Aws`, the others (source accounts)
+                        // `SourceAws`; other services (Slack, GitHub, …) are not accounts.
+                        let account = match a.configuration() {
+                            Some(ServiceConfiguration::Aws(c)) => Some((c.account_id(), c.assumable_role_arn())),
+                            Some(ServiceConfiguration::SourceAws(c)) => Some((c.account_id(), c.assumable_role_arn())),
+                            _ => None,
+                        };
+                        if let Some((id, role)) = account
+                            && is_account_id(id)
                         {
                             found.push(AgentSpaceAssociation {
-                                account: aws.account_id().to_string(),
-                                role: aws.assumable_role_arn().to_string(),
+                                account: id.to_string(),
+                                role: role.to_string(),
                             });
                         }
                     }
