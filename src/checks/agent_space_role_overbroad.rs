@@ -2,10 +2,10 @@
 //! than read the resources its application uses there. An investigation into one application
 //! must not be able to change a dependency every other application relies on.
 
-use super::incident_access_not_read_only::catalog_unavailable;
+use super::incident_access_not_read_only::{SHOWN, catalog_unavailable};
 use super::{Check, Evidence, Finding, Input, Severity, app_names, finding_for};
 use crate::graph::{NodeKind, Topology};
-use crate::iam::capability::{Target, capabilities, grant_labels, summarize_actions};
+use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
 use crate::iam::catalog::{ActionClass, Catalog};
 use std::collections::BTreeMap;
 
@@ -60,6 +60,10 @@ impl Check for AgentSpaceRoleOverbroad {
             else {
                 continue;
             };
+            let Some(view) = RoleView::new(iam.store, catalog, org, &role).filter(|v| v.may_have(ActionClass::CHANGES))
+            else {
+                continue;
+            };
             for &ix in t.nodes_in_account(account) {
                 let node = t.node(ix);
                 if matches!(node.kind, NodeKind::External | NodeKind::Role | NodeKind::AgentSpace)
@@ -75,23 +79,12 @@ impl Check for AgentSpaceRoleOverbroad {
                     tags: node.tags,
                     policy,
                 };
-                let caps = capabilities(
-                    iam.store,
-                    catalog,
-                    org,
-                    &role,
-                    target,
-                    &[
-                        ActionClass::Write,
-                        ActionClass::PermissionsManagement,
-                        ActionClass::Tagging,
-                    ],
-                );
+                let caps = view.capabilities(target, ActionClass::CHANGES);
                 if caps.is_empty() {
                     continue;
                 }
                 let names: Vec<&str> = caps.iter().map(|c| c.action.as_str()).collect();
-                let shown = summarize_actions(&names, 8);
+                let shown = summarize_actions(&names, SHOWN);
                 let mut f = finding_for(
                     self,
                     node,

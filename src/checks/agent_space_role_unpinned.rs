@@ -7,14 +7,12 @@
 
 use super::{Check, Evidence, Finding, Input, Severity, finding_for};
 use crate::arn::Arn;
-use crate::graph::Topology;
+use crate::graph::{AGENT_SERVICE, Topology};
 use crate::iam::condition::Truth;
 use crate::iam::reach::Reach;
 use crate::iam::{Condition, Effect, Statement};
 
 pub struct AgentSpaceRoleUnpinned;
-
-const SERVICE: &str = "aidevops.amazonaws.com";
 
 /// Operators that can pin a value; negated, `IfExists` and `ForAllValues` forms cannot.
 fn pins(c: &Condition) -> bool {
@@ -27,27 +25,13 @@ fn pins(c: &Condition) -> bool {
         )
 }
 
-fn allows_assume(st: &Statement) -> bool {
-    st.action.as_ref().is_some_and(|a| {
-        if a.is_negated() {
-            return !a
-                .inner()
-                .iter()
-                .any(|x| crate::arn::glob_match_ignore_case(x, "sts:AssumeRole"));
-        }
-        a.inner()
-            .iter()
-            .any(|x| crate::arn::glob_match_ignore_case(x, "sts:AssumeRole"))
-    })
-}
-
 fn trusts_service(st: &Statement) -> bool {
     st.effect == Effect::Allow
-        && allows_assume(st)
+        && st.allows_action("sts:AssumeRole")
         && st
             .principal
             .as_ref()
-            .is_some_and(|p| !p.is_negated() && p.inner().values("Service").contains(&SERVICE))
+            .is_some_and(|p| !p.is_negated() && p.inner().values("Service").contains(&AGENT_SERVICE))
 }
 
 /// What is wrong with one trust statement's pinning, if anything.
@@ -141,7 +125,7 @@ impl Check for AgentSpaceRoleUnpinned {
                         Some(arn) => format!("an unrelated Agent Space (`{arn}`)"),
                         None => format!("a request from account `{account}` without `aws:SourceArn`"),
                     };
-                    match Reach::service_may_assume(&t.policies, &role.arn, SERVICE, probe.as_deref(), account) {
+                    match Reach::service_may_assume(&t.policies, &role.arn, AGENT_SERVICE, probe.as_deref(), account) {
                         Truth::False => None,
                         Truth::True => Some(format!("{who} may assume it")),
                         Truth::Unknown(keys) => Some(format!(
@@ -177,7 +161,7 @@ impl Check for AgentSpaceRoleUnpinned {
                     self,
                     node,
                     format!(
-                        "role `{}` trusts `{SERVICE}` ({label}) without pinning it to one Agent Space: {}",
+                        "role `{}` trusts `{AGENT_SERVICE}` ({label}) without pinning it to one Agent Space: {}",
                         role.arn,
                         problems.join("; ")
                     ),
@@ -188,7 +172,7 @@ impl Check for AgentSpaceRoleUnpinned {
                 f.applications = t.owner(ix).map(|a| vec![t.app_name(a).to_string()]).unwrap_or_default();
                 f.evidence = vec![Evidence::new(
                     "trust-policy",
-                    SERVICE,
+                    AGENT_SERVICE,
                     Some(role.arn.clone()),
                     format!("{label} allows sts:AssumeRole"),
                 )];

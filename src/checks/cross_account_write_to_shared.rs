@@ -3,7 +3,7 @@
 //! shared account that may write it. Shared dependencies are where one application's incident
 //! becomes everyone's; from outside, they should be read-only unless an exception says why.
 
-use super::incident_access_not_read_only::catalog_unavailable;
+use super::incident_access_not_read_only::{SHOWN, catalog_unavailable};
 use super::{Check, Evidence, Finding, Input, Severity, Status, app_names, unused_ignore};
 use crate::arn::{Arn, glob_match};
 use crate::config::WriteException;
@@ -15,12 +15,6 @@ use crate::iam::{Effect, Policy};
 use std::collections::{BTreeSet, HashMap};
 
 pub struct CrossAccountWriteToShared;
-
-const WRITE_CLASSES: &[ActionClass] = &[
-    ActionClass::Write,
-    ActionClass::PermissionsManagement,
-    ActionClass::Tagging,
-];
 
 impl Check for CrossAccountWriteToShared {
     fn id(&self) -> &'static str {
@@ -80,7 +74,8 @@ impl Check for CrossAccountWriteToShared {
             if outsiders.is_empty() {
                 continue;
             }
-            if let Some(view) = RoleView::new(iam.store, catalog, org, arn).filter(|v| v.may_have(WRITE_CLASSES)) {
+            if let Some(view) = RoleView::new(iam.store, catalog, org, arn).filter(|v| v.may_have(ActionClass::CHANGES))
+            {
                 exposed.entry(account).or_default().push((view, outsiders));
             }
         }
@@ -123,7 +118,7 @@ impl Check for CrossAccountWriteToShared {
                     let actions: Vec<String> = allowed_actions(catalog, &[&single])
                         .actions
                         .iter()
-                        .filter(|a| a.service() == service && WRITE_CLASSES.contains(&a.class()))
+                        .filter(|a| a.service() == service && ActionClass::CHANGES.contains(&a.class()))
                         .map(|a| a.full_name())
                         .collect();
                     for who in outsiders {
@@ -160,7 +155,7 @@ impl Check for CrossAccountWriteToShared {
                     tags: node.tags,
                     policy: named,
                 };
-                let caps = view.capabilities(target, WRITE_CLASSES);
+                let caps = view.capabilities(target, ActionClass::CHANGES);
                 if caps.is_empty() {
                     continue;
                 }
@@ -221,7 +216,7 @@ impl CrossAccountWriteToShared {
             "`{who}` (another account) can change shared {} `{}`: {}",
             node.kind.as_str(),
             node.id,
-            summarize_actions(&names, 8)
+            summarize_actions(&names, SHOWN)
         );
         conditional_on.sort();
         conditional_on.dedup();

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 pub struct IncidentAccessNotReadOnly;
 
 /// How many actions a message names before summarising.
-const SHOWN: usize = 8;
+pub(super) const SHOWN: usize = 8;
 
 /// Session actions: how responders move along a chain of roles. Every role they reach is
 /// checked on its own, so taking the next hop is not itself a change to anything.
@@ -48,7 +48,7 @@ impl Check for IncidentAccessNotReadOnly {
         let org = t.snapshot.organization.id.as_deref();
         let mut by_role: BTreeMap<&str, Vec<&IncidentRole>> = BTreeMap::new();
         let roles = t.incident_roles();
-        for r in &roles {
+        for r in roles {
             by_role.entry(r.role.as_str()).or_default().push(r);
         }
         let mut out = Vec::new();
@@ -59,12 +59,7 @@ impl Check for IncidentAccessNotReadOnly {
                 org,
                 role,
                 Target::OwnStatements,
-                &[
-                    ActionClass::Write,
-                    ActionClass::PermissionsManagement,
-                    ActionClass::Tagging,
-                    ActionClass::ContentRead,
-                ],
+                &[ActionClass::CHANGES, &[ActionClass::ContentRead]].concat(),
             );
             let caps: Vec<Capability> = caps
                 .into_iter()

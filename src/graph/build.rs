@@ -182,6 +182,7 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
         policies,
         reach: std::sync::OnceLock::new(),
         footprints: std::sync::OnceLock::new(),
+        incident_roles: std::sync::OnceLock::new(),
         by_account,
         snapshot: s,
         config,

@@ -28,8 +28,12 @@ pub struct IncidentRole {
 
 impl Topology<'_> {
     /// Every role reachable by an Agent Space or a responder principal, sorted by role, then by
-    /// who reaches it. Only roles in the snapshot are listed.
-    pub fn incident_roles(&self) -> Vec<IncidentRole> {
+    /// who reaches it. Only roles in the snapshot are listed. Computed once per topology.
+    pub fn incident_roles(&self) -> &[IncidentRole] {
+        self.incident_roles.get_or_init(|| self.compute_incident_roles())
+    }
+
+    fn compute_incident_roles(&self) -> Vec<IncidentRole> {
         let iam = self.iam();
         let mut out: BTreeMap<(String, String), IncidentRole> = BTreeMap::new();
         let mut add = |r: IncidentRole| {

@@ -8,7 +8,7 @@ mod incident;
 mod spaces;
 mod usage;
 
-pub use incident::IncidentRole;
+pub use incident::{AGENT_SERVICE, IncidentRole};
 pub use spaces::SpaceView;
 pub use usage::{Dependency, UseReason};
 
@@ -94,6 +94,8 @@ pub struct Topology<'a> {
     reach: std::sync::OnceLock<crate::iam::reach::Reach>,
     /// Accounts each application reaches, computed on first use in one pass.
     footprints: std::sync::OnceLock<Vec<BTreeSet<&'a str>>>,
+    /// Roles an Agent Space or a responder can reach, computed on first use (two checks read it).
+    incident_roles: std::sync::OnceLock<Vec<IncidentRole>>,
 }
 
 /// The IAM facts of the snapshot: every policy parsed once, and who can assume which role.

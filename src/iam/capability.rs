@@ -6,10 +6,10 @@
 use super::catalog::{ActionClass, ActionInfo, Catalog};
 use super::classify::allowed_actions;
 use super::condition::RequestContext;
-use super::eval::{Decision, NamedPolicy, Request, StatementRef, evaluate};
+use super::eval::{Decision, NamedPolicy, PolicySet, Request, StatementRef, evaluate};
 use super::policy::{Effect, Matcher};
 use super::store::PolicyStore;
-use crate::arn::{Arn, glob_match_ignore_case};
+use crate::arn::Arn;
 use crate::model::Tags;
 use std::collections::BTreeMap;
 
@@ -113,12 +113,18 @@ impl<'a> RoleView<'a> {
                 if let Some(t) = tags {
                     ctx.tags("aws:ResourceTag", t);
                 }
+                let Some(set) = self.store.policy_set(self.role, account, policy) else {
+                    return Vec::new();
+                };
                 for a in self.allowed.iter().filter(wanted).filter(|a| a.service() == service) {
-                    self.consider(a, arn, account, policy, &ctx, &mut out);
+                    self.consider(a, arn, account, &set, &ctx, &mut out);
                 }
             }
             Target::OwnStatements => {
                 let account = Some(self.account);
+                let Some(set) = self.store.policy_set(self.role, account, None) else {
+                    return Vec::new();
+                };
                 for policy in &self.identity {
                     for st in policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
                         let resources: Vec<&str> = match &st.resource {
@@ -127,12 +133,7 @@ impl<'a> RoleView<'a> {
                         };
                         for a in self.allowed.iter().filter(wanted) {
                             let name = a.full_name();
-                            let named = match &st.action {
-                                Some(Matcher::Is(list)) => list.iter().any(|p| glob_match_ignore_case(p, &name)),
-                                Some(Matcher::IsNot(list)) => !list.iter().any(|p| glob_match_ignore_case(p, &name)),
-                                None => false,
-                            };
-                            if named {
+                            if st.allows_action(&name) {
                                 for r in &resources {
                                     // A resource in one known region fixes aws:RequestedRegion.
                                     let region = Arn::parse(r)
@@ -143,9 +144,9 @@ impl<'a> RoleView<'a> {
                                         Some(g) => {
                                             let mut ctx = self.ctx.clone();
                                             ctx.set("aws:RequestedRegion", g);
-                                            self.consider(a, r, account, None, &ctx, &mut out);
+                                            self.consider(a, r, account, &set, &ctx, &mut out);
                                         }
-                                        None => self.consider(a, r, account, None, &self.ctx, &mut out),
+                                        None => self.consider(a, r, account, &set, &self.ctx, &mut out),
                                     }
                                 }
                             }
@@ -162,7 +163,7 @@ impl<'a> RoleView<'a> {
         a: &ActionInfo,
         resource: &str,
         account: Option<&str>,
-        policy: Option<NamedPolicy<'_>>,
+        set: &PolicySet<'_>,
         ctx: &RequestContext,
         out: &mut BTreeMap<String, Capability>,
     ) {
@@ -173,9 +174,6 @@ impl<'a> RoleView<'a> {
         if out.contains_key(&key) {
             return;
         }
-        let Some(set) = self.store.policy_set(self.role, account, policy) else {
-            return;
-        };
         let req = Request {
             principal: self.role,
             principal_account: self.account,
@@ -184,7 +182,7 @@ impl<'a> RoleView<'a> {
             resource_account: account,
             context: ctx,
         };
-        let (grants, conditional_on) = match evaluate(&req, &set) {
+        let (grants, conditional_on) = match evaluate(&req, set) {
             Decision::Denied(_) => return,
             Decision::Allowed { grants } => (grants, Vec::new()),
             Decision::Conditional { grants, keys } => (grants, keys),

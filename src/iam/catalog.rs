@@ -120,6 +120,13 @@ pub enum ActionClass {
 }
 
 impl ActionClass {
+    /// The classes that change something: what read-only access must not have.
+    pub const CHANGES: &'static [ActionClass] = &[
+        ActionClass::Write,
+        ActionClass::PermissionsManagement,
+        ActionClass::Tagging,
+    ];
+
     /// A stable kebab-case name, e.g. `content-read`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -158,6 +158,18 @@ impl Statement {
         self.conditions.iter().filter(move |c| c.key.eq_ignore_ascii_case(key))
     }
 
+    /// Whether the statement's `Action` (or `NotAction`) covers `action`: patterns match
+    /// case-insensitively, as IAM compares action names. A statement without either covers
+    /// nothing.
+    pub fn allows_action(&self, action: &str) -> bool {
+        let named = |list: &[String]| list.iter().any(|p| crate::arn::glob_match_ignore_case(p, action));
+        match &self.action {
+            Some(Matcher::Is(list)) => named(list),
+            Some(Matcher::IsNot(list)) => !named(list),
+            None => false,
+        }
+    }
+
     /// The `Resource` patterns when written positively (not `NotResource`).
     pub fn resources(&self) -> &[String] {
         match &self.resource {

@@ -7,14 +7,11 @@ use super::pack::{Stmt, pack};
 use super::render::identifier;
 use super::scope::{AccountScope, AppScope};
 use super::{GeneratedRole, MAX_SESSION_SECONDS, MITIGATE_TAG, Note, Parameter, RoleKind, RoleSet, RolesError};
-use crate::graph::{NodeKind, Topology};
+use crate::graph::{AGENT_SERVICE, NodeKind, Topology};
 use crate::iam::catalog::{ActionClass, ActionInfo, Catalog};
 use crate::model::ResourceKind;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// The Agent Space service principal.
-pub const AGENT_SERVICE: &str = "aidevops.amazonaws.com";
 
 /// The only writes the mitigate tier grants, by service and resource type: each one reversible
 /// by its counterpart and limited to throttling or pausing the application's own processing.

@@ -63,12 +63,7 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
         if let Some(unknown) = classified.unknown.iter().next() {
             return Err(at(format!("action `{unknown}` is not in the catalog")));
         }
-        let changes = [
-            ActionClass::Write,
-            ActionClass::PermissionsManagement,
-            ActionClass::Tagging,
-        ];
-        if role.kind != RoleKind::Mitigate && changes.iter().any(|c| classified.has(*c)) {
+        if role.kind != RoleKind::Mitigate && ActionClass::CHANGES.iter().any(|c| classified.has(*c)) {
             return Err(at("a read-only role grants a change".to_string()));
         }
         for st in &policy.statements {

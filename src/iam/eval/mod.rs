@@ -7,7 +7,7 @@
 
 use super::condition::{RequestContext, Truth, evaluate_all};
 use super::policy::{Effect, Matcher, Policy, Principal, Statement};
-use crate::arn::{Arn, glob_match, glob_match_ignore_case};
+use crate::arn::{Arn, glob_match};
 
 /// A policy with a name for evidence (e.g. `inline policy `x` of role/y`, a managed policy ARN).
 #[derive(Debug, Clone, Copy)]
@@ -167,17 +167,9 @@ fn resource_truth(st: &Statement, req: &Request<'_>) -> Truth {
     }
 }
 
-fn action_matches(st: &Statement, action: &str) -> bool {
-    match &st.action {
-        Some(Matcher::Is(list)) => list.iter().any(|p| glob_match_ignore_case(p, action)),
-        Some(Matcher::IsNot(list)) => !list.iter().any(|p| glob_match_ignore_case(p, action)),
-        None => false,
-    }
-}
-
 /// Whether a statement applies to the request (principal checked only when `with_principal`).
 fn applies(st: &Statement, req: &Request<'_>, with_principal: bool) -> (Truth, PrincipalMatch) {
-    if !action_matches(st, req.action) {
+    if !st.allows_action(req.action) {
         return (Truth::False, PrincipalMatch::None);
     }
     let pm = match (&st.principal, with_principal) {

@@ -9,9 +9,9 @@
 
 use super::condition::{RequestContext, Truth, evaluate_all};
 use super::eval::{Decision, Request, evaluate};
-use super::policy::{Effect, Matcher, Statement};
+use super::policy::{Effect, Statement};
 use super::store::PolicyStore;
-use crate::arn::{Arn, glob_match_ignore_case};
+use crate::arn::Arn;
 use crate::model::Snapshot;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -40,14 +40,6 @@ pub struct Reach {
     assumable: BTreeMap<String, Vec<String>>,
 }
 
-fn mentions_assume_role(st: &Statement) -> bool {
-    match &st.action {
-        Some(Matcher::Is(list)) => list.iter().any(|a| glob_match_ignore_case(a, "sts:AssumeRole")),
-        Some(Matcher::IsNot(list)) => !list.iter().any(|a| glob_match_ignore_case(a, "sts:AssumeRole")),
-        None => false,
-    }
-}
-
 fn label(i: usize, st: &Statement) -> String {
     st.sid
         .as_ref()
@@ -68,7 +60,7 @@ impl Reach {
                     p.policy
                         .statements
                         .iter()
-                        .any(|st| st.effect == Effect::Allow && mentions_assume_role(st))
+                        .any(|st| st.effect == Effect::Allow && st.allows_action("sts:AssumeRole"))
                 })
             });
             if any {
@@ -87,7 +79,7 @@ impl Reach {
             };
             let mut found: BTreeMap<String, Assumer> = BTreeMap::new();
             for (i, st) in target.trust.policy.statements.iter().enumerate() {
-                if st.effect != Effect::Allow || !mentions_assume_role(st) {
+                if st.effect != Effect::Allow || !st.allows_action("sts:AssumeRole") {
                     continue;
                 }
                 let Some(principal) = st.principal.as_ref().filter(|p| !p.is_negated()) else {
@@ -234,7 +226,7 @@ impl Reach {
         ctx.set("aws:SourceAccount", source_account);
         let mut result = Truth::False;
         for st in &rp.trust.policy.statements {
-            if !mentions_assume_role(st) {
+            if !st.allows_action("sts:AssumeRole") {
                 continue;
             }
             let names_service = st
