@@ -87,6 +87,15 @@ impl<'a> Arn<'a> {
     }
 }
 
+/// The account of an account-root principal (`arn:aws:iam::123456789012:root`), `None` for any
+/// other principal.
+pub fn root_account(principal: &str) -> Option<&str> {
+    Arn::parse(principal)
+        .ok()
+        .filter(|a| a.service == "iam" && a.resource == "root")
+        .and_then(|a| a.account())
+}
+
 /// True when `s` is a twelve-digit AWS account id.
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())

@@ -96,7 +96,7 @@ pub fn export(t: &Topology<'_>, app: Option<AppId>, format: GraphFormat, out: &m
                     "  n{} -> n{} [label=\"{}\"];",
                     ids.get(a).unwrap_or(&0),
                     ids.get(b).unwrap_or(&0),
-                    kind_name(*k)
+                    k.as_str()
                 )?;
             }
             writeln!(out, "}}")
@@ -111,7 +111,7 @@ pub fn export(t: &Topology<'_>, app: Option<AppId>, format: GraphFormat, out: &m
                     out,
                     "  n{} -->|{}| n{}",
                     ids.get(a).unwrap_or(&0),
-                    kind_name(*k),
+                    k.as_str(),
                     ids.get(b).unwrap_or(&0)
                 )?;
             }
@@ -141,13 +141,6 @@ fn selected(t: &Topology<'_>, app: Option<AppId>) -> Vec<NodeIndex> {
         }
     }
     chosen.into_iter().map(|(_, ix)| ix).collect()
-}
-
-fn kind_name(k: EdgeKind) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn label(t: &Topology<'_>, ix: NodeIndex) -> String {

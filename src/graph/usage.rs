@@ -9,7 +9,7 @@
 
 use super::build::Builder;
 use super::{AppId, EdgeKind, NodeKind};
-use crate::arn::{Arn, glob_match};
+use crate::arn::{Arn, glob_match, root_account};
 use crate::checks::Evidence;
 use crate::iam::store::PolicyStore;
 use crate::iam::{Effect, Policy, Statement};
@@ -85,11 +85,7 @@ impl UseReason<'_> {
                 )]
             }
             UseReason::Relation { from, kind, evidence } => {
-                let kind = serde_json::to_value(kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                vec![Evidence::new(kind, *from, to, *evidence)]
+                vec![Evidence::new(kind.as_str(), *from, to, *evidence)]
             }
         }
     }
@@ -361,11 +357,7 @@ fn granted_applications(
     let mut out: Vec<(String, AppId)> = Vec::new();
     let owner_ix = |ix: NodeIndex| owner.get(ix.index()).copied().flatten();
     let by_id = |id: &str, out: &mut Vec<(String, AppId)>| {
-        let account = Arn::parse(id)
-            .ok()
-            .filter(|a| a.service == "iam" && a.resource == "root")
-            .and_then(|a| a.account())
-            .unwrap_or(id);
+        let account = root_account(id).unwrap_or(id);
         let ix = b.index.get(id).or_else(|| b.index.get(account)).copied();
         if let Some(app) = ix.and_then(owner_ix) {
             out.push((id.to_string(), app));

@@ -173,6 +173,22 @@ pub enum RelationKind {
     Grants,
 }
 
+impl RelationKind {
+    /// The kebab-case name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationKind::Contains => "contains",
+            RelationKind::Routes => "routes",
+            RelationKind::Targets => "targets",
+            RelationKind::Invokes => "invokes",
+            RelationKind::ExecutesAs => "executes-as",
+            RelationKind::CanAssume => "can-assume",
+            RelationKind::Uses => "uses",
+            RelationKind::Grants => "grants",
+        }
+    }
+}
+
 /// An explicit relation with the evidence that showed it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -132,3 +132,20 @@ fn secrets_have_no_place_in_the_format() {
     v["functions"] = json!([{"arn": "arn:aws:lambda:eu-west-1:111111111111:function:f", "account": "111111111111", "region": "eu-west-1", "name": "f", "role": "arn:aws:iam::111111111111:role/r", "environment": {"DB_PASSWORD": "hunter2"}}]);
     assert!(error(&v).contains("unknown field `environment`"), "{}", error(&v));
 }
+
+#[test]
+fn relation_kind_names_are_the_serialized_ones() {
+    use crate::model::RelationKind as K;
+    for k in [
+        K::Contains,
+        K::Routes,
+        K::Targets,
+        K::Invokes,
+        K::ExecutesAs,
+        K::CanAssume,
+        K::Uses,
+        K::Grants,
+    ] {
+        assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.as_str()));
+    }
+}

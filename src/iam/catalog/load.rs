@@ -91,6 +91,16 @@ impl Catalog {
         }
     }
 
+    /// The action named `name` (`service:Action`, any case), for the reviewed lists to mark.
+    fn action_mut(&mut self, name: &str) -> Result<&mut ActionInfo, CatalogError> {
+        let unknown = || CatalogError::ContentReadUnknown(name.to_string());
+        let &(si, ai) = self.action_index.get(&name.to_ascii_lowercase()).ok_or_else(unknown)?;
+        self.services
+            .get_mut(si)
+            .and_then(|s| s.actions.get_mut(ai))
+            .ok_or_else(unknown)
+    }
+
     fn apply_content_reads(&mut self, toml_text: &str) -> Result<(), CatalogError> {
         let raw: RawContentReads =
             toml::from_str(toml_text).map_err(|e| CatalogError::ContentReadsParse(e.to_string()))?;
@@ -106,15 +116,7 @@ impl Catalog {
             if entry.reason.trim().is_empty() {
                 return Err(invalid("the reason is empty"));
             }
-            let &(si, ai) = self
-                .action_index
-                .get(&entry.name.to_ascii_lowercase())
-                .ok_or_else(|| CatalogError::ContentReadUnknown(entry.name.clone()))?;
-            let action = self
-                .services
-                .get_mut(si)
-                .and_then(|s| s.actions.get_mut(ai))
-                .ok_or_else(|| CatalogError::ContentReadUnknown(entry.name.clone()))?;
+            let action = self.action_mut(&entry.name)?;
             if action.content_read {
                 return Err(CatalogError::ContentReadDuplicate(entry.name));
             }
@@ -134,7 +136,7 @@ impl Catalog {
             }
             action.content_read = true;
             content_reads.push(ContentRead {
-                action: format!("{}:{}", action.service, action.name),
+                action: action.full_name(),
                 reason: entry.reason,
                 catalog_level: entry.catalog_level,
             });
@@ -160,15 +162,7 @@ impl Catalog {
             let Some(level) = entry.catalog_level else {
                 return Err(invalid("a metadata-read entry must state its `catalog_level`"));
             };
-            let &(si, ai) = self
-                .action_index
-                .get(&entry.name.to_ascii_lowercase())
-                .ok_or_else(|| CatalogError::ContentReadUnknown(entry.name.clone()))?;
-            let action = self
-                .services
-                .get_mut(si)
-                .and_then(|s| s.actions.get_mut(ai))
-                .ok_or_else(|| CatalogError::ContentReadUnknown(entry.name.clone()))?;
+            let action = self.action_mut(&entry.name)?;
             if action.content_read || action.metadata_read {
                 return Err(CatalogError::ContentReadDuplicate(entry.name));
             }

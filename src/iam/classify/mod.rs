@@ -48,7 +48,7 @@ pub fn allowed_actions<'c>(catalog: &'c Catalog, policies: &[&Policy]) -> Classi
                 }
                 Some(Matcher::IsNot(excluded)) => {
                     for a in catalog.expand("*") {
-                        let name = format!("{}:{}", a.service(), a.name());
+                        let name = a.full_name();
                         if !excluded.iter().any(|p| glob_match_ignore_case(p, &name)) {
                             add(&mut out, a);
                         }

@@ -7,7 +7,7 @@
 
 use super::condition::{RequestContext, Truth, evaluate_all};
 use super::policy::{Effect, Matcher, Policy, Principal, Statement};
-use crate::arn::{Arn, glob_match};
+use crate::arn::{glob_match, root_account};
 
 /// A policy with a name for evidence (e.g. `inline policy `x` of role/y`, a managed policy ARN).
 #[derive(Debug, Clone, Copy)]
@@ -123,10 +123,7 @@ fn principal_match(p: &Matcher<Principal>, req: &Request<'_>) -> PrincipalMatch 
             if v == "*" || v == req.principal {
                 return PrincipalMatch::Direct;
             }
-            let account = Arn::parse(v)
-                .ok()
-                .filter(|a| a.service == "iam" && a.resource == "root")
-                .map_or(v, |a| a.account);
+            let account = root_account(v).unwrap_or(v);
             if account == req.principal_account {
                 best = PrincipalMatch::Account;
             }

@@ -1,6 +1,7 @@
 //! Evaluation tests: the facts the guardrails rely on.
 
 use super::*;
+use crate::arn::Arn;
 use serde_json::json;
 
 fn policy(v: serde_json::Value) -> Policy {

@@ -11,7 +11,7 @@ use super::condition::{RequestContext, Truth, evaluate_all};
 use super::eval::{Decision, Request, evaluate};
 use super::policy::{Effect, Statement};
 use super::store::PolicyStore;
-use crate::arn::Arn;
+use crate::arn::root_account;
 use crate::model::Snapshot;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -104,10 +104,7 @@ impl Reach {
                     } else if store.roles.contains_key(v) {
                         candidates.push(store.roles.get_key_value(v).map_or(v, |(k, _)| *k));
                     } else {
-                        let account = Arn::parse(v)
-                            .ok()
-                            .filter(|a| a.service == "iam" && a.resource == "root")
-                            .map_or(v, |a| a.account);
+                        let account = root_account(v).unwrap_or(v);
                         candidates.extend(callers.get(account).into_iter().flatten().copied());
                     }
                 }
