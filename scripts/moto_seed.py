@@ -138,18 +138,7 @@ def main():
             else:
                 s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": regions[-1]})
             s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "shared", "Value": "true"}]})
-            bucket_policy = {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": f"arn:aws:iam::{nxt}:root"},
-                        "Action": "s3:GetObject",
-                        "Resource": f"arn:aws:s3:::{bucket}/*",
-                    }
-                ],
-            }
-            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(bucket_policy))
+            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(grant(nxt, "s3:GetObject", f"arn:aws:s3:::{bucket}/*")))
         for region in regions:
             ev = client(a.endpoint, "events", region, creds)
             bus = ev.create_event_bus(Name="orders")["EventBusArn"]
@@ -167,13 +156,7 @@ def main():
             ev.put_targets(Rule="nightly", Targets=[{"Id": "queue", "Arn": qarn}])
             if a.light:
                 continue
-            queue_policy = {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{nxt}:root"}, "Action": "sqs:SendMessage", "Resource": qarn}
-                ],
-            }
-            sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps(queue_policy)})
+            sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps(grant(nxt, "sqs:SendMessage", qarn))})
             # An untagged queue the nightly rule targets (found through the reference), and a
             # target whose queue does not exist (no resource, no gap).
             audit = sqs.create_queue(QueueName="audit-untagged")["QueueUrl"]

@@ -87,6 +87,25 @@ impl<'a> Arn<'a> {
     }
 }
 
+/// The queue URL of an SQS queue ARN (`https://sqs.<region>.amazonaws.com/<account>/<name>`).
+pub fn sqs_queue_url(queue: &Arn<'_>) -> String {
+    format!(
+        "https://sqs.{}.amazonaws.com/{}/{}",
+        queue.region, queue.account, queue.resource
+    )
+}
+
+/// The ARN of the queue an SQS queue URL names, the reverse of [`sqs_queue_url`].
+pub fn sqs_queue_arn(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://sqs.")?;
+    let (region, rest) = rest.split_once('.')?;
+    let (_, path) = rest.split_once('/')?;
+    let (account, name) = path.split_once('/')?;
+    let partition = if region.starts_with("cn-") { "aws-cn" } else { "aws" };
+    (is_account_id(account) && !name.is_empty() && !name.contains('/'))
+        .then(|| format!("arn:{partition}:sqs:{region}:{account}:{name}"))
+}
+
 /// The account of an account-root principal (`arn:aws:iam::123456789012:root`), `None` for any
 /// other principal.
 pub fn root_account(principal: &str) -> Option<&str> {
@@ -157,6 +176,20 @@ mod tests {
         assert_eq!(b.resource, "invoice-archive");
         let c = Arn::parse("arn:aws:events:eu-west-1:123456789012:rule/bus/name:with:colons").unwrap();
         assert_eq!(c.resource, "rule/bus/name:with:colons");
+    }
+
+    #[test]
+    fn sqs_queue_urls_and_arns_map_both_ways() {
+        let arn = "arn:aws:sqs:eu-west-1:111111111111:orders";
+        let url = sqs_queue_url(&Arn::parse(arn).unwrap());
+        assert_eq!(url, "https://sqs.eu-west-1.amazonaws.com/111111111111/orders");
+        assert_eq!(sqs_queue_arn(&url).as_deref(), Some(arn));
+        assert_eq!(
+            sqs_queue_arn("https://sqs.eu-west-1.amazonaws.com/not-an-account/q"),
+            None
+        );
+        assert_eq!(root_account("arn:aws:iam::111111111111:root"), Some("111111111111"));
+        assert_eq!(root_account("arn:aws:iam::111111111111:role/x"), None);
     }
 
     #[test]

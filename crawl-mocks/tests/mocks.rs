@@ -72,77 +72,56 @@ fn organization(accounts: &[&str]) -> Vec<MockRule> {
     let listed = accounts.clone();
     let under_ou = accounts.clone();
     vec![
-        mock!(aws_sdk_sts::Client::get_caller_identity)
-            .sequence()
-            .output(|| {
-                aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput::builder()
-                    .account(CALLER)
-                    .arn(format!("arn:aws:iam::{CALLER}:user/crawler"))
-                    .build()
-            })
-            .repeatedly()
-            .build(),
-        mock!(aws_sdk_sts::Client::assume_role)
-            .sequence()
-            .output(|| {
-                aws_sdk_sts::operation::assume_role::AssumeRoleOutput::builder()
-                    .credentials(
-                        aws_sdk_sts::types::Credentials::builder()
-                            .access_key_id("ASIATEST")
-                            .secret_access_key("secret")
-                            .session_token("token")
-                            .expiration(aws_smithy_types::DateTime::from_secs(4_102_444_800))
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-            })
-            .repeatedly()
-            .build(),
-        mock!(aws_sdk_organizations::Client::describe_organization)
-            .sequence()
-            .output(|| {
-                o::describe_organization::DescribeOrganizationOutput::builder()
-                    .organization(
-                        ot::Organization::builder()
-                            .id("o-test")
-                            .master_account_id(CALLER)
-                            .build(),
-                    )
-                    .build()
-            })
-            .repeatedly()
-            .build(),
-        mock!(aws_sdk_organizations::Client::list_accounts)
-            .sequence()
-            .output(move || {
-                let mut b = o::list_accounts::ListAccountsOutput::builder();
-                for a in &listed {
-                    b = b.accounts(
-                        ot::Account::builder()
-                            .id(a)
-                            .name(format!("acct-{a}"))
-                            .state(ot::AccountState::Active)
-                            .build(),
-                    );
-                }
-                b.build()
-            })
-            .repeatedly()
-            .build(),
-        mock!(aws_sdk_organizations::Client::list_roots)
-            .sequence()
-            .output(|| {
-                o::list_roots::ListRootsOutput::builder()
-                    .roots(ot::Root::builder().id("r-root").name("Root").build())
-                    .build()
-            })
-            .repeatedly()
-            .build(),
+        mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput::builder()
+                .account(CALLER)
+                .arn(format!("arn:aws:iam::{CALLER}:user/crawler"))
+                .build()
+        }),
+        mock!(aws_sdk_sts::Client::assume_role).then_output(|| {
+            aws_sdk_sts::operation::assume_role::AssumeRoleOutput::builder()
+                .credentials(
+                    aws_sdk_sts::types::Credentials::builder()
+                        .access_key_id("ASIATEST")
+                        .secret_access_key("secret")
+                        .session_token("token")
+                        .expiration(aws_smithy_types::DateTime::from_secs(4_102_444_800))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        }),
+        mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
+            o::describe_organization::DescribeOrganizationOutput::builder()
+                .organization(
+                    ot::Organization::builder()
+                        .id("o-test")
+                        .master_account_id(CALLER)
+                        .build(),
+                )
+                .build()
+        }),
+        mock!(aws_sdk_organizations::Client::list_accounts).then_output(move || {
+            let mut b = o::list_accounts::ListAccountsOutput::builder();
+            for a in &listed {
+                b = b.accounts(
+                    ot::Account::builder()
+                        .id(a)
+                        .name(format!("acct-{a}"))
+                        .state(ot::AccountState::Active)
+                        .build(),
+                );
+            }
+            b.build()
+        }),
+        mock!(aws_sdk_organizations::Client::list_roots).then_output(|| {
+            o::list_roots::ListRootsOutput::builder()
+                .roots(ot::Root::builder().id("r-root").name("Root").build())
+                .build()
+        }),
         mock!(aws_sdk_organizations::Client::list_organizational_units_for_parent)
             .match_requests(|r| r.parent_id() == Some("r-root"))
-            .sequence()
-            .output(|| {
+            .then_output(|| {
                 o::list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput::builder()
                     .organizational_units(
                         ot::OrganizationalUnit::builder()
@@ -151,93 +130,62 @@ fn organization(accounts: &[&str]) -> Vec<MockRule> {
                             .build(),
                     )
                     .build()
-            })
-            .repeatedly()
-            .build(),
-        mock!(aws_sdk_organizations::Client::list_organizational_units_for_parent)
-            .sequence()
-            .output(|| {
-                o::list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput::builder().build()
-            })
-            .repeatedly()
-            .build(),
+            }),
+        mock!(aws_sdk_organizations::Client::list_organizational_units_for_parent).then_output(|| {
+            o::list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput::builder().build()
+        }),
         mock!(aws_sdk_organizations::Client::list_accounts_for_parent)
             .match_requests(|r| r.parent_id() == Some("ou-root-work"))
-            .sequence()
-            .output(move || {
+            .then_output(move || {
                 let mut b = o::list_accounts_for_parent::ListAccountsForParentOutput::builder();
                 for a in under_ou.iter().skip(1) {
                     b = b.accounts(ot::Account::builder().id(a).build());
                 }
                 b.build()
-            })
-            .repeatedly()
-            .build(),
-        mock!(aws_sdk_organizations::Client::list_accounts_for_parent)
-            .sequence()
-            .output(|| {
-                o::list_accounts_for_parent::ListAccountsForParentOutput::builder()
-                    .accounts(ot::Account::builder().id(CALLER).build())
-                    .build()
-            })
-            .repeatedly()
-            .build(),
-        mock!(aws_sdk_organizations::Client::list_tags_for_resource)
-            .sequence()
-            .output(|| {
-                o::list_tags_for_resource::ListTagsForResourceOutput::builder()
-                    .tags(ot::Tag::builder().key("app").value("payments").build().unwrap())
-                    .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
+        mock!(aws_sdk_organizations::Client::list_accounts_for_parent).then_output(|| {
+            o::list_accounts_for_parent::ListAccountsForParentOutput::builder()
+                .accounts(ot::Account::builder().id(CALLER).build())
+                .build()
+        }),
+        mock!(aws_sdk_organizations::Client::list_tags_for_resource).then_output(|| {
+            o::list_tags_for_resource::ListTagsForResourceOutput::builder()
+                .tags(ot::Tag::builder().key("app").value("payments").build().unwrap())
+                .build()
+        }),
         mock!(aws_sdk_organizations::Client::list_policies)
             .match_requests(|r| r.filter() == Some(&ot::PolicyType::ServiceControlPolicy))
-            .sequence()
-            .output(|| {
+            .then_output(|| {
                 o::list_policies::ListPoliciesOutput::builder()
                     .policies(ot::PolicySummary::builder().id("p-deny").build())
                     .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
         mock!(aws_sdk_organizations::Client::list_policies)
-            .sequence()
-            .output(|| o::list_policies::ListPoliciesOutput::builder().build())
-            .repeatedly()
-            .build(),
-        mock!(aws_sdk_organizations::Client::describe_policy)
-            .sequence()
-            .output(|| {
-                o::describe_policy::DescribePolicyOutput::builder()
-                    .policy(
-                        ot::Policy::builder()
-                            .policy_summary(
-                                ot::PolicySummary::builder()
-                                    .id("p-deny")
-                                    .name("deny-leave")
-                                    .arn(format!(
-                                        "arn:aws:organizations::{CALLER}:policy/o-test/service_control_policy/p-deny"
-                                    ))
-                                    .build(),
-                            )
-                            .content(SCP)
-                            .build(),
-                    )
-                    .build()
-            })
-            .repeatedly()
-            .build(),
-        mock!(aws_sdk_organizations::Client::list_targets_for_policy)
-            .sequence()
-            .output(|| {
-                o::list_targets_for_policy::ListTargetsForPolicyOutput::builder()
-                    .targets(ot::PolicyTargetSummary::builder().target_id("ou-root-work").build())
-                    .targets(ot::PolicyTargetSummary::builder().target_id("999999999999").build())
-                    .build()
-            })
-            .repeatedly()
-            .build(),
+            .then_output(|| o::list_policies::ListPoliciesOutput::builder().build()),
+        mock!(aws_sdk_organizations::Client::describe_policy).then_output(|| {
+            o::describe_policy::DescribePolicyOutput::builder()
+                .policy(
+                    ot::Policy::builder()
+                        .policy_summary(
+                            ot::PolicySummary::builder()
+                                .id("p-deny")
+                                .name("deny-leave")
+                                .arn(format!(
+                                    "arn:aws:organizations::{CALLER}:policy/o-test/service_control_policy/p-deny"
+                                ))
+                                .build(),
+                        )
+                        .content(SCP)
+                        .build(),
+                )
+                .build()
+        }),
+        mock!(aws_sdk_organizations::Client::list_targets_for_policy).then_output(|| {
+            o::list_targets_for_policy::ListTargetsForPolicyOutput::builder()
+                .targets(ot::PolicyTargetSummary::builder().target_id("ou-root-work").build())
+                .targets(ot::PolicyTargetSummary::builder().target_id("999999999999").build())
+                .build()
+        }),
     ]
 }
 
@@ -247,17 +195,13 @@ fn workloads() -> Vec<MockRule> {
     use aws_sdk_lambda::operation as l;
     vec![
         mock!(aws_sdk_iam::Client::get_account_authorization_details)
-            .sequence()
-            .output(|| {
+            .then_output(|| {
                 aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::builder()
                     .is_truncated(false)
                     .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
         mock!(aws_sdk_eventbridge::Client::list_event_buses)
-            .sequence()
-            .output(|| {
+            .then_output(|| {
                 e::list_event_buses::ListEventBusesOutput::builder()
                     .event_buses(
                         aws_sdk_eventbridge::types::EventBus::builder()
@@ -266,12 +210,9 @@ fn workloads() -> Vec<MockRule> {
                             .build(),
                     )
                     .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
         mock!(aws_sdk_eventbridge::Client::list_rules)
-            .sequence()
-            .output(|| {
+            .then_output(|| {
                 e::list_rules::ListRulesOutput::builder()
                     .rules(
                         aws_sdk_eventbridge::types::Rule::builder()
@@ -281,12 +222,9 @@ fn workloads() -> Vec<MockRule> {
                             .build(),
                     )
                     .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
         mock!(aws_sdk_eventbridge::Client::list_targets_by_rule)
-            .sequence()
-            .output(|| {
+            .then_output(|| {
                 e::list_targets_by_rule::ListTargetsByRuleOutput::builder()
                     .targets(
                         aws_sdk_eventbridge::types::Target::builder()
@@ -296,49 +234,32 @@ fn workloads() -> Vec<MockRule> {
                             .unwrap(),
                     )
                     .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
         mock!(aws_sdk_lambda::Client::list_functions)
-            .sequence()
-            .output(|| {
+            .then_output(|| {
                 l::list_functions::ListFunctionsOutput::builder()
                     .functions(function("f1"))
                     .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
         mock!(aws_sdk_lambda::Client::get_policy)
-            .sequence()
-            .error(|| l::get_policy::GetPolicyError::generic(meta("ResourceNotFoundException")))
-            .repeatedly()
-            .build(),
+            .then_error(|| l::get_policy::GetPolicyError::generic(meta("ResourceNotFoundException"))),
         mock!(aws_sdk_lambda::Client::list_event_source_mappings)
-            .sequence()
-            .output(|| l::list_event_source_mappings::ListEventSourceMappingsOutput::builder().build())
-            .repeatedly()
-            .build(),
+            .then_output(|| l::list_event_source_mappings::ListEventSourceMappingsOutput::builder().build()),
         mock!(aws_sdk_resourcegroupstagging::Client::get_resources)
-            .sequence()
-            .output(|| {
+            .then_output(|| {
                 aws_sdk_resourcegroupstagging::operation::get_resources::GetResourcesOutput::builder()
                     .resource_tag_mapping_list(tagged(&format!("arn:aws:sqs:eu-west-1:{CALLER}:orders")))
                     .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
         mock!(aws_sdk_sqs::Client::get_queue_attributes)
-            .sequence()
-            .output(|| {
+            .then_output(|| {
                 aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput::builder()
                     .attributes(
                         aws_sdk_sqs::types::QueueAttributeName::Policy,
                         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"*"}]}"#,
                     )
                     .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
     ]
 }
 
@@ -447,10 +368,7 @@ async fn throttling_then_success_is_retried() {
 async fn access_denied_on_assume_role_is_a_gap_and_the_crawl_goes_on() {
     let denied = mock!(aws_sdk_sts::Client::assume_role)
         .match_requests(|r| r.role_arn() == Some("arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"))
-        .sequence()
-        .error(|| aws_sdk_sts::operation::assume_role::AssumeRoleError::generic(meta("AccessDenied")))
-        .repeatedly()
-        .build();
+        .then_error(|| aws_sdk_sts::operation::assume_role::AssumeRoleError::generic(meta("AccessDenied")));
     let mut rules = vec![denied];
     rules.extend(organization(&[CALLER, "222222222222", "333333333333"]));
     rules.extend(workloads());
@@ -475,15 +393,9 @@ async fn access_denied_on_assume_role_is_a_gap_and_the_crawl_goes_on() {
 
 #[tokio::test]
 async fn access_denied_on_one_api_is_a_gap() {
-    let denied = mock!(aws_sdk_eventbridge::Client::list_event_buses)
-        .sequence()
-        .error(|| {
-            aws_sdk_eventbridge::operation::list_event_buses::ListEventBusesError::generic(meta(
-                "AccessDeniedException",
-            ))
-        })
-        .repeatedly()
-        .build();
+    let denied = mock!(aws_sdk_eventbridge::Client::list_event_buses).then_error(|| {
+        aws_sdk_eventbridge::operation::list_event_buses::ListEventBusesError::generic(meta("AccessDeniedException"))
+    });
     let mut rules = vec![denied];
     rules.extend(organization(&[CALLER]));
     rules.extend(workloads());
@@ -525,39 +437,27 @@ async fn every_page_is_read() {
     let pages = vec![
         mock!(aws_sdk_eventbridge::Client::list_rules)
             .match_requests(|r| r.next_token().is_none())
-            .sequence()
-            .output(move || ListRulesOutput::builder().rules(rule("page1")).next_token("t2").build())
-            .repeatedly()
-            .build(),
+            .then_output(move || ListRulesOutput::builder().rules(rule("page1")).next_token("t2").build()),
         mock!(aws_sdk_eventbridge::Client::list_rules)
             .match_requests(|r| r.next_token() == Some("t2"))
-            .sequence()
-            .output(move || ListRulesOutput::builder().rules(rule("page2")).build())
-            .repeatedly()
-            .build(),
+            .then_output(move || ListRulesOutput::builder().rules(rule("page2")).build()),
         mock!(aws_sdk_iam::Client::get_account_authorization_details)
             .match_requests(|r| r.marker().is_none())
-            .sequence()
-            .output(move || {
+            .then_output(move || {
                 GetAccountAuthorizationDetailsOutput::builder()
                     .policies(policy("one"))
                     .is_truncated(true)
                     .marker("m2")
                     .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
         mock!(aws_sdk_iam::Client::get_account_authorization_details)
             .match_requests(|r| r.marker() == Some("m2"))
-            .sequence()
-            .output(move || {
+            .then_output(move || {
                 GetAccountAuthorizationDetailsOutput::builder()
                     .policies(policy("two"))
                     .is_truncated(false)
                     .build()
-            })
-            .repeatedly()
-            .build(),
+            }),
     ];
     let mut rules = pages;
     rules.extend(organization(&[CALLER]));
@@ -587,17 +487,11 @@ async fn a_page_token_that_comes_back_is_a_gap_not_a_loop() {
     let pages = vec![
         mock!(aws_sdk_eventbridge::Client::list_rules)
             .match_requests(|r| r.next_token().is_none())
-            .sequence()
-            .output(move || ListRulesOutput::builder().rules(rule("page1")).next_token("t2").build())
-            .repeatedly()
-            .build(),
+            .then_output(move || ListRulesOutput::builder().rules(rule("page1")).next_token("t2").build()),
         // A broken endpoint: the second page points back at itself.
         mock!(aws_sdk_eventbridge::Client::list_rules)
             .match_requests(|r| r.next_token() == Some("t2"))
-            .sequence()
-            .output(move || ListRulesOutput::builder().rules(rule("page2")).next_token("t2").build())
-            .repeatedly()
-            .build(),
+            .then_output(move || ListRulesOutput::builder().rules(rule("page2")).next_token("t2").build()),
     ];
     let mut rules = pages;
     rules.extend(organization(&[CALLER]));
@@ -631,47 +525,39 @@ async fn agent_space_associations_of_primary_and_source_accounts_are_read() {
             .unwrap()
     };
     let rules = vec![
-        mock!(aws_sdk_devopsagent::Client::list_agent_spaces)
-            .sequence()
-            .output(move || {
-                ListAgentSpacesOutput::builder()
-                    .agent_spaces(
-                        d::AgentSpace::builder()
-                            .agent_space_id("as-1")
-                            .name("invoice-oncall")
-                            .created_at(now)
-                            .updated_at(now)
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-                    .unwrap()
-            })
-            .repeatedly()
-            .build(),
-        mock!(aws_sdk_devopsagent::Client::list_associations)
-            .sequence()
-            .output(move || {
-                let primary = d::AwsConfiguration::builder()
-                    .account_id(CALLER)
-                    .account_type(d::MonitorAccountType::Monitor)
-                    .assumable_role_arn(format!("arn:aws:iam::{CALLER}:role/DevOpsAgentRole-invoice-oncall"))
-                    .build()
-                    .unwrap();
-                let source = d::SourceAwsConfiguration::builder()
-                    .account_id("222222222222")
-                    .account_type(d::SourceAccountType::Source)
-                    .assumable_role_arn("arn:aws:iam::222222222222:role/DevOpsAgentRole-invoice-oncall")
-                    .build()
-                    .unwrap();
-                ListAssociationsOutput::builder()
-                    .associations(association("a-2", d::ServiceConfiguration::SourceAws(source)))
-                    .associations(association("a-1", d::ServiceConfiguration::Aws(primary)))
-                    .build()
-                    .unwrap()
-            })
-            .repeatedly()
-            .build(),
+        mock!(aws_sdk_devopsagent::Client::list_agent_spaces).then_output(move || {
+            ListAgentSpacesOutput::builder()
+                .agent_spaces(
+                    d::AgentSpace::builder()
+                        .agent_space_id("as-1")
+                        .name("invoice-oncall")
+                        .created_at(now)
+                        .updated_at(now)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_devopsagent::Client::list_associations).then_output(move || {
+            let primary = d::AwsConfiguration::builder()
+                .account_id(CALLER)
+                .account_type(d::MonitorAccountType::Monitor)
+                .assumable_role_arn(format!("arn:aws:iam::{CALLER}:role/DevOpsAgentRole-invoice-oncall"))
+                .build()
+                .unwrap();
+            let source = d::SourceAwsConfiguration::builder()
+                .account_id("222222222222")
+                .account_type(d::SourceAccountType::Source)
+                .assumable_role_arn("arn:aws:iam::222222222222:role/DevOpsAgentRole-invoice-oncall")
+                .build()
+                .unwrap();
+            ListAssociationsOutput::builder()
+                .associations(association("a-2", d::ServiceConfiguration::SourceAws(source)))
+                .associations(association("a-1", d::ServiceConfiguration::Aws(primary)))
+                .build()
+                .unwrap()
+        }),
     ];
     let mut all = rules;
     all.extend(organization(&[CALLER]));

@@ -5,6 +5,7 @@
 use super::AccountData;
 use super::apis::Api;
 use super::ctx::{CallError, Ctx, Scope};
+use super::policies::PolicyInfo;
 use super::tagging::{aliases_of, kind_of};
 use crate::arn::Arn;
 use crate::model::{CoverageGap, Organization, Resource, SCHEMA_VERSION, Snapshot, Tags};
@@ -50,7 +51,7 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
     let mut tagged: BTreeMap<String, (String, Tags)> = BTreeMap::new();
     let mut managed = BTreeMap::new();
     // ARN → policy and region; `data` is in account order, so the first report wins as for tags.
-    let mut policies: BTreeMap<String, super::policies::PolicyInfo> = BTreeMap::new();
+    let mut policies: BTreeMap<String, PolicyInfo> = BTreeMap::new();
     for d in data {
         for p in d.policies {
             policies.entry(p.arn.clone()).or_insert(p);
@@ -104,18 +105,8 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
         if parsed.account().is_some_and(|a| a != account) {
             continue;
         }
-        s.resources.push(Resource {
-            arn: arn.clone(),
-            kind: kind_of(&parsed),
-            account: account.clone(),
-            region: parsed
-                .region()
-                .map(str::to_string)
-                .or_else(|| policies.get(arn).and_then(|p| p.region.clone())),
-            tags: t.clone(),
-            aliases: aliases_of(&parsed),
-            policy: policies.get(arn).and_then(|p| p.policy.clone()),
-        });
+        s.resources
+            .push(resource(arn, &parsed, account, t.clone(), policies.get(arn)));
     }
     // Untagged resources the crawl found through references (their policy was read, so they
     // exist): recorded without tags, which is what `shared-resource-untagged` looks for.
@@ -125,15 +116,7 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
         }
         let Ok(parsed) = Arn::parse(arn) else { continue };
         let Some(account) = parsed.account() else { continue };
-        s.resources.push(Resource {
-            arn: arn.clone(),
-            kind: kind_of(&parsed),
-            account: account.to_string(),
-            region: parsed.region().map(str::to_string).or_else(|| p.region.clone()),
-            tags: Tags::new(),
-            aliases: aliases_of(&parsed),
-            policy: p.policy.clone(),
-        });
+        s.resources.push(resource(arn, &parsed, account, Tags::new(), Some(p)));
     }
     s.resources.sort_by(|a, b| a.arn.cmp(&b.arn));
 
@@ -176,6 +159,23 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
     s.organization = org;
     s.coverage.gaps = gaps;
     s
+}
+
+/// The record of a tagged or referenced resource; the region comes from the ARN, else (S3) from
+/// what the policy read found.
+fn resource(arn: &str, parsed: &Arn<'_>, account: &str, tags: Tags, read: Option<&PolicyInfo>) -> Resource {
+    Resource {
+        arn: arn.to_string(),
+        kind: kind_of(parsed),
+        account: account.to_string(),
+        region: parsed
+            .region()
+            .map(str::to_string)
+            .or_else(|| read.and_then(|p| p.region.clone())),
+        tags,
+        aliases: aliases_of(parsed),
+        policy: read.and_then(|p| p.policy.clone()),
+    }
 }
 
 fn dedup_by_arn<T>(items: &mut Vec<T>, arn: impl Fn(&T) -> &String, seen: &mut BTreeSet<String>) {

@@ -135,6 +135,32 @@ impl Ctx {
         })
     }
 
+    /// Runs one call for which some failures are answers: an error code in `absent` means there
+    /// is nothing to read (`Some(None)`: e.g. no resource policy), one in `skip` that the call
+    /// is to be dropped without a gap (`None`); any other failure is recorded as a gap (`None`).
+    pub async fn call_or_absent<T, E, R>(
+        &self,
+        api: Api,
+        scope: Scope<'_>,
+        call: impl Future<Output = Result<T, SdkError<E, R>>>,
+        absent: &[&str],
+        skip: &[&str],
+    ) -> Option<Option<T>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        match self.try_call(api, scope, call).await {
+            Ok(v) => Some(Some(v)),
+            Err(e) if absent.contains(&e.code.as_str()) => Some(None),
+            Err(e) if skip.contains(&e.code.as_str()) => None,
+            Err(e) => {
+                self.gap(api, scope, e);
+                None
+            }
+        }
+    }
+
     /// Reads every page of a listing: `send(token)` sends the request for one page, `next` gives
     /// the following page's token (an empty token ends the listing, as some services send one),
     /// and `each` takes each page as it comes. A failed page is recorded as a gap and ends the

@@ -64,24 +64,15 @@ pub async fn crawl_lambda(
     let policies = join_all(functions.iter().map(|f| {
         let client = &client;
         async move {
-            match ctx
-                .try_call(
-                    Api::LambdaGetPolicy,
-                    scope,
-                    client.get_policy().function_name(&f.arn).send(),
-                )
+            let call = client.get_policy().function_name(&f.arn).send();
+            // ResourceNotFoundException: the function has no resource policy.
+            ctx.call_or_absent(Api::LambdaGetPolicy, scope, call, &["ResourceNotFoundException"], &[])
                 .await
-            {
-                Ok(out) => out
-                    .policy()
-                    .and_then(|p| parse_document(ctx, Api::LambdaGetPolicy, scope, &f.arn, p)),
-                // No resource policy.
-                Err(e) if e.code == "ResourceNotFoundException" => None,
-                Err(e) => {
-                    ctx.gap(Api::LambdaGetPolicy, scope, e);
-                    None
-                }
-            }
+                .flatten()
+                .and_then(|out| {
+                    out.policy()
+                        .and_then(|p| parse_document(ctx, Api::LambdaGetPolicy, scope, &f.arn, p))
+                })
         }
     }))
     .await;

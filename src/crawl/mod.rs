@@ -242,21 +242,10 @@ fn referenced_arns(data: &AccountData) -> BTreeSet<String> {
             if r.starts_with("arn:") {
                 Some(r.clone())
             } else {
-                queue_arn(r)
+                crate::arn::sqs_queue_arn(r)
             }
         })
         .collect()
-}
-
-/// `https://sqs.<region>.amazonaws.com/<account>/<name>` → the queue's ARN.
-fn queue_arn(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("https://sqs.")?;
-    let (region, rest) = rest.split_once('.')?;
-    let (_, path) = rest.split_once('/')?;
-    let (account, name) = path.split_once('/')?;
-    let partition = if region.starts_with("cn-") { "aws-cn" } else { "aws" };
-    (crate::arn::is_account_id(account) && !name.is_empty() && !name.contains('/'))
-        .then(|| format!("arn:{partition}:sqs:{region}:{account}:{name}"))
 }
 
 /// The current time in RFC 3339, for `crawled_at`.

@@ -7,6 +7,7 @@ use super::ctx::{Ctx, Scope};
 use super::documents::parse_document;
 use super::session::Connector;
 use crate::model::{Account, Organization, OrganizationPolicy, OrganizationPolicyKind, OrganizationalUnit, Tags};
+use aws_sdk_organizations::Client;
 use aws_sdk_organizations::operation::{
     list_accounts::ListAccountsOutput, list_accounts_for_parent::ListAccountsForParentOutput,
     list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput, list_policies::ListPoliciesOutput,
@@ -63,8 +64,8 @@ pub async fn crawl_organization(ctx: &Ctx, connector: &Connector) -> Option<Orga
         return None;
     }
 
-    crawl_units(ctx, connector, &mut org).await;
-    let tags = join_all(org.accounts.iter().map(|a| account_tags(ctx, connector, &a.id))).await;
+    crawl_units(ctx, &client, &mut org).await;
+    let tags = join_all(org.accounts.iter().map(|a| account_tags(ctx, &client, &a.id))).await;
     for (account, tags) in org.accounts.iter_mut().zip(tags) {
         account.tags = tags;
     }
@@ -72,15 +73,14 @@ pub async fn crawl_organization(ctx: &Ctx, connector: &Connector) -> Option<Orga
         OrganizationPolicyKind::ServiceControlPolicy,
         OrganizationPolicyKind::ResourceControlPolicy,
     ] {
-        let policies = crawl_policies(ctx, connector, kind).await;
+        let policies = crawl_policies(ctx, &client, kind).await;
         org.policies.extend(policies);
     }
     Some(org)
 }
 
 /// The root, every unit below it, and the parent of every account.
-async fn crawl_units(ctx: &Ctx, connector: &Connector, org: &mut Organization) {
-    let client = connector.organizations(connector.base(), None);
+async fn crawl_units(ctx: &Ctx, client: &Client, org: &mut Organization) {
     let scope = Scope::org();
     let mut pending = Vec::new();
     let complete = ctx
@@ -109,7 +109,7 @@ async fn crawl_units(ctx: &Ctx, connector: &Connector, org: &mut Organization) {
     // Breadth first, one level at a time, the units of a level in parallel.
     while !pending.is_empty() {
         let level = std::mem::take(&mut pending);
-        let results = join_all(level.iter().map(|parent| children(ctx, connector, parent))).await;
+        let results = join_all(level.iter().map(|parent| children(ctx, client, parent))).await;
         for (parent, (units, accounts)) in level.iter().zip(results) {
             for (id, name) in units {
                 org.units.push(OrganizationalUnit {
@@ -129,8 +129,7 @@ async fn crawl_units(ctx: &Ctx, connector: &Connector, org: &mut Organization) {
 }
 
 /// The units (id, name) and account ids directly under `parent`.
-async fn children(ctx: &Ctx, connector: &Connector, parent: &str) -> (Vec<(String, String)>, Vec<String>) {
-    let client = connector.organizations(connector.base(), None);
+async fn children(ctx: &Ctx, client: &Client, parent: &str) -> (Vec<(String, String)>, Vec<String>) {
     let scope = Scope::org();
     let mut units = Vec::new();
     ctx.pages(
@@ -171,8 +170,7 @@ async fn children(ctx: &Ctx, connector: &Connector, parent: &str) -> (Vec<(Strin
     (units, accounts)
 }
 
-async fn account_tags(ctx: &Ctx, connector: &Connector, account: &str) -> Tags {
-    let client = connector.organizations(connector.base(), None);
+async fn account_tags(ctx: &Ctx, client: &Client, account: &str) -> Tags {
     let mut tags = Tags::new();
     ctx.pages(
         Api::OrgListTagsForResource,
@@ -195,8 +193,7 @@ async fn account_tags(ctx: &Ctx, connector: &Connector, account: &str) -> Tags {
     tags
 }
 
-async fn crawl_policies(ctx: &Ctx, connector: &Connector, kind: OrganizationPolicyKind) -> Vec<OrganizationPolicy> {
-    let client = connector.organizations(connector.base(), None);
+async fn crawl_policies(ctx: &Ctx, client: &Client, kind: OrganizationPolicyKind) -> Vec<OrganizationPolicy> {
     let scope = Scope::org();
     let filter = match kind {
         OrganizationPolicyKind::ServiceControlPolicy => PolicyType::ServiceControlPolicy,
@@ -217,17 +214,16 @@ async fn crawl_policies(ctx: &Ctx, connector: &Connector, kind: OrganizationPoli
         |out| ids.extend(out.policies().iter().filter_map(|p| p.id().map(str::to_string))),
     )
     .await;
-    let policies = join_all(ids.iter().map(|id| crawl_policy(ctx, connector, id, kind))).await;
+    let policies = join_all(ids.iter().map(|id| crawl_policy(ctx, client, id, kind))).await;
     policies.into_iter().flatten().collect()
 }
 
 async fn crawl_policy(
     ctx: &Ctx,
-    connector: &Connector,
+    client: &Client,
     id: &str,
     kind: OrganizationPolicyKind,
 ) -> Option<OrganizationPolicy> {
-    let client = connector.organizations(connector.base(), None);
     let scope = Scope::org();
     let out = ctx
         .call(

@@ -10,7 +10,7 @@
 //! resource's account and region, and the crawl goes on.
 
 use super::apis::Api;
-use super::ctx::{CallError, Ctx, Scope};
+use super::ctx::{Ctx, Scope};
 use super::documents::parse_document;
 use super::session::{Connector, in_region};
 use super::tagging::kind_of;
@@ -90,27 +90,6 @@ const NOT_FOUND: &[&str] = &[
     "NoSuchBucket",
 ];
 
-/// Treats `codes` as "no policy"; a resource that does not exist is skipped silently when it was
-/// only `referenced`; any other failure is recorded as a gap.
-fn absent_or_gap<T>(
-    ctx: &Ctx,
-    api: Api,
-    scope: Scope<'_>,
-    r: Result<T, CallError>,
-    codes: &[&str],
-    referenced: bool,
-) -> Option<Option<T>> {
-    match r {
-        Ok(v) => Some(Some(v)),
-        Err(e) if codes.contains(&e.code.as_str()) => Some(None),
-        Err(e) if referenced && NOT_FOUND.contains(&e.code.as_str()) => None,
-        Err(e) => {
-            ctx.gap(api, scope, e);
-            None
-        }
-    }
-}
-
 /// One resource; `None` when its policy could not be read (a gap was recorded) or, for a
 /// `referenced` one, when it does not exist.
 async fn read_one(
@@ -123,6 +102,8 @@ async fn read_one(
 ) -> Option<PolicyInfo> {
     let parsed = Arn::parse(arn).ok()?;
     let kind = kind_of(&parsed);
+    // A referenced resource that does not exist was not hidden from the crawl: no gap.
+    let skip: &[&str] = if referenced { NOT_FOUND } else { &[] };
     let region = parsed.region().map(str::to_string);
     let info = |policy: Option<Value>, region: Option<String>| PolicyInfo {
         arn: arn.to_string(),
@@ -140,13 +121,10 @@ async fn read_one(
     match kind {
         ResourceKind::SqsQueue => {
             let api = Api::SqsGetQueueAttributes;
-            let url = format!(
-                "https://sqs.{}.amazonaws.com/{}/{}",
-                parsed.region, parsed.account, parsed.resource
-            );
+            let url = crate::arn::sqs_queue_url(&parsed);
             let client = connector.sqs(&regional, Some(account));
-            let r = ctx
-                .try_call(
+            let out = ctx
+                .call_or_absent(
                     api,
                     scope,
                     client
@@ -154,9 +132,10 @@ async fn read_one(
                         .queue_url(url)
                         .attribute_names(aws_sdk_sqs::types::QueueAttributeName::Policy)
                         .send(),
+                    &[],
+                    skip,
                 )
-                .await;
-            let out = absent_or_gap(ctx, api, scope, r, &[], referenced)??;
+                .await??;
             let text = out
                 .attributes()
                 .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::Policy))
@@ -166,10 +145,15 @@ async fn read_one(
         ResourceKind::SnsTopic => {
             let api = Api::SnsGetTopicAttributes;
             let client = connector.sns(&regional, Some(account));
-            let r = ctx
-                .try_call(api, scope, client.get_topic_attributes().topic_arn(arn).send())
-                .await;
-            let out = absent_or_gap(ctx, api, scope, r, &[], referenced)??;
+            let out = ctx
+                .call_or_absent(
+                    api,
+                    scope,
+                    client.get_topic_attributes().topic_arn(arn).send(),
+                    &[],
+                    skip,
+                )
+                .await??;
             let text = out.attributes().and_then(|a| a.get("Policy")).map(String::as_str);
             Some(info(doc(api, scope, text), None))
         }
@@ -177,14 +161,15 @@ async fn read_one(
             let bucket = parsed.resource;
             let global = Scope::account(account);
             let client = connector.s3(config, Some(account));
-            let r = ctx
-                .try_call(
+            let out = ctx
+                .call_or_absent(
                     Api::S3GetBucketLocation,
                     global,
                     client.get_bucket_location().bucket(bucket).send(),
+                    &[],
+                    skip,
                 )
-                .await;
-            let out = absent_or_gap(ctx, Api::S3GetBucketLocation, global, r, &[], referenced)??;
+                .await??;
             let bucket_region = match out.location_constraint().map(|c| c.as_str()) {
                 None | Some("") => "us-east-1".to_string(),
                 Some("EU") => "eu-west-1".to_string(),
@@ -193,42 +178,58 @@ async fn read_one(
             let scope = Scope::region(account, &bucket_region);
             let client = connector.s3(&in_region(config, &bucket_region), Some(account));
             let api = Api::S3GetBucketPolicy;
-            let r = ctx
-                .try_call(api, scope, client.get_bucket_policy().bucket(bucket).send())
-                .await;
-            let out = absent_or_gap(ctx, api, scope, r, &["NoSuchBucketPolicy"], referenced)?;
+            let out = ctx
+                .call_or_absent(
+                    api,
+                    scope,
+                    client.get_bucket_policy().bucket(bucket).send(),
+                    &["NoSuchBucketPolicy"],
+                    skip,
+                )
+                .await?;
             let policy = out.and_then(|o| doc(api, scope, o.policy()));
             Some(info(policy, Some(bucket_region)))
         }
         ResourceKind::KmsKey => {
             let api = Api::KmsGetKeyPolicy;
             let client = connector.kms(&regional, Some(account));
-            let r = ctx
-                .try_call(
+            let out = ctx
+                .call_or_absent(
                     api,
                     scope,
                     client.get_key_policy().key_id(arn).policy_name("default").send(),
+                    &[],
+                    skip,
                 )
-                .await;
-            let out = absent_or_gap(ctx, api, scope, r, &[], referenced)??;
+                .await??;
             Some(info(doc(api, scope, out.policy()), None))
         }
         ResourceKind::SecretsmanagerSecret => {
             let api = Api::SecretsManagerGetResourcePolicy;
             let client = connector.secretsmanager(&regional, Some(account));
-            let r = ctx
-                .try_call(api, scope, client.get_resource_policy().secret_id(arn).send())
-                .await;
-            let out = absent_or_gap(ctx, api, scope, r, &[], referenced)??;
+            let out = ctx
+                .call_or_absent(
+                    api,
+                    scope,
+                    client.get_resource_policy().secret_id(arn).send(),
+                    &[],
+                    skip,
+                )
+                .await??;
             Some(info(doc(api, scope, out.resource_policy()), None))
         }
         ResourceKind::DynamodbTable => {
             let api = Api::DynamodbGetResourcePolicy;
             let client = connector.dynamodb(&regional, Some(account));
-            let r = ctx
-                .try_call(api, scope, client.get_resource_policy().resource_arn(arn).send())
-                .await;
-            let out = absent_or_gap(ctx, api, scope, r, &["PolicyNotFoundException"], referenced)?;
+            let out = ctx
+                .call_or_absent(
+                    api,
+                    scope,
+                    client.get_resource_policy().resource_arn(arn).send(),
+                    &["PolicyNotFoundException"],
+                    skip,
+                )
+                .await?;
             Some(info(out.and_then(|o| doc(api, scope, o.policy())), None))
         }
         _ => None,

@@ -8,6 +8,7 @@ use super::session::Connector;
 use crate::arn::Arn;
 use crate::model::{ResourceKind, Tags};
 use aws_config::SdkConfig;
+use aws_sdk_resourcegroupstagging::operation::get_resources::GetResourcesOutput;
 
 /// Every tagged resource of one account and region: ARN → tags.
 pub async fn crawl_tagged(
@@ -20,32 +21,24 @@ pub async fn crawl_tagged(
     let client = connector.tagging(config, Some(account));
     let scope = Scope::region(account, region);
     let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let Some(out) = ctx
-            .call(
-                Api::TagGetResources,
-                scope,
-                client.get_resources().set_pagination_token(token.take()).send(),
-            )
-            .await
-        else {
-            break;
-        };
-        for m in out.resource_tag_mapping_list() {
-            let Some(arn) = m.resource_arn() else { continue };
-            let tags: Tags = m
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect();
-            found.push((arn.to_string(), tags));
-        }
-        token = out.pagination_token().filter(|t| !t.is_empty()).map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+    ctx.pages(
+        Api::TagGetResources,
+        scope,
+        |token| client.get_resources().set_pagination_token(token).send(),
+        GetResourcesOutput::pagination_token,
+        |out| {
+            for m in out.resource_tag_mapping_list() {
+                let Some(arn) = m.resource_arn() else { continue };
+                let tags: Tags = m
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect();
+                found.push((arn.to_string(), tags));
+            }
+        },
+    )
+    .await;
     found
 }
 
@@ -71,10 +64,7 @@ pub fn kind_of(arn: &Arn<'_>) -> ResourceKind {
 /// Other names a resource is referenced by: the queue URL of an SQS queue.
 pub fn aliases_of(arn: &Arn<'_>) -> Vec<String> {
     match arn.service {
-        "sqs" => vec![format!(
-            "https://sqs.{}.amazonaws.com/{}/{}",
-            arn.region, arn.account, arn.resource
-        )],
+        "sqs" => vec![crate::arn::sqs_queue_url(arn)],
         _ => Vec::new(),
     }
 }
