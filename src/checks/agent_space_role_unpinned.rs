@@ -35,38 +35,37 @@ fn trusts_service(st: &Statement) -> bool {
 }
 
 /// What is wrong with one trust statement's pinning, if anything.
-fn problems(st: &Statement) -> Vec<String> {
-    let mut out = Vec::new();
+/// What is wrong with the statement's `aws:SourceAccount` condition, if anything.
+fn account_problem(st: &Statement) -> Option<String> {
     let accounts: Vec<&Condition> = st.condition_values("aws:SourceAccount").filter(|c| pins(c)).collect();
     if accounts.is_empty() {
-        out.push("no `aws:SourceAccount` condition".to_string());
+        Some("no `aws:SourceAccount` condition".to_string())
     } else if accounts
         .iter()
         .any(|c| c.values.len() != 1 || c.values.iter().any(|v| v.contains(['*', '?'])))
     {
-        out.push("`aws:SourceAccount` allows more than one account".to_string());
+        Some("`aws:SourceAccount` allows more than one account".to_string())
+    } else {
+        None
     }
+}
+
+/// What is wrong with the statement's `aws:SourceArn` condition, if anything.
+fn arn_problem(st: &Statement) -> Option<String> {
     let arns: Vec<&Condition> = st.condition_values("aws:SourceArn").filter(|c| pins(c)).collect();
     match arns.as_slice() {
-        [] => out.push("no `aws:SourceArn` condition".to_string()),
+        [] => Some("no `aws:SourceArn` condition".to_string()),
         [c] => match c.values.as_slice() {
-            [v] if v.contains(['*', '?']) => {
-                out.push(format!("`aws:SourceArn` `{v}` is a wildcard, not one Agent Space"))
-            }
-            [v] => {
-                let is_space = Arn::parse(v).is_ok_and(|a| a.resource.starts_with("agentspace/"));
-                if !is_space {
-                    out.push(format!("`aws:SourceArn` `{v}` is not an Agent Space ARN"));
-                }
-            }
-            values => out.push(format!(
+            [v] if v.contains(['*', '?']) => Some(format!("`aws:SourceArn` `{v}` is a wildcard, not one Agent Space")),
+            [v] => (!Arn::parse(v).is_ok_and(|a| a.resource.starts_with("agentspace/")))
+                .then(|| format!("`aws:SourceArn` `{v}` is not an Agent Space ARN")),
+            values => Some(format!(
                 "`aws:SourceArn` lists {} values instead of one Agent Space",
                 values.len()
             )),
         },
-        _ => out.push("several `aws:SourceArn` conditions".to_string()),
+        _ => Some("several `aws:SourceArn` conditions".to_string()),
     }
-    out
 }
 
 impl Check for AgentSpaceRoleUnpinned {
@@ -142,14 +141,14 @@ impl Check for AgentSpaceRoleUnpinned {
                 .enumerate()
                 .filter(|(_, st)| trusts_service(st))
             {
-                let mut problems = problems(st);
-                let missing_account = problems.iter().any(|p| p.contains("`aws:SourceAccount`"));
-                if open.is_empty() && !missing_account {
+                let account = account_problem(st);
+                // Pinned to one space by evaluation: only a missing account pin is left to report.
+                if open.is_empty() && account.is_none() {
                     continue;
                 }
-                if open.is_empty() {
-                    problems.retain(|p| p.contains("`aws:SourceAccount`"));
-                } else {
+                let mut problems: Vec<String> = account.into_iter().collect();
+                if !open.is_empty() {
+                    problems.extend(arn_problem(st));
                     problems.extend(open.iter().cloned());
                 }
                 let label = st

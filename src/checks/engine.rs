@@ -67,12 +67,8 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
         for (i, ig) in ignores.iter().enumerate() {
             if !used.get(i).copied().unwrap_or(true) {
                 out.findings
-                    .push(unused_ignore::finding(config_path, check.id(), i, &ig.reason));
+                    .push(unused_ignore::unused_entry(check.id(), "ignore", i, &ig.reason));
             }
-        }
-        // Checks that keep their own exception lists report unused entries without the file.
-        for f in findings.iter_mut().filter(|f| f.check == unused_ignore::ID) {
-            unused_ignore::locate(f, config_path);
         }
         out.findings.extend(findings);
         out.checks_run.push(check.id());
@@ -81,24 +77,32 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
     for (id, settings) in &topology.config.checks {
         if !settings.enabled {
             for (i, ig) in settings.ignore.iter().enumerate() {
-                out.findings.push(unused_ignore::finding(
-                    config_path,
+                out.findings.push(unused_ignore::unused_entry(
                     id.get_ref(),
+                    "ignore",
                     i,
                     &ig.get_ref().reason,
                 ));
             }
             for (i, a) in settings.allow.iter().enumerate() {
-                let mut f = unused_ignore::unused_entry(id.get_ref(), "allow", i, &a.get_ref().reason);
-                unused_ignore::locate(&mut f, config_path);
-                out.findings.push(f);
+                out.findings.push(unused_ignore::unused_entry(
+                    id.get_ref(),
+                    "allow",
+                    i,
+                    &a.get_ref().reason,
+                ));
             }
         }
     }
-    if let Some(s) = topology.config.check_settings(unused_ignore::ID)
-        && let Some(severity) = s.severity
-    {
-        for f in out.findings.iter_mut().filter(|f| f.check == unused_ignore::ID) {
+    // Every unused entry — the engine's and those of checks with their own exception lists —
+    // names the config file and takes the `unused-ignore` severity override.
+    let severity = topology
+        .config
+        .check_settings(unused_ignore::ID)
+        .and_then(|s| s.severity);
+    for f in out.findings.iter_mut().filter(|f| f.check == unused_ignore::ID) {
+        unused_ignore::locate(f, config_path);
+        if let Some(severity) = severity {
             f.severity = severity;
         }
     }

@@ -35,12 +35,9 @@ impl Check for ResidencyCrossZoneFlow {
             let (Some(region), Some(zone)) = (node.region, t.zone_of(ix)) else {
                 continue;
             };
+            let apps = app_names(t, t.owner(ix));
             for dep in t.dependencies_of(ix) {
                 let target = t.node(dep.to);
-                if target.region.is_some_and(|r| t.config.zone_of_region(r) == Some(zone)) {
-                    continue;
-                }
-                let apps = app_names(t, t.owner(ix));
                 let Some(target_region) = target.region else {
                     // S3 buckets and other regionless ARNs not in the snapshot: where is unknown.
                     if target.kind == NodeKind::External && matches!(target.id.split(':').nth(2), Some("s3")) {
@@ -54,7 +51,7 @@ impl Check for ResidencyCrossZoneFlow {
                             "Crawl the account that holds the resource so its region is known.".to_string(),
                         );
                         f.status = Status::NotProven;
-                        f.applications = apps;
+                        f.applications = apps.clone();
                         f.evidence = dep.reason.evidence(target.id);
                         out.push(f);
                     }
@@ -87,7 +84,7 @@ impl Check for ResidencyCrossZoneFlow {
                         "Keep the flow inside zone `{zone}`: point it at a resource in one of that zone's regions, or, if the data may legally leave, record that as an ignore with its legal basis as the reason."
                     ),
                 );
-                f.applications = apps;
+                f.applications = apps.clone();
                 f.evidence = dep.reason.evidence(target.id);
                 out.push(f);
             }

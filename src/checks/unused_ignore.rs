@@ -7,13 +7,6 @@ pub const ID: &str = "unused-ignore";
 pub const TITLE: &str = "Config ignore matches nothing";
 pub const DESCRIPTION: &str = "An `ignore` entry under `[checks.<id>]` matched no finding of that check. Remove it, or correct its `resource`/`application`/`account` so it matches what it was meant to suppress.";
 
-/// The finding for the `index`-th ignore of `check` that matched nothing.
-pub fn finding(config_path: &str, check: &str, index: usize, reason: &str) -> Finding {
-    let mut f = unused_entry(check, "ignore", index, reason);
-    locate(&mut f, config_path);
-    f
-}
-
 /// The finding for the `index`-th entry of list `list` (`ignore`, `allow`) under
 /// `[checks.<check>]` that matched nothing. Checks that own such a list (`allow`) make it; the
 /// engine names the config file in it with [`locate`].
@@ -35,14 +28,11 @@ pub fn unused_entry(check: &str, list: &str, index: usize, reason: &str) -> Find
 }
 
 /// Names the config file in an unused-entry finding: in its message, after the entry, and as the
-/// source of its `config` evidence. Applying it twice changes nothing.
+/// source of its `config` evidence.
 pub fn locate(f: &mut Finding, config_path: &str) {
     let entry = format!("`{}`", f.resource);
-    let placed = format!("{entry} in `{config_path}`");
-    if !f.message.starts_with(&placed)
-        && let Some(rest) = f.message.strip_prefix(&entry)
-    {
-        f.message = format!("{placed}{rest}");
+    if let Some(rest) = f.message.strip_prefix(&entry) {
+        f.message = format!("{entry} in `{config_path}`{rest}");
     }
     for e in f.evidence.iter_mut().filter(|e| e.relation == "config") {
         e.from = config_path.to_string();

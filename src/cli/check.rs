@@ -94,11 +94,7 @@ pub fn run(args: Args) -> Result<u8, InputError> {
     let snapshot = parse_snapshot(&text, &args.topology).map_err(InputError::new)?;
     let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
     let topology = Topology::build(&snapshot, &config);
-    let config_path = if args.policies.is_dir() {
-        args.policies.join("topoguard.toml")
-    } else {
-        args.policies.clone()
-    };
+    let config_path = crate::config::config_file(&args.policies);
     let outcome = checks::run_checks(&topology, &config_path.display().to_string());
     let report = Report::new(
         args.topology.display().to_string().replace('\\', "/"),

@@ -11,7 +11,7 @@ use super::{EXIT_OK, InputError};
 use crate::checks;
 use crate::config::load_config;
 use crate::graph::Topology;
-use crate::model::parse_snapshot;
+use crate::model::load_snapshot;
 use crate::roles::render::agent_spaces;
 use crate::roles::{self, Format, Options};
 use std::io::Write as _;
@@ -52,9 +52,7 @@ pub fn run(args: Args) -> Result<u8, InputError> {
                 .to_string(),
         ));
     }
-    let text = std::fs::read_to_string(&args.topology)
-        .map_err(|e| InputError(format!("cannot read snapshot `{}`: {e}", args.topology.display())))?;
-    let snapshot = parse_snapshot(&text, &args.topology).map_err(InputError::new)?;
+    let snapshot = load_snapshot(&args.topology).map_err(InputError::new)?;
     let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
     let topology = Topology::build(&snapshot, &config);
     let set = match roles::generate(

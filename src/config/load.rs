@@ -20,13 +20,18 @@ pub enum ConfigError {
     },
 }
 
-/// Reads the config: `path` is a TOML file, or a directory holding `topoguard.toml`.
-pub fn load_config(path: &Path, known_checks: &[&str]) -> Result<Config, ConfigError> {
-    let file = if path.is_dir() {
+/// The config file `path` names: the file itself, or `topoguard.toml` in a directory.
+pub fn config_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
         path.join("topoguard.toml")
     } else {
         path.to_path_buf()
-    };
+    }
+}
+
+/// Reads the config: `path` is a TOML file, or a directory holding `topoguard.toml`.
+pub fn load_config(path: &Path, known_checks: &[&str]) -> Result<Config, ConfigError> {
+    let file = config_file(path);
     let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Io {
         path: file.clone(),
         source,
@@ -146,7 +151,7 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
     for (space, intent) in &c.agent_spaces {
         let key = format!("agent_spaces.{}", space.get_ref());
         let app = &intent.application;
-        if !c.applications.keys().any(|k| k.get_ref() == app.get_ref()) {
+        if c.application(app.get_ref()).is_none() {
             return Err((
                 app.span(),
                 format!(
@@ -205,7 +210,7 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
                 ));
             }
             if let Some(app) = &e.application
-                && !c.applications.keys().any(|k| k.get_ref() == app)
+                && c.application(app).is_none()
             {
                 return Err((a.span(), format!("{key}: unknown application `{app}`")));
             }
@@ -250,7 +255,7 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
                 ));
             }
             if let Some(a) = &i.application
-                && !c.applications.keys().any(|k| k.get_ref() == a)
+                && c.application(a).is_none()
             {
                 return Err((ignore.span(), format!("{key}: unknown application `{a}`")));
             }

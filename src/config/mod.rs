@@ -6,7 +6,7 @@
 
 mod load;
 
-pub use load::{ConfigError, load_config, parse_config};
+pub use load::{ConfigError, config_file, load_config, parse_config};
 
 use crate::checks::Severity;
 use serde::Deserialize;

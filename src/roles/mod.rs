@@ -229,6 +229,12 @@ pub fn generate(t: &Topology<'_>, options: &Options) -> Result<RoleSet, RolesErr
     Ok(set)
 }
 
+/// The name of the parameter (template parameter, Terraform variable, `${…}` placeholder) that
+/// holds the ARN of Agent Space `space`.
+pub fn space_parameter(space: &str) -> String {
+    format!("AgentSpaceArn{}", render::identifier(space))
+}
+
 /// Replaces `${Name}` placeholders in every string of `doc` by `value(Name)` when it returns one.
 pub fn substitute(doc: &Value, value: &dyn Fn(&str) -> Option<String>) -> Value {
     match doc {

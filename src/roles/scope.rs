@@ -3,8 +3,8 @@
 //! the residency zone are left out and reported as a crossing.
 
 use super::Note;
-use crate::graph::{AppId, NodeKind, Topology};
-use crate::model::ResourceKind;
+use super::actions::resource_type;
+use crate::graph::{AppId, Topology};
 use petgraph::graph::NodeIndex;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,15 +35,6 @@ pub struct AppScope<'a> {
     pub accounts: BTreeMap<String, AccountScope>,
 }
 
-/// Whether a node is a resource that roles can be scoped to.
-pub fn scopable(kind: NodeKind) -> bool {
-    match kind {
-        NodeKind::Function | NodeKind::Rule | NodeKind::EventBus => true,
-        NodeKind::Resource(k) => k != ResourceKind::Other,
-        NodeKind::Account | NodeKind::Role | NodeKind::AgentSpace | NodeKind::External => false,
-    }
-}
-
 impl<'a> AppScope<'a> {
     /// `None` when the application has no resource to scope a role to.
     pub fn compute(t: &Topology<'a>, app: AppId, notes: &mut Vec<Note>) -> Option<AppScope<'a>> {
@@ -53,14 +44,16 @@ impl<'a> AppScope<'a> {
             kind: kind.to_string(),
             message,
         };
-        let own: Vec<NodeIndex> = t.owned_by(app).filter(|ix| scopable(t.node(*ix).kind)).collect();
+        let own: Vec<NodeIndex> = t.owned_by(app).filter(|ix| resource_type(t, *ix).is_some()).collect();
         if own.is_empty() {
             return None;
         }
         let used: Vec<NodeIndex> = t
             .nodes()
-            .filter(|(ix, n)| {
-                scopable(n.kind) && t.owner(*ix) != Some(app) && t.users(*ix).iter().any(|(a, _)| *a == app)
+            .filter(|(ix, _)| {
+                resource_type(t, *ix).is_some()
+                    && t.owner(*ix) != Some(app)
+                    && t.users(*ix).iter().any(|(a, _)| *a == app)
             })
             .map(|(ix, _)| ix)
             .collect();

@@ -11,8 +11,8 @@
 //! the account templates' `AgentSpaceArn<Space>` parameter), then, once the roles are deployed,
 //! updated with `AssociateAccounts=true`.
 
-use super::{Files, identifier, pretty};
-use crate::roles::{GeneratedRole, RoleKind, RoleSet};
+use super::{Files, pretty};
+use crate::roles::{GeneratedRole, RoleKind, RoleSet, space_parameter};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,7 +45,7 @@ pub fn render(set: &RoleSet, associated: &Associated) -> Files {
         let Some(primary) = space.primary else { continue };
         let existing_arn = set
             .parameters
-            .get(&format!("AgentSpaceArn{}", identifier(name)))
+            .get(&space_parameter(name))
             .and_then(|p| p.default.as_deref());
         let done = associated.get(name).cloned().unwrap_or_default();
         if let Some(t) = template(
@@ -109,7 +109,7 @@ fn template(
             outputs.insert(
                 "AgentSpaceArn".to_string(),
                 json!({
-                    "Description": format!("Value of the AgentSpaceArn{} parameter of the account templates", identifier(name)),
+                    "Description": format!("Value of the {} parameter of the account templates", space_parameter(name)),
                     "Value": {"Fn::GetAtt": ["AgentSpace", "Arn"]},
                 }),
             );

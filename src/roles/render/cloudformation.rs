@@ -3,7 +3,7 @@
 //! ARNs are template parameters (defaulting to the snapshot's value when known), so a StackSet
 //! can override them. Deploying needs `CAPABILITY_NAMED_IAM`.
 
-use super::{Files, by_account, identifier, pretty};
+use super::{Files, by_account, identifier, pretty, uses_placeholder};
 use crate::roles::RoleSet;
 use serde_json::{Map, Value, json};
 
@@ -27,17 +27,13 @@ fn intrinsics(v: &Value) -> Value {
     }
 }
 
-fn uses(doc: &Value, name: &str) -> bool {
-    serde_json::to_string(doc).is_ok_and(|s| s.contains(&format!("${{{name}}}")))
-}
-
 pub fn render(set: &RoleSet) -> Files {
     let mut files = Files::new();
     for (account, roles) in by_account(set) {
         let mut parameters = Map::new();
         let mut resources = Map::new();
         for (name, p) in &set.parameters {
-            if !roles.iter().any(|r| uses(&r.trust, name)) {
+            if !roles.iter().any(|r| uses_placeholder(&r.trust, name)) {
                 continue;
             }
             let mut param = json!({"Type": "String", "Description": p.description, "AllowedPattern": "^arn:aws[a-z-]*:aidevops:[a-z0-9-]+:[0-9]{12}:agentspace/.+$"});

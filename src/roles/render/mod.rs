@@ -71,6 +71,11 @@ fn summary(set: &RoleSet) -> Value {
     })
 }
 
+/// Whether `doc` contains the placeholder `${name}` anywhere.
+fn uses_placeholder(doc: &Value, name: &str) -> bool {
+    serde_json::to_string(doc).is_ok_and(|s| s.contains(&format!("${{{name}}}")))
+}
+
 /// The role's accounts, sorted, each with its roles in set order.
 fn by_account(set: &RoleSet) -> BTreeMap<&str, Vec<&super::GeneratedRole>> {
     let mut out: BTreeMap<&str, Vec<&super::GeneratedRole>> = BTreeMap::new();

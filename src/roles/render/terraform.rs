@@ -3,7 +3,7 @@
 //! `aws_iam_role_policy_attachment` resources. Agent Space ARNs are variables, defaulting to the
 //! snapshot's value when known.
 
-use super::{Files, by_account, pretty};
+use super::{Files, by_account, pretty, uses_placeholder};
 use crate::roles::{RoleSet, substitute};
 use serde_json::{Map, Value, json};
 
@@ -43,10 +43,7 @@ pub fn render(set: &RoleSet) -> Files {
     for (account, roles) in by_account(set) {
         let mut variables = Map::new();
         for (name, p) in &set.parameters {
-            let used = roles
-                .iter()
-                .any(|r| serde_json::to_string(&r.trust).is_ok_and(|s| s.contains(&format!("${{{name}}}"))));
-            if !used {
+            if !roles.iter().any(|r| uses_placeholder(&r.trust, name)) {
                 continue;
             }
             let mut v = json!({"type": "string", "description": p.description});
