@@ -2,8 +2,7 @@
 //! than read the resources its application uses there. An investigation into one application
 //! must not be able to change a dependency every other application relies on.
 
-use super::incident_access_not_read_only::{SHOWN, catalog_unavailable};
-use super::{Check, Evidence, Finding, Input, Severity, app_names, finding_for};
+use super::{Check, Evidence, Finding, Input, SHOWN, Severity, app_names, catalog_unavailable, finding_for};
 use crate::graph::{NodeKind, Topology};
 use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
 use crate::iam::catalog::{ActionClass, Catalog};

@@ -3,8 +3,7 @@
 //! shared account that may write it. Shared dependencies are where one application's incident
 //! becomes everyone's; from outside, they should be read-only unless an exception says why.
 
-use super::incident_access_not_read_only::{SHOWN, catalog_unavailable};
-use super::{Check, Evidence, Finding, Input, Severity, Status, app_names, unused_ignore};
+use super::{Check, Evidence, Finding, Input, SHOWN, Severity, Status, app_names, catalog_unavailable, unused_ignore};
 use crate::arn::{Arn, glob_match};
 use crate::config::WriteException;
 use crate::graph::{NodeKind, Topology};

@@ -3,16 +3,13 @@
 //! never be able to change what it investigates); content reads outside the application's own
 //! log groups and traces are medium (they expose data the investigation does not need).
 
-use super::{Check, Evidence, Finding, Input, Severity, Status, app_names};
+use super::{Check, Evidence, Finding, Input, SHOWN, Severity, Status, app_names, catalog_unavailable};
 use crate::graph::{IncidentRole, NodeKind, Topology};
 use crate::iam::capability::{Capability, Target, capabilities, grant_labels, summarize_actions};
 use crate::iam::catalog::{ActionClass, Catalog};
 use std::collections::BTreeMap;
 
 pub struct IncidentAccessNotReadOnly;
-
-/// How many actions a message names before summarising.
-pub(super) const SHOWN: usize = 8;
 
 /// Session actions: how responders move along a chain of roles. Every role they reach is
 /// checked on its own, so taking the next hop is not itself a change to anything.
@@ -177,26 +174,6 @@ fn own_logs_or_traces(t: &Topology<'_>, c: &Capability, apps: &[usize], role: &s
             true
         }
         _ => false,
-    }
-}
-
-/// A finding saying the IAM checks could not run.
-pub fn catalog_unavailable(check: &dyn Check, error: &str) -> Finding {
-    Finding {
-        check: check.id().to_string(),
-        severity: check.default_severity(),
-        status: Status::NotProven,
-        title: check.title().to_string(),
-        message: format!(
-            "the embedded IAM action catalog could not be loaded ({error}), so `{}` could not run",
-            check.id()
-        ),
-        resource: "organization".to_string(),
-        account: None,
-        region: None,
-        applications: Vec::new(),
-        evidence: Vec::new(),
-        remediation: "Reinstall topoguard; the catalog is part of the binary.".to_string(),
     }
 }
 

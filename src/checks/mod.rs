@@ -96,6 +96,29 @@ pub fn known_ids() -> Vec<&'static str> {
 /// Where each check's documentation lives.
 pub const DOCS_URL: &str = "https://github.com/topoguard/topoguard/blob/main/docs/checks.md";
 
+/// How many actions a finding's message names before summarising the rest (IAM checks).
+pub const SHOWN: usize = 8;
+
+/// A finding saying the IAM checks could not run.
+pub fn catalog_unavailable(check: &dyn Check, error: &str) -> Finding {
+    Finding {
+        check: check.id().to_string(),
+        severity: check.default_severity(),
+        status: Status::NotProven,
+        title: check.title().to_string(),
+        message: format!(
+            "the embedded IAM action catalog could not be loaded ({error}), so `{}` could not run",
+            check.id()
+        ),
+        resource: "organization".to_string(),
+        account: None,
+        region: None,
+        applications: Vec::new(),
+        evidence: Vec::new(),
+        remediation: "Reinstall topoguard; the catalog is part of the binary.".to_string(),
+    }
+}
+
 /// A finding about `node` with the check's default severity and no applications or evidence yet.
 pub fn finding_for(check: &dyn Check, node: &Node<'_>, message: String, remediation: String) -> Finding {
     Finding {

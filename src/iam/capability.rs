@@ -63,13 +63,7 @@ impl<'a> RoleView<'a> {
             .map(|p| p.policy)
             .collect();
         let allowed = allowed_actions(catalog, &identity).actions;
-        let mut ctx = RequestContext::new();
-        ctx.set("aws:PrincipalArn", role)
-            .set("aws:PrincipalAccount", rp.role.account.clone());
-        if let Some(org) = org_id {
-            ctx.set("aws:PrincipalOrgID", org);
-        }
-        ctx.tags("aws:PrincipalTag", &rp.role.tags);
+        let ctx = store.principal_context(role, org_id)?;
         Some(RoleView {
             store,
             role,

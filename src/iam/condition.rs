@@ -24,16 +24,29 @@ impl Truth {
     pub fn and(self, other: Truth) -> Truth {
         match (self, other) {
             (Truth::False, _) | (_, Truth::False) => Truth::False,
-            (Truth::Unknown(mut a), Truth::Unknown(b)) => {
-                a.extend(b);
-                a.sort();
-                a.dedup();
-                Truth::Unknown(a)
-            }
+            (Truth::Unknown(a), Truth::Unknown(b)) => Truth::Unknown(merge_keys(a, b)),
             (Truth::Unknown(a), Truth::True) | (Truth::True, Truth::Unknown(a)) => Truth::Unknown(a),
             (Truth::True, Truth::True) => Truth::True,
         }
     }
+
+    /// Disjunction: true wins, then unknown (keys merged), then false.
+    pub fn or(self, other: Truth) -> Truth {
+        match (self, other) {
+            (Truth::True, _) | (_, Truth::True) => Truth::True,
+            (Truth::Unknown(a), Truth::Unknown(b)) => Truth::Unknown(merge_keys(a, b)),
+            (Truth::Unknown(a), Truth::False) | (Truth::False, Truth::Unknown(a)) => Truth::Unknown(a),
+            (Truth::False, Truth::False) => Truth::False,
+        }
+    }
+}
+
+/// The unknown keys of two results together, sorted, without repeats.
+fn merge_keys(mut a: Vec<String>, b: Vec<String>) -> Vec<String> {
+    a.extend(b);
+    a.sort();
+    a.dedup();
+    a
 }
 
 /// What is known about a request: single values per key, plus which keys are known to be absent.

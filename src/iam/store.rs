@@ -2,6 +2,7 @@
 //! policies, managed policy documents, and the SCPs and RCPs along each account's OU path.
 //! [`PolicyStore::policy_set`] assembles what applies to one principal and resource.
 
+use super::condition::RequestContext;
 use super::eval::{NamedPolicy, PolicySet};
 use super::policy::Policy;
 use crate::model::{OrganizationPolicyKind, Role, Snapshot};
@@ -144,6 +145,20 @@ impl<'s> PolicyStore<'s> {
 
     /// The policies that apply when `role` acts on a resource in `resource_account` that has
     /// `resource_policy`.
+    /// What is known about a request made by `role`: its ARN, account, organization and tags.
+    /// `None` when the role is not in the store.
+    pub fn principal_context(&self, role: &str, org_id: Option<&str>) -> Option<RequestContext> {
+        let rp = self.roles.get(role)?;
+        let mut ctx = RequestContext::new();
+        ctx.set("aws:PrincipalArn", role)
+            .set("aws:PrincipalAccount", rp.role.account.clone());
+        if let Some(org) = org_id {
+            ctx.set("aws:PrincipalOrgID", org);
+        }
+        ctx.tags("aws:PrincipalTag", &rp.role.tags);
+        Some(ctx)
+    }
+
     pub fn policy_set<'a>(
         &'a self,
         role: &str,

@@ -84,20 +84,6 @@ impl Decision {
     }
 }
 
-fn or(a: Truth, b: Truth) -> Truth {
-    match (a, b) {
-        (Truth::True, _) | (_, Truth::True) => Truth::True,
-        (Truth::Unknown(mut x), Truth::Unknown(y)) => {
-            x.extend(y);
-            x.sort();
-            x.dedup();
-            Truth::Unknown(x)
-        }
-        (Truth::Unknown(x), Truth::False) | (Truth::False, Truth::Unknown(x)) => Truth::Unknown(x),
-        (Truth::False, Truth::False) => Truth::False,
-    }
-}
-
 fn label(i: usize, st: &Statement) -> String {
     st.sid
         .as_ref()
@@ -210,7 +196,7 @@ fn allows(
                 });
                 best = best.max(pm);
             }
-            truth = or(truth, t);
+            truth = truth.or(t);
         }
     }
     (truth, grants, best)
@@ -294,7 +280,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
     let granted = if cross_account {
         bounded.clone().and(resource.clone())
     } else if how == PrincipalMatch::Direct {
-        or(bounded.clone(), resource.clone())
+        bounded.clone().or(resource.clone())
     } else {
         bounded.clone()
     };

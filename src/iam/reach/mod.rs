@@ -117,15 +117,10 @@ impl Reach {
                     let Some(caller) = store.roles.get(candidate) else {
                         continue;
                     };
-                    let mut ctx = RequestContext::new();
-                    ctx.set("aws:PrincipalArn", candidate)
-                        .set("aws:PrincipalAccount", caller.role.account.clone());
-                    if let Some(org) = org_id {
-                        ctx.set("aws:PrincipalOrgID", org);
-                    }
-                    ctx.tags("aws:PrincipalTag", &caller.role.tags)
-                        .absent("aws:SourceArn")
-                        .absent("aws:SourceAccount");
+                    let Some(mut ctx) = store.principal_context(candidate, org_id) else {
+                        continue;
+                    };
+                    ctx.absent("aws:SourceArn").absent("aws:SourceAccount");
                     let req = Request {
                         principal: candidate,
                         principal_account: &caller.role.account,
