@@ -1101,7 +1101,7 @@ fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
     for f in &outcome.findings {
         let e = per_check.entry(f.check.as_str()).or_default();
         match f.status {
-            Status::Violation => e.0 += 1,
+            Status::Violation | Status::Conditional => e.0 += 1,
             Status::NotProven => e.1 += 1,
         }
     }

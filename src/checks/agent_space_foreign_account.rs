@@ -96,6 +96,7 @@ impl Check for AgentSpaceForeignAccount {
                         "Remove the association of account `{account}` from Agent Space `{}` and from `[agent_spaces.{}].accounts`; the owning team's own space covers it.",
                         space.name, space.name
                     ),
+                    conditions: Vec::new(),
                 });
             }
         }

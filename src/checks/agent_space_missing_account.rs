@@ -107,6 +107,7 @@ impl AgentSpaceMissingAccount {
             applications: vec![app.to_string()],
             evidence,
             remediation,
+            conditions: Vec::new(),
         }
     }
 }

@@ -164,6 +164,7 @@ fn not_proven(check: &dyn Check, topology: &Topology<'_>, gaps: &[CoverageGap]) 
                     "Let the crawl role call `{}` in {place}, re-crawl, and run the check again.",
                     g.api
                 ),
+                conditions: Vec::new(),
             }
         })
         .collect()

@@ -10,15 +10,14 @@ mod agent_space_role_unpinned;
 mod application_resource_unattributed;
 mod cross_account_write_to_shared;
 pub mod engine;
-mod finding;
 mod incident_access_not_read_only;
 mod residency_cross_zone_flow;
 mod shared_resource_tag_mismatch;
 mod shared_resource_untagged;
 pub mod unused_ignore;
 
+pub use crate::finding::{Evidence, Finding, Severity, Status};
 pub use engine::{Outcome, run_checks};
-pub use finding::{Evidence, Finding, Severity, Status};
 
 use crate::graph::{AppId, Node, Topology};
 
@@ -116,6 +115,7 @@ pub fn catalog_unavailable(check: &dyn Check, error: &str) -> Finding {
         applications: Vec::new(),
         evidence: Vec::new(),
         remediation: "Reinstall topoguard; the catalog is part of the binary.".to_string(),
+        conditions: Vec::new(),
     }
 }
 
@@ -133,6 +133,7 @@ pub fn finding_for(check: &dyn Check, node: &Node<'_>, message: String, remediat
         applications: Vec::new(),
         evidence: Vec::new(),
         remediation,
+        conditions: Vec::new(),
     }
 }
 

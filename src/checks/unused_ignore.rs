@@ -24,6 +24,7 @@ pub fn unused_entry(check: &str, list: &str, index: usize, reason: &str) -> Find
         applications: Vec::new(),
         evidence: vec![Evidence::new("config", "", None, at)],
         remediation: "Delete the ignore entry, or fix its matchers.".to_string(),
+        conditions: Vec::new(),
     }
 }
 

@@ -60,6 +60,10 @@ pub struct Args {
     /// Do not let "not proven" results (coverage gaps) affect the exit code. They are still reported.
     #[arg(long)]
     pub allow_not_proven: bool,
+    /// Do not let "conditional" results (access that depends on condition keys the snapshot cannot
+    /// decide) affect the exit code. They are still reported.
+    #[arg(long)]
+    pub allow_conditional: bool,
     /// Colour in the human format; `auto` honours NO_COLOR and whether stdout is a terminal.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -121,7 +125,17 @@ pub fn run(args: Args) -> Result<u8, InputError> {
         report
             .findings
             .iter()
-            .any(|f| f.severity >= threshold && (f.status == Status::Violation || !args.allow_not_proven))
+            .any(|f| f.severity >= threshold && counts_toward_failure(f.status, &args))
     });
     Ok(if failing { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Whether a finding of this status can fail the run: violations always, conditional and
+/// not-proven results unless the user accepted them.
+fn counts_toward_failure(status: Status, args: &Args) -> bool {
+    match status {
+        Status::Violation => true,
+        Status::Conditional => !args.allow_conditional,
+        Status::NotProven => !args.allow_not_proven,
+    }
 }

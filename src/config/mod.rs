@@ -8,7 +8,7 @@ mod load;
 
 pub use load::{ConfigError, config_file, load_config, parse_config};
 
-use crate::checks::Severity;
+use crate::finding::Severity;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;

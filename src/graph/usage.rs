@@ -10,7 +10,7 @@
 use super::build::Builder;
 use super::{AppId, EdgeKind, NodeKind};
 use crate::arn::{Arn, glob_match, root_account};
-use crate::checks::Evidence;
+use crate::finding::Evidence;
 use crate::iam::store::PolicyStore;
 use crate::iam::{Effect, Policy, Statement};
 use crate::model::Snapshot;

@@ -3,7 +3,7 @@
 //! gaps. Colour (ANSI, via `anstyle`) only when [`RenderOptions::color`] is set.
 
 use super::{RenderOptions, Report, application_group, application_group_order, gap_line, plural, total_violations};
-use crate::checks::{Finding, Severity, Status};
+use crate::finding::{Finding, Severity, Status};
 use anstyle::{AnsiColor, Style};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -101,6 +101,9 @@ fn write_headline(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Resu
         );
     }
     let mut parts = vec![plural(violations, "violation", "violations")];
+    if report.summary.conditional > 0 {
+        parts.push(format!("{} conditional", report.summary.conditional));
+    }
     if not_proven > 0 {
         parts.push(format!("{not_proven} not proven"));
     }
@@ -116,6 +119,7 @@ fn write_finding(finding: &Finding, p: &Painter, out: &mut dyn Write) -> io::Res
     let severity = p.paint(severity_style(finding.severity), &format!("[{}]", finding.severity));
     let status = match finding.status {
         Status::Violation => p.paint(bold(), "violation"),
+        Status::Conditional => p.paint(not_proven_style(), "CONDITIONAL"),
         Status::NotProven => p.paint(not_proven_style(), "NOT PROVEN"),
     };
     let check = p.paint(bold(), &clean(&finding.check));
@@ -132,6 +136,10 @@ fn write_finding(finding: &Finding, p: &Painter, out: &mut dyn Write) -> io::Res
     }
     if !place.is_empty() {
         writeln!(out, "      {}", place.join("  "))?;
+    }
+    if !finding.conditions.is_empty() {
+        let keys = clean(&finding.conditions.join(", "));
+        writeln!(out, "      {} {}", p.paint(dim(), "only if:"), indented(&keys, 8))?;
     }
     if !finding.evidence.is_empty() {
         writeln!(out, "      {}", p.paint(dim(), "evidence:"))?;
@@ -185,9 +193,10 @@ fn write_summary(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Resul
         .collect();
     writeln!(
         out,
-        "{} {}; {} not proven; {} ignored; {} run",
+        "{} {}; {} conditional; {} not proven; {} ignored; {} run",
         p.paint(bold(), "summary:"),
         counts.join(", "),
+        s.conditional,
         s.not_proven,
         s.ignored,
         plural(s.checks_run, "check", "checks")

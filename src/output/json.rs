@@ -9,15 +9,17 @@
 //!   "topology": "<snapshot path as given>",
 //!   "summary": {
 //!     "violations": {"info": 0, "low": 0, "medium": 0, "high": 0, "critical": 0},
-//!     "total_violations": 0, "not_proven": 0, "ignored": 0, "checks_run": 0, "coverage_gaps": 0
+//!     "total_violations": 0, "conditional": 0, "not_proven": 0, "ignored": 0, "checks_run": 0,
+//!     "coverage_gaps": 0
 //!   },
 //!   "findings": [{
 //!     "check": "<check id>", "severity": "critical|high|medium|low|info",
-//!     "status": "violation|not-proven", "title": "…", "message": "…",
+//!     "status": "violation|conditional|not-proven", "title": "…", "message": "…",
 //!     "resource": "<ARN or account id>", "account": "…"|null, "region": "…"|null,
 //!     "applications": ["…"],
 //!     "evidence": [{"relation": "…", "from": "…", "to": "…"|null, "detail": "…"}],
-//!     "remediation": "…"
+//!     "remediation": "…",
+//!     "conditions": ["<undecided condition key> (<statement>)"]
 //!   }],
 //!   "coverage": {"gaps": [{"account": "…"|null, "region": "…"|null, "api": "…",
 //!                          "error_code": "…", "message": "…"}]}
@@ -27,7 +29,7 @@
 //! Findings are sorted most severe first, then by check, resource and message; gaps are sorted.
 
 use super::{Report, total_violations};
-use crate::checks::{Evidence, Finding, Severity, Status};
+use crate::finding::{Evidence, Finding, Severity, Status};
 use crate::model::CoverageGap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -52,6 +54,7 @@ struct JsonTool {
 struct JsonSummary<'a> {
     violations: &'a BTreeMap<Severity, usize>,
     total_violations: usize,
+    conditional: usize,
     not_proven: usize,
     ignored: usize,
     checks_run: usize,
@@ -71,6 +74,8 @@ struct JsonFinding<'a> {
     applications: &'a [String],
     evidence: Vec<JsonEvidence<'a>>,
     remediation: &'a str,
+    /// Undecided condition keys of a `conditional` finding (empty otherwise).
+    conditions: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -120,6 +125,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             applications: &f.applications,
             evidence: f.evidence.iter().map(JsonEvidence::from).collect(),
             remediation: &f.remediation,
+            conditions: &f.conditions,
         }
     }
 }
@@ -148,6 +154,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         summary: JsonSummary {
             violations: &s.violations,
             total_violations: total_violations(report),
+            conditional: s.conditional,
             not_proven: s.not_proven,
             ignored: s.ignored,
             checks_run: s.checks_run,

@@ -7,7 +7,7 @@
 //! No timestamps, durations or ids, so the output is byte-stable.
 
 use super::{NO_APPLICATION, Report, gap_line, plural};
-use crate::checks::{Finding, Status};
+use crate::finding::{Finding, Status};
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 use std::collections::BTreeSet;
 use std::io::{self, Write};
@@ -65,7 +65,7 @@ fn case_status(findings: &[&Finding]) -> TestCaseStatus {
     let violations: Vec<&Finding> = findings
         .iter()
         .copied()
-        .filter(|f| f.status == Status::Violation)
+        .filter(|f| f.status != Status::NotProven)
         .collect();
     let (kind, ty, counted) = match violations.first() {
         Some(first) => (
@@ -98,6 +98,7 @@ fn description(findings: &[&Finding]) -> String {
         .map(|f| {
             let status = match f.status {
                 Status::Violation => "",
+                Status::Conditional => " (conditional)",
                 Status::NotProven => " (not proven)",
             };
             format!("[{}]{status} {}: {}", f.severity, f.resource, f.message)

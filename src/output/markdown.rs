@@ -6,7 +6,7 @@
 //! cannot break a table and `<`/`>` cannot inject HTML.
 
 use super::{Report, application_group, gap_scope, plural, total_violations};
-use crate::checks::{Finding, Severity, Status};
+use crate::finding::{Finding, Severity, Status};
 use std::io::{self, Write};
 
 /// Renders the Markdown document.
@@ -26,6 +26,21 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             let title = capitalize(severity.as_str());
             write_findings(&format!("{title} ({})", findings.len()), &findings, out)?;
         }
+    }
+    let conditional: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Conditional)
+        .collect();
+    if !conditional.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Conditional ({})", conditional.len())?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Access that exists only if condition keys hold whose values the snapshot cannot know; each names the keys."
+        )?;
+        write_findings_body(&conditional, out)?;
     }
     let not_proven: Vec<&Finding> = report
         .findings
@@ -82,6 +97,7 @@ fn write_summary_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let count = s.violations.get(&severity).copied().unwrap_or(0);
         writeln!(out, "| {severity} | {count} |")?;
     }
+    writeln!(out, "| conditional | {} |", s.conditional)?;
     writeln!(out, "| not proven | {} |", s.not_proven)?;
     writeln!(out, "| ignored | {} |", s.ignored)?;
     writeln!(out, "| coverage gaps | {} |", s.coverage_gaps)
@@ -125,6 +141,11 @@ fn write_findings_body(findings: &[&Finding], out: &mut dyn Write) -> io::Result
         }
         if !place.is_empty() {
             writeln!(out, "Location: {}", place.join(", "))?;
+            writeln!(out)?;
+        }
+        if !f.conditions.is_empty() {
+            let keys: Vec<String> = f.conditions.iter().map(|k| code(k)).collect();
+            writeln!(out, "Only if these conditions hold: {}", keys.join(", "))?;
             writeln!(out)?;
         }
         if !f.evidence.is_empty() {

@@ -15,7 +15,7 @@ mod tests;
 
 pub use report::{CheckInfo, Report, Summary};
 
-use crate::checks::Status;
+use crate::finding::Status;
 use crate::model::CoverageGap;
 use std::io::Write;
 
@@ -67,10 +67,7 @@ pub(crate) fn application_group_order(group: &str) -> (bool, &str) {
 
 /// The kebab-case status as it appears in JSON and SARIF properties.
 pub(crate) fn status_str(status: Status) -> &'static str {
-    match status {
-        Status::Violation => "violation",
-        Status::NotProven => "not-proven",
-    }
+    status.as_str()
 }
 
 /// Where a coverage gap applies, e.g. `account 111122223333, region eu-west-1`.

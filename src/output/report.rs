@@ -1,6 +1,6 @@
 //! The report every renderer reads: findings, the checks that ran, and coverage.
 
-use crate::checks::{Finding, Severity, Status};
+use crate::finding::{Finding, Severity, Status};
 use crate::model::CoverageGap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -22,6 +22,8 @@ pub struct CheckInfo {
 pub struct Summary {
     /// Violations per severity (every severity present, zero included).
     pub violations: BTreeMap<Severity, usize>,
+    /// Findings with status `conditional`.
+    pub conditional: usize,
     /// Findings with status `not-proven`.
     pub not_proven: usize,
     /// Findings suppressed by config ignores.
@@ -63,15 +65,17 @@ impl Report {
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         coverage.sort();
         let mut violations: BTreeMap<Severity, usize> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
-        let mut not_proven = 0;
+        let (mut conditional, mut not_proven) = (0, 0);
         for f in &findings {
             match f.status {
                 Status::Violation => *violations.entry(f.severity).or_default() += 1,
+                Status::Conditional => conditional += 1,
                 Status::NotProven => not_proven += 1,
             }
         }
         let summary = Summary {
             violations,
+            conditional,
             not_proven,
             ignored,
             checks_run: checks.len(),

@@ -7,7 +7,7 @@
 //! because SARIF requires level `none` for any other kind, and code scanning would then hide them.
 
 use super::{Report, gap_line, status_str};
-use crate::checks::{Finding, Severity, Status};
+use crate::finding::{Finding, Severity, Status};
 use crate::model::CoverageGap;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Value, json};
@@ -96,9 +96,9 @@ fn level_str(severity: Severity) -> &'static str {
 
 fn result_level(finding: &Finding) -> ResultLevel {
     match (finding.status, finding.severity) {
-        (Status::NotProven, _) | (Status::Violation, Severity::Medium) => ResultLevel::Warning,
-        (Status::Violation, Severity::Critical | Severity::High) => ResultLevel::Error,
-        (Status::Violation, Severity::Low | Severity::Info) => ResultLevel::Note,
+        (Status::NotProven, _) | (Status::Violation | Status::Conditional, Severity::Medium) => ResultLevel::Warning,
+        (Status::Violation | Status::Conditional, Severity::Critical | Severity::High) => ResultLevel::Error,
+        (Status::Violation | Status::Conditional, Severity::Low | Severity::Info) => ResultLevel::Note,
     }
 }
 
@@ -242,11 +242,15 @@ fn result(report: &Report, finding: &Finding, uri: &str) -> SarifResult {
         .build();
     let prefix = match finding.status {
         Status::Violation => "",
+        Status::Conditional => "Conditional: ",
         Status::NotProven => "Not proven: ",
     };
     let message = format!("{prefix}{}\nRemediation: {}", finding.message, finding.remediation);
     let mut values = BTreeMap::new();
     values.insert("status".to_string(), json!(status_str(finding.status)));
+    if !finding.conditions.is_empty() {
+        values.insert("conditions".to_string(), json!(finding.conditions));
+    }
     values.insert("severity".to_string(), json!(finding.severity.as_str()));
     values.insert("applications".to_string(), json!(finding.applications));
     values.insert("evidence".to_string(), json!(finding.evidence));

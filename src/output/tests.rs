@@ -2,7 +2,7 @@
 //! determinism, and clean reports. Format-specific structural checks live next to each renderer.
 
 use super::{CheckInfo, Format, RenderOptions, Report, render};
-use crate::checks::{Evidence, Finding, Severity, Status};
+use crate::finding::{Evidence, Finding, Severity, Status};
 use crate::model::CoverageGap;
 
 pub(crate) const BUS_RULE: &str = "arn:aws:events:eu-west-1:111111111111:rule/orders/forward-invoices";
@@ -84,6 +84,7 @@ fn finding(
         applications: applications.iter().map(|a| a.to_string()).collect(),
         evidence,
         remediation: format!("Fix {check} on {resource}."),
+        conditions: Vec::new(),
     }
 }
 

@@ -1,4 +1,7 @@
 //! Findings: what a check reports, with the evidence that led to it.
+//!
+//! These types depend on nothing else in the crate, so that `graph`, `config`, `checks`,
+//! `output` (and later `iac` and `query`) all import them from below.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -41,13 +44,34 @@ impl fmt::Display for Severity {
     }
 }
 
-/// Whether the finding is a proven violation or a check that could not be completed because the
-/// crawl did not see what it needed.
+/// Whether the finding is a proven violation, access that depends on conditions topoguard cannot
+/// decide from the snapshot, or a check that could not be completed because the crawl did not
+/// see what it needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Violation,
+    /// The access exists only if condition keys whose values the snapshot cannot know hold
+    /// (named in [`Finding::conditions`]).
+    Conditional,
     NotProven,
+}
+
+impl Status {
+    /// The kebab-case name as it appears in JSON, SARIF properties and the docs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Violation => "violation",
+            Status::Conditional => "conditional",
+            Status::NotProven => "not-proven",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One step of the evidence: how the graph got from `from` to `to`.
@@ -100,6 +124,10 @@ pub struct Finding {
     /// The path through the graph that led here.
     pub evidence: Vec<Evidence>,
     pub remediation: String,
+    /// For a `conditional` finding: the undecided condition keys, each with the statement that
+    /// carries it (`key` or `key (policy statement)`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
 }
 
 impl Finding {
