@@ -3,57 +3,8 @@
 //! crawls it with `topoguard crawl --endpoint-url`, and checks the snapshot, that it loads, and
 //! that `topoguard check` runs on it. Also `crawl-policy`.
 
-use crate::support::{root, topoguard};
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// The Python environment with moto, or `None` when external tools are skipped.
-fn venv() -> Option<PathBuf> {
-    if std::env::var_os("TOPOGUARD_SKIP_EXTERNAL").is_some_and(|v| v == "1") {
-        return None;
-    }
-    match std::env::var_os("TOPOGUARD_VENV") {
-        Some(v) => Some(PathBuf::from(v)),
-        None => panic!(
-            "TOPOGUARD_VENV is not set: run `./scripts/test.sh` (it installs moto into .venv), \
-             or set TOPOGUARD_SKIP_EXTERNAL=1 to skip the tests that need it"
-        ),
-    }
-}
-
-/// A moto server, killed on drop.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Moto {
-    fn start(venv: &std::path::Path) -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(venv.join("bin/moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cannot start moto_server from TOPOGUARD_VENV");
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start on port {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto { child, url }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::support::{Moto, external, root, topoguard};
+use std::process::Command;
 
 fn seed(venv: &std::path::Path, url: &str, accounts: usize) -> serde_json::Value {
     let out = Command::new(venv.join("bin/python"))
@@ -75,7 +26,7 @@ fn seed(venv: &std::path::Path, url: &str, accounts: usize) -> serde_json::Value
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn crawl(url: &str, output: &std::path::Path, extra: &[&str]) -> std::process::Output {
+pub(crate) fn crawl(url: &str, output: &std::path::Path, extra: &[&str]) -> std::process::Output {
     topoguard()
         .args([
             "crawl",
@@ -100,7 +51,9 @@ fn crawl(url: &str, output: &std::path::Path, extra: &[&str]) -> std::process::O
 
 #[test]
 fn crawl_of_a_moto_organization() {
-    let Some(venv) = venv() else { return };
+    let Some(venv) = external("crawl_of_a_moto_organization", &["moto_server", "python"]) else {
+        return;
+    };
     let moto = Moto::start(&venv);
     let seeded = seed(&venv, &moto.url, 3);
     let members: Vec<String> = seeded["accounts"]

@@ -2,10 +2,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod bad_input;
+mod differential;
 mod example;
 
 #[cfg(feature = "aws")]
 mod crawl;
 mod graph;
+#[cfg(feature = "aws")]
+mod realorg;
 mod roles;
 mod support;

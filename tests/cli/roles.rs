@@ -1,7 +1,7 @@
 //! `topoguard roles`: bad input, atomic output, determinism, the round trip through
 //! `topoguard check`, and the external validators (parliament, cfn-lint) from the test venv.
 
-use crate::support::{root, topoguard};
+use crate::support::{cfn_lint_canary, external, parliament_canary, root, topoguard};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -295,23 +295,12 @@ fn generated_roles_raise_no_finding_when_added_to_the_example() {
     );
 }
 
-/// The test venv, or `None` when external tools are explicitly skipped.
-fn venv() -> Option<PathBuf> {
-    if let Some(v) = std::env::var_os("TOPOGUARD_VENV") {
-        return Some(PathBuf::from(v));
-    }
-    if std::env::var("TOPOGUARD_SKIP_EXTERNAL").as_deref() == Ok("1") {
-        eprintln!("TOPOGUARD_SKIP_EXTERNAL=1: external validator skipped");
-        return None;
-    }
-    panic!(
-        "TOPOGUARD_VENV is not set: run ./scripts/test.sh (it installs parliament and cfn-lint into .venv), or set TOPOGUARD_SKIP_EXTERNAL=1 to skip the external validators"
-    );
-}
-
 #[test]
 fn parliament_reports_nothing_on_the_generated_policies() {
-    let Some(venv) = venv() else { return };
+    let Some(venv) = external("parliament_reports_nothing_on_the_generated_policies", &["parliament"]) else {
+        return;
+    };
+    parliament_canary(&venv);
     let tmp = tempfile::tempdir().unwrap();
     let config = config_with_responders(tmp.path());
     let out = generate(tmp.path(), "iam", &config);
@@ -350,7 +339,10 @@ fn parliament_reports_nothing_on_the_generated_policies() {
 
 #[test]
 fn cfn_lint_passes_the_templates() {
-    let Some(venv) = venv() else { return };
+    let Some(venv) = external("cfn_lint_passes_the_templates", &["cfn-lint"]) else {
+        return;
+    };
+    cfn_lint_canary(&venv);
     let tmp = tempfile::tempdir().unwrap();
     let config = config_with_responders(tmp.path());
     // A second space for catalog that the snapshot does not have, so one template creates its
