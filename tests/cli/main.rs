@@ -4,6 +4,7 @@
 mod bad_input;
 mod differential;
 mod example;
+mod external;
 
 #[cfg(feature = "aws")]
 mod crawl;

@@ -20,11 +20,13 @@ pub fn topoguard() -> Command {
 }
 
 /// A moto server (from the venv [`external`] found) on a free loopback port, killed on drop.
+#[cfg(feature = "aws")]
 pub struct Moto {
     child: std::process::Child,
     pub url: String,
 }
 
+#[cfg(feature = "aws")]
 impl Moto {
     pub fn start(venv: &std::path::Path) -> Moto {
         use std::time::{Duration, Instant};
@@ -49,6 +51,7 @@ impl Moto {
     }
 }
 
+#[cfg(feature = "aws")]
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
