@@ -34,17 +34,27 @@ echo "== cargo test"
 # Tests that drive moto, parliament or cfn-lint log `ran <test>` / `skipped <test>` here
 # (tests/cli/support.rs); under CI=true a skipped or missing tool fails the test itself.
 export TOPOGUARD_EXTERNAL_LOG="$(mktemp)"
-trap 'rm -f "$TOPOGUARD_EXTERNAL_LOG"' EXIT
+external_report() {
+  local ran skipped
+  ran=$(grep -c '^ran ' "$TOPOGUARD_EXTERNAL_LOG" || true)
+  skipped=$(grep -c '^skipped ' "$TOPOGUARD_EXTERNAL_LOG" || true)
+  echo "== external tests (moto, parliament, cfn-lint): $ran ran, $skipped skipped"
+  grep '^skipped ' "$TOPOGUARD_EXTERNAL_LOG" | sed 's/^/   /' || true
+  rm -f "$TOPOGUARD_EXTERNAL_LOG"
+  case "${CI:-}" in
+    "" | false | 0) ;;
+    *) if [ "$ran" -eq 0 ] || [ "$skipped" -ne 0 ]; then
+         echo "error: under CI every external test must run" >&2
+         return 1
+       fi ;;
+  esac
+}
+# The counts are printed whether or not the tests pass.
+trap 'external_report || exit 1' EXIT
 cargo test --all-targets --locked
 cargo test --doc --locked
-ran=$(grep -c '^ran ' "$TOPOGUARD_EXTERNAL_LOG" || true)
-skipped=$(grep -c '^skipped ' "$TOPOGUARD_EXTERNAL_LOG" || true)
-echo "== external tests (moto, parliament, cfn-lint): $ran ran, $skipped skipped"
-grep '^skipped ' "$TOPOGUARD_EXTERNAL_LOG" | sed 's/^/   /' || true
-if [ "${CI:-}" != "" ] && [ "${CI:-}" != "false" ] && [ "${CI:-}" != "0" ] && { [ "$ran" -eq 0 ] || [ "$skipped" -ne 0 ]; }; then
-  echo "error: under CI every external test must run" >&2
-  exit 1
-fi
+trap - EXIT
+external_report
 
 echo "== crawler fault injection (aws-smithy-mocks; a separate package, see crawl-mocks/Cargo.toml)"
 cargo test --manifest-path crawl-mocks/Cargo.toml --target-dir target --locked
