@@ -29,6 +29,10 @@ In platform-shared:
 - `audit-ledger-reader`: trusts orders-prod's root, `dynamodb:*` on the table, limited by a
   permission boundary that allows only reads (control).
 
+Near misses: `artifact-indexer-exec` in platform-shared writes the bucket but only Lambda can
+assume it; `orders-billing-publisher` in billing-prod trusts orders-prod's root and writes
+billing's bus, but billing-prod is not a shared-dependency account (neither is a finding).
+
 In orders-prod: `DevOpsAgentRole-orders`, an Agent Space role trusting `aidevops.amazonaws.com`
 pinned by `aws:SourceAccount` / `aws:SourceArn` to a space that does not exist in the snapshot,
 with `AIDevOpsAgentAccessPolicy`-like reads plus `lambda:UpdateFunctionConfiguration` (violation:
@@ -193,6 +197,13 @@ def seed_shared(endpoint, creds, acct, orders, billing, out):
         doc({"Effect": "Allow", "Action": "dynamodb:*", "Resource": table}),
         boundary=boundary,
     )
+    # Near miss: the same write, but only Lambda can assume the role (an execution role).
+    out["service_writer"] = role(
+        iam,
+        "artifact-indexer-exec",
+        doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}),
+        doc({"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}),
+    )
     out.update(bucket=f"arn:aws:s3:::{bucket}", table=table, topic=topic)
 
 
@@ -231,6 +242,14 @@ def seed_billing(endpoint, creds, acct, orders, out):
     bus = ev.create_event_bus(Name="billing-events")["EventBusArn"]
     ev.put_permission(EventBusName="billing-events", Action="events:PutEvents", Principal=orders, StatementId="orders-puts")
     ev.put_rule(Name="invoice", EventBusName="billing-events", EventPattern=json.dumps({"source": ["orders"]}))
+    # Near miss: an account-root trust with a write, but billing-prod is not a shared-dependency
+    # account.
+    out["unshared_writer"] = role(
+        iam,
+        "orders-billing-publisher",
+        trust_account(f"arn:aws:iam::{orders}:root"),
+        doc({"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus}),
+    )
     out["billing_bus"] = bus
 
 

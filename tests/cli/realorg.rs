@@ -147,6 +147,18 @@ fn realorg_check_reports_the_planted_shapes() {
         "default SNS topic policy: no cross-account-write-to-shared finding through the topic policy itself",
     );
 
+    // Near misses: the same bucket write by a role only a service can assume, and an account
+    // trust with a write into an account that is not a shared dependency.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services
+    expect(
+        mentioning(&findings, write, &[&arn("service_writer")]).is_empty(),
+        "write by a role only lambda.amazonaws.com can assume: no cross-account-write-to-shared finding",
+    );
+    expect(
+        mentioning(&findings, write, &[&arn("unshared_writer")]).is_empty(),
+        "account trust + write in a non-shared account: no cross-account-write-to-shared finding",
+    );
+
     // A role aidevops.amazonaws.com can assume is incident access even when its space is not in
     // the snapshot; the finding names the aws:SourceArn the trust is pinned to:
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
