@@ -80,7 +80,7 @@ impl Caller {
 #[derive(Debug, Clone, Copy)]
 pub struct OrgFacts<'a> {
     pub id: Option<&'a str>,
-    pub accounts: &'a BTreeSet<&'a str>,
+    pub accounts: &'a BTreeSet<String>,
 }
 
 impl OrgFacts<'_> {

@@ -114,14 +114,9 @@ fn trust_denies(statements: &[Statement], caller: &Caller, org: OrgFacts<'_>) ->
 impl Reach {
     /// Computes every direct assumption edge of the snapshot.
     pub fn compute(s: &Snapshot, store: &PolicyStore<'_>) -> Self {
-        let members: BTreeSet<&str> = s.organization.accounts.iter().map(|a| a.id.as_str()).collect();
-        let org = OrgFacts {
-            id: s.organization.id.as_deref(),
-            accounts: &members,
-        };
         let mut reach = Reach {
-            org_id: org.id.map(str::to_string),
-            org_accounts: members.iter().map(|a| a.to_string()).collect(),
+            org_id: s.organization.id.clone(),
+            org_accounts: s.organization.accounts.iter().map(|a| a.id.clone()).collect(),
             ..Reach::default()
         };
         for (arn, rp) in &store.roles {
@@ -138,8 +133,11 @@ impl Reach {
         }
         let mut roles: Vec<&&str> = store.roles.keys().collect();
         roles.sort_unstable();
+        let mut edges = Vec::new();
         for role_arn in roles {
-            let found = reach.direct_assumers(store, org, role_arn);
+            edges.push((role_arn, reach.direct_assumers(store, reach.org(), role_arn)));
+        }
+        for (role_arn, found) in edges {
             for a in &found {
                 let role = role_arn.to_string();
                 match &a.caller {
@@ -163,6 +161,14 @@ impl Reach {
             list.dedup();
         }
         reach
+    }
+
+    /// The organization as caller classification sees it.
+    pub fn org(&self) -> OrgFacts<'_> {
+        OrgFacts {
+            id: self.org_id.as_deref(),
+            accounts: &self.org_accounts,
+        }
     }
 
     /// Who a role's trust policy lets in: services, named principals (confirmed when they are
