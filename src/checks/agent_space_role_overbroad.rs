@@ -86,10 +86,24 @@ impl Check for AgentSpaceRoleOverbroad {
                     tags: node.tags,
                     policy,
                 };
-                let caps = view.capabilities(target, ActionClass::CHANGES);
-                if caps.is_empty() {
+                let all = view.capabilities(target, ActionClass::CHANGES);
+                if all.is_empty() {
                     continue;
                 }
+                // Certain writes make a violation; writes that hold only under undecided
+                // conditions make a conditional finding naming each key and statement.
+                let certain: Vec<_> = all.iter().filter(|c| c.conditional_on.is_empty()).cloned().collect();
+                let conditional = certain.is_empty();
+                let caps = if conditional { all } else { certain };
+                let mut conditions: Vec<String> = caps
+                    .iter()
+                    .flat_map(|c| {
+                        let labels = grant_labels([c]).join(", ");
+                        c.conditional_on.iter().map(move |k| format!("{k} ({labels})"))
+                    })
+                    .collect();
+                conditions.sort();
+                conditions.dedup();
                 let names: Vec<&str> = caps.iter().map(|c| c.action.as_str()).collect();
                 let shown = summarize_actions(&names, SHOWN);
                 let whose = match (app, known) {
@@ -113,6 +127,10 @@ impl Check for AgentSpaceRoleOverbroad {
                     ),
                 );
                 f.applications = app_names(t, app);
+                if conditional {
+                    f.status = crate::finding::Status::Conditional;
+                    f.conditions = conditions;
+                }
                 let grants = grant_labels(&caps);
                 f.evidence = std::iter::once(Evidence::new(
                     "can-assume",
@@ -191,6 +209,26 @@ mod tests {
             "Condition": {"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEquals": {"aws:SourceArn": elsewhere}}}]});
         add_role(&mut s, SHARED, "agent", trust, allow(&["sqs:GetQueueAttributes"], "*"));
         assert_eq!(run(&AgentSpaceRoleOverbroad, &s), vec![]);
+    }
+
+    #[test]
+    fn a_write_only_under_an_undecided_condition_is_conditional() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({"shared-with": "invoice"}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let policy = json!({"Statement": [{"Sid": "Mfa", "Effect": "Allow", "Action": "sqs:PurgeQueue", "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
+        let role = add_role(&mut s, SHARED, "agent", agent_trust(), policy);
+        add_invoice_space(&mut s, &[(SHARED, &role)]);
+        let f = run(&AgentSpaceRoleOverbroad, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::finding::Status::Conditional);
+        assert_eq!(
+            f[0].conditions,
+            vec![
+                "aws:MultiFactorAuthPresent (inline policy `p` of `arn:aws:iam::999999999999:role/agent` statement Mfa)"
+            ]
+        );
     }
 
     #[test]
