@@ -19,6 +19,13 @@
 //!                                        [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose]
 //! ```
 //!
+//! `--scenario org-trust` adds, per account, one role trusting `"AWS": "*"` pinned by
+//! `aws:PrincipalOrgID` plus two admin roles trusting the account root; `--scenario root-trust`
+//! adds `--roles N` (default 4,000) admin roles trusting their account root, spread round-robin
+//! over the accounts. Both default to `--functions 0` unless it is given, so the IAM shapes
+//! dominate. The run ends with `ratios: ...`: checks and graph build relative to parse time, and
+//! peak memory relative to the file size.
+//!
 //! `--regions` takes the first N of eu-west-1, us-east-1, ap-southeast-1, eu-central-1,
 //! us-west-2, ap-northeast-1 (at most 6). `--gaps N` adds N coverage gaps (default 0), which
 //! makes the engine compute "not proven" results. `--keep PATH` keeps the generated snapshot at
@@ -75,9 +82,13 @@ struct Args {
     measure: Option<PathBuf>,
     /// Also print where parse time goes.
     diagnose: bool,
+    /// `default`, `org-trust` or `root-trust`.
+    scenario: String,
+    /// Admin roles of the `root-trust` scenario.
+    roles: usize,
 }
 
-const USAGE: &str = "usage: bench [--accounts N] [--regions N (1-6)] [--functions N] [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose]";
+const USAGE: &str = "usage: bench [--scenario default|org-trust|root-trust] [--accounts N] [--roles N] [--regions N (1-6)] [--functions N] [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose]";
 
 fn parse_args() -> Res<Args> {
     let mut args = Args {
@@ -89,7 +100,10 @@ fn parse_args() -> Res<Args> {
         snapshot: None,
         measure: None,
         diagnose: false,
+        scenario: "default".to_string(),
+        roles: 4000,
     };
+    let mut functions_given = false;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
@@ -105,13 +119,24 @@ fn parse_args() -> Res<Args> {
         match flag.as_str() {
             "--accounts" => args.accounts = number()?,
             "--regions" => args.regions = number()?,
-            "--functions" => args.functions = number()?,
+            "--functions" => {
+                args.functions = number()?;
+                functions_given = true;
+            }
+            "--roles" => args.roles = number()?,
+            "--scenario" => args.scenario = value.clone(),
             "--gaps" => args.gaps = number()?,
             "--keep" => args.keep = Some(PathBuf::from(value)),
             "--snapshot" => args.snapshot = Some(PathBuf::from(value)),
             "--measure" => args.measure = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown argument `{flag}`\n{USAGE}").into()),
         }
+    }
+    if !matches!(args.scenario.as_str(), "default" | "org-trust" | "root-trust") {
+        return Err(format!("unknown scenario `{}`\n{USAGE}", args.scenario).into());
+    }
+    if args.scenario != "default" && !functions_given {
+        args.functions = 0;
     }
     if args.accounts == 0 || args.regions == 0 || args.regions > REGIONS.len() {
         return Err(format!("--accounts must be at least 1 and --regions between 1 and 6\n{USAGE}").into());
@@ -396,6 +421,70 @@ fn trust(service: &str) -> Value {
         "Principal": {"Service": service},
         "Action": "sts:AssumeRole"
     })])
+}
+
+/// An admin role trusting its account root, allowed everything.
+fn admin_role(account: &str, name: &str) -> Role {
+    Role {
+        arn: format!("arn:aws:iam::{account}:role/{name}"),
+        account: account.to_string(),
+        name: name.to_string(),
+        tags: Tags::new(),
+        trust_policy: policy(vec![json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": "sts:AssumeRole"
+        })]),
+        inline_policies: vec![InlinePolicy {
+            name: "admin".to_string(),
+            document: policy(vec![json!({"Effect": "Allow", "Action": "*", "Resource": "*"})]),
+        }],
+        attached_policies: Vec::new(),
+        permission_boundary: None,
+    }
+}
+
+/// Adds the roles of `--scenario` to a generated organization.
+fn add_scenario(args: &Args, plan: &Plan, s: &mut Snapshot) {
+    match args.scenario.as_str() {
+        "org-trust" => {
+            for i in 0..plan.ids.len() {
+                let account = plan.id(i);
+                s.roles.push(Role {
+                    arn: format!("arn:aws:iam::{account}:role/org-operator"),
+                    account: account.to_string(),
+                    name: "org-operator".to_string(),
+                    tags: Tags::new(),
+                    trust_policy: policy(vec![json!({
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}
+                    })]),
+                    inline_policies: vec![InlinePolicy {
+                        name: "operate".to_string(),
+                        document: policy(vec![json!({
+                            "Effect": "Allow",
+                            "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes", "cloudwatch:GetMetricData"],
+                            "Resource": "*"
+                        })]),
+                    }],
+                    attached_policies: Vec::new(),
+                    permission_boundary: None,
+                });
+                for name in ["admin-a", "admin-b"] {
+                    s.roles.push(admin_role(account, name));
+                }
+            }
+        }
+        "root-trust" => {
+            for r in 0..args.roles {
+                let account = plan.id(r % plan.ids.len().max(1)).to_string();
+                s.roles.push(admin_role(&account, &format!("admin-{r:05}")));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Which applications use each resource of a shared-dependency account, as the generator
@@ -1150,6 +1239,16 @@ fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
         mem("VmHWM")
     );
     println!("checks/parse ratio: {ratio:.2} (target <= 1.00)");
+    let file_mb = std::fs::metadata(path)
+        .map(|m| m.len() as f64 / (1024.0 * 1024.0))
+        .unwrap_or(0.0);
+    let peak_mb = proc_status_mib("VmHWM").unwrap_or(0.0);
+    println!(
+        "ratios: scenario {} | checks/parse {ratio:.2} (target <= 2.00) | build/parse {:.2} | peak/file {:.2} (target <= 3.00; {peak_mb:.0} MiB / {file_mb:.1} MiB)",
+        args.scenario,
+        build_time.as_secs_f64() / parse_time.as_secs_f64().max(f64::EPSILON),
+        peak_mb / file_mb.max(f64::EPSILON)
+    );
 
     if args.diagnose {
         diagnostics(path, &snapshot, parse_time)?;
@@ -1230,7 +1329,11 @@ fn main() -> Res<()> {
     let path = match (&args.snapshot, &args.keep) {
         (Some(existing), _) => existing.clone(),
         (None, keep) => {
-            let (snapshot, gen_time) = timed(|| generate(&plan));
+            let (snapshot, gen_time) = timed(|| {
+                let mut s = generate(&plan);
+                add_scenario(&args, &plan, &mut s);
+                s
+            });
             row(
                 "generate (typed)",
                 gen_time,
@@ -1279,6 +1382,10 @@ fn main() -> Res<()> {
     }
     let status = child
         .args([
+            "--scenario",
+            &args.scenario,
+            "--roles",
+            &args.roles.to_string(),
             "--accounts",
             &args.accounts.to_string(),
             "--regions",

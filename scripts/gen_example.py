@@ -20,7 +20,14 @@ check, each documented in `docs/example-walkthrough.md`:
   incident-access-not-read-only      the responder `oncall-invoice` reaches
                                      `invoice-incident-observe`, which may read every document
   cross-account-write-to-shared      checkout-eu's `checkout-migration-runner` may assume the
-                                     leftover `shared-ops-maintenance` role and delete profiles
+                                     leftover `shared-ops-maintenance` role and delete profiles;
+                                     the same role trusts invoice-us (its administrators decide:
+                                     a second finding); `shared-profiles-backfill` trusts
+                                     checkout-us and writes only under dynamodb:LeadingKeys
+                                     (status `conditional`)
+  incident-access-not-read-only      invoice-apac's `DevOpsAgentRole-invoice-apac-pending` is
+                                     pinned to a Sydney Agent Space not in the snapshot and may
+                                     purge invoice's APAC dead-letter queue
 
 plus one more residency flow (`catalog` `list-prices-to-eu`) that `policies/topoguard.toml`
 ignores with a reason, and the designed writes into shared-services (hub PutEvents, document
@@ -717,9 +724,9 @@ def build_access():
     # PLANTED cross-account-write-to-shared: created for the customer-profiles schema migration
     # (MIG-7), which ran from a CodeBuild project in checkout-eu; the migration finished, the
     # role and the runner's permission to assume it stayed. No `allow` entry covers it.
-    # Near miss: the trust also names invoice-us (in case invoice needed the migration too), but
-    # no principal in invoice-us may call sts:AssumeRole on it, and across accounts both the
-    # trust and the caller's own policy must allow.
+    # PLANTED as well (account trust, issue 8.1): the trust also names invoice-us (in case
+    # invoice needed the migration too). No principal in invoice-us may call sts:AssumeRole on
+    # it today, but invoice-us's administrators decide that, so it is a second finding.
     chk = CHECKOUT["eu"]
     roles.append(role(SHARED, "shared-ops-maintenance", {"team": "customer-data", "ticket": "MIG-7"},
                       policy({"Effect": "Allow",
@@ -737,6 +744,50 @@ def build_access():
                       [{"name": "assume-shared-maintenance", "document": policy(
                           allow("AssumeSharedMaintenance", "sts:AssumeRole",
                                 role_arn(SHARED, "shared-ops-maintenance")))}]))
+
+
+# --- Trust in other accounts, and Agent Service roles without a known space ---------------------
+
+def build_reach_plants():
+    """Plants for account trust as access by that account, the conditional status, and a role
+    the DevOps Agent service may assume for a space the snapshot does not show."""
+    org_id = "o-a1b2c3d4e5"
+    # PLANTED cross-account-write-to-shared, CONDITIONAL: a backfill role trusts checkout-us (its
+    # administrators decide who may assume it; nobody there holds the permission today) and may
+    # write only items whose leading key is `checkout` -- a request-time condition topoguard
+    # cannot decide, so the finding is conditional (dynamodb:LeadingKeys), not a violation.
+    roles.append(role(SHARED, "shared-profiles-backfill", {"team": "customer-data"},
+                      policy({"Effect": "Allow",
+                              "Principal": {"AWS": CHECKOUT["us"]},
+                              "Action": "sts:AssumeRole"}),
+                      [{"name": "backfill-checkout-keys", "document": policy(
+                          allow("BackfillCheckoutKeys", "dynamodb:PutItem", profiles_arn("eu"),
+                                Condition={"ForAllValues:StringEquals": {
+                                    "dynamodb:LeadingKeys": ["checkout"]}}))}]))
+    # Near miss: an organization-wide observer role ("AWS": "*" pinned by aws:PrincipalOrgID) --
+    # one edge from the organization, read-only, so no finding.
+    roles.append(role(SHARED, "shared-org-observer", {"team": "platform"},
+                      policy({"Effect": "Allow", "Principal": {"AWS": "*"},
+                              "Action": "sts:AssumeRole",
+                              "Condition": {"StringEquals": {"aws:PrincipalOrgID": org_id}}}),
+                      [{"name": "observe", "document": policy(
+                          allow("Observe", ["cloudwatch:GetMetricData", "dynamodb:DescribeTable"],
+                                "*"))}]))
+    # PLANTED incident-access-not-read-only: invoice-apac prepared an agent role for a Sydney
+    # Agent Space that is not created yet (so not in the snapshot); the role is pinned to it, but
+    # may purge invoice's APAC dead-letter queue.
+    apac = INVOICE["apac"]
+    pending = f"arn:aws:aidevops:ap-southeast-2:{apac}:agentspace/as-invoice-apac-pending"
+    roles.append(role(apac, "DevOpsAgentRole-invoice-apac-pending", {"agent-space": "invoice-apac"},
+                      policy({"Effect": "Allow",
+                              "Principal": {"Service": "aidevops.amazonaws.com"},
+                              "Action": "sts:AssumeRole",
+                              "Condition": {"StringEquals": {"aws:SourceAccount": apac},
+                                            "ArnEquals": {"aws:SourceArn": pending}}}),
+                      [{"name": "devops-agent-investigate", "document": policy(
+                          allow("Investigate", ["cloudwatch:GetMetricData", "sqs:GetQueueAttributes"], "*"),
+                          allow("DrainDeadLetters", "sqs:PurgeQueue",
+                                queue_arn(HUB["apac"], apac, "invoice-dlq")))}]))
 
 
 # --- Agent Spaces and their roles --------------------------------------------------------------
@@ -920,6 +971,7 @@ def main():
     build_notifications()
     build_shared()
     build_access()
+    build_reach_plants()
     spaces = build_spaces()
     snapshot = {
         "schema_version": 1,

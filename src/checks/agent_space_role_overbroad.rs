@@ -41,17 +41,25 @@ impl Check for AgentSpaceRoleOverbroad {
         let iam = t.iam();
         let org = t.snapshot.organization.id.as_deref();
         let mut out = Vec::new();
-        // (role, application) → the space that reaches it.
-        let mut roles: BTreeMap<(String, usize), String> = BTreeMap::new();
+        // (role, application) → the space that reaches it, and whether the snapshot shows it.
+        // A role the DevOps Agent service may assume for a space the snapshot does not show is
+        // checked too; without an application, against what any application uses.
+        let mut roles: BTreeMap<(String, Option<usize>), (String, bool)> = BTreeMap::new();
         for r in t.incident_roles() {
             let by_space = t
                 .find(&r.reached_by)
                 .is_some_and(|ix| t.node(ix).kind == NodeKind::AgentSpace);
-            if let (Some(app), true) = (r.application, by_space) {
-                roles.entry((r.role.clone(), app)).or_insert(r.reached_by.clone());
+            if by_space && r.application.is_some() {
+                roles
+                    .entry((r.role.clone(), r.application))
+                    .or_insert((r.reached_by.clone(), true));
+            } else if r.unknown_space.is_some() {
+                roles
+                    .entry((r.role.clone(), r.application))
+                    .or_insert((r.reached_by.clone(), false));
             }
         }
-        for ((role, app), space) in roles {
+        for ((role, app), (space, known)) in roles {
             let Some(account) = crate::arn::Arn::parse(&role)
                 .ok()
                 .and_then(|a| a.account())
@@ -66,7 +74,7 @@ impl Check for AgentSpaceRoleOverbroad {
             for &ix in t.nodes_in_account(account) {
                 let node = t.node(ix);
                 if matches!(node.kind, NodeKind::External | NodeKind::Role | NodeKind::AgentSpace)
-                    || !t.users(ix).iter().any(|(a, _)| *a == app)
+                    || !t.users(ix).iter().any(|(a, _)| app.is_none_or(|x| *a == x))
                 {
                     continue;
                 }
@@ -78,18 +86,39 @@ impl Check for AgentSpaceRoleOverbroad {
                     tags: node.tags,
                     policy,
                 };
-                let caps = view.capabilities(target, ActionClass::CHANGES);
-                if caps.is_empty() {
+                let all = view.capabilities(target, ActionClass::CHANGES);
+                if all.is_empty() {
                     continue;
                 }
+                // Certain writes make a violation; writes that hold only under undecided
+                // conditions make a conditional finding naming each key and statement.
+                let certain: Vec<_> = all.iter().filter(|c| c.conditional_on.is_empty()).cloned().collect();
+                let conditional = certain.is_empty();
+                let caps = if conditional { all } else { certain };
+                let mut conditions: Vec<String> = caps
+                    .iter()
+                    .flat_map(|c| {
+                        let labels = grant_labels([c]).join(", ");
+                        c.conditional_on.iter().map(move |k| format!("{k} ({labels})"))
+                    })
+                    .collect();
+                conditions.sort();
+                conditions.dedup();
                 let names: Vec<&str> = caps.iter().map(|c| c.action.as_str()).collect();
                 let shown = summarize_actions(&names, SHOWN);
+                let whose = match (app, known) {
+                    (Some(a), true) => format!("of `{}`", t.app_name(a)),
+                    (Some(a), false) => format!(
+                        "of `{}` (its Agent Space `{space}` is not in the snapshot)",
+                        t.app_name(a)
+                    ),
+                    (None, _) => format!("(its Agent Space `{space}` is not in the snapshot)"),
+                };
                 let mut f = finding_for(
                     self,
                     node,
                     format!(
-                        "Agent Space role `{role}` of `{}` can change shared {} `{}` in shared-dependency account `{account}`: {shown}",
-                        t.app_name(app),
+                        "Agent Space role `{role}` {whose} can change shared {} `{}` in shared-dependency account `{account}`: {shown}",
                         node.kind.as_str(),
                         node.id,
                     ),
@@ -97,13 +126,21 @@ impl Check for AgentSpaceRoleOverbroad {
                         "Give `{role}` read-only access to the shared account (metadata reads such as Describe/List/Get configuration), or deny the writes with a permission boundary."
                     ),
                 );
-                f.applications = app_names(t, [app]);
+                f.applications = app_names(t, app);
+                if conditional {
+                    f.status = crate::finding::Status::Conditional;
+                    f.conditions = conditions;
+                }
                 let grants = grant_labels(&caps);
                 f.evidence = std::iter::once(Evidence::new(
                     "can-assume",
                     space.clone(),
                     Some(role.clone()),
-                    "Agent Space role",
+                    if known {
+                        "Agent Space role"
+                    } else {
+                        "role the DevOps Agent service may assume for a space not in the snapshot"
+                    },
                 ))
                 .chain(
                     grants
@@ -141,6 +178,57 @@ mod tests {
         assert_eq!(f[0].resource, q);
         assert!(f[0].message.contains("sqs:PurgeQueue") && f[0].message.contains("sqs:DeleteQueue"));
         assert_eq!(f[0].applications, vec!["invoice"]);
+    }
+
+    // A role the DevOps Agent service may assume is incident access whether or not its space is
+    // in the snapshot (another region, another organization, not associated yet).
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+    #[test]
+    fn role_of_a_space_not_in_the_snapshot_is_checked_and_says_so() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let elsewhere = "arn:aws:aidevops:ap-southeast-2:111111111111:agentspace/invoice-apac";
+        let trust = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "aidevops.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEquals": {"aws:SourceArn": elsewhere}}}]});
+        add_role(&mut s, SHARED, "agent", trust, allow(&["sqs:PurgeQueue"], "*"));
+        let f = run(&AgentSpaceRoleOverbroad, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message
+                .contains(&format!("its Agent Space `{elsewhere}` is not in the snapshot")),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].applications, vec!["invoice"]);
+        // Near miss: the same role, read-only.
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let trust = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "aidevops.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEquals": {"aws:SourceArn": elsewhere}}}]});
+        add_role(&mut s, SHARED, "agent", trust, allow(&["sqs:GetQueueAttributes"], "*"));
+        assert_eq!(run(&AgentSpaceRoleOverbroad, &s), vec![]);
+    }
+
+    #[test]
+    fn a_write_only_under_an_undecided_condition_is_conditional() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({"shared-with": "invoice"}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let policy = json!({"Statement": [{"Sid": "Mfa", "Effect": "Allow", "Action": "sqs:PurgeQueue", "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
+        let role = add_role(&mut s, SHARED, "agent", agent_trust(), policy);
+        add_invoice_space(&mut s, &[(SHARED, &role)]);
+        let f = run(&AgentSpaceRoleOverbroad, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::finding::Status::Conditional);
+        assert_eq!(
+            f[0].conditions,
+            vec![
+                "aws:MultiFactorAuthPresent (inline policy `p` of `arn:aws:iam::999999999999:role/agent` statement Mfa)"
+            ]
+        );
     }
 
     #[test]

@@ -68,6 +68,54 @@ fn arn_problem(st: &Statement) -> Option<String> {
     }
 }
 
+/// Agent Spaces the trust was not written for, in every region and partition it could name: for
+/// each probe account, an unrelated space in each region and partition the role and its
+/// `aws:SourceArn` values mention (plus `us-east-1` and `eu-west-1` of `aws`), and a request
+/// without `aws:SourceArn`. A wildcard confined to one region is found in that region.
+fn probe_spaces(policy: &crate::iam::Policy, role: &str, accounts: &[String]) -> Vec<(Option<String>, String)> {
+    let mut places: Vec<(String, String)> = vec![
+        ("aws".to_string(), "us-east-1".to_string()),
+        ("aws".to_string(), "eu-west-1".to_string()),
+    ];
+    let role_partition = Arn::parse(role)
+        .map(|a| a.partition.to_string())
+        .unwrap_or_else(|_| "aws".to_string());
+    let named = policy
+        .statements
+        .iter()
+        .filter(|st| trusts_service(st))
+        .flat_map(|st| st.condition_values("aws:SourceArn"))
+        .flat_map(|c| c.values.iter())
+        .filter_map(|v| Arn::parse(v).ok());
+    for arn in named {
+        let partition = if arn.partition.contains(['*', '?']) {
+            role_partition.clone()
+        } else {
+            arn.partition.to_string()
+        };
+        match arn.region().filter(|r| !r.contains(['*', '?'])) {
+            Some(r) => places.push((partition, r.to_string())),
+            None => places.push((partition, "us-east-1".to_string())),
+        }
+    }
+    places.push((role_partition, "us-east-1".to_string()));
+    places.sort();
+    places.dedup();
+    let mut out = Vec::new();
+    for account in accounts {
+        for (partition, region) in &places {
+            out.push((
+                Some(format!(
+                    "arn:{partition}:aidevops:{region}:{account}:agentspace/topoguard-probe"
+                )),
+                account.clone(),
+            ));
+        }
+        out.push((None, account.clone()));
+    }
+    out
+}
+
 impl Check for AgentSpaceRoleUnpinned {
     fn id(&self) -> &'static str {
         "agent-space-role-unpinned"
@@ -114,17 +162,21 @@ impl Check for AgentSpaceRoleUnpinned {
             }
             accounts.sort();
             accounts.dedup();
-            let probes = accounts.iter().flat_map(|account| {
-                let arn = format!("arn:aws:aidevops:us-east-1:{account}:agentspace/topoguard-probe");
-                [(Some(arn), account.as_str()), (None, account.as_str())]
-            });
+            let probes = probe_spaces(policy, &role.arn, &accounts);
             let open: Vec<String> = probes
+                .iter()
                 .filter_map(|(probe, account)| {
                     let who = match &probe {
                         Some(arn) => format!("an unrelated Agent Space (`{arn}`)"),
                         None => format!("a request from account `{account}` without `aws:SourceArn`"),
                     };
-                    match Reach::service_may_assume(&t.policies, &role.arn, AGENT_SERVICE, probe.as_deref(), account) {
+                    match Reach::service_may_assume(
+                        &t.policies,
+                        &role.arn,
+                        AGENT_SERVICE,
+                        probe.as_deref(),
+                        account.as_str(),
+                    ) {
                         Truth::False => None,
                         Truth::True => Some(format!("{who} may assume it")),
                         Truth::Unknown(keys) => Some(format!(
@@ -225,6 +277,39 @@ mod tests {
         assert_eq!(f.len(), 4, "{f:#?}");
         assert!(f.iter().any(|x| x.message.contains("is a wildcard")));
         assert!(f.iter().any(|x| x.message.contains("no `aws:SourceAccount`")));
+    }
+
+    // The confused-deputy guidance: pin aws:SourceArn to the exact resource; a wildcard in any
+    // region or partition lets other spaces in.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+    #[test]
+    fn wildcards_in_any_region_or_partition_fire_and_exact_pins_there_are_quiet() {
+        for (space_region, partition) in [
+            ("eu-west-1", "aws"),
+            ("ap-southeast-2", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+        ] {
+            let mut s = org();
+            let wildcard = format!("arn:{partition}:aidevops:{space_region}:111111111111:agentspace/*");
+            role(
+                &mut s,
+                "wild",
+                json!({"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnLike": {"aws:SourceArn": wildcard}}),
+            );
+            let f = run(&AgentSpaceRoleUnpinned, &s);
+            assert_eq!(f.len(), 1, "{wildcard}: {f:#?}");
+            assert!(f[0].message.contains("is a wildcard"), "{}", f[0].message);
+            // Near miss: the exact space in that region and partition.
+            let mut s = org();
+            let exact = format!("arn:{partition}:aidevops:{space_region}:111111111111:agentspace/invoice");
+            role(
+                &mut s,
+                "pinned",
+                json!({"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEquals": {"aws:SourceArn": exact}}),
+            );
+            assert_eq!(run(&AgentSpaceRoleUnpinned, &s), vec![], "{exact}");
+        }
     }
 
     #[test]

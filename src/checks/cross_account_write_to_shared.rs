@@ -7,9 +7,11 @@ use super::{Check, Evidence, Finding, Input, SHOWN, Severity, Status, app_names,
 use crate::arn::{Arn, glob_match};
 use crate::config::WriteException;
 use crate::graph::{NodeKind, Topology};
-use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
+use crate::iam::capability::{Capability, RoleView, Target, grant_labels, summarize_actions};
 use crate::iam::catalog::{ActionClass, Catalog};
 use crate::iam::classify::allowed_actions;
+use crate::iam::condition::Truth;
+use crate::iam::reach::{Assumer, Caller, callers_of};
 use crate::iam::{Effect, Policy};
 use std::collections::{BTreeSet, HashMap};
 
@@ -46,38 +48,13 @@ impl Check for CrossAccountWriteToShared {
             Err(e) => return vec![catalog_unavailable(self, &e.to_string())],
         };
         let iam = t.iam();
-        let org = t.snapshot.organization.id.as_deref();
         let exceptions: Vec<&WriteException> = t
             .config
             .check_settings(self.id())
             .map(|s| s.allow.iter().map(|a| a.get_ref()).collect())
             .unwrap_or_default();
         let mut used = vec![false; exceptions.len()];
-        // Per shared account: its roles that principals of other accounts can assume and whose
-        // policies name any write at all, prepared once.
-        let mut exposed: HashMap<&str, Vec<(RoleView<'_>, Vec<&crate::iam::reach::Assumer>)>> = HashMap::new();
-        let mut role_arns: Vec<&str> = iam.store.roles.keys().copied().collect();
-        role_arns.sort_unstable();
-        for arn in role_arns {
-            let Some(rp) = iam.store.roles.get(arn) else { continue };
-            let account = rp.role.account.as_str();
-            if !t.config.is_shared_account(account) {
-                continue;
-            }
-            let outsiders: Vec<_> = iam
-                .reach
-                .assumers(arn)
-                .iter()
-                .filter(|a| principal_account(&a.principal).is_some_and(|acc| acc != account))
-                .collect();
-            if outsiders.is_empty() {
-                continue;
-            }
-            if let Some(view) = RoleView::new(iam.store, catalog, org, arn).filter(|v| v.may_have(ActionClass::CHANGES))
-            {
-                exposed.entry(account).or_default().push((view, outsiders));
-            }
-        }
+        let exposed = exposed_roles(t, catalog);
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
             if matches!(node.kind, NodeKind::Account | NodeKind::External | NodeKind::AgentSpace) {
@@ -86,64 +63,7 @@ impl Check for CrossAccountWriteToShared {
             let Some(account) = node.account.filter(|a| t.config.is_shared_account(a)) else {
                 continue;
             };
-            let parsed = iam.store.resource_policy(node.id).map(|n| &n.policy);
-            // 1. The resource policy grants writes to principals of other accounts.
-            if let Some(policy) = parsed {
-                for (i, st) in policy
-                    .statements
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.effect == Effect::Allow)
-                {
-                    let Some(principal) = st.principal.as_ref().filter(|p| !p.is_negated()) else {
-                        continue;
-                    };
-                    let outsiders: Vec<String> = principal
-                        .inner()
-                        .values("AWS")
-                        .into_iter()
-                        .filter(|v| *v == "*" || principal_account(v) != Some(account))
-                        .map(str::to_string)
-                        .collect();
-                    if outsiders.is_empty() {
-                        continue;
-                    }
-                    let single = Policy {
-                        version: None,
-                        id: None,
-                        statements: vec![st.clone()],
-                    };
-                    let service = Arn::parse(node.id).map(|a| a.service).unwrap_or("");
-                    let actions: Vec<String> = allowed_actions(catalog, &[&single])
-                        .actions
-                        .iter()
-                        .filter(|a| a.service() == service && ActionClass::CHANGES.contains(&a.class()))
-                        .map(|a| a.full_name())
-                        .collect();
-                    for who in outsiders {
-                        let apps = principal_apps(t, &who);
-                        let remaining = not_excepted(t, &exceptions, &mut used, &who, &apps, node.id, &actions);
-                        if remaining.is_empty() {
-                            continue;
-                        }
-                        let label = st.sid.clone().unwrap_or_else(|| format!("#{i}"));
-                        out.push(self.finding(
-                            t,
-                            ix,
-                            &who,
-                            &apps,
-                            &remaining,
-                            vec![Evidence::new(
-                                "grants",
-                                node.id,
-                                Some(who.clone()),
-                                format!("resource policy statement {label}"),
-                            )],
-                            st.conditions.iter().map(|c| c.key.clone()).collect(),
-                        ));
-                    }
-                }
-            }
+            let mut grants = resource_policy_grants(t, catalog, node.id, account);
             // 2. A role in the shared account that outsiders can assume may write it.
             let named = iam.store.resource_policy(node.id).map(|n| n.as_named());
             for (view, outsiders) in exposed.get(account).into_iter().flatten() {
@@ -155,36 +75,19 @@ impl Check for CrossAccountWriteToShared {
                     policy: named,
                 };
                 let caps = view.capabilities(target, ActionClass::CHANGES);
-                if caps.is_empty() {
-                    continue;
-                }
-                let role_arn = view.role();
-                let actions: Vec<String> = caps.iter().map(|c| c.action.clone()).collect();
-                for who in outsiders {
-                    let apps = principal_apps(t, &who.principal);
-                    let remaining = not_excepted(t, &exceptions, &mut used, &who.principal, &apps, node.id, &actions);
-                    if remaining.is_empty() {
-                        continue;
-                    }
-                    let mut evidence = vec![Evidence::new(
-                        "can-assume",
-                        who.principal.clone(),
-                        Some(role_arn.to_string()),
-                        format!("trust policy statement {}", who.statement),
-                    )];
-                    let grants = grant_labels(&caps);
-                    evidence.extend(
-                        grants
-                            .into_iter()
-                            .map(|g| Evidence::new("grants", role_arn.to_string(), Some(node.id.to_string()), g)),
+                if !caps.is_empty() {
+                    grants.extend(
+                        outsiders
+                            .iter()
+                            .flat_map(|who| role_grant(view.role(), node.id, who, &caps)),
                     );
-                    let conditional: Vec<String> = who
-                        .conditional_on
-                        .iter()
-                        .chain(caps.iter().flat_map(|c| c.conditional_on.iter()))
-                        .cloned()
-                        .collect();
-                    out.push(self.finding(t, ix, &who.principal, &apps, &remaining, evidence, conditional));
+                }
+            }
+            for g in grants {
+                let apps = principal_apps(t, &g.who);
+                let remaining = not_excepted(t, &exceptions, &mut used, &g.who, &apps, node.id, &g.actions);
+                if !remaining.is_empty() {
+                    out.push(self.finding(t, ix, &apps, &remaining, g));
                 }
             }
         }
@@ -197,41 +100,224 @@ impl Check for CrossAccountWriteToShared {
     }
 }
 
+/// One way a principal of another account can change a resource.
+struct Grant {
+    /// [`Caller::id`] of who can.
+    who: String,
+    /// How the message names them and the path.
+    text: String,
+    actions: Vec<String>,
+    evidence: Vec<Evidence>,
+    /// Undecided condition keys, each with its statement; empty when the access is certain.
+    conditions: Vec<String>,
+}
+
+/// An assumer of a shared-account role: who it is, and the roles of the snapshot behind it
+/// when it is an account's administrators.
+struct Outsider {
+    assumer: Assumer,
+    /// Roles of the assumer's account that can assume the role today (for an account trust).
+    concrete: Vec<Assumer>,
+}
+
+/// Per shared account: its roles that principals of other accounts can assume and whose
+/// policies name any write at all, prepared once, with those principals.
+fn exposed_roles<'t>(
+    t: &'t Topology<'_>,
+    catalog: &'t Catalog,
+) -> HashMap<&'t str, Vec<(RoleView<'t>, Vec<Outsider>)>> {
+    let iam = t.iam();
+    let org = t.snapshot.organization.id.as_deref();
+    let mut exposed: HashMap<&str, Vec<(RoleView<'_>, Vec<Outsider>)>> = HashMap::new();
+    let mut role_arns: Vec<&str> = iam.store.roles.keys().copied().collect();
+    role_arns.sort_unstable();
+    for arn in role_arns {
+        let Some(rp) = iam.store.roles.get(arn) else { continue };
+        let account = rp.role.account.as_str();
+        if !t.config.is_shared_account(account) {
+            continue;
+        }
+        let outsiders: Vec<&Assumer> = iam
+            .reach
+            .assumers(arn)
+            .iter()
+            .filter(|a| a.caller.is_outside(account))
+            .collect();
+        if outsiders.is_empty() {
+            continue;
+        }
+        let Some(view) = RoleView::new(iam.store, catalog, org, arn).filter(|v| v.may_have(ActionClass::CHANGES))
+        else {
+            continue;
+        };
+        let outsiders = outsiders
+            .into_iter()
+            .map(|a| {
+                let concrete = match a.caller {
+                    Caller::AccountAdmins(_) => iam.reach.concrete_behind(iam.store, a, arn),
+                    _ => Vec::new(),
+                };
+                Outsider {
+                    assumer: a.clone(),
+                    concrete,
+                }
+            })
+            .collect();
+        exposed.entry(account).or_default().push((view, outsiders));
+    }
+    exposed
+}
+
+/// Grants of a role an outsider can assume: one per concrete chain behind an account trust,
+/// else one for the (synthetic) assumer itself.
+fn role_grant(role: &str, resource: &str, who: &Outsider, caps: &[Capability]) -> Vec<Grant> {
+    let chains: Vec<&Assumer> = if who.concrete.is_empty() {
+        vec![&who.assumer]
+    } else {
+        who.concrete.iter().collect()
+    };
+    chains
+        .into_iter()
+        .map(|a| {
+            let certain: Vec<&Capability> = caps.iter().filter(|c| c.conditional_on.is_empty()).collect();
+            let trust = format!("trust policy statement {}", a.statement);
+            let mut conditions: Vec<String> = Vec::new();
+            let used: Vec<&Capability> = if a.conditional || certain.is_empty() {
+                conditions.extend(a.conditional_on.iter().map(|k| format!("{k} ({trust} of `{role}`)")));
+                for c in caps {
+                    let labels = grant_labels([c]).join(", ");
+                    conditions.extend(c.conditional_on.iter().map(|k| format!("{k} ({labels})")));
+                }
+                caps.iter().collect()
+            } else {
+                certain
+            };
+            let how = if a.caller.is_synthetic() {
+                format!(
+                    "{}, by assuming `{role}` (its trust names them; no principal in the snapshot needs to hold the permission today),",
+                    a.caller.describe()
+                )
+            } else {
+                format!("{} (another account), by assuming `{role}`,", a.caller.describe())
+            };
+            let mut evidence = vec![Evidence::new("can-assume", a.principal.clone(), Some(role.to_string()), trust)];
+            evidence.extend(
+                grant_labels(used.iter().copied())
+                    .into_iter()
+                    .map(|g| Evidence::new("grants", role.to_string(), Some(resource.to_string()), g)),
+            );
+            Grant {
+                who: a.principal.clone(),
+                text: how,
+                actions: used.iter().map(|c| c.action.clone()).collect(),
+                evidence,
+                conditions,
+            }
+        })
+        .collect()
+}
+
+/// 1. The resource policy grants writes to principals of other accounts.
+fn resource_policy_grants(t: &Topology<'_>, catalog: &Catalog, arn: &str, account: &str) -> Vec<Grant> {
+    let iam = t.iam();
+    let Some(policy) = iam.store.resource_policy(arn).map(|n| &n.policy) else {
+        return Vec::new();
+    };
+    let service = Arn::parse(arn).map(|a| a.service).unwrap_or("");
+    let mut out = Vec::new();
+    for (i, st) in policy
+        .statements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.effect == Effect::Allow)
+    {
+        let outsiders: Vec<(Caller, Truth)> = callers_of(st, iam.reach.org())
+            .into_iter()
+            .filter(|(c, _)| c.is_outside(account))
+            .collect();
+        if outsiders.is_empty() {
+            continue;
+        }
+        let single = Policy {
+            version: None,
+            id: None,
+            statements: vec![st.clone()],
+        };
+        let actions: Vec<String> = allowed_actions(catalog, &[&single])
+            .actions
+            .iter()
+            .filter(|a| a.service() == service && ActionClass::CHANGES.contains(&a.class()))
+            .map(|a| a.full_name())
+            .collect();
+        if actions.is_empty() {
+            continue;
+        }
+        let label = st.sid.clone().unwrap_or_else(|| format!("#{i}"));
+        for (caller, truth) in outsiders {
+            let conditions = match truth {
+                Truth::Unknown(keys) => keys
+                    .into_iter()
+                    .map(|k| format!("{k} (resource policy statement {label})"))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let text = if caller.is_synthetic() {
+                caller.describe()
+            } else {
+                format!("{} (another account)", caller.describe())
+            };
+            out.push(Grant {
+                who: caller.id(),
+                text,
+                actions: actions.clone(),
+                evidence: vec![Evidence::new(
+                    "grants",
+                    arn,
+                    Some(caller.id()),
+                    format!("resource policy statement {label}"),
+                )],
+                conditions,
+            });
+        }
+    }
+    out
+}
+
 impl CrossAccountWriteToShared {
-    #[allow(clippy::too_many_arguments)]
     fn finding(
         &self,
         t: &Topology<'_>,
         ix: petgraph::graph::NodeIndex,
-        who: &str,
         apps: &[usize],
         actions: &[String],
-        evidence: Vec<Evidence>,
-        mut conditional_on: Vec<String>,
+        g: Grant,
     ) -> Finding {
         let node = t.node(ix);
         let names: Vec<&str> = actions.iter().map(String::as_str).collect();
-        let mut message = format!(
-            "`{who}` (another account) can change shared {} `{}`: {}",
+        let message = format!(
+            "{} can change shared {} `{}`: {}",
+            g.text,
             node.kind.as_str(),
             node.id,
             summarize_actions(&names, SHOWN)
         );
-        conditional_on.sort();
-        conditional_on.dedup();
-        if !conditional_on.is_empty() {
-            let keys: Vec<String> = conditional_on.iter().map(|k| format!("`{k}`")).collect();
-            message.push_str(&format!(" (only if conditions on {} hold)", keys.join(", ")));
-        }
         let mut f = super::finding_for(
             self,
             node,
             message,
-            "Grant other accounts read access only (a read-only role or resource-policy statement); if the write is intended, record it under `[checks.cross-account-write-to-shared] allow` with the principal, resource, actions and reason.".to_string(),
+            "Grant other accounts read access only (a read-only role or resource-policy statement); if the write is intended, record it under `[checks.cross-account-write-to-shared] allow` with the principal (a role ARN or an account), resource, actions and reason.".to_string(),
         );
-        f.status = Status::Violation;
+        let mut conditions = g.conditions;
+        conditions.sort();
+        conditions.dedup();
+        f.status = if conditions.is_empty() {
+            Status::Violation
+        } else {
+            Status::Conditional
+        };
+        f.conditions = conditions;
         f.applications = app_names(t, apps.iter().copied());
-        f.evidence = evidence;
+        f.evidence = g.evidence;
         f
     }
 }
@@ -242,6 +328,16 @@ fn principal_account(p: &str) -> Option<&str> {
         return Some(p);
     }
     Arn::parse(p).ok().and_then(|a| a.account())
+}
+
+/// Whether an `allow` entry's principal covers `who`: the same ARN (wildcards allowed), or an
+/// account (bare id or root ARN) covering its administrators and every principal of it.
+fn principal_matches(pattern: &str, who: &str) -> bool {
+    if glob_match(pattern, who) {
+        return true;
+    }
+    let account = crate::arn::root_account(pattern).or(crate::arn::is_account_id(pattern).then_some(pattern));
+    account.is_some_and(|a| principal_account(who) == Some(a))
 }
 
 /// Applications a principal belongs to: the owner of its role node, or of its account.
@@ -274,7 +370,7 @@ fn not_excepted(
     let applies: Vec<bool> = exceptions
         .iter()
         .map(|e| {
-            e.principal.as_deref().is_none_or(|p| glob_match(p, who))
+            e.principal.as_deref().is_none_or(|p| principal_matches(p, who))
                 && e.application.as_deref().is_none_or(|a| names.contains(&a))
                 && glob_match(&e.resource, resource)
         })
@@ -380,26 +476,190 @@ mod tests {
         assert_eq!(f[0].evidence[0].relation, "can-assume");
     }
 
+    // Trusting another account is access by that account: its administrators decide who gets the
+    // identity permission, so the snapshot cannot prove nobody has it.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies-cross-account-resource-access.html
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts
     #[test]
-    fn same_account_writes_and_unassumable_roles_are_fine() {
+    fn account_trust_fires_even_when_nobody_holds_the_permission_today() {
+        for principal in [format!("arn:aws:iam::{CHECKOUT}:root"), CHECKOUT.to_string()] {
+            let mut s = org();
+            let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+            add_role(
+                &mut s,
+                SHARED,
+                "maintenance",
+                trust(&principal),
+                allow(&["sqs:PurgeQueue"], &q),
+            );
+            let f = run(&CrossAccountWriteToShared, &s);
+            assert_eq!(f.len(), 1, "{principal}: {f:#?}");
+            assert!(
+                f[0].message
+                    .starts_with("any principal that account `222222222222`'s administrators allow, by assuming"),
+                "{}",
+                f[0].message
+            );
+            assert_eq!(f[0].evidence[0].from, format!("arn:aws:iam::{CHECKOUT}:root"));
+            assert_eq!(f[0].status, crate::finding::Status::Violation);
+        }
+    }
+
+    // "*" with aws:PrincipalOrgID is the whole organization (Access Analyzer's zone of trust), one
+    // finding, not one per member: https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-concepts.html#access-analyzer-zone-of-trust
+    #[test]
+    fn org_wide_trust_is_one_finding_and_not_action_writes_count() {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
-        // Near miss: trusted by another account, but no principal there may call AssumeRole.
+        s["organization"]["id"] = json!("o-test");
+        let org_trust = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-test"}}}]});
+        let policy = json!({"Statement": [{"Effect": "Allow", "NotAction": ["sqs:Receive*", "sqs:Get*", "sqs:List*"], "Resource": q}]});
+        add_role(&mut s, SHARED, "org-wide", org_trust, policy);
+        for account in [CHECKOUT, INVOICE] {
+            add_role(
+                &mut s,
+                account,
+                "admin",
+                trust(&format!("arn:aws:iam::{account}:root")),
+                allow(&["*"], "*"),
+            );
+        }
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.starts_with("any principal in organization `o-test`"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].message.contains("sqs:PurgeQueue") || f[0].message.contains("sqs:DeleteQueue"));
+    }
+
+    #[test]
+    fn a_write_that_holds_only_under_an_undecided_condition_is_conditional() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        let policy = json!({"Statement": [{"Sid": "Mfa", "Effect": "Allow", "Action": "sqs:PurgeQueue", "Resource": q,
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
+        add_role(&mut s, SHARED, "maintenance", trust(CHECKOUT), policy);
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::finding::Status::Conditional);
+        assert_eq!(
+            f[0].conditions,
+            vec![
+                "aws:MultiFactorAuthPresent (inline policy `p` of `arn:aws:iam::999999999999:role/maintenance` statement Mfa)"
+            ]
+        );
+        assert!(!f[0].message.contains("only if"), "{}", f[0].message);
+    }
+
+    // A grant conditioned on a request key (dynamodb:LeadingKeys) reached through an account
+    // trust: conditional, not dropped and not a plain violation.
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+    #[test]
+    fn leading_keys_write_through_an_account_trust_is_conditional() {
+        let mut s = org();
+        let table = format!("arn:aws:dynamodb:eu-west-1:{SHARED}:table/orders");
+        add(
+            &mut s,
+            "resources",
+            json!({"arn": table, "kind": "dynamodb-table", "account": SHARED, "region": "eu-west-1", "tags": {}}),
+        );
+        let policy = json!({"Statement": [{"Sid": "Own", "Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table,
+            "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["checkout"]}}}]});
         add_role(
             &mut s,
             SHARED,
-            "maintenance",
+            "writer",
             trust(&format!("arn:aws:iam::{CHECKOUT}:root")),
-            allow(&["sqs:PurgeQueue"], &q),
+            policy,
         );
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::finding::Status::Conditional);
+        assert!(
+            f[0].conditions.iter().all(|c| c.starts_with("dynamodb:LeadingKeys (")),
+            "{:?}",
+            f[0].conditions
+        );
+    }
+
+    #[test]
+    fn allow_entries_accept_an_account_principal() {
+        let config = |principal: &str, q: &str| {
+            format!(
+                "{CONFIG}\n[checks.cross-account-write-to-shared]\nallow = [\n  {{ principal = \"{principal}\", resource = \"{q}\", actions = [\"sqs:PurgeQueue\"], reason = \"checkout purges\" }},\n]\n"
+            )
+        };
+        for principal in [CHECKOUT.to_string(), format!("arn:aws:iam::{CHECKOUT}:root")] {
+            let mut s = org();
+            let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+            add_role(
+                &mut s,
+                SHARED,
+                "maintenance",
+                trust(CHECKOUT),
+                allow(&["sqs:PurgeQueue"], &q),
+            );
+            assert_eq!(
+                run_with(&CrossAccountWriteToShared, &s, &config(&principal, &q)),
+                vec![],
+                "{principal}"
+            );
+            // Near miss: another account's entry does not cover it.
+            let other = principal.replace(CHECKOUT, INVOICE);
+            let f = run_with(&CrossAccountWriteToShared, &s, &config(&other, &q));
+            assert_eq!(
+                f.iter().filter(|f| f.check == "cross-account-write-to-shared").count(),
+                1,
+                "{f:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn same_account_writes_and_read_only_roles_are_fine() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        // Near miss: trusted by another account, but the role can only read.
         add_role(
             &mut s,
-            CHECKOUT,
-            "app",
+            SHARED,
+            "reader",
             trust(&format!("arn:aws:iam::{CHECKOUT}:root")),
-            allow(&["sqs:SendMessage"], &q),
+            allow(&["sqs:GetQueueAttributes"], &q),
         );
-        // A writer in the shared account itself is not cross-account.
+        // Made read-only by an SCP on the shared account, and by a permission boundary.
+        add_role(
+            &mut s,
+            SHARED,
+            "scp-limited",
+            trust(CHECKOUT),
+            allow(&["sqs:PurgeQueue"], &q),
+        );
+        s["organization"]["policies"] = json!([{"id": "p-1", "arn": "arn:aws:organizations::111111111111:policy/o-x/service_control_policy/p-1", "name": "no-purge", "kind": "SERVICE_CONTROL_POLICY", "targets": [SHARED],
+            "document": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "sqs:PurgeQueue", "Resource": "*"}]}}]);
+        let bounded = add_role(
+            &mut s,
+            SHARED,
+            "bounded",
+            trust(CHECKOUT),
+            allow(&["sqs:DeleteQueue"], &q),
+        );
+        let boundary = "arn:aws:iam::999999999999:policy/read-only";
+        add(
+            &mut s,
+            "managed_policies",
+            json!({"arn": boundary, "name": "read-only", "document": {"Statement": [{"Effect": "Allow", "Action": "sqs:Get*", "Resource": "*"}]}}),
+        );
+        if let Some(r) = s["roles"]
+            .as_array_mut()
+            .and_then(|r| r.iter_mut().find(|r| r["arn"] == bounded.as_str()))
+        {
+            r["permission_boundary"] = json!(boundary);
+        }
+        // A writer in the shared account itself is not cross-account, also through its own root.
         add_role(
             &mut s,
             SHARED,
@@ -411,7 +671,7 @@ mod tests {
             &mut s,
             SHARED,
             "local-caller",
-            trust(&format!("arn:aws:iam::{SHARED}:root")),
+            trust(SHARED),
             allow(&["sts:AssumeRole"], "*"),
         );
         assert_eq!(run(&CrossAccountWriteToShared, &s), vec![]);

@@ -88,28 +88,25 @@ impl Check for IncidentAccessNotReadOnly {
                 if list.is_empty() {
                     continue;
                 }
+                // Certain access makes a violation of the certain actions; access that holds only
+                // under undecided conditions is conditional, naming each key and statement.
+                let certain: Vec<&Capability> = list.iter().copied().filter(|c| c.conditional_on.is_empty()).collect();
+                let (list, status) = if certain.is_empty() {
+                    (list, Status::Conditional)
+                } else {
+                    (certain, Status::Violation)
+                };
+                let conditions: Vec<String> = if status == Status::Conditional {
+                    conditions_of(&list)
+                } else {
+                    Vec::new()
+                };
                 let mut names: Vec<&str> = list.iter().map(|c| c.action.as_str()).collect();
                 names.dedup();
                 let shown = summarize_actions(&names, SHOWN);
-                let mut conditional_actions: Vec<&str> = list
-                    .iter()
-                    .filter(|c| !c.conditional_on.is_empty())
-                    .map(|c| c.action.as_str())
-                    .collect();
-                conditional_actions.dedup();
-                let conditional = conditional_actions.len();
-                let mut keys: Vec<&str> = list
-                    .iter()
-                    .flat_map(|c| c.conditional_on.iter().map(String::as_str))
-                    .collect();
-                keys.sort_unstable();
-                keys.dedup();
                 let mut message = format!("incident role `{role}` {what}: {} action(s), e.g. {shown}", names.len());
-                if conditional > 0 {
-                    message.push_str(&format!(
-                        "; {conditional} of them only if conditions on {} hold (values not known from the snapshot)",
-                        keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-                    ));
+                if let Some(note) = unknown_space_note(t, &reached) {
+                    message.push_str(&note);
                 }
                 let mut evidence: Vec<Evidence> = reached
                     .iter()
@@ -127,7 +124,7 @@ impl Check for IncidentAccessNotReadOnly {
                 out.push(Finding {
                     check: self.id().to_string(),
                     severity,
-                    status: Status::Violation,
+                    status,
                     title: self.title().to_string(),
                     message,
                     resource: role.to_string(),
@@ -136,12 +133,58 @@ impl Check for IncidentAccessNotReadOnly {
                     applications: app_names(t, apps.iter().copied()),
                     evidence,
                     remediation: "Limit the role to metadata reads (List and configuration Read actions) plus reads of the application's own log groups and traces; mitigation rights belong in a separate, explicitly assumed role. Or deny the rest with a permission boundary.".to_string(),
-                    conditions: Vec::new(),
+                    conditions,
                 });
             }
         }
         out
     }
+}
+
+/// `key (policy statement sid)` for every undecided key of the capabilities, sorted.
+fn conditions_of(list: &[&Capability]) -> Vec<String> {
+    let mut out: Vec<String> = list
+        .iter()
+        .flat_map(|c| {
+            let labels = grant_labels([*c]).join(", ");
+            c.conditional_on.iter().map(move |k| format!("{k} ({labels})"))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// For a role reached only on behalf of Agent Spaces the snapshot does not show: a sentence
+/// saying so, with the `aws:SourceArn` its trust is pinned to.
+fn unknown_space_note(t: &Topology<'_>, reached: &[&IncidentRole]) -> Option<String> {
+    if reached.iter().any(|r| r.unknown_space.is_none()) {
+        return None;
+    }
+    let mut pinned: Vec<&str> = reached
+        .iter()
+        .flat_map(|r| r.unknown_space.iter().flatten().map(String::as_str))
+        .collect();
+    pinned.sort_unstable();
+    pinned.dedup();
+    let known = pinned.iter().any(|p| {
+        t.snapshot
+            .agent_spaces
+            .iter()
+            .any(|s| crate::arn::glob_match(p, &s.arn))
+    });
+    let list = pinned.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+    Some(if pinned.is_empty() {
+        " (the DevOps Agent service may assume it for any Agent Space: its trust names no `aws:SourceArn`)".to_string()
+    } else if known {
+        format!(
+            " (the DevOps Agent service may assume it for `aws:SourceArn` {list}, an Agent Space no application's config covers)"
+        )
+    } else {
+        format!(
+            " (the DevOps Agent service may assume it for `aws:SourceArn` {list}, an Agent Space that is not in the snapshot)"
+        )
+    })
 }
 
 /// Content reads of logs or traces confined to the applications' own: a logs read whose
@@ -220,12 +263,23 @@ mod tests {
         add_invoice_space(&mut s, &[(INVOICE, &role)]);
         let f = run(&IncidentAccessNotReadOnly, &s);
         assert_eq!(f.len(), 1);
-        assert!(
-            f[0].message
-                .contains("1 of them only if conditions on `aws:MultiFactorAuthPresent` hold"),
-            "{}",
-            f[0].message
+        // Intended change (issue 8.3): a status and the keys, not a sentence in the message.
+        assert_eq!(f[0].status, crate::finding::Status::Conditional);
+        assert_eq!(
+            f[0].conditions,
+            vec![
+                "aws:MultiFactorAuthPresent (inline policy `p` of `arn:aws:iam::111111111111:role/agent` statement #0)"
+            ]
         );
+        // Near miss: the same write granted without the condition as well is a plain violation.
+        let mut s = org();
+        let both = json!({"Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:DeleteTable", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+            {"Effect": "Allow", "Action": "dynamodb:DeleteTable", "Resource": "*"}]});
+        let role = add_role(&mut s, INVOICE, "agent", agent_trust(), both);
+        add_invoice_space(&mut s, &[(INVOICE, &role)]);
+        let f = run(&IncidentAccessNotReadOnly, &s);
+        assert_eq!((f.len(), f[0].status), (1, crate::finding::Status::Violation), "{f:#?}");
     }
 
     #[test]
@@ -281,6 +335,76 @@ mod tests {
     }
 
     #[test]
+    fn agent_role_without_a_space_in_the_snapshot_is_incident_access() {
+        let mut s = org();
+        let pinned = "arn:aws:aidevops:us-west-2:111111111111:agentspace/not-crawled";
+        let trust = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": AGENT_TRUST}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEquals": {"aws:SourceArn": pinned}}}]});
+        let role = add_role(&mut s, INVOICE, "agent", trust, allow(&["dynamodb:PutItem"], "*"));
+        let f = run(&IncidentAccessNotReadOnly, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, role);
+        assert!(
+            f[0].message.contains(&format!(
+                "for `aws:SourceArn` `{pinned}`, an Agent Space that is not in the snapshot"
+            )),
+            "{}",
+            f[0].message
+        );
+        // Near miss: a role trusting another service is not incident access.
+        let mut s = org();
+        add_role(
+            &mut s,
+            INVOICE,
+            "lambda",
+            json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            allow(&["dynamodb:PutItem"], "*"),
+        );
+        assert_eq!(run(&IncidentAccessNotReadOnly, &s), vec![]);
+    }
+
+    // A role trusting the responders' account is theirs to assume once that account's
+    // administrators allow it, whether or not a responder holds the permission today.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies-cross-account-resource-access.html
+    #[test]
+    fn role_trusting_the_responders_account_is_incident_access() {
+        let mut s = org();
+        let oncall = add_role(
+            &mut s,
+            INVOICE,
+            "oncall",
+            trust(INVOICE),
+            allow(&["cloudwatch:GetMetricData"], "*"),
+        );
+        let target = add_role(
+            &mut s,
+            SHARED,
+            "ops",
+            trust(&format!("arn:aws:iam::{INVOICE}:root")),
+            allow(&["sqs:PurgeQueue"], "*"),
+        );
+        // Near miss: a role trusting another account is not reached by these responders.
+        add_role(
+            &mut s,
+            SHARED,
+            "other",
+            trust(CHECKOUT),
+            allow(&["sqs:PurgeQueue"], "*"),
+        );
+        let config = format!("{CONFIG}\n[responders]\nprincipals = [\"{oncall}\"]\n");
+        let f = run_with(&IncidentAccessNotReadOnly, &s, &config);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, target);
+        assert!(
+            f[0].evidence[0]
+                .detail
+                .contains(&format!("arn:aws:iam::{INVOICE}:root")),
+            "{:?}",
+            f[0].evidence
+        );
+    }
+
+    #[test]
     fn metadata_reads_own_logs_and_scp_denied_writes_are_fine() {
         let mut s = org();
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
@@ -291,7 +415,27 @@ mod tests {
         ]});
         let role = add_role(&mut s, INVOICE, "agent", agent_trust(), policy);
         add_invoice_space(&mut s, &[(INVOICE, &role)]);
-        // Near miss: the write is there, but an SCP on the account denies it.
+        // Near miss: the write is there, but an SCP on the account denies it; another role is
+        // made read-only by its permission boundary.
+        let bounded = add_role(
+            &mut s,
+            INVOICE,
+            "agent-bounded",
+            agent_trust(),
+            allow(&["sqs:PurgeQueue", "sqs:DeleteQueue"], "*"),
+        );
+        let boundary = "arn:aws:iam::111111111111:policy/read-only";
+        add(
+            &mut s,
+            "managed_policies",
+            json!({"arn": boundary, "name": "read-only", "document": {"Statement": [{"Effect": "Allow", "Action": "sqs:Get*", "Resource": "*"}]}}),
+        );
+        if let Some(r) = s["roles"]
+            .as_array_mut()
+            .and_then(|r| r.iter_mut().find(|r| r["arn"] == bounded.as_str()))
+        {
+            r["permission_boundary"] = json!(boundary);
+        }
         s["organization"]["policies"] = json!([{"id": "p-1", "arn": "arn:aws:organizations::111111111111:policy/o-x/service_control_policy/p-1", "name": "no-purge", "kind": "SERVICE_CONTROL_POLICY", "targets": [INVOICE],
             "document": {"Statement": [{"Effect": "Deny", "Action": "sqs:PurgeQueue", "Resource": "*"}]}}]);
         assert_eq!(run(&IncidentAccessNotReadOnly, &s), vec![]);

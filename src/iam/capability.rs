@@ -11,7 +11,7 @@ use super::policy::{Effect, Matcher};
 use super::store::PolicyStore;
 use crate::arn::Arn;
 use crate::model::Tags;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One action a role can perform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl<'a> RoleView<'a> {
             .iter()
             .map(|p| p.policy)
             .collect();
-        let allowed = allowed_actions(catalog, &identity).actions;
+        let allowed = cached_allowed(catalog, &identity);
         let ctx = store.principal_context(role, org_id)?;
         Some(RoleView {
             store,
@@ -192,6 +192,38 @@ impl<'a> RoleView<'a> {
             },
         );
     }
+}
+
+/// The catalog actions a set of identity policies allows at most, computed once per distinct
+/// set of Allow action patterns: thousands of roles built from one template share one
+/// expansion over the catalog.
+fn cached_allowed<'c>(catalog: &'c Catalog, identity: &[&super::Policy]) -> Vec<&'c ActionInfo> {
+    type Key = Vec<(bool, Vec<String>)>;
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<HashMap<Key, Vec<&'static ActionInfo>>>> =
+        std::sync::OnceLock::new();
+    // Only the embedded catalog lives long enough to be cached.
+    let embedded = match Catalog::get() {
+        Ok(c) if std::ptr::eq(c, catalog) => c,
+        _ => return allowed_actions(catalog, identity).actions,
+    };
+    let key: Key = identity
+        .iter()
+        .flat_map(|p| p.statements.iter().filter(|s| s.effect == Effect::Allow))
+        .filter_map(|st| match &st.action {
+            Some(Matcher::Is(list)) => Some((false, list.clone())),
+            Some(Matcher::IsNot(list)) => Some((true, list.clone())),
+            None => None,
+        })
+        .collect();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return hit;
+    }
+    let actions = allowed_actions(embedded, identity).actions;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, actions.clone());
+    }
+    actions
 }
 
 /// The actions of `classes` that `role` can perform on `target`, sorted by action (a one-off

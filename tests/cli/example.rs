@@ -54,10 +54,28 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "high",
             "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
         ),
+        // The same leftover role also trusts invoice-us, whose administrators decide (issue 8.1).
+        (
+            "cross-account-write-to-shared",
+            "high",
+            "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
+        ),
+        // `shared-profiles-backfill` trusts checkout-us; conditional on dynamodb:LeadingKeys.
+        (
+            "cross-account-write-to-shared",
+            "high",
+            "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
+        ),
         (
             "incident-access-not-read-only",
             "high",
             "arn:aws:iam::222222222222:role/DevOpsAgentRole-checkout-oncall",
+        ),
+        // An Agent Service role pinned to a space that is not in the snapshot (issue 8.4).
+        (
+            "incident-access-not-read-only",
+            "high",
+            "arn:aws:iam::313333333333:role/DevOpsAgentRole-invoice-apac-pending",
         ),
         (
             "residency-cross-zone-flow",
@@ -95,6 +113,27 @@ fn reproduces_every_planted_violation_and_nothing_else() {
         .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
         .collect();
     assert_eq!(found, planted);
+    // Access that holds only under undecided conditions is a status, not a sentence (issue 8.3).
+    let conditional: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "conditional")
+        .map(|f| (f["check"].as_str().unwrap(), f["conditions"][0].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        conditional,
+        vec![
+            (
+                "cross-account-write-to-shared",
+                "dynamodb:LeadingKeys (inline policy `backfill-checkout-keys` of `arn:aws:iam::222222222222:role/shared-profiles-backfill` statement BackfillCheckoutKeys)"
+            ),
+            (
+                "incident-access-not-read-only",
+                "aws:RequestedRegion (inline policy `observe` of `arn:aws:iam::311111111111:role/invoice-incident-observe` statement CheckRenderedDocuments)"
+            ),
+        ]
+    );
     assert_eq!(report["summary"]["ignored"], 1, "the config's one ignore applies");
     assert_eq!(report["summary"]["not_proven"], 0);
     assert_eq!(report["coverage"]["gaps"].as_array().unwrap().len(), 0);
@@ -139,7 +178,7 @@ fn output_file_is_written_whole() {
     assert!(stdout.is_empty());
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 11);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 14);
 }
 
 /// The example with coverage gaps: one account's Lambda API denied, the Agent Space API absent.

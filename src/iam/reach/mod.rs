@@ -2,18 +2,25 @@
 //! principals' own policies (SCPs and boundaries included), and which roles a principal reaches
 //! through chains of assumptions (bounded depth).
 //!
-//! Candidates come only from what a trust policy names — a role ARN, an account, `*` — and are
-//! pre-filtered to roles that have any identity Allow for `sts:AssumeRole`, so the work grows
-//! with trust relationships, not with the square of the number of roles. Each candidate is then
-//! confirmed by [`evaluate`], with the trust policy as the resource policy.
+//! A trust policy that names a role is confirmed at once by [`evaluate`], with the trust policy
+//! as the resource policy. A trust that names an account, or `"*"` pinned to accounts or to the
+//! organization, is one edge from a synthetic [`Caller`] — "administrators of ACCOUNT", "any
+//! principal in the organization" — as IAM Access Analyzer and PMapper treat it: that account's
+//! administrators decide who gets the identity permission, so the snapshot cannot prove that
+//! nobody has it. Concrete principals behind such an edge are confirmed lazily, only for the
+//! roles and principals a check asks about, so the work grows with trust relationships, not
+//! with the square of the number of roles.
+
+mod caller;
+
+pub use caller::{Caller, OrgFacts, callers_of};
 
 use super::condition::{RequestContext, Truth, evaluate_all};
 use super::eval::{Decision, Request, evaluate};
 use super::policy::{Effect, Statement};
 use super::store::PolicyStore;
-use crate::arn::root_account;
 use crate::model::Snapshot;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 /// How far role chains are followed.
 pub const MAX_CHAIN: usize = 5;
@@ -21,8 +28,10 @@ pub const MAX_CHAIN: usize = 5;
 /// One principal that may assume a role.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Assumer {
-    /// A role ARN, or a service principal such as `aidevops.amazonaws.com`.
+    /// [`Caller::id`]: a principal ARN, a service, an account root ARN for the account's
+    /// administrators, `aws:PrincipalOrgID=<org>` or `*`.
     pub principal: String,
+    pub caller: Caller,
     /// True when it depends on conditions whose values are unknown.
     pub conditional: bool,
     /// The condition keys (or service-principal conditions) it depends on.
@@ -31,13 +40,40 @@ pub struct Assumer {
     pub statement: String,
 }
 
+impl Assumer {
+    fn new(caller: Caller, truth: &Truth, statement: String) -> Self {
+        let conditional_on = match truth {
+            Truth::Unknown(keys) => keys.clone(),
+            _ => Vec::new(),
+        };
+        Assumer {
+            principal: caller.id(),
+            caller,
+            conditional: !conditional_on.is_empty(),
+            conditional_on,
+            statement,
+        }
+    }
+}
+
 /// Assumption edges of a whole snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct Reach {
-    /// Role ARN → who may assume it, sorted.
+    /// Role ARN → who may assume it directly, sorted.
     assumers: BTreeMap<String, Vec<Assumer>>,
-    /// Principal → roles it may assume directly, sorted.
+    /// Named principal → roles it may assume through a trust naming it, sorted.
     assumable: BTreeMap<String, Vec<String>>,
+    /// Account → roles whose trust lets that account's administrators in.
+    by_account: HashMap<String, Vec<String>>,
+    /// Roles whose trust lets the whole organization in.
+    by_org: Vec<String>,
+    /// Roles whose trust lets anyone in.
+    by_anyone: Vec<String>,
+    /// Roles with any identity Allow for `sts:AssumeRole`, by account, sorted.
+    callers: HashMap<String, Vec<String>>,
+    /// The organization's id and member accounts.
+    org_id: Option<String>,
+    org_accounts: BTreeSet<String>,
 }
 
 fn label(i: usize, st: &Statement) -> String {
@@ -47,151 +83,260 @@ fn label(i: usize, st: &Statement) -> String {
         .map_or_else(|| format!("#{i}"), |s| format!("`{s}`"))
 }
 
+/// True when any identity policy of `role` allows `sts:AssumeRole` at all (a cheap pre-filter).
+fn may_call_assume(store: &PolicyStore<'_>, role: &str) -> bool {
+    store.policy_set(role, None, None).is_some_and(|set| {
+        set.identity.iter().any(|p| {
+            p.policy
+                .statements
+                .iter()
+                .any(|st| st.effect == Effect::Allow && st.allows_action("sts:AssumeRole"))
+        })
+    })
+}
+
+/// Whether a Deny statement of the trust policy that applies whatever the conditions' unknown
+/// values are shuts `caller` out.
+fn trust_denies(statements: &[Statement], caller: &Caller, org: OrgFacts<'_>) -> bool {
+    let id = caller.id();
+    statements
+        .iter()
+        .filter(|st| st.effect == Effect::Deny && st.allows_action("sts:AssumeRole"))
+        .any(|st| {
+            let names = st
+                .principal
+                .as_ref()
+                .is_some_and(|p| !p.is_negated() && p.inner().values("AWS").iter().any(|v| *v == "*" || *v == id));
+            names && evaluate_all(&st.conditions, &org.context(caller)) == Truth::True
+        })
+}
+
 impl Reach {
-    /// Computes every assumption edge of the snapshot.
+    /// Computes every direct assumption edge of the snapshot.
     pub fn compute(s: &Snapshot, store: &PolicyStore<'_>) -> Self {
-        let org_id = s.organization.id.as_deref();
-        // Roles that can call sts:AssumeRole at all, by account.
-        let mut callers: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut reach = Reach {
+            org_id: s.organization.id.clone(),
+            org_accounts: s.organization.accounts.iter().map(|a| a.id.clone()).collect(),
+            ..Reach::default()
+        };
         for (arn, rp) in &store.roles {
-            let set = store.policy_set(arn, None, None);
-            let any = set.is_some_and(|set| {
-                set.identity.iter().any(|p| {
-                    p.policy
-                        .statements
-                        .iter()
-                        .any(|st| st.effect == Effect::Allow && st.allows_action("sts:AssumeRole"))
-                })
-            });
-            if any {
-                callers.entry(rp.role.account.as_str()).or_default().push(arn);
+            if may_call_assume(store, arn) {
+                reach
+                    .callers
+                    .entry(rp.role.account.clone())
+                    .or_default()
+                    .push(arn.to_string());
             }
         }
-        for list in callers.values_mut() {
+        for list in reach.callers.values_mut() {
             list.sort_unstable();
         }
-        let mut reach = Reach::default();
         let mut roles: Vec<&&str> = store.roles.keys().collect();
         roles.sort_unstable();
+        let mut edges = Vec::new();
         for role_arn in roles {
-            let Some(target) = store.roles.get(*role_arn) else {
-                continue;
-            };
-            let mut found: BTreeMap<String, Assumer> = BTreeMap::new();
-            for (i, st) in target.trust.policy.statements.iter().enumerate() {
-                if st.effect != Effect::Allow || !st.allows_action("sts:AssumeRole") {
-                    continue;
+            edges.push((role_arn, reach.direct_assumers(store, reach.org(), role_arn)));
+        }
+        for (role_arn, found) in edges {
+            for a in &found {
+                let role = role_arn.to_string();
+                match &a.caller {
+                    Caller::Principal(p) => reach.assumable.entry(p.clone()).or_default().push(role),
+                    Caller::AccountAdmins(acc) => reach.by_account.entry(acc.clone()).or_default().push(role),
+                    Caller::Organization(_) => reach.by_org.push(role),
+                    Caller::Anyone => reach.by_anyone.push(role),
+                    Caller::Service(_) => {}
                 }
-                let Some(principal) = st.principal.as_ref().filter(|p| !p.is_negated()) else {
-                    continue;
-                };
-                // Service principals: recorded with their conditions left to the caller.
-                for service in principal.inner().values("Service") {
-                    let mut keys: Vec<String> = st.conditions.iter().map(|c| c.key.clone()).collect();
-                    keys.sort();
-                    keys.dedup();
-                    found.entry(service.to_string()).or_insert(Assumer {
-                        principal: service.to_string(),
-                        conditional: !keys.is_empty(),
-                        conditional_on: keys,
-                        statement: label(i, st),
-                    });
-                }
-                let mut candidates: Vec<&str> = Vec::new();
-                for v in principal.inner().values("AWS") {
-                    if v == "*" {
-                        candidates.extend(callers.values().flatten().copied());
-                    } else if store.roles.contains_key(v) {
-                        candidates.push(store.roles.get_key_value(v).map_or(v, |(k, _)| *k));
-                    } else {
-                        let account = root_account(v).unwrap_or(v);
-                        candidates.extend(callers.get(account).into_iter().flatten().copied());
-                    }
-                }
-                candidates.sort_unstable();
-                candidates.dedup();
-                for candidate in candidates {
-                    if candidate == *role_arn || found.contains_key(candidate) {
-                        continue;
-                    }
-                    let Some(caller) = store.roles.get(candidate) else {
-                        continue;
-                    };
-                    let Some(mut ctx) = store.principal_context(candidate, org_id) else {
-                        continue;
-                    };
-                    ctx.absent("aws:SourceArn").absent("aws:SourceAccount");
-                    let req = Request {
-                        principal: candidate,
-                        principal_account: &caller.role.account,
-                        action: "sts:AssumeRole",
-                        resource: role_arn,
-                        resource_account: Some(&target.role.account),
-                        context: &ctx,
-                    };
-                    let Some(set) =
-                        store.policy_set(candidate, Some(&target.role.account), Some(target.trust.as_named()))
-                    else {
-                        continue;
-                    };
-                    let conditional_on = match evaluate(&req, &set) {
-                        Decision::Denied(_) => continue,
-                        Decision::Allowed { .. } => Vec::new(),
-                        Decision::Conditional { keys, .. } => keys,
-                    };
-                    found.insert(
-                        candidate.to_string(),
-                        Assumer {
-                            principal: candidate.to_string(),
-                            conditional: !conditional_on.is_empty(),
-                            conditional_on,
-                            statement: label(i, st),
-                        },
-                    );
-                }
-            }
-            for a in found.values() {
-                reach
-                    .assumable
-                    .entry(a.principal.clone())
-                    .or_default()
-                    .push(role_arn.to_string());
             }
             if !found.is_empty() {
-                reach
-                    .assumers
-                    .insert(role_arn.to_string(), found.into_values().collect());
+                reach.assumers.insert(role_arn.to_string(), found);
             }
         }
-        for list in reach.assumable.values_mut() {
+        for list in reach.assumable.values_mut().chain(reach.by_account.values_mut()) {
+            list.sort();
+            list.dedup();
+        }
+        for list in [&mut reach.by_org, &mut reach.by_anyone] {
             list.sort();
             list.dedup();
         }
         reach
     }
 
-    /// Who may assume `role` directly.
+    /// The organization as caller classification sees it.
+    pub fn org(&self) -> OrgFacts<'_> {
+        OrgFacts {
+            id: self.org_id.as_deref(),
+            accounts: &self.org_accounts,
+        }
+    }
+
+    /// Who a role's trust policy lets in: services, named principals (confirmed when they are
+    /// roles of the snapshot) and synthetic callers, sorted by principal.
+    fn direct_assumers(&self, store: &PolicyStore<'_>, org: OrgFacts<'_>, role_arn: &str) -> Vec<Assumer> {
+        let Some(target) = store.roles.get(role_arn) else {
+            return Vec::new();
+        };
+        let statements = &target.trust.policy.statements;
+        let mut found: BTreeMap<String, Assumer> = BTreeMap::new();
+        let mut keep = |a: Assumer| {
+            let better = found
+                .get(&a.principal)
+                .is_none_or(|old| old.conditional && !a.conditional);
+            if better {
+                found.insert(a.principal.clone(), a);
+            }
+        };
+        for (i, st) in statements.iter().enumerate() {
+            if st.effect != Effect::Allow || !st.allows_action("sts:AssumeRole") {
+                continue;
+            }
+            let Some(principal) = st.principal.as_ref().filter(|p| !p.is_negated()) else {
+                continue;
+            };
+            // Service principals: recorded with their conditions left to the caller.
+            for service in principal.inner().values("Service") {
+                let mut keys: Vec<String> = st.conditions.iter().map(|c| c.key.clone()).collect();
+                keys.sort();
+                keys.dedup();
+                let truth = if keys.is_empty() {
+                    Truth::True
+                } else {
+                    Truth::Unknown(keys)
+                };
+                keep(Assumer::new(Caller::Service(service.to_string()), &truth, label(i, st)));
+            }
+            for (caller, truth) in callers_of(st, org) {
+                match &caller {
+                    Caller::Principal(p) if p == role_arn => {}
+                    Caller::Principal(p) if store.roles.contains_key(p.as_str()) => {
+                        if let Some(keys) = self.confirm(store, p, role_arn) {
+                            let truth = if keys.is_empty() {
+                                Truth::True
+                            } else {
+                                Truth::Unknown(keys)
+                            };
+                            keep(Assumer::new(caller.clone(), &truth, label(i, st)));
+                        }
+                    }
+                    // A principal outside the snapshot, or a synthetic one: its account decides.
+                    _ if trust_denies(statements, &caller, org) => {}
+                    _ => keep(Assumer::new(caller.clone(), &truth, label(i, st))),
+                }
+            }
+        }
+        found.into_values().collect()
+    }
+
+    /// Whether role `caller` of the snapshot may assume `role` today (its identity policies,
+    /// boundary and SCPs, and the trust policy as the resource policy): the unknown condition
+    /// keys it depends on, or `None` when it may not.
+    fn confirm(&self, store: &PolicyStore<'_>, caller: &str, role: &str) -> Option<Vec<String>> {
+        let target = store.roles.get(role)?;
+        let from = store.roles.get(caller)?;
+        let mut ctx: RequestContext = store.principal_context(caller, self.org_id.as_deref())?;
+        ctx.absent("aws:SourceArn").absent("aws:SourceAccount");
+        let req = Request {
+            principal: caller,
+            principal_account: &from.role.account,
+            action: "sts:AssumeRole",
+            resource: role,
+            resource_account: Some(&target.role.account),
+            context: &ctx,
+        };
+        let set = store.policy_set(caller, Some(&target.role.account), Some(target.trust.as_named()))?;
+        match evaluate(&req, &set) {
+            Decision::Denied(_) => None,
+            Decision::Allowed { .. } => Some(Vec::new()),
+            Decision::Conditional { keys, .. } => Some(keys),
+        }
+    }
+
+    /// Who may assume `role` directly, synthetic callers included.
     pub fn assumers(&self, role: &str) -> &[Assumer] {
         self.assumers.get(role).map_or(&[], Vec::as_slice)
     }
 
+    /// The roles of the snapshot behind a synthetic assumer `a` of `role` that may assume it
+    /// today, sorted (empty for a named principal or a service).
+    pub fn concrete_behind(&self, store: &PolicyStore<'_>, a: &Assumer, role: &str) -> Vec<Assumer> {
+        let accounts: Vec<&String> = match &a.caller {
+            Caller::AccountAdmins(acc) => vec![acc],
+            Caller::Organization(_) => self.org_accounts.iter().collect(),
+            Caller::Anyone => self.callers.keys().collect(),
+            Caller::Principal(_) | Caller::Service(_) => return Vec::new(),
+        };
+        let mut out: Vec<Assumer> = accounts
+            .into_iter()
+            .flat_map(|acc| self.callers.get(acc).into_iter().flatten())
+            .filter(|c| c.as_str() != role)
+            .filter_map(|c| {
+                let keys = self.confirm(store, c, role)?;
+                let mut conditional_on = a.conditional_on.clone();
+                conditional_on.extend(keys);
+                conditional_on.sort();
+                conditional_on.dedup();
+                Some(Assumer {
+                    principal: c.clone(),
+                    caller: Caller::Principal(c.clone()),
+                    conditional: !conditional_on.is_empty(),
+                    conditional_on,
+                    statement: a.statement.clone(),
+                })
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Roles whose trust lets the administrators of `account` in, sorted.
+    pub fn trusting_account(&self, account: &str) -> &[String] {
+        self.by_account.get(account).map_or(&[], Vec::as_slice)
+    }
+
+    /// Roles a named principal may assume directly: through trusts naming it, and through
+    /// trusts naming its account, its organization or anyone, each confirmed. Sorted.
+    fn next_hops(&self, store: &PolicyStore<'_>, principal: &str) -> Vec<String> {
+        let mut out: Vec<String> = self.assumable.get(principal).cloned().unwrap_or_default();
+        let account = store.roles.get(principal).map(|rp| rp.role.account.as_str());
+        let is_caller = account
+            .and_then(|a| self.callers.get(a))
+            .is_some_and(|list| list.binary_search_by(|c| c.as_str().cmp(principal)).is_ok());
+        if let (Some(account), true) = (account, is_caller) {
+            let in_org = self.org_accounts.contains(account);
+            let lazy = self
+                .trusting_account(account)
+                .iter()
+                .chain(self.by_org.iter().filter(|_| in_org))
+                .chain(self.by_anyone.iter());
+            out.extend(
+                lazy.filter(|r| r.as_str() != principal && self.confirm(store, principal, r).is_some())
+                    .cloned(),
+            );
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Roles `principal` reaches, directly or through chains of at most [`MAX_CHAIN`]
     /// assumptions, each with the chain that reaches it (principal first), sorted by role.
-    pub fn reachable_from(&self, principal: &str) -> Vec<(String, Vec<String>)> {
+    pub fn reachable_from(&self, store: &PolicyStore<'_>, principal: &str) -> Vec<(String, Vec<String>)> {
         let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut queue = VecDeque::from([(principal.to_string(), vec![principal.to_string()])]);
         while let Some((current, path)) = queue.pop_front() {
             if path.len() > MAX_CHAIN {
                 continue;
             }
-            for next in self.assumable.get(&current).into_iter().flatten() {
-                if next == principal || seen.contains_key(next) {
+            for next in self.next_hops(store, &current) {
+                if next == principal || seen.contains_key(&next) {
                     continue;
                 }
                 let mut p = path.clone();
                 p.push(next.clone());
                 seen.insert(next.clone(), p.clone());
-                queue.push_back((next.clone(), p));
+                queue.push_back((next, p));
             }
         }
         seen.into_iter().collect()

@@ -61,10 +61,15 @@ fn account_trust_needs_the_callers_permission() {
     );
     let store = PolicyStore::new(&s);
     let reach = Reach::compute(&s, &store);
-    let who: Vec<&str> = reach
-        .assumers(SHARED_ROLE)
-        .iter()
-        .map(|a| a.principal.as_str())
+    // The trust is one edge from the account's administrators...
+    let direct = reach.assumers(SHARED_ROLE);
+    assert_eq!(direct.len(), 1, "{direct:?}");
+    assert_eq!(direct[0].caller, Caller::AccountAdmins("111111111111".into()));
+    // ...behind which only the role holding the identity permission is a concrete chain.
+    let who: Vec<String> = reach
+        .concrete_behind(&store, &direct[0], SHARED_ROLE)
+        .into_iter()
+        .map(|a| a.principal)
         .collect();
     assert_eq!(who, vec!["arn:aws:iam::111111111111:role/responder"]);
 }
@@ -91,7 +96,16 @@ fn scp_denying_assume_role_removes_the_edge() {
         deny,
     );
     let store = PolicyStore::new(&s);
-    assert!(Reach::compute(&s, &store).assumers(SHARED_ROLE).is_empty());
+    let reach = Reach::compute(&s, &store);
+    // The account's administrators are still trusted; nobody there can use it today.
+    let direct = reach.assumers(SHARED_ROLE);
+    assert_eq!(direct.len(), 1, "{direct:?}");
+    assert!(reach.concrete_behind(&store, &direct[0], SHARED_ROLE).is_empty());
+    assert!(
+        reach
+            .reachable_from(&store, "arn:aws:iam::111111111111:role/responder")
+            .is_empty()
+    );
 }
 
 #[test]
@@ -121,7 +135,7 @@ fn chains_are_followed_and_bounded() {
     );
     let store = PolicyStore::new(&s);
     let reach = Reach::compute(&s, &store);
-    let from = reach.reachable_from("arn:aws:iam::111111111111:role/hop0");
+    let from = reach.reachable_from(&store, "arn:aws:iam::111111111111:role/hop0");
     let chain = from.iter().find(|(r, _)| r == SHARED_ROLE).map(|(_, p)| p.len());
     assert_eq!(chain, Some(3), "{from:?}");
 }
@@ -143,7 +157,13 @@ fn unknown_condition_makes_the_edge_conditional() {
     );
     let store = PolicyStore::new(&s);
     let reach = Reach::compute(&s, &store);
-    assert!(reach.assumers(SHARED_ROLE).first().is_some_and(|a| a.conditional));
+    let direct = reach.assumers(SHARED_ROLE);
+    assert!(direct.first().is_some_and(|a| a.conditional), "{direct:?}");
+    let behind = direct
+        .first()
+        .map(|a| reach.concrete_behind(&store, a, SHARED_ROLE))
+        .unwrap_or_default();
+    assert!(behind.first().is_some_and(|a| a.conditional), "{behind:?}");
 }
 
 #[test]
@@ -171,5 +191,133 @@ fn service_principal_pinned_to_one_source() {
     assert_eq!(
         Reach::service_may_assume(&store, role, "lambda.amazonaws.com", Some(space), "111111111111"),
         Truth::False
+    );
+}
+
+fn callers(trust: Value) -> Vec<(Caller, bool)> {
+    let s = snapshot(vec![role("999999999999", "shared-reader", trust, None)], json!([]));
+    let store = PolicyStore::new(&s);
+    Reach::compute(&s, &store)
+        .assumers(SHARED_ROLE)
+        .iter()
+        .map(|a| (a.caller.clone(), a.conditional))
+        .collect()
+}
+
+fn trust_with(principal: Value, condition: Value) -> Value {
+    json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole", "Condition": condition}]})
+}
+
+// Trusting an account delegates to its administrators: "When you specify an AWS account ... the
+// account's administrators can grant permissions to any identity in that account".
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies-cross-account-resource-access.html
+#[test]
+fn account_root_arn_and_bare_id_are_the_accounts_administrators() {
+    let admins = Caller::AccountAdmins("111111111111".into());
+    assert_eq!(
+        callers(trust_aws("arn:aws:iam::111111111111:root")),
+        vec![(admins.clone(), false)]
+    );
+    assert_eq!(callers(trust_aws("111111111111")), vec![(admins, false)]);
+    // Near miss: a named role of another account is that principal, not its account.
+    assert_eq!(
+        callers(trust_aws("arn:aws:iam::111111111111:role/x")),
+        vec![(Caller::Principal("arn:aws:iam::111111111111:role/x".into()), false)]
+    );
+}
+
+// "*" with aws:PrincipalOrgID is the organization, one caller (Access Analyzer's zone of trust):
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-concepts.html#access-analyzer-zone-of-trust
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid
+#[test]
+fn wildcard_is_pinned_by_principal_org_or_account_or_open() {
+    let org = callers(trust_with(
+        json!("*"),
+        json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}),
+    ));
+    assert_eq!(org, vec![(Caller::Organization("o-abc".into()), false)]);
+    let acc = callers(trust_with(
+        json!("*"),
+        json!({"StringEquals": {"aws:PrincipalAccount": "222222222222"}}),
+    ));
+    assert_eq!(acc, vec![(Caller::AccountAdmins("222222222222".into()), false)]);
+    // Near miss: another organization's id is not ours; whether a caller is in it is unknown.
+    let other = callers(trust_with(
+        json!("*"),
+        json!({"StringEquals": {"aws:PrincipalOrgID": "o-other"}}),
+    ));
+    assert_eq!(other, vec![(Caller::Anyone, true)]);
+    assert_eq!(callers(trust_aws("*")), vec![(Caller::Anyone, false)]);
+}
+
+#[test]
+fn conditions_known_for_the_account_decide_and_unknown_ones_are_kept() {
+    // An account outside the organization fails a PrincipalOrgID condition.
+    let outside = trust_with(
+        json!("arn:aws:iam::123456789012:root"),
+        json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}),
+    );
+    assert_eq!(callers(outside), vec![]);
+    let inside = trust_with(
+        json!("arn:aws:iam::111111111111:root"),
+        json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}),
+    );
+    assert_eq!(callers(inside).len(), 1);
+    let unknown = trust_with(
+        json!("111111111111"),
+        json!({"StringEquals": {"aws:PrincipalTag/team": "ops"}}),
+    );
+    assert_eq!(
+        callers(unknown),
+        vec![(Caller::AccountAdmins("111111111111".into()), true)]
+    );
+}
+
+#[test]
+fn a_trust_deny_that_applies_removes_the_synthetic_edge() {
+    let trust = json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole"},
+        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalAccount": "111111111111"}}}
+    ]});
+    assert_eq!(callers(trust), vec![]);
+}
+
+#[test]
+fn same_account_root_trust_is_not_outside() {
+    let c = Caller::AccountAdmins("999999999999".into());
+    assert!(!c.is_outside("999999999999"));
+    assert!(c.is_outside("111111111111"));
+    assert!(Caller::Organization("o-abc".into()).is_outside("999999999999"));
+}
+
+#[test]
+fn org_wide_trust_is_reached_lazily_by_members_with_the_permission() {
+    let trust = trust_with(json!("*"), json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}));
+    let s = snapshot(
+        vec![
+            role("999999999999", "shared-reader", trust, None),
+            role(
+                "111111111111",
+                "admin",
+                trust_aws("111111111111"),
+                Some(can_assume("*")),
+            ),
+            role("222222222222", "plain", trust_aws("222222222222"), None),
+        ],
+        json!([]),
+    );
+    let store = PolicyStore::new(&s);
+    let reach = Reach::compute(&s, &store);
+    let hops: Vec<String> = reach
+        .reachable_from(&store, "arn:aws:iam::111111111111:role/admin")
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    assert!(hops.contains(&SHARED_ROLE.to_string()), "{hops:?}");
+    assert!(
+        reach
+            .reachable_from(&store, "arn:aws:iam::222222222222:role/plain")
+            .is_empty()
     );
 }
