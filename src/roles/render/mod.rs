@@ -11,6 +11,7 @@ mod iam;
 mod terraform;
 
 use super::RoleSet;
+pub use crate::model::file_name;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -25,7 +26,9 @@ pub enum Format {
     Terraform,
 }
 
-/// Files to write: relative path (with `/`) → content.
+/// Files to write: relative path (with `/`) → content. Every component that comes from data
+/// (application, account, role and Agent Space names) goes through [`file_name`], and the
+/// writer places each path with `cli::join_inside`, which refuses anything leaving `--out-dir`.
 pub type Files = BTreeMap<String, Vec<u8>>;
 
 /// Renders every file of `format`.
