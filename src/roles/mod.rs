@@ -159,7 +159,7 @@ pub enum RolesError {
     Invalid { role: String, problem: String },
     /// A configured name makes a generated IAM name that IAM would refuse (a config problem).
     #[error(
-        "application `{application}`: generated {what} `{name}` {problem}; use a shorter or plainer application or Agent Space name in the config"
+        "application `{application}`: generated {what} `{name}` {problem}; use a shorter or plainer application or Agent Space name"
     )]
     Name {
         application: String,

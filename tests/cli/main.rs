@@ -7,5 +7,6 @@ mod example;
 #[cfg(feature = "aws")]
 mod crawl;
 mod graph;
+mod hostile;
 mod roles;
 mod support;
