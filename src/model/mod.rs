@@ -234,4 +234,6 @@ pub struct CoverageGap {
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
