@@ -27,7 +27,7 @@ pub fn write_atomically(
     render(&mut buffer).map_err(|e| InputError(format!("cannot render output: {e}")))?;
     match path {
         None => write_stdout(&buffer),
-        Some(p) if p.as_os_str() == "-" => write_stdout(&buffer),
+        Some(p) if p.as_os_str() == "-" || is_own_stdout(p) => write_stdout(&buffer),
         Some(p) if is_direct(p) => write_direct(p, &buffer),
         Some(p) => {
             // Follow a symbolic link to a regular file: replace the target, keep the link.
@@ -54,6 +54,14 @@ pub fn refuse_input(output: Option<&Path>, inputs: &[(&str, &Path)]) -> Result<(
         }
     }
     Ok(())
+}
+
+/// `/dev/stdout` and its aliases: written through the process's own stdout, so a shell's
+/// `>> file` keeps appending (reopening the path would write from offset 0).
+fn is_own_stdout(p: &Path) -> bool {
+    ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]
+        .iter()
+        .any(|s| p == Path::new(s))
 }
 
 /// Whether `p` is written to directly rather than replaced: an existing non-regular file, or

@@ -254,3 +254,76 @@ fn hostile_resource_names_in_the_snapshot() {
         exercise(&snapshot(None, &h), &config("a", None), cmds, &format!("queue {h:?}"));
     }
 }
+
+/// Names the config accepts but IAM would refuse inside a generated role name: exit 2 naming
+/// the application, not an internal error (exit 3).
+/// https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html (RoleName: 64
+/// characters of `[\w+=,.@-]`)
+#[test]
+fn a_name_iam_would_refuse_is_a_config_error_naming_the_application() {
+    let responders = "[responders]\nprincipals = [\"arn:aws:iam::111111111111:role/oncall\"]\n";
+    // the default Agent Space role `DevOpsAgentRole-<app>-oncall`: 42 characters of name make 65
+    let cases = [
+        (
+            config(&"a".repeat(42), None) + responders,
+            "is longer than the 64 characters IAM allows",
+        ),
+        (
+            config("a", Some("Invoice On-call")),
+            "contains ` `, which IAM does not allow",
+        ),
+    ];
+    for (config, expected) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let work = tmp.path();
+        std::fs::write(work.join("snapshot.json"), snapshot(None, "q").to_string()).unwrap();
+        std::fs::write(work.join("topoguard.toml"), &config).unwrap();
+        let out = work.join("out");
+        let o = topoguard()
+            .current_dir(work)
+            .args([
+                "roles",
+                "-t",
+                "snapshot.json",
+                "-p",
+                "topoguard.toml",
+                "-f",
+                "iam",
+                "--out-dir",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.starts_with("error: application `") && err.contains(expected),
+            "{err}"
+        );
+        assert!(!out.exists(), "nothing written");
+    }
+    // near miss: 41 characters make a 64-character role name, which fits
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("snapshot.json"), snapshot(None, "q").to_string()).unwrap();
+    std::fs::write(
+        tmp.path().join("topoguard.toml"),
+        config(&"a".repeat(41), None) + responders,
+    )
+    .unwrap();
+    let o = topoguard()
+        .current_dir(tmp.path())
+        .args([
+            "roles",
+            "-t",
+            "snapshot.json",
+            "-p",
+            "topoguard.toml",
+            "-f",
+            "iam",
+            "--out-dir",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
