@@ -295,9 +295,15 @@ fn output_to_a_device_or_fifo_is_written_directly() {
         1,
         "no temporary file beside the FIFO"
     );
-    // `-` is stdout
-    let o = check_to(std::path::Path::new("-"));
-    assert!(serde_json::from_slice::<serde_json::Value>(&o.stdout).is_ok());
+    // `-` and `/dev/stdout` are stdout (here a pipe)
+    for stdout in ["-", "/dev/stdout"] {
+        let o = check_to(std::path::Path::new(stdout));
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            serde_json::from_slice::<serde_json::Value>(&o.stdout).is_ok(),
+            "{stdout}"
+        );
+    }
 }
 
 /// A replaced report keeps its mode; a new one gets the umask mode, not `0600`.
