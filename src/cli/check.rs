@@ -1,7 +1,7 @@
 //! `topoguard check`: load a snapshot and the guardrail config, run every enabled check, render
 //! the findings, and decide the exit code.
 
-use super::{EXIT_FINDINGS, EXIT_OK, InputError, write_atomically};
+use super::{EXIT_FINDINGS, EXIT_OK, InputError, refuse_input, write_atomically};
 use crate::checks::{self, REGISTRY, Severity, Status, unused_ignore};
 use crate::config::load_config;
 use crate::graph::Topology;
@@ -51,7 +51,9 @@ pub struct Args {
     pub policies: PathBuf,
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Write the report here instead of stdout (written atomically).
+    /// Write the report here instead of stdout: a regular file is replaced atomically, `-`,
+    /// `/dev/stdout`, a FIFO or a device is written to directly; naming the snapshot or config is
+    /// an error.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit with 1 when a finding reaches this severity.
@@ -93,12 +95,17 @@ pub fn check_infos(ran: &[&str]) -> Vec<CheckInfo> {
 }
 
 pub fn run(args: Args) -> Result<u8, InputError> {
+    let config_path = crate::config::config_file(&args.policies);
+    refuse_input(
+        args.output.as_deref(),
+        &[("snapshot", &args.topology), ("config", &config_path)],
+    )?;
     let text = std::fs::read_to_string(&args.topology)
         .map_err(|e| InputError(format!("cannot read snapshot `{}`: {e}", args.topology.display())))?;
+    let text = crate::model::strip_bom(&text).to_string();
     let snapshot = parse_snapshot(&text, &args.topology).map_err(InputError::new)?;
     let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
     let topology = Topology::build(&snapshot, &config);
-    let config_path = crate::config::config_file(&args.policies);
     let outcome = checks::run_checks(&topology, &config_path.display().to_string());
     let report = Report::new(
         args.topology.display().to_string().replace('\\', "/"),

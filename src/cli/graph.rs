@@ -1,7 +1,7 @@
 //! `topoguard graph`: exports the topology as Graphviz DOT, Mermaid or JSON, whole or limited
 //! to one application's footprint.
 
-use super::{EXIT_OK, InputError, write_atomically};
+use super::{EXIT_OK, InputError, refuse_input, write_atomically};
 use crate::checks;
 use crate::config::load_config;
 use crate::graph::Topology;
@@ -22,12 +22,18 @@ pub struct Args {
     /// Only this application's footprint: its resources, what they use, and their accounts.
     #[arg(long, value_name = "NAME")]
     pub app: Option<String>,
-    /// Write here instead of stdout (written atomically).
+    /// Write here instead of stdout: a regular file is replaced atomically, `-`, `/dev/stdout`, a
+    /// FIFO or a device is written to directly; naming the snapshot or config is an error.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<u8, InputError> {
+    let config_path = crate::config::config_file(&args.policies);
+    refuse_input(
+        args.output.as_deref(),
+        &[("snapshot", &args.topology), ("config", &config_path)],
+    )?;
     let snapshot = load_snapshot(&args.topology).map_err(InputError::new)?;
     let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
     let topology = Topology::build(&snapshot, &config);

@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 use std::io::Write as _;
 use std::process::ExitCode;
 
-pub use write::write_atomically;
+pub use write::{PathEscape, join_inside, refuse_input, write_atomically};
 
 /// Exit code for clean runs.
 pub const EXIT_OK: u8 = 0;

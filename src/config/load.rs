@@ -2,6 +2,8 @@
 
 use super::Config;
 use crate::arn::is_account_id;
+use crate::model::{Strict, strip_bom};
+use serde::Deserialize as _;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -39,8 +41,10 @@ pub fn load_config(path: &Path, known_checks: &[&str]) -> Result<Config, ConfigE
     parse_config(&text, &file, known_checks)
 }
 
-/// Parses and validates config text; `path` is used in messages only.
+/// Parses and validates config text; `path` is used in messages only. A leading UTF-8
+/// byte-order mark is skipped (as in snapshots); a table written as an array is rejected.
 pub fn parse_config(text: &str, path: &Path, known_checks: &[&str]) -> Result<Config, ConfigError> {
+    let text = strip_bom(text);
     let located = |span: Option<Range<usize>>, message: String| {
         let (line, column) = span.map_or((1, 1), |s| line_column(text, s.start));
         ConfigError::Invalid {
@@ -50,7 +54,9 @@ pub fn parse_config(text: &str, path: &Path, known_checks: &[&str]) -> Result<Co
             message,
         }
     };
-    let config: Config = toml::from_str(text).map_err(|e| located(e.span(), e.message().trim().to_string()))?;
+    let config = toml::Deserializer::parse(text)
+        .and_then(|de| Config::deserialize(Strict(de)))
+        .map_err(|e| located(e.span(), e.message().trim().to_string()))?;
     validate(&config, known_checks).map_err(|(span, message)| located(Some(span), message))?;
     Ok(config)
 }
@@ -64,9 +70,25 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 type Problem = (Range<usize>, String);
 
-/// Characters AWS allows in tag values, minus the separators topoguard uses between names.
-fn valid_app_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || "_.:/=-@".contains(c))
+/// Longest application name.
+pub const APP_NAME_MAX: usize = 64;
+
+/// An application name becomes part of file names (`roles --out-dir`), IAM role names
+/// (`topoguard-<app>-observe`) and tag values, so it takes what all three allow: 1 to 64 ASCII
+/// letters, digits and `_ . - @ =`, starting with a letter or digit (so never `.`, `..`, a
+/// hidden file or an option). `+` and `,` are left out because they separate names in tags.
+fn app_name_problem(name: &str) -> Option<&'static str> {
+    let first_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if !first_ok {
+        return Some("start with a letter or digit");
+    }
+    if name.len() > APP_NAME_MAX {
+        return Some("use at most 64 characters");
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-@=".contains(c)) {
+        return Some("use only ASCII letters, digits and `_ . - @ =`");
+    }
+    None
 }
 
 fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
@@ -95,13 +117,11 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
     }
     let mut owner_of_account: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, app) in &c.applications {
-        if !valid_app_name(name.get_ref()) {
+        if let Some(rule) = app_name_problem(name.get_ref()) {
+            let shown = name.get_ref().escape_debug();
             return Err((
                 name.span(),
-                format!(
-                    "applications.{0}: `{0}` is not a usable application name: use letters, digits and `_ . : / = - @` (spaces and `+` separate names in tags)",
-                    name.get_ref()
-                ),
+                format!("applications: `{shown}` is not a usable application name: {rule}"),
             ));
         }
         for a in &app.accounts {
@@ -149,6 +169,10 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
         }
     }
     for (space, intent) in &c.agent_spaces {
+        if let Some(problem) = crate::model::agent_space_name_problem(space.get_ref()) {
+            let shown = space.get_ref().escape_debug();
+            return Err((space.span(), format!("agent_spaces: `{shown}`: {problem}")));
+        }
         let key = format!("agent_spaces.{}", space.get_ref());
         let app = &intent.application;
         if c.application(app.get_ref()).is_none() {
@@ -331,5 +355,91 @@ ignore = [{ resource = "arn:aws:sqs:*", reason = "legacy queue, owner asked" }]
         let e =
             parse("[checks.unused-ignore]\nignore = [{ account = \"111111111111\", reason = \"x\" }]\n").unwrap_err();
         assert!(e.contains("line 2") && e.contains("cannot be ignored"), "{e}");
+    }
+
+    /// `s` as a quoted TOML key, control characters as `\uXXXX`.
+    fn toml_key(s: &str) -> String {
+        let body: String = s
+            .chars()
+            .map(|c| match c {
+                '"' | '\\' => format!("\\{c}"),
+                c if c.is_control() => format!("\\u{:04X}", u32::from(c)),
+                c => c.to_string(),
+            })
+            .collect();
+        format!("\"{body}\"")
+    }
+
+    #[test]
+    fn application_names_never_become_paths() {
+        for bad in [
+            "..",
+            ".",
+            "../x",
+            "/abs",
+            "a/b",
+            "a\\b",
+            "a\u{0}b",
+            "a\nb",
+            "\u{1b}[31m",
+            "a\u{202e}b",
+            "${path.cwd}",
+            "%{ if }",
+            "<script>",
+            "]]>",
+            "`x`",
+            "a|b",
+            "-rf",
+            ".hidden",
+            "é",
+        ] {
+            let text = format!("[applications.{}]\n", toml_key(bad));
+            let e = parse(&text).unwrap_err();
+            assert!(
+                e.contains("not a usable application name") && !e.contains('\n'),
+                "{bad:?}: {e}"
+            );
+        }
+        let e = parse(&format!("[applications.{}]\n", "a".repeat(65))).unwrap_err();
+        assert!(e.contains("at most 64"), "{e}");
+        // near misses that are fine
+        for ok in ["a", "invoice-v2.eu", "team@x", "a_b=c", &"a".repeat(64)] {
+            assert!(parse(&format!("[applications.\"{ok}\"]\n")).is_ok(), "{ok}");
+        }
+    }
+
+    // https://docs.aws.amazon.com/cli/latest/reference/devops-agent/create-agent-space.html
+    #[test]
+    fn agent_space_names_follow_aws_constraints() {
+        let space = |name: &str| {
+            parse(&format!(
+                "[applications.a]\n[agent_spaces.{}]\napplication = \"a\"\n",
+                toml_key(name)
+            ))
+        };
+        let e = space("x\u{202e}y").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("U+202E"), "{e}");
+        assert!(space("a\u{1b}b").is_err());
+        assert!(space(&"s".repeat(256)).is_err());
+        assert!(space("Facturation / équipe 2").is_ok());
+    }
+
+    #[test]
+    fn tables_given_as_arrays_are_rejected_and_a_bom_is_skipped() {
+        let e = parse("attribution = []\n").unwrap_err();
+        assert!(e.contains("line 1") && e.contains("expected an object"), "{e}");
+        let e = parse("[applications]\na = [[\"111111111111\"]]\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("expected an object"), "{e}");
+        let e = parse("[[checks.shared-resource-untagged.ignore]]\nreason = \"r\"\naccount = \"1\"\n[checks.x]\n");
+        assert!(e.is_err());
+        let e =
+            parse("[checks.shared-resource-untagged]\nignore = [[\"arn\", \"app\", \"acct\", \"why\"]]\n").unwrap_err();
+        assert!(e.contains("expected an object"), "{e}");
+        // near miss: arrays where the schema has arrays
+        assert!(parse("[applications.a]\naccounts = []\n").is_ok());
+        // a byte-order mark is skipped, and lines still count from the start
+        assert!(parse("\u{feff}[applications.a]\n").is_ok());
+        let e = parse("\u{feff}[applications.a]\naccounts = [\"1\"]\n").unwrap_err();
+        assert!(e.contains("line 2, column 13"), "{e}");
     }
 }

@@ -1,9 +1,11 @@
 //! Reading a snapshot file: parse, check the version, then validate references, ARNs and policy
 //! documents, so that everything downstream can rely on a well-formed snapshot.
 
+use super::strict::{Strict, strip_bom};
 use super::{SCHEMA_VERSION, Snapshot};
 use crate::arn::{Arn, is_account_id};
 use crate::iam::Policy;
+use serde::Deserialize as _;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -40,8 +42,10 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, LoadError> {
     parse_snapshot(&text, path)
 }
 
-/// Parses and validates snapshot text; `path` is used in error messages only.
+/// Parses and validates snapshot text; `path` is used in error messages only. A leading UTF-8
+/// byte-order mark is skipped (as in configs); an object written as an array is rejected.
 pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, LoadError> {
+    let text = strip_bom(text);
     if !text.trim_start().starts_with('{') {
         let offset = text.len() - text.trim_start().len();
         let before = text.get(..offset).unwrap_or("");
@@ -52,7 +56,9 @@ pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, LoadError> {
             message: "not a JSON object: a topology snapshot starts with `{`".to_string(),
         });
     }
-    let snapshot: Snapshot = match serde_json::from_str(text) {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = Snapshot::deserialize(Strict(&mut de)).and_then(|s| de.end().map(|()| s));
+    let snapshot: Snapshot = match parsed {
         Ok(s) => s,
         Err(e) => {
             // A document of another version usually fails on its fields first: report the version.
@@ -280,6 +286,12 @@ pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
     }
     for (i, a) in s.agent_spaces.iter().enumerate() {
         let at = format!("agent_spaces[{i}]");
+        if let Some(problem) = super::agent_space_name_problem(&a.name) {
+            return Err(invalid(
+                format!("{at}.name"),
+                format!("`{}`: {problem}", a.name.escape_debug()),
+            ));
+        }
         seen(&a.arn, &at, Some(&a.account))?;
         unique(&a.arn, &at)?;
         for (j, assoc) in a.associations.iter().enumerate() {

@@ -8,10 +8,14 @@
 //! checks can say "not proven" instead of "pass".
 
 mod load;
+mod names;
 mod resources;
+mod strict;
 
 pub use load::{LoadError, load_snapshot, parse_snapshot};
+pub use names::{agent_space_name_problem, file_name};
 pub use resources::*;
+pub use strict::{Strict, strip_bom};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -229,5 +233,7 @@ pub struct CoverageGap {
     pub message: String,
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

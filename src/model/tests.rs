@@ -149,3 +149,55 @@ fn relation_kind_names_are_the_serialized_ones() {
         assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.as_str()));
     }
 }
+
+// https://json-schema.org/understanding-json-schema/reference/object: `topology/schema.json`
+// declares these as `"type": "object"`, so an array is not one.
+#[test]
+fn objects_given_as_arrays_are_rejected_with_a_location() {
+    let mut v = minimal();
+    v["coverage"] = json!([]);
+    let e = error(&v);
+    assert!(
+        e.contains("line 1") && e.contains("invalid type: array, expected an object"),
+        "{e}"
+    );
+    let mut v = minimal();
+    v["organization"]["accounts"] = json!([["111111111111", "a"]]);
+    let e = error(&v);
+    assert!(e.contains("expected an object (struct Account)"), "{e}");
+    let mut v = minimal();
+    v["organization"] = json!([[]]);
+    assert!(error(&v).contains("expected an object"), "{}", error(&v));
+    // near misses: real arrays and free-form policy documents holding arrays still load
+    let mut v = minimal();
+    v["coverage"] = json!({"gaps": []});
+    v["event_buses"][0]["policy"] = json!({"Version": "2012-10-17", "Statement": []});
+    assert!(parse_snapshot(&v.to_string(), Path::new("snap.json")).is_ok());
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped_as_in_configs() {
+    let text = format!("\u{feff}{}", minimal());
+    assert!(parse_snapshot(&text, Path::new("snap.json")).is_ok());
+    // only one, and only at the start
+    let twice = format!("\u{feff}\u{feff}{}", minimal());
+    assert!(parse_snapshot(&twice, Path::new("snap.json")).is_err());
+}
+
+#[test]
+fn agent_space_names_from_the_snapshot_are_checked() {
+    let space = |name: &str| {
+        let mut v = minimal();
+        v["agent_spaces"] = json!([{
+            "arn": "arn:aws:aidevops:eu-west-1:111111111111:agentspace/s1",
+            "account": "111111111111", "region": "eu-west-1", "name": name, "id": "s1"
+        }]);
+        parse_snapshot(&v.to_string(), Path::new("snap.json")).map_err(|e| e.to_string())
+    };
+    let e = space("evil\u{202e}txt").unwrap_err();
+    assert!(e.contains("agent_spaces[0].name") && e.contains("U+202E"), "{e}");
+    assert!(space("").is_err());
+    assert!(space("a\nb").is_err());
+    // AWS allows punctuation and separators, so these load (and are encoded in file names)
+    assert!(space("../../etc passwd").is_ok(), "{:?}", space("../../etc passwd"));
+}

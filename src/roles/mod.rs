@@ -157,6 +157,16 @@ pub enum RolesError {
     /// The generated set broke one of its own guarantees: a bug, not bad input.
     #[error("internal error: generated role `{role}` failed validation: {problem}")]
     Invalid { role: String, problem: String },
+    /// A configured name makes a generated IAM name that IAM would refuse (a config problem).
+    #[error(
+        "application `{application}`: generated {what} `{name}` {problem}; use a shorter or plainer application or Agent Space name"
+    )]
+    Name {
+        application: String,
+        what: &'static str,
+        name: String,
+        problem: String,
+    },
     /// The action catalog could not be loaded.
     #[error("cannot load the IAM action catalog: {0}")]
     Catalog(String),
@@ -224,9 +234,38 @@ pub fn generate(t: &Topology<'_>, options: &Options) -> Result<RoleSet, RolesErr
     set.notes.sort();
     set.notes.dedup();
     for role in &set.roles {
+        check_names(role)?;
         validate::validate(t, catalog, role)?;
     }
     Ok(set)
+}
+
+/// IAM's rule for role and policy names: `[\w+=,.@-]+`, at most 64 (role) or 128 (policy)
+/// characters (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html>).
+fn check_names(role: &GeneratedRole) -> Result<(), RolesError> {
+    let policy = role.policy_name(role.policies.len().saturating_sub(1));
+    for (what, name, max) in [
+        ("role name", role.name.as_str(), limits::ROLE_NAME),
+        ("policy name", policy.as_str(), limits::POLICY_NAME),
+    ] {
+        let problem = if name.chars().count() > max {
+            format!("is longer than the {max} characters IAM allows")
+        } else if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c)))
+        {
+            format!("contains `{}`, which IAM does not allow in names", c.escape_debug())
+        } else {
+            continue;
+        };
+        return Err(RolesError::Name {
+            application: role.application.clone(),
+            what,
+            name: name.escape_debug().to_string(),
+            problem,
+        });
+    }
+    Ok(())
 }
 
 /// The name of the parameter (template parameter, Terraform variable, `${…}` placeholder) that

@@ -9,6 +9,7 @@ mod external;
 #[cfg(feature = "aws")]
 mod crawl;
 mod graph;
+mod hostile;
 #[cfg(feature = "aws")]
 mod realorg;
 mod roles;

@@ -113,30 +113,72 @@ fn agent_spaces_need_the_cloudformation_format() {
     assert!(!out.exists(), "nothing is written on error");
 }
 
+/// Issue 14 changed `--force`: it used to replace the whole directory; now it replaces and
+/// removes only what the manifest lists, and keeps everything else.
 #[test]
 fn a_non_empty_out_dir_is_kept_unless_forced() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("keep.txt"), "mine").unwrap();
-    let args = [
-        "-t",
-        EXAMPLE,
-        "--app",
-        "catalog",
-        "--format",
-        "iam",
-        "--out-dir",
-        out.to_str().unwrap(),
-    ];
-    let o = roles(&args);
+    let args = |app: &'static str| {
+        vec![
+            "-t".to_string(),
+            EXAMPLE.to_string(),
+            "--app".to_string(),
+            app.to_string(),
+            "--format".to_string(),
+            "iam".to_string(),
+            "--out-dir".to_string(),
+            out.to_str().unwrap().to_string(),
+        ]
+    };
+    let o = topoguard().arg("roles").args(args("catalog")).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("is not empty; pass `--force` to replace it"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("is not empty; pass `--force` to replace the files topoguard wrote")
+    );
     assert!(out.join("keep.txt").exists());
-    let o = topoguard().arg("roles").args(args).arg("--force").output().unwrap();
+    let o = topoguard()
+        .arg("roles")
+        .args(args("catalog"))
+        .arg("--force")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(!out.join("keep.txt").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("keep.txt")).unwrap(),
+        "mine",
+        "not topoguard's file"
+    );
     assert!(out.join("summary.json").exists() && out.join("README.md").exists());
+    assert!(out.join("catalog").is_dir() && out.join(".topoguard-manifest.json").exists());
+    // a second run for another application removes the first run's files, and only those
+    let o = topoguard()
+        .arg("roles")
+        .args(args("invoice"))
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !out.join("catalog").exists(),
+        "stale generated files and their directories are removed"
+    );
+    assert!(out.join("invoice").is_dir() && out.join("keep.txt").exists());
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out.join(".topoguard-manifest.json")).unwrap()).unwrap();
+    let listed: BTreeSet<String> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let mut written: BTreeSet<String> = read_tree(&out).into_keys().collect();
+    written.remove("keep.txt");
+    written.remove(".topoguard-manifest.json");
+    assert_eq!(listed, written, "the manifest lists exactly the generated files");
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -146,6 +188,58 @@ fn a_non_empty_out_dir_is_kept_unless_forced() {
         vec![std::ffi::OsString::from("out")],
         "no temporary directories left"
     );
+}
+
+#[test]
+fn force_never_replaces_a_file_topoguard_did_not_write_nor_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // a user's own README.md where topoguard would write one
+    std::fs::write(out.join("README.md"), "mine").unwrap();
+    let run = |snapshot: &Path| {
+        topoguard()
+            .arg("roles")
+            .args([
+                "-t",
+                snapshot.to_str().unwrap(),
+                "--app",
+                "catalog",
+                "--format",
+                "iam",
+                "--force",
+            ])
+            .arg("--out-dir")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let o = run(Path::new(EXAMPLE));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("README.md`: it was not written by topoguard"), "{err}");
+    assert_eq!(std::fs::read_to_string(out.join("README.md")).unwrap(), "mine");
+    assert_eq!(read_tree(&out).len(), 1, "nothing written on error");
+    // the snapshot itself sits in the out dir under a name a forged manifest claims
+    std::fs::remove_file(out.join("README.md")).unwrap();
+    let snapshot = out.join("summary.json");
+    std::fs::copy(root().join(EXAMPLE), &snapshot).unwrap();
+    std::fs::write(out.join(".topoguard-manifest.json"), r#"{"files": ["summary.json"]}"#).unwrap();
+    let o = run(&snapshot);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("summary.json`: it is an input of this run"), "{err}");
+    // a manifest that points outside is refused, and nothing outside is touched
+    std::fs::write(tmp.path().join("victim"), "x").unwrap();
+    std::fs::write(out.join(".topoguard-manifest.json"), r#"{"files": ["../victim"]}"#).unwrap();
+    let o = run(Path::new(EXAMPLE));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("manifest"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(tmp.path().join("victim").exists());
 }
 
 #[test]

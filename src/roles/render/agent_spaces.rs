@@ -11,7 +11,7 @@
 //! the account templates' `AgentSpaceArn<Space>` parameter), then, once the roles are deployed,
 //! updated with `AssociateAccounts=true`.
 
-use super::{Files, pretty};
+use super::{Files, file_name, pretty};
 use crate::roles::{GeneratedRole, RoleKind, RoleSet, space_parameter};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,7 +56,7 @@ pub fn render(set: &RoleSet, associated: &Associated) -> Files {
             existing_arn,
             &done,
         ) {
-            files.insert(format!("agent-spaces/{name}.template.json"), pretty(&t));
+            files.insert(format!("agent-spaces/{}.template.json", file_name(name)), pretty(&t));
         }
     }
     files

@@ -3,7 +3,7 @@
 //! and a `README.md` for people. Placeholders with a known value are filled in; the others stay
 //! as `${Name}` and are listed in the README.
 
-use super::{Files, pretty};
+use super::{Files, file_name, pretty};
 use crate::roles::{RoleSet, with_defaults};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -32,7 +32,12 @@ pub fn render(set: &RoleSet) -> Files {
     }
     readme.push_str("## Roles\n\n| application | account | role | kind | policies |\n|---|---|---|---|---|\n");
     for r in &set.roles {
-        let dir = format!("{}/{}/{}", r.application, r.account, r.name);
+        let dir = format!(
+            "{}/{}/{}",
+            file_name(&r.application),
+            file_name(&r.account),
+            file_name(&r.name)
+        );
         files.insert(format!("{dir}/trust.json"), pretty(&with_defaults(set, &r.trust)));
         let mut policy_files = Vec::new();
         for (i, p) in r.policies.iter().enumerate() {

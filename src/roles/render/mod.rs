@@ -11,6 +11,7 @@ mod iam;
 mod terraform;
 
 use super::RoleSet;
+pub use crate::model::file_name;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -25,7 +26,9 @@ pub enum Format {
     Terraform,
 }
 
-/// Files to write: relative path (with `/`) → content.
+/// Files to write: relative path (with `/`) → content. Every component that comes from data
+/// (application, account, role and Agent Space names) goes through [`file_name`], and the
+/// writer places each path with `cli::join_inside`, which refuses anything leaving `--out-dir`.
 pub type Files = BTreeMap<String, Vec<u8>>;
 
 /// Renders every file of `format`.
@@ -97,4 +100,117 @@ pub(crate) fn identifier(name: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod path_props {
+    //! Whatever the names in the config and snapshot, every path a renderer returns is relative,
+    //! has no `.`/`..` component and stays under the output directory once joined.
+    use super::*;
+    use crate::checks::known_ids;
+    use crate::cli::join_inside;
+    use crate::config::parse_config;
+    use crate::graph::Topology;
+    use crate::model::parse_snapshot;
+    use crate::roles::{Options, generate};
+    use proptest::prelude::*;
+    use std::path::{Component, Path};
+
+    fn toml_str(s: &str) -> String {
+        let body: String = s
+            .chars()
+            .map(|c| match c {
+                '"' | '\\' => format!("\\{c}"),
+                c if c.is_control() => format!("\\u{:04X}", u32::from(c)),
+                c => c.to_string(),
+            })
+            .collect();
+        format!("\"{body}\"")
+    }
+
+    /// Every file the roles command would write for these names, in every format.
+    fn rendered(app: &str, space: &str, snapshot_space: &str, account: &str, queue: &str) -> Vec<String> {
+        let snapshot = json!({
+            "schema_version": 1,
+            "organization": {"accounts": [{"id": account, "name": "a"}]},
+            "resources": [{"arn": format!("arn:aws:sqs:eu-west-1:{account}:{queue}"), "kind": "sqs-queue",
+                "account": account, "region": "eu-west-1"}],
+            "agent_spaces": [{"id": "s1", "arn": format!("arn:aws:aidevops:eu-west-1:{account}:agentspace/s1"),
+                "name": snapshot_space, "account": account, "region": "eu-west-1"}]
+        });
+        let config = format!(
+            "[applications.{a}]\naccounts = [\"{account}\"]\nzone = \"eu\"\n[zones.eu]\nregions = [\"eu-west-1\"]\n[agent_spaces.{s}]\napplication = {a}\naccounts = [\"{account}\"]\n[responders]\nprincipals = [\"arn:aws:iam::{account}:role/oncall\"]\n",
+            a = toml_str(app),
+            s = toml_str(space)
+        );
+        let (Ok(snapshot), Ok(config)) = (
+            parse_snapshot(&snapshot.to_string(), Path::new("p.json")),
+            parse_config(&config, Path::new("p.toml"), &known_ids()),
+        ) else {
+            return Vec::new();
+        };
+        let t = Topology::build(&snapshot, &config);
+        let Ok(set) = generate(&t, &Options::default()) else {
+            return Vec::new();
+        };
+        let associated: agent_spaces::Associated = t
+            .agent_spaces()
+            .into_iter()
+            .map(|v| {
+                (
+                    v.name.to_string(),
+                    v.associated()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                )
+            })
+            .collect();
+        let mut paths = Vec::new();
+        for format in [Format::Iam, Format::Cloudformation, Format::Terraform] {
+            paths.extend(render(&set, format).into_keys());
+        }
+        paths.extend(agent_spaces::render(&set, &associated).into_keys());
+        paths
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_rendered_path_stays_under_the_out_dir(
+            app in prop_oneof!["[a-z0-9][a-z0-9_.@=-]{0,20}", "\\PC{0,12}"],
+            space in prop_oneof!["[A-Za-z0-9_.@=,+-]{1,20}", "\\PC{1,20}", Just("..".to_string())],
+            snapshot_space in prop_oneof!["[A-Za-z0-9_.@=,+-]{1,20}", "\\PC{1,20}"],
+            account in "[0-9]{12}",
+            queue in "[A-Za-z0-9_-]{1,20}",
+        ) {
+            let out = Path::new("/tmp/topoguard-out");
+            for rel in rendered(&app, &space, &snapshot_space, &account, &queue) {
+                let rel_path = Path::new(&rel);
+                prop_assert!(rel_path.is_relative(), "{}", rel);
+                prop_assert!(rel_path.components().all(|c| matches!(c, Component::Normal(_))), "{}", rel);
+                let joined = join_inside(out, &rel);
+                prop_assert!(joined.as_ref().is_ok_and(|p| p.starts_with(out)), "{} {:?}", rel, joined);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_names_render_files() {
+        let paths = rendered("invoice", "invoice-oncall", "..", "111111111111", "q");
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.starts_with("invoice/111111111111/DevOpsAgentRole-invoice-oncall/")),
+            "{paths:?}"
+        );
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.starts_with("invoice/111111111111/DevOpsAgentRole-../")),
+            "{paths:?}"
+        );
+    }
 }
