@@ -899,6 +899,20 @@ def organization():
     }
 
 
+def iam_eval_additions(snapshot):
+    """IAM evaluation (issue 8 points 2, 8, 9).
+
+    AWS attaches `FullAWSAccess` to the root, every OU and every account, and a crawl records
+    every attachment (ListTargetsForPolicy). topoguard now takes a level whose attachments are
+    recorded as complete: a level with only deny-style SCPs would deny everything, so the
+    example records the default attachments as a crawl would.
+    """
+    org = snapshot["organization"]
+    full = next(p for p in org["policies"] if p["name"] == "FullAWSAccess")
+    full["targets"] = ([u["id"] for u in org["units"]]
+                       + sorted(a["id"] for a in org["accounts"]))
+
+
 def canonical(value, key=None):
     """Orders keys the way topoguard writes snapshots: record fields in declaration order (as
     built above), while free-form JSON (policy documents) and tag maps are sorted by key."""
@@ -953,6 +967,7 @@ def main():
         "relations": relations,
         "coverage": {"gaps": []},
     }
+    iam_eval_additions(snapshot)
     json.dump(canonical(snapshot), sys.stdout, indent=2)
     sys.stdout.write("\n")
 

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod classify;
 pub mod condition;
 pub mod eval;
+pub mod keys;
 pub mod policy;
 pub mod reach;
 pub mod store;

@@ -29,6 +29,9 @@ pub struct PolicySet<'p> {
     pub resource_policy: Option<NamedPolicy<'p>>,
     /// Service-linked roles and principals of the management account are not limited by SCPs.
     pub scp_exempt: bool,
+    /// What was assumed for lack of data (e.g. `FullAWSAccess` at an SCP level the snapshot does
+    /// not record), to be said wherever the decision is explained.
+    pub assumed: Vec<String>,
 }
 
 /// The request being decided.
@@ -98,21 +101,49 @@ enum PrincipalMatch {
     /// Through its account (`arn:aws:iam::ACCOUNT:root` or the bare id): the identity policies
     /// must allow too.
     Account,
-    /// By its ARN or `*`.
+    /// By the role's ARN: within the account the grant suffices, but a permission boundary still
+    /// limits it.
+    Role,
+    /// By the session ARN, the user's ARN or `*`: within the account the grant suffices and a
+    /// permission boundary does not limit it.
     Direct,
 }
 
+/// The role ARN a session ARN (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`) belongs to,
+/// without a path (a session ARN carries none): `arn:aws:iam::ACCOUNT:role/ROLE`.
+pub fn session_role(principal: &str) -> Option<String> {
+    let rest = principal.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("sts::")?;
+    let (account, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("assumed-role/")?;
+    let (role, session) = rest.split_once('/')?;
+    (!role.is_empty() && !session.is_empty()).then(|| format!("arn:{partition}:iam::{account}:role/{role}"))
+}
+
+/// True when a role ARN (with or without a path) is the role `name` of `account`.
+fn same_role(role_arn: &str, bare: &str) -> bool {
+    let name = |a: &str| a.rsplit('/').next().map(str::to_string);
+    let account = |a: &str| a.split(':').nth(4).map(str::to_string);
+    role_arn.contains(":role/") && name(role_arn) == name(bare) && account(role_arn) == account(bare)
+}
+
 fn principal_match(p: &Matcher<Principal>, req: &Request<'_>) -> PrincipalMatch {
+    let session_of = session_role(req.principal);
+    let is_role = req.principal.contains(":role/");
     let direct = |values: Vec<&str>| {
         let mut best = PrincipalMatch::None;
         for v in values {
-            if v == "*" || v == req.principal {
-                return PrincipalMatch::Direct;
-            }
-            let account = root_account(v).unwrap_or(v);
-            if account == req.principal_account {
-                best = PrincipalMatch::Account;
-            }
+            let m = if v == "*" || (v == req.principal && !is_role) {
+                PrincipalMatch::Direct
+            } else if v == req.principal || session_of.as_deref().is_some_and(|r| same_role(v, r)) {
+                PrincipalMatch::Role
+            } else if root_account(v).unwrap_or(v) == req.principal_account {
+                PrincipalMatch::Account
+            } else {
+                PrincipalMatch::None
+            };
+            best = best.max(m);
         }
         best
     };
@@ -129,6 +160,72 @@ fn principal_match(p: &Matcher<Principal>, req: &Request<'_>) -> PrincipalMatch 
     } else {
         m
     }
+}
+
+/// The keys [`request_context`] fills when the caller's context says nothing about them.
+pub const DERIVED_KEYS: &[&str] = &[
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "kms:CallerAccount",
+    "aws:SourceOwner",
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:PrincipalIsAWSService",
+    "aws:PrincipalType",
+    "aws:ResourceAccount",
+    "s3:ResourceAccount",
+];
+
+/// What the request itself tells about the condition keys of a direct call by an IAM principal,
+/// added where the caller's context says nothing: the principal's ARN, account and type, the
+/// resource's account, `kms:CallerAccount`, `aws:SourceOwner` (the caller's account, as SNS sets
+/// it for direct calls), and the absence of `aws:SourceAccount` / `aws:SourceArn` (present only
+/// when a service calls on behalf of a resource). See [`super::keys`] for the reviewed table.
+fn request_context(req: &Request<'_>) -> RequestContext {
+    let mut ctx = req.context.clone();
+    let iam_principal =
+        req.principal.starts_with("arn:") && (req.principal.contains(":iam::") || req.principal.contains(":sts::"));
+    if !iam_principal {
+        return ctx;
+    }
+    let mut fill = |key: &str, value: Option<&str>| {
+        if !ctx.knows(key) {
+            match value {
+                Some(v) => ctx.set(key, v),
+                None => ctx.absent(key),
+            };
+        }
+    };
+    let role = session_role(req.principal);
+    fill("aws:PrincipalArn", Some(role.as_deref().unwrap_or(req.principal)));
+    fill("aws:PrincipalAccount", Some(req.principal_account));
+    fill("kms:CallerAccount", Some(req.principal_account));
+    fill("aws:SourceOwner", Some(req.principal_account));
+    fill("aws:SourceAccount", None);
+    fill("aws:SourceArn", None);
+    fill("aws:PrincipalIsAWSService", Some("false"));
+    let kind = if req.principal.contains(":user/") {
+        "User"
+    } else if req.principal.ends_with(":root") {
+        "Account"
+    } else {
+        "AssumedRole"
+    };
+    fill("aws:PrincipalType", Some(kind));
+    if let Some(account) = req.resource_account {
+        fill("aws:ResourceAccount", Some(account));
+        fill("s3:ResourceAccount", Some(account));
+    }
+    ctx
+}
+
+/// True for requests whose resource policy is primary: a KMS key's key policy and a role's trust
+/// policy must allow the request (naming the principal, or its account together with an identity
+/// allow) even within the account.
+fn resource_policy_primary(req: &Request<'_>) -> bool {
+    let action = req.action.to_ascii_lowercase();
+    (action.starts_with("kms:") && req.resource.contains(":key/"))
+        || (action.starts_with("sts:assumerole") && req.resource.contains(":role/"))
 }
 
 fn resource_truth(st: &Statement, req: &Request<'_>) -> Truth {
@@ -204,6 +301,8 @@ fn allows(
 
 /// Decides one request.
 pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
+    let ctx = request_context(req);
+    let req = &Request { context: &ctx, ..*req };
     let mut conditional: Vec<String> = Vec::new();
     let note = |t: Truth, conditional: &mut Vec<String>| -> bool {
         match t {
@@ -277,12 +376,23 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
         None => (Truth::False, Vec::new(), PrincipalMatch::None),
     };
     let cross_account = req.resource_account.is_some_and(|a| a != req.principal_account);
-    let granted = if cross_account {
-        bounded.clone().and(resource.clone())
-    } else if how == PrincipalMatch::Direct {
-        bounded.clone().or(resource.clone())
-    } else {
-        bounded.clone()
+    let primary = set.resource_policy.is_some() && resource_policy_primary(req);
+    let granted = match how {
+        // Across accounts, or where the resource policy is primary, naming the account delegates
+        // to the identity policies: both must allow.
+        _ if cross_account => bounded.clone().and(resource.clone()),
+        PrincipalMatch::Account | PrincipalMatch::None if primary => bounded.clone().and(resource.clone()),
+        // Within the account a grant naming the session or the user suffices, unbounded.
+        PrincipalMatch::Direct => bounded.clone().or(resource.clone()),
+        // A grant naming the role ARN suffices, but the permission boundary limits it.
+        PrincipalMatch::Role => match &set.boundary {
+            Some(b) => {
+                let (bt, _, _) = allows(std::slice::from_ref(b), req, false);
+                bounded.clone().or(resource.clone().and(bt))
+            }
+            None => bounded.clone().or(resource.clone()),
+        },
+        PrincipalMatch::Account | PrincipalMatch::None => bounded.clone(),
     };
     match granted {
         Truth::False => {
