@@ -426,3 +426,6 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod rules_tests;
