@@ -11,6 +11,7 @@ pub mod keys;
 pub mod policy;
 pub mod reach;
 pub mod store;
+pub mod subresource;
 
 #[cfg(test)]
 mod proptests;

@@ -7,6 +7,7 @@
 
 use super::condition::{RequestContext, Truth, evaluate_all};
 use super::policy::{Effect, Matcher, Policy, Principal, Statement};
+use super::subresource::matches_some_under;
 use crate::arn::{glob_match, root_account};
 
 /// A policy with a name for evidence (e.g. `inline policy `x` of role/y`, a managed policy ARN).
@@ -228,7 +229,7 @@ fn resource_policy_primary(req: &Request<'_>) -> bool {
         || (action.starts_with("sts:assumerole") && req.resource.contains(":role/"))
 }
 
-fn resource_truth(st: &Statement, req: &Request<'_>) -> Truth {
+fn resource_truth(st: &Statement, req: &Request<'_>, some: bool) -> Truth {
     let Some(m) = &st.resource else { return Truth::True };
     let mut hit = false;
     let mut variable = false;
@@ -237,7 +238,10 @@ fn resource_truth(st: &Statement, req: &Request<'_>) -> Truth {
             // A policy variable in a resource pattern: its value is not known here.
             variable = true;
         } else {
-            hit |= glob_match(pattern, req.resource);
+            hit |= match some.then(|| req.resource.split('*').next()).flatten() {
+                Some(prefix) => matches_some_under(pattern, prefix),
+                None => glob_match(pattern, req.resource),
+            };
         }
     }
     match (hit, variable, m.is_negated()) {
@@ -248,7 +252,10 @@ fn resource_truth(st: &Statement, req: &Request<'_>) -> Truth {
 }
 
 /// Whether a statement applies to the request (principal checked only when `with_principal`).
-fn applies(st: &Statement, req: &Request<'_>, with_principal: bool) -> (Truth, PrincipalMatch) {
+/// `some`: the request's resource is a pattern standing for sub-resources, and the statement
+/// applies when it matches some of them (for allows); denies pass `false` and apply only when
+/// they cover the whole pattern.
+fn applies(st: &Statement, req: &Request<'_>, with_principal: bool, some: bool) -> (Truth, PrincipalMatch) {
     if !st.allows_action(req.action) {
         return (Truth::False, PrincipalMatch::None);
     }
@@ -260,7 +267,7 @@ fn applies(st: &Statement, req: &Request<'_>, with_principal: bool) -> (Truth, P
     if pm == PrincipalMatch::None {
         return (Truth::False, pm);
     }
-    let t = resource_truth(st, req);
+    let t = resource_truth(st, req, some);
     if t == Truth::False {
         return (Truth::False, pm);
     }
@@ -273,6 +280,7 @@ fn allows(
     policies: &[NamedPolicy<'_>],
     req: &Request<'_>,
     with_principal: bool,
+    some: bool,
 ) -> (Truth, Vec<StatementRef>, PrincipalMatch) {
     let mut truth = Truth::False;
     let mut grants = Vec::new();
@@ -285,7 +293,7 @@ fn allows(
             .enumerate()
             .filter(|(_, s)| s.effect == Effect::Allow)
         {
-            let (t, pm) = applies(st, req, with_principal);
+            let (t, pm) = applies(st, req, with_principal, some);
             if t != Truth::False {
                 grants.push(StatementRef {
                     policy: np.name.to_string(),
@@ -301,6 +309,17 @@ fn allows(
 
 /// Decides one request.
 pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
+    decide(req, set, false)
+}
+
+/// Decides whether the action is allowed on some of the sub-resources `req.resource` stands for
+/// (an ARN pattern from [`super::subresource::action_targets`], e.g. `arn:aws:s3:::B/*`): an
+/// allow needs to match some of them, a deny applies only when it covers the whole pattern.
+pub fn evaluate_some(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
+    decide(req, set, true)
+}
+
+fn decide(req: &Request<'_>, set: &PolicySet<'_>, some: bool) -> Decision {
     let ctx = request_context(req);
     let req = &Request { context: &ctx, ..*req };
     let mut conditional: Vec<String> = Vec::new();
@@ -333,7 +352,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
             .enumerate()
             .filter(|(_, s)| s.effect == Effect::Deny)
         {
-            let (t, _) = applies(st, req, with_principal);
+            let (t, _) = applies(st, req, with_principal, false);
             if note(t, &mut conditional) {
                 return Decision::Denied(DenyReason::Explicit(StatementRef {
                     policy: np.name.to_string(),
@@ -346,7 +365,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
     // 2. SCPs: every level must allow.
     if !set.scp_exempt {
         for (level, policies) in set.scps.iter().enumerate() {
-            let (t, _, _) = allows(policies, req, false);
+            let (t, _, _) = allows(policies, req, false, some);
             if t == Truth::False {
                 return Decision::Denied(DenyReason::Scp(level));
             }
@@ -355,7 +374,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
     }
     // 3. RCPs: every level of the resource account's path must allow.
     for (level, policies) in set.rcps.iter().enumerate() {
-        let (t, _, _) = allows(policies, req, true);
+        let (t, _, _) = allows(policies, req, true, some);
         if t == Truth::False {
             return Decision::Denied(DenyReason::Rcp(level));
         }
@@ -363,16 +382,16 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
     }
 
     // 4. Identity (limited by the boundary) and resource policy.
-    let (identity, identity_grants, _) = allows(&set.identity, req, false);
+    let (identity, identity_grants, _) = allows(&set.identity, req, false, some);
     let bounded = match &set.boundary {
         Some(b) => {
-            let (bt, _, _) = allows(std::slice::from_ref(b), req, false);
+            let (bt, _, _) = allows(std::slice::from_ref(b), req, false, some);
             identity.clone().and(bt)
         }
         None => identity.clone(),
     };
     let (resource, resource_grants, how) = match &set.resource_policy {
-        Some(rp) => allows(std::slice::from_ref(rp), req, true),
+        Some(rp) => allows(std::slice::from_ref(rp), req, true, some),
         None => (Truth::False, Vec::new(), PrincipalMatch::None),
     };
     let cross_account = req.resource_account.is_some_and(|a| a != req.principal_account);
@@ -387,7 +406,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
         // A grant naming the role ARN suffices, but the permission boundary limits it.
         PrincipalMatch::Role => match &set.boundary {
             Some(b) => {
-                let (bt, _, _) = allows(std::slice::from_ref(b), req, false);
+                let (bt, _, _) = allows(std::slice::from_ref(b), req, false, some);
                 bounded.clone().or(resource.clone().and(bt))
             }
             None => bounded.clone().or(resource.clone()),
