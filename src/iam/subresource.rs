@@ -160,4 +160,54 @@ mod tests {
         // Near miss: another bucket with the same prefix.
         assert!(!matches_some_under("arn:aws:s3:::docs-archive/*", "arn:aws:s3:::docs/"));
     }
+
+    /// Capabilities on a shared bucket: a write granted on `bucket/*` or `bucket/prefix/*` is a
+    /// write to the bucket's objects; a grant on the bare bucket ARN is not an object write.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-iam-policies.html
+    #[test]
+    fn capabilities_on_a_bucket_include_object_writes() {
+        use crate::iam::capability::{Target, capabilities};
+        use crate::iam::catalog::ActionClass;
+        use crate::iam::store::PolicyStore;
+        use crate::model::Snapshot;
+        use serde_json::json;
+        let snapshot = |resource: &str| -> Snapshot {
+            serde_json::from_value(json!({
+                "schema_version": 1,
+                "organization": {"accounts": [{"id": "111111111111", "name": "a"}]},
+                "roles": [{"arn": "arn:aws:iam::111111111111:role/writer", "account": "111111111111", "name": "writer",
+                           "trust_policy": {"Version": "2012-10-17", "Statement": []},
+                           "inline_policies": [{"name": "w", "document": {"Version": "2012-10-17", "Statement": [
+                               {"Effect": "Allow", "Action": "s3:PutObject", "Resource": resource}]}}]}]
+            }))
+            .unwrap()
+        };
+        let writes = |resource: &str| -> Vec<String> {
+            let s = snapshot(resource);
+            let store = PolicyStore::new(&s);
+            let target = Target::Resource {
+                arn: "arn:aws:s3:::docs",
+                account: Some("111111111111"),
+                region: None,
+                tags: None,
+                policy: None,
+            };
+            let caps = capabilities(
+                &store,
+                Catalog::get().unwrap(),
+                None,
+                "arn:aws:iam::111111111111:role/writer",
+                target,
+                &[ActionClass::Write],
+            );
+            caps.into_iter().map(|c| format!("{} {}", c.action, c.resource)).collect()
+        };
+        // Fires: objects of the bucket, all or under a prefix.
+        assert_eq!(writes("arn:aws:s3:::docs/*"), vec!["s3:PutObject arn:aws:s3:::docs/*"]);
+        assert_eq!(writes("arn:aws:s3:::docs/invoices/*"), vec!["s3:PutObject arn:aws:s3:::docs/*"]);
+        // Quiet: the bare bucket ARN grants no object write.
+        assert!(writes("arn:aws:s3:::docs").is_empty());
+        // Near miss: another bucket whose name starts the same.
+        assert!(writes("arn:aws:s3:::docs-archive/*").is_empty());
+    }
 }
