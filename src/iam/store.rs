@@ -5,7 +5,7 @@
 use super::condition::RequestContext;
 use super::eval::{NamedPolicy, PolicySet};
 use super::policy::Policy;
-use crate::model::{OrganizationPolicyKind, Role, Snapshot};
+use crate::model::{OrganizationPolicyKind, Role, Snapshot, User};
 use std::collections::HashMap;
 
 /// A parsed policy with the name evidence uses.
@@ -32,9 +32,20 @@ pub struct RolePolicies<'s> {
     pub inline: Vec<Named>,
 }
 
+/// A user's parsed policies: its own inline policies and its groups' (attached managed policies
+/// are looked up in the store).
+#[derive(Debug, Clone)]
+pub struct UserPolicies<'s> {
+    pub user: &'s User,
+    pub inline: Vec<Named>,
+    /// ARNs of the managed policies attached to the user or to one of its groups.
+    pub attached: Vec<&'s str>,
+}
+
 /// Parsed policies of a snapshot.
 pub struct PolicyStore<'s> {
     pub roles: HashMap<&'s str, RolePolicies<'s>>,
+    pub users: HashMap<&'s str, UserPolicies<'s>>,
     managed: HashMap<&'s str, Named>,
     /// Per account: SCPs per level of its path, root first.
     scp_path: HashMap<&'s str, Vec<Vec<Named>>>,
@@ -134,6 +145,7 @@ impl<'s> PolicyStore<'s> {
             .collect();
         PolicyStore {
             roles,
+            users: users(s),
             managed,
             scp_path,
             rcp_path,
@@ -195,6 +207,20 @@ impl<'s> PolicyStore<'s> {
     /// What is known about a request made by `role`: its ARN, account, organization and tags.
     /// `None` when the role is not in the store.
     pub fn principal_context(&self, role: &str, org_id: Option<&str>) -> Option<RequestContext> {
+        if let Some(up) = self.users.get(role) {
+            let mut ctx = RequestContext::new();
+            ctx.set("aws:PrincipalArn", up.user.arn.clone())
+                .set("aws:PrincipalAccount", up.user.account.clone())
+                .set("aws:username", up.user.name.clone());
+            if let Some(org) = org_id {
+                ctx.set("aws:PrincipalOrgID", org);
+            }
+            if let Some(path) = self.org_paths.get(up.user.account.as_str()) {
+                ctx.set_many("aws:PrincipalOrgPaths", [path.clone()]);
+            }
+            ctx.tags("aws:PrincipalTag", &up.user.tags);
+            return Some(ctx);
+        }
         let rp = self.role(role)?;
         let mut ctx = RequestContext::new();
         ctx.set("aws:PrincipalArn", rp.role.arn.clone())
@@ -215,6 +241,27 @@ impl<'s> PolicyStore<'s> {
         resource_account: Option<&str>,
         resource_policy: Option<NamedPolicy<'a>>,
     ) -> Option<PolicySet<'a>> {
+        if let Some(up) = self.users.get(role) {
+            let identity = up
+                .inline
+                .iter()
+                .map(Named::as_named)
+                .chain(
+                    up.attached
+                        .iter()
+                        .filter_map(|a| self.managed.get(a).map(Named::as_named)),
+                )
+                .collect();
+            let boundary = up.user.permission_boundary.as_deref();
+            return Some(self.assemble(
+                identity,
+                boundary,
+                &up.user.account,
+                false,
+                resource_account,
+                resource_policy,
+            ));
+        }
         let rp = self.role(role)?;
         let identity = rp
             .inline
@@ -227,13 +274,29 @@ impl<'s> PolicyStore<'s> {
                     .filter_map(|a| self.managed.get(a.as_str()).map(Named::as_named)),
             )
             .collect();
-        let boundary = rp
-            .role
-            .permission_boundary
-            .as_deref()
-            .and_then(|b| self.managed.get(b))
-            .map(Named::as_named);
-        let account = rp.role.account.as_str();
+        let service_linked = rp.role.arn.contains(":role/aws-service-role/");
+        let boundary = rp.role.permission_boundary.as_deref();
+        Some(self.assemble(
+            identity,
+            boundary,
+            &rp.role.account,
+            service_linked,
+            resource_account,
+            resource_policy,
+        ))
+    }
+
+    /// A policy set from a principal's identity policies, boundary and account.
+    fn assemble<'a>(
+        &'a self,
+        identity: Vec<NamedPolicy<'a>>,
+        boundary: Option<&str>,
+        account: &str,
+        service_linked: bool,
+        resource_account: Option<&str>,
+        resource_policy: Option<NamedPolicy<'a>>,
+    ) -> PolicySet<'a> {
+        let boundary = boundary.and_then(|b| self.managed.get(b)).map(Named::as_named);
         let scps = self
             .scp_path
             .get(account)
@@ -243,8 +306,7 @@ impl<'s> PolicyStore<'s> {
             .and_then(|a| self.rcp_path.get(a))
             .map(|levels| levels.iter().map(|l| l.iter().map(Named::as_named).collect()).collect())
             .unwrap_or_default();
-        let service_linked = rp.role.arn.contains(":role/aws-service-role/");
-        Some(PolicySet {
+        PolicySet {
             identity,
             boundary,
             scps,
@@ -252,8 +314,55 @@ impl<'s> PolicyStore<'s> {
             resource_policy,
             scp_exempt: service_linked || self.management_account == Some(account),
             assumed: self.scp_assumptions(account).to_vec(),
-        })
+        }
     }
+}
+
+/// Every user's policies: its inline policies and its groups' inline policies, and the managed
+/// policies attached to it or its groups.
+fn users(s: &Snapshot) -> HashMap<&str, UserPolicies<'_>> {
+    let parse = |owner: &str, p: &crate::model::InlinePolicy| {
+        Policy::from_value(&p.document).ok().map(|policy| Named {
+            name: format!("inline policy `{}` of `{owner}`", p.name),
+            policy,
+        })
+    };
+    s.users
+        .iter()
+        .map(|u| {
+            let groups: Vec<_> = s
+                .groups
+                .iter()
+                .filter(|g| g.account == u.account && u.groups.contains(&g.name))
+                .collect();
+            let inline = u
+                .inline_policies
+                .iter()
+                .filter_map(|p| parse(&u.arn, p))
+                .chain(
+                    groups
+                        .iter()
+                        .flat_map(|g| g.inline_policies.iter().filter_map(|p| parse(&g.arn, p))),
+                )
+                .collect();
+            let mut attached: Vec<&str> = u
+                .attached_policies
+                .iter()
+                .chain(groups.iter().flat_map(|g| g.attached_policies.iter()))
+                .map(String::as_str)
+                .collect();
+            attached.sort_unstable();
+            attached.dedup();
+            (
+                u.arn.as_str(),
+                UserPolicies {
+                    user: u,
+                    inline,
+                    attached,
+                },
+            )
+        })
+        .collect()
 }
 
 type Paths<'s> = HashMap<&'s str, Vec<Vec<Named>>>;

@@ -200,11 +200,16 @@ mod tests {
                 target,
                 &[ActionClass::Write],
             );
-            caps.into_iter().map(|c| format!("{} {}", c.action, c.resource)).collect()
+            caps.into_iter()
+                .map(|c| format!("{} {}", c.action, c.resource))
+                .collect()
         };
         // Fires: objects of the bucket, all or under a prefix.
         assert_eq!(writes("arn:aws:s3:::docs/*"), vec!["s3:PutObject arn:aws:s3:::docs/*"]);
-        assert_eq!(writes("arn:aws:s3:::docs/invoices/*"), vec!["s3:PutObject arn:aws:s3:::docs/*"]);
+        assert_eq!(
+            writes("arn:aws:s3:::docs/invoices/*"),
+            vec!["s3:PutObject arn:aws:s3:::docs/*"]
+        );
         // Quiet: the bare bucket ARN grants no object write.
         assert!(writes("arn:aws:s3:::docs").is_empty());
         // Near miss: another bucket whose name starts the same.

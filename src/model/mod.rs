@@ -8,9 +8,11 @@
 //! checks can say "not proven" instead of "pass".
 
 mod load;
+mod principals;
 mod resources;
 
 pub use load::{LoadError, load_snapshot, parse_snapshot};
+pub use principals::{Group, User, validate_principals};
 pub use resources::*;
 
 use schemars::JsonSchema;
@@ -47,6 +49,12 @@ pub struct Snapshot {
     /// IAM roles of every crawled account.
     #[serde(default)]
     pub roles: Vec<Role>,
+    /// IAM users of every crawled account (optional; absent in snapshots that record none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
+    /// IAM groups of every crawled account (optional; absent in snapshots that record none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
     /// Managed policies (customer managed and the AWS managed ones attached to some role).
     #[serde(default)]
     pub managed_policies: Vec<ManagedPolicy>,

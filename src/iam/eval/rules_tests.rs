@@ -500,3 +500,89 @@ fn store_accepts_session_arns_and_knows_org_paths() {
             .is_none()
     );
 }
+
+// --- users and groups --------------------------------------------------------------------------
+
+fn users_snapshot(groups: &[&str], boundary: Option<&str>) -> Snapshot {
+    let doc = |action: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]});
+    let mut user = json!({"arn": USER, "account": OWN, "name": "legacy-deployer", "groups": groups,
+                          "inline_policies": [{"name": "logs", "document": doc("logs:*")}]});
+    if let (Some(b), Some(obj)) = (boundary, user.as_object_mut()) {
+        obj.insert("permission_boundary".into(), json!(b));
+    }
+    serde_json::from_value(json!({
+        "schema_version": 1,
+        "organization": {"id": "o-abc", "accounts": [{"id": OWN, "name": "a"}]},
+        "managed_policies": [
+            {"arn": "arn:aws:iam::aws:policy/AmazonSQSFullAccess", "name": "AmazonSQSFullAccess", "document": doc("sqs:*")},
+            {"arn": "arn:aws:iam::111111111111:policy/logs-only", "name": "logs-only", "document": doc("logs:*")}
+        ],
+        "users": [user],
+        "groups": [
+            {"arn": "arn:aws:iam::111111111111:group/deployers", "account": OWN, "name": "deployers",
+             "attached_policies": ["arn:aws:iam::aws:policy/AmazonSQSFullAccess"]},
+            {"arn": "arn:aws:iam::111111111111:group/dynamo", "account": OWN, "name": "dynamo",
+             "inline_policies": [{"name": "d", "document": doc("dynamodb:*")}]}
+        ]
+    }))
+    .unwrap()
+}
+
+fn user_decides(s: &Snapshot, action: &str) -> Decision {
+    let store = PolicyStore::new(s);
+    let set = store.policy_set(USER, Some(OWN), None).unwrap();
+    let ctx = store.principal_context(USER, Some("o-abc")).unwrap();
+    let req = Request {
+        principal: USER,
+        principal_account: OWN,
+        action,
+        resource: QUEUE,
+        resource_account: Some(OWN),
+        context: &ctx,
+    };
+    evaluate(&req, &set)
+}
+
+/// Users are principals: their own, their groups' inline and attached policies apply, and their
+/// permission boundary limits them.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_groups.html and
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+#[test]
+fn users_get_their_groups_policies_and_their_boundary() {
+    // Fires: the group's attached policy grants the user sqs:SendMessage.
+    assert!(allowed(&user_decides(
+        &users_snapshot(&["deployers"], None),
+        "sqs:SendMessage"
+    )));
+    // Quiet: not a member of that group.
+    assert!(user_decides(&users_snapshot(&["dynamo"], None), "sqs:SendMessage").is_denied());
+    // Near miss: a member, but the boundary allows only logs.
+    let bounded = users_snapshot(&["deployers"], Some("arn:aws:iam::111111111111:policy/logs-only"));
+    assert_eq!(
+        user_decides(&bounded, "sqs:SendMessage"),
+        Decision::Denied(DenyReason::Boundary)
+    );
+    assert!(allowed(&user_decides(&bounded, "logs:PutLogEvents")));
+    // aws:username and aws:PrincipalType are known for a user.
+    let s = users_snapshot(&[], None);
+    let store = PolicyStore::new(&s);
+    let ctx = store.principal_context(USER, None).unwrap();
+    let policy = p(
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sqs:SendMessage", "Resource": QUEUE,
+        "Condition": {"StringEquals": {"aws:username": "legacy-deployer", "aws:PrincipalType": "User"}}}]}),
+    );
+    let named = NamedPolicy {
+        name: "q",
+        policy: &policy,
+    };
+    let set = store.policy_set(USER, Some(OWN), Some(named)).unwrap();
+    let req = Request {
+        principal: USER,
+        principal_account: OWN,
+        action: "sqs:SendMessage",
+        resource: QUEUE,
+        resource_account: Some(OWN),
+        context: &ctx,
+    };
+    assert!(allowed(&evaluate(&req, &set)));
+}
