@@ -20,7 +20,9 @@ check, each documented in `docs/example-walkthrough.md`:
   incident-access-not-read-only      the responder `oncall-invoice` reaches
                                      `invoice-incident-observe`, which may read every document
   cross-account-write-to-shared      checkout-eu's `checkout-migration-runner` may assume the
-                                     leftover `shared-ops-maintenance` role and delete profiles
+                                     leftover `shared-ops-maintenance` role and delete profiles;
+                                     invoice-eu's `invoice-api` may PutObject on the whole EU
+                                     document bucket (`acme-documents-eu/*`, a sub-resource write)
 
 plus one more residency flow (`catalog` `list-prices-to-eu`) that `policies/topoguard.toml`
 ignores with a reason, and the designed writes into shared-services (hub PutEvents, document
@@ -911,6 +913,53 @@ def iam_eval_additions(snapshot):
     full = next(p for p in org["policies"] if p["name"] == "FullAWSAccess")
     full["targets"] = ([u["id"] for u in org["units"]]
                        + sorted(a["id"] for a in org["accounts"]))
+
+    def exec_role_of(account, name):
+        return next(r for r in snapshot["roles"] if r["arn"] == role_arn(account, name))
+
+    # NEAR MISS (8.2): the EU `ops-alerts` topic keeps the default topic policy SNS writes
+    # (`"AWS": "*"` limited by `AWS:SourceOwner` = the owner account). invoice's and checkout's
+    # API roles name it in their identity policies (so both applications use it and it is
+    # shared), but the default policy grants nothing to other accounts: no
+    # cross-account-write-to-shared finding. Before 8.2 the unknown SourceOwner made it one.
+    alerts = topic_arn("eu-west-1", SHARED, "ops-alerts")
+    snapshot["resources"].append(resource(
+        alerts, "sns-topic", SHARED, "eu-west-1",
+        {"team": "platform", "shared-with": "invoice+checkout"},
+        res_policy={
+            "Version": "2008-10-17",
+            "Id": "__default_policy_ID",
+            "Statement": [{
+                "Sid": "__default_statement_ID",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                           "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
+                           "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+                "Resource": alerts,
+                "Condition": {"StringEquals": {"AWS:SourceOwner": SHARED}},
+            }],
+        }))
+    for account, name in ((INVOICE["eu"], "invoice-api"), (CHECKOUT["eu"], "checkout-api")):
+        exec_role_of(account, name)["inline_policies"].append({
+            "name": "publish-ops-alerts",
+            "document": policy(allow("PublishOpsAlerts", "sns:Publish", alerts)),
+        })
+
+    # PLANTED cross-account-write-to-shared (9.9): invoice-api was given bucket-wide PutObject
+    # on the EU document bucket (`acme-documents-eu/*`, "for CSV exports"), and the bucket
+    # policy grants it. A write on `bucket/*` is a write to the shared bucket's objects; the
+    # allow entries cover only invoice-pdf-renderer and checkout-payment-worker.
+    bucket = documents_bucket("eu")
+    exec_role_of(INVOICE["eu"], "invoice-api")["inline_policies"].append({
+        "name": "export-csv",
+        "document": policy(allow("ExportCsv", "s3:PutObject", f"arn:aws:s3:::{bucket}/*")),
+    })
+    docs = next(r for r in snapshot["resources"] if r["arn"] == f"arn:aws:s3:::{bucket}")
+    docs["policy"]["Statement"].append({
+        "Sid": "InvoiceExports", "Effect": "Allow",
+        "Principal": {"AWS": role_arn(INVOICE["eu"], "invoice-api")},
+        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
 
 
 def canonical(value, key=None):

@@ -10,6 +10,8 @@ use crate::graph::{NodeKind, Topology};
 use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
 use crate::iam::catalog::{ActionClass, Catalog};
 use crate::iam::classify::allowed_actions;
+use crate::iam::condition::Truth;
+use crate::iam::eval::outsider_truth;
 use crate::iam::{Effect, Policy};
 use std::collections::{BTreeSet, HashMap};
 
@@ -121,6 +123,13 @@ impl Check for CrossAccountWriteToShared {
                         .map(|a| a.full_name())
                         .collect();
                     for who in outsiders {
+                        // The statement's conditions for a call from that account: AWS's
+                        // defaults (e.g. SNS's `AWS:SourceOwner` = owner) let no outsider in.
+                        let conditions = match outsider_truth(st, account, &who) {
+                            Truth::False => continue,
+                            Truth::True => Vec::new(),
+                            Truth::Unknown(keys) => keys,
+                        };
                         let apps = principal_apps(t, &who);
                         let remaining = not_excepted(t, &exceptions, &mut used, &who, &apps, node.id, &actions);
                         if remaining.is_empty() {
@@ -139,7 +148,7 @@ impl Check for CrossAccountWriteToShared {
                                 Some(who.clone()),
                                 format!("resource policy statement {label}"),
                             )],
-                            st.conditions.iter().map(|c| c.key.clone()).collect(),
+                            conditions,
                         ));
                     }
                 }

@@ -89,6 +89,12 @@ impl RequestContext {
         self
     }
 
+    /// Forgets what is known about `key`: its value becomes unknown.
+    pub fn forget(&mut self, key: &str) -> &mut Self {
+        self.values.remove(&key.to_ascii_lowercase());
+        self
+    }
+
     /// True when the context says anything about `key` (a value, a set, or known absence).
     pub fn knows(&self, key: &str) -> bool {
         self.lookup(key).is_some()
