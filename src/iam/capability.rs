@@ -103,6 +103,7 @@ impl<'a> RoleView<'a> {
                 let mut ctx = self.ctx.clone();
                 if let Some(acc) = account {
                     ctx.set("aws:ResourceAccount", acc);
+                    self.store.resource_context(&mut ctx, acc);
                 }
                 if let Some(r) = region {
                     ctx.set("aws:RequestedRegion", r);

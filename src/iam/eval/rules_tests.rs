@@ -622,3 +622,33 @@ fn outsiders_and_the_default_topic_policy() {
     );
     assert!(matches!(outsider_truth(&org, OWN, "*"), Truth::Unknown(_)));
 }
+
+/// aws:ResourceOrgID and aws:ResourceOrgPaths are known for a resource in an account of the
+/// organization, and unknown for one outside it.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid
+#[test]
+fn resource_org_keys_are_known_inside_the_organization() {
+    use crate::iam::condition::{Truth, evaluate as cond_eval};
+    let s = org_snapshot(&["r-1", "ou-x", OWN]);
+    let store = PolicyStore::new(&s);
+    let c = |key: &str, v: &str| crate::iam::policy::Condition {
+        operator: "StringLike".into(),
+        key: key.into(),
+        values: vec![v.to_string()],
+    };
+    let mut ctx = RequestContext::new();
+    store.resource_context(&mut ctx, OWN);
+    assert_eq!(cond_eval(&c("aws:ResourceOrgID", "o-abc"), &ctx), Truth::True);
+    assert_eq!(cond_eval(&c("aws:ResourceOrgID", "o-other"), &ctx), Truth::False);
+    assert_eq!(
+        cond_eval(&c("aws:ResourceOrgPaths", "o-abc/r-1/ou-x/*"), &ctx),
+        Truth::True
+    );
+    // Near miss: an account outside the organization stays unknown.
+    let mut outside = RequestContext::new();
+    store.resource_context(&mut outside, OTHER);
+    assert!(matches!(
+        cond_eval(&c("aws:ResourceOrgID", "o-abc"), &outside),
+        Truth::Unknown(_)
+    ));
+}
