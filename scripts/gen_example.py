@@ -24,7 +24,9 @@ check, each documented in `docs/example-walkthrough.md`:
                                      the same role trusts invoice-us (its administrators decide:
                                      a second finding); `shared-profiles-backfill` trusts
                                      checkout-us and writes only under dynamodb:LeadingKeys
-                                     (status `conditional`)
+                                     (status `conditional`); invoice-eu's `invoice-api` may
+                                     PutObject on the whole EU document bucket
+                                     (`acme-documents-eu/*`, a sub-resource write)
   incident-access-not-read-only      invoice-apac's `DevOpsAgentRole-invoice-apac-pending` is
                                      pinned to a Sydney Agent Space not in the snapshot and may
                                      purge invoice's APAC dead-letter queue
@@ -950,6 +952,67 @@ def organization():
     }
 
 
+def iam_eval_additions(snapshot):
+    """IAM evaluation (issue 8 points 2, 8, 9).
+
+    AWS attaches `FullAWSAccess` to the root, every OU and every account, and a crawl records
+    every attachment (ListTargetsForPolicy). topoguard now takes a level whose attachments are
+    recorded as complete: a level with only deny-style SCPs would deny everything, so the
+    example records the default attachments as a crawl would.
+    """
+    org = snapshot["organization"]
+    full = next(p for p in org["policies"] if p["name"] == "FullAWSAccess")
+    full["targets"] = ([u["id"] for u in org["units"]]
+                       + sorted(a["id"] for a in org["accounts"]))
+
+    def exec_role_of(account, name):
+        return next(r for r in snapshot["roles"] if r["arn"] == role_arn(account, name))
+
+    # NEAR MISS (8.2): the EU `ops-alerts` topic keeps the default topic policy SNS writes
+    # (`"AWS": "*"` limited by `AWS:SourceOwner` = the owner account). invoice's and checkout's
+    # API roles name it in their identity policies (so both applications use it and it is
+    # shared), but the default policy grants nothing to other accounts: no
+    # cross-account-write-to-shared finding. Before 8.2 the unknown SourceOwner made it one.
+    alerts = topic_arn("eu-west-1", SHARED, "ops-alerts")
+    snapshot["resources"].append(resource(
+        alerts, "sns-topic", SHARED, "eu-west-1",
+        {"team": "platform", "shared-with": "invoice+checkout"},
+        res_policy={
+            "Version": "2008-10-17",
+            "Id": "__default_policy_ID",
+            "Statement": [{
+                "Sid": "__default_statement_ID",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                           "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
+                           "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+                "Resource": alerts,
+                "Condition": {"StringEquals": {"AWS:SourceOwner": SHARED}},
+            }],
+        }))
+    for account, name in ((INVOICE["eu"], "invoice-api"), (CHECKOUT["eu"], "checkout-api")):
+        exec_role_of(account, name)["inline_policies"].append({
+            "name": "publish-ops-alerts",
+            "document": policy(allow("PublishOpsAlerts", "sns:Publish", alerts)),
+        })
+
+    # PLANTED cross-account-write-to-shared (9.9): invoice-api was given bucket-wide PutObject
+    # on the EU document bucket (`acme-documents-eu/*`, "for CSV exports"), and the bucket
+    # policy grants it. A write on `bucket/*` is a write to the shared bucket's objects; the
+    # allow entries cover only invoice-pdf-renderer and checkout-payment-worker.
+    bucket = documents_bucket("eu")
+    exec_role_of(INVOICE["eu"], "invoice-api")["inline_policies"].append({
+        "name": "export-csv",
+        "document": policy(allow("ExportCsv", "s3:PutObject", f"arn:aws:s3:::{bucket}/*")),
+    })
+    docs = next(r for r in snapshot["resources"] if r["arn"] == f"arn:aws:s3:::{bucket}")
+    docs["policy"]["Statement"].append({
+        "Sid": "InvoiceExports", "Effect": "Allow",
+        "Principal": {"AWS": role_arn(INVOICE["eu"], "invoice-api")},
+        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
+
+
 def canonical(value, key=None):
     """Orders keys the way topoguard writes snapshots: record fields in declaration order (as
     built above), while free-form JSON (policy documents) and tag maps are sorted by key."""
@@ -1005,6 +1068,7 @@ def main():
         "relations": relations,
         "coverage": {"gaps": []},
     }
+    iam_eval_additions(snapshot)
     json.dump(canonical(snapshot), sys.stdout, indent=2)
     sys.stdout.write("\n")
 

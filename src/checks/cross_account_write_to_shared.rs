@@ -11,6 +11,7 @@ use crate::iam::capability::{Capability, RoleView, Target, grant_labels, summari
 use crate::iam::catalog::{ActionClass, Catalog};
 use crate::iam::classify::allowed_actions;
 use crate::iam::condition::Truth;
+use crate::iam::eval::outsider_truth;
 use crate::iam::reach::{Assumer, Caller, callers_of};
 use crate::iam::{Effect, Policy};
 use std::collections::{BTreeSet, HashMap};
@@ -218,6 +219,16 @@ fn role_grant(role: &str, resource: &str, who: &Outsider, caps: &[Capability]) -
 }
 
 /// 1. The resource policy grants writes to principals of other accounts.
+/// How [`outsider_truth`] names a caller: an ARN, an account id, or `*` for callers that stand
+/// for many accounts.
+fn outsider_name(caller: &Caller) -> String {
+    match caller {
+        Caller::Principal(p) | Caller::Service(p) => p.clone(),
+        Caller::AccountAdmins(a) => a.clone(),
+        Caller::Organization(_) | Caller::Anyone => "*".to_string(),
+    }
+}
+
 fn resource_policy_grants(t: &Topology<'_>, catalog: &Catalog, arn: &str, account: &str) -> Vec<Grant> {
     let iam = t.iam();
     let Some(policy) = iam.store.resource_policy(arn).map(|n| &n.policy) else {
@@ -231,9 +242,12 @@ fn resource_policy_grants(t: &Topology<'_>, catalog: &Catalog, arn: &str, accoun
         .enumerate()
         .filter(|(_, s)| s.effect == Effect::Allow)
     {
+        // Conditions that no outside caller can meet (AWS's default SNS topic policy pins
+        // `AWS:SourceOwner` to the owner) let nobody in, whatever else the caller is.
         let outsiders: Vec<(Caller, Truth)> = callers_of(st, iam.reach.org())
             .into_iter()
             .filter(|(c, _)| c.is_outside(account))
+            .filter(|(c, _)| outsider_truth(st, account, &outsider_name(c)) != Truth::False)
             .collect();
         if outsiders.is_empty() {
             continue;

@@ -60,6 +60,8 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
             managed.entry(p.arn.clone()).or_insert(p);
         }
         s.roles.extend(d.roles);
+        s.users.extend(d.users);
+        s.groups.extend(d.groups);
         s.event_buses.extend(d.buses);
         s.rules.extend(d.rules);
         s.functions.extend(d.functions);
@@ -76,6 +78,8 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
     s.managed_policies = managed.into_values().collect();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     dedup_by_arn(&mut s.roles, |r| &r.arn, &mut seen);
+    dedup_by_arn(&mut s.users, |r| &r.arn, &mut seen);
+    dedup_by_arn(&mut s.groups, |r| &r.arn, &mut seen);
     dedup_by_arn(&mut s.event_buses, |r| &r.arn, &mut seen);
     dedup_by_arn(&mut s.rules, |r| &r.arn, &mut seen);
     dedup_by_arn(&mut s.functions, |r| &r.arn, &mut seen);

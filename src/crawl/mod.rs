@@ -86,6 +86,8 @@ pub struct CrawlOutcome {
 struct AccountData {
     account: String,
     roles: Vec<Role>,
+    users: Vec<crate::model::User>,
+    groups: Vec<crate::model::Group>,
     managed_policies: Vec<ManagedPolicy>,
     buses: Vec<EventBus>,
     rules: Vec<Rule>,
@@ -193,11 +195,13 @@ async fn crawl_account(
             (events, lambda, tagged, spaces)
         }
     }));
-    let ((roles, managed_policies), regions) = futures::join!(iam, regions);
+    let (iam, regions) = futures::join!(iam, regions);
     let mut data = AccountData {
         account: account.to_string(),
-        roles,
-        managed_policies,
+        roles: iam.roles,
+        users: iam.users,
+        groups: iam.groups,
+        managed_policies: iam.managed_policies,
         ..AccountData::default()
     };
     for ((buses, rules), (functions, mappings), tagged, spaces) in regions {

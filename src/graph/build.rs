@@ -65,6 +65,12 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
     for r in &s.roles {
         b.add(&r.arn, NodeKind::Role, Some(&r.account), None, Some(&r.tags));
     }
+    for u in &s.users {
+        b.add(&u.arn, NodeKind::User, Some(&u.account), None, Some(&u.tags));
+    }
+    for g in &s.groups {
+        b.add(&g.arn, NodeKind::Group, Some(&g.account), None, None);
+    }
     for bus in &s.event_buses {
         b.add(
             &bus.arn,
@@ -218,4 +224,36 @@ fn ownership(b: &Builder<'_>, config: &Config, applications: &[&str]) -> Vec<Opt
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod principal_tests {
+    use crate::checks::known_ids;
+    use crate::config::parse_config;
+    use crate::graph::{NodeKind, Topology};
+    use crate::model::parse_snapshot;
+    use serde_json::json;
+    use std::path::Path;
+
+    /// IAM users and groups are nodes of their account, like roles.
+    #[test]
+    fn users_and_groups_are_nodes() {
+        let s = json!({
+            "schema_version": 1,
+            "organization": {"accounts": [{"id": "111111111111", "name": "a"}]},
+            "users": [{"arn": "arn:aws:iam::111111111111:user/deployer", "account": "111111111111",
+                       "name": "deployer", "groups": ["ops"]}],
+            "groups": [{"arn": "arn:aws:iam::111111111111:group/ops", "account": "111111111111", "name": "ops"}]
+        });
+        let snapshot = parse_snapshot(&s.to_string(), Path::new("t.json")).unwrap();
+        let config = parse_config("", Path::new("t.toml"), &known_ids()).unwrap();
+        let t = Topology::build(&snapshot, &config);
+        let user = t.find("arn:aws:iam::111111111111:user/deployer").unwrap();
+        assert_eq!(t.node(user).kind, NodeKind::User);
+        assert_eq!(t.node(user).account, Some("111111111111"));
+        let group = t.find("arn:aws:iam::111111111111:group/ops").unwrap();
+        assert_eq!(t.node(group).kind.as_str(), "iam-group");
+        // Near miss: a role ARN of the same name is not a node.
+        assert!(t.find("arn:aws:iam::111111111111:role/deployer").is_none());
+    }
 }

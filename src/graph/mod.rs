@@ -22,6 +22,10 @@ use std::collections::{BTreeSet, HashMap};
 pub enum NodeKind {
     Account,
     Role,
+    /// An IAM user (a principal like a role; its groups' policies apply to it).
+    User,
+    /// An IAM group (not a principal: its policies apply to its member users).
+    Group,
     EventBus,
     Rule,
     Function,
@@ -36,6 +40,8 @@ impl NodeKind {
         match self {
             NodeKind::Account => "account",
             NodeKind::Role => "iam-role",
+            NodeKind::User => "iam-user",
+            NodeKind::Group => "iam-group",
             NodeKind::EventBus => "eventbridge-bus",
             NodeKind::Rule => "eventbridge-rule",
             NodeKind::Function => "lambda-function",

@@ -6,9 +6,10 @@
 use super::catalog::{ActionClass, ActionInfo, Catalog};
 use super::classify::allowed_actions;
 use super::condition::RequestContext;
-use super::eval::{Decision, NamedPolicy, PolicySet, Request, StatementRef, evaluate};
+use super::eval::{Decision, NamedPolicy, PolicySet, Request, StatementRef, evaluate, evaluate_some};
 use super::policy::{Effect, Matcher};
 use super::store::PolicyStore;
+use super::subresource::action_targets;
 use crate::arn::Arn;
 use crate::model::Tags;
 use std::collections::{BTreeMap, HashMap};
@@ -45,6 +46,7 @@ pub enum Target<'a> {
 /// A role prepared for repeated questions: its policies gathered and its actions expanded once.
 pub struct RoleView<'a> {
     store: &'a PolicyStore<'a>,
+    catalog: &'a Catalog,
     role: &'a str,
     account: &'a str,
     identity: Vec<&'a super::Policy>,
@@ -66,6 +68,7 @@ impl<'a> RoleView<'a> {
         let ctx = store.principal_context(role, org_id)?;
         Some(RoleView {
             store,
+            catalog,
             role,
             account: &rp.role.account,
             identity,
@@ -100,6 +103,7 @@ impl<'a> RoleView<'a> {
                 let mut ctx = self.ctx.clone();
                 if let Some(acc) = account {
                     ctx.set("aws:ResourceAccount", acc);
+                    self.store.resource_context(&mut ctx, acc);
                 }
                 if let Some(r) = region {
                     ctx.set("aws:RequestedRegion", r);
@@ -111,7 +115,11 @@ impl<'a> RoleView<'a> {
                     return Vec::new();
                 };
                 for a in self.allowed.iter().filter(wanted).filter(|a| a.service() == service) {
-                    self.consider(a, arn, account, &set, &ctx, &mut out);
+                    // The ARNs the action takes on this resource: itself, or its sub-resources.
+                    for t in action_targets(self.catalog, arn, &a.full_name()) {
+                        let some = t != arn;
+                        self.consider(a, &t, account, &set, &ctx, some, &mut out);
+                    }
                 }
             }
             Target::OwnStatements => {
@@ -138,9 +146,9 @@ impl<'a> RoleView<'a> {
                                         Some(g) => {
                                             let mut ctx = self.ctx.clone();
                                             ctx.set("aws:RequestedRegion", g);
-                                            self.consider(a, r, account, &set, &ctx, &mut out);
+                                            self.consider(a, r, account, &set, &ctx, false, &mut out);
                                         }
-                                        None => self.consider(a, r, account, &set, &self.ctx, &mut out),
+                                        None => self.consider(a, r, account, &set, &self.ctx, false, &mut out),
                                     }
                                 }
                             }
@@ -152,6 +160,9 @@ impl<'a> RoleView<'a> {
         out.into_values().collect()
     }
 
+    /// `some`: `resource` is a sub-resource pattern; the action counts when it is allowed on
+    /// some of the sub-resources ([`evaluate_some`]).
+    #[allow(clippy::too_many_arguments)]
     fn consider(
         &self,
         a: &ActionInfo,
@@ -159,6 +170,7 @@ impl<'a> RoleView<'a> {
         account: Option<&str>,
         set: &PolicySet<'_>,
         ctx: &RequestContext,
+        some: bool,
         out: &mut BTreeMap<String, Capability>,
     ) {
         let name = a.full_name();
@@ -176,7 +188,12 @@ impl<'a> RoleView<'a> {
             resource_account: account,
             context: ctx,
         };
-        let (grants, conditional_on) = match evaluate(&req, set) {
+        let decision = if some {
+            evaluate_some(&req, set)
+        } else {
+            evaluate(&req, set)
+        };
+        let (grants, conditional_on) = match decision {
             Decision::Denied(_) => return,
             Decision::Allowed { grants } => (grants, Vec::new()),
             Decision::Conditional { grants, keys } => (grants, keys),

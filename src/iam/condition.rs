@@ -49,11 +49,14 @@ fn merge_keys(mut a: Vec<String>, b: Vec<String>) -> Vec<String> {
     a
 }
 
-/// What is known about a request: single values per key, plus which keys are known to be absent.
+/// What is known about a request: the values of each known key (one for single-valued keys, a
+/// set for multi-valued keys such as `aws:PrincipalOrgPaths`), plus which keys are known to be
+/// absent.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
-    /// Lowercased key → value. A key present with `None` is known to be absent from the request.
-    values: BTreeMap<String, Option<String>>,
+    /// Lowercased key → values. A key present with `None` is known to be absent from the request;
+    /// `Some(empty)` is a multi-valued key present with the empty set.
+    values: BTreeMap<String, Option<Vec<String>>>,
 }
 
 impl RequestContext {
@@ -63,7 +66,20 @@ impl RequestContext {
 
     /// Sets a known value (keys are case-insensitive).
     pub fn set(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.values.insert(key.to_ascii_lowercase(), Some(value.into()));
+        self.values.insert(key.to_ascii_lowercase(), Some(vec![value.into()]));
+        self
+    }
+
+    /// Sets a multi-valued key to a set of values (possibly empty).
+    pub fn set_many<I, V>(&mut self, key: &str, values: I) -> &mut Self
+    where
+        I: IntoIterator<Item = V>,
+        V: Into<String>,
+    {
+        let mut v: Vec<String> = values.into_iter().map(Into::into).collect();
+        v.sort();
+        v.dedup();
+        self.values.insert(key.to_ascii_lowercase(), Some(v));
         self
     }
 
@@ -71,6 +87,17 @@ impl RequestContext {
     pub fn absent(&mut self, key: &str) -> &mut Self {
         self.values.insert(key.to_ascii_lowercase(), None);
         self
+    }
+
+    /// Forgets what is known about `key`: its value becomes unknown.
+    pub fn forget(&mut self, key: &str) -> &mut Self {
+        self.values.remove(&key.to_ascii_lowercase());
+        self
+    }
+
+    /// True when the context says anything about `key` (a value, a set, or known absence).
+    pub fn knows(&self, key: &str) -> bool {
+        self.lookup(key).is_some()
     }
 
     /// Sets every tag as `prefix/<key>` (e.g. `aws:ResourceTag`), and records that the prefix is
@@ -83,8 +110,8 @@ impl RequestContext {
         self
     }
 
-    /// `Some(Some(v))` known value, `Some(None)` known absent, `None` unknown.
-    fn lookup(&self, key: &str) -> Option<Option<&str>> {
+    /// `Some(Some(values))` known, `Some(None)` known absent, `None` unknown.
+    fn lookup(&self, key: &str) -> Option<Option<&[String]>> {
         let key = key.to_ascii_lowercase();
         if let Some(v) = self.values.get(&key) {
             return Some(v.as_deref());
@@ -96,6 +123,14 @@ impl RequestContext {
             return Some(None);
         }
         None
+    }
+
+    /// The single value of a key; `None` when unknown, absent or multi-valued.
+    fn single(&self, key: &str) -> Option<&str> {
+        match self.lookup(key)?? {
+            [one] => Some(one.as_str()),
+            _ => None,
+        }
     }
 
     /// Replaces `${key}` policy variables with known values; `None` when one is unknown.
@@ -114,7 +149,7 @@ impl RequestContext {
                 "*" => out.push('*'),
                 "?" => out.push('?'),
                 "$" => out.push('$'),
-                _ => out.push_str(self.lookup(var)??),
+                _ => out.push_str(self.single(var)?),
             }
             rest = after.get(end + 1..)?;
         }
@@ -128,7 +163,10 @@ pub fn evaluate_all(conditions: &[Condition], ctx: &RequestContext) -> Truth {
     conditions.iter().fold(Truth::True, |acc, c| acc.and(evaluate(c, ctx)))
 }
 
-/// Evaluates one condition.
+/// Evaluates one condition. A multi-valued key is a set: `ForAnyValue` needs one member to
+/// match, `ForAllValues` needs every member to match (true for the empty or absent set); a plain
+/// operator on a set of several values behaves as `ForAnyValue` when it is positive and is
+/// unknown when it is negated (AWS advises against both).
 pub fn evaluate(c: &Condition, ctx: &RequestContext) -> Truth {
     let unknown = || Truth::Unknown(vec![c.key.clone()]);
     let op = c.operator.as_str();
@@ -141,16 +179,17 @@ pub fn evaluate(c: &Condition, ctx: &RequestContext) -> Truth {
     let Some(known) = ctx.lookup(&c.key) else {
         return unknown();
     };
+    let values = known.unwrap_or(&[]);
     if base == "Null" {
-        // "Null": true means the key must be absent.
+        // "Null": true means the key must be absent (an empty set counts as absent).
         let want_absent = c.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
-        return bool_truth(known.is_none() == want_absent);
+        return bool_truth(values.is_empty() == want_absent);
     }
-    let Some(value) = known else {
+    let negated = base.contains("Not");
+    if values.is_empty() {
         // Key absent: IfExists and ForAllValues pass, negated operators pass, others fail.
-        let negated = base.contains("Not");
         return bool_truth(if_exists || set_op == Some("ForAllValues") || (negated && set_op.is_none()));
-    };
+    }
     let mut patterns = Vec::with_capacity(c.values.len());
     for v in &c.values {
         match ctx.substitute(v) {
@@ -158,8 +197,26 @@ pub fn evaluate(c: &Condition, ctx: &RequestContext) -> Truth {
             None => return unknown(),
         }
     }
+    let mut results = Vec::with_capacity(values.len());
+    for value in values {
+        match test(base, value, &patterns) {
+            Some(b) => results.push(b),
+            None => return unknown(),
+        }
+    }
+    match (set_op, results.as_slice()) {
+        (Some("ForAllValues"), r) => bool_truth(r.iter().all(|b| *b)),
+        (Some(_), r) => bool_truth(r.iter().any(|b| *b)),
+        (None, [one]) => bool_truth(*one),
+        (None, _) if negated => unknown(),
+        (None, r) => bool_truth(r.iter().any(|b| *b)),
+    }
+}
+
+/// One operator on one value; `None` when the outcome cannot be decided from a topology.
+fn test(base: &str, value: &str, patterns: &[String]) -> Option<bool> {
     let matched = |f: &dyn Fn(&str) -> bool| patterns.iter().any(|p| f(p));
-    let result = match base {
+    Some(match base {
         "StringEquals" => matched(&|p| p == value),
         "StringNotEquals" => !matched(&|p| p == value),
         "StringEqualsIgnoreCase" => matched(&|p| p.eq_ignore_ascii_case(value)),
@@ -174,14 +231,10 @@ pub fn evaluate(c: &Condition, ctx: &RequestContext) -> Truth {
         | "NumericLessThan"
         | "NumericLessThanEquals"
         | "NumericGreaterThan"
-        | "NumericGreaterThanEquals" => match numeric(base, value, &patterns) {
-            Some(b) => b,
-            None => return unknown(),
-        },
+        | "NumericGreaterThanEquals" => numeric(base, value, patterns)?,
         // Dates, IP addresses and binary values are never known from a topology.
-        _ => return unknown(),
-    };
-    bool_truth(result)
+        _ => return None,
+    })
 }
 
 fn bool_truth(b: bool) -> Truth {

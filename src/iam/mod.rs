@@ -7,9 +7,11 @@ pub mod catalog;
 pub mod classify;
 pub mod condition;
 pub mod eval;
+pub mod keys;
 pub mod policy;
 pub mod reach;
 pub mod store;
+pub mod subresource;
 
 #[cfg(test)]
 mod proptests;

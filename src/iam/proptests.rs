@@ -91,6 +91,7 @@ proptest! {
                 rcps: vec![vec![named]],
                 resource_policy: Some(named),
                 scp_exempt: false,
+                assumed: Vec::new(),
             };
             let req = Request { principal: "arn:aws:iam::111111111111:role/r", principal_account: "111111111111", action, resource, resource_account: Some("222222222222"), context: &ctx };
             let _ = evaluate(&req, &set);

@@ -5,7 +5,7 @@
 use super::condition::RequestContext;
 use super::eval::{NamedPolicy, PolicySet};
 use super::policy::Policy;
-use crate::model::{OrganizationPolicyKind, Role, Snapshot};
+use crate::model::{OrganizationPolicyKind, Role, Snapshot, User};
 use std::collections::HashMap;
 
 /// A parsed policy with the name evidence uses.
@@ -32,9 +32,20 @@ pub struct RolePolicies<'s> {
     pub inline: Vec<Named>,
 }
 
+/// A user's parsed policies: its own inline policies and its groups' (attached managed policies
+/// are looked up in the store).
+#[derive(Debug, Clone)]
+pub struct UserPolicies<'s> {
+    pub user: &'s User,
+    pub inline: Vec<Named>,
+    /// ARNs of the managed policies attached to the user or to one of its groups.
+    pub attached: Vec<&'s str>,
+}
+
 /// Parsed policies of a snapshot.
 pub struct PolicyStore<'s> {
     pub roles: HashMap<&'s str, RolePolicies<'s>>,
+    pub users: HashMap<&'s str, UserPolicies<'s>>,
     managed: HashMap<&'s str, Named>,
     /// Per account: SCPs per level of its path, root first.
     scp_path: HashMap<&'s str, Vec<Vec<Named>>>,
@@ -42,6 +53,14 @@ pub struct PolicyStore<'s> {
     management_account: Option<&'s str>,
     /// Resource policies of resources, buses and functions, by ARN.
     resource_policies: HashMap<&'s str, Named>,
+    /// `(account, role name)` → role ARN, to map session ARNs to their role.
+    role_names: HashMap<(&'s str, &'s str), &'s str>,
+    /// Per account in the organization: its `aws:PrincipalOrgPaths` value, `o-…/r-…/ou-…/`.
+    org_paths: HashMap<&'s str, String>,
+    org_id: Option<&'s str>,
+    /// Per account: the SCP levels whose attachments the snapshot lacks, where `FullAWSAccess`
+    /// was assumed.
+    scp_assumed: HashMap<&'s str, Vec<String>>,
 }
 
 impl<'s> PolicyStore<'s> {
@@ -91,7 +110,13 @@ impl<'s> PolicyStore<'s> {
                 ))
             })
             .collect();
-        let (scp_path, rcp_path) = org_paths(s);
+        let gaps = policy_gaps(s);
+        let (scp_path, rcp_path, scp_assumed) = org_policy_paths(s, gaps);
+        let role_names = s
+            .roles
+            .iter()
+            .map(|r| ((r.account.as_str(), r.name.as_str()), r.arn.as_str()))
+            .collect();
         let resource_policies = s
             .resources
             .iter()
@@ -120,12 +145,46 @@ impl<'s> PolicyStore<'s> {
             .collect();
         PolicyStore {
             roles,
+            users: users(s),
             managed,
             scp_path,
             rcp_path,
             management_account: s.organization.management_account.as_deref(),
             resource_policies,
+            role_names,
+            org_paths: path_strings(s),
+            org_id: s.organization.id.as_deref(),
+            scp_assumed,
         }
+    }
+
+    /// A role's policies by its ARN or by the ARN of one of its sessions
+    /// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, whose identity policies are the role's).
+    pub fn role(&self, arn: &str) -> Option<&RolePolicies<'s>> {
+        if let Some(rp) = self.roles.get(arn) {
+            return Some(rp);
+        }
+        let role = super::eval::session_role(arn)?;
+        let (account, name) = role
+            .split_once(":role/")
+            .map(|(a, n)| (a.rsplit(':').next().unwrap_or(""), n))?;
+        let arn = self.role_names.get(&(account, name))?;
+        self.roles.get(arn)
+    }
+
+    /// What is known about the resource's account: `aws:ResourceOrgID` and `aws:ResourceOrgPaths`
+    /// when the account is in the snapshot's organization.
+    pub fn resource_context(&self, ctx: &mut RequestContext, resource_account: &str) {
+        if let (Some(path), Some(org)) = (self.org_paths.get(resource_account), self.org_id) {
+            ctx.set("aws:ResourceOrgID", org)
+                .set_many("aws:ResourceOrgPaths", [path.clone()]);
+        }
+    }
+
+    /// The SCP levels of `account`'s path where the snapshot records no attachment and
+    /// `FullAWSAccess` is assumed, for explanations; empty when every level is recorded.
+    pub fn scp_assumptions(&self, account: &str) -> &[String] {
+        self.scp_assumed.get(account).map_or(&[], Vec::as_slice)
     }
 
     /// A managed policy by ARN.
@@ -148,12 +207,29 @@ impl<'s> PolicyStore<'s> {
     /// What is known about a request made by `role`: its ARN, account, organization and tags.
     /// `None` when the role is not in the store.
     pub fn principal_context(&self, role: &str, org_id: Option<&str>) -> Option<RequestContext> {
-        let rp = self.roles.get(role)?;
+        if let Some(up) = self.users.get(role) {
+            let mut ctx = RequestContext::new();
+            ctx.set("aws:PrincipalArn", up.user.arn.clone())
+                .set("aws:PrincipalAccount", up.user.account.clone())
+                .set("aws:username", up.user.name.clone());
+            if let Some(org) = org_id {
+                ctx.set("aws:PrincipalOrgID", org);
+            }
+            if let Some(path) = self.org_paths.get(up.user.account.as_str()) {
+                ctx.set_many("aws:PrincipalOrgPaths", [path.clone()]);
+            }
+            ctx.tags("aws:PrincipalTag", &up.user.tags);
+            return Some(ctx);
+        }
+        let rp = self.role(role)?;
         let mut ctx = RequestContext::new();
-        ctx.set("aws:PrincipalArn", role)
+        ctx.set("aws:PrincipalArn", rp.role.arn.clone())
             .set("aws:PrincipalAccount", rp.role.account.clone());
         if let Some(org) = org_id {
             ctx.set("aws:PrincipalOrgID", org);
+        }
+        if let Some(path) = self.org_paths.get(rp.role.account.as_str()) {
+            ctx.set_many("aws:PrincipalOrgPaths", [path.clone()]);
         }
         ctx.tags("aws:PrincipalTag", &rp.role.tags);
         Some(ctx)
@@ -165,7 +241,28 @@ impl<'s> PolicyStore<'s> {
         resource_account: Option<&str>,
         resource_policy: Option<NamedPolicy<'a>>,
     ) -> Option<PolicySet<'a>> {
-        let rp = self.roles.get(role)?;
+        if let Some(up) = self.users.get(role) {
+            let identity = up
+                .inline
+                .iter()
+                .map(Named::as_named)
+                .chain(
+                    up.attached
+                        .iter()
+                        .filter_map(|a| self.managed.get(a).map(Named::as_named)),
+                )
+                .collect();
+            let boundary = up.user.permission_boundary.as_deref();
+            return Some(self.assemble(
+                identity,
+                boundary,
+                &up.user.account,
+                false,
+                resource_account,
+                resource_policy,
+            ));
+        }
+        let rp = self.role(role)?;
         let identity = rp
             .inline
             .iter()
@@ -177,13 +274,29 @@ impl<'s> PolicyStore<'s> {
                     .filter_map(|a| self.managed.get(a.as_str()).map(Named::as_named)),
             )
             .collect();
-        let boundary = rp
-            .role
-            .permission_boundary
-            .as_deref()
-            .and_then(|b| self.managed.get(b))
-            .map(Named::as_named);
-        let account = rp.role.account.as_str();
+        let service_linked = rp.role.arn.contains(":role/aws-service-role/");
+        let boundary = rp.role.permission_boundary.as_deref();
+        Some(self.assemble(
+            identity,
+            boundary,
+            &rp.role.account,
+            service_linked,
+            resource_account,
+            resource_policy,
+        ))
+    }
+
+    /// A policy set from a principal's identity policies, boundary and account.
+    fn assemble<'a>(
+        &'a self,
+        identity: Vec<NamedPolicy<'a>>,
+        boundary: Option<&str>,
+        account: &str,
+        service_linked: bool,
+        resource_account: Option<&str>,
+        resource_policy: Option<NamedPolicy<'a>>,
+    ) -> PolicySet<'a> {
+        let boundary = boundary.and_then(|b| self.managed.get(b)).map(Named::as_named);
         let scps = self
             .scp_path
             .get(account)
@@ -193,27 +306,127 @@ impl<'s> PolicyStore<'s> {
             .and_then(|a| self.rcp_path.get(a))
             .map(|levels| levels.iter().map(|l| l.iter().map(Named::as_named).collect()).collect())
             .unwrap_or_default();
-        let service_linked = rp.role.arn.contains(":role/aws-service-role/");
-        Some(PolicySet {
+        PolicySet {
             identity,
             boundary,
             scps,
             rcps,
             resource_policy,
             scp_exempt: service_linked || self.management_account == Some(account),
-        })
+            assumed: self.scp_assumptions(account).to_vec(),
+        }
     }
+}
+
+/// Every user's policies: its inline policies and its groups' inline policies, and the managed
+/// policies attached to it or its groups.
+fn users(s: &Snapshot) -> HashMap<&str, UserPolicies<'_>> {
+    let parse = |owner: &str, p: &crate::model::InlinePolicy| {
+        Policy::from_value(&p.document).ok().map(|policy| Named {
+            name: format!("inline policy `{}` of `{owner}`", p.name),
+            policy,
+        })
+    };
+    s.users
+        .iter()
+        .map(|u| {
+            let groups: Vec<_> = s
+                .groups
+                .iter()
+                .filter(|g| g.account == u.account && u.groups.contains(&g.name))
+                .collect();
+            let inline = u
+                .inline_policies
+                .iter()
+                .filter_map(|p| parse(&u.arn, p))
+                .chain(
+                    groups
+                        .iter()
+                        .flat_map(|g| g.inline_policies.iter().filter_map(|p| parse(&g.arn, p))),
+                )
+                .collect();
+            let mut attached: Vec<&str> = u
+                .attached_policies
+                .iter()
+                .chain(groups.iter().flat_map(|g| g.attached_policies.iter()))
+                .map(String::as_str)
+                .collect();
+            attached.sort_unstable();
+            attached.dedup();
+            (
+                u.arn.as_str(),
+                UserPolicies {
+                    user: u,
+                    inline,
+                    attached,
+                },
+            )
+        })
+        .collect()
 }
 
 type Paths<'s> = HashMap<&'s str, Vec<Vec<Named>>>;
 
-/// SCPs and RCPs per level of each account's path (root, units…, the account itself). An
-/// organization that records no policy of a kind gets no levels for it: nothing is assumed.
-fn org_paths(s: &Snapshot) -> (Paths<'_>, Paths<'_>) {
+/// The account path of every account in the organization, root first.
+fn chains(s: &Snapshot) -> HashMap<&str, Vec<&str>> {
     let org = &s.organization;
     let parent: HashMap<&str, Option<&str>> = org.units.iter().map(|u| (u.id.as_str(), u.parent.as_deref())).collect();
+    org.accounts
+        .iter()
+        .map(|a| {
+            let mut chain = vec![a.id.as_str()];
+            let mut cursor = a.parent.as_deref();
+            while let Some(unit) = cursor {
+                if chain.len() > 64 {
+                    break;
+                }
+                chain.push(unit);
+                cursor = parent.get(unit).copied().flatten();
+            }
+            chain.reverse();
+            (a.id.as_str(), chain)
+        })
+        .collect()
+}
+
+/// `aws:PrincipalOrgPaths` per account: `o-id/r-root/ou-…/` (the account itself not included).
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths>
+fn path_strings(s: &Snapshot) -> HashMap<&str, String> {
+    let Some(org) = s.organization.id.as_deref() else {
+        return HashMap::new();
+    };
+    chains(s)
+        .into_iter()
+        .map(|(account, chain)| {
+            let units: String = chain
+                .iter()
+                .filter(|c| **c != account)
+                .map(|c| format!("{c}/"))
+                .collect();
+            (account, format!("{org}/{units}"))
+        })
+        .collect()
+}
+
+/// True when a coverage gap may hide attachments of organization policies.
+fn policy_gaps(s: &Snapshot) -> bool {
+    s.coverage.gaps.iter().any(|g| {
+        matches!(
+            g.api.as_str(),
+            "organizations:ListPolicies" | "organizations:DescribePolicy" | "organizations:ListTargetsForPolicy"
+        )
+    })
+}
+
+/// SCPs and RCPs per level of each account's path (root, units…, the account itself), and the
+/// SCP levels where `FullAWSAccess` was assumed. An organization that records no policy of a
+/// kind gets no levels for it: nothing is assumed.
+fn org_policy_paths(s: &Snapshot, gaps: bool) -> (Paths<'_>, Paths<'_>, HashMap<&str, Vec<String>>) {
+    let org = &s.organization;
+    let chains = chains(s);
     let mut scp = HashMap::new();
     let mut rcp = HashMap::new();
+    let mut assumed: HashMap<&str, Vec<String>> = HashMap::new();
     for kind in [
         OrganizationPolicyKind::ServiceControlPolicy,
         OrganizationPolicyKind::ResourceControlPolicy,
@@ -234,46 +447,43 @@ fn org_paths(s: &Snapshot) -> (Paths<'_>, Paths<'_>) {
                 })
                 .collect()
         };
-        for a in &org.accounts {
-            let mut chain = vec![a.id.as_str()];
-            let mut cursor = a.parent.as_deref();
-            let mut guard = 0;
-            while let Some(unit) = cursor {
-                chain.push(unit);
-                cursor = parent.get(unit).copied().flatten();
-                guard += 1;
-                if guard > 64 {
-                    break;
-                }
-            }
-            chain.reverse();
-            let levels: Vec<Vec<Named>> = chain
-                .into_iter()
-                .map(|target| {
-                    let mut level = attached(target);
-                    // AWS requires an allowing policy at every level and attaches the AWS managed
-                    // `FullAWSAccess` by default; snapshots often record only the custom
-                    // (deny-style) ones. A level with no Allow is taken to have the default, which
-                    // errs toward reporting access rather than hiding it.
-                    if !level
-                        .iter()
-                        .any(|n| n.policy.statements.iter().any(|st| st.effect == super::Effect::Allow))
-                    {
-                        level.push(Named {
-                            name: format!("{} `FullAWSAccess` (default, not recorded)", kind_label(kind)),
-                            policy: allow_all(),
-                        });
+        for (account, chain) in &chains {
+            let mut levels = Vec::with_capacity(chain.len());
+            for target in chain {
+                let mut level = attached(target);
+                if needs_default(&level, gaps) {
+                    level.push(Named {
+                        name: format!("{} `FullAWSAccess` (default, not recorded)", kind_label(kind)),
+                        policy: allow_all(),
+                    });
+                    if kind == OrganizationPolicyKind::ServiceControlPolicy {
+                        assumed.entry(account).or_default().push(format!(
+                            "SCP `FullAWSAccess` assumed at `{target}`: the snapshot records no policy attached there"
+                        ));
                     }
-                    level
-                })
-                .collect();
+                }
+                levels.push(level);
+            }
             match kind {
-                OrganizationPolicyKind::ServiceControlPolicy => scp.insert(a.id.as_str(), levels),
-                OrganizationPolicyKind::ResourceControlPolicy => rcp.insert(a.id.as_str(), levels),
+                OrganizationPolicyKind::ServiceControlPolicy => scp.insert(*account, levels),
+                OrganizationPolicyKind::ResourceControlPolicy => rcp.insert(*account, levels),
             };
         }
     }
-    (scp, rcp)
+    (scp, rcp, assumed)
+}
+
+/// AWS requires an allowing policy at every level and attaches the AWS managed `FullAWSAccess`
+/// to every root, unit and account by default. A level where the snapshot records attachments
+/// is taken as recorded: if none of them allows an action, the action is denied there. Only a
+/// level with no recorded attachment (or any level when a coverage gap may hide attachments)
+/// is taken to have the default, which errs toward reporting access rather than hiding it.
+/// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html>
+fn needs_default(level: &[Named], gaps: bool) -> bool {
+    let allows = level
+        .iter()
+        .any(|n| n.policy.statements.iter().any(|st| st.effect == super::Effect::Allow));
+    level.is_empty() || (gaps && !allows)
 }
 
 fn allow_all() -> Policy {

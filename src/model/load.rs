@@ -225,6 +225,7 @@ pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
             }
         }
     }
+    super::validate_principals(s)?;
     let mut buses = HashSet::new();
     for (i, b) in s.event_buses.iter().enumerate() {
         let at = format!("event_buses[{i}]");

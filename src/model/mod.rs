@@ -9,11 +9,13 @@
 
 mod load;
 mod names;
+mod principals;
 mod resources;
 mod strict;
 
 pub use load::{LoadError, load_snapshot, parse_snapshot};
 pub use names::{agent_space_name_problem, file_name};
+pub use principals::{Group, User, validate_principals};
 pub use resources::*;
 pub use strict::{Strict, strip_bom};
 
@@ -51,6 +53,12 @@ pub struct Snapshot {
     /// IAM roles of every crawled account.
     #[serde(default)]
     pub roles: Vec<Role>,
+    /// IAM users of every crawled account (optional; absent in snapshots that record none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
+    /// IAM groups of every crawled account (optional; absent in snapshots that record none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
     /// Managed policies (customer managed and the AWS managed ones attached to some role).
     #[serde(default)]
     pub managed_policies: Vec<ManagedPolicy>,

@@ -7,6 +7,7 @@
 
 use super::condition::{RequestContext, Truth, evaluate_all};
 use super::policy::{Effect, Matcher, Policy, Principal, Statement};
+use super::subresource::matches_some_under;
 use crate::arn::{glob_match, root_account};
 
 /// A policy with a name for evidence (e.g. `inline policy `x` of role/y`, a managed policy ARN).
@@ -29,6 +30,9 @@ pub struct PolicySet<'p> {
     pub resource_policy: Option<NamedPolicy<'p>>,
     /// Service-linked roles and principals of the management account are not limited by SCPs.
     pub scp_exempt: bool,
+    /// What was assumed for lack of data (e.g. `FullAWSAccess` at an SCP level the snapshot does
+    /// not record), to be said wherever the decision is explained.
+    pub assumed: Vec<String>,
 }
 
 /// The request being decided.
@@ -98,21 +102,49 @@ enum PrincipalMatch {
     /// Through its account (`arn:aws:iam::ACCOUNT:root` or the bare id): the identity policies
     /// must allow too.
     Account,
-    /// By its ARN or `*`.
+    /// By the role's ARN: within the account the grant suffices, but a permission boundary still
+    /// limits it.
+    Role,
+    /// By the session ARN, the user's ARN or `*`: within the account the grant suffices and a
+    /// permission boundary does not limit it.
     Direct,
 }
 
+/// The role ARN a session ARN (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`) belongs to,
+/// without a path (a session ARN carries none): `arn:aws:iam::ACCOUNT:role/ROLE`.
+pub fn session_role(principal: &str) -> Option<String> {
+    let rest = principal.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("sts::")?;
+    let (account, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("assumed-role/")?;
+    let (role, session) = rest.split_once('/')?;
+    (!role.is_empty() && !session.is_empty()).then(|| format!("arn:{partition}:iam::{account}:role/{role}"))
+}
+
+/// True when a role ARN (with or without a path) is the role `name` of `account`.
+fn same_role(role_arn: &str, bare: &str) -> bool {
+    let name = |a: &str| a.rsplit('/').next().map(str::to_string);
+    let account = |a: &str| a.split(':').nth(4).map(str::to_string);
+    role_arn.contains(":role/") && name(role_arn) == name(bare) && account(role_arn) == account(bare)
+}
+
 fn principal_match(p: &Matcher<Principal>, req: &Request<'_>) -> PrincipalMatch {
+    let session_of = session_role(req.principal);
+    let is_role = req.principal.contains(":role/");
     let direct = |values: Vec<&str>| {
         let mut best = PrincipalMatch::None;
         for v in values {
-            if v == "*" || v == req.principal {
-                return PrincipalMatch::Direct;
-            }
-            let account = root_account(v).unwrap_or(v);
-            if account == req.principal_account {
-                best = PrincipalMatch::Account;
-            }
+            let m = if v == "*" || (v == req.principal && !is_role) {
+                PrincipalMatch::Direct
+            } else if v == req.principal || session_of.as_deref().is_some_and(|r| same_role(v, r)) {
+                PrincipalMatch::Role
+            } else if root_account(v).unwrap_or(v) == req.principal_account {
+                PrincipalMatch::Account
+            } else {
+                PrincipalMatch::None
+            };
+            best = best.max(m);
         }
         best
     };
@@ -131,7 +163,126 @@ fn principal_match(p: &Matcher<Principal>, req: &Request<'_>) -> PrincipalMatch 
     }
 }
 
-fn resource_truth(st: &Statement, req: &Request<'_>) -> Truth {
+/// The keys [`request_context`] fills when the caller's context says nothing about them.
+pub const DERIVED_KEYS: &[&str] = &[
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "kms:CallerAccount",
+    "aws:SourceOwner",
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:PrincipalIsAWSService",
+    "aws:PrincipalType",
+    "aws:ResourceAccount",
+    "s3:ResourceAccount",
+];
+
+/// What the request itself tells about the condition keys of a direct call by an IAM principal,
+/// added where the caller's context says nothing: the principal's ARN, account and type, the
+/// resource's account, `kms:CallerAccount`, `aws:SourceOwner` (the caller's account, as SNS sets
+/// it for direct calls), and the absence of `aws:SourceAccount` / `aws:SourceArn` (present only
+/// when a service calls on behalf of a resource). See [`super::keys`] for the reviewed table.
+fn request_context(req: &Request<'_>) -> RequestContext {
+    let mut ctx = req.context.clone();
+    let iam_principal =
+        req.principal.starts_with("arn:") && (req.principal.contains(":iam::") || req.principal.contains(":sts::"));
+    if !iam_principal {
+        return ctx;
+    }
+    let mut fill = |key: &str, value: Option<&str>| {
+        if !ctx.knows(key) {
+            match value {
+                Some(v) => ctx.set(key, v),
+                None => ctx.absent(key),
+            };
+        }
+    };
+    let role = session_role(req.principal);
+    fill("aws:PrincipalArn", Some(role.as_deref().unwrap_or(req.principal)));
+    fill("aws:PrincipalAccount", Some(req.principal_account));
+    fill("kms:CallerAccount", Some(req.principal_account));
+    fill("aws:SourceOwner", Some(req.principal_account));
+    fill("aws:SourceAccount", None);
+    fill("aws:SourceArn", None);
+    fill("aws:PrincipalIsAWSService", Some("false"));
+    let kind = if req.principal.contains(":user/") {
+        "User"
+    } else if req.principal.ends_with(":root") {
+        "Account"
+    } else {
+        "AssumedRole"
+    };
+    fill("aws:PrincipalType", Some(kind));
+    if let Some(account) = req.resource_account {
+        fill("aws:ResourceAccount", Some(account));
+        fill("s3:ResourceAccount", Some(account));
+    }
+    ctx
+}
+
+/// Whether a resource-policy statement's conditions let a direct call by `outsider` (a principal
+/// ARN, an account id, or `*`) from another account than `resource_account` through: false when
+/// no outside account satisfies them (as the default SNS topic policy's `AWS:SourceOwner` =
+/// owner), true when every one does, unknown naming the keys topoguard cannot decide. For `*`
+/// every account that the conditions name (other than the owner) is tried, and one that they
+/// do not name.
+pub fn outsider_truth(st: &Statement, resource_account: &str, outsider: &str) -> Truth {
+    let own = |v: &str| v == resource_account;
+    let (accounts, arn): (Vec<String>, Option<&str>) = if outsider == "*" {
+        let mut named: Vec<String> = st
+            .conditions
+            .iter()
+            .flat_map(|c| c.values.iter())
+            .filter(|v| crate::arn::is_account_id(v) && !own(v))
+            .cloned()
+            .collect();
+        // An account nobody names stands for every other one.
+        named.push("000000000000".to_string());
+        named.sort();
+        named.dedup();
+        (named, None)
+    } else {
+        let account = root_account(outsider)
+            .or_else(|| outsider.split(':').nth(4))
+            .unwrap_or(outsider)
+            .to_string();
+        let specific =
+            outsider.contains(":role/") || outsider.contains(":user/") || outsider.contains(":assumed-role/");
+        (vec![account], specific.then_some(outsider))
+    };
+    let mut result = Truth::False;
+    for account in &accounts {
+        let principal = arn.map_or_else(|| format!("arn:aws:iam::{account}:root"), str::to_string);
+        let base = RequestContext::new();
+        let req = Request {
+            principal: &principal,
+            principal_account: account,
+            action: "",
+            resource: "",
+            resource_account: Some(resource_account),
+            context: &base,
+        };
+        let mut derived = request_context(&req);
+        if arn.is_none() {
+            // Some principal of that account: its ARN and kind are not known.
+            derived.forget("aws:PrincipalArn");
+            derived.forget("aws:PrincipalType");
+        }
+        result = result.or(evaluate_all(&st.conditions, &derived));
+    }
+    result
+}
+
+/// True for requests whose resource policy is primary: a KMS key's key policy and a role's trust
+/// policy must allow the request (naming the principal, or its account together with an identity
+/// allow) even within the account.
+fn resource_policy_primary(req: &Request<'_>) -> bool {
+    let action = req.action.to_ascii_lowercase();
+    (action.starts_with("kms:") && req.resource.contains(":key/"))
+        || (action.starts_with("sts:assumerole") && req.resource.contains(":role/"))
+}
+
+fn resource_truth(st: &Statement, req: &Request<'_>, some: bool) -> Truth {
     let Some(m) = &st.resource else { return Truth::True };
     let mut hit = false;
     let mut variable = false;
@@ -140,7 +291,10 @@ fn resource_truth(st: &Statement, req: &Request<'_>) -> Truth {
             // A policy variable in a resource pattern: its value is not known here.
             variable = true;
         } else {
-            hit |= glob_match(pattern, req.resource);
+            hit |= match some.then(|| req.resource.split('*').next()).flatten() {
+                Some(prefix) => matches_some_under(pattern, prefix),
+                None => glob_match(pattern, req.resource),
+            };
         }
     }
     match (hit, variable, m.is_negated()) {
@@ -151,7 +305,10 @@ fn resource_truth(st: &Statement, req: &Request<'_>) -> Truth {
 }
 
 /// Whether a statement applies to the request (principal checked only when `with_principal`).
-fn applies(st: &Statement, req: &Request<'_>, with_principal: bool) -> (Truth, PrincipalMatch) {
+/// `some`: the request's resource is a pattern standing for sub-resources, and the statement
+/// applies when it matches some of them (for allows); denies pass `false` and apply only when
+/// they cover the whole pattern.
+fn applies(st: &Statement, req: &Request<'_>, with_principal: bool, some: bool) -> (Truth, PrincipalMatch) {
     if !st.allows_action(req.action) {
         return (Truth::False, PrincipalMatch::None);
     }
@@ -163,7 +320,7 @@ fn applies(st: &Statement, req: &Request<'_>, with_principal: bool) -> (Truth, P
     if pm == PrincipalMatch::None {
         return (Truth::False, pm);
     }
-    let t = resource_truth(st, req);
+    let t = resource_truth(st, req, some);
     if t == Truth::False {
         return (Truth::False, pm);
     }
@@ -176,6 +333,7 @@ fn allows(
     policies: &[NamedPolicy<'_>],
     req: &Request<'_>,
     with_principal: bool,
+    some: bool,
 ) -> (Truth, Vec<StatementRef>, PrincipalMatch) {
     let mut truth = Truth::False;
     let mut grants = Vec::new();
@@ -188,7 +346,7 @@ fn allows(
             .enumerate()
             .filter(|(_, s)| s.effect == Effect::Allow)
         {
-            let (t, pm) = applies(st, req, with_principal);
+            let (t, pm) = applies(st, req, with_principal, some);
             if t != Truth::False {
                 grants.push(StatementRef {
                     policy: np.name.to_string(),
@@ -204,6 +362,19 @@ fn allows(
 
 /// Decides one request.
 pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
+    decide(req, set, false)
+}
+
+/// Decides whether the action is allowed on some of the sub-resources `req.resource` stands for
+/// (an ARN pattern from [`super::subresource::action_targets`], e.g. `arn:aws:s3:::B/*`): an
+/// allow needs to match some of them, a deny applies only when it covers the whole pattern.
+pub fn evaluate_some(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
+    decide(req, set, true)
+}
+
+fn decide(req: &Request<'_>, set: &PolicySet<'_>, some: bool) -> Decision {
+    let ctx = request_context(req);
+    let req = &Request { context: &ctx, ..*req };
     let mut conditional: Vec<String> = Vec::new();
     let note = |t: Truth, conditional: &mut Vec<String>| -> bool {
         match t {
@@ -234,7 +405,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
             .enumerate()
             .filter(|(_, s)| s.effect == Effect::Deny)
         {
-            let (t, _) = applies(st, req, with_principal);
+            let (t, _) = applies(st, req, with_principal, false);
             if note(t, &mut conditional) {
                 return Decision::Denied(DenyReason::Explicit(StatementRef {
                     policy: np.name.to_string(),
@@ -247,7 +418,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
     // 2. SCPs: every level must allow.
     if !set.scp_exempt {
         for (level, policies) in set.scps.iter().enumerate() {
-            let (t, _, _) = allows(policies, req, false);
+            let (t, _, _) = allows(policies, req, false, some);
             if t == Truth::False {
                 return Decision::Denied(DenyReason::Scp(level));
             }
@@ -256,7 +427,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
     }
     // 3. RCPs: every level of the resource account's path must allow.
     for (level, policies) in set.rcps.iter().enumerate() {
-        let (t, _, _) = allows(policies, req, true);
+        let (t, _, _) = allows(policies, req, true, some);
         if t == Truth::False {
             return Decision::Denied(DenyReason::Rcp(level));
         }
@@ -264,25 +435,36 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
     }
 
     // 4. Identity (limited by the boundary) and resource policy.
-    let (identity, identity_grants, _) = allows(&set.identity, req, false);
+    let (identity, identity_grants, _) = allows(&set.identity, req, false, some);
     let bounded = match &set.boundary {
         Some(b) => {
-            let (bt, _, _) = allows(std::slice::from_ref(b), req, false);
+            let (bt, _, _) = allows(std::slice::from_ref(b), req, false, some);
             identity.clone().and(bt)
         }
         None => identity.clone(),
     };
     let (resource, resource_grants, how) = match &set.resource_policy {
-        Some(rp) => allows(std::slice::from_ref(rp), req, true),
+        Some(rp) => allows(std::slice::from_ref(rp), req, true, some),
         None => (Truth::False, Vec::new(), PrincipalMatch::None),
     };
     let cross_account = req.resource_account.is_some_and(|a| a != req.principal_account);
-    let granted = if cross_account {
-        bounded.clone().and(resource.clone())
-    } else if how == PrincipalMatch::Direct {
-        bounded.clone().or(resource.clone())
-    } else {
-        bounded.clone()
+    let primary = set.resource_policy.is_some() && resource_policy_primary(req);
+    let granted = match how {
+        // Across accounts, or where the resource policy is primary, naming the account delegates
+        // to the identity policies: both must allow.
+        _ if cross_account => bounded.clone().and(resource.clone()),
+        PrincipalMatch::Account | PrincipalMatch::None if primary => bounded.clone().and(resource.clone()),
+        // Within the account a grant naming the session or the user suffices, unbounded.
+        PrincipalMatch::Direct => bounded.clone().or(resource.clone()),
+        // A grant naming the role ARN suffices, but the permission boundary limits it.
+        PrincipalMatch::Role => match &set.boundary {
+            Some(b) => {
+                let (bt, _, _) = allows(std::slice::from_ref(b), req, false, some);
+                bounded.clone().or(resource.clone().and(bt))
+            }
+            None => bounded.clone().or(resource.clone()),
+        },
+        PrincipalMatch::Account | PrincipalMatch::None => bounded.clone(),
     };
     match granted {
         Truth::False => {
@@ -316,3 +498,6 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Decision {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod rules_tests;
