@@ -389,11 +389,14 @@ fn decide(req: &Request<'_>, set: &PolicySet<'_>, some: bool) -> Decision {
 
     // 1. Explicit deny anywhere.
     let resource_side = set.resource_policy.iter().chain(set.rcps.iter().flatten());
+    // SCPs do not affect principals of the management account or service-linked roles, their
+    // Deny statements included.
+    let scps = if set.scp_exempt { &[][..] } else { &set.scps[..] };
     let identity_side = set
         .identity
         .iter()
         .chain(set.boundary.iter())
-        .chain(set.scps.iter().flatten());
+        .chain(scps.iter().flatten());
     for (np, with_principal) in identity_side
         .map(|p| (p, false))
         .chain(resource_side.map(|p| (p, true)))

@@ -147,6 +147,66 @@ fn scp_that_denies_writes_makes_a_role_read_only() {
     ));
 }
 
+/// "SCPs don't affect users or roles in the management account", Deny statements included:
+/// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html>
+/// (found by the IAMSpy differential corpus, case `test_can_i[21]`).
+#[test]
+fn scp_denies_do_not_apply_to_exempt_principals() {
+    let ctx = RequestContext::new();
+    let a = admin();
+    let full = policy(json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}));
+    let deny = policy(json!({"Statement": [{"Effect": "Deny", "Action": "dynamodb:PutItem", "Resource": "*"}]}));
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "admin",
+            policy: &a,
+        }],
+        scps: vec![vec![
+            NamedPolicy {
+                name: "FullAWSAccess",
+                policy: &full,
+            },
+            NamedPolicy {
+                name: "deny-put",
+                policy: &deny,
+            },
+        ]],
+        ..Default::default()
+    };
+    // A member account's principal: the SCP's Deny wins.
+    assert!(matches!(
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::Explicit(_))
+    ));
+    // The management account (or a service-linked role): no SCP applies, Deny included.
+    let exempt = PolicySet {
+        scp_exempt: true,
+        ..set.clone()
+    };
+    assert!(matches!(
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &exempt),
+        Decision::Allowed { .. }
+    ));
+    // Near miss: a Deny in the identity policy still applies to an exempt principal.
+    let identity_deny = PolicySet {
+        identity: vec![
+            NamedPolicy {
+                name: "admin",
+                policy: &a,
+            },
+            NamedPolicy {
+                name: "deny-put",
+                policy: &deny,
+            },
+        ],
+        ..exempt.clone()
+    };
+    assert!(matches!(
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &identity_deny),
+        Decision::Denied(DenyReason::Explicit(_))
+    ));
+}
+
 #[test]
 fn permission_boundary_limits_identity_allows() {
     let ctx = RequestContext::new();
