@@ -2,7 +2,12 @@
 //! application that uses the resource (high: that team will not be paged) or lists one that no
 //! longer uses it (low: noise that erodes trust in the tag).
 
-use super::{Check, Evidence, Finding, Input, Severity, app_names, finding_for};
+use super::{
+    Check, Evidence, Finding, Input, Severity, app_accounts, app_names, finding_for, gaps_hiding, unproven_by,
+};
+
+/// The inputs use is derived from.
+const USE_INPUTS: &[Input] = &[Input::EventBridge, Input::Lambda, Input::Iam, Input::ResourcePolicies];
 use crate::graph::{NodeKind, Topology};
 use std::collections::BTreeSet;
 
@@ -110,7 +115,18 @@ impl Check for SharedResourceTagMismatch {
                 f.severity = Severity::Low;
                 f.applications = stale.iter().map(|s| s.to_string()).collect();
                 f.evidence = vec![tag_evidence];
-                out.push(f);
+                // "No longer uses it" is an absence: a gap where the listed applications' rules,
+                // functions and roles are read, or in the resource's own account (its policy),
+                // could hide the use.
+                let mut where_: Vec<&str> = stale
+                    .iter()
+                    .filter_map(|n| t.app_id(n))
+                    .flat_map(|a| app_accounts(t, a))
+                    .chain(node.account)
+                    .collect();
+                where_.sort_unstable();
+                where_.dedup();
+                out.push(unproven_by(f, &gaps_hiding(t, USE_INPUTS, &where_, None)));
             }
         }
         out
@@ -203,6 +219,30 @@ mod tests {
             "{}",
             f[0].remediation
         );
+    }
+
+    #[test]
+    fn a_stale_entry_is_not_proven_when_a_gap_could_hide_the_use() {
+        let mut s = org();
+        let q = add_queue(
+            &mut s,
+            SHARED,
+            "eu-west-1",
+            "orders",
+            json!({"shared-with": "invoice+checkout"}),
+        );
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-web", &[]);
+        // Checkout's functions in us-east-1 could not be listed: one may still use the queue.
+        s["coverage"] = json!({"gaps": [{"account": CHECKOUT, "region": "us-east-1", "api": "lambda:ListFunctions", "error_code": "AccessDeniedException"}]});
+        let f = run(&SharedResourceTagMismatch, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+        assert!(f[0].message.contains("lambda:ListFunctions"), "{}", f[0].message);
+        // Near miss: the gap is in invoice's account, which says nothing about checkout's use.
+        s["coverage"] = json!({"gaps": [{"account": INVOICE, "region": "us-east-1", "api": "lambda:ListFunctions", "error_code": "AccessDeniedException"}]});
+        let f = run(&SharedResourceTagMismatch, &s);
+        assert_eq!(f[0].status, crate::checks::Status::Violation);
     }
 
     #[test]

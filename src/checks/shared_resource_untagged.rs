@@ -1,7 +1,7 @@
 //! `shared-resource-untagged`: a shared resource carries no consumer tag, so nobody looking at
 //! it during an incident can tell which applications break when it does.
 
-use super::{Check, Finding, Input, Severity, Status, app_names, finding_for};
+use super::{Check, Finding, Input, Severity, Status, app_names, finding_for, gaps_hiding, unproven_by};
 use crate::graph::{NodeKind, SharedBecause, Topology};
 
 pub struct SharedResourceUntagged;
@@ -85,7 +85,14 @@ impl Check for SharedResourceUntagged {
             );
             f.applications = apps;
             f.evidence = users.iter().flat_map(|(_, r)| r.evidence(node.id)).collect();
-            out.push(f);
+            // No tag is an absence: tags that could not be read there are unknown.
+            let gaps = gaps_hiding(
+                t,
+                &[Input::Tagging],
+                &node.account.into_iter().collect::<Vec<_>>(),
+                node.region,
+            );
+            out.push(unproven_by(f, &gaps));
         }
         out
     }
@@ -183,6 +190,24 @@ mod tests {
         // And tagged with the consumer, the non-owner use is quiet too.
         let (s, _) = invoice_bus_used_by_checkout(json!({"shared-with": "checkout"}));
         assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+    }
+
+    #[test]
+    fn untagged_is_not_proven_where_tags_could_not_be_read() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        s["coverage"] = json!({"gaps": [{"account": SHARED, "region": "eu-west-1", "api": "tag:GetResources", "error_code": "AccessDeniedException"}]});
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+        assert!(f[0].message.contains("tag:GetResources"), "{}", f[0].message);
+        // Near miss: tags of another region were the ones not read.
+        s["coverage"] = json!({"gaps": [{"account": SHARED, "region": "us-east-1", "api": "tag:GetResources", "error_code": "AccessDeniedException"}]});
+        assert_eq!(
+            run(&SharedResourceUntagged, &s)[0].status,
+            crate::checks::Status::Violation
+        );
     }
 
     #[test]
