@@ -102,26 +102,7 @@ fn fitting(role: &str, stmt: Stmt, out: &mut Vec<Stmt>) -> Result<(), RolesError
 
 /// Packs statements, in order, into as few managed policy documents as fit (first fit).
 pub fn pack(role: &str, stmts: Vec<Stmt>) -> Result<Vec<Value>, RolesError> {
-    let mut pieces = Vec::new();
-    for s in stmts
-        .into_iter()
-        .filter(|s| !s.actions.is_empty() && !s.resources.is_empty())
-    {
-        fitting(role, s, &mut pieces)?;
-    }
-    let mut policies: Vec<Vec<Value>> = Vec::new();
-    for piece in pieces {
-        let value = piece.to_value();
-        let slot = policies.iter_mut().find(|p| {
-            let mut candidate = (*p).clone();
-            candidate.push(value.clone());
-            compact_len(&document(&candidate)) <= limits::MANAGED_POLICY
-        });
-        match slot {
-            Some(p) => p.push(value),
-            None => policies.push(vec![value]),
-        }
-    }
+    let policies = pack_all(role, stmts)?;
     if policies.len() > limits::ATTACHED_PER_ROLE {
         return Err(RolesError::TooManyPolicies {
             role: role.to_string(),
@@ -129,6 +110,47 @@ pub fn pack(role: &str, stmts: Vec<Stmt>) -> Result<Vec<Value>, RolesError> {
             max: limits::ATTACHED_PER_ROLE,
         });
     }
+    Ok(policies)
+}
+
+/// Packs statements like [`pack`] and deals the documents out to as many roles as needed, each
+/// with at most [`limits::ATTACHED_PER_ROLE`]: `ceil(documents / 10)` roles.
+pub fn pack_roles(role: &str, stmts: Vec<Stmt>) -> Result<Vec<Vec<Value>>, RolesError> {
+    let policies = pack_all(role, stmts)?;
+    Ok(policies
+        .chunks(limits::ATTACHED_PER_ROLE)
+        .map(<[Value]>::to_vec)
+        .collect())
+}
+
+/// First-fit packing with no bound on the number of documents.
+fn pack_all(role: &str, stmts: Vec<Stmt>) -> Result<Vec<Value>, RolesError> {
+    let mut pieces = Vec::new();
+    for s in stmts
+        .into_iter()
+        .filter(|s| !s.actions.is_empty() && !s.resources.is_empty())
+    {
+        fitting(role, s, &mut pieces)?;
+    }
+    // A document's compact length is its empty form plus each statement plus a comma between
+    // two statements, so sizes add up without serializing candidates.
+    let empty = compact_len(&document(&[]));
+    let mut policies: Vec<(Vec<Value>, usize)> = Vec::new();
+    for piece in pieces {
+        let value = piece.to_value();
+        let len = compact_len(&value);
+        let slot = policies
+            .iter_mut()
+            .find(|(p, size)| size + len + usize::from(!p.is_empty()) <= limits::MANAGED_POLICY);
+        match slot {
+            Some((p, size)) => {
+                *size += len + usize::from(!p.is_empty());
+                p.push(value);
+            }
+            None => policies.push((vec![value], empty + len)),
+        }
+    }
+    let policies: Vec<Vec<Value>> = policies.into_iter().map(|(p, _)| p).collect();
     Ok(policies.iter().map(|p| document(p)).collect())
 }
 
