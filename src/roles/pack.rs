@@ -197,6 +197,72 @@ mod tests {
         assert!(matches!(err, RolesError::TooManyPolicies { .. }), "{err}");
     }
 
+    fn pairs(stmts: &[Stmt]) -> std::collections::BTreeSet<(String, String)> {
+        stmts
+            .iter()
+            .flat_map(|s| {
+                s.actions
+                    .iter()
+                    .flat_map(move |a| s.resources.iter().map(move |r| (a.clone(), r.clone())))
+            })
+            .collect()
+    }
+
+    fn packed_pairs(policies: &[Value]) -> std::collections::BTreeSet<(String, String)> {
+        let mut out = std::collections::BTreeSet::new();
+        for p in policies {
+            for st in p["Statement"].as_array().unwrap() {
+                for a in st["Action"].as_array().unwrap() {
+                    for r in st["Resource"].as_array().unwrap() {
+                        out.insert((a.as_str().unwrap().to_string(), r.as_str().unwrap().to_string()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// The packer keeps every action × resource pair, keeps each document within the
+        /// managed-policy limit, and uses at most `2 × ⌈content / room⌉ + 1` documents (first
+        /// fit leaves at most one document half empty).
+        #[test]
+        fn packing_preserves_pairs_and_respects_the_size_bound(
+            shapes in proptest::collection::vec((1usize..120, 1usize..80, 0usize..40), 1..12)
+        ) {
+            let stmts: Vec<Stmt> = shapes
+                .iter()
+                .enumerate()
+                .map(|(i, (actions, resources, pad))| {
+                    Stmt::new(
+                        format!("S{i}"),
+                        (0..*actions).map(|a| format!("sqs:Action{a:03}{}", "x".repeat(*pad % 7))).collect(),
+                        (0..*resources)
+                            .map(|r| format!("arn:aws:sqs:eu-west-1:111111111111:q{i}-{r:03}{}", "y".repeat(*pad)))
+                            .collect(),
+                        &["eu-west-1".to_string()],
+                    )
+                })
+                .collect();
+            let policies = pack_roles("r", stmts.clone()).unwrap().concat();
+            proptest::prop_assert_eq!(packed_pairs(&policies), pairs(&stmts));
+            let empty = compact_len(&document(&[]));
+            let room = limits::MANAGED_POLICY - empty;
+            let mut content = 0;
+            for p in &policies {
+                let len = compact_len(p);
+                proptest::prop_assert!(len <= limits::MANAGED_POLICY, "{}", len);
+                content += len - empty;
+            }
+            proptest::prop_assert!(policies.len() <= 2 * content.div_ceil(room) + 1, "{} documents for {} characters", policies.len(), content);
+            // Within one role while the bound allows it, else dealt out ten per role.
+            let groups = pack_roles("r", stmts).unwrap();
+            proptest::prop_assert!(groups.iter().all(|g| g.len() <= limits::ATTACHED_PER_ROLE));
+            proptest::prop_assert_eq!(groups.len(), policies.len().div_ceil(limits::ATTACHED_PER_ROLE));
+        }
+    }
+
     #[test]
     fn small_statements_share_one_policy() {
         let policies = pack("r", vec![big(3), big(4)]).unwrap();

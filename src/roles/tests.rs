@@ -521,6 +521,17 @@ fn roles_of_an_application_of_real_size_fit_the_quotas_without_widening() {
             }
         }
     }
+    let largest = set
+        .roles
+        .iter()
+        .flat_map(|r| r.policies.iter().map(compact_len))
+        .max()
+        .unwrap_or(0);
+    let most = set.roles.iter().map(|r| r.policies.len()).max().unwrap_or(0);
+    eprintln!(
+        "300 functions / 600 rules / 6 regions: {} roles, at most {most} policies per role, largest policy {largest} characters",
+        set.roles.len()
+    );
     // Compression as people would write it: a wholly owned region is `function:*`; the region
     // with checkout's function keeps a name prefix.
     let observe = role(&set, INVOICE, "topoguard-invoice-observe");
