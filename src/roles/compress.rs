@@ -31,7 +31,8 @@ pub fn universe(t: &Topology<'_>, account: &str) -> BTreeSet<String> {
 /// `rule/`, or the account field for types without a prefix); `None` for ARNs of other
 /// accounts, regionless or accountless ARNs, and patterns.
 fn head_len(arn: &str, account: &str) -> Option<usize> {
-    if arn.contains(['*', '?']) {
+    // A log group's streams (`…:log-group:NAME:*`) are a resource string, not a pattern.
+    if arn.strip_suffix(":*").unwrap_or(arn).contains(['*', '?']) {
         return None;
     }
     let mut fields = arn.splitn(6, ':');
@@ -174,6 +175,23 @@ mod tests {
         assert_eq!(
             compress(&two, &set(&two), "111111111111", false),
             vec![f("a1"), f("b1")]
+        );
+    }
+
+    #[test]
+    fn log_groups_with_their_streams_compress_together() {
+        let g = |n: &str| format!("arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/{n}");
+        let mine = [
+            g("inv-a"),
+            format!("{}:*", g("inv-a")),
+            g("inv-b"),
+            format!("{}:*", g("inv-b")),
+        ];
+        let mut all = mine.to_vec();
+        all.push(g("pay-a"));
+        assert_eq!(
+            compress(&mine, &set(&all), "111111111111", true),
+            vec![format!("{}*", g("inv-"))]
         );
     }
 

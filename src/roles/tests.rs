@@ -532,6 +532,8 @@ fn roles_of_an_application_of_real_size_fit_the_quotas_without_widening() {
         "300 functions / 600 rules / 6 regions: {} roles, at most {most} policies per role, largest policy {largest} characters",
         set.roles.len()
     );
+    // It fits without splitting: one role per tier and account.
+    assert!(!set.notes.iter().any(|n| n.kind == "split"), "{:#?}", set.notes);
     // Compression as people would write it: a wholly owned region is `function:*`; the region
     // with checkout's function keeps a name prefix.
     let observe = role(&set, INVOICE, "topoguard-invoice-observe");
