@@ -86,9 +86,11 @@ struct Args {
     scenario: String,
     /// Admin roles of the `root-trust` scenario.
     roles: usize,
+    /// Instead of the checks, generate the roles of the largest application (see [`roles_phase`]).
+    app_roles: bool,
 }
 
-const USAGE: &str = "usage: bench [--scenario default|org-trust|root-trust] [--accounts N] [--roles N] [--regions N (1-6)] [--functions N] [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose]";
+const USAGE: &str = "usage: bench [--scenario default|org-trust|root-trust] [--accounts N] [--roles N] [--regions N (1-6)] [--functions N] [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose] [--app-roles]";
 
 fn parse_args() -> Res<Args> {
     let mut args = Args {
@@ -102,6 +104,7 @@ fn parse_args() -> Res<Args> {
         diagnose: false,
         scenario: "default".to_string(),
         roles: 4000,
+        app_roles: false,
     };
     let mut functions_given = false;
     let mut it = std::env::args().skip(1);
@@ -112,6 +115,10 @@ fn parse_args() -> Res<Args> {
         }
         if flag == "--diagnose" {
             args.diagnose = true;
+            continue;
+        }
+        if flag == "--app-roles" {
+            args.app_roles = true;
             continue;
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
@@ -1324,6 +1331,9 @@ fn main() -> Res<()> {
         plan.apps,
         plan.shared.len()
     );
+    if args.app_roles {
+        return roles_phase(&plan);
+    }
     println!("{:<22} {:>10}   {:>12}   note", "phase", "time", "VmRSS after");
     let _dir;
     let path = match (&args.snapshot, &args.keep) {
@@ -1401,5 +1411,48 @@ fn main() -> Res<()> {
     if !status.success() {
         return Err(format!("measurement process failed: {status}").into());
     }
+    Ok(())
+}
+
+/// `--roles`: generates the organization, then `topoguard roles` for its largest application
+/// (most functions), and prints the role count, the largest policy and the time. Every role is
+/// validated by the generator itself (sizes, quotas, scope) before it is returned.
+fn roles_phase(plan: &Plan) -> Res<()> {
+    let snapshot = generate(plan);
+    let config_text = config_text(plan)?;
+    let config = parse_config(&config_text, Path::new(CONFIG_PATH), &known_ids())?;
+    let topology = Topology::build(&snapshot, &config);
+    let mut functions: BTreeMap<usize, usize> = BTreeMap::new();
+    for (ix, node) in topology.nodes() {
+        if node.kind == topoguard::graph::NodeKind::Function
+            && let Some(app) = topology.owner(ix)
+        {
+            *functions.entry(app).or_default() += 1;
+        }
+    }
+    let Some((&app, &count)) = functions.iter().max_by_key(|(a, n)| (**n, std::cmp::Reverse(**a))) else {
+        return Err("no application owns a function".into());
+    };
+    let name = topology.app_name(app).to_string();
+    let options = topoguard::roles::Options {
+        apps: vec![name.clone()],
+    };
+    let (set, time) = timed(|| topoguard::roles::generate(&topology, &options));
+    let set = set?;
+    let largest = set
+        .roles
+        .iter()
+        .flat_map(|r| r.policies.iter().map(topoguard::roles::compact_len))
+        .max()
+        .unwrap_or(0);
+    let most = set.roles.iter().map(|r| r.policies.len()).max().unwrap_or(0);
+    let accounts: BTreeSet<&str> = set.roles.iter().map(|r| r.account.as_str()).collect();
+    println!(
+        "roles for `{name}` ({count} functions): {} roles in {} accounts, at most {most} managed policies per role, largest policy {largest} characters, {} split notes, generated and validated in {}",
+        set.roles.len(),
+        accounts.len(),
+        set.notes.iter().filter(|n| n.kind == "split").count(),
+        secs(time)
+    );
     Ok(())
 }

@@ -792,6 +792,20 @@ def build_reach_plants():
                                 queue_arn(HUB["apac"], apac, "invoice-dlq")))}]))
 
 
+# --- owner and consumer: a resource another application uses (issue 8 point 5) ----------------
+
+def build_owner_consumer_plants():
+    """Catalog's partner inbox bus in the catalog account receives checkout's EU order events
+    through a checkout rule. Only checkout uses it, but catalog owns it: it is shared, and with no
+    `shared-with` tag `shared-resource-untagged` names the owner and the consumer."""
+    r = "eu-west-1"
+    inbox = "catalog-partner-inbox"
+    buses.append(bus(r, CATALOG, inbox, {"app": "catalog"}))
+    rules.append(rule(r, CHECKOUT["eu"], "checkout", "checkout-orders-to-catalog",
+                      {"app": "checkout"}, [target("catalog-inbox", bus_arn(r, CATALOG, inbox))],
+                      pattern={"source": ["checkout.orders"], "detail-type": ["OrderPlaced"]}))
+
+
 # --- Agent Spaces and their roles --------------------------------------------------------------
 
 def agent_role(account, app, pin="exact", extra=None, boundary=None):
@@ -1035,6 +1049,7 @@ def main():
     build_shared()
     build_access()
     build_reach_plants()
+    build_owner_consumer_plants()
     spaces = build_spaces()
     snapshot = {
         "schema_version": 1,

@@ -1,7 +1,7 @@
 //! `agent-space-foreign-account`: an Agent Space reaches into an account that holds only other
 //! applications' resources — the space is wider than its application and can read their data.
 
-use super::{Check, Evidence, Finding, Input, Severity, Status, app_names};
+use super::{Check, Evidence, Finding, Input, Severity, Status, app_accounts, app_names, gaps_hiding, unproven_by};
 use crate::graph::{NodeKind, Topology};
 use std::collections::BTreeSet;
 
@@ -72,12 +72,18 @@ impl Check for AgentSpaceForeignAccount {
                 }
                 let app = t.app_name(space.app);
                 let other_names = app_names(t, others);
+                // "Nothing the application uses there" is an absence: a gap in that account, or
+                // in the application's own accounts (where its rules and functions are read),
+                // could hide the use.
+                let mut where_ = app_accounts(t, space.app);
+                where_.push(account);
+                let gaps = gaps_hiding(t, self.inputs(), &where_, None);
                 let how = match (associated.contains(account), declared.contains(account)) {
                     (true, true) => "associated and declared",
                     (true, false) => "associated in AWS",
                     _ => "declared in the config",
                 };
-                out.push(Finding {
+                let f = Finding {
                     check: self.id().to_string(),
                     severity: self.default_severity(),
                     status: Status::Violation,
@@ -90,14 +96,24 @@ impl Check for AgentSpaceForeignAccount {
                     resource: space.id(),
                     account: Some(account.to_string()),
                     region: space.existing.map(|s| s.region.clone()),
-                    applications: std::iter::once(app.to_string()).chain(other_names.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect(),
-                    evidence: vec![Evidence::new("can-assume", space.id(), Some(account.to_string()), format!("account {how}"))],
+                    applications: std::iter::once(app.to_string())
+                        .chain(other_names.iter().cloned())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                    evidence: vec![Evidence::new(
+                        "can-assume",
+                        space.id(),
+                        Some(account.to_string()),
+                        format!("account {how}"),
+                    )],
                     remediation: format!(
                         "Remove the association of account `{account}` from Agent Space `{}` and from `[agent_spaces.{}].accounts`; the owning team's own space covers it.",
                         space.name, space.name
                     ),
                     conditions: Vec::new(),
-                });
+                };
+                out.push(unproven_by(f, &gaps));
             }
         }
         out
@@ -107,6 +123,7 @@ impl Check for AgentSpaceForeignAccount {
 #[cfg(test)]
 mod tests {
     use super::AgentSpaceForeignAccount;
+    use crate::checks::Status;
     use crate::checks::testkit::*;
     use serde_json::{Value, json};
 
@@ -132,6 +149,25 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].account.as_deref(), Some(CHECKOUT));
         assert_eq!(f[0].applications, vec!["checkout", "invoice"]);
+    }
+
+    #[test]
+    fn a_gap_that_could_hide_the_use_makes_it_not_proven() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+        space(&mut s, &[CHECKOUT]);
+        // Invoice's functions in us-east-1 could not be listed: one of them may use checkout's
+        // account.
+        s["coverage"] = json!({"gaps": [{"account": INVOICE, "region": "us-east-1", "api": "lambda:ListFunctions", "error_code": "AccessDeniedException"}]});
+        let f = run(&AgentSpaceForeignAccount, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(f[0].message.contains("lambda:ListFunctions"), "{}", f[0].message);
+        // Near miss: a gap in the shared account, which neither side involves.
+        s["coverage"] = json!({"gaps": [{"account": SHARED, "region": "us-east-1", "api": "lambda:ListFunctions", "error_code": "AccessDeniedException"}]});
+        let f = run(&AgentSpaceForeignAccount, &s);
+        assert_eq!(f[0].status, Status::Violation);
     }
 
     #[test]

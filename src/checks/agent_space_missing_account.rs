@@ -1,7 +1,7 @@
 //! `agent-space-missing-account`: an application's footprint reaches an account its Agent Space
 //! cannot investigate — the investigation has a gap exactly where the root cause may be.
 
-use super::{Check, Evidence, Finding, Input, Severity, Status};
+use super::{Check, Evidence, Finding, Input, Severity, Status, describe_gaps, gap_evidence, gaps_hiding, unproven_by};
 use crate::graph::{SpaceView, Topology};
 
 pub struct AgentSpaceMissingAccount;
@@ -31,29 +31,35 @@ impl Check for AgentSpaceMissingAccount {
     }
     fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
-        let agent_api_gap = t
-            .snapshot
-            .coverage
-            .gaps
-            .iter()
-            .any(|g| Input::of_api(&g.api) == Some(Input::AgentSpaces));
         for space in t.agent_spaces() {
             let app = t.app_name(space.app);
             let footprint = t.footprint_accounts(space.app);
-            if space.existing.is_none() && !agent_api_gap {
-                out.push(self.finding(
+            let Some(existing) = space.existing else {
+                // Declared only: one finding, since no account is associated with a space that
+                // does not exist. A gap listing Agent Spaces anywhere could hide it.
+                let gaps = gaps_hiding(t, &[Input::AgentSpaces], &[], None);
+                let f = self.finding(
                     &space,
                     app,
                     None,
                     format!(
-                        "Agent Space `{}` is declared for `{app}` but does not exist in the snapshot: every account of the footprint ({}) is an investigation gap",
+                        "Agent Space `{}` is declared for `{app}` but does not exist in AWS (no account and region the crawl read has it), so every account of the footprint ({}) is an investigation gap",
                         space.name,
                         footprint.iter().copied().collect::<Vec<_>>().join(", ")
                     ),
                     "Create the Agent Space and associate it with the footprint's accounts (`topoguard roles` will generate it), or correct its name in the config.".to_string(),
                     Vec::new(),
-                ));
-            }
+                );
+                out.push(unproven_by(f, &gaps));
+                continue;
+            };
+            // Associations that could not be listed are unknown, not absent.
+            let association_gaps = gaps_hiding(
+                t,
+                &[Input::AgentSpaces],
+                &[existing.account.as_str()],
+                Some(existing.region.as_str()),
+            );
             let associated = space.associated();
             let declared = space.declared();
             for account in &footprint {
@@ -62,23 +68,47 @@ impl Check for AgentSpaceMissingAccount {
                 if !not_associated && !not_declared {
                     continue;
                 }
-                let sides = match (not_associated, not_declared) {
-                    (true, true) => "neither associated in AWS nor declared in the config",
-                    (true, false) => "declared in the config but not associated in AWS",
-                    _ => "associated in AWS but not declared in the config",
+                let unknown = not_associated && !association_gaps.is_empty();
+                let name = space.name;
+                let message = if unknown && not_declared {
+                    format!(
+                        "`{app}` reaches account `{account}`, which `[agent_spaces.{name}].accounts` does not list; whether Agent Space `{name}` is associated with it in AWS is unknown (the crawl could not read {})",
+                        describe_gaps(&association_gaps)
+                    )
+                } else {
+                    let sides = match (not_associated, not_declared, declared.is_some()) {
+                        (true, true, _) => "neither associated in AWS nor declared in the config",
+                        (true, false, true) => "declared in the config but not associated in AWS",
+                        // The config lists no accounts for the space: only AWS speaks.
+                        (true, false, false) => "not associated in AWS",
+                        _ => "associated in AWS but not declared in the config",
+                    };
+                    format!(
+                        "`{app}` reaches account `{account}`, but its Agent Space `{name}` cannot investigate it ({sides})"
+                    )
                 };
                 let evidence = reach_evidence(t, space.app, account);
-                out.push(self.finding(
+                let f = self.finding(
                     &space,
                     app,
                     Some(account),
-                    format!("`{app}` reaches account `{account}`, but its Agent Space `{}` cannot investigate it ({sides})", space.name),
+                    message,
                     format!(
                         "Associate account `{account}` with Agent Space `{}` (a secondary-account role trusting `aidevops.amazonaws.com` pinned to the space) and list it under `[agent_spaces.{}].accounts`.",
                         space.name, space.name
                     ),
                     evidence,
-                ));
+                );
+                if unknown && !not_declared {
+                    // The only claim left is the one the gap hides.
+                    out.push(unproven_by(f, &association_gaps));
+                } else if unknown {
+                    let mut f = f;
+                    f.evidence.extend(gap_evidence(&association_gaps));
+                    out.push(f);
+                } else {
+                    out.push(f);
+                }
             }
         }
         out
@@ -135,6 +165,7 @@ fn reach_evidence(t: &Topology<'_>, app: usize, account: &str) -> Vec<Evidence> 
 #[cfg(test)]
 mod tests {
     use super::AgentSpaceMissingAccount;
+    use crate::checks::Status;
     use crate::checks::testkit::*;
     use serde_json::{Value, json};
 
@@ -195,7 +226,103 @@ mod tests {
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
         let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("does not exist in the snapshot"));
+        assert!(f[0].message.contains("does not exist in AWS"));
+    }
+
+    fn gap(account: &str, api: &str) -> Value {
+        json!({"account": account, "region": "eu-west-1", "api": api, "error_code": "AccessDeniedException"})
+    }
+
+    #[test]
+    fn a_declared_space_missing_from_aws_is_one_finding_that_says_so() {
+        // The footprint reaches the shared account, which the config does not declare: the
+        // missing space alone is the finding; nothing claims an association it never had.
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::Violation);
+        assert!(f[0].message.contains("does not exist in AWS"), "{}", f[0].message);
+        assert!(f[0].message.contains("999999999999"), "{}", f[0].message);
+        assert!(!f.iter().any(|f| f.message.contains("associated in AWS")), "{f:#?}");
+    }
+
+    #[test]
+    fn a_missing_space_is_not_proven_when_agent_spaces_could_not_be_listed() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        s["coverage"] = json!({"gaps": [gap(CHECKOUT, "aidevops:ListAgentSpaces")]});
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(f[0].message.contains("aidevops:ListAgentSpaces"), "{}", f[0].message);
+        // Near miss: a gap of another input (Lambda) does not hide a space.
+        s["coverage"] = json!({"gaps": [gap(CHECKOUT, "lambda:ListFunctions")]});
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
+        assert_eq!(f[0].status, Status::Violation);
+    }
+
+    #[test]
+    fn unlisted_associations_make_not_associated_not_proven() {
+        // moto lacks ListAssociations: the crawl records a gap where the space lives.
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        space(&mut s, &[]);
+        s["coverage"] = json!({"gaps": [gap(INVOICE, "aidevops:ListAssociations")]});
+        let declared = config("[\"111111111111\", \"999999999999\"]");
+        let f = run_with(&AgentSpaceMissingAccount, &s, &declared);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(
+            f[0].message.contains("aidevops:ListAssociations") && f[0].message.starts_with("not proven"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].evidence.last().map(|e| e.relation.as_str()), Some("coverage-gap"));
+        // Not declared either: the config side is a fact, the AWS side is named unknown.
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::Violation);
+        assert!(
+            f[0].message.contains("does not list") && f[0].message.contains("unknown"),
+            "{}",
+            f[0].message
+        );
+        // Near miss: a gap in another account's region says nothing about this space.
+        s["coverage"] = json!({"gaps": [gap(CHECKOUT, "aidevops:ListAssociations")]});
+        let f = run_with(&AgentSpaceMissingAccount, &s, &declared);
+        assert_eq!(f[0].status, Status::Violation);
+        assert!(
+            f[0].message
+                .contains("declared in the config but not associated in AWS")
+        );
+    }
+
+    #[test]
+    fn without_declared_accounts_only_the_association_is_named() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        space(&mut s, &[]);
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[]"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.ends_with("(not associated in AWS)"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn associated_but_undeclared_is_named_as_such() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        space(&mut s, &[SHARED]);
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message
+                .contains("associated in AWS but not declared in the config")
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `application-resource-unattributed`: a bus, rule or function that no application claims. It
 //! cannot be placed in any Agent Space or responder boundary, so in an incident nobody owns it.
 
-use super::{Check, Finding, Input, Severity, finding_for};
+use super::{Check, Finding, Input, Severity, finding_for, gaps_hiding, unproven_by};
 use crate::graph::{EdgeKind, NodeKind, Topology};
 use petgraph::Direction;
 
@@ -53,12 +53,27 @@ impl Check for ApplicationResourceUnattributed {
                 ),
             };
             let names: Vec<&str> = t.applications.clone();
-            out.push(finding_for(
+            let f = finding_for(
                 self,
                 node,
                 message,
-                format!("Tag it with `{key}=<application>` (one of: {}), or attribute its account to an application in the config.", names.join(", ")),
-            ));
+                format!(
+                    "Tag it with `{key}=<application>` (one of: {}), or attribute its account to an application in the config.",
+                    names.join(", ")
+                ),
+            );
+            // "No tag" is an absence; a tag that says something was read.
+            let gaps = if t.owner_tag(ix).is_none() {
+                gaps_hiding(
+                    t,
+                    &[Input::Tagging],
+                    &node.account.into_iter().collect::<Vec<_>>(),
+                    node.region,
+                )
+            } else {
+                Vec::new()
+            };
+            out.push(unproven_by(f, &gaps));
         }
         out
     }
@@ -84,6 +99,29 @@ mod tests {
             f.iter()
                 .any(|x| x.message.contains("`ledger` is not a configured application"))
         );
+    }
+
+    #[test]
+    fn no_tag_is_not_proven_where_tags_could_not_be_read() {
+        let mut s = org();
+        add_function(&mut s, SHARED, "eu-west-1", "orphan", &[]);
+        add_rule(&mut s, SHARED, "eu-west-1", "legacy", &[], json!({"app": "ledger"}));
+        s["coverage"] = json!({"gaps": [{"account": SHARED, "region": "eu-west-1", "api": "tag:GetResources", "error_code": "AccessDeniedException"}]});
+        let f = run(&ApplicationResourceUnattributed, &s);
+        let status = |suffix: &str| f.iter().find(|x| x.resource.ends_with(suffix)).map(|x| x.status);
+        // The untagged function and bus: unknown. The rule's tag was read and names no
+        // configured application: still a violation.
+        assert_eq!(
+            status("function:orphan"),
+            Some(crate::checks::Status::NotProven),
+            "{f:#?}"
+        );
+        assert_eq!(status("event-bus/legacy-bus"), Some(crate::checks::Status::NotProven));
+        assert_eq!(status("rule/legacy-bus/legacy"), Some(crate::checks::Status::Violation));
+        // Near miss: a Lambda gap does not hide tags.
+        s["coverage"] = json!({"gaps": [{"account": SHARED, "region": "eu-west-1", "api": "lambda:ListFunctions", "error_code": "AccessDeniedException"}]});
+        let f = run(&ApplicationResourceUnattributed, &s);
+        assert!(f.iter().all(|x| x.status == crate::checks::Status::Violation), "{f:#?}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub use crate::finding::{Evidence, Finding, Severity, Status};
 pub use engine::{Outcome, run_checks};
 
 use crate::graph::{AppId, Node, Topology};
+use crate::model::CoverageGap;
 
 /// The kinds of crawled data a check reads; a coverage gap in one of them makes the check's
 /// result "not proven" for the account and region of the gap.
@@ -135,6 +136,94 @@ pub fn finding_for(check: &dyn Check, node: &Node<'_>, message: String, remediat
         remediation,
         conditions: Vec::new(),
     }
+}
+
+/// The coverage gaps that could hide a fact about `accounts` (every account when empty) in
+/// `region` (any region when `None`) read through one of `inputs`: gaps of those inputs, and gaps
+/// of APIs that gate everything (`sts:AssumeRole`), in those accounts or organization-wide.
+pub fn gaps_hiding<'s>(
+    topology: &Topology<'s>,
+    inputs: &[Input],
+    accounts: &[&str],
+    region: Option<&str>,
+) -> Vec<&'s CoverageGap> {
+    topology
+        .snapshot
+        .coverage
+        .gaps
+        .iter()
+        .filter(|g| Input::of_api(&g.api).is_none_or(|i| inputs.contains(&i)))
+        .filter(|g| {
+            g.account
+                .as_deref()
+                .is_none_or(|a| accounts.is_empty() || accounts.contains(&a))
+        })
+        .filter(|g| g.region.as_deref().is_none_or(|r| region.is_none_or(|x| x == r)))
+        .collect()
+}
+
+/// The accounts where an application's own data is read: its configured accounts and its
+/// footprint (a gap there could hide one of its uses).
+pub fn app_accounts<'s>(topology: &Topology<'s>, app: AppId) -> Vec<&'s str> {
+    let name = topology.app_name(app);
+    let mut out: Vec<&'s str> = topology
+        .config
+        .application(name)
+        .map(|a| a.accounts.iter().map(|x| x.get_ref().as_str()).collect())
+        .unwrap_or_default();
+    out.extend(topology.footprint_accounts(app));
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// A short description of gaps for a message: "`api` in account `A` region `R` (code), …".
+pub fn describe_gaps(gaps: &[&CoverageGap]) -> String {
+    let mut parts: Vec<String> = gaps
+        .iter()
+        .map(|g| {
+            let place = match (&g.account, &g.region) {
+                (Some(a), Some(r)) => format!(" in account `{a}` region `{r}`"),
+                (Some(a), None) => format!(" in account `{a}`"),
+                (None, Some(r)) => format!(" in region `{r}`"),
+                (None, None) => String::new(),
+            };
+            format!("`{}`{place} ({})", g.api, g.error_code)
+        })
+        .collect();
+    parts.sort();
+    parts.dedup();
+    parts.join(", ")
+}
+
+/// Evidence entries naming each gap.
+pub fn gap_evidence(gaps: &[&CoverageGap]) -> Vec<Evidence> {
+    gaps.iter()
+        .map(|g| {
+            Evidence::new(
+                "coverage-gap",
+                g.account.as_deref().unwrap_or("organization"),
+                None,
+                format!("{} failed: {}", g.api, g.error_code),
+            )
+        })
+        .collect()
+}
+
+/// Turns a finding built on "not found in the snapshot" into "not proven" when `gaps` could
+/// explain the absence, naming them in the message and the evidence.
+pub fn unproven_by(mut f: Finding, gaps: &[&CoverageGap]) -> Finding {
+    if gaps.is_empty() {
+        return f;
+    }
+    f.status = Status::NotProven;
+    f.message = format!(
+        "not proven: {}; the crawl could not read {}, which could hide what is missing",
+        f.message,
+        describe_gaps(gaps)
+    );
+    f.evidence.extend(gap_evidence(gaps));
+    f
 }
 
 /// Sorted, de-duplicated application names.

@@ -2,7 +2,12 @@
 //! application that uses the resource (high: that team will not be paged) or lists one that no
 //! longer uses it (low: noise that erodes trust in the tag).
 
-use super::{Check, Evidence, Finding, Input, Severity, app_names, finding_for};
+use super::{
+    Check, Evidence, Finding, Input, Severity, app_accounts, app_names, finding_for, gaps_hiding, unproven_by,
+};
+
+/// The inputs use is derived from.
+const USE_INPUTS: &[Input] = &[Input::EventBridge, Input::Lambda, Input::Iam, Input::ResourcePolicies];
 use crate::graph::{NodeKind, Topology};
 use std::collections::BTreeSet;
 
@@ -21,7 +26,7 @@ impl Check for SharedResourceTagMismatch {
         "Consumer tag disagrees with actual use"
     }
     fn description(&self) -> &'static str {
-        "The consumer tag of a resource omits an application the graph shows using it (high), or lists an application that neither uses nor owns it (low). A wrong tag sends responders to the wrong team, or to none."
+        "The consumer tag of a resource omits an application other than its owner that the graph shows using it (high), or lists an application that neither uses nor owns it (low). A wrong tag sends responders to the wrong team, or to none."
     }
     fn default_severity(&self) -> Severity {
         Severity::High
@@ -48,10 +53,23 @@ impl Check for SharedResourceTagMismatch {
             let listed = consumer_names(value);
             let users = t.users(ix);
             let tag_evidence = Evidence::new("tag", node.id, None, format!("{key}={value}"));
-            let missing: Vec<_> = users.iter().filter(|(a, _)| !listed.contains(t.app_name(*a))).collect();
+            let owner_id = t.owner(ix);
+            // The owner may be listed or not: only the other users must be.
+            let missing: Vec<_> = users
+                .iter()
+                .filter(|(a, _)| Some(*a) != owner_id && !listed.contains(t.app_name(*a)))
+                .collect();
             if !missing.is_empty() {
                 let names = app_names(t, missing.iter().map(|(a, _)| *a));
-                let all = app_names(t, users.iter().map(|(a, _)| *a));
+                let owner_listed = owner_id.filter(|o| listed.contains(t.app_name(*o)));
+                let all = app_names(
+                    t,
+                    users
+                        .iter()
+                        .map(|(a, _)| *a)
+                        .filter(|a| Some(*a) != owner_id)
+                        .chain(owner_listed),
+                );
                 let mut f = finding_for(
                     self,
                     node,
@@ -70,7 +88,7 @@ impl Check for SharedResourceTagMismatch {
                     .collect();
                 out.push(f);
             }
-            let owner = t.owner(ix).map(|a| t.app_name(a));
+            let owner = owner_id.map(|a| t.app_name(a));
             let stale: Vec<&str> = listed
                 .iter()
                 .copied()
@@ -97,7 +115,18 @@ impl Check for SharedResourceTagMismatch {
                 f.severity = Severity::Low;
                 f.applications = stale.iter().map(|s| s.to_string()).collect();
                 f.evidence = vec![tag_evidence];
-                out.push(f);
+                // "No longer uses it" is an absence: a gap where the listed applications' rules,
+                // functions and roles are read, or in the resource's own account (its policy),
+                // could hide the use.
+                let mut where_: Vec<&str> = stale
+                    .iter()
+                    .filter_map(|n| t.app_id(n))
+                    .flat_map(|a| app_accounts(t, a))
+                    .chain(node.account)
+                    .collect();
+                where_.sort_unstable();
+                where_.dedup();
+                out.push(unproven_by(f, &gaps_hiding(t, USE_INPUTS, &where_, None)));
             }
         }
         out
@@ -145,6 +174,75 @@ mod tests {
             "{}",
             f[1].message
         );
+    }
+
+    #[test]
+    fn owner_may_be_listed_or_not_but_other_users_must_be() {
+        let mut s = org();
+        // Owned by invoice (its account), used by invoice and checkout.
+        let with_owner = add_queue(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "a",
+            json!({"shared-with": "invoice+checkout"}),
+        );
+        let without_owner = add_queue(&mut s, INVOICE, "eu-west-1", "b", json!({"shared-with": "checkout"}));
+        // Near miss: the owner alone does not cover checkout's use.
+        let owner_only = add_queue(&mut s, INVOICE, "eu-west-1", "c", json!({"shared-with": "invoice"}));
+        add_function(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "invoice-api",
+            &[&with_owner, &without_owner, &owner_only],
+        );
+        add_function(
+            &mut s,
+            CHECKOUT,
+            "eu-west-1",
+            "checkout-api",
+            &[&with_owner, &without_owner, &owner_only],
+        );
+        let f = run(&SharedResourceTagMismatch, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, owner_only);
+        assert_eq!(f[0].applications, vec!["checkout"]);
+        assert!(
+            f[0].message.contains("omits checkout, which uses it"),
+            "{}",
+            f[0].message
+        );
+        // The remediation keeps the owner, since the tag listed it.
+        assert!(
+            f[0].remediation.contains("shared-with=checkout+invoice"),
+            "{}",
+            f[0].remediation
+        );
+    }
+
+    #[test]
+    fn a_stale_entry_is_not_proven_when_a_gap_could_hide_the_use() {
+        let mut s = org();
+        let q = add_queue(
+            &mut s,
+            SHARED,
+            "eu-west-1",
+            "orders",
+            json!({"shared-with": "invoice+checkout"}),
+        );
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-web", &[]);
+        // Checkout's functions in us-east-1 could not be listed: one may still use the queue.
+        s["coverage"] = json!({"gaps": [{"account": CHECKOUT, "region": "us-east-1", "api": "lambda:ListFunctions", "error_code": "AccessDeniedException"}]});
+        let f = run(&SharedResourceTagMismatch, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+        assert!(f[0].message.contains("lambda:ListFunctions"), "{}", f[0].message);
+        // Near miss: the gap is in invoice's account, which says nothing about checkout's use.
+        s["coverage"] = json!({"gaps": [{"account": INVOICE, "region": "us-east-1", "api": "lambda:ListFunctions", "error_code": "AccessDeniedException"}]});
+        let f = run(&SharedResourceTagMismatch, &s);
+        assert_eq!(f[0].status, crate::checks::Status::Violation);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! `shared-resource-untagged`: a shared resource carries no consumer tag, so nobody looking at
 //! it during an incident can tell which applications break when it does.
 
-use super::{Check, Finding, Input, Severity, Status, app_names, finding_for};
-use crate::graph::{NodeKind, Topology};
+use super::{Check, Finding, Input, Severity, Status, app_names, finding_for, gaps_hiding, unproven_by};
+use crate::graph::{NodeKind, SharedBecause, Topology};
 
 pub struct SharedResourceUntagged;
 
@@ -14,7 +14,7 @@ impl Check for SharedResourceUntagged {
         "Shared resource has no consumer tag"
     }
     fn description(&self) -> &'static str {
-        "A resource used by two or more applications, or living in a shared-dependency account and used by any application, has no consumer tag naming the applications that use it. In an incident nobody can tell from the resource who is affected or whom to page."
+        "A resource used by two or more applications, used by an application other than its owner, or living in a shared-dependency account and used by any application, has no consumer tag naming the applications that use it. In an incident nobody can tell from the resource who is affected or whom to page."
     }
     fn default_severity(&self) -> Severity {
         Severity::Medium
@@ -32,9 +32,12 @@ impl Check for SharedResourceUntagged {
         let key = t.config.shared_dependencies.consumer_tag_key.as_str();
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
-            if matches!(node.kind, NodeKind::Account | NodeKind::AgentSpace) || !t.is_shared(ix) {
+            if matches!(node.kind, NodeKind::Account | NodeKind::AgentSpace) {
                 continue;
             }
+            let Some(because) = t.shared_because(ix) else {
+                continue;
+            };
             let users = t.users(ix);
             let apps = app_names(t, users.iter().map(|(a, _)| *a));
             let tag_value = apps.join("+");
@@ -62,10 +65,12 @@ impl Check for SharedResourceUntagged {
             if node.tags.is_some_and(|tags| tags.contains_key(key)) {
                 continue;
             }
-            let why = if users.len() >= 2 {
-                "used by several applications"
-            } else {
-                "in a shared-dependency account"
+            let why = match because {
+                SharedBecause::SeveralUsers => "used by several applications".to_string(),
+                SharedBecause::SharedAccount => "in a shared-dependency account".to_string(),
+                SharedBecause::UsedByNonOwner { owner } => {
+                    format!("owned by `{}`, used by another application", t.app_name(owner))
+                }
             };
             let mut f = finding_for(
                 self,
@@ -80,7 +85,14 @@ impl Check for SharedResourceUntagged {
             );
             f.applications = apps;
             f.evidence = users.iter().flat_map(|(_, r)| r.evidence(node.id)).collect();
-            out.push(f);
+            // No tag is an absence: tags that could not be read there are unknown.
+            let gaps = gaps_hiding(
+                t,
+                &[Input::Tagging],
+                &node.account.into_iter().collect::<Vec<_>>(),
+                node.region,
+            );
+            out.push(unproven_by(f, &gaps));
         }
         out
     }
@@ -132,6 +144,70 @@ mod tests {
             &["*", "arn:aws:sqs:eu-west-1:999999999999:*"],
         );
         assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+    }
+
+    /// A bus in invoice's account that checkout's rule delivers to.
+    fn invoice_bus_used_by_checkout(tags: serde_json::Value) -> (serde_json::Value, String) {
+        let mut s = org();
+        let bus = format!("arn:aws:events:eu-west-1:{INVOICE}:event-bus/invoice-inbox");
+        add(
+            &mut s,
+            "event_buses",
+            json!({"arn": bus, "account": INVOICE, "region": "eu-west-1", "name": "invoice-inbox", "tags": tags}),
+        );
+        add_rule(&mut s, CHECKOUT, "eu-west-1", "checkout-paid", &[&bus], json!({}));
+        (s, bus)
+    }
+
+    #[test]
+    fn fires_on_a_resource_one_application_uses_and_another_owns() {
+        let (s, bus) = invoice_bus_used_by_checkout(json!({}));
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, bus);
+        assert_eq!(f[0].applications, vec!["checkout"]);
+        assert!(
+            f[0].message.contains("owned by `invoice`, used by another application"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].remediation.contains("shared-with=checkout"));
+        // A table another application's role reads: the same class, through a role policy.
+        let mut s = org();
+        let q = add_queue(&mut s, INVOICE, "eu-west-1", "ledger", json!({}));
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[&q]);
+        assert_eq!(run(&SharedResourceUntagged, &s).len(), 1);
+    }
+
+    #[test]
+    fn quiet_when_the_only_user_is_the_owner() {
+        // Near miss: checkout's queue, placed in invoice's account but tagged `app=checkout`, is
+        // used by checkout alone: its owner (by tag) is its only user.
+        let mut s = org();
+        let q = add_queue(&mut s, INVOICE, "eu-west-1", "handoff", json!({"app": "checkout"}));
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[&q]);
+        assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+        // And tagged with the consumer, the non-owner use is quiet too.
+        let (s, _) = invoice_bus_used_by_checkout(json!({"shared-with": "checkout"}));
+        assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+    }
+
+    #[test]
+    fn untagged_is_not_proven_where_tags_could_not_be_read() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        s["coverage"] = json!({"gaps": [{"account": SHARED, "region": "eu-west-1", "api": "tag:GetResources", "error_code": "AccessDeniedException"}]});
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+        assert!(f[0].message.contains("tag:GetResources"), "{}", f[0].message);
+        // Near miss: tags of another region were the ones not read.
+        s["coverage"] = json!({"gaps": [{"account": SHARED, "region": "us-east-1", "api": "tag:GetResources", "error_code": "AccessDeniedException"}]});
+        assert_eq!(
+            run(&SharedResourceUntagged, &s)[0].status,
+            crate::checks::Status::Violation
+        );
     }
 
     #[test]

@@ -104,6 +104,17 @@ pub struct Topology<'a> {
     incident_roles: std::sync::OnceLock<Vec<IncidentRole>>,
 }
 
+/// Why a resource is shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedBecause {
+    /// Two or more applications use it.
+    SeveralUsers,
+    /// It lives in a shared-dependency account and an application uses it.
+    SharedAccount,
+    /// One application uses it, and another application owns it.
+    UsedByNonOwner { owner: AppId },
+}
+
 /// The IAM facts of the snapshot: every policy parsed once, and who can assume which role.
 pub struct IamView<'t, 'a> {
     pub store: &'t crate::iam::store::PolicyStore<'a>,
@@ -166,11 +177,26 @@ impl<'a> Topology<'a> {
         self.dependencies.get(start..end).unwrap_or(&[])
     }
 
-    /// Used by two or more applications, or by any application from a shared-dependency account.
+    /// Used by two or more applications, by an application other than its owner, or by any
+    /// application from a shared-dependency account.
     pub fn is_shared(&self, ix: NodeIndex) -> bool {
+        self.shared_because(ix).is_some()
+    }
+
+    /// Why a node is shared (see [`Topology::is_shared`]), `None` when it is not.
+    pub fn shared_because(&self, ix: NodeIndex) -> Option<SharedBecause> {
         let users = self.users(ix);
-        users.len() >= 2
-            || (!users.is_empty() && self.graph[ix].account.is_some_and(|a| self.config.is_shared_account(a)))
+        if users.len() >= 2 {
+            return Some(SharedBecause::SeveralUsers);
+        }
+        let (user, _) = users.first()?;
+        if self.graph[ix].account.is_some_and(|a| self.config.is_shared_account(a)) {
+            return Some(SharedBecause::SharedAccount);
+        }
+        match self.owner(ix) {
+            Some(owner) if owner != *user => Some(SharedBecause::UsedByNonOwner { owner }),
+            _ => None,
+        }
     }
 
     /// Nodes owned by an application.

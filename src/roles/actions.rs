@@ -3,7 +3,8 @@
 //! resource, content reads on the application's own log groups and X-Ray traces, and for the
 //! mitigate tier a short allowlist of reversible writes on its own resources.
 
-use super::pack::{Stmt, pack};
+use super::compress;
+use super::pack::{Stmt, pack, pack_roles};
 use super::render::identifier;
 use super::scope::{AccountScope, AppScope};
 use super::{GeneratedRole, MAX_SESSION_SECONDS, MITIGATE_TAG, Note, Parameter, RoleKind, RoleSet, RolesError};
@@ -269,6 +270,28 @@ fn responder_conditions(extra: Option<(&str, &str)>) -> Value {
     c
 }
 
+/// The managed policies of one role: the exact resources when they fit, else the resources
+/// compressed to patterns ([`compress`]), else those spread over more roles (one list per role).
+fn fit(
+    t: &Topology<'_>,
+    role: &str,
+    account: &str,
+    scope: Option<&AccountScope>,
+    stmts: Vec<Stmt>,
+) -> Result<Vec<Vec<Value>>, RolesError> {
+    // Exact resources first, unless they cannot fit ten documents anyway.
+    let total: usize = stmts.iter().map(|s| super::compact_len(&s.to_value())).sum();
+    if total > super::limits::ATTACHED_PER_ROLE * super::limits::MANAGED_POLICY {
+        return pack_roles(role, compress::statements(t, account, scope, stmts));
+    }
+    match pack(role, stmts.clone()) {
+        Ok(policies) => return Ok(vec![policies]),
+        Err(RolesError::TooManyPolicies { .. } | RolesError::StatementTooLarge { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    pack_roles(role, compress::statements(t, account, scope, stmts))
+}
+
 /// Adds every role of one application to `set`.
 pub fn roles_for(
     t: &Topology<'_>,
@@ -299,19 +322,40 @@ pub fn roles_for(
                 stmts: Vec<Stmt>,
                 space: Option<String>|
      -> Result<(), RolesError> {
-        let policies = pack(&name, stmts)?;
-        set.roles.push(GeneratedRole {
-            application: app.to_string(),
-            account: account.to_string(),
-            tags: tags(t, app, kind),
-            name,
-            kind,
-            description,
-            max_session_seconds: MAX_SESSION_SECONDS,
-            trust,
-            policies,
-            space,
-        });
+        let groups = fit(t, &name, account, scope.accounts.get(account), stmts)?;
+        let parts = groups.len();
+        if parts > 1 {
+            set.notes.push(Note {
+                application: app.to_string(),
+                kind: "split".to_string(),
+                message: format!(
+                    "role `{name}` in account `{account}` needs more than {} managed policies even with compressed resources; its permissions are split over {parts} roles (`{name}`, `{name}-2`, …) that together grant what one would",
+                    super::limits::ATTACHED_PER_ROLE
+                ),
+            });
+        }
+        for (i, policies) in groups.into_iter().enumerate() {
+            let (name, description) = if i == 0 {
+                (name.clone(), description.clone())
+            } else {
+                (
+                    format!("{name}-{}", i + 1),
+                    format!("{description} Part {} of {parts}.", i + 1),
+                )
+            };
+            set.roles.push(GeneratedRole {
+                application: app.to_string(),
+                account: account.to_string(),
+                tags: tags(t, app, kind),
+                name,
+                kind,
+                description,
+                max_session_seconds: MAX_SESSION_SECONDS,
+                trust: trust.clone(),
+                policies,
+                space: space.clone(),
+            });
+        }
         Ok(())
     };
     // Agent Space roles.

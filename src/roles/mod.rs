@@ -19,6 +19,7 @@
 //! zone. See `docs/roles.md`.
 
 mod actions;
+mod compress;
 mod pack;
 pub mod render;
 mod scope;

@@ -7,6 +7,7 @@ use crate::checks::testkit::*;
 use crate::config::parse_config;
 use crate::model::parse_snapshot;
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 const RESPONDER: &str = "arn:aws:iam::999999999999:role/oncall";
@@ -394,4 +395,264 @@ fn an_existing_agent_space_is_referenced_not_created() {
     )]
     .into();
     assert!(spaces(&set, &all).is_empty());
+}
+
+/// Six regions in one residency zone, for an application spread over all of them.
+const WORLD: [&str; 6] = [
+    "eu-west-1",
+    "eu-central-1",
+    "us-east-1",
+    "us-west-2",
+    "ap-southeast-1",
+    "ap-northeast-1",
+];
+
+fn world_config() -> String {
+    let regions = WORLD.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", ");
+    format!(
+        "[applications.invoice]\naccounts = [\"{INVOICE}\"]\nzone = \"world\"\n[applications.checkout]\naccounts = [\"{CHECKOUT}\"]\nzone = \"world\"\n[shared_dependencies]\naccounts = [\"{SHARED}\"]\n[zones.world]\nregions = [{regions}]\n[responders]\nprincipals = [\"{RESPONDER}\"]\n[agent_spaces.invoice]\napplication = \"invoice\"\n"
+    )
+}
+
+/// invoice with `functions` functions and `rules` rules (on one bus per region) spread over six
+/// regions, each function sending to its region's shared queue; a checkout function sits in
+/// invoice's account in one region (so that region cannot be granted as `function:*`).
+fn big_application(functions: usize, rules: usize) -> Value {
+    let mut s = org();
+    for region in WORLD {
+        let q = add_queue(
+            &mut s,
+            SHARED,
+            region,
+            &format!("orders-{region}"),
+            json!({"shared-with": "invoice"}),
+        );
+        let _ = q;
+        add(
+            &mut s,
+            "event_buses",
+            json!({"arn": format!("arn:aws:events:{region}:{INVOICE}:event-bus/invoice"), "account": INVOICE, "region": region, "name": "invoice"}),
+        );
+    }
+    let mut arns = Vec::new();
+    for i in 0..functions {
+        let region = WORLD.get(i % WORLD.len()).copied().unwrap_or("eu-west-1");
+        let q = queue_arn(SHARED, region, &format!("orders-{region}"));
+        arns.push(add_function(
+            &mut s,
+            INVOICE,
+            region,
+            &format!("invoice-fn-{i:03}"),
+            &[&q],
+        ));
+    }
+    for i in 0..rules {
+        let region = WORLD.get(i % WORLD.len()).copied().unwrap_or("eu-west-1");
+        let target = format!(
+            "arn:aws:lambda:{region}:{INVOICE}:function:invoice-fn-{:03}",
+            i % functions.max(1)
+        );
+        add(
+            &mut s,
+            "rules",
+            json!({"arn": format!("arn:aws:events:{region}:{INVOICE}:rule/invoice/invoice-rule-{i:03}"), "account": INVOICE, "region": region, "name": format!("invoice-rule-{i:03}"), "bus": format!("arn:aws:events:{region}:{INVOICE}:event-bus/invoice"), "state": "ENABLED", "targets": [{"id": "t", "arn": target}]}),
+        );
+    }
+    add(
+        &mut s,
+        "functions",
+        json!({"arn": format!("arn:aws:lambda:eu-west-1:{INVOICE}:function:checkout-guest"), "account": INVOICE, "region": "eu-west-1", "name": "checkout-guest", "role": format!("arn:aws:iam::{INVOICE}:role/checkout-guest"), "tags": {"app": "checkout"}}),
+    );
+    add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+    add_invoice_space(&mut s, &[]);
+    s
+}
+
+/// Every resource string the snapshot's topology knows that `pattern` matches.
+fn matched<'a>(universe: &'a BTreeSet<String>, pattern: &str) -> Vec<&'a String> {
+    universe.iter().filter(|x| crate::arn::glob_match(pattern, x)).collect()
+}
+
+#[test]
+fn roles_of_an_application_of_real_size_fit_the_quotas_without_widening() {
+    let s = big_application(300, 600);
+    let config_text = world_config();
+    let set = generate_with(&s, &config_text, &["invoice"]).unwrap();
+    let snapshot = parse_snapshot(&s.to_string(), Path::new("t.json")).unwrap();
+    let config = parse_config(&config_text, Path::new("t.toml"), &known_ids()).unwrap();
+    let t = Topology::build(&snapshot, &config);
+    let app = t.app_id("invoice").unwrap();
+    // What invoice may be granted: its own and used resources, and its functions' log groups.
+    let mut footprint: BTreeSet<String> = BTreeSet::new();
+    for (ix, node) in t.nodes() {
+        if t.owner(ix) == Some(app) || t.users(ix).iter().any(|(a, _)| *a == app) {
+            footprint.insert(node.id.to_string());
+            if let Some(g) = super::actions::own_log_group(&t, ix).filter(|_| t.owner(ix) == Some(app)) {
+                footprint.insert(format!("{g}:*"));
+                footprint.insert(g);
+            }
+        }
+    }
+    let mut universe: BTreeSet<String> = BTreeSet::new();
+    for account in [INVOICE, CHECKOUT, SHARED] {
+        universe.extend(super::compress::universe(&t, account));
+    }
+    for role in &set.roles {
+        assert!(role.policies.len() <= limits::ATTACHED_PER_ROLE, "{}", role.name);
+        for p in &role.policies {
+            assert!(
+                compact_len(p) <= limits::MANAGED_POLICY,
+                "{}: {}",
+                role.name,
+                compact_len(p)
+            );
+        }
+        for st in statements(role) {
+            for r in st["Resource"].as_array().unwrap() {
+                let r = r.as_str().unwrap();
+                if r == "*" {
+                    continue;
+                }
+                let hits = matched(&universe, r);
+                assert!(!hits.is_empty() || !r.contains('*'), "{r} matches nothing");
+                for h in hits {
+                    assert!(footprint.contains(h), "{} grants `{r}`, which matches `{h}`", role.name);
+                }
+            }
+        }
+    }
+    let largest = set
+        .roles
+        .iter()
+        .flat_map(|r| r.policies.iter().map(compact_len))
+        .max()
+        .unwrap_or(0);
+    let most = set.roles.iter().map(|r| r.policies.len()).max().unwrap_or(0);
+    eprintln!(
+        "300 functions / 600 rules / 6 regions: {} roles, at most {most} policies per role, largest policy {largest} characters",
+        set.roles.len()
+    );
+    // It fits without splitting: one role per tier and account.
+    assert!(!set.notes.iter().any(|n| n.kind == "split"), "{:#?}", set.notes);
+    // Compression as people would write it: a wholly owned region is `function:*`; the region
+    // with checkout's function keeps a name prefix.
+    let observe = role(&set, INVOICE, "topoguard-invoice-observe");
+    let resources: Vec<String> = statements(observe)
+        .iter()
+        .flat_map(|s| s["Resource"].as_array().unwrap().clone())
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        resources.contains(&format!("arn:aws:lambda:us-east-1:{INVOICE}:function:*")),
+        "{resources:#?}"
+    );
+    assert!(resources.contains(&format!("arn:aws:lambda:eu-west-1:{INVOICE}:function:invoice-fn-*")));
+    assert!(!resources.contains(&format!("arn:aws:lambda:eu-west-1:{INVOICE}:function:*")));
+}
+
+#[test]
+fn generated_roles_of_a_large_application_raise_no_iam_finding() {
+    let s = big_application(300, 600);
+    let config_text = world_config();
+    let set = generate_with(&s, &config_text, &["invoice"]).unwrap();
+    // Deploy the roles into the snapshot (policies inline: evaluation is the same), with the
+    // responder principal able to assume them.
+    let mut deployed = s.clone();
+    let arns: BTreeSet<String> = set.roles.iter().map(|r| r.arn()).collect();
+    for r in &set.roles {
+        let inline: Vec<Value> = r
+            .policies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| json!({"name": r.policy_name(i), "document": with_defaults(&set, p)}))
+            .collect();
+        add(
+            &mut deployed,
+            "roles",
+            json!({"arn": r.arn(), "account": r.account, "name": r.name, "tags": r.tags, "trust_policy": with_defaults(&set, &r.trust), "inline_policies": inline}),
+        );
+    }
+    add_role(
+        &mut deployed,
+        SHARED,
+        "oncall",
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::999999999999:saml-provider/sso"}, "Action": "sts:AssumeRoleWithSAML"}]}),
+        allow(
+            &["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "arn:aws:iam::*:role/topoguard-*",
+        ),
+    );
+    let associations: Vec<Value> = set
+        .roles
+        .iter()
+        .filter(|r| r.kind == RoleKind::AgentSecondary)
+        .map(|r| json!({"account": r.account, "role": r.arn()}))
+        .collect();
+    deployed["agent_spaces"][0]["associations"] = json!(associations);
+    let findings = run_engine(&deployed, &config_text, "t.toml");
+    let iam: Vec<_> = findings
+        .iter()
+        .filter(|f| {
+            [
+                "incident-access-not-read-only",
+                "agent-space-role-unpinned",
+                "agent-space-role-overbroad",
+                "cross-account-write-to-shared",
+            ]
+            .contains(&f.check.as_str())
+                && arns
+                    .iter()
+                    .any(|a| f.resource == *a || f.evidence.iter().any(|e| e.from == *a))
+        })
+        .collect();
+    assert!(iam.is_empty(), "{iam:#?}");
+}
+
+#[test]
+fn a_role_that_cannot_fit_even_compressed_is_split_with_a_note() {
+    // 3,000 functions in a shared-dependency account that invoice uses but does not own: no
+    // wildcard is allowed there, so the exact ARNs need more than ten policies.
+    let mut s = org();
+    let mut used = Vec::new();
+    for i in 0..1500 {
+        let region = if i % 2 == 0 { "eu-west-1" } else { "us-east-1" };
+        // Every other name breaks the prefix, so nothing compresses.
+        used.push(add_queue(
+            &mut s,
+            SHARED,
+            region,
+            &format!("q{i:04}-{}", if i % 2 == 0 { "a" } else { "b" }),
+            json!({}),
+        ));
+        add_queue(&mut s, SHARED, region, &format!("q{i:04}-x"), json!({}));
+    }
+    let refs: Vec<&str> = used.iter().map(String::as_str).collect();
+    add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &refs);
+    let config = format!(
+        "[applications.invoice]\naccounts = [\"{INVOICE}\"]\n[applications.checkout]\naccounts = [\"{CHECKOUT}\"]\n[shared_dependencies]\naccounts = [\"{SHARED}\"]\n[zones.world]\nregions = [\"eu-west-1\", \"us-east-1\"]\n[responders]\nprincipals = [\"{RESPONDER}\"]\n"
+    );
+    let set = generate_with(&s, &config, &["invoice"]).unwrap();
+    let observe: Vec<&GeneratedRole> = set
+        .roles
+        .iter()
+        .filter(|r| r.account == SHARED && r.name.starts_with("topoguard-invoice-observe"))
+        .collect();
+    assert!(
+        observe.len() >= 2,
+        "{:?}",
+        observe.iter().map(|r| &r.name).collect::<Vec<_>>()
+    );
+    assert!(
+        set.notes
+            .iter()
+            .any(|n| n.kind == "split" && n.message.contains("topoguard-invoice-observe"))
+    );
+    // Together they grant every used queue.
+    let granted: BTreeSet<String> = observe
+        .iter()
+        .flat_map(|r| statements(r))
+        .flat_map(|s| s["Resource"].as_array().unwrap().clone())
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(used.iter().all(|q| granted.contains(q)));
 }

@@ -11,6 +11,7 @@
 
 use super::actions::{MITIGATE_WRITES, own_log_group};
 use super::{GeneratedRole, RoleKind, RolesError, compact_len, limits};
+use crate::arn::glob_match;
 use crate::graph::Topology;
 use crate::iam::catalog::{ActionClass, Catalog};
 use crate::iam::classify::allowed_actions;
@@ -51,6 +52,9 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
         .map(|ix| t.node(*ix).id)
         .filter(|_| !t.config.is_shared_account(&role.account))
         .collect();
+    let own_log_strings: BTreeSet<String> = own_logs.iter().flat_map(|g| [g.clone(), format!("{g}:*")]).collect();
+    // What a compressed pattern could match: everything of the role's account in the snapshot.
+    let universe = super::compress::universe(t, &role.account);
     let account_owned = app.is_some() && t.find(&role.account).and_then(|ix| t.owner(ix)) == app;
     for (i, doc) in role.policies.iter().enumerate() {
         let at = |m: String| fail(format!("policy {}: {m}", i + 1));
@@ -78,6 +82,9 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
             let (Some(Matcher::Is(actions)), Some(Matcher::Is(resources))) = (&st.action, &st.resource) else {
                 return Err(at("uses NotAction or NotResource".to_string()));
             };
+            // Resource checks shared by every action of the statement, computed once.
+            let mut logs_ok: Option<bool> = None;
+            let mut writes_ok: Option<bool> = None;
             for name in actions {
                 let Some(action) = catalog.action(name) else {
                     return Err(at(format!("action `{name}` is not in the catalog")));
@@ -97,9 +104,12 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
                     ActionClass::MetadataRead => {}
                     ActionClass::ContentRead => {
                         let ok = match action.service() {
-                            "logs" => resources
-                                .iter()
-                                .all(|r| own_logs.iter().any(|g| r == g || *r == format!("{g}:*"))),
+                            "logs" => *logs_ok.get_or_insert_with(|| {
+                                resources.iter().all(|r| {
+                                    own_log_strings.contains(r.as_str())
+                                        || only_covers(r, &universe, &|x| own_log_strings.contains(x))
+                                })
+                            }),
                             "xray" => account_owned,
                             _ => false,
                         };
@@ -114,7 +124,12 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
                             && MITIGATE_WRITES
                                 .iter()
                                 .any(|(svc, _, names)| *svc == action.service() && names.contains(&action.name()))
-                            && resources.iter().all(|r| own_arns.contains(r.as_str()));
+                            && *writes_ok.get_or_insert_with(|| {
+                                resources.iter().all(|r| {
+                                    own_arns.contains(r.as_str())
+                                        || only_covers(r, &universe, &|x| own_arns.contains(x))
+                                })
+                            });
                         if !allowed {
                             return Err(at(format!(
                                 "write `{name}` is not an allowed mitigation on own resources"
@@ -129,4 +144,14 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
         }
     }
     Ok(())
+}
+
+/// A pattern of the role's account (`prefix*`) that matches at least one string of `universe`
+/// and only strings `allowed` accepts.
+fn only_covers(pattern: &str, universe: &BTreeSet<String>, allowed: &dyn Fn(&str) -> bool) -> bool {
+    if !pattern.contains('*') {
+        return false;
+    }
+    let mut matched = universe.iter().filter(|x| glob_match(pattern, x)).peekable();
+    matched.peek().is_some() && matched.all(|x| allowed(x))
 }

@@ -39,6 +39,13 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "high",
             "arn:aws:aidevops:us-east-1:311111111111:agentspace/as-7f3c2a91d0",
         ),
+        // Checkout's rule delivers to catalog's partner inbox bus (account 331111111111), which
+        // checkout's Agent Space is not associated with.
+        (
+            "agent-space-missing-account",
+            "high",
+            "arn:aws:aidevops:us-east-1:321111111111:agentspace/as-2b8e41c7f5",
+        ),
         (
             "agent-space-role-overbroad",
             "high",
@@ -108,6 +115,12 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "shared-resource-untagged",
             "medium",
             "arn:aws:dynamodb:ap-southeast-1:222222222222:table/customer-profiles",
+        ),
+        // Shared because checkout uses what catalog owns (issue 8 point 5).
+        (
+            "shared-resource-untagged",
+            "medium",
+            "arn:aws:events:eu-west-1:331111111111:event-bus/catalog-partner-inbox",
         ),
         (
             "application-resource-unattributed",
@@ -185,7 +198,7 @@ fn output_file_is_written_whole() {
     assert!(stdout.is_empty());
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 15);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 17);
 }
 
 /// The example with coverage gaps: one account's Lambda API denied, the Agent Space API absent.
