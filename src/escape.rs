@@ -5,8 +5,7 @@
 //!
 //! | sink | function | invariant |
 //! | --- | --- | --- |
-//! | terminal, one line (errors, progress, gap lines) | [`terminal`] | no control character, no bidi control, no line break |
-//! | terminal, a paragraph (human report messages) | [`terminal_lines`] | as above, but `\n` kept and continuation lines indented |
+//! | terminal (human report, errors, progress, gap lines) | [`terminal`] | no control character, no bidi control, no line break |
 //! | Markdown text and table cells | [`markdown_text`] | no raw HTML, no Markdown markup, no `@mention`, one line, no bare `\|` |
 //! | Markdown code spans | [`markdown_code`] | one code span whatever the backticks; one line; `\|` escaped |
 //! | HTML inside Markdown (`<summary>`) | [`markdown_html`] | entities only, one line, no `@mention` |
@@ -53,26 +52,6 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
-}
-
-/// Text for a terminal that may span lines: `\n` (and `\r\n`) kept as line breaks, each
-/// continuation line indented by `indent` spaces, everything else as in [`terminal`].
-pub fn terminal_lines(s: &str, indent: usize) -> String {
-    let pad = " ".repeat(indent);
-    let mut out = String::with_capacity(s.len() + 8);
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                out.push('\n');
-                out.push_str(&pad);
-            }
-            c if is_hidden(c) => push_visible(&mut out, c),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A GitHub mention or team reference is only inert inside a code span; `@` alone in one is.

@@ -1,9 +1,13 @@
 //! The `human` format: a terminal report grouped by severity (critical first), then by
 //! application, with evidence and remediation for every finding, a summary line and the coverage
 //! gaps. Colour (ANSI, via `anstyle`) only when [`RenderOptions::color`] is set.
+//!
+//! Every string from the snapshot or config is printed through [`terminal`]: control and bidi
+//! characters, line breaks included, are shown as `\u{…}`, so data can neither drive the
+//! terminal nor start a line that looks like one of the report's own.
 
 use super::{RenderOptions, Report, application_group, application_group_order, gap_line, plural, total_violations};
-use crate::escape::{terminal, terminal_lines};
+use crate::escape::terminal;
 use crate::finding::{Finding, Severity, Status};
 use anstyle::{AnsiColor, Style};
 use std::collections::BTreeMap;
@@ -125,7 +129,7 @@ fn write_finding(finding: &Finding, p: &Painter, out: &mut dyn Write) -> io::Res
     };
     let check = p.paint(bold(), &terminal(&finding.check));
     writeln!(out, "    {severity} {status}  {check}: {}", terminal(&finding.title))?;
-    writeln!(out, "      {}", terminal_lines(&finding.message, 6))?;
+    writeln!(out, "      {}", terminal(&finding.message))?;
     let resource = terminal(&finding.resource);
     writeln!(out, "      {} {resource}", p.paint(dim(), "resource:"))?;
     let mut place = Vec::new();
@@ -155,11 +159,11 @@ fn write_finding(finding: &Finding, p: &Painter, out: &mut dyn Write) -> io::Res
                 "        {}: {}{to} ({})",
                 terminal(&step.relation),
                 terminal(&step.from),
-                terminal_lines(&step.detail, 10)
+                terminal(&step.detail)
             )?;
         }
     }
-    let remediation = terminal_lines(&finding.remediation, 8);
+    let remediation = terminal(&finding.remediation);
     writeln!(out, "      {} {remediation}", p.paint(dim(), "remediation:"))
 }
 

@@ -7,5 +7,7 @@ mod example;
 #[cfg(feature = "aws")]
 mod crawl;
 mod graph;
+mod hostile;
 mod roles;
+mod sarif;
 mod support;
