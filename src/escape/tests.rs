@@ -143,11 +143,8 @@ fn dot_safe(label: &str) -> bool {
     let mut chars = label.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if chars.next().is_none() {
-                    return false;
-                }
-            }
+            '\\' if chars.next().is_none() => return false,
+            '\\' => {}
             '"' | '\n' | '\r' => return false,
             c if is_hidden(c) => return false,
             _ => {}
@@ -245,9 +242,7 @@ fn cfn_sub_result(s: &str) -> Option<String> {
     while let Some(i) = rest.find("${") {
         out.push_str(rest.get(..i)?);
         let after = rest.get(i + 2..)?;
-        let Some(literal) = after.strip_prefix('!') else {
-            return None;
-        };
+        let literal = after.strip_prefix('!')?;
         out.push_str("${");
         rest = literal;
     }
