@@ -50,11 +50,36 @@ struct Frame {
     is_object: bool,
     /// In an object: the next string is a key.
     expect_key: bool,
-    /// The last key read in this object (decoded).
-    key: Option<String>,
+    /// The last key read in this object.
+    key: Option<Key>,
     start: (usize, usize, usize),
     /// Identities found in this resource object.
     ids: Vec<String>,
+}
+
+/// The keys the index cares about; every other key is `Other` (not decoded, not stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Arn,
+    Id,
+    Organization,
+    Other,
+}
+
+impl Key {
+    fn of(raw: &str) -> Key {
+        let name = if raw.contains('\\') {
+            std::borrow::Cow::Owned(decode(raw))
+        } else {
+            std::borrow::Cow::Borrowed(raw.get(1..raw.len().saturating_sub(1)).unwrap_or(""))
+        };
+        match name.as_ref() {
+            "arn" => Key::Arn,
+            "id" => Key::Id,
+            "organization" => Key::Organization,
+            _ => Key::Other,
+        }
+    }
 }
 
 /// A position while scanning: byte offset, line, column (code points).
@@ -173,7 +198,7 @@ fn child_role(stack: &[Frame], is_object: bool) -> Role {
         return if is_object { Role::Root } else { Role::Other };
     };
     match (parent.role, is_object) {
-        (Role::Root, true) if parent.key.as_deref() == Some("organization") => Role::Organization,
+        (Role::Root, true) if parent.key == Some(Key::Organization) => Role::Organization,
         (Role::Root | Role::Organization, false) => Role::Collection,
         (Role::Collection, true) => Role::Resource,
         _ => Role::Other,
@@ -185,10 +210,10 @@ fn child_role(stack: &[Frame], is_object: bool) -> Role {
 fn on_string(stack: &mut [Frame], raw: &str) {
     let Some(frame) = stack.last_mut() else { return };
     if frame.is_object && frame.expect_key {
-        frame.key = Some(decode(raw));
+        frame.key = Some(Key::of(raw));
         return;
     }
-    if frame.role == Role::Resource && matches!(frame.key.as_deref(), Some("arn" | "id")) {
+    if frame.role == Role::Resource && matches!(frame.key, Some(Key::Arn | Key::Id)) {
         frame.ids.push(decode(raw));
     }
 }
