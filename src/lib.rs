@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "aws")]
 pub mod crawl;
+pub mod escape;
 pub mod finding;
 pub mod graph;
 pub mod iam;

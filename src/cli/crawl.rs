@@ -215,7 +215,9 @@ mod live {
             if let Some(first) = list.first() {
                 let _ = writeln!(
                     err,
-                    "  gaps: {api} {code} × {} (e.g. {}); every gap is in the snapshot's `coverage.gaps`",
+                    "  gaps: {} {} × {} (e.g. {}); every gap is in the snapshot's `coverage.gaps`",
+                    crate::escape::terminal(api),
+                    crate::escape::terminal(code),
                     list.len(),
                     describe_gap(first)
                 );

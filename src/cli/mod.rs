@@ -79,7 +79,9 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {e}");
+            // The message quotes input (paths, ARNs, AWS error text): one line, nothing that can
+            // drive the terminal.
+            let _ = writeln!(std::io::stderr(), "error: {}", crate::escape::terminal(&e.to_string()));
             ExitCode::from(EXIT_INPUT)
         }
     }

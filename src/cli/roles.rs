@@ -72,7 +72,7 @@ pub fn run(args: Args) -> Result<u8, InputError> {
     ) {
         Ok(set) => set,
         Err(e) if e.is_internal() => {
-            let _ = writeln!(std::io::stderr(), "error: {e}");
+            let _ = writeln!(std::io::stderr(), "error: {}", crate::escape::terminal(&e.to_string()));
             return Ok(EXIT_INTERNAL);
         }
         Err(e) => return Err(InputError(e.to_string())),
@@ -93,7 +93,7 @@ pub fn run(args: Args) -> Result<u8, InputError> {
     write_dir(&args.out_dir, &files, args.force, &[&args.topology, &config_path])?;
     let mut err = std::io::stderr().lock();
     for n in &set.notes {
-        let _ = writeln!(err, "warning: {}", n.message);
+        let _ = writeln!(err, "warning: {}", crate::escape::terminal(&n.message));
     }
     let policies: usize = set.roles.iter().map(|r| r.policies.len()).sum();
     let _ = writeln!(

@@ -1,6 +1,9 @@
 //! Progress output on stderr: a bar on a terminal (accounts done / total, calls in flight, gaps
 //! so far), plain log lines otherwise, nothing when quiet. Never prints credentials or values.
+//! Everything that came from AWS (account ids, error codes and messages) is printed through
+//! [`terminal`], on one line, with control and bidi characters shown escaped.
 
+use crate::escape::terminal;
 use crate::model::CoverageGap;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write as _;
@@ -97,7 +100,8 @@ impl Progress {
             bar.set_position(done);
         }
         self.line(&format!(
-            "account {account} done ({done}/{})",
+            "account {} done ({done}/{})",
+            terminal(account),
             self.total.load(Ordering::Relaxed)
         ));
     }
@@ -110,14 +114,48 @@ impl Progress {
     }
 }
 
-/// One line describing a gap: `account region api: code: message`.
+/// One line describing a gap: `account region api: code: message`, safe for a terminal.
 pub fn describe_gap(gap: &CoverageGap) -> String {
     format!(
         "account {} region {} {}: {}: {}",
-        gap.account.as_deref().unwrap_or("(organization)"),
-        gap.region.as_deref().unwrap_or("(global)"),
-        gap.api,
-        gap.error_code,
-        gap.message
+        terminal(gap.account.as_deref().unwrap_or("(organization)")),
+        terminal(gap.region.as_deref().unwrap_or("(global)")),
+        terminal(&gap.api),
+        terminal(&gap.error_code),
+        terminal(&gap.message)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::escape::tests::HOSTILE;
+
+    #[test]
+    fn gap_lines_are_terminal_safe() {
+        for hostile in HOSTILE {
+            let gap = CoverageGap {
+                account: Some("111111111111".to_string()),
+                region: Some(format!("eu-west-1{hostile}")),
+                api: "lambda:ListFunctions".to_string(),
+                error_code: format!("AccessDenied{hostile}"),
+                message: format!("User: x is not authorized{hostile}"),
+            };
+            let line = describe_gap(&gap);
+            assert!(!line.chars().any(crate::escape::is_hidden), "{line:?}");
+            assert_eq!(line.lines().count(), 1, "{line:?}");
+        }
+        // Quiet: an ordinary gap reads as before.
+        let gap = CoverageGap {
+            account: None,
+            region: None,
+            api: "organizations:ListAccounts".to_string(),
+            error_code: "AccessDeniedException".to_string(),
+            message: "not allowed".to_string(),
+        };
+        assert_eq!(
+            describe_gap(&gap),
+            "account (organization) region (global) organizations:ListAccounts: AccessDeniedException: not allowed"
+        );
+    }
 }

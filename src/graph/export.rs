@@ -1,7 +1,10 @@
 //! Graph export: Graphviz DOT, Mermaid and JSON, whole or limited to one application's
-//! footprint. Nodes and edges are sorted so the output is byte-stable.
+//! footprint. Nodes and edges are sorted so the output is byte-stable. Node labels carry
+//! snapshot and config data (ids, account names, application names) and go through the DOT and
+//! Mermaid sink functions of [`crate::escape`].
 
 use super::{AppId, EdgeKind, NodeKind, Topology};
+use crate::escape::{dot_label, mermaid_label};
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
@@ -88,7 +91,7 @@ pub fn export(t: &Topology<'_>, app: Option<AppId>, format: GraphFormat, out: &m
             writeln!(out, "  rankdir=LR;")?;
             writeln!(out, "  node [shape=box, fontsize=10];")?;
             for (i, &ix) in nodes.iter().enumerate() {
-                writeln!(out, "  n{i} [label=\"{}\"];", dot_escape(&label(t, ix)))?;
+                writeln!(out, "  n{i} [label=\"{}\"];", dot_label(&label(t, ix)))?;
             }
             for (a, b, k) in &edges {
                 writeln!(
@@ -104,7 +107,7 @@ pub fn export(t: &Topology<'_>, app: Option<AppId>, format: GraphFormat, out: &m
         GraphFormat::Mermaid => {
             writeln!(out, "flowchart LR")?;
             for (i, &ix) in nodes.iter().enumerate() {
-                writeln!(out, "  n{i}[\"{}\"]", mermaid_escape(&label(t, ix)))?;
+                writeln!(out, "  n{i}[\"{}\"]", mermaid_label(&label(t, ix)))?;
             }
             for (a, b, k) in &edges {
                 writeln!(
@@ -160,12 +163,4 @@ fn label(t: &Topology<'_>, ix: NodeIndex) -> String {
     let app = t.owner(ix).map(|a| format!(" [{}]", t.app_name(a))).unwrap_or_default();
     let region = n.region.map(|r| format!(" {r}")).unwrap_or_default();
     format!("{}: {name}{region}{app}", n.kind.as_str())
-}
-
-fn dot_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
-fn mermaid_escape(s: &str) -> String {
-    s.replace('"', "#quot;")
 }

@@ -1,8 +1,13 @@
 //! The `human` format: a terminal report grouped by severity (critical first), then by
 //! application, with evidence and remediation for every finding, a summary line and the coverage
 //! gaps. Colour (ANSI, via `anstyle`) only when [`RenderOptions::color`] is set.
+//!
+//! Every string from the snapshot or config is printed through [`terminal`]: control and bidi
+//! characters, line breaks included, are shown as `\u{…}`, so data can neither drive the
+//! terminal nor start a line that looks like one of the report's own.
 
 use super::{RenderOptions, Report, application_group, application_group_order, gap_line, plural, total_violations};
+use crate::escape::terminal;
 use crate::finding::{Finding, Severity, Status};
 use anstyle::{AnsiColor, Style};
 use std::collections::BTreeMap;
@@ -72,7 +77,7 @@ pub(super) fn render(report: &Report, options: RenderOptions, out: &mut dyn Writ
             groups.entry((last, group)).or_default().push(finding);
         }
         for ((_, group), findings) in &groups {
-            writeln!(out, "  {}", p.paint(bold(), group))?;
+            writeln!(out, "  {}", p.paint(bold(), &terminal(group)))?;
             for finding in findings {
                 write_finding(finding, &p, out)?;
             }
@@ -96,7 +101,7 @@ fn write_headline(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Resu
         return writeln!(
             out,
             "topoguard: {}: {}",
-            clean(&report.topology_path),
+            terminal(&report.topology_path),
             p.paint(ok_style(), &verdict)
         );
     }
@@ -110,7 +115,7 @@ fn write_headline(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Resu
     writeln!(
         out,
         "topoguard: {}: {} ({checks} run)",
-        clean(&report.topology_path),
+        terminal(&report.topology_path),
         p.paint(bold(), &parts.join(", "))
     )
 }
@@ -122,24 +127,24 @@ fn write_finding(finding: &Finding, p: &Painter, out: &mut dyn Write) -> io::Res
         Status::Conditional => p.paint(not_proven_style(), "CONDITIONAL"),
         Status::NotProven => p.paint(not_proven_style(), "NOT PROVEN"),
     };
-    let check = p.paint(bold(), &clean(&finding.check));
-    writeln!(out, "    {severity} {status}  {check}: {}", clean(&finding.title))?;
-    writeln!(out, "      {}", indented(&finding.message, 6))?;
-    let resource = clean(&finding.resource);
+    let check = p.paint(bold(), &terminal(&finding.check));
+    writeln!(out, "    {severity} {status}  {check}: {}", terminal(&finding.title))?;
+    writeln!(out, "      {}", terminal(&finding.message))?;
+    let resource = terminal(&finding.resource);
     writeln!(out, "      {} {resource}", p.paint(dim(), "resource:"))?;
     let mut place = Vec::new();
     if let Some(account) = &finding.account {
-        place.push(format!("{} {}", p.paint(dim(), "account:"), clean(account)));
+        place.push(format!("{} {}", p.paint(dim(), "account:"), terminal(account)));
     }
     if let Some(region) = &finding.region {
-        place.push(format!("{} {}", p.paint(dim(), "region:"), clean(region)));
+        place.push(format!("{} {}", p.paint(dim(), "region:"), terminal(region)));
     }
     if !place.is_empty() {
         writeln!(out, "      {}", place.join("  "))?;
     }
     if !finding.conditions.is_empty() {
-        let keys = clean(&finding.conditions.join(", "));
-        writeln!(out, "      {} {}", p.paint(dim(), "only if:"), indented(&keys, 8))?;
+        let keys: Vec<_> = finding.conditions.iter().map(|k| terminal(k)).collect();
+        writeln!(out, "      {} {}", p.paint(dim(), "only if:"), keys.join(", "))?;
     }
     if !finding.evidence.is_empty() {
         writeln!(out, "      {}", p.paint(dim(), "evidence:"))?;
@@ -147,34 +152,19 @@ fn write_finding(finding: &Finding, p: &Painter, out: &mut dyn Write) -> io::Res
             let to = step
                 .to
                 .as_deref()
-                .map(|t| format!(" -> {}", clean(t)))
+                .map(|t| format!(" -> {}", terminal(t)))
                 .unwrap_or_default();
-            let line = format!("{}: {}{to} ({})", step.relation, step.from, step.detail);
-            writeln!(out, "        {}", indented(&line, 10))?;
+            writeln!(
+                out,
+                "        {}: {}{to} ({})",
+                terminal(&step.relation),
+                terminal(&step.from),
+                terminal(&step.detail)
+            )?;
         }
     }
-    let remediation = indented(&finding.remediation, 8);
+    let remediation = terminal(&finding.remediation);
     writeln!(out, "      {} {remediation}", p.paint(dim(), "remediation:"))
-}
-
-/// Replaces control characters (ANSI escapes from snapshot data included) with their `\u{…}`
-/// escape so that untrusted text cannot drive the terminal. Newlines are kept.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// [`clean`], with continuation lines indented by `width` spaces.
-fn indented(text: &str, width: usize) -> String {
-    let pad = format!("\n{}", " ".repeat(width));
-    clean(text).replace('\n', &pad)
 }
 
 fn write_summary(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
@@ -217,7 +207,7 @@ fn write_coverage(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Resu
         )
     )?;
     for gap in &report.coverage {
-        writeln!(out, "  {}", indented(&gap_line(gap), 4))?;
+        writeln!(out, "  {}", terminal(&gap_line(gap)))?;
     }
     Ok(())
 }
@@ -245,8 +235,24 @@ mod tests {
 
     #[test]
     fn human_neutralises_control_characters() {
-        assert_eq!(clean("a\u{1b}[31mb"), "a\\u{1b}[31mb");
-        assert_eq!(indented("a\nb", 2), "a\n  b");
+        let mut report = sample_report();
+        for finding in &mut report.findings {
+            finding.resource.push_str("\u{1b}[2J\u{202e}");
+            finding.applications.push("app\u{7}\nx".to_string());
+            finding.message.push_str("\r\u{9b}31m");
+        }
+        report.coverage[0].message.push_str("\n\u{1b}]0;pwned\u{7}");
+        let text = render_to_string(&report, false);
+        assert!(
+            !text.chars().any(|c| crate::escape::is_hidden(c) && c != '\n'),
+            "{text}"
+        );
+        assert!(text.contains("\\u{1b}[2J\\u{202e}"), "{text}");
+        // The gap line stays one line.
+        assert!(
+            text.contains("lambda:ListFunctions\\u{a}\\u{1b}]0;pwned\\u{7}"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -27,6 +27,21 @@
 //! ```
 //!
 //! Findings are sorted most severe first, then by check, resource and message; gaps are sorted.
+//!
+//! `status` says how sure the finding is:
+//! - `violation` — proven from the snapshot; counted in `summary.violations` and
+//!   `summary.total_violations`;
+//! - `conditional` — the access or exposure exists only if condition keys hold whose values the
+//!   snapshot cannot know (the source IP of a request, a tag on the calling principal, …);
+//!   `conditions` names each undecided key (`key`, or `key (policy statement)` when the statement
+//!   is known), sorted. Counted in `summary.conditional`, not in the
+//!   violations; `topoguard check` still fails on it at `--fail-on` unless `--allow-conditional`;
+//! - `not-proven` — the crawl did not see what the check needed (see `coverage.gaps`); counted in
+//!   `summary.not_proven`; fails the run unless `--allow-not-proven`.
+//!
+//! `conditions` is an empty list for the other statuses. Strings are data as found in the snapshot
+//! (JSON escaping makes any character safe); consumers that print them must escape them for their
+//! own sink, as topoguard's other formats do (`crate::escape`).
 
 use super::{Report, total_violations};
 use crate::finding::{Evidence, Finding, Severity, Status};

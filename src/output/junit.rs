@@ -1,12 +1,16 @@
 //! The `junit` format: JUnit XML for CI test reporters.
 //!
 //! One test suite per check, one test case per application (plus `(no application)`): a case
-//! fails when a violation of that check concerns the application, errors (type `not-proven`)
-//! when only not-proven findings do — unknown is not a pass — and passes otherwise. A final
+//! fails (type: the severity of its first violation) when a violation of that check concerns the
+//! application, fails with type `conditional` when only conditional findings (and perhaps
+//! not-proven ones) do, errors (type `not-proven`) when only not-proven findings do — unknown is
+//! not a pass — and passes otherwise. A final
 //! `coverage` suite has one erroring case per coverage gap, or one passing `coverage complete`.
-//! No timestamps, durations or ids, so the output is byte-stable.
+//! No timestamps, durations or ids, so the output is byte-stable. Every string from the snapshot
+//! or config goes through [`xml_text`], so the document is well-formed XML 1.0 whatever the data.
 
 use super::{NO_APPLICATION, Report, gap_line, plural};
+use crate::escape::xml_text;
 use crate::finding::{Finding, Status};
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 use std::collections::BTreeSet;
@@ -50,44 +54,37 @@ fn check_suite(report: &Report, check: &str) -> TestSuite {
         .map(String::as_str)
         .chain(findings.iter().flat_map(|f| f.applications.iter().map(String::as_str)))
         .collect();
-    let mut suite = TestSuite::new(check);
+    let mut suite = TestSuite::new(xml_text(check).into_owned());
     for application in applications.into_iter().map(Some).chain([None]) {
         let name = application.unwrap_or(NO_APPLICATION);
         let matching: Vec<&Finding> = findings.iter().copied().filter(|f| concerns(f, application)).collect();
-        let mut case = TestCase::new(name, case_status(&matching));
-        case.set_classname(check);
+        let mut case = TestCase::new(xml_text(name).into_owned(), case_status(&matching));
+        case.set_classname(xml_text(check).into_owned());
         suite.add_test_case(case);
     }
     suite
 }
 
 fn case_status(findings: &[&Finding]) -> TestCaseStatus {
-    let violations: Vec<&Finding> = findings
-        .iter()
-        .copied()
-        .filter(|f| f.status != Status::NotProven)
-        .collect();
-    let (kind, ty, counted) = match violations.first() {
-        Some(first) => (
-            NonSuccessKind::Failure,
-            first.severity.as_str(),
-            plural(violations.len(), "violation", "violations"),
-        ),
-        None if !findings.is_empty() => (
-            NonSuccessKind::Error,
-            "not-proven",
-            format!("{} not proven", findings.len()),
-        ),
-        None => return TestCaseStatus::success(),
+    let with = |status: Status| -> Vec<&Finding> { findings.iter().copied().filter(|f| f.status == status).collect() };
+    let (violations, conditional) = (with(Status::Violation), with(Status::Conditional));
+    let (kind, ty, counted, first) = if let Some(first) = violations.first() {
+        let counted = plural(violations.len(), "violation", "violations");
+        (NonSuccessKind::Failure, first.severity.as_str(), counted, *first)
+    } else if let Some(first) = conditional.first() {
+        let counted = format!("{} conditional", conditional.len());
+        (NonSuccessKind::Failure, "conditional", counted, *first)
+    } else if let Some(first) = findings.first() {
+        let counted = format!("{} not proven", findings.len());
+        (NonSuccessKind::Error, "not-proven", counted, *first)
+    } else {
+        return TestCaseStatus::success();
     };
-    let first = violations.first().or(findings.first());
     let mut status = TestCaseStatus::non_success(kind);
     status.set_type(ty);
-    status.set_message(match first {
-        Some(f) => format!("{counted}: {}", f.message.replace(['\r', '\n'], " ")),
-        None => counted,
-    });
-    status.set_description(description(findings));
+    let message = format!("{counted}: {}", first.message.replace(['\r', '\n'], " "));
+    status.set_message(xml_text(&message).into_owned());
+    status.set_description(xml_text(&description(findings)).into_owned());
     status
 }
 
@@ -119,9 +116,10 @@ fn coverage_suite(report: &Report) -> TestSuite {
         let region = gap.region.as_deref().unwrap_or("global");
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
         status.set_type("coverage-gap");
-        status.set_message(format!("{}: {}", gap.error_code, gap.message));
-        status.set_description(gap_line(gap));
-        let mut case = TestCase::new(format!("{account} {region} {}", gap.api), status);
+        status.set_message(xml_text(&format!("{}: {}", gap.error_code, gap.message)).into_owned());
+        status.set_description(xml_text(&gap_line(gap)).into_owned());
+        let name = format!("{account} {region} {}", gap.api);
+        let mut case = TestCase::new(xml_text(&name).into_owned(), status);
         case.set_classname("coverage");
         suite.add_test_case(case);
     }
@@ -194,6 +192,28 @@ mod tests {
         assert_eq!(root_attr(&counts, "tests"), "13");
         assert_eq!(root_attr(&counts, "failures"), "4");
         assert_eq!(root_attr(&counts, "errors"), "2");
+    }
+
+    #[test]
+    fn junit_conditional_has_its_own_failure_type() {
+        let mut report = sample_report();
+        // payments' only finding of shared-execution-role becomes conditional.
+        for f in &mut report.findings {
+            if f.resource.ends_with("role/payments-exec") {
+                f.status = Status::Conditional;
+            }
+        }
+        let mut out = Vec::new();
+        render(&report, &mut out).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        assert_eq!(xml.matches("type=\"conditional\"").count(), 1, "{xml}");
+        assert!(xml.contains("message=\"1 conditional: role payments-exec"), "{xml}");
+        // Quiet: a violation alongside a conditional finding keeps the severity as type.
+        let counts = parse(&report);
+        assert_eq!(counts.failures, 4);
+        assert_eq!(counts.errors, 2);
+        // Near miss: the not-proven finding is still an error, not a conditional failure.
+        assert!(xml.contains("type=\"not-proven\""), "{xml}");
     }
 
     #[test]

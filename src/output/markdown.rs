@@ -2,10 +2,14 @@
 //! `$GITHUB_STEP_SUMMARY`: a verdict, a count table, the violations by severity with evidence
 //! and remediation folded into `<details>`, the not-proven findings, and the coverage gaps.
 //!
-//! Every value that comes from the snapshot is escaped, so a `|` or a newline in a tag value
-//! cannot break a table and `<`/`>` cannot inject HTML.
+//! Every value that comes from the snapshot or the config goes through the Markdown sink functions
+//! of [`crate::escape`]: a `|` or a newline cannot break a table, a blank line cannot end the
+//! `<details>` block, no HTML, link, image or `@mention` comes from data.
 
 use super::{Report, application_group, gap_scope, plural, total_violations};
+use crate::escape::{
+    markdown_code as cell_code, markdown_code_inline as code, markdown_html as html, markdown_text as escape,
+};
 use crate::finding::{Finding, Severity, Status};
 use std::io::{self, Write};
 
@@ -63,25 +67,33 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 fn verdict(report: &Report) -> String {
     let violations = total_violations(report);
-    let not_proven = report.summary.not_proven;
-    let checks = plural(report.summary.checks_run, "check", "checks");
+    let s = &report.summary;
+    let checks = plural(s.checks_run, "check", "checks");
     let path = code(&report.topology_path);
     let coverage = if report.coverage.is_empty() {
         "coverage complete".to_string()
     } else {
         plural(report.coverage.len(), "coverage gap", "coverage gaps")
     };
+    let mut undecided = Vec::new();
+    if s.conditional > 0 {
+        undecided.push(format!("{} conditional", s.conditional));
+    }
+    if s.not_proven > 0 {
+        undecided.push(format!("{} not proven", s.not_proven));
+    }
+    let undecided = undecided.join(", ");
     if violations > 0 {
         let mut text = format!(
             "❌ **{}** in {path}",
             plural(violations, "guardrail violation", "guardrail violations")
         );
-        if not_proven > 0 {
-            text.push_str(&format!(", {not_proven} not proven"));
+        if !undecided.is_empty() {
+            text.push_str(&format!(", {undecided}"));
         }
         format!("{text} ({checks} run, {coverage}).")
-    } else if not_proven > 0 {
-        format!("⚠️ No guardrail violations in {path}, but {not_proven} not proven ({checks} run, {coverage}).")
+    } else if !undecided.is_empty() {
+        format!("⚠️ No guardrail violations in {path}, but {undecided} ({checks} run, {coverage}).")
     } else if !report.coverage.is_empty() {
         format!("⚠️ No guardrail violations in {path}, but coverage is incomplete ({checks} run, {coverage}).")
     } else {
@@ -117,8 +129,8 @@ fn write_findings_body(findings: &[&Finding], out: &mut dyn Write) -> io::Result
         writeln!(
             out,
             "| {} | {} | {} | {} |",
-            code(&f.check),
-            code(&f.resource),
+            cell_code(&f.check),
+            cell_code(&f.resource),
             escape(&application_group(&f.applications)),
             escape(&f.message)
         )?;
@@ -208,47 +220,6 @@ fn capitalize(s: &str) -> String {
         .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
-/// Escapes text for Markdown (inline and in table cells): Markdown punctuation gets a backslash,
-/// newlines become `<br>`.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\r' | '\n' => out.push_str("<br>"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~' | '#' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// A code span (`|` escaped so it stays inside a table cell, newlines flattened); text that
-/// contains a backtick is escaped as plain text instead.
-fn code(s: &str) -> String {
-    if s.contains('`') {
-        return escape(s);
-    }
-    let flat: String = s
-        .chars()
-        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-        .collect();
-    format!("`{}`", flat.replace('|', "\\|"))
-}
-
-/// Escapes text for an HTML context (the `<summary>` line).
-fn html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('|', "&#124;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,11 +228,9 @@ mod tests {
     #[test]
     fn markdown_escapes_table_cells() {
         assert_eq!(escape("a|b\nc"), "a\\|b<br>c");
-        assert_eq!(escape("x\r\ny"), "x<br>y");
-        assert_eq!(escape("<script>"), "\\<script\\>");
-        assert_eq!(code("a|b"), "`a\\|b`");
-        assert_eq!(code("a`b"), "a\\`b");
-        assert_eq!(html("<b>&"), "&lt;b&gt;&amp;");
+        assert_eq!(cell_code("a|b"), "`a\\|b`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(html("<b>&"), "&#60;b&#62;&#38;");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod human;
 mod json;
 mod junit;
+pub mod locations;
 mod markdown;
 mod report;
 mod sarif;

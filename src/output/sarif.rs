@@ -1,22 +1,32 @@
 //! The `sarif` format: SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
 //!
-//! One rule per check that ran, one result per finding located at the line of the snapshot file
-//! that names the finding's resource, a `partialFingerprints` entry that survives re-crawls, and
-//! the coverage gaps as tool execution notifications. Not-proven findings are reported at level
-//! `warning` with `properties.status = "not-proven"`; they keep the default `kind` (`fail`)
-//! because SARIF requires level `none` for any other kind, and code scanning would then hide them.
+//! One rule per check that ran; one result per finding, located at the JSON object of the
+//! snapshot that defines the finding's resource (a region with start and end line and column,
+//! columns in Unicode code points, plus its byte offset and length, from one
+//! [`LocationIndex`] built in a single pass over the snapshot text); a `codeFlows` entry that walks
+//! the evidence chain, each step located the same way; a `partialFingerprints` entry that depends
+//! on the check, the resource, the applications and the evidence endpoints, never on wording, so
+//! it survives re-crawls and message edits; and the coverage gaps as tool execution notifications.
+//!
+//! Level follows the severity (critical and high `error`, medium `warning`, low and info `note`)
+//! for violations and conditional findings alike; `properties.status` says which, and
+//! `properties.conditional` is `true` for a conditional finding, whose `properties.conditions`
+//! lists the undecided condition keys. Not-proven findings are reported at level `warning` with
+//! `properties.status = "not-proven"`; they keep the default `kind` (`fail`) because SARIF
+//! requires level `none` for any other kind, and code scanning would then hide them.
 
+use super::locations::{LocationIndex, Span};
 use super::{Report, gap_line, status_str};
-use crate::finding::{Finding, Severity, Status};
+use crate::finding::{Evidence, Finding, Severity, Status};
 use crate::model::CoverageGap;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
+    ArtifactLocation, CodeFlow, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
     PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, ReportingDescriptorReference,
-    Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+    Result as SarifResult, ResultLevel, Run, Sarif, ThreadFlow, ThreadFlowLocation, Tool, ToolComponent,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 /// `$schema` of the log.
@@ -24,7 +34,7 @@ const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// `tool.driver.informationUri`.
 const INFORMATION_URI: &str = "https://github.com/topoguard/topoguard";
 /// Key of the stable fingerprint in `partialFingerprints`; bump the version if its input changes.
-const FINGERPRINT_KEY: &str = "topoguard/v1";
+const FINGERPRINT_KEY: &str = "topoguard/v2";
 /// Id of the notification descriptor that coverage gaps refer to.
 const COVERAGE_GAP_ID: &str = "coverage-gap";
 
@@ -52,6 +62,13 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
+/// What every result needs: the artifact URI, the location index and each check's rule index.
+struct Context<'a> {
+    uri: String,
+    index: LocationIndex,
+    rules: HashMap<&'a str, i64>,
+}
+
 fn build(report: &Report) -> Sarif {
     let rules: Vec<ReportingDescriptor> = report.checks.iter().map(rule).collect();
     let driver = ToolComponent::builder()
@@ -62,8 +79,17 @@ fn build(report: &Report) -> Sarif {
         .rules(rules)
         .notifications(vec![coverage_gap_descriptor()])
         .build();
-    let uri = artifact_uri(&report.topology_path);
-    let results: Vec<SarifResult> = report.findings.iter().map(|f| result(report, f, &uri)).collect();
+    let context = Context {
+        uri: artifact_uri(&report.topology_path),
+        index: LocationIndex::build(&report.topology_text),
+        rules: report
+            .checks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((c.id.as_str(), i64::try_from(i).ok()?)))
+            .collect(),
+    };
+    let results: Vec<SarifResult> = report.findings.iter().map(|f| result(&context, f)).collect();
     let notifications: Vec<Notification> = report.coverage.iter().map(notification).collect();
     let invocation = if notifications.is_empty() {
         Invocation::builder().execution_successful(true).build()
@@ -76,6 +102,7 @@ fn build(report: &Report) -> Sarif {
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .invocations(vec![invocation])
+        .column_kind(json!("unicodeCodePoints"))
         .results(results)
         .build();
     Sarif::builder()
@@ -186,16 +213,6 @@ fn artifact_uri(path: &str) -> String {
     if drive { format!("file:///{encoded}") } else { encoded }
 }
 
-/// 1-based line of the first line of the snapshot containing `"<resource>"`, or 1.
-fn resource_line(topology_text: &str, resource: &str) -> i64 {
-    let needle = format!("\"{resource}\"");
-    topology_text
-        .lines()
-        .position(|line| line.contains(&needle))
-        .and_then(|i| i64::try_from(i).ok())
-        .map_or(1, |i| i + 1)
-}
-
 /// FNV-1a, 64 bits.
 fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -206,40 +223,97 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// Hex fingerprint of check, resource, sorted applications and message (0xff separates parts,
-/// a byte that never occurs in UTF-8).
+/// Hex fingerprint of the facts of a finding: check, resource, sorted applications and the
+/// sorted evidence endpoints (relation, from, to). Messages, titles, remediation and evidence
+/// details are wording and stay out, so editing them keeps every alert. Parts are separated by
+/// 0xff and steps by 0xfe, bytes that never occur in UTF-8.
 fn fingerprint(finding: &Finding) -> String {
-    let mut applications = finding.applications.clone();
-    applications.sort();
+    let mut applications: Vec<&str> = finding.applications.iter().map(String::as_str).collect();
+    applications.sort_unstable();
+    let mut steps: Vec<(&str, &str, &str)> = finding
+        .evidence
+        .iter()
+        .map(|e| (e.relation.as_str(), e.from.as_str(), e.to.as_deref().unwrap_or("")))
+        .collect();
+    steps.sort_unstable();
+    steps.dedup();
     let mut input = Vec::new();
-    for part in [&finding.check, &finding.resource]
+    for part in [finding.check.as_str(), finding.resource.as_str()]
         .into_iter()
-        .chain(applications.iter())
-        .chain([&finding.message])
+        .chain(applications)
     {
         input.extend_from_slice(part.as_bytes());
         input.push(0xff);
     }
+    for (relation, from, to) in steps {
+        for part in [relation, from, to] {
+            input.extend_from_slice(part.as_bytes());
+            input.push(0xff);
+        }
+        input.push(0xfe);
+    }
     format!("{:016x}", fnv1a64(&input))
 }
 
-fn result(report: &Report, finding: &Finding, uri: &str) -> SarifResult {
+fn region(span: Option<Span>) -> Region {
+    let int = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    match span {
+        Some(s) => Region::builder()
+            .start_line(int(s.start_line))
+            .start_column(int(s.start_column))
+            .end_line(int(s.end_line))
+            .end_column(int(s.end_column))
+            .byte_offset(int(s.byte_offset))
+            .byte_length(int(s.byte_length))
+            .build(),
+        // Not defined in the snapshot (a wildcard principal, a config entry): the file's start.
+        None => Region::builder().start_line(1).build(),
+    }
+}
+
+/// A location in the snapshot: the object that defines `id` (or the file's start) and `id` as
+/// the logical location.
+fn location(context: &Context<'_>, id: &str, message: Option<String>) -> Location {
     let physical = PhysicalLocation::builder()
-        .artifact_location(ArtifactLocation::builder().uri(uri).build())
-        .region(
-            Region::builder()
-                .start_line(resource_line(&report.topology_text, &finding.resource))
-                .build(),
-        )
+        .artifact_location(ArtifactLocation::builder().uri(&context.uri).build())
+        .region(region(context.index.get(id)))
         .build();
     let logical = LogicalLocation::builder()
-        .fully_qualified_name(&finding.resource)
+        .fully_qualified_name(id)
         .kind("resource")
         .build();
-    let location = Location::builder()
+    let builder = Location::builder()
         .physical_location(physical)
-        .logical_locations(vec![logical])
-        .build();
+        .logical_locations(vec![logical]);
+    match message {
+        Some(text) => builder.message(Message::builder().text(text).build()).build(),
+        None => builder.build(),
+    }
+}
+
+/// The evidence chain as one thread flow: each step at the object of its `from` end, with the
+/// relation and detail as its message, and a last step at the `to` end of the last relation.
+fn code_flow(context: &Context<'_>, evidence: &[Evidence]) -> Option<CodeFlow> {
+    let mut steps: Vec<ThreadFlowLocation> = evidence
+        .iter()
+        .map(|e| {
+            let to = e.to.as_deref().map(|t| format!(" -> {t}")).unwrap_or_default();
+            let text = format!("{}: {}{to} ({})", e.relation, e.from, e.detail);
+            let located = location(context, &e.from, Some(text));
+            ThreadFlowLocation::builder().location(located).build()
+        })
+        .collect();
+    let last = evidence.last()?;
+    if let Some(to) = &last.to {
+        let located = location(context, to, Some(format!("{}: {to}", last.relation)));
+        steps.push(ThreadFlowLocation::builder().location(located).build());
+    }
+    let thread = ThreadFlow::builder().locations(steps).build();
+    Some(CodeFlow::builder().thread_flows(vec![thread]).build())
+}
+
+fn result(context: &Context<'_>, finding: &Finding) -> SarifResult {
+    let location = location(context, &finding.resource, None);
     let prefix = match finding.status {
         Status::Violation => "",
         Status::Conditional => "Conditional: ",
@@ -248,6 +322,7 @@ fn result(report: &Report, finding: &Finding, uri: &str) -> SarifResult {
     let message = format!("{prefix}{}\nRemediation: {}", finding.message, finding.remediation);
     let mut values = BTreeMap::new();
     values.insert("status".to_string(), json!(status_str(finding.status)));
+    values.insert("conditional".to_string(), json!(finding.status == Status::Conditional));
     if !finding.conditions.is_empty() {
         values.insert("conditions".to_string(), json!(finding.conditions));
     }
@@ -268,14 +343,12 @@ fn result(report: &Report, finding: &Finding, uri: &str) -> SarifResult {
         .locations(vec![location])
         .partial_fingerprints(fingerprints)
         .properties(properties(None, values));
-    let index = report
-        .checks
-        .iter()
-        .position(|c| c.id == finding.check)
-        .and_then(|i| i64::try_from(i).ok());
-    match index {
-        Some(index) => builder.rule_index(index).build(),
-        None => builder.build(),
+    let flows: Vec<CodeFlow> = code_flow(context, &finding.evidence).into_iter().collect();
+    match (context.rules.get(finding.check.as_str()), flows.is_empty()) {
+        (Some(index), false) => builder.rule_index(*index).code_flows(flows).build(),
+        (Some(index), true) => builder.rule_index(*index).build(),
+        (None, false) => builder.code_flows(flows).build(),
+        (None, true) => builder.build(),
     }
 }
 

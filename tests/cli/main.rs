@@ -10,7 +10,9 @@ mod external;
 mod crawl;
 mod graph;
 mod hostile;
+mod hostile_output;
 #[cfg(feature = "aws")]
 mod realorg;
 mod roles;
+mod sarif;
 mod support;

@@ -130,8 +130,6 @@ fn sarif_helpers() {
     assert_eq!(artifact_uri(r"snapshots\my org.json"), "snapshots/my%20org.json");
     assert_eq!(artifact_uri(r"C:\topo.json"), "file:///C:/topo.json");
     assert_eq!(pascal_case("cross-app-bus-target"), "CrossAppBusTarget");
-    assert_eq!(resource_line("a\n\"x\"\n", "x"), 2);
-    assert_eq!(resource_line("a\n", "x"), 1);
 }
 
 #[test]
@@ -141,6 +139,170 @@ fn sarif_fingerprint_ignores_application_order() {
     let before = fingerprint(&finding);
     finding.applications.reverse();
     assert_eq!(fingerprint(&finding), before);
-    finding.message.push('!');
-    assert_ne!(fingerprint(&finding), before);
+}
+
+#[test]
+fn sarif_fingerprint_depends_on_facts_not_wording() {
+    let report = sample_report();
+    let original = report.findings[1].clone();
+    let before = fingerprint(&original);
+    // Quiet: wording changes keep the fingerprint (issue 13: "changing a message must not change
+    // a fingerprint").
+    let mut reworded = original.clone();
+    reworded.message = "an entirely different sentence".to_string();
+    reworded.title.push_str(" (renamed)");
+    reworded.remediation = "do something else".to_string();
+    for step in &mut reworded.evidence {
+        step.detail.push_str(", said differently");
+    }
+    reworded.evidence.reverse();
+    reworded.status = Status::Conditional;
+    assert_eq!(fingerprint(&reworded), before);
+    // Fires: another resource, check, application or evidence endpoint is another alert.
+    let mut other = original.clone();
+    other.resource.push('2');
+    assert_ne!(fingerprint(&other), before);
+    let mut other = original.clone();
+    other.check = "wildcard-trust".to_string();
+    assert_ne!(fingerprint(&other), before);
+    let mut other = original.clone();
+    other.applications.push("payments".to_string());
+    assert_ne!(fingerprint(&other), before);
+    // Near miss: the same steps with one `to` changed.
+    let mut other = original.clone();
+    other.evidence[1].to = Some("arn:aws:lambda:eu-west-1:222222222222:function:other".to_string());
+    assert_ne!(fingerprint(&other), before);
+    let mut other = original;
+    other.evidence.pop();
+    assert_ne!(fingerprint(&other), before);
+}
+
+#[test]
+fn sarif_message_change_keeps_rendered_fingerprints() {
+    let first = render_value(&sample_report());
+    let mut report = sample_report();
+    for f in &mut report.findings {
+        f.message = format!("reworded: {}", f.message.to_uppercase());
+    }
+    let second = render_value(&report);
+    let prints = |doc: &Value| -> Vec<Value> {
+        doc["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["partialFingerprints"].clone())
+            .collect()
+    };
+    assert_eq!(prints(&first), prints(&second));
+    assert_ne!(first["runs"][0]["results"], second["runs"][0]["results"]);
+}
+
+#[test]
+fn sarif_regions_span_the_resource_object() {
+    let report = sample_report();
+    let doc = render_value(&report);
+    assert_eq!(doc["runs"][0]["columnKind"], "unicodeCodePoints");
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let bus = results
+        .iter()
+        .find(|r| r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == BUS_RULE)
+        .unwrap();
+    let region = &bus["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 5);
+    assert_eq!(region["startColumn"], 5);
+    assert_eq!(region["endLine"], 5);
+    let offset = usize::try_from(region["byteOffset"].as_u64().unwrap()).unwrap();
+    let length = usize::try_from(region["byteLength"].as_u64().unwrap()).unwrap();
+    let object = &report.topology_text[offset..offset + length];
+    assert_eq!(
+        serde_json::from_str::<Value>(object).unwrap()["arn"],
+        json!(BUS_RULE),
+        "{object}"
+    );
+    let line = report.topology_text.lines().nth(4).unwrap();
+    let end = usize::try_from(region["endColumn"].as_u64().unwrap()).unwrap();
+    assert_eq!(line.chars().nth(end - 2), Some('}'));
+    // Near miss: a resource the snapshot does not define points at the file's start, unspanned.
+    let unknown = results
+        .iter()
+        .find(|r| {
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+                == "arn:aws:iam::222222222222:role/payments-exec"
+        })
+        .unwrap();
+    let region = &unknown["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region, &json!({"startLine": 1}));
+}
+
+#[test]
+fn sarif_code_flows_follow_the_evidence() {
+    let doc = render_value(&sample_report());
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    for r in results {
+        let flows = r["codeFlows"].as_array().unwrap();
+        assert_eq!(flows.len(), 1);
+        let steps = flows[0]["threadFlows"][0]["locations"].as_array().unwrap();
+        let evidence = r["properties"]["evidence"].as_array().unwrap();
+        let ends_with_to = evidence.last().unwrap()["to"].is_string();
+        assert_eq!(steps.len(), evidence.len() + usize::from(ends_with_to));
+        for (step, e) in steps.iter().zip(evidence) {
+            let logical = &step["location"]["logicalLocations"][0]["fullyQualifiedName"];
+            assert_eq!(logical, &e["from"]);
+            let text = step["location"]["message"]["text"].as_str().unwrap();
+            assert!(text.starts_with(e["relation"].as_str().unwrap()), "{text}");
+        }
+    }
+    let bus = results
+        .iter()
+        .find(|r| r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == BUS_RULE)
+        .unwrap();
+    let steps = bus["codeFlows"][0]["threadFlows"][0]["locations"].as_array().unwrap();
+    // bus -> rule (line 5) -> function (not in the excerpt).
+    assert_eq!(steps[1]["location"]["physicalLocation"]["region"]["startLine"], 5);
+    assert_eq!(
+        steps[2]["location"]["logicalLocations"][0]["fullyQualifiedName"],
+        "arn:aws:lambda:eu-west-1:222222222222:function:invoice-ingest"
+    );
+}
+
+#[test]
+fn sarif_marks_conditional_results() {
+    let mut report = sample_report();
+    let wildcard = report
+        .findings
+        .iter_mut()
+        .find(|f| f.check == "wildcard-trust")
+        .unwrap();
+    wildcard.status = Status::Conditional;
+    wildcard.conditions = vec!["aws:PrincipalOrgID (Statement[0])".to_string()];
+    let validator = validator();
+    let doc = render_value(&report);
+    assert_valid(&validator, &doc);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let conditional: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["properties"]["conditional"] == true)
+        .collect();
+    assert_eq!(conditional.len(), 1);
+    // Level per severity: a critical conditional finding is still an error.
+    assert_eq!(conditional[0]["level"], "error");
+    assert_eq!(conditional[0]["properties"]["status"], "conditional");
+    assert_eq!(
+        conditional[0]["properties"]["conditions"][0],
+        "aws:PrincipalOrgID (Statement[0])"
+    );
+    assert!(
+        conditional[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Conditional: ")
+    );
+    // Quiet: the others say `false`.
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r["properties"]["conditional"] == false)
+            .count(),
+        4
+    );
 }

@@ -1,9 +1,11 @@
 //! The `iam` format: `<app>/<account>/<role>/` with `trust.json`, `policy-N.json` and
 //! `role.json` (name, description, session length, tags), plus `index.json` listing every role
 //! and a `README.md` for people. Placeholders with a known value are filled in; the others stay
-//! as `${Name}` and are listed in the README.
+//! as `${Name}` and are listed in the README, whose data (names, descriptions, notes) goes
+//! through the Markdown sink functions of [`crate::escape`].
 
 use super::{Files, file_name, pretty};
+use crate::escape::{markdown_code, markdown_code_inline, markdown_text};
 use crate::roles::{RoleSet, with_defaults};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -19,14 +21,26 @@ pub fn render(set: &RoleSet) -> Files {
     if !missing.is_empty() {
         readme.push_str("## Placeholders to fill in before deploying\n\n");
         for (name, p) in missing {
-            let _ = writeln!(readme, "- `${{{name}}}`: {}", p.description);
+            let placeholder = format!("${{{name}}}");
+            let _ = writeln!(
+                readme,
+                "- {}: {}",
+                markdown_code_inline(&placeholder),
+                markdown_text(&p.description)
+            );
         }
         readme.push('\n');
     }
     if !set.notes.is_empty() {
         readme.push_str("## Notes\n\n");
         for n in &set.notes {
-            let _ = writeln!(readme, "- **{}** (`{}`): {}", n.kind, n.application, n.message);
+            let _ = writeln!(
+                readme,
+                "- **{}** ({}): {}",
+                markdown_text(&n.kind),
+                markdown_code_inline(&n.application),
+                markdown_text(&n.message)
+            );
         }
         readme.push('\n');
     }
@@ -68,10 +82,10 @@ pub fn render(set: &RoleSet) -> Files {
         }));
         let _ = writeln!(
             readme,
-            "| {} | {} | `{}` | {} | {} |",
-            r.application,
-            r.account,
-            r.name,
+            "| {} | {} | {} | {} | {} |",
+            markdown_text(&r.application),
+            markdown_text(&r.account),
+            markdown_code(&r.name),
             r.kind.as_str(),
             r.policies.len()
         );
