@@ -7,7 +7,8 @@ Creates, in the management account 123456789012: an organization, an OU tree, N 
 (tagged), a service control policy attached to an OU. In every member account (through
 OrganizationAccountAccessRole) and region: a custom event bus with a policy, rules on the default
 and the custom bus with a cross-account target, a Lambda function (environment with an ARN, a URL
-and a secret-looking value), a tagged SQS queue (with a queue policy) feeding it through an event-source
+and a secret-looking value; in the first region a second function whose environment holds
+every shape of `src/crawl/secret_corpus.json`), a tagged SQS queue (with a queue policy) feeding it through an event-source
 mapping, a tagged DynamoDB table, SNS topic, KMS key and Secrets Manager secret (each with a
 resource policy granting the next account, the secret with a secret value), an untagged queue
 with a policy and a queue that does not exist, both targets of a rule, a tagged S3 bucket
@@ -18,6 +19,7 @@ also gets an AWS DevOps Agent Space in the first region. Prints a JSON summary o
 import argparse
 import io
 import json
+import os
 import zipfile
 
 import boto3
@@ -25,6 +27,9 @@ from botocore.config import Config
 
 MANAGEMENT = "123456789012"
 SECRET = "hunter2-s3cr3t-value"
+# Secret-bearing environment values (webhooks, DSNs, basic auth, presigned URLs, JWTs, API keys),
+# shared with the crawler's unit test; each shape lists the parts that must never be kept.
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "crawl", "secret_corpus.json")
 
 
 def client(endpoint, service, region, creds=None):
@@ -222,6 +227,17 @@ def main():
                 SourceArn=f"arn:aws:events:{region}:{acct}:rule/orders/to-next-account",
             )
             lam.create_event_source_mapping(EventSourceArn=qarn, FunctionName="order-handler")
+            if region == home:
+                with open(CORPUS) as f:
+                    shapes = json.load(f)
+                lam.create_function(
+                    FunctionName="env-corpus",
+                    Runtime="python3.12",
+                    Role=role_arn,
+                    Handler="index.handler",
+                    Code={"ZipFile": code},
+                    Environment={"Variables": {f"V{n:02}": s["value"] for n, s in enumerate(shapes)}},
+                )
     print(json.dumps(summary))
 
 
