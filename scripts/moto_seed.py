@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Seed a moto server with an AWS Organization for the crawler's end-to-end test and benchmark.
 
-Usage: moto_seed.py ENDPOINT [--accounts N] [--regions r1,r2]
+Usage: moto_seed.py ENDPOINT [--accounts N] [--regions r1,r2] [--light] [--functions-in-one N]
 
 Creates, in the management account 123456789012: an organization, an OU tree, N member accounts
 (tagged), a service control policy attached to an OU. In every member account (through
@@ -68,6 +68,9 @@ def main():
     ap.add_argument("--accounts", type=int, default=3)
     ap.add_argument("--regions", default="eu-west-1,eu-central-1")
     ap.add_argument("--light", action="store_true", help="no Lambda or DynamoDB (faster seeding)")
+    ap.add_argument(
+        "--functions-in-one", type=int, default=0, help="this many more functions in the first member's first region"
+    )
     a = ap.parse_args()
     regions = a.regions.split(",")
     home = regions[0]
@@ -159,6 +162,17 @@ def main():
             q = sqs.create_queue(QueueName="orders-in", tags={"app": f"app{i % 3}", "shared": "true"})["QueueUrl"]
             qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             ev.put_targets(Rule="nightly", Targets=[{"Id": "queue", "Arn": qarn}])
+            if i == 0 and region == home and a.functions_in_one:
+                # A crowded account-region for the rate-limit benchmark.
+                lam = client(a.endpoint, "lambda", region, creds)
+                for n in range(a.functions_in_one):
+                    lam.create_function(
+                        FunctionName=f"bulk-{n:05}",
+                        Runtime="python3.12",
+                        Role=role_arn,
+                        Handler="index.handler",
+                        Code={"ZipFile": code},
+                    )
             if a.light:
                 continue
             sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps(grant(nxt, "sqs:SendMessage", qarn))})

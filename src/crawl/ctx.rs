@@ -437,7 +437,73 @@ fn short(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::result_large_err)]
+    use super::super::progress::ProgressMode;
     use super::*;
+    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use std::sync::atomic::AtomicU32;
+
+    type Sent = Result<(), SdkError<GetCallerIdentityError, HttpResponse>>;
+
+    fn timeout() -> Sent {
+        Err(SdkError::timeout_error("no answer"))
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_service_is_not_called_again_in_that_account_and_region() {
+        let ctx = Ctx::new(4, Progress::new(ProgressMode::Quiet));
+        let sent = AtomicU32::new(0);
+        let send = || {
+            sent.fetch_add(1, Ordering::Relaxed);
+            async { timeout() }
+        };
+        let here = Scope::region("111111111111", "eu-west-1");
+        let first = ctx.try_call(Api::LambdaListFunctions, here, send).await.unwrap_err();
+        assert_eq!(first.code, "Timeout");
+        assert_eq!(sent.load(Ordering::Relaxed), 1, "a timeout is not retried");
+        // The same service in the same account and region: not sent, a Timeout at once.
+        let second = ctx.try_call(Api::LambdaGetPolicy, here, send).await.unwrap_err();
+        assert_eq!(second.code, "Timeout");
+        assert!(second.message.starts_with("not called"), "{}", second.message);
+        assert_eq!(sent.load(Ordering::Relaxed), 1);
+        // Near misses: another region, another account, another service are still called.
+        let elsewhere = [
+            (Api::LambdaListFunctions, Scope::region("111111111111", "eu-central-1")),
+            (Api::LambdaListFunctions, Scope::region("222222222222", "eu-west-1")),
+            (Api::EventsListRules, here),
+        ];
+        for (api, scope) in elsewhere {
+            let _ = ctx.try_call(api, scope, send).await;
+        }
+        assert_eq!(sent.load(Ordering::Relaxed), 4);
+        assert_eq!(ctx.calls(), 5, "every call is counted, sent or not");
+        assert_eq!(ctx.retries(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_is_retried_then_succeeds_without_a_gap() {
+        let ctx = Ctx::new(1, Progress::new(ProgressMode::Quiet));
+        let sent = AtomicU32::new(0);
+        let send = || {
+            let n = sent.fetch_add(1, Ordering::Relaxed);
+            async move {
+                let r: Sent = if n < TRANSIENT_RETRIES {
+                    Err(SdkError::dispatch_failure(
+                        aws_smithy_runtime_api::client::result::ConnectorError::io("reset".into()),
+                    ))
+                } else {
+                    Ok(())
+                };
+                r
+            }
+        };
+        let r: Option<()> = ctx.call(Api::StsGetCallerIdentity, Scope::org(), send).await;
+        assert!(r.is_some());
+        assert_eq!(sent.load(Ordering::Relaxed), TRANSIENT_RETRIES + 1);
+        assert_eq!(ctx.retries(), u64::from(TRANSIENT_RETRIES));
+        assert!(ctx.gaps().is_empty());
+    }
 
     #[test]
     fn throttling_is_retried_longest_transient_briefly_the_rest_never() {
