@@ -34,13 +34,15 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use topoguard::crawl::{self, Connector, CrawlOptions, ProgressMode};
+use topoguard::crawl::{self, Connector, CrawlOptions, ProgressMode, limits};
 
 /// Seeding gives up after this long.
 const SEED_TIMEOUT: Duration = Duration::from_secs(900);
@@ -89,6 +91,13 @@ struct Args {
     regions: Vec<String>,
     concurrency: usize,
     latency: Duration,
+    /// Percentage of requests the fault proxy answers with the service's throttling error.
+    throttle_pct: Option<u32>,
+    /// Functions seeded in the first member account's first region.
+    functions_in_one: usize,
+    /// Measure the fault runs only (fault-free, throttled, published limits), not the
+    /// sequential and direct-to-moto baselines.
+    faults_only: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -97,6 +106,9 @@ fn parse_args() -> Result<Args> {
         regions: vec!["eu-west-1".to_string(), "eu-central-1".to_string()],
         concurrency: 16,
         latency: Duration::from_millis(20),
+        throttle_pct: None,
+        functions_in_one: 0,
+        faults_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -106,6 +118,9 @@ fn parse_args() -> Result<Args> {
             "--regions" => args.regions = v.split(',').map(str::to_string).collect(),
             "--concurrency" => args.concurrency = v.parse()?,
             "--latency-ms" => args.latency = Duration::from_millis(v.parse()?),
+            "--throttle-pct" => args.throttle_pct = Some(v.parse::<u32>()?.min(100)),
+            "--functions-in-one" => args.functions_in_one = v.parse()?,
+            "--faults-only" => args.faults_only = v.parse()?,
             _ => bail!("unknown argument `{a}`"),
         }
     }
@@ -128,6 +143,8 @@ fn seed(venv: &Path, url: &str, args: &Args) -> Result<serde_json::Value> {
             &args.accounts.to_string(),
             "--regions",
             &args.regions.join(","),
+            "--functions-in-one",
+            &args.functions_in_one.to_string(),
         ])
         .stdout(out.reopen()?)
         .spawn()
@@ -157,11 +174,11 @@ async fn config(url: &str) -> aws_config::SdkConfig {
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "testing", "testing", None, None, "bench",
         )))
-        .retry_config(RetryConfig::adaptive().with_max_attempts(5))
+        // As the CLI: the crawler retries, the SDK does not.
+        .retry_config(RetryConfig::disabled())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(10))
-                .operation_attempt_timeout(Duration::from_secs(30))
                 .operation_timeout(Duration::from_secs(60))
                 .build(),
         )
@@ -205,6 +222,8 @@ struct Run {
     wall: Duration,
     cpu: Cpu,
     calls: u64,
+    retries: u64,
+    call_counts: topoguard::crawl::CallCounts,
     accounts: usize,
     gaps_by_api: BTreeMap<String, usize>,
 }
@@ -244,6 +263,8 @@ async fn run(
         wall,
         cpu,
         calls: outcome.calls,
+        retries: outcome.retries,
+        call_counts: outcome.call_counts,
         accounts: outcome.accounts_crawled,
         gaps_by_api,
     })
@@ -352,6 +373,313 @@ fn pump(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
     let _ = to.shutdown(Shutdown::Write);
 }
 
+/// What the fault proxy does to each request.
+#[derive(Debug, Clone, Copy)]
+struct Faults {
+    latency: Duration,
+    /// Percentage of requests answered with the service's throttling error.
+    throttle_pct: u32,
+    /// Answer the service's throttling error above its published rate per (service, access
+    /// key, region) — an access key stands for an account: every assumed-role session has its
+    /// own.
+    enforce_limits: bool,
+}
+
+/// A token bucket of one (service, access key, region): up to one second's worth of requests.
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// The fault proxy's counters and buckets.
+#[derive(Default)]
+struct ProxyState {
+    buckets: Mutex<HashMap<(String, String, String), Bucket>>,
+    draws: AtomicU64,
+    injected: AtomicU64,
+    over_limit: AtomicU64,
+}
+
+impl ProxyState {
+    /// A uniform draw in 0..100 (splitmix64 of a counter; reproducible run to run).
+    fn percent(&self) -> u32 {
+        let mut z = self
+            .draws
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % 100) as u32
+    }
+
+    /// Takes a token of the request's bucket; false when the published rate is exceeded.
+    fn within_limit(&self, key: &(String, String, String)) -> bool {
+        let Some(rate) = limits::published_rate(&key.0) else {
+            return true;
+        };
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        let b = buckets.entry(key.clone()).or_insert(Bucket {
+            tokens: rate,
+            last: now,
+        });
+        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * rate).min(rate);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The service, access key and region of a SigV4-signed request (from `Credential=` in its
+/// `Authorization` header).
+fn signing_scope(head: &str) -> Option<(String, String, String)> {
+    let credential = head.split("Credential=").nth(1)?;
+    let mut parts = credential.split(['/', ',', ' ']);
+    let key = parts.next()?.to_string();
+    let _date = parts.next()?;
+    let region = parts.next()?.to_string();
+    let service = parts.next()?.to_string();
+    Some((service, key, region))
+}
+
+/// The service's own throttling error, as AWS sends it (status, content type, extra header,
+/// body), for the services whose protocol and code are known; `None` for the others, which are
+/// not throttled by the proxy. Codes: Organizations
+/// <https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html#API_ListAccounts_Errors>,
+/// Lambda <https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html#API_ListFunctions_Errors>,
+/// EventBridge and the common `Throttling` of query APIs
+/// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/CommonErrors.html>.
+fn throttling_response(service: &str) -> Option<String> {
+    let json = |code: &str| {
+        (
+            400,
+            "application/x-amz-json-1.1",
+            String::new(),
+            format!(r#"{{"__type":"{code}","message":"Rate exceeded"}}"#),
+        )
+    };
+    let xml = || {
+        (
+            400,
+            "text/xml",
+            String::new(),
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>bench</RequestId></ErrorResponse>".to_string(),
+        )
+    };
+    let (status, content_type, extra, body) = match service {
+        "organizations" => json("TooManyRequestsException"),
+        "events" => json("ThrottlingException"),
+        "tagging" => json("ThrottledException"),
+        "iam" | "sts" => xml(),
+        "lambda" => (
+            429,
+            "application/json",
+            "x-amzn-ErrorType: TooManyRequestsException\r\nRetry-After: 1\r\n".to_string(),
+            r#"{"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}"#.to_string(),
+        ),
+        _ => return None,
+    };
+    let reason = if status == 429 {
+        "Too Many Requests"
+    } else {
+        "Bad Request"
+    };
+    Some(format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n{extra}x-amzn-RequestId: bench\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ))
+}
+
+/// Reads one HTTP/1.1 request (head and a `Content-Length` or chunked body); `None` at the end
+/// of the connection.
+fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(chunk.get(..n)?);
+    };
+    let head = String::from_utf8_lossy(buf.get(..head_end)?).to_string();
+    let lower = head.to_ascii_lowercase();
+    let length = lower
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let chunked = lower.contains("transfer-encoding: chunked");
+    loop {
+        let body = buf.get(head_end..).unwrap_or_default();
+        let done = match length {
+            Some(n) => body.len() >= n,
+            None if chunked => body.ends_with(b"0\r\n\r\n"),
+            None => true,
+        };
+        if done {
+            break;
+        }
+        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(chunk.get(..n)?);
+    }
+    Some((head, buf))
+}
+
+/// Sends `request` to `target` on a new connection marked `Connection: close` and returns the
+/// whole response, marked `Connection: close` too (the client then opens a new connection).
+fn forward(target: SocketAddr, request: &[u8]) -> Option<Vec<u8>> {
+    let line_end = request.windows(2).position(|w| w == b"\r\n")? + 2;
+    let mut upstream = TcpStream::connect(target).ok()?;
+    upstream.write_all(request.get(..line_end)?).ok()?;
+    upstream.write_all(b"Connection: close\r\n").ok()?;
+    upstream.write_all(request.get(line_end..)?).ok()?;
+    let mut response = Vec::new();
+    upstream.read_to_end(&mut response).ok()?;
+    let status_end = response.windows(2).position(|w| w == b"\r\n")? + 2;
+    let mut marked = response.get(..status_end)?.to_vec();
+    marked.extend_from_slice(b"Connection: close\r\n");
+    marked.extend_from_slice(response.get(status_end..)?);
+    Some(marked)
+}
+
+/// A loopback HTTP proxy in front of moto that delays every request by `faults.latency` and
+/// answers some with the service's real throttling error: `faults.throttle_pct` % at random,
+/// and (with `faults.enforce_limits`) every request above the service's published rate.
+fn start_fault_proxy(target: &str, faults: Faults) -> Result<(String, Arc<ProxyState>)> {
+    let target: SocketAddr = target
+        .trim_start_matches("http://")
+        .parse()
+        .with_context(|| format!("`{target}` is not host:port"))?;
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let state = Arc::new(ProxyState::default());
+    let shared = state.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let state = shared.clone();
+            std::thread::spawn(move || serve(client, target, faults, &state));
+        }
+    });
+    Ok((url, state))
+}
+
+/// One client connection of the fault proxy.
+fn serve(mut client: TcpStream, target: SocketAddr, faults: Faults, state: &ProxyState) {
+    let _ = client.set_nodelay(true);
+    while let Some((head, request)) = read_request(&mut client) {
+        if !faults.latency.is_zero() {
+            std::thread::sleep(faults.latency);
+        }
+        let scope = signing_scope(&head);
+        let throttle = scope.as_ref().and_then(|(service, _, _)| throttling_response(service));
+        if let (Some(scope), Some(response)) = (&scope, &throttle) {
+            let injected = faults.throttle_pct > 0 && state.percent() < faults.throttle_pct;
+            let over = faults.enforce_limits && !state.within_limit(scope);
+            if injected || over {
+                let counter = if over { &state.over_limit } else { &state.injected };
+                counter.fetch_add(1, Ordering::Relaxed);
+                if client.write_all(response.as_bytes()).is_err() {
+                    return;
+                }
+                continue;
+            }
+        }
+        if let Some(response) = forward(target, &request) {
+            let _ = client.write_all(&response);
+        }
+        let _ = client.shutdown(Shutdown::Both);
+        return;
+    }
+}
+
+/// The shortest time the published limits allow for a crawl's calls: the busiest
+/// (service, account, region) bucket's calls divided by its published rate.
+fn limit_bound(counts: &topoguard::crawl::CallCounts) -> (f64, String) {
+    let mut buckets: BTreeMap<(&str, Option<&str>, Option<&str>), u64> = BTreeMap::new();
+    for ((account, region, api), n) in counts {
+        let service = limits::service(*api);
+        if limits::published_rate(service).is_some() {
+            *buckets
+                .entry((service, account.as_deref(), region.as_deref()))
+                .or_insert(0) += n;
+        }
+    }
+    buckets
+        .iter()
+        .filter_map(|((service, account, region), n)| {
+            let rate = limits::published_rate(service)?;
+            Some((
+                *n as f64 / rate,
+                format!(
+                    "{service} {}/{}: {n} calls / {rate} per s",
+                    account.unwrap_or("org"),
+                    region.unwrap_or("-")
+                ),
+            ))
+        })
+        .fold((0.0, String::new()), |best, b| if b.0 > best.0 { b } else { best })
+}
+
+/// One crawl through a fault proxy, printed with the proxy's counters.
+async fn fault_run(moto: &Moto, args: &Args, label: &str, faults: Faults) -> Result<Run> {
+    let (url, state) = start_fault_proxy(&moto.url, faults)?;
+    let connector = Connector::new(config(&url).await);
+    let r = run(&connector, moto, &args.regions, None, args.concurrency).await?;
+    report(label, &r, args.regions.len());
+    println!(
+        "{:<16} retries {}   throttling errors sent: {} at random, {} above the published rates",
+        "",
+        r.retries,
+        state.injected.load(Ordering::Relaxed),
+        state.over_limit.load(Ordering::Relaxed)
+    );
+    Ok(r)
+}
+
+/// Fault-free, throttled and rate-limited crawls through the fault proxy.
+async fn measure_faults(moto: &Moto, args: &Args) -> Result<()> {
+    let pct = args.throttle_pct.unwrap_or(20);
+    println!();
+    println!(
+        "through the fault proxy ({} ms per request, concurrency {}):",
+        args.latency.as_millis(),
+        args.concurrency
+    );
+    let clean = Faults {
+        latency: args.latency,
+        throttle_pct: 0,
+        enforce_limits: false,
+    };
+    let base = fault_run(moto, args, "fault-free", clean).await?;
+    let throttled = Faults {
+        throttle_pct: pct,
+        ..clean
+    };
+    let t = fault_run(moto, args, &format!("{pct} % throttled"), throttled).await?;
+    println!(
+        "{pct} % throttled / fault-free: {:.2}× (target ≤ 3×)",
+        t.wall.as_secs_f64() / base.wall.as_secs_f64().max(f64::MIN_POSITIVE)
+    );
+    let limited = Faults {
+        enforce_limits: true,
+        ..clean
+    };
+    let l = fault_run(moto, args, "published limits", limited).await?;
+    let (bound, busiest) = limit_bound(&l.call_counts);
+    println!(
+        "published limits: bound {bound:.2} s ({busiest}), measured {:.2} s = {:.2}× the bound (target ≤ 1.2×)",
+        l.wall.as_secs_f64(),
+        l.wall.as_secs_f64() / bound.max(f64::MIN_POSITIVE)
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = parse_args()?;
@@ -384,11 +712,19 @@ async fn main() -> Result<()> {
         warmup.calls
     );
 
+    if args.faults_only {
+        measure_faults(&moto, &args).await?;
+        drop(moto);
+        return Ok(());
+    }
     measure(&connector, &moto, &args, "moto directly").await?;
     let proxy = start_delay_proxy(&moto.url, args.latency)?;
     let delayed = Connector::new(config(&proxy).await);
     let label = format!("moto + {} ms per request", args.latency.as_millis());
     measure(&delayed, &moto, &args, &label).await?;
+    if args.throttle_pct.is_some() {
+        measure_faults(&moto, &args).await?;
+    }
     drop(moto);
     Ok(())
 }

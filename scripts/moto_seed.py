@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Seed a moto server with an AWS Organization for the crawler's end-to-end test and benchmark.
 
-Usage: moto_seed.py ENDPOINT [--accounts N] [--regions r1,r2]
+Usage: moto_seed.py ENDPOINT [--accounts N] [--regions r1,r2] [--light] [--functions-in-one N]
 
 Creates, in the management account 123456789012: an organization, an OU tree, N member accounts
 (tagged), a service control policy attached to an OU. In every member account (through
 OrganizationAccountAccessRole) and region: a custom event bus with a policy, rules on the default
 and the custom bus with a cross-account target, a Lambda function (environment with an ARN, a URL
-and a secret-looking value), a tagged SQS queue (with a queue policy) feeding it through an event-source
+and a secret-looking value; in the first region a second function whose environment holds
+every shape of `src/crawl/secret_corpus.json`), a tagged SQS queue (with a queue policy) feeding it through an event-source
 mapping, a tagged DynamoDB table, SNS topic, KMS key and Secrets Manager secret (each with a
 resource policy granting the next account, the secret with a secret value), an untagged queue
 with a policy and a queue that does not exist, both targets of a rule, a tagged S3 bucket
@@ -18,6 +19,7 @@ also gets an AWS DevOps Agent Space in the first region. Prints a JSON summary o
 import argparse
 import io
 import json
+import os
 import zipfile
 
 import boto3
@@ -25,6 +27,9 @@ from botocore.config import Config
 
 MANAGEMENT = "123456789012"
 SECRET = "hunter2-s3cr3t-value"
+# Secret-bearing environment values (webhooks, DSNs, basic auth, presigned URLs, JWTs, API keys),
+# shared with the crawler's unit test; each shape lists the parts that must never be kept.
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "crawl", "secret_corpus.json")
 
 
 def client(endpoint, service, region, creds=None):
@@ -63,6 +68,9 @@ def main():
     ap.add_argument("--accounts", type=int, default=3)
     ap.add_argument("--regions", default="eu-west-1,eu-central-1")
     ap.add_argument("--light", action="store_true", help="no Lambda or DynamoDB (faster seeding)")
+    ap.add_argument(
+        "--functions-in-one", type=int, default=0, help="this many more functions in the first member's first region"
+    )
     a = ap.parse_args()
     regions = a.regions.split(",")
     home = regions[0]
@@ -154,6 +162,17 @@ def main():
             q = sqs.create_queue(QueueName="orders-in", tags={"app": f"app{i % 3}", "shared": "true"})["QueueUrl"]
             qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             ev.put_targets(Rule="nightly", Targets=[{"Id": "queue", "Arn": qarn}])
+            if i == 0 and region == home and a.functions_in_one:
+                # A crowded account-region for the rate-limit benchmark.
+                lam = client(a.endpoint, "lambda", region, creds)
+                for n in range(a.functions_in_one):
+                    lam.create_function(
+                        FunctionName=f"bulk-{n:05}",
+                        Runtime="python3.12",
+                        Role=role_arn,
+                        Handler="index.handler",
+                        Code={"ZipFile": code},
+                    )
             if a.light:
                 continue
             sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps(grant(nxt, "sqs:SendMessage", qarn))})
@@ -222,6 +241,17 @@ def main():
                 SourceArn=f"arn:aws:events:{region}:{acct}:rule/orders/to-next-account",
             )
             lam.create_event_source_mapping(EventSourceArn=qarn, FunctionName="order-handler")
+            if region == home:
+                with open(CORPUS) as f:
+                    shapes = json.load(f)
+                lam.create_function(
+                    FunctionName="env-corpus",
+                    Runtime="python3.12",
+                    Role=role_arn,
+                    Handler="index.handler",
+                    Code={"ZipFile": code},
+                    Environment={"Variables": {f"V{n:02}": s["value"] for n, s in enumerate(shapes)}},
+                )
     print(json.dumps(summary))
 
 

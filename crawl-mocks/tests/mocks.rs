@@ -365,6 +365,82 @@ async fn throttling_then_success_is_retried() {
 }
 
 #[tokio::test]
+async fn throttling_in_the_middle_of_a_listing_is_retried_within_the_rate_limit() {
+    // Lambda answers `TooManyRequestsException` (HTTP 429) above 15 requests per second:
+    // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests
+    use aws_sdk_lambda::operation::list_functions::{ListFunctionsError, ListFunctionsOutput};
+    let first = mock!(aws_sdk_lambda::Client::list_functions)
+        .match_requests(|r| r.marker().is_none())
+        .then_output(|| {
+            ListFunctionsOutput::builder()
+                .functions(function("page-one"))
+                .next_marker("p2")
+                .build()
+        });
+    let second = mock!(aws_sdk_lambda::Client::list_functions)
+        .match_requests(|r| r.marker() == Some("p2"))
+        .sequence()
+        .error(|| ListFunctionsError::generic(meta("TooManyRequestsException")))
+        .times(3)
+        .output(|| ListFunctionsOutput::builder().functions(function("page-two")).build())
+        .build();
+    let mut rules = vec![first.clone(), second.clone()];
+    rules.extend(organization(&[CALLER]));
+    rules.extend(workloads());
+    let started = std::time::Instant::now();
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    let gaps = &outcome.snapshot.coverage.gaps;
+    assert_eq!(first.num_calls(), 1);
+    assert_eq!(
+        second.num_calls(),
+        4,
+        "three throttled attempts of page two, then success"
+    );
+    assert!(gaps_for(gaps, "lambda:ListFunctions").is_empty(), "{gaps:?}");
+    let names: Vec<&str> = outcome.snapshot.functions.iter().map(|f| f.name.as_str()).collect();
+    assert!(names.contains(&"page-one") && names.contains(&"page-two"), "{names:?}");
+    assert!(outcome.retries >= 3);
+    // Five Lambda requests at most 13.5 per second (15 less headroom) in this account and
+    // region, plus the backoffs: not instantaneous, not slow.
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(290), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_hung_service_costs_one_timeout_per_account_and_region() {
+    // Every call times out (a server that never answers): each service is tried once per
+    // account and region and its later calls there are gaps without a second timeout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let _hold = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let config = base_config(false, Duration::from_millis(300))
+        .await
+        .to_builder()
+        .endpoint_url(url)
+        .build();
+    let started = std::time::Instant::now();
+    let outcome = crawl(&Connector::new(config), &options(&["eu-west-1"], 4)).await;
+    // GetCallerIdentity, then Organizations: DescribeOrganization times out, ListAccounts is
+    // not sent; the caller is unknown, so nothing else is crawled.
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    let gaps = &outcome.snapshot.coverage.gaps;
+    assert!(gaps.iter().all(|g| g.error_code == "Timeout"), "{gaps:?}");
+    let org: Vec<&CoverageGap> = gaps.iter().filter(|g| g.api.starts_with("organizations:")).collect();
+    assert_eq!(org.len(), 2, "{org:?}");
+    assert!(org.iter().any(|g| g.message.starts_with("not called")), "{org:?}");
+}
+
+#[tokio::test]
 async fn access_denied_on_assume_role_is_a_gap_and_the_crawl_goes_on() {
     let denied = mock!(aws_sdk_sts::Client::assume_role)
         .match_requests(|r| r.role_arn() == Some("arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"))

@@ -11,6 +11,38 @@ use std::path::PathBuf;
 #[cfg(not(feature = "aws"))]
 pub const NOT_BUILT: &str = "topoguard was built without the `aws` feature: crawling is not supported in this build";
 
+/// The most calls in flight `--concurrency` accepts.
+pub const MAX_CONCURRENCY: u64 = 1024;
+/// The longest `--call-timeout` accepted, in seconds (one hour).
+pub const MAX_CALL_TIMEOUT: u64 = 3600;
+
+/// `--endpoint-url`: an `http://` or `https://` URL with a host, nothing else (a bare host name
+/// or another scheme would make every call fail and leave an empty snapshot).
+fn endpoint_url(value: &str) -> Result<String, String> {
+    let lower = value.to_ascii_lowercase();
+    let rest = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| lower.strip_prefix(scheme))
+        .ok_or_else(|| "expected an `http://` or `https://` URL".to_string())?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) if !authority.ends_with(']') => {
+            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("`{port}` is not a port number"));
+            }
+            h
+        }
+        _ => authority,
+    };
+    if host.is_empty() || host.contains('@') {
+        return Err("expected an `http://` or `https://` URL with a host".to_string());
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("a URL cannot contain spaces or control characters".to_string());
+    }
+    Ok(value.to_string())
+}
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Write the snapshot here (atomically).
@@ -28,15 +60,16 @@ pub struct Args {
     /// External id passed to `sts:AssumeRole`.
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
-    /// AWS calls in flight at most.
-    #[arg(long, default_value_t = 16, value_name = "N")]
+    /// AWS calls in flight at most (1 to 1024).
+    #[arg(long, default_value_t = 16, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_CONCURRENCY))]
     pub concurrency: usize,
     /// Do not read AWS DevOps Agent Spaces (e.g. where the API is not offered): each account and
     /// region gets a `Skipped` coverage gap, so the Agent Space checks say "not proven".
     #[arg(long)]
     pub skip_agent_spaces: bool,
     /// Send every call to this endpoint (an emulator); `AWS_ENDPOINT_URL` works too.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = endpoint_url)]
     pub endpoint_url: Option<String>,
     /// The AWS profile to use, as in the AWS CLI.
     #[arg(long, value_name = "NAME")]
@@ -44,8 +77,10 @@ pub struct Args {
     /// The region for global calls (and the default of `--regions`), as in the AWS CLI.
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// Give up on one call (all its retries) after this many seconds; it becomes a coverage gap.
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    /// Give up on one request after this many seconds (1 to 3600); it becomes a `Timeout`
+    /// coverage gap, and the same service is not called again in that account and region.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=MAX_CALL_TIMEOUT))]
     pub call_timeout: u64,
     /// Trace every call on stderr.
     #[arg(long, short = 'v')]
@@ -55,12 +90,6 @@ pub struct Args {
 impl Args {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), InputError> {
-        if self.concurrency == 0 {
-            return Err(InputError("`--concurrency` must be at least 1".to_string()));
-        }
-        if self.call_timeout == 0 {
-            return Err(InputError("`--call-timeout` must be at least 1 second".to_string()));
-        }
         if let Some(a) = self.accounts.iter().find(|a| !crate::arn::is_account_id(a)) {
             return Err(InputError(format!("`{a}` is not a twelve-digit account id")));
         }
@@ -119,11 +148,12 @@ mod live {
     async fn crawl_and_write(args: Args) -> Result<u8, InputError> {
         let timeout = Duration::from_secs(args.call_timeout);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::adaptive().with_max_attempts(5))
+            // The crawler retries throttled and transient calls itself (outside its permits,
+            // within the client-side rate limits); each request gets the whole call timeout.
+            .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(timeout / 2)
+                    .connect_timeout(Duration::from_secs(10).min(timeout))
                     .operation_timeout(timeout)
                     .build(),
             );

@@ -1,5 +1,6 @@
 //! Lambda in one account and region: functions (execution role, runtime, environment variable
-//! names and the ARNs/URLs referenced in values — never the values, never code), event-source
+//! names and what the graph needs from the values — ARNs, and for URLs only the scheme and host
+//! or the ARN of the queue or bucket they name; never the values, never code), event-source
 //! mappings, and each function's resource policy.
 
 use super::apis::Api;
@@ -64,7 +65,7 @@ pub async fn crawl_lambda(
     let policies = join_all(functions.iter().map(|f| {
         let client = &client;
         async move {
-            let call = client.get_policy().function_name(&f.arn).send();
+            let call = || client.get_policy().function_name(&f.arn).send();
             // ResourceNotFoundException: the function has no resource policy.
             ctx.call_or_absent(Api::LambdaGetPolicy, scope, call, &["ResourceNotFoundException"], &[])
                 .await

@@ -2,10 +2,12 @@
 //! Organization, assume a role into every member account, read every requested region, and
 //! assemble a [`Snapshot`].
 //!
-//! Accounts and regions are crawled in parallel; every call holds one permit of a semaphore of
-//! `concurrency` permits while it runs, so the total number of calls in flight is bounded. Retry
-//! (adaptive), timeouts, credentials, region and endpoint come from the [`aws_config::SdkConfig`]
-//! the caller passes in. Every failure becomes a [`CoverageGap`](crate::model::CoverageGap) and the
+//! Accounts and regions are crawled in parallel; every request holds one permit of a semaphore of
+//! `concurrency` permits while it is in flight, so the total number of requests in flight is
+//! bounded, and waits first for the client-side rate limit of its (service, account, region)
+//! ([`limits`]). Throttled and transient failures are retried by the crawler (backoff slept
+//! without a permit); timeouts, credentials, region and endpoint come from the
+//! [`aws_config::SdkConfig`] the caller passes in. Every failure becomes a [`CoverageGap`](crate::model::CoverageGap) and the
 //! crawl goes on. The result is sorted so that the same organization gives the same snapshot,
 //! apart from `crawled_at`.
 
@@ -17,6 +19,7 @@ mod documents;
 mod events;
 mod iam;
 mod lambda;
+pub mod limits;
 mod org;
 mod policies;
 mod progress;
@@ -75,6 +78,8 @@ pub struct CrawlOutcome {
     pub snapshot: Snapshot,
     /// Calls made, retries not counted.
     pub calls: u64,
+    /// Requests sent again after a throttling or transient error.
+    pub retries: u64,
     /// Calls by account, region and API.
     pub call_counts: CallCounts,
     /// Accounts crawled (role assumed or the caller's own).
@@ -105,11 +110,9 @@ pub async fn crawl(connector: &Connector, options: &CrawlOptions) -> CrawlOutcom
     let ctx = Ctx::new(options.concurrency, Progress::new(options.progress));
     let sts = connector.sts(connector.base(), None);
     let identity = ctx
-        .call(
-            Api::StsGetCallerIdentity,
-            Scope::org(),
-            sts.get_caller_identity().send(),
-        )
+        .call(Api::StsGetCallerIdentity, Scope::org(), || {
+            sts.get_caller_identity().send()
+        })
         .await;
     let caller = identity.as_ref().and_then(|i| i.account()).map(str::to_string);
     let partition = identity
@@ -152,6 +155,7 @@ pub async fn crawl(connector: &Connector, options: &CrawlOptions) -> CrawlOutcom
     CrawlOutcome {
         snapshot,
         calls: ctx.calls(),
+        retries: ctx.retries(),
         call_counts: ctx.call_counts(),
         accounts_crawled,
     }

@@ -23,11 +23,9 @@ pub async fn crawl_organization(ctx: &Ctx, connector: &Connector) -> Option<Orga
     let scope = Scope::org();
     let mut org = Organization::default();
     if let Some(out) = ctx
-        .call(
-            Api::OrgDescribeOrganization,
-            scope,
-            client.describe_organization().send(),
-        )
+        .call(Api::OrgDescribeOrganization, scope, || {
+            client.describe_organization().send()
+        })
         .await
         && let Some(o) = out.organization()
     {
@@ -226,11 +224,9 @@ async fn crawl_policy(
 ) -> Option<OrganizationPolicy> {
     let scope = Scope::org();
     let out = ctx
-        .call(
-            Api::OrgDescribePolicy,
-            scope,
-            client.describe_policy().policy_id(id).send(),
-        )
+        .call(Api::OrgDescribePolicy, scope, || {
+            client.describe_policy().policy_id(id).send()
+        })
         .await?;
     let policy = out.policy()?;
     let summary = policy.policy_summary()?;

@@ -127,11 +127,13 @@ async fn read_one(
                 .call_or_absent(
                     api,
                     scope,
-                    client
-                        .get_queue_attributes()
-                        .queue_url(url)
-                        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::Policy)
-                        .send(),
+                    || {
+                        client
+                            .get_queue_attributes()
+                            .queue_url(&url)
+                            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::Policy)
+                            .send()
+                    },
                     &[],
                     skip,
                 )
@@ -149,7 +151,7 @@ async fn read_one(
                 .call_or_absent(
                     api,
                     scope,
-                    client.get_topic_attributes().topic_arn(arn).send(),
+                    || client.get_topic_attributes().topic_arn(arn).send(),
                     &[],
                     skip,
                 )
@@ -165,7 +167,7 @@ async fn read_one(
                 .call_or_absent(
                     Api::S3GetBucketLocation,
                     global,
-                    client.get_bucket_location().bucket(bucket).send(),
+                    || client.get_bucket_location().bucket(bucket).send(),
                     &[],
                     skip,
                 )
@@ -182,7 +184,7 @@ async fn read_one(
                 .call_or_absent(
                     api,
                     scope,
-                    client.get_bucket_policy().bucket(bucket).send(),
+                    || client.get_bucket_policy().bucket(bucket).send(),
                     &["NoSuchBucketPolicy"],
                     skip,
                 )
@@ -197,7 +199,7 @@ async fn read_one(
                 .call_or_absent(
                     api,
                     scope,
-                    client.get_key_policy().key_id(arn).policy_name("default").send(),
+                    || client.get_key_policy().key_id(arn).policy_name("default").send(),
                     &[],
                     skip,
                 )
@@ -211,7 +213,7 @@ async fn read_one(
                 .call_or_absent(
                     api,
                     scope,
-                    client.get_resource_policy().secret_id(arn).send(),
+                    || client.get_resource_policy().secret_id(arn).send(),
                     &[],
                     skip,
                 )
@@ -225,7 +227,7 @@ async fn read_one(
                 .call_or_absent(
                     api,
                     scope,
-                    client.get_resource_policy().resource_arn(arn).send(),
+                    || client.get_resource_policy().resource_arn(arn).send(),
                     &["PolicyNotFoundException"],
                     skip,
                 )

@@ -6,14 +6,12 @@ use super::ctx::{CallError, Ctx, Scope};
 use aws_config::SdkConfig;
 use aws_sdk_devopsagent::config::interceptors::BeforeSerializationInterceptorContextMut;
 use aws_sdk_devopsagent::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::retry::RetryPartition;
 use aws_sdk_sts::config::{Credentials, Region, SharedCredentialsProvider, SharedInterceptor};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::endpoint::EndpointPrefix;
-use std::time::{Duration, SystemTime};
-
-/// Backoff before the DevOps Agent client's one retry.
-const DEVOPS_BACKOFF: Duration = Duration::from_millis(100);
+use std::time::SystemTime;
 
 /// Builds service clients from an [`SdkConfig`], adding an interceptor to each when one is set
 /// (tests use it to mock responses).
@@ -23,10 +21,11 @@ pub struct Connector {
     interceptor: Option<SharedInterceptor>,
 }
 
-/// The retry partition of one service in one account and region. AWS throttles per account
-/// and region, so each gets its own retry token bucket and adaptive rate limiter: one
-/// throttled account slows only its own calls, not the whole crawl. `account` is `None` for
-/// the caller's own organization-level calls.
+/// The retry partition of one service in one account and region. The clients do not retry
+/// (the crawl's [`Ctx`] does, without holding a permit while it backs off), but a partition
+/// per account and region keeps any SDK-side state (such as the credentials' clock skew) from
+/// being shared across the organization. `account` is `None` for the caller's own
+/// organization-level calls.
 fn partition(service: &str, config: &SdkConfig, account: Option<&str>) -> RetryPartition {
     let region = config.region().map_or("-", |r| r.as_ref());
     RetryPartition::new(format!("topoguard/{service}/{}/{region}", account.unwrap_or("caller")))
@@ -36,8 +35,9 @@ macro_rules! client {
     ($name:ident, $krate:ident) => {
         /// A client with the account's own retry partition (see [`partition`]).
         pub fn $name(&self, config: &SdkConfig, account: Option<&str>) -> $krate::Client {
-            let mut builder =
-                $krate::config::Builder::from(config).retry_partition(partition(stringify!($name), config, account));
+            let mut builder = $krate::config::Builder::from(config)
+                .retry_config(RetryConfig::disabled())
+                .retry_partition(partition(stringify!($name), config, account));
             if let Some(i) = &self.interceptor {
                 builder.push_interceptor(i.clone());
             }
@@ -82,6 +82,7 @@ impl Connector {
     /// loopback address has no per-bucket host names).
     pub fn s3(&self, config: &SdkConfig, account: Option<&str>) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(config)
+            .retry_config(RetryConfig::disabled())
             .force_path_style(config.endpoint_url().is_some())
             .retry_partition(partition("s3", config, account));
         if let Some(i) = &self.interceptor {
@@ -90,20 +91,12 @@ impl Connector {
         aws_sdk_s3::Client::from_conf(builder.build())
     }
 
-    /// The DevOps Agent client retries once only, after a short backoff: where the service does
-    /// not exist (most regions) every account's call fails, and the default attempts with their
-    /// backoff — slept while the call holds one of the crawl's permits — would dominate the
-    /// crawl (measured: about half a second per account and region).
+    /// The DevOps Agent client, which like the others does not retry itself; where the service
+    /// does not exist (most regions) the call fails fast and [`Ctx`] retries a dispatch failure
+    /// at most twice, after a short backoff slept without a permit.
     pub fn devops(&self, config: &SdkConfig, account: Option<&str>) -> aws_sdk_devopsagent::Client {
-        let retry = config
-            .retry_config()
-            .cloned()
-            .unwrap_or_else(aws_sdk_devopsagent::config::retry::RetryConfig::adaptive)
-            .with_max_attempts(2)
-            .with_initial_backoff(DEVOPS_BACKOFF)
-            .with_max_backoff(DEVOPS_BACKOFF);
         let mut builder = aws_sdk_devopsagent::config::Builder::from(config)
-            .retry_config(retry)
+            .retry_config(RetryConfig::disabled())
             .retry_partition(partition("devops", config, account));
         if config.endpoint_url().is_some() {
             builder.push_interceptor(SharedInterceptor::new(NoHostPrefix));
@@ -126,15 +119,13 @@ impl Connector {
         let sts = self.sts(&self.base, None);
         let scope = Scope::account(account);
         let out = ctx
-            .call(
-                Api::StsAssumeRole,
-                scope,
+            .call(Api::StsAssumeRole, scope, || {
                 sts.assume_role()
                     .role_arn(role_arn)
                     .role_session_name("topoguard")
                     .set_external_id(external_id.map(str::to_string))
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         let Some(c) = out.credentials() else {
             ctx.gap(

@@ -64,11 +64,15 @@ fn crawl_of_a_moto_organization() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("snap.json");
-    let out = crawl(&moto.url, &path, &[]);
+    let out = crawl(&moto.url, &path, &["-v"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     // moto has Agent Spaces but not their associations: the snapshot is written with gaps.
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("aidevops:ListAssociations"), "{stderr}");
+    assert!(
+        stderr.contains("lambda:ListFunctions"),
+        "-v traces every call: {stderr}"
+    );
     assert!(!stderr.contains("hunter2"), "no secret in the log");
 
     let snapshot = topoguard::model::load_snapshot(&path).unwrap();
@@ -78,6 +82,7 @@ fn crawl_of_a_moto_organization() {
         "environment values and secret values never reach the snapshot"
     );
     assert!(!text.contains("token=abc"), "URL query strings are dropped");
+    no_corpus_secret(&[&text, &stderr, &String::from_utf8_lossy(&out.stdout)]);
 
     let org = &snapshot.organization;
     assert_eq!(org.accounts.len(), 4);
@@ -103,13 +108,19 @@ fn crawl_of_a_moto_organization() {
             let f = snapshot
                 .functions
                 .iter()
-                .find(|f| f.account == *m && f.region == region)
+                .find(|f| f.account == *m && f.region == region && f.name == "order-handler")
                 .unwrap();
             assert_eq!(f.environment_keys, vec!["API_URL", "DB_PASSWORD", "QUEUE_ARN"]);
+            // Only the scheme and host of a URL that names no AWS resource (issue 14: the path
+            // can be a credential).
             assert!(
                 f.environment_references
-                    .contains(&"https://api.example.com/v1/orders".to_string())
+                    .contains(&"https://api.example.com".to_string())
             );
+            assert!(!f.environment_references.iter().any(|r| r.contains("/v1/orders")));
+            if region == "eu-west-1" {
+                corpus_references_kept(&snapshot, m, region);
+            }
             assert!(f.policy.is_some());
             assert!(snapshot.event_source_mappings.iter().any(|e| e.function == f.arn));
             let queue = format!("arn:aws:sqs:{region}:{m}:orders-in");
@@ -257,6 +268,46 @@ fn crawl_of_a_moto_organization() {
     );
 }
 
+/// The secret-bearing shapes the seed put into each member's `env-corpus` function.
+fn corpus() -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(root().join("src/crawl/secret_corpus.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// No secret part of any corpus shape appears in any of `texts` (snapshot, stderr, stdout).
+fn no_corpus_secret(texts: &[&str]) {
+    for shape in corpus() {
+        for secret in shape["secrets"].as_array().unwrap() {
+            let secret = secret.as_str().unwrap();
+            for (i, text) in texts.iter().enumerate() {
+                assert!(
+                    !text.contains(secret),
+                    "{}: `{secret}` found in output #{i}",
+                    shape["name"]
+                );
+            }
+        }
+    }
+}
+
+/// The `env-corpus` function keeps exactly what the corpus says may be kept.
+fn corpus_references_kept(snapshot: &topoguard::model::Snapshot, account: &str, region: &str) {
+    let f = snapshot
+        .functions
+        .iter()
+        .find(|f| f.account == account && f.region == region && f.name == "env-corpus")
+        .expect("the env-corpus function");
+    let mut keeps: Vec<String> = corpus()
+        .iter()
+        .flat_map(|s| s["keeps"].as_array().unwrap().clone())
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    keeps.sort();
+    keeps.dedup();
+    assert_eq!(f.environment_references, keeps);
+    assert_eq!(f.environment_keys.len(), corpus().len());
+}
+
 #[test]
 fn crawl_policy_prints_the_read_only_policy() {
     let out = topoguard().arg("crawl-policy").output().unwrap();
@@ -279,4 +330,89 @@ fn crawl_rejects_bad_usage() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`12345` is not a twelve-digit account id"));
+}
+
+/// Runs `crawl` with `extra` and no AWS anywhere to reach: any argument problem must stop it
+/// before a call is made.
+fn crawl_usage(extra: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let out = topoguard()
+        .args(["crawl", "--region", "us-east-1", "--output"])
+        .arg(dir.path().join("snap.json"))
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert!(!dir.path().join("snap.json").exists(), "nothing written for {extra:?}");
+    out
+}
+
+#[test]
+fn crawl_bounds_concurrency_and_call_timeout() {
+    // Out of range (incl. the values that used to panic: a semaphore larger than tokio allows,
+    // a timeout that overflows the clock), negative, or not a number: exit 2 naming the flag.
+    for (flag, value) in [
+        ("--concurrency", "0"),
+        ("--concurrency", "1025"),
+        ("--concurrency", "2305843009213693952"),
+        ("--concurrency", "18446744073709551615"),
+        ("--concurrency", "18446744073709551616"),
+        ("--concurrency", "-1"),
+        ("--concurrency", "many"),
+        ("--call-timeout", "0"),
+        ("--call-timeout", "3601"),
+        ("--call-timeout", "18446744073709551615"),
+        ("--call-timeout", "-5"),
+        ("--call-timeout", "1.5"),
+    ] {
+        let out = crawl_usage(&[&format!("{flag}={value}")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(flag), "{flag} {value}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{flag} {value}: {stderr}");
+    }
+}
+
+#[test]
+fn crawl_accepts_the_bounds_themselves() {
+    // The edges of the ranges pass argument checking; the crawl then fails on the bad endpoint
+    // scheme, which proves it got past the numbers (near miss of the test above).
+    for (flag, value) in [
+        ("--concurrency", "1"),
+        ("--concurrency", "1024"),
+        ("--call-timeout", "1"),
+        ("--call-timeout", "3600"),
+    ] {
+        let out = crawl_usage(&[flag, value, "--endpoint-url", "ftp://127.0.0.1:1"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains("--endpoint-url"), "{flag} {value}: {stderr}");
+        assert!(!stderr.contains(flag), "{flag} {value} was accepted: {stderr}");
+    }
+}
+
+#[test]
+fn crawl_rejects_an_endpoint_that_is_not_an_http_url() {
+    for value in [
+        "not a url",
+        "localhost:5000",
+        "127.0.0.1",
+        "ftp://127.0.0.1:5000",
+        "http://",
+        "https:///path",
+        "http://:5000",
+        "http://host:port",
+        "http://user:pw@127.0.0.1:5000",
+        "http://127.0.0.1:5000/\u{1b}[31m",
+        "",
+    ] {
+        let out = crawl_usage(&["--endpoint-url", value]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value:?}: {stderr}");
+        assert!(stderr.contains("--endpoint-url"), "{value:?}: {stderr}");
+    }
 }
