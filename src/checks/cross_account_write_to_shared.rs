@@ -218,7 +218,6 @@ fn role_grant(role: &str, resource: &str, who: &Outsider, caps: &[Capability]) -
         .collect()
 }
 
-/// 1. The resource policy grants writes to principals of other accounts.
 /// How [`outsider_truth`] names a caller: an ARN, an account id, or `*` for callers that stand
 /// for many accounts.
 fn outsider_name(caller: &Caller) -> String {
@@ -229,6 +228,7 @@ fn outsider_name(caller: &Caller) -> String {
     }
 }
 
+/// 1. The resource policy grants writes to principals of other accounts.
 fn resource_policy_grants(t: &Topology<'_>, catalog: &Catalog, arn: &str, account: &str) -> Vec<Grant> {
     let iam = t.iam();
     let Some(policy) = iam.store.resource_policy(arn).map(|n| &n.policy) else {
