@@ -3,7 +3,7 @@
 
 use super::{Evidence, Finding, Severity, Status};
 
-pub const ID: &str = "unused-ignore";
+pub const ID: &str = crate::finding::UNUSED_IGNORE_ID;
 pub const TITLE: &str = "Config ignore matches nothing";
 pub const DESCRIPTION: &str = "An `ignore` entry under `[checks.<id>]` matched no finding of that check. Remove it, or correct its `resource`/`application`/`account` so it matches what it was meant to suppress.";
 

@@ -252,7 +252,7 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
                 ),
             ));
         }
-        if id.get_ref() == crate::checks::unused_ignore::ID
+        if id.get_ref() == crate::finding::UNUSED_IGNORE_ID
             && let Some(first) = settings.ignore.first()
         {
             return Err((

@@ -7,6 +7,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The id of the findings about config entries that matched nothing. It lives here, not in
+/// `checks`, because the config loader (below `checks`) refuses `ignore` entries for it.
+pub const UNUSED_IGNORE_ID: &str = "unused-ignore";
+
 /// How bad a finding is; ordered from least to most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -139,5 +143,75 @@ impl Finding {
             &self.resource,
             &self.message,
         )
+    }
+}
+
+#[cfg(test)]
+mod layering {
+    //! DESIGN.md: data flows one way, and nothing below `checks` imports from it. This test reads
+    //! the sources of the lower modules (without their test code) and fails on an import.
+
+    use std::path::{Path, PathBuf};
+
+    const BELOW_CHECKS: &[&str] = &[
+        "src/arn.rs",
+        "src/escape.rs",
+        "src/finding",
+        "src/model",
+        "src/graph",
+        "src/iam",
+        "src/config",
+    ];
+
+    fn sources(path: &Path, out: &mut Vec<PathBuf>) {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            for e in entries {
+                sources(&e, out);
+            }
+        } else if path.extension().is_some_and(|x| x == "rs") {
+            out.push(path.to_path_buf());
+        }
+    }
+
+    /// Test files (`tests.rs`, `*_tests.rs`) and code after `#[cfg(test)]` may use the checks.
+    fn production_code(path: &Path) -> Option<String> {
+        let name = path.file_name()?.to_string_lossy().into_owned();
+        if name == "tests.rs" || name.ends_with("_tests.rs") {
+            return None;
+        }
+        let text = std::fs::read_to_string(path).ok()?;
+        text.split("#[cfg(test)]").next().map(str::to_string)
+    }
+
+    #[test]
+    fn nothing_below_checks_imports_from_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in BELOW_CHECKS {
+            sources(&root.join(dir), &mut files);
+        }
+        assert!(files.len() > 20, "the layering test found too few sources: {files:?}");
+        let offenders: Vec<String> = files
+            .iter()
+            .filter(|f| {
+                production_code(f).is_some_and(|code| {
+                    ["crate::checks", "crate::output", "crate::cli", "crate::roles"]
+                        .iter()
+                        .any(|m| code.contains(m))
+                })
+            })
+            .map(|f| f.display().to_string())
+            .collect();
+        assert!(
+            offenders.is_empty(),
+            "modules below `checks` import from above: {offenders:?}"
+        );
     }
 }
