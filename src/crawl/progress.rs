@@ -129,11 +129,11 @@ pub fn describe_gap(gap: &CoverageGap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::escape::tests::HOSTILE;
+    use crate::escape::tests::hostile;
 
     #[test]
     fn gap_lines_are_terminal_safe() {
-        for hostile in HOSTILE {
+        for hostile in &hostile() {
             let gap = CoverageGap {
                 account: Some("111111111111".to_string()),
                 region: Some(format!("eu-west-1{hostile}")),

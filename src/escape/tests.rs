@@ -7,27 +7,20 @@ use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::writer::Writer;
 use quick_xml::{Reader, XmlVersion};
 
-/// The hostile strings every sink is tested with (the CLI tests use the same list).
-pub(crate) const HOSTILE: &[&str] = &[
-    "\u{1b}[31mred\u{1b}[0m\u{1b}]0;title\u{7}",
-    "bell\u{7}cr\roverwrite",
-    "nul\u{0}del\u{7f}c1\u{85}\u{9b}31m",
-    "${path.cwd}",
-    "%{ if true }x%{ endif }",
-    "${AWS::AccountId}${!Literal}$${already}",
-    "<script>alert(1)</script>",
-    "<h1>big</h1><img src=x onerror=alert(1)>",
-    "]]><!--",
-    "`code` ``two`` ```",
-    "a|b||c",
-    "line1\nline2\r\n\n<h1>after blank</h1>\n[link](https://evil.example)",
-    "@octocat and @org/team",
-    "rtl \u{202e}txt.exe\u{202c} \u{2066}iso\u{2069} \u{200f}",
-    "\u{fffe}\u{ffff}",
-    "\\u{1b} literal backslash \\ and \"quotes\" 'single'",
-    "*bold* _it_ ~~s~~ $x^2$ ![img](x) &amp; #1",
-    "{curly} <angle> |pipe|",
-];
+/// The hostile strings every sink is tested with, from `tests/fixtures/hostile-strings.json`
+/// (the CLI tests of `tests/cli/hostile_output.rs` read the same file).
+pub(crate) fn hostile() -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(include_str!("../../tests/fixtures/hostile-strings.json"))
+        .expect("the hostile-strings fixture is JSON");
+    let strings: Vec<String> = doc["strings"]
+        .as_array()
+        .expect("`strings` is a list")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    assert!(strings.len() >= 18, "the hostile-strings fixture lost entries");
+    strings
+}
 
 #[test]
 fn terminal_shows_every_hidden_character_on_one_line() {
@@ -39,7 +32,7 @@ fn terminal_shows_every_hidden_character_on_one_line() {
     assert!(matches!(terminal("ünïcode arn:aws:x"), Cow::Borrowed(_)));
     // Near miss: a tab is a control character too.
     assert_eq!(terminal("a\tb"), "a\\u{9}b");
-    for s in HOSTILE {
+    for s in &hostile() {
         let out = terminal(s);
         assert!(!out.chars().any(is_hidden), "{out:?}");
         assert_eq!(out.lines().count(), 1, "{out:?}");
@@ -76,7 +69,7 @@ fn markdown_text_is_inert() {
         markdown_text("rule forward-invoices arn:aws:events:eu-west-1:1:rule/x"),
         "rule forward-invoices arn:aws:events:eu-west-1:1:rule/x"
     );
-    for s in HOSTILE {
+    for s in &hostile() {
         assert_markdown_text_safe(&markdown_text(s));
     }
 }
@@ -113,7 +106,7 @@ fn markdown_code_is_one_span() {
     assert_eq!(markdown_code("`x"), "`` `x ``");
     assert_eq!(markdown_code(""), "` `");
     assert_eq!(code_span_content(&markdown_code_inline("a ``` b")).unwrap(), "a ``` b");
-    for s in HOSTILE {
+    for s in &hostile() {
         let out = markdown_code(s);
         assert!(!out.contains('\n'), "{out:?}");
         assert!(code_span_content(&out).is_some(), "{out:?}");
@@ -128,7 +121,7 @@ fn markdown_html_is_entities_only() {
     assert_eq!(markdown_html("a\n\nb"), "a  b");
     assert_eq!(markdown_html("@x"), "<code>@</code>x");
     assert_eq!(markdown_html("arn:aws:iam::1:role/x-y.z"), "arn:aws:iam::1:role/x-y.z");
-    for s in HOSTILE {
+    for s in &hostile() {
         let out = markdown_html(s).replace("<code>@</code>", "");
         assert!(
             !out.contains(['<', '>', '\n', '\r', '[', ']', '`', '|', '@', '*', '_', '"']),
@@ -158,7 +151,7 @@ fn dot_labels_stay_quoted() {
     assert_eq!(dot_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     assert_eq!(dot_label("\u{1b}"), "\\\\u{1b}");
     assert_eq!(dot_label("{x} <y> |z|"), "{x} <y> |z|");
-    for s in HOSTILE {
+    for s in &hostile() {
         assert!(dot_safe(&dot_label(s)), "{s:?}");
     }
 }
@@ -171,7 +164,7 @@ fn mermaid_safe(label: &str) -> bool {
 fn mermaid_labels_stay_quoted() {
     assert_eq!(mermaid_label("a\"b#quot;"), "a#quot;b#35;quot;");
     assert_eq!(mermaid_label("<x>&`"), "#lt;x#gt;#amp;#96;");
-    for s in HOSTILE {
+    for s in &hostile() {
         assert!(mermaid_safe(&mermaid_label(s)), "{s:?}");
     }
 }
@@ -226,7 +219,7 @@ fn xml_text_is_well_formed() {
     assert!(matches!(xml_text("<ok> & fine"), Cow::Borrowed(_)));
     // Near miss: unescaped, NUL makes the document ill-formed.
     assert!(xml_round_trip("a\u{0}b").is_err());
-    for s in HOSTILE {
+    for s in &hostile() {
         let safe = xml_text(s);
         let (attr, body) = xml_round_trip(&safe).unwrap();
         assert_eq!(body, safe, "{s:?}");
@@ -257,8 +250,8 @@ fn cfn_sub_literals_substitute_nothing() {
     assert!(matches!(cfn_sub_literal("$ {x} $"), Cow::Borrowed(_)));
     assert_eq!(cfn_sub_result("${!x}").unwrap(), "${x}");
     assert_eq!(cfn_sub_result("${x}"), None);
-    for s in HOSTILE {
-        assert_eq!(cfn_sub_result(&cfn_sub_literal(s)).as_deref(), Some(*s));
+    for s in &hostile() {
+        assert_eq!(cfn_sub_result(&cfn_sub_literal(s)).as_deref(), Some(s.as_str()));
     }
 }
 
@@ -291,8 +284,8 @@ fn terraform_literals_interpolate_nothing() {
     assert_eq!(terraform_literal("$${x}"), "$$${x}");
     assert!(matches!(terraform_literal("$ { % {"), Cow::Borrowed(_)));
     assert_eq!(terraform_result("${x}"), None);
-    for s in HOSTILE {
-        assert_eq!(terraform_result(&terraform_literal(s)).as_deref(), Some(*s));
+    for s in &hostile() {
+        assert_eq!(terraform_result(&terraform_literal(s)).as_deref(), Some(s.as_str()));
     }
 }
 

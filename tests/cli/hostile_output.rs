@@ -10,27 +10,20 @@ use quick_xml::events::Event;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-/// The same list as the unit tests of `topoguard::escape`.
-const HOSTILE: &[&str] = &[
-    "\u{1b}[31mred\u{1b}[0m\u{1b}]0;title\u{7}",
-    "bell\u{7}cr\roverwrite",
-    "nul\u{0}del\u{7f}c1\u{85}\u{9b}31m",
-    "${path.cwd}",
-    "%{ if true }x%{ endif }",
-    "${AWS::AccountId}${!Literal}$${already}",
-    "<script>alert(1)</script>",
-    "<h1>big</h1><img src=x onerror=alert(1)>",
-    "]]><!--",
-    "`code` ``two`` ```",
-    "a|b||c",
-    "line1\nline2\r\n\n<h1>after blank</h1>\n[link](https://evil.example)",
-    "@octocat and @org/team",
-    "rtl \u{202e}txt.exe\u{202c} \u{2066}iso\u{2069} \u{200f}",
-    "\u{fffe}\u{ffff}",
-    "\\u{1b} literal backslash \\ and \"quotes\" 'single'",
-    "*bold* _it_ ~~s~~ $x^2$ ![img](x) &amp; #1",
-    "{curly} <angle> |pipe|",
-];
+/// The hostile strings every sink is tested with, from `tests/fixtures/hostile-strings.json`
+/// (the unit tests of `topoguard::escape` read the same file).
+fn hostile() -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(include_str!("../fixtures/hostile-strings.json"))
+        .expect("the hostile-strings fixture is JSON");
+    let strings: Vec<String> = doc["strings"]
+        .as_array()
+        .expect("`strings` is a list")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    assert!(strings.len() >= 18, "the hostile-strings fixture lost entries");
+    strings
+}
 
 /// Characters no reader should receive raw (as `topoguard::escape::is_hidden`).
 fn hidden(c: char) -> bool {
@@ -46,7 +39,7 @@ fn hidden(c: char) -> bool {
 /// (so `application-resource-unattributed` reports each), plus one gap per hostile string.
 fn hostile_snapshot(dir: &Path) -> PathBuf {
     let mut buses = Vec::new();
-    for (i, h) in HOSTILE.iter().enumerate() {
+    for (i, h) in hostile().iter().enumerate() {
         let name = format!("bus{i}-{h}");
         buses.push(json!({
             "arn": format!("arn:aws:events:eu-west-1:222222222222:event-bus/{name}"),
@@ -63,7 +56,7 @@ fn hostile_snapshot(dir: &Path) -> PathBuf {
         "name": "own${path.cwd}<h1>",
         "tags": {"app": "a"},
     }));
-    let gaps: Vec<Value> = HOSTILE
+    let gaps: Vec<Value> = hostile()
         .iter()
         .map(|h| {
             json!({
@@ -79,7 +72,7 @@ fn hostile_snapshot(dir: &Path) -> PathBuf {
         "schema_version": 1,
         "organization": {"accounts": [
             {"id": "111111111111", "name": "a"},
-            {"id": "222222222222", "name": HOSTILE.concat()},
+            {"id": "222222222222", "name": hostile().concat()},
         ]},
         "event_buses": buses,
         "coverage": {"gaps": gaps},
@@ -111,7 +104,7 @@ fn human_output_has_no_control_characters() {
     // Each gap stays on its own line.
     assert_eq!(
         text.lines().filter(|l| l.contains("failed with AccessDenied")).count(),
-        HOSTILE.len()
+        hostile().len()
     );
 }
 
@@ -224,7 +217,7 @@ fn json_and_sarif_are_valid_and_keep_the_data() {
         .iter()
         .filter_map(|f| f["resource"].as_str())
         .collect();
-    for (i, h) in HOSTILE.iter().enumerate() {
+    for (i, h) in hostile().iter().enumerate() {
         let arn = format!("arn:aws:events:eu-west-1:222222222222:event-bus/bus{i}-{h}");
         assert!(resources.contains(&arn.as_str()), "{arn:?} missing");
     }
@@ -289,7 +282,7 @@ fn graph_labels_are_parse_safe() {
         }
     }
     // A node per bus (hostile ones included), account and region.
-    assert!(labels > HOSTILE.len() + 2, "{dot}");
+    assert!(labels > hostile().len() + 2, "{dot}");
     let mermaid = graph("mermaid");
     for line in mermaid.lines().skip(1) {
         assert!(!line.chars().any(hidden), "{line:?}");
@@ -306,7 +299,7 @@ fn graph_labels_are_parse_safe() {
 fn error_messages_stay_on_one_line() {
     let dir = tempfile::tempdir().unwrap();
     // A duplicate ARN whose resource part is hostile: the loader quotes it in the error.
-    let arn = format!("arn:aws:events:eu-west-1:111111111111:event-bus/{}", HOSTILE.concat());
+    let arn = format!("arn:aws:events:eu-west-1:111111111111:event-bus/{}", hostile().concat());
     let bus = json!({"arn": arn, "account": "111111111111", "region": "eu-west-1", "name": "b"});
     let snapshot = json!({
         "schema_version": 1,

@@ -94,7 +94,7 @@ pub fn render(set: &RoleSet) -> Files {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::escape::tests::HOSTILE;
+    use crate::escape::tests::hostile;
     use crate::roles::{GeneratedRole, Parameter, RoleKind};
     use std::collections::BTreeMap;
 
@@ -102,7 +102,7 @@ pub(super) mod tests {
     /// strings, trusting through the placeholder `${AgentSpaceArnX}`; its policy also names an ARN
     /// that merely contains that placeholder's text.
     pub(crate) fn hostile_set() -> RoleSet {
-        let tags: BTreeMap<String, String> = HOSTILE
+        let tags: BTreeMap<String, String> = hostile()
             .iter()
             .enumerate()
             .map(|(i, h)| (format!("k{i}"), (*h).to_string()))
@@ -114,14 +114,14 @@ pub(super) mod tests {
             account: "111111111111".to_string(),
             name: "Hostile".to_string(),
             kind: RoleKind::Observe,
-            description: HOSTILE.join(" "),
+            description: hostile().join(" "),
             max_session_seconds: 3600,
             tags,
             trust: json!({"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow",
                 "Principal": {"Service": "aidevops.amazonaws.com"},
                 "Action": "sts:AssumeRole",
-                "Condition": {"ArnEquals": {"aws:SourceArn": "${AgentSpaceArnX}"}, "StringEquals": {"aws:PrincipalTag/${x}": HOSTILE}},
+                "Condition": {"ArnEquals": {"aws:SourceArn": "${AgentSpaceArnX}"}, "StringEquals": {"aws:PrincipalTag/${x}": hostile()}},
             }]}),
             policies: vec![json!({"Version": "2012-10-17", "Statement": [{
                 "Sid": "Read",
@@ -177,7 +177,7 @@ pub(super) mod tests {
         let tags = template["Resources"]["Hostile"]["Properties"]["Tags"]
             .as_array()
             .unwrap();
-        for (i, h) in HOSTILE.iter().enumerate() {
+        for (i, h) in hostile().iter().enumerate() {
             let tag = tags.iter().find(|t| t["Key"] == format!("k{i}")).unwrap();
             assert_eq!(tag["Value"], json!(h));
         }

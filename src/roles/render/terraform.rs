@@ -135,7 +135,7 @@ pub fn render(set: &RoleSet) -> Files {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::escape::tests::{HOSTILE, terraform_result};
+    use crate::escape::tests::{hostile, terraform_result};
     use crate::roles::render::cloudformation::tests::hostile_set;
 
     /// Every interpolation Terraform would evaluate in `v`, keys included; panics on a string
@@ -187,9 +187,9 @@ mod tests {
             );
             // The hostile strings survive as literals (Terraform turns `$${` back into `${`).
             let role = &module["resource"]["aws_iam_role"]["hostile"];
-            for (i, h) in HOSTILE.iter().enumerate() {
+            for (i, h) in hostile().iter().enumerate() {
                 let value = role["tags"][format!("k{i}")].as_str().unwrap();
-                assert_eq!(terraform_result(value).as_deref(), Some(*h));
+                assert_eq!(terraform_result(value).as_deref(), Some(h.as_str()));
             }
             let policy = module["resource"]["aws_iam_policy"]["hostile_1"]["policy"]
                 .as_str()
