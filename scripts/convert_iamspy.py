@@ -80,8 +80,32 @@ def account_of(arn):
 
 
 def convert_gaad(gaad, snap, keys):
-    if gaad.get("UserDetailList") or gaad.get("GroupDetailList"):
-        raise NotConvertible("IAM users and groups: the snapshot format (schema_version 1) holds roles only")
+    for g in gaad.get("GroupDetailList", []):
+        snap["groups"].append({
+            "arn": g["Arn"],
+            "account": account_of(g["Arn"]),
+            "name": g["GroupName"],
+            "inline_policies": [{"name": p["PolicyName"], "document": p["PolicyDocument"]}
+                                for p in g.get("GroupPolicyList", [])],
+            "attached_policies": [p["PolicyArn"] for p in g.get("AttachedManagedPolicies", [])],
+        })
+        for p in g.get("GroupPolicyList", []):
+            keys.update(condition_keys(p["PolicyDocument"]))
+    for u in gaad.get("UserDetailList", []):
+        user = {
+            "arn": u["Arn"],
+            "account": account_of(u["Arn"]),
+            "name": u["UserName"],
+            "inline_policies": [{"name": p["PolicyName"], "document": p["PolicyDocument"]}
+                                for p in u.get("UserPolicyList", [])],
+            "attached_policies": [p["PolicyArn"] for p in u.get("AttachedManagedPolicies", [])],
+            "groups": list(u.get("GroupList", [])),
+        }
+        for p in u.get("UserPolicyList", []):
+            keys.update(condition_keys(p["PolicyDocument"]))
+        if u.get("PermissionsBoundary"):
+            user["permission_boundary"] = u["PermissionsBoundary"]["PermissionsBoundaryArn"]
+        snap["users"].append(user)
     for p in gaad.get("Policies", []):
         doc = next(v["Document"] for v in p["PolicyVersionList"] if v["IsDefaultVersion"])
         snap["managed_policies"].append({"arn": p["Arn"], "name": p["PolicyName"], "document": doc})
@@ -167,6 +191,8 @@ def snapshot_for(repo, commit, files):
         "schema_version": 1,
         "organization": {"units": [], "accounts": [], "policies": []},
         "roles": [],
+        "users": [],
+        "groups": [],
         "managed_policies": [],
         "resources": [],
     }
@@ -181,9 +207,12 @@ def snapshot_for(repo, commit, files):
     # Every account the inputs name is in the organization (outside any unit when no SCP tree
     # places it).
     known = {a["id"] for a in snap["organization"]["accounts"]}
-    named = {r["account"] for r in snap["roles"]} | {r["account"] for r in snap["resources"]}
+    named = {r["account"] for k in ("roles", "users", "groups", "resources") for r in snap[k]}
     for acc in sorted(named - known):
         snap["organization"]["accounts"].append({"id": acc, "name": f"account {acc}"})
+    for k in ("users", "groups"):
+        if not snap[k]:
+            del snap[k]
     return snap, keys
 
 

@@ -34,9 +34,32 @@ fn governing<'s>(snap: &'s Snapshot, arn: &str) -> Option<&'s topoguard::model::
         .find(|r| r.arn == arn || Some(&r.arn) == bucket.as_ref())
 }
 
+/// Every principal of the snapshot that can act: roles and users.
+fn principals(snap: &Snapshot) -> impl Iterator<Item = &str> {
+    snap.roles
+        .iter()
+        .map(|r| r.arn.as_str())
+        .chain(snap.users.iter().map(|u| u.arn.as_str()))
+}
+
+/// The account of a role or user of the snapshot.
+fn principal_account<'s>(snap: &'s Snapshot, principal: &str) -> Option<&'s str> {
+    let role = snap
+        .roles
+        .iter()
+        .find(|r| r.arn == principal)
+        .map(|r| r.account.as_str());
+    role.or_else(|| {
+        snap.users
+            .iter()
+            .find(|u| u.arn == principal)
+            .map(|u| u.account.as_str())
+    })
+}
+
 /// Decides `principal` × `action` × `resource` with the case's request context.
 fn decide(snap: &Snapshot, store: &PolicyStore<'_>, case: &Value, principal: &str, resource: &str) -> String {
-    let Some(role) = snap.roles.iter().find(|r| r.arn == principal) else {
+    let Some(account) = principal_account(snap, principal) else {
         return format!("principal `{principal}` not in the snapshot");
     };
     let owner = governing(snap, resource);
@@ -64,7 +87,7 @@ fn decide(snap: &Snapshot, store: &PolicyStore<'_>, case: &Value, principal: &st
     }
     let req = Request {
         principal,
-        principal_account: &role.account,
+        principal_account: account,
         action: case["action"].as_str().unwrap(),
         resource,
         resource_account: resource_account.as_deref(),
@@ -85,10 +108,9 @@ fn run(dir: &Path, case: &Value) -> Result<(), String> {
     let store = PolicyStore::new(&snap);
     let strict = case["strict"].as_bool().unwrap();
     let who = |resource: &str| -> BTreeSet<String> {
-        snap.roles
-            .iter()
-            .filter(|r| can(&decide(&snap, &store, case, &r.arn, resource), strict))
-            .map(|r| r.arn.clone())
+        principals(&snap)
+            .filter(|arn| can(&decide(&snap, &store, case, arn, resource), strict))
+            .map(str::to_string)
             .collect()
     };
     let strings = |v: &Value| -> BTreeSet<String> {
