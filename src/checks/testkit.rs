@@ -167,3 +167,17 @@ pub fn add_invoice_space(s: &mut Value, roles: &[(&str, &str)]) {
         json!({"id": "invoice", "arn": "arn:aws:aidevops:eu-west-1:111111111111:agentspace/invoice", "name": "invoice", "account": INVOICE, "region": "eu-west-1", "tags": {"app": "invoice"}, "associations": associations}),
     );
 }
+
+/// `s` as a quoted TOML string or key, control characters as `\uXXXX` (hostile-name tests of
+/// the config loader and the role renderers).
+pub fn toml_string(s: &str) -> String {
+    let body: String = s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => format!("\\{c}"),
+            c if c.is_control() => format!("\\u{:04X}", u32::from(c)),
+            c => c.to_string(),
+        })
+        .collect();
+    format!("\"{body}\"")
+}

@@ -291,6 +291,7 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::testkit::toml_string;
 
     const CHECKS: &[&str] = &["shared-resource-untagged", "unused-ignore"];
 
@@ -357,19 +358,6 @@ ignore = [{ resource = "arn:aws:sqs:*", reason = "legacy queue, owner asked" }]
         assert!(e.contains("line 2") && e.contains("cannot be ignored"), "{e}");
     }
 
-    /// `s` as a quoted TOML key, control characters as `\uXXXX`.
-    fn toml_key(s: &str) -> String {
-        let body: String = s
-            .chars()
-            .map(|c| match c {
-                '"' | '\\' => format!("\\{c}"),
-                c if c.is_control() => format!("\\u{:04X}", u32::from(c)),
-                c => c.to_string(),
-            })
-            .collect();
-        format!("\"{body}\"")
-    }
-
     #[test]
     fn application_names_never_become_paths() {
         for bad in [
@@ -393,7 +381,7 @@ ignore = [{ resource = "arn:aws:sqs:*", reason = "legacy queue, owner asked" }]
             ".hidden",
             "é",
         ] {
-            let text = format!("[applications.{}]\n", toml_key(bad));
+            let text = format!("[applications.{}]\n", toml_string(bad));
             let e = parse(&text).unwrap_err();
             assert!(
                 e.contains("not a usable application name") && !e.contains('\n'),
@@ -414,7 +402,7 @@ ignore = [{ resource = "arn:aws:sqs:*", reason = "legacy queue, owner asked" }]
         let space = |name: &str| {
             parse(&format!(
                 "[applications.a]\n[agent_spaces.{}]\napplication = \"a\"\n",
-                toml_key(name)
+                toml_string(name)
             ))
         };
         let e = space("x\u{202e}y").unwrap_err();

@@ -108,6 +108,7 @@ mod path_props {
     //! has no `.`/`..` component and stays under the output directory once joined.
     use super::*;
     use crate::checks::known_ids;
+    use crate::checks::testkit::toml_string;
     use crate::cli::join_inside;
     use crate::config::parse_config;
     use crate::graph::Topology;
@@ -115,18 +116,6 @@ mod path_props {
     use crate::roles::{Options, generate};
     use proptest::prelude::*;
     use std::path::{Component, Path};
-
-    fn toml_str(s: &str) -> String {
-        let body: String = s
-            .chars()
-            .map(|c| match c {
-                '"' | '\\' => format!("\\{c}"),
-                c if c.is_control() => format!("\\u{:04X}", u32::from(c)),
-                c => c.to_string(),
-            })
-            .collect();
-        format!("\"{body}\"")
-    }
 
     /// Every file the roles command would write for these names, in every format.
     fn rendered(app: &str, space: &str, snapshot_space: &str, account: &str, queue: &str) -> Vec<String> {
@@ -140,8 +129,8 @@ mod path_props {
         });
         let config = format!(
             "[applications.{a}]\naccounts = [\"{account}\"]\nzone = \"eu\"\n[zones.eu]\nregions = [\"eu-west-1\"]\n[agent_spaces.{s}]\napplication = {a}\naccounts = [\"{account}\"]\n[responders]\nprincipals = [\"arn:aws:iam::{account}:role/oncall\"]\n",
-            a = toml_str(app),
-            s = toml_str(space)
+            a = toml_string(app),
+            s = toml_string(space)
         );
         let (Ok(snapshot), Ok(config)) = (
             parse_snapshot(&snapshot.to_string(), Path::new("p.json")),
