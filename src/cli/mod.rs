@@ -8,7 +8,9 @@ mod check;
 mod crawl;
 mod crawl_policy;
 mod graph;
+mod readiness;
 mod roles;
+mod runbooks;
 mod schema;
 mod write;
 
@@ -53,6 +55,10 @@ pub enum Command {
     Schema(schema::Args),
     /// Generate least-privilege Agent Space and responder roles.
     Roles(roles::Args),
+    /// Score each application's incident readiness (exit 1 below `--min-score`).
+    Readiness(readiness::Args),
+    /// Write a runbook and an AWS DevOps Agent skill per application.
+    Runbooks(runbooks::Args),
 }
 
 /// An error that ends a command with exit code 2.
@@ -75,6 +81,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Graph(args) => graph::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Roles(args) => roles::run(args),
+        Command::Readiness(args) => readiness::run(args),
+        Command::Runbooks(args) => runbooks::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -11,6 +11,7 @@ mod crawl;
 mod graph;
 mod hostile;
 mod hostile_output;
+mod readiness;
 #[cfg(feature = "aws")]
 mod realorg;
 mod roles;
