@@ -69,6 +69,14 @@ fn short(id: &str) -> &str {
     id.rsplit([':', '/']).next().filter(|s| !s.is_empty()).unwrap_or(id)
 }
 
+/// The short name, with the region when it has one (the same name recurs per region).
+fn node_label(id: &str, region: Option<&str>) -> String {
+    match region {
+        Some(r) => format!("{} · {r}", short(id)),
+        None => short(id).to_string(),
+    }
+}
+
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
@@ -110,7 +118,7 @@ pub fn layout(t: &Topology<'_>, app: AppId, with_findings: &BTreeSet<&str>) -> S
                 y,
                 w: NODE_W,
                 h: NODE_H,
-                label: truncate(short(n.id), 32),
+                label: truncate(&node_label(n.id, n.region), 34),
                 tooltip,
                 class,
             });

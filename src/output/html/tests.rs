@@ -44,7 +44,13 @@ fn layout_flows_left_to_right_without_overlap_and_collapses_long_columns() {
     let config = parse_config(CONFIG, Path::new("test.toml"), &known_ids()).unwrap();
     let t = Topology::build(&snapshot, &config);
     let svg = layout(&t, t.app_id("invoice").unwrap(), &BTreeSet::new());
-    let x_of = |label: &str| svg.nodes.iter().find(|n| n.label == label).map(|n| n.x).unwrap();
+    let x_of = |label: &str| {
+        svg.nodes
+            .iter()
+            .find(|n| n.label.starts_with(&format!("{label} ·")))
+            .map(|n| n.x)
+            .unwrap()
+    };
     assert!(x_of("orders-bus") < x_of("orders"));
     assert!(x_of("orders") < x_of("f000"));
     assert!(x_of("f000") < x_of("jobs"));
@@ -71,7 +77,7 @@ fn layout_flows_left_to_right_without_overlap_and_collapses_long_columns() {
     assert!(
         svg.nodes
             .iter()
-            .any(|n| n.label == "jobs" && n.class.contains("shared"))
+            .any(|n| n.label == "jobs · eu-west-1" && n.class.contains("shared"))
     );
 }
 
@@ -111,7 +117,7 @@ fn hostile_names_render_inert() {
     const TAGS: &[&str] = &[
         "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "code", "div", "strong",
         "table", "tr", "th", "td", "ul", "li", "span", "svg", "line", "g", "rect", "text", "label", "select", "option",
-        "br", "em", "script",
+        "br", "em", "script", "details", "summary",
     ];
     // (The script, the template's own code, comes last and is left out.)
     let markup = html.split("<script>").next().unwrap();
