@@ -1,6 +1,7 @@
 //! Command-line interface: one file per subcommand, each returning an exit code.
 //!
-//! Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, input or config error
+//! Exit codes: 0 clean, 1 findings at or above `--fail-on` (`readiness`: an application below
+//! `--min-score`), 2 usage, input or config error
 //! (one message on stderr naming the file and the problem, nothing half-written), 3 (`crawl`
 //! only) the snapshot was written but has coverage gaps.
 

@@ -142,7 +142,7 @@ fn example_scores_are_below_full_and_sum_their_components() {
 
 #[test]
 fn output_is_deterministic_in_every_format() {
-    for format in ["human", "json", "markdown"] {
+    for format in ["human", "json", "markdown", "html"] {
         let run = || {
             topoguard()
                 .args(["readiness", "--topology", EXAMPLE, "--format", format])
@@ -340,4 +340,20 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out.sort();
     out
+}
+
+#[test]
+fn html_reports_are_whole_pages_with_a_graph_per_application() {
+    for (command, extra) in [("readiness", vec![]), ("check", vec!["--fail-on", "none"])] {
+        let out = topoguard()
+            .args([command, "--topology", EXAMPLE, "--format", "html"])
+            .args(&extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let html = String::from_utf8(out.stdout).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+        assert_eq!(html.matches("<svg xmlns").count(), 4, "one graph per application");
+        assert!(html.contains("data-check=\"residency-cross-zone-flow\""));
+    }
 }
