@@ -122,3 +122,6 @@ fn selected(t: &Topology<'_>, app: Option<AppId>) -> Vec<NodeIndex> {
     }
     chosen.into_iter().map(|(_, ix)| ix).collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -316,11 +316,11 @@ pub fn dot(view: &View, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "    legend_shared [shape=box, color=\"#0969da\", penwidth=3, label=\"shared resource\"];"
+        "    legend_shared [shape=box, fillcolor=\"#ffffff\", color=\"#0969da\", penwidth=3, label=\"shared resource\"];"
     )?;
     writeln!(
         out,
-        "    legend_finding [shape=box, color=\"#cf222e\", penwidth=3, label=\"has findings\"];"
+        "    legend_finding [shape=box, fillcolor=\"#ffffff\", color=\"#cf222e\", penwidth=3, label=\"has findings\"];"
     )?;
     for end in ["a", "b", "c", "d"] {
         writeln!(out, "    legend_{end} [shape=point, label=\"\"];")?;
