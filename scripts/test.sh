@@ -30,6 +30,18 @@ cargo clippy --manifest-path crawl-mocks/Cargo.toml --target-dir target --all-ta
 echo "== bundled example is what its generator writes"
 python3 scripts/gen_example.py | cmp - topology/examples/global-org.json
 
+echo "== browser test tools (chromium from Debian, npm packages into tests/browser/node_modules)"
+# tests/cli/browser.rs loads the HTML report and renders the runbooks' Mermaid diagrams in
+# headless Chromium; each tool is installed only when missing.
+if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM:-}" ]; then
+  if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+  "${apt_get[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends chromium
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/mermaid ]; then
+  npm install --prefix tests/browser --no-audit --no-fund --silent
+fi
+
 echo "== cargo test"
 # Tests that drive moto, parliament or cfn-lint log `ran <test>` / `skipped <test>` here
 # (tests/cli/support.rs); under CI=true a skipped or missing tool fails the test itself.

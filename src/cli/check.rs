@@ -125,8 +125,9 @@ pub fn run(args: Args) -> Result<u8, InputError> {
                 && std::io::stdout().is_terminal()
         }
     };
-    write_atomically(args.output.as_deref(), |w| {
-        render(&report, args.format, RenderOptions { color }, w)
+    write_atomically(args.output.as_deref(), |w| match args.format {
+        Format::Html => crate::output::html::check(&topology, &report.findings, &report.topology_path, w),
+        format => render(&report, format, RenderOptions { color }, w),
     })?;
     let failing = args.fail_on.threshold().is_some_and(|threshold| {
         report

@@ -46,6 +46,13 @@ pub fn run(args: Args) -> Result<u8, InputError> {
         })?),
         None => None,
     };
-    write_atomically(args.output.as_deref(), |w| export(&topology, app, args.format, w))?;
+    // Findings are drawn on the pictures (outlined, named in the tooltip).
+    let findings = match args.format {
+        GraphFormat::Json => Vec::new(),
+        _ => checks::run_checks(&topology, &config_path.display().to_string()).findings,
+    };
+    write_atomically(args.output.as_deref(), |w| {
+        export(&topology, app, args.format, &findings, w)
+    })?;
     Ok(EXIT_OK)
 }

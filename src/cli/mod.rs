@@ -1,6 +1,7 @@
 //! Command-line interface: one file per subcommand, each returning an exit code.
 //!
-//! Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, input or config error
+//! Exit codes: 0 clean, 1 findings at or above `--fail-on` (`readiness`: an application below
+//! `--min-score`), 2 usage, input or config error
 //! (one message on stderr naming the file and the problem, nothing half-written), 3 (`crawl`
 //! only) the snapshot was written but has coverage gaps.
 
@@ -8,7 +9,9 @@ mod check;
 mod crawl;
 mod crawl_policy;
 mod graph;
+mod readiness;
 mod roles;
+mod runbooks;
 mod schema;
 mod write;
 
@@ -53,6 +56,10 @@ pub enum Command {
     Schema(schema::Args),
     /// Generate least-privilege Agent Space and responder roles.
     Roles(roles::Args),
+    /// Score each application's incident readiness (exit 1 below `--min-score`).
+    Readiness(readiness::Args),
+    /// Write a runbook and an AWS DevOps Agent skill per application.
+    Runbooks(runbooks::Args),
 }
 
 /// An error that ends a command with exit code 2.
@@ -75,6 +82,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Graph(args) => graph::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Roles(args) => roles::run(args),
+        Command::Readiness(args) => readiness::run(args),
+        Command::Runbooks(args) => runbooks::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -113,7 +113,7 @@ pub const MANIFEST: &str = ".topoguard-manifest.json";
 /// `--force`, where only files listed in its manifest may be replaced or removed; any other
 /// existing file in the way, and any input of the run, is an error found before anything is
 /// written. Every path goes through [`join_inside`].
-fn write_dir(out: &Path, files: &Files, force: bool, inputs: &[&Path]) -> Result<(), InputError> {
+pub(super) fn write_dir(out: &Path, files: &Files, force: bool, inputs: &[&Path]) -> Result<(), InputError> {
     let shown = out.display();
     for rel in files.keys() {
         join_inside(out, rel).map_err(InputError::new)?;

@@ -41,6 +41,36 @@ pub struct Config {
     /// Check id → settings.
     #[serde(default)]
     pub checks: BTreeMap<Spanned<String>, CheckSettings>,
+    /// How the readiness score weighs its components.
+    #[serde(default)]
+    pub readiness: ReadinessSettings,
+}
+
+/// `[readiness]`: settings of `topoguard readiness` (see `docs/readiness.md`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadinessSettings {
+    /// Component → weight (points possible); a component left out keeps its default weight.
+    #[serde(default)]
+    pub weights: ReadinessWeights,
+}
+
+/// Weights of the readiness components; `None` keeps the default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadinessWeights {
+    #[serde(default)]
+    pub visibility: Option<u32>,
+    #[serde(default)]
+    pub access: Option<u32>,
+    #[serde(default)]
+    pub attribution: Option<u32>,
+    #[serde(default)]
+    pub residency: Option<u32>,
+    #[serde(default)]
+    pub delivery_safety: Option<u32>,
+    #[serde(default)]
+    pub coverage: Option<u32>,
 }
 
 /// The principals incident responders use (roles they sign in as, e.g. SSO permission-set roles).

@@ -1,10 +1,13 @@
 //! Graph export: Graphviz DOT, Mermaid and JSON, whole or limited to one application's
-//! footprint. Nodes and edges are sorted so the output is byte-stable. Node labels carry
-//! snapshot and config data (ids, account names, application names) and go through the DOT and
-//! Mermaid sink functions of [`crate::escape`].
+//! footprint. Nodes and edges are sorted so the output is byte-stable. JSON is the raw graph;
+//! DOT and Mermaid are pictures drawn by [`picture`] (clusters zone → account → region,
+//! left-to-right flow, kinds by shape and colour, shared and finding-carrying resources
+//! highlighted, cross-account and cross-zone edges distinct, a legend, similar functions
+//! collapsed).
+
+mod picture;
 
 use super::{AppId, EdgeKind, NodeKind, Topology};
-use crate::escape::{dot_label, mermaid_label};
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
@@ -46,7 +49,13 @@ struct JsonGraph<'a> {
 }
 
 /// Writes the graph (or one application's part of it) in `format`.
-pub fn export(t: &Topology<'_>, app: Option<AppId>, format: GraphFormat, out: &mut dyn Write) -> io::Result<()> {
+pub fn export(
+    t: &Topology<'_>,
+    app: Option<AppId>,
+    format: GraphFormat,
+    findings: &[crate::finding::Finding],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let nodes = selected(t, app);
     let ids: BTreeMap<NodeIndex, usize> = nodes.iter().enumerate().map(|(i, ix)| (*ix, i)).collect();
     let mut edges: Vec<(NodeIndex, NodeIndex, EdgeKind)> = t
@@ -86,40 +95,8 @@ pub fn export(t: &Topology<'_>, app: Option<AppId>, format: GraphFormat, out: &m
             serde_json::to_writer_pretty(&mut *out, &graph)?;
             writeln!(out)
         }
-        GraphFormat::Dot => {
-            writeln!(out, "digraph topology {{")?;
-            writeln!(out, "  rankdir=LR;")?;
-            writeln!(out, "  node [shape=box, fontsize=10];")?;
-            for (i, &ix) in nodes.iter().enumerate() {
-                writeln!(out, "  n{i} [label=\"{}\"];", dot_label(&label(t, ix)))?;
-            }
-            for (a, b, k) in &edges {
-                writeln!(
-                    out,
-                    "  n{} -> n{} [label=\"{}\"];",
-                    ids.get(a).unwrap_or(&0),
-                    ids.get(b).unwrap_or(&0),
-                    k.as_str()
-                )?;
-            }
-            writeln!(out, "}}")
-        }
-        GraphFormat::Mermaid => {
-            writeln!(out, "flowchart LR")?;
-            for (i, &ix) in nodes.iter().enumerate() {
-                writeln!(out, "  n{i}[\"{}\"]", mermaid_label(&label(t, ix)))?;
-            }
-            for (a, b, k) in &edges {
-                writeln!(
-                    out,
-                    "  n{} -->|{}| n{}",
-                    ids.get(a).unwrap_or(&0),
-                    k.as_str(),
-                    ids.get(b).unwrap_or(&0)
-                )?;
-            }
-            Ok(())
-        }
+        GraphFormat::Dot => picture::dot(&picture::View::new(t, &nodes, findings), out),
+        GraphFormat::Mermaid => picture::mermaid(&picture::View::new(t, &nodes, findings), out),
     }
 }
 
@@ -146,21 +123,5 @@ fn selected(t: &Topology<'_>, app: Option<AppId>) -> Vec<NodeIndex> {
     chosen.into_iter().map(|(_, ix)| ix).collect()
 }
 
-fn label(t: &Topology<'_>, ix: NodeIndex) -> String {
-    let n = t.node(ix);
-    let name = if n.kind == NodeKind::Account {
-        let display = t
-            .snapshot
-            .organization
-            .accounts
-            .iter()
-            .find(|a| a.id == n.id)
-            .map_or("", |a| a.name.as_str());
-        format!("{} {display}", n.id)
-    } else {
-        n.id.rsplit([':', '/']).next().unwrap_or(n.id).to_string()
-    };
-    let app = t.owner(ix).map(|a| format!(" [{}]", t.app_name(a))).unwrap_or_default();
-    let region = n.region.map(|r| format!(" {r}")).unwrap_or_default();
-    format!("{}: {name}{region}{app}", n.kind.as_str())
-}
+#[cfg(test)]
+mod tests;

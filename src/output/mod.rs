@@ -4,6 +4,7 @@
 //! One file per format ([`Format`]); this module dispatches and holds the few labels that several
 //! formats share, so that they all name applications and coverage gaps the same way.
 
+pub mod html;
 mod human;
 mod json;
 mod junit;
@@ -28,6 +29,8 @@ pub enum Format {
     Sarif,
     Junit,
     Markdown,
+    /// One self-contained HTML page (needs the topology: see [`html::check`]).
+    Html,
 }
 
 /// Options that only some renderers use.
@@ -45,6 +48,10 @@ pub fn render(report: &Report, format: Format, options: RenderOptions, out: &mut
         Format::Sarif => sarif::render(report, out),
         Format::Junit => junit::render(report, out),
         Format::Markdown => markdown::render(report, out),
+        // The page draws the applications' graphs, so `check` renders it with the topology.
+        Format::Html => Err(std::io::Error::other(
+            "the HTML report needs the topology; render it with `output::html::check`",
+        )),
     }
 }
 

@@ -16,16 +16,23 @@ fn graph(format: &str, extra: &[&str]) -> String {
 
 #[test]
 fn exports_every_format() {
+    // Nesting instead of `contains` edges: the bus sits in its region, account and zone.
     let dot = graph("dot", &[]);
     assert!(
         dot.starts_with("digraph topology {")
-            && dot.contains("eventbridge-bus: b eu-west-1 [a]")
-            && dot.contains("-> n1 [label=\"contains\"]"),
+            && dot.contains("label=\"account 111111111111 a\";")
+            && dot.contains("label=\"eu-west-1\";")
+            && dot.contains("label=\"b [a]\"];")
+            && dot.contains("subgraph cluster_legend {")
+            && !dot.contains("contains"),
         "{dot}"
     );
     let mermaid = graph("mermaid", &["--app", "a"]);
     assert!(
-        mermaid.starts_with("flowchart LR") && mermaid.contains("-->|contains|"),
+        mermaid.starts_with("flowchart LR")
+            && mermaid.contains("subgraph c1 [\"account 111111111111 a\"]")
+            && mermaid.contains("n0[\"b [a]\"]")
+            && !mermaid.contains("contains"),
         "{mermaid}"
     );
     let json: serde_json::Value = serde_json::from_str(&graph("json", &[])).unwrap();

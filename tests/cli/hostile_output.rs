@@ -237,9 +237,14 @@ fn json_and_sarif_are_valid_and_keep_the_data() {
     }
 }
 
-/// The label of a DOT node line `  nN [label="…"];`, checked for unescaped quotes.
+/// The label of a DOT node line `  nN [… label="…"];` or cluster line `label="…";`, checked for
+/// unescaped quotes.
 fn dot_label(line: &str) -> Option<&str> {
-    let label = line.trim_start().split_once(" [label=\"")?.1.strip_suffix("\"];")?;
+    let line = line.trim_start();
+    let label = match line.strip_prefix("label=\"") {
+        Some(rest) => rest.strip_suffix("\";")?,
+        None => line.split_once("label=\"")?.1.strip_suffix("\"];")?,
+    };
     let mut chars = label.chars();
     while let Some(c) = chars.next() {
         match c {
@@ -275,8 +280,15 @@ fn graph_labels_are_parse_safe() {
         if dot_label(line).is_some() {
             labels += 1;
         } else {
+            let t = line.trim();
             assert!(
-                line.starts_with("  rankdir") || line.starts_with("  node [") || line.contains(" -> "),
+                t.starts_with("rankdir")
+                    || t.starts_with("newrank")
+                    || t.starts_with("style=")
+                    || t.starts_with("node [")
+                    || (t.starts_with("subgraph cluster_") && t.ends_with(" {"))
+                    || t == "}"
+                    || line.contains(" -> "),
                 "{line}"
             );
         }
@@ -290,7 +302,15 @@ fn graph_labels_are_parse_safe() {
             let label = rest.1.strip_suffix("\"]").unwrap_or_else(|| panic!("{line}"));
             assert!(!label.contains(['"', '<', '>', '`']), "{line}");
         } else {
-            assert!(line.contains(" -->|"), "{line}");
+            let t = line.trim();
+            assert!(
+                line.contains(" -->|")
+                    || t == "end"
+                    || t.starts_with("classDef ")
+                    || t.starts_with("class ")
+                    || t.starts_with("linkStyle "),
+                "{line}"
+            );
         }
     }
 }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod bad_input;
+mod browser;
 mod differential;
 mod example;
 mod external;
@@ -11,6 +12,7 @@ mod crawl;
 mod graph;
 mod hostile;
 mod hostile_output;
+mod readiness;
 #[cfg(feature = "aws")]
 mod realorg;
 mod roles;

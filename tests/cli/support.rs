@@ -166,3 +166,34 @@ pub fn cfn_lint_canary(venv: &std::path::Path) {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// The headless-browser tools, found the way [`external`] finds the Python ones: Chromium
+/// (`$CHROMIUM`, else Debian's `/usr/bin/chromium`) and the npm packages `scripts/test.sh`
+/// installs into `tests/browser/node_modules`. Returns (chromium, tests/browser), or `None` when
+/// `TOPOGUARD_SKIP_EXTERNAL=1` outside CI; anything missing is a failure naming the fix.
+pub fn browser(test: &str) -> Option<(PathBuf, PathBuf)> {
+    if std::env::var("TOPOGUARD_SKIP_EXTERNAL").as_deref() == Ok("1") {
+        assert!(
+            !under_ci(),
+            "{test}: TOPOGUARD_SKIP_EXTERNAL=1 under CI=true: the browser test cannot be skipped in CI"
+        );
+        eprintln!("SKIPPED {test}: TOPOGUARD_SKIP_EXTERNAL=1 (needs chromium, node, playwright-core, mermaid)");
+        record(&format!("skipped {test}"));
+        return None;
+    }
+    let chromium = std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    assert!(
+        chromium.exists(),
+        "{test}: `{}` is missing: run ./scripts/test.sh (it installs Debian's chromium) or set CHROMIUM",
+        chromium.display()
+    );
+    let dir = root().join("tests/browser");
+    for package in ["playwright-core", "mermaid"] {
+        assert!(
+            dir.join("node_modules").join(package).exists(),
+            "{test}: npm package `{package}` is not in tests/browser/node_modules: run ./scripts/test.sh (npm install --prefix tests/browser)"
+        );
+    }
+    record(&format!("ran {test}"));
+    Some((chromium, dir))
+}
