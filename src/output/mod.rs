@@ -4,6 +4,7 @@
 //! One file per format ([`Format`]); this module dispatches and holds the few labels that several
 //! formats share, so that they all name applications and coverage gaps the same way.
 
+pub mod diff;
 mod human;
 mod json;
 mod junit;
@@ -15,6 +16,7 @@ mod sarif;
 mod tests;
 
 pub use report::{CheckInfo, Report, Summary};
+pub use sarif::fingerprint;
 
 use crate::finding::Status;
 use crate::model::CoverageGap;

@@ -1,0 +1,269 @@
+//! Lays an [`Overlay`] over a snapshot: records are created, replaced or removed by ARN, policy
+//! attachments and statements modify the records they name, unknown values become coverage gaps,
+//! and the result is validated like any snapshot file.
+
+use super::draft::{add_statement, remove_statement};
+use super::{Action, Change, Draft, IacError, NotConsidered, Overlay, SourceLocation, Unknown};
+use crate::model::{CoverageGap, Snapshot, parse_snapshot};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+/// A snapshot with an overlay applied.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub snapshot: Snapshot,
+    /// ARN → the template location that created or last changed it.
+    pub sources: BTreeMap<String, SourceLocation>,
+    pub not_considered: Vec<NotConsidered>,
+    pub unknowns: Vec<Unknown>,
+}
+
+/// The coverage gap's error code for values known only after deployment.
+pub const UNKNOWN_CODE: &str = "KnownOnlyAfterApply";
+
+/// Applies `overlay` to a copy of `base`. Fails on a change in an account the snapshot does not
+/// hold, on a change naming a record that neither side defines, and when the result is not a
+/// valid snapshot.
+pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
+    let mut s = base.clone();
+    let accounts: HashSet<String> = s.organization.accounts.iter().map(|a| a.id.clone()).collect();
+    let mut changes: Vec<&Change> = overlay.changes.iter().collect();
+    changes.sort_by_key(|c| c.draft.phase());
+    let mut sources = BTreeMap::new();
+    for change in changes {
+        let account = change.draft.account();
+        if !accounts.contains(account) {
+            return Err(IacError::at(
+                &change.location,
+                format!(
+                    "deploys into account `{account}`, which is not in the snapshot: crawl that account or pass the right `--account`"
+                ),
+            ));
+        }
+        let touched = apply_one(&mut s, change).map_err(|m| IacError::at(&change.location, m))?;
+        for arn in touched {
+            sources.insert(arn, change.location.clone());
+        }
+    }
+    for u in &overlay.unknowns {
+        s.coverage.gaps.push(CoverageGap {
+            account: Some(u.account.clone()),
+            region: u.region.clone(),
+            api: u.api.clone(),
+            error_code: UNKNOWN_CODE.to_string(),
+            message: format!(
+                "{}: `{}` is known only after the change is applied",
+                u.location, u.field
+            ),
+        });
+    }
+    s.coverage.gaps.sort();
+    s.coverage.gaps.dedup();
+    let text = serde_json::to_string(&s).map_err(|e| IacError::file("(overlay)", e.to_string()))?;
+    let snapshot = parse_snapshot(&text, Path::new("(snapshot with the change applied)")).map_err(|e| {
+        let first = overlay.changes.first().map(|c| c.location.clone());
+        match first {
+            Some(l) => IacError::file(&l.file, format!("the change does not fit the snapshot: {e}")),
+            None => IacError::file("(overlay)", e.to_string()),
+        }
+    })?;
+    let mut not_considered = overlay.not_considered.clone();
+    not_considered.sort();
+    let mut unknowns = overlay.unknowns.clone();
+    unknowns.sort();
+    Ok(Applied {
+        snapshot,
+        sources,
+        not_considered,
+        unknowns,
+    })
+}
+
+/// Replaces the record with the same ARN, or appends it.
+fn upsert<T>(list: &mut Vec<T>, item: T, arn: impl Fn(&T) -> &str) {
+    let key = arn(&item).to_string();
+    match list.iter_mut().find(|x| arn(x) == key) {
+        Some(slot) => *slot = item,
+        None => list.push(item),
+    }
+}
+
+/// An update that does not express a list (Terraform manages a rule's targets, a role's
+/// attachments, a queue's policy as separate resources) keeps the snapshot's.
+fn keep<T: Clone>(new: &mut Vec<T>, old: &[T]) {
+    if new.is_empty() {
+        *new = old.to_vec();
+    }
+}
+
+fn remove<T>(list: &mut Vec<T>, key: &str, arn: impl Fn(&T) -> &str) {
+    list.retain(|x| arn(x) != key);
+}
+
+/// Applies one change; returns the ARNs it created or changed.
+fn apply_one(s: &mut Snapshot, change: &Change) -> Result<Vec<String>, String> {
+    let delete = change.action == Action::Delete;
+    let d = &change.draft;
+    let mut touched = d.arn().map(str::to_string).into_iter().collect::<Vec<_>>();
+    match d {
+        Draft::Role(r) if delete => remove(&mut s.roles, &r.arn, |x| &x.arn),
+        Draft::Role(r) => {
+            let mut r = r.clone();
+            if let Some(old) = s.roles.iter().find(|x| x.arn == r.arn) {
+                keep(&mut r.inline_policies, &old.inline_policies);
+                keep(&mut r.attached_policies, &old.attached_policies);
+            }
+            upsert(&mut s.roles, r, |x| &x.arn);
+        }
+        Draft::EventBus(b) if delete => remove(&mut s.event_buses, &b.arn, |x| &x.arn),
+        Draft::EventBus(b) => {
+            let mut b = b.clone();
+            if let Some(old) = s.event_buses.iter().find(|x| x.arn == b.arn) {
+                b.policy = b.policy.or_else(|| old.policy.clone());
+            }
+            upsert(&mut s.event_buses, b, |x| &x.arn);
+        }
+        Draft::Rule(r) if delete => remove(&mut s.rules, &r.arn, |x| &x.arn),
+        Draft::Rule(r) => {
+            let mut r = r.clone();
+            if let Some(old) = s.rules.iter().find(|x| x.arn == r.arn) {
+                keep(&mut r.targets, &old.targets);
+            }
+            upsert(&mut s.rules, r, |x| &x.arn);
+        }
+        Draft::Function(f) if delete => remove(&mut s.functions, &f.arn, |x| &x.arn),
+        Draft::Function(f) => {
+            let mut f = f.clone();
+            if let Some(old) = s.functions.iter().find(|x| x.arn == f.arn) {
+                f.policy = f.policy.or_else(|| old.policy.clone());
+            }
+            upsert(&mut s.functions, f, |x| &x.arn);
+        }
+        Draft::Resource(r) if delete => remove(&mut s.resources, &r.arn, |x| &x.arn),
+        Draft::Resource(r) => {
+            let mut r = r.clone();
+            if let Some(old) = s.resources.iter().find(|x| x.arn == r.arn) {
+                r.policy = r.policy.or_else(|| old.policy.clone());
+                keep(&mut r.aliases, &old.aliases);
+            }
+            upsert(&mut s.resources, r, |x| &x.arn);
+        }
+        Draft::EventSourceMapping { mapping, .. } if delete => {
+            s.event_source_mappings.retain(|m| m.uuid != mapping.uuid)
+        }
+        Draft::EventSourceMapping { mapping, .. } => upsert(&mut s.event_source_mappings, mapping.clone(), |x| &x.uuid),
+        Draft::ManagedPolicy { policy, account, roles } => {
+            if delete {
+                remove(&mut s.managed_policies, &policy.arn, |x| &x.arn);
+            } else {
+                upsert(&mut s.managed_policies, policy.clone(), |x| &x.arn);
+            }
+            for name in roles {
+                touched.push(attach(s, account, name, &policy.arn, delete, &change.location)?);
+            }
+        }
+        Draft::RoleAttachment {
+            account,
+            role,
+            policy_arn,
+        } => {
+            touched.push(attach(s, account, role, policy_arn, delete, &change.location)?);
+        }
+        Draft::RolePolicy { account, roles, policy } => {
+            for name in roles {
+                let role = find_role(s, account, name)?;
+                role.inline_policies.retain(|p| p.name != policy.name);
+                if !delete {
+                    role.inline_policies.push(policy.clone());
+                }
+                touched.push(role.arn.clone());
+            }
+        }
+        Draft::BusPolicy { bus, statement } => {
+            let b = s
+                .event_buses
+                .iter_mut()
+                .find(|b| &b.arn == bus)
+                .ok_or_else(|| missing("event bus", bus))?;
+            statement_change(&mut b.policy, statement, delete);
+        }
+        Draft::Permission { function, statement } => {
+            let f = s
+                .functions
+                .iter_mut()
+                .find(|f| &f.arn == function)
+                .ok_or_else(|| missing("function", function))?;
+            statement_change(&mut f.policy, statement, delete);
+        }
+        Draft::RuleTarget { rule, target } => {
+            let r = s
+                .rules
+                .iter_mut()
+                .find(|r| &r.arn == rule)
+                .ok_or_else(|| missing("rule", rule))?;
+            r.targets.retain(|t| t.id != target.id);
+            if !delete {
+                r.targets.push(target.clone());
+            }
+        }
+        Draft::ResourcePolicy { target, policy, .. } => {
+            let r = s
+                .resources
+                .iter_mut()
+                .find(|r| &r.arn == target || r.aliases.iter().any(|a| a == target))
+                .ok_or_else(|| missing("resource", target))?;
+            r.policy = if delete { None } else { Some(policy.clone()) };
+            touched.push(r.arn.clone());
+        }
+    }
+    Ok(touched)
+}
+
+fn statement_change(policy: &mut Option<Value>, statement: &Value, delete: bool) {
+    if delete {
+        remove_statement(policy, statement.get("Sid"));
+    } else {
+        add_statement(policy, statement.clone());
+    }
+}
+
+fn missing(what: &str, id: &str) -> String {
+    format!("names {what} `{id}`, which is neither in the change nor in the snapshot")
+}
+
+fn find_role<'s>(s: &'s mut Snapshot, account: &str, name: &str) -> Result<&'s mut crate::model::Role, String> {
+    s.roles
+        .iter_mut()
+        .find(|r| r.account == account && (r.name == name || r.arn == name))
+        .ok_or_else(|| missing("role", &format!("{name}` in account `{account}")))
+}
+
+/// Attaches (or detaches) a managed policy. A policy whose document the snapshot does not hold
+/// (an AWS managed policy no crawled role uses) cannot be evaluated: it is left out and recorded
+/// as a coverage gap, so the IAM checks report "not proven" for that account.
+fn attach(
+    s: &mut Snapshot,
+    account: &str,
+    role: &str,
+    policy: &str,
+    delete: bool,
+    location: &SourceLocation,
+) -> Result<String, String> {
+    let known = s.managed_policies.iter().any(|p| p.arn == policy);
+    if !known && !delete {
+        s.coverage.gaps.push(CoverageGap {
+            account: Some(account.to_string()),
+            region: None,
+            api: "iam:GetPolicyVersion".to_string(),
+            error_code: "PolicyNotInSnapshot".to_string(),
+            message: format!("{location}: attaches `{policy}`, whose document is not in the snapshot"),
+        });
+    }
+    let role = find_role(s, account, role)?;
+    role.attached_policies.retain(|p| p != policy);
+    if !delete && known {
+        role.attached_policies.push(policy.to_string());
+    }
+    Ok(role.arn.clone())
+}
