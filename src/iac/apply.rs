@@ -46,10 +46,12 @@ pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
             sources.insert(arn, change.location.clone());
         }
     }
+    prune_unknown_policies(&mut s, &sources);
     for u in &overlay.unknowns {
         s.coverage.gaps.push(CoverageGap {
             account: Some(u.account.clone()),
-            region: u.region.clone(),
+            // IAM is global: a gap there concerns every region of the account.
+            region: u.region.clone().filter(|_| !u.api.starts_with("iam:")),
             api: u.api.clone(),
             error_code: UNKNOWN_CODE.to_string(),
             message: format!(
@@ -87,6 +89,39 @@ fn upsert<T>(list: &mut Vec<T>, item: T, arn: impl Fn(&T) -> &str) {
         Some(slot) => *slot = item,
         None => list.push(item),
     }
+}
+
+/// A role the change defines may name managed policies (or a boundary) whose documents the
+/// snapshot does not hold — AWS managed policies no crawled role uses, or policies of other
+/// stacks. They cannot be evaluated: they are left out, and each becomes a coverage gap naming
+/// the template location, so the IAM checks say "not proven" for that account.
+fn prune_unknown_policies(s: &mut Snapshot, sources: &BTreeMap<String, SourceLocation>) {
+    let known: HashSet<String> = s.managed_policies.iter().map(|p| p.arn.clone()).collect();
+    let mut gaps = Vec::new();
+    for role in s.roles.iter_mut() {
+        let Some(location) = sources.get(&role.arn) else {
+            continue;
+        };
+        let mut gap = |policy: &str| {
+            gaps.push(CoverageGap {
+                account: Some(role.account.clone()),
+                region: None,
+                api: "iam:GetPolicyVersion".to_string(),
+                error_code: "PolicyNotInSnapshot".to_string(),
+                message: format!("{location}: names `{policy}`, whose document is not in the snapshot"),
+            });
+        };
+        role.attached_policies.retain(|p| {
+            known.contains(p) || {
+                gap(p);
+                false
+            }
+        });
+        if let Some(b) = role.permission_boundary.take_if(|b| !known.contains(b.as_str())) {
+            gap(&b);
+        }
+    }
+    s.coverage.gaps.extend(gaps);
 }
 
 /// An update that does not express a list (Terraform manages a rule's targets, a role's

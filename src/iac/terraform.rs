@@ -250,7 +250,9 @@ fn place_of(own_arn: Option<&Value>, values: &Value, defaults: &Provider, target
         .map(str::to_string)
         .or_else(|| arn_part(3))
         .or_else(|| defaults.region.clone())
-        .or_else(|| target.region.clone())?;
+        .or_else(|| target.region.clone())
+        // IAM is global: its ARNs name no region, and none is needed.
+        .or_else(|| (arn_part(2).as_deref() == Some("iam")).then(|| "us-east-1".to_string()))?;
     Some(Place {
         account,
         region,

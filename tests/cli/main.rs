@@ -11,6 +11,7 @@ mod crawl;
 mod graph;
 mod hostile;
 mod hostile_output;
+mod iac;
 #[cfg(feature = "aws")]
 mod realorg;
 mod roles;
