@@ -124,6 +124,23 @@ fn prune_unknown_policies(s: &mut Snapshot, sources: &BTreeMap<String, SourceLoc
     s.coverage.gaps.extend(gaps);
 }
 
+/// Every account has a default event bus in every region, whether or not the crawl recorded it
+/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus.html>): a rule on it
+/// adds it when the snapshot lacks it.
+fn default_bus(s: &mut Snapshot, rule: &crate::model::Rule) {
+    let is_default = rule.bus.rsplit('/').next() == Some("default");
+    if is_default && !s.event_buses.iter().any(|b| b.arn == rule.bus) {
+        s.event_buses.push(crate::model::EventBus {
+            arn: rule.bus.clone(),
+            account: rule.account.clone(),
+            region: rule.region.clone(),
+            name: "default".to_string(),
+            tags: Default::default(),
+            policy: None,
+        });
+    }
+}
+
 /// An update that does not express a list (Terraform manages a rule's targets, a role's
 /// attachments, a queue's policy as separate resources) keeps the snapshot's.
 fn keep<T: Clone>(new: &mut Vec<T>, old: &[T]) {
@@ -161,6 +178,7 @@ fn apply_one(s: &mut Snapshot, change: &Change) -> Result<Vec<String>, String> {
         }
         Draft::Rule(r) if delete => remove(&mut s.rules, &r.arn, |x| &x.arn),
         Draft::Rule(r) => {
+            default_bus(s, r);
             let mut r = r.clone();
             if let Some(old) = s.rules.iter().find(|x| x.arn == r.arn) {
                 keep(&mut r.targets, &old.targets);

@@ -382,3 +382,122 @@ fn iac_bad_input_exits_2_naming_file_and_place_and_writes_nothing() {
         }
     }
 }
+
+/// Reads one vendored template, giving a value to each parameter the template leaves without a
+/// default (as a user would with `--parameter`), and lays it over the example organization.
+fn corpus_template(
+    text: &str,
+    file: &str,
+    snapshot: &topoguard::model::Snapshot,
+) -> Result<(usize, usize, Vec<String>), String> {
+    use topoguard::iac::{Target, apply, cfn};
+    let mut target = Target {
+        accounts: vec!["311111111111".into()],
+        region: Some("eu-west-1".into()),
+        parameters: vec![],
+    };
+    loop {
+        match cfn::read_text(text, file, &target) {
+            Ok(overlay) => {
+                let applied = apply(snapshot, &overlay).map_err(|e| e.to_string())?;
+                let notes = topoguard::iac::not_considered_lines(&applied.not_considered);
+                return Ok((overlay.changes.len(), overlay.unknowns.len(), notes));
+            }
+            Err(e) => match e
+                .message
+                .split("pass `--parameter ")
+                .nth(1)
+                .and_then(|r| r.split_once("=VALUE`"))
+            {
+                Some((name, _)) if target.parameters.len() < 50 => {
+                    target.parameters.push((name.to_string(), "corpus-value".to_string()))
+                }
+                _ => return Err(e.to_string()),
+            },
+        }
+    }
+}
+
+fn corpus_files(dir: &str) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn iac_corpus_cloudformation_templates_read_without_crash() {
+    let snapshot = topoguard::model::load_snapshot(&root().join(EXAMPLE)).unwrap();
+    let files = corpus_files("tests/corpus/iac/cloudformation");
+    assert!(files.len() >= 12, "{files:?}");
+    let (mut modelled, mut failed) = (0, Vec::new());
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        match corpus_template(&text, &name, &snapshot) {
+            Ok((changes, unknowns, notes)) => {
+                modelled += changes;
+                eprintln!("{name}: {changes} changes, {unknowns} unknown values");
+                for n in notes {
+                    eprintln!("  not considered: {n}");
+                }
+            }
+            Err(e) => failed.push(e),
+        }
+    }
+    eprintln!(
+        "{} templates, {modelled} modelled changes, errors: {failed:#?}",
+        files.len()
+    );
+    // A clear, located error is allowed (not a crash); each one names its file and place.
+    assert!(
+        failed.iter().all(|e| e.contains(".yaml:") || e.contains(".json:")),
+        "{failed:#?}"
+    );
+    assert!(failed.len() * 4 < files.len(), "too many templates fail: {failed:#?}");
+    assert!(modelled > 0);
+}
+
+#[test]
+fn iac_corpus_terraform_plans_read_without_crash() {
+    use topoguard::iac::{Target, terraform};
+    let files = corpus_files("tests/corpus/iac/terraform");
+    assert!(files.len() >= 12, "{files:?}");
+    let target = Target {
+        accounts: vec!["311111111111".into()],
+        region: Some("eu-west-1".into()),
+        parameters: vec![],
+    };
+    let (mut modelled, mut failed) = (0, Vec::new());
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(path).unwrap();
+        let Ok(text) = String::from_utf8(bytes) else {
+            failed.push(format!("{name}: not UTF-8"));
+            continue;
+        };
+        match terraform::read_text(&text, &name, &target) {
+            Ok(overlay) => {
+                modelled += overlay.changes.len();
+                eprintln!(
+                    "{name}: {} changes, {} unknown values",
+                    overlay.changes.len(),
+                    overlay.unknowns.len()
+                );
+                for n in topoguard::iac::not_considered_lines(&overlay.not_considered) {
+                    eprintln!("  not considered: {n}");
+                }
+            }
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    eprintln!(
+        "{} plans, {modelled} modelled changes, errors: {failed:#?}",
+        files.len()
+    );
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(modelled > 0);
+}
