@@ -162,7 +162,12 @@ pub fn run(args: Args) -> Result<u8, InputError> {
     inputs.extend(args.after.as_deref().map(|a| ("snapshot", a)));
     inputs.extend(args.iac.inputs());
     refuse_input(args.output.as_deref(), &inputs)?;
-    if args.after.is_none() && args.iac.is_empty() {
+    if args.after.is_none()
+        && args.iac.is_empty()
+        && args.iac.account.is_empty()
+        && args.iac.region.is_none()
+        && args.iac.parameter.is_empty()
+    {
         return Err(InputError(
             "nothing to compare: give `--after` or `--cfn` / `--terraform-plan`".into(),
         ));

@@ -4,7 +4,7 @@
 
 use super::draft::{add_statement, remove_statement};
 use super::{Action, Change, Draft, IacError, NotConsidered, Overlay, SourceLocation, Unknown};
-use crate::model::{CoverageGap, Snapshot, parse_snapshot};
+use crate::model::{CoverageGap, LoadError, Snapshot, parse_snapshot};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -63,13 +63,8 @@ pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
     s.coverage.gaps.sort();
     s.coverage.gaps.dedup();
     let text = serde_json::to_string(&s).map_err(|e| IacError::file("(overlay)", e.to_string()))?;
-    let snapshot = parse_snapshot(&text, Path::new("(snapshot with the change applied)")).map_err(|e| {
-        let first = overlay.changes.first().map(|c| c.location.clone());
-        match first {
-            Some(l) => IacError::file(&l.file, format!("the change does not fit the snapshot: {e}")),
-            None => IacError::file("(overlay)", e.to_string()),
-        }
-    })?;
+    let snapshot = parse_snapshot(&text, Path::new("(snapshot with the change applied)"))
+        .map_err(|e| misfit(&s, &sources, overlay, e))?;
     let mut not_considered = overlay.not_considered.clone();
     not_considered.sort();
     let mut unknowns = overlay.unknowns.clone();
@@ -80,6 +75,37 @@ pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
         not_considered,
         unknowns,
     })
+}
+
+/// The change made the snapshot invalid: the error is placed at the template location of the
+/// record the validator names (`rules[59].bus` → that rule's change), else at the first change.
+fn misfit(s: &Snapshot, sources: &BTreeMap<String, SourceLocation>, overlay: &Overlay, e: LoadError) -> IacError {
+    let (at, message) = match &e {
+        LoadError::Invalid { at, message, .. } => (at.as_str(), message.clone()),
+        other => ("", other.to_string()),
+    };
+    let (list, rest) = at.split_once('[').unwrap_or(("", ""));
+    let index: Option<usize> = rest.split(']').next().and_then(|i| i.parse().ok());
+    let arn = index.and_then(|i| match list {
+        "roles" => s.roles.get(i).map(|r| r.arn.as_str()),
+        "event_buses" => s.event_buses.get(i).map(|r| r.arn.as_str()),
+        "rules" => s.rules.get(i).map(|r| r.arn.as_str()),
+        "functions" => s.functions.get(i).map(|r| r.arn.as_str()),
+        "resources" => s.resources.get(i).map(|r| r.arn.as_str()),
+        "managed_policies" => s.managed_policies.get(i).map(|r| r.arn.as_str()),
+        _ => None,
+    });
+    let field = at.split_once("].").map_or("", |(_, f)| f);
+    match arn.and_then(|a| sources.get(a)) {
+        Some(loc) => IacError::at(loc, format!("does not fit the snapshot: `{field}`: {message}")),
+        None => {
+            let file = overlay
+                .changes
+                .first()
+                .map_or("(overlay)", |c| c.location.file.as_str());
+            IacError::file(file, format!("the change does not fit the snapshot: {e}"))
+        }
+    }
 }
 
 /// Replaces the record with the same ARN, or appends it.

@@ -331,7 +331,15 @@ fn iac_bad_input_exits_2_naming_file_and_place_and_writes_nothing() {
     );
     let plan_v2 = write("plan-v2.json", r#"{"format_version": "2.0", "resource_changes": []}"#);
     let bad_yaml = write("bad.yaml", "Resources: [1, 2\n");
-    let cases: Vec<(Vec<&str>, String)> = vec![
+    let bad_bus = write(
+        "bad-bus.yaml",
+        "Resources:\n  R:\n    Type: AWS::Events::Rule\n    Properties:\n      Name: r\n      EventBusName: nope\n",
+    );
+    let mut cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["--cfn", &bad_bus, "--account", "311111111111", "--region", "eu-west-1"],
+            format!("{bad_bus}:2:3: resource `R`: does not fit the snapshot: `bus`: relation to unknown event bus"),
+        ),
         (
             vec!["--cfn", &not_cfn, "--account", "311111111111", "--region", "eu-west-1"],
             format!("{not_cfn}:1:1: not a CloudFormation template"),
@@ -361,6 +369,10 @@ fn iac_bad_input_exits_2_naming_file_and_place_and_writes_nothing() {
             "`--account 12`: not a twelve-digit account id".to_string(),
         ),
     ];
+    cases.push((
+        vec!["--parameter", "A=b"],
+        "`--account`, `--region` and `--parameter` need `--cfn` or `--terraform-plan`".to_string(),
+    ));
     for (command, in_sarif) in [("check", false), ("diff", true)] {
         for (extra, wanted) in &cases {
             let out = dir.path().join("out.sarif");
