@@ -513,3 +513,44 @@ fn iac_corpus_terraform_plans_read_without_crash() {
     assert!(failed.is_empty(), "{failed:#?}");
     assert!(modelled > 0);
 }
+
+#[test]
+fn iac_hostile_addresses_are_escaped_and_inputs_are_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let text = serde_json::json!({"format_version": "1.2", "resource_changes": [{
+        "address": "aws_instance.web[\"\u{1b}[31mred\u{7}\"]", "mode": "managed", "type": "aws_instance", "name": "web",
+        "change": {"actions": ["create"], "before": null, "after": {}, "after_unknown": {}}}]});
+    std::fs::write(&plan, text.to_string()).unwrap();
+    let plan = plan.to_str().unwrap();
+    let args = [
+        "diff",
+        "--before",
+        EXAMPLE,
+        "--terraform-plan",
+        plan,
+        "--account",
+        "311111111111",
+        "--region",
+        "eu-west-1",
+    ];
+    for format in ["human", "markdown"] {
+        let (code, stdout, stderr) = run(&[&args[..], &["--format", format]].concat());
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stdout.contains("31mred") && !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+            "{format}: {stdout:?}"
+        );
+    }
+    let (code, _, stderr) = run(&[
+        "check",
+        "--topology",
+        EXAMPLE,
+        "--terraform-plan",
+        plan,
+        "--output",
+        plan,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(serde_json::from_str::<Value>(&std::fs::read_to_string(plan).unwrap()).is_ok());
+}

@@ -212,3 +212,30 @@ fn bad_plans_are_clear_errors() {
     assert_eq!(e.resource.as_deref(), Some("aws_sqs_queue.q"));
     assert!(e.message.contains("pass `--account`"), "{e}");
 }
+
+#[test]
+fn allowed_account_ids_and_command_line_fill_in_account_and_region() {
+    let mut p = plan(json!([rc(
+        "aws_sqs_queue.q",
+        "aws_sqs_queue",
+        &["create"],
+        json!(null),
+        json!({"name": "q"}),
+        json!({})
+    )]));
+    p["configuration"]["provider_config"]["aws"]["expressions"] =
+        json!({"allowed_account_ids": {"constant_value": ["312222222222"]}});
+    let target = Target {
+        accounts: vec!["999999999999".into()],
+        region: Some("us-west-2".into()),
+        parameters: vec![],
+    };
+    let o = read_text(&p.to_string(), "plan.json", &target).unwrap();
+    // The provider's single allowed account wins over `--account`; the region comes from `--region`.
+    assert_eq!(o.changes[0].draft.arn(), Some("arn:aws:sqs:us-west-2:312222222222:q"));
+    // Near miss: two allowed accounts say nothing, so `--account` decides.
+    p["configuration"]["provider_config"]["aws"]["expressions"] =
+        json!({"allowed_account_ids": {"constant_value": ["312222222222", "313333333333"]}});
+    let o = read_text(&p.to_string(), "plan.json", &target).unwrap();
+    assert_eq!(o.changes[0].draft.arn(), Some("arn:aws:sqs:us-west-2:999999999999:q"));
+}
