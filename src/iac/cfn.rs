@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 struct Template {
     value: Map<String, Value>,
     positions: BTreeMap<String, (usize, usize)>,
+    /// Where each parameter is declared (for errors about it).
+    parameters: BTreeMap<String, (usize, usize)>,
 }
 
 /// Reads the template at `path` (named `file` in messages) for every target account.
@@ -54,18 +56,20 @@ fn parse(text: &str, file: &str) -> Result<Template, IacError> {
         resource: None,
         message: format!("not valid {message}"),
     };
-    let (value, positions) = if text.trim_start().starts_with('{') {
+    let (value, positions, parameters) = if text.trim_start().starts_with('{') {
         let v: Value = serde_json::from_str(text).map_err(|e| syntax(e.line(), e.column(), format!("JSON: {e}")))?;
-        let pos = jsonpos::keys(text)
-            .into_iter()
-            .filter(|k| k.path == ["Resources"])
-            .map(|k| (k.key, (k.line, k.column)))
-            .rev()
-            .collect();
-        (v, pos)
+        let keys = jsonpos::keys(text);
+        let section = |name: &str| {
+            keys.iter()
+                .filter(|k| k.path == [name])
+                .map(|k| (k.key.clone(), (k.line, k.column)))
+                .rev()
+                .collect::<BTreeMap<_, _>>()
+        };
+        (v, section("Resources"), section("Parameters"))
     } else {
         let p = yaml::parse(text).map_err(|e| syntax(e.line, e.column, format!("YAML: {}", e.message)))?;
-        (p.value, p.positions)
+        (p.value, p.positions, p.parameters)
     };
     let Value::Object(value) = value else {
         return Err(IacError::file(
@@ -79,7 +83,11 @@ fn parse(text: &str, file: &str) -> Result<Template, IacError> {
             "not a CloudFormation template: no `Resources` mapping",
         ));
     }
-    Ok(Template { value, positions })
+    Ok(Template {
+        value,
+        positions,
+        parameters,
+    })
 }
 
 fn location(t: &Template, file: &str, id: &str) -> SourceLocation {
@@ -272,10 +280,15 @@ fn parameters(
                     Value::String(super::unknown_value(&format!("parameter {name}")))
                 }
                 None => {
-                    return Err(IacError::file(
-                        file,
-                        format!("parameter `{name}` has no default: pass `--parameter {name}=VALUE`"),
-                    ));
+                    let (line, column) = t.parameters.get(name).copied().unwrap_or((1, 1));
+                    let message = format!("parameter `{name}` has no default: pass `--parameter {name}=VALUE`");
+                    return Err(IacError {
+                        file: file.to_string(),
+                        line,
+                        column,
+                        resource: None,
+                        message,
+                    });
                 }
             },
         };

@@ -15,6 +15,8 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 pub struct Parsed {
     pub value: Value,
     pub positions: BTreeMap<String, (usize, usize)>,
+    /// Where each parameter's name sits.
+    pub parameters: BTreeMap<String, (usize, usize)>,
 }
 
 /// A YAML syntax problem at a place.
@@ -38,6 +40,7 @@ struct Builder {
     root: Option<Value>,
     anchors: BTreeMap<usize, Value>,
     positions: BTreeMap<String, (usize, usize)>,
+    parameters: BTreeMap<String, (usize, usize)>,
     error: Option<YamlError>,
 }
 
@@ -56,6 +59,7 @@ pub fn parse(text: &str) -> Result<Parsed, YamlError> {
     Ok(Parsed {
         value: b.root.unwrap_or(Value::Null),
         positions: b.positions,
+        parameters: b.parameters,
     })
 }
 
@@ -112,7 +116,13 @@ fn scalar(text: String, style: TScalarStyle, tag: &Option<Tag>) -> Value {
 impl Builder {
     fn push_value(&mut self, value: Value, mark: Marker) {
         // Keys of the mapping under the root's `Resources` key are logical ids.
-        let in_resources = self.stack.len() == 2 && self.path.get(1).is_some_and(|p| p == "Resources");
+        let section = if self.stack.len() == 2 {
+            self.path.get(1).map(String::as_str)
+        } else {
+            None
+        };
+        let in_resources = section == Some("Resources");
+        let in_parameters = section == Some("Parameters");
         match self.stack.last_mut() {
             None => self.root = Some(value),
             Some(Frame::Seq(items, _, _)) => items.push(value),
@@ -128,6 +138,10 @@ impl Builder {
                     };
                     if in_resources {
                         self.positions.entry(k.clone()).or_insert((mark.line(), mark.col() + 1));
+                    } else if in_parameters {
+                        self.parameters
+                            .entry(k.clone())
+                            .or_insert((mark.line(), mark.col() + 1));
                     }
                     *key = Some(k);
                 }

@@ -225,8 +225,16 @@ fn bad_input_is_a_located_error() {
     assert!(e.message.contains("not supported yet"), "{e}");
     let e = read(&template_with_resource(json!("*")), &[("Nope", "x")]).unwrap_err();
     assert!(e.message.contains("declares no parameter `Nope`"), "{e}");
-    let e = read(&json!({"Parameters": {"P": {"Type": "String"}}, "Resources": {}}), &[]).unwrap_err();
-    assert!(e.message.contains("pass `--parameter P=VALUE`"), "{e}");
+    let e = read_text(
+        "Parameters:\n  Env: {Type: String, Default: x}\n  P:\n    Type: String\nResources: {}\n",
+        "p.yaml",
+        &target(&[]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "p.yaml:3:3: parameter `P` has no default: pass `--parameter P=VALUE`"
+    );
     let e = read_text("{\"hello\": 1}", "x.json", &target(&[])).unwrap_err();
     assert_eq!(
         e.to_string(),
