@@ -317,106 +317,120 @@ pub fn drafts(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Pl
         }
         Kind::Rule => rule(arn, name, props, p)?,
         Kind::Function => vec![function(arn, name, props, p)],
-        Kind::Permission => {
-            let f = s(props, "FunctionName").ok_or("`FunctionName` is required")?;
-            let function = if f.starts_with("arn:") {
-                f
-            } else {
-                format!("arn:{}:lambda:{}:{}:function:{f}", p.partition(), p.region, p.account)
-            };
-            let principal = s(props, "Principal").unwrap_or_default();
-            let principal = if principal.ends_with(".amazonaws.com") {
-                json!({"Service": principal})
-            } else {
-                json!({"AWS": principal})
-            };
-            let mut st = json!({"Sid": id, "Effect": "Allow", "Principal": principal, "Action": s(props, "Action").unwrap_or_else(|| "lambda:InvokeFunction".into()), "Resource": function.clone()});
-            let mut cond = serde_json::Map::new();
-            if let Some(src) = s(props, "SourceArn") {
-                cond.insert("ArnLike".into(), json!({"AWS:SourceArn": src}));
-            }
-            if let Some(acc) = s(props, "SourceAccount") {
-                cond.insert("StringEquals".into(), json!({"AWS:SourceAccount": acc}));
-            }
-            if !cond.is_empty()
-                && let Some(o) = st.as_object_mut()
-            {
-                o.insert("Condition".into(), Value::Object(cond));
-            }
-            vec![Draft::Permission {
-                function,
-                statement: st,
-            }]
-        }
-        Kind::EventSourceMapping => {
-            let f = s(props, "FunctionName").ok_or("`FunctionName` is required")?;
-            let function = if f.starts_with("arn:") {
-                f
-            } else {
-                format!("arn:{}:lambda:{}:{}:function:{f}", p.partition(), p.region, p.account)
-            };
-            let source = s(props, "EventSourceArn")
-                .ok_or("`EventSourceArn` is required (only queue, stream and table sources are modelled)")?;
-            vec![Draft::EventSourceMapping {
-                account,
-                mapping: EventSourceMapping {
-                    uuid: format!("{}-{id}", p.stack),
-                    function,
-                    source,
-                    state: None,
-                },
-            }]
-        }
-        Kind::Resource(k) => {
-            let policy = match k {
-                ResourceKind::KmsKey => props.get("KeyPolicy"),
-                ResourceKind::DynamodbTable => props.get("ResourcePolicy").and_then(|r| r.get("PolicyDocument")),
-                _ => None,
-            };
-            let aliases = match k {
-                ResourceKind::SqsQueue => vec![ref_value(kind, name, p)],
-                _ => Vec::new(),
-            };
-            let region = (k != ResourceKind::S3Bucket)
-                .then(|| p.region.clone())
-                .or_else(|| Some(p.region.clone()));
-            vec![Draft::Resource(Resource {
-                arn,
-                kind: k,
-                account,
-                region,
-                tags: tags(props.get("Tags")),
-                aliases,
-                policy: policy.map(|v| document(Some(v))),
-            })]
-        }
-        Kind::PolicyOf(k) => {
-            let (key, doc_key) = match k {
-                ResourceKind::SqsQueue => ("Queues", "PolicyDocument"),
-                ResourceKind::SnsTopic => ("Topics", "PolicyDocument"),
-                ResourceKind::S3Bucket => ("Bucket", "PolicyDocument"),
-                _ => ("SecretId", "ResourcePolicy"),
-            };
-            let mut targets = strings(props, key);
-            targets.extend(s(props, key));
-            let policy = document(props.get(doc_key));
-            targets
-                .into_iter()
-                .map(|t| {
-                    let target = if k == ResourceKind::S3Bucket && !t.starts_with("arn:") {
-                        format!("arn:{}:s3:::{t}", p.partition())
-                    } else {
-                        t
-                    };
-                    Draft::ResourcePolicy {
-                        account: account.clone(),
-                        target,
-                        policy: policy.clone(),
-                    }
-                })
-                .collect()
-        }
+        Kind::Permission => vec![permission(id, props, p)?],
+        Kind::EventSourceMapping => vec![event_source_mapping(id, props, p)?],
+        Kind::Resource(k) => vec![resource(k, arn, name, props, p)],
+        Kind::PolicyOf(k) => policy_of(k, props, p),
     })
+}
+
+/// A Lambda permission: one statement of the function's resource policy.
+fn permission(id: &str, props: &Value, p: &Place) -> Result<Draft, String> {
+    let f = s(props, "FunctionName").ok_or("`FunctionName` is required")?;
+    let function = if f.starts_with("arn:") {
+        f
+    } else {
+        format!("arn:{}:lambda:{}:{}:function:{f}", p.partition(), p.region, p.account)
+    };
+    let principal = s(props, "Principal").unwrap_or_default();
+    let principal = if principal.ends_with(".amazonaws.com") {
+        json!({"Service": principal})
+    } else {
+        json!({"AWS": principal})
+    };
+    let mut st = json!({"Sid": id, "Effect": "Allow", "Principal": principal, "Action": s(props, "Action").unwrap_or_else(|| "lambda:InvokeFunction".into()), "Resource": function.clone()});
+    let mut cond = serde_json::Map::new();
+    if let Some(src) = s(props, "SourceArn") {
+        cond.insert("ArnLike".into(), json!({"AWS:SourceArn": src}));
+    }
+    if let Some(acc) = s(props, "SourceAccount") {
+        cond.insert("StringEquals".into(), json!({"AWS:SourceAccount": acc}));
+    }
+    if !cond.is_empty()
+        && let Some(o) = st.as_object_mut()
+    {
+        o.insert("Condition".into(), Value::Object(cond));
+    }
+    Ok(Draft::Permission {
+        function,
+        statement: st,
+    })
+}
+
+/// An event-source mapping (a queue, stream or table feeding a function).
+fn event_source_mapping(id: &str, props: &Value, p: &Place) -> Result<Draft, String> {
+    let account = p.account.clone();
+    let f = s(props, "FunctionName").ok_or("`FunctionName` is required")?;
+    let function = if f.starts_with("arn:") {
+        f
+    } else {
+        format!("arn:{}:lambda:{}:{}:function:{f}", p.partition(), p.region, p.account)
+    };
+    let source = s(props, "EventSourceArn")
+        .ok_or("`EventSourceArn` is required (only queue, stream and table sources are modelled)")?;
+    Ok(Draft::EventSourceMapping {
+        account,
+        mapping: EventSourceMapping {
+            uuid: format!("{}-{id}", p.stack),
+            function,
+            source,
+            state: None,
+        },
+    })
+}
+
+/// A queue, topic, bucket, key, table or secret.
+fn resource(k: ResourceKind, arn: String, name: &str, props: &Value, p: &Place) -> Draft {
+    let account = p.account.clone();
+    let policy = match k {
+        ResourceKind::KmsKey => props.get("KeyPolicy"),
+        ResourceKind::DynamodbTable => props.get("ResourcePolicy").and_then(|r| r.get("PolicyDocument")),
+        _ => None,
+    };
+    let aliases = match k {
+        ResourceKind::SqsQueue => vec![ref_value(Kind::Resource(k), name, p)],
+        _ => Vec::new(),
+    };
+    // S3 buckets record their bucket region too.
+    let region = Some(p.region.clone());
+    Draft::Resource(Resource {
+        arn,
+        kind: k,
+        account,
+        region,
+        tags: tags(props.get("Tags")),
+        aliases,
+        policy: policy.map(|v| document(Some(v))),
+    })
+}
+
+/// A queue, topic, bucket or secret policy, put on each resource it names.
+fn policy_of(k: ResourceKind, props: &Value, p: &Place) -> Vec<Draft> {
+    let account = p.account.clone();
+    let (key, doc_key) = match k {
+        ResourceKind::SqsQueue => ("Queues", "PolicyDocument"),
+        ResourceKind::SnsTopic => ("Topics", "PolicyDocument"),
+        ResourceKind::S3Bucket => ("Bucket", "PolicyDocument"),
+        _ => ("SecretId", "ResourcePolicy"),
+    };
+    let mut targets = strings(props, key);
+    targets.extend(s(props, key));
+    let policy = document(props.get(doc_key));
+    targets
+        .into_iter()
+        .map(|t| {
+            let target = if k == ResourceKind::S3Bucket && !t.starts_with("arn:") {
+                format!("arn:{}:s3:::{t}", p.partition())
+            } else {
+                t
+            };
+            Draft::ResourcePolicy {
+                account: account.clone(),
+                target,
+                policy: policy.clone(),
+            }
+        })
+        .collect()
 }
 
 fn rule(arn: String, name: &str, props: &Value, p: &Place) -> Result<Vec<Draft>, String> {
