@@ -14,6 +14,7 @@ pub mod crawl;
 pub mod escape;
 pub mod finding;
 pub mod graph;
+pub mod iac;
 pub mod iam;
 pub mod model;
 pub mod output;

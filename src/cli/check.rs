@@ -22,7 +22,7 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    fn threshold(self) -> Option<Severity> {
+    pub(super) fn threshold(self) -> Option<Severity> {
         match self {
             FailOn::Info => Some(Severity::Info),
             FailOn::Low => Some(Severity::Low),
@@ -69,6 +69,9 @@ pub struct Args {
     /// Colour in the human format; `auto` honours NO_COLOR and whether stdout is a terminal.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// An IaC change to check with the snapshot (templates, plans, account, region, parameters).
+    #[command(flatten)]
+    pub iac: super::diff::IacArgs,
 }
 
 /// Descriptions of every check the report may mention.
@@ -96,17 +99,19 @@ pub fn check_infos(ran: &[&str]) -> Vec<CheckInfo> {
 
 pub fn run(args: Args) -> Result<u8, InputError> {
     let config_path = crate::config::config_file(&args.policies);
-    refuse_input(
-        args.output.as_deref(),
-        &[("snapshot", &args.topology), ("config", &config_path)],
-    )?;
+    let mut inputs = vec![("snapshot", args.topology.as_path()), ("config", config_path.as_path())];
+    inputs.extend(args.iac.inputs());
+    refuse_input(args.output.as_deref(), &inputs)?;
     let text = std::fs::read_to_string(&args.topology)
         .map_err(|e| InputError(format!("cannot read snapshot `{}`: {e}", args.topology.display())))?;
     let text = crate::model::strip_bom(&text).to_string();
     let snapshot = parse_snapshot(&text, &args.topology).map_err(InputError::new)?;
+    let overlaid = args.iac.apply(snapshot, true)?;
+    let snapshot = overlaid.snapshot;
     let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
     let topology = Topology::build(&snapshot, &config);
-    let outcome = checks::run_checks(&topology, &config_path.display().to_string());
+    let mut outcome = checks::run_checks(&topology, &config_path.display().to_string());
+    crate::iac::locate_findings(&mut outcome.findings, &overlaid.sources);
     let report = Report::new(
         args.topology.display().to_string().replace('\\', "/"),
         text,
@@ -115,7 +120,8 @@ pub fn run(args: Args) -> Result<u8, InputError> {
         outcome.findings,
         snapshot.coverage.gaps.clone(),
         outcome.ignored,
-    );
+    )
+    .with_sources(overlaid.sources);
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -8,6 +8,7 @@
 mod check;
 mod crawl;
 mod crawl_policy;
+mod diff;
 mod graph;
 mod readiness;
 mod roles;
@@ -50,6 +51,9 @@ pub enum Command {
     Crawl(crawl::Args),
     /// Print the IAM policy the crawl role needs (read-only, plus `sts:AssumeRole`).
     CrawlPolicy(crawl_policy::Args),
+    /// Compare findings and topology before and after a change (two snapshots, or a snapshot and
+    /// CloudFormation templates / Terraform plans); exit 1 only for findings the change introduces.
+    Diff(diff::Args),
     /// Export the topology graph (whole organization or one application).
     Graph(graph::Args),
     /// Print the JSON Schema of the snapshot format.
@@ -79,6 +83,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Crawl(args) => crawl::run(args),
         Command::CrawlPolicy(args) => crawl_policy::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Roles(args) => roles::run(args),

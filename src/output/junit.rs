@@ -88,7 +88,8 @@ fn case_status(findings: &[&Finding]) -> TestCaseStatus {
     status
 }
 
-/// One line per finding: severity, status, resource and message.
+/// One line per finding: severity, status, resource and message, then the template location
+/// when an IaC change caused it.
 fn description(findings: &[&Finding]) -> String {
     findings
         .iter()
@@ -98,7 +99,13 @@ fn description(findings: &[&Finding]) -> String {
                 Status::Conditional => " (conditional)",
                 Status::NotProven => " (not proven)",
             };
-            format!("[{}]{status} {}: {}", f.severity, f.resource, f.message)
+            let at: String = f
+                .evidence
+                .iter()
+                .filter(|e| e.relation == crate::iac::TEMPLATE_RELATION)
+                .map(|e| format!(" (at {})", e.detail))
+                .collect();
+            format!("[{}]{status} {}: {}{at}", f.severity, f.resource, f.message)
         })
         .collect::<Vec<_>>()
         .join("\n")

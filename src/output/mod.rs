@@ -4,6 +4,7 @@
 //! One file per format ([`Format`]); this module dispatches and holds the few labels that several
 //! formats share, so that they all name applications and coverage gaps the same way.
 
+pub mod diff;
 pub mod html;
 mod human;
 mod json;
@@ -16,6 +17,7 @@ mod sarif;
 mod tests;
 
 pub use report::{CheckInfo, Report, Summary};
+pub use sarif::fingerprint;
 
 use crate::finding::Status;
 use crate::model::CoverageGap;

@@ -48,6 +48,9 @@ pub struct Report {
     /// Coverage gaps of the snapshot, sorted.
     pub coverage: Vec<CoverageGap>,
     pub summary: Summary,
+    /// Resources an IaC change created or changed → the template location (empty without
+    /// `--cfn` / `--terraform-plan`); SARIF locates their findings in the template.
+    pub sources: BTreeMap<String, crate::iac::SourceLocation>,
 }
 
 impl Report {
@@ -89,6 +92,13 @@ impl Report {
             findings,
             coverage,
             summary,
+            sources: BTreeMap::new(),
         }
+    }
+
+    /// The report with IaC source locations.
+    pub fn with_sources(mut self, sources: BTreeMap<String, crate::iac::SourceLocation>) -> Self {
+        self.sources = sources;
+        self
     }
 }

@@ -67,6 +67,8 @@ struct Context<'a> {
     uri: String,
     index: LocationIndex,
     rules: HashMap<&'a str, i64>,
+    /// Resources an IaC change defines → their template location.
+    sources: &'a BTreeMap<String, crate::iac::SourceLocation>,
 }
 
 fn build(report: &Report) -> Sarif {
@@ -88,6 +90,7 @@ fn build(report: &Report) -> Sarif {
             .enumerate()
             .filter_map(|(i, c)| Some((c.id.as_str(), i64::try_from(i).ok()?)))
             .collect(),
+        sources: &report.sources,
     };
     let results: Vec<SarifResult> = report.findings.iter().map(|f| result(&context, f)).collect();
     let notifications: Vec<Notification> = report.coverage.iter().map(notification).collect();
@@ -225,14 +228,17 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 
 /// Hex fingerprint of the facts of a finding: check, resource, sorted applications and the
 /// sorted evidence endpoints (relation, from, to). Messages, titles, remediation and evidence
-/// details are wording and stay out, so editing them keeps every alert. Parts are separated by
-/// 0xff and steps by 0xfe, bytes that never occur in UTF-8.
-fn fingerprint(finding: &Finding) -> String {
+/// details are wording and stay out, so editing them keeps every alert. Template-location
+/// evidence (`template` steps) stays out too: a line moving in a template is not a new finding,
+/// and `topoguard diff` matches findings with and without a template by this fingerprint. Parts
+/// are separated by 0xff and steps by 0xfe, bytes that never occur in UTF-8.
+pub fn fingerprint(finding: &Finding) -> String {
     let mut applications: Vec<&str> = finding.applications.iter().map(String::as_str).collect();
     applications.sort_unstable();
     let mut steps: Vec<(&str, &str, &str)> = finding
         .evidence
         .iter()
+        .filter(|e| e.relation != crate::iac::TEMPLATE_RELATION)
         .map(|e| (e.relation.as_str(), e.from.as_str(), e.to.as_deref().unwrap_or("")))
         .collect();
     steps.sort_unstable();
@@ -273,11 +279,26 @@ fn region(span: Option<Span>) -> Region {
 
 /// A location in the snapshot: the object that defines `id` (or the file's start) and `id` as
 /// the logical location.
+/// A resource that an IaC change defines is located at its logical id / address in the template.
 fn location(context: &Context<'_>, id: &str, message: Option<String>) -> Location {
-    let physical = PhysicalLocation::builder()
-        .artifact_location(ArtifactLocation::builder().uri(&context.uri).build())
-        .region(region(context.index.get(id)))
-        .build();
+    let physical = match context.sources.get(id) {
+        Some(src) => {
+            let int = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+            PhysicalLocation::builder()
+                .artifact_location(ArtifactLocation::builder().uri(artifact_uri(&src.file)).build())
+                .region(
+                    Region::builder()
+                        .start_line(int(src.line))
+                        .start_column(int(src.column))
+                        .build(),
+                )
+                .build()
+        }
+        None => PhysicalLocation::builder()
+            .artifact_location(ArtifactLocation::builder().uri(&context.uri).build())
+            .region(region(context.index.get(id)))
+            .build(),
+    };
     let logical = LogicalLocation::builder()
         .fully_qualified_name(id)
         .kind("resource")
@@ -312,8 +333,20 @@ fn code_flow(context: &Context<'_>, evidence: &[Evidence]) -> Option<CodeFlow> {
     Some(CodeFlow::builder().thread_flows(vec![thread]).build())
 }
 
+/// The finding's primary location: its resource, or (when the resource is not in the change) the
+/// first evidence endpoint that an IaC change defines, so the pull request annotates the line
+/// that causes it.
 fn result(context: &Context<'_>, finding: &Finding) -> SarifResult {
-    let location = location(context, &finding.resource, None);
+    let primary = std::iter::once(finding.resource.as_str())
+        .chain(
+            finding
+                .evidence
+                .iter()
+                .flat_map(|e| std::iter::once(e.from.as_str()).chain(e.to.as_deref())),
+        )
+        .find(|id| context.sources.contains_key(*id))
+        .unwrap_or(&finding.resource);
+    let location = location(context, primary, None);
     let prefix = match finding.status {
         Status::Violation => "",
         Status::Conditional => "Conditional: ",

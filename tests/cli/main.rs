@@ -12,6 +12,7 @@ mod crawl;
 mod graph;
 mod hostile;
 mod hostile_output;
+mod iac;
 mod readiness;
 #[cfg(feature = "aws")]
 mod realorg;

@@ -1,0 +1,516 @@
+//! The CloudFormation resource types topoguard models: their physical names, `Ref` values and
+//! ARNs, and the drafts their (resolved) properties become.
+//!
+//! Return values per type: <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-template-resource-type-ref.html>
+
+use super::intrinsics::{Ctx, resolve_string};
+use super::{Draft, api_of_kind, partition_of};
+use crate::model::{
+    EventBus, EventSourceMapping, Function, InlinePolicy, ManagedPolicy, Resource, ResourceKind, Role, Rule, RuleState,
+    Tags, Target,
+};
+use serde_json::{Value, json};
+
+/// Where the stack deploys.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub account: String,
+    pub region: String,
+    pub stack: String,
+}
+
+impl Place {
+    fn partition(&self) -> &'static str {
+        partition_of(&self.region).0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Role,
+    Policy,
+    ManagedPolicy,
+    EventBus,
+    EventBusPolicy,
+    Rule,
+    Function,
+    Permission,
+    EventSourceMapping,
+    Resource(ResourceKind),
+    /// A resource policy of a queue, topic, bucket or secret.
+    PolicyOf(ResourceKind),
+}
+
+pub fn kind(ty: &str) -> Option<Kind> {
+    Some(match ty {
+        "AWS::IAM::Role" => Kind::Role,
+        "AWS::IAM::Policy" | "AWS::IAM::RolePolicy" => Kind::Policy,
+        "AWS::IAM::ManagedPolicy" => Kind::ManagedPolicy,
+        "AWS::Events::EventBus" => Kind::EventBus,
+        "AWS::Events::EventBusPolicy" => Kind::EventBusPolicy,
+        "AWS::Events::Rule" => Kind::Rule,
+        "AWS::Lambda::Function" => Kind::Function,
+        "AWS::Lambda::Permission" => Kind::Permission,
+        "AWS::Lambda::EventSourceMapping" => Kind::EventSourceMapping,
+        "AWS::SQS::Queue" => Kind::Resource(ResourceKind::SqsQueue),
+        "AWS::SNS::Topic" => Kind::Resource(ResourceKind::SnsTopic),
+        "AWS::S3::Bucket" => Kind::Resource(ResourceKind::S3Bucket),
+        "AWS::KMS::Key" => Kind::Resource(ResourceKind::KmsKey),
+        "AWS::DynamoDB::Table" => Kind::Resource(ResourceKind::DynamodbTable),
+        "AWS::SecretsManager::Secret" => Kind::Resource(ResourceKind::SecretsmanagerSecret),
+        "AWS::SQS::QueuePolicy" => Kind::PolicyOf(ResourceKind::SqsQueue),
+        "AWS::SNS::TopicPolicy" => Kind::PolicyOf(ResourceKind::SnsTopic),
+        "AWS::S3::BucketPolicy" => Kind::PolicyOf(ResourceKind::S3Bucket),
+        "AWS::SecretsManager::ResourcePolicy" => Kind::PolicyOf(ResourceKind::SecretsmanagerSecret),
+        _ => return None,
+    })
+}
+
+/// Why a type is listed as not considered.
+pub fn not_modelled_reason(ty: &str) -> String {
+    if ty.starts_with("AWS::Serverless::") {
+        "a SAM resource: give topoguard the transformed template (`sam build`, or the processed template of the stack)"
+            .to_string()
+    } else if ty.starts_with("Custom::") || ty == "AWS::CloudFormation::CustomResource" {
+        "a custom resource: what it creates is not known before deployment".to_string()
+    } else {
+        "topoguard does not model this resource type".to_string()
+    }
+}
+
+/// The property that names the resource, if it has one.
+pub fn name_property(kind: Kind) -> Option<&'static str> {
+    Some(match kind {
+        Kind::Role => "RoleName",
+        Kind::Policy => "PolicyName",
+        Kind::ManagedPolicy => "ManagedPolicyName",
+        Kind::EventBus | Kind::Rule | Kind::Resource(ResourceKind::SecretsmanagerSecret) => "Name",
+        Kind::Function => "FunctionName",
+        Kind::Resource(ResourceKind::SqsQueue) => "QueueName",
+        Kind::Resource(ResourceKind::SnsTopic) => "TopicName",
+        Kind::Resource(ResourceKind::S3Bucket) => "BucketName",
+        Kind::Resource(ResourceKind::DynamodbTable) => "TableName",
+        _ => return None,
+    })
+}
+
+/// The physical name and whether CloudFormation generates it at deployment.
+pub fn physical_name(kind: Kind, id: &str, props: &Value, ctx: &Ctx, place: &Place) -> Result<(String, bool), String> {
+    let given = match name_property(kind).and_then(|p| props.get(p)) {
+        Some(v) => Some(resolve_string(v, ctx).map_err(|e| format!("{}: {e}", name_property(kind).unwrap_or("name")))?),
+        None => None,
+    };
+    Ok(match given {
+        Some(n) if !super::is_unknown(&n) => (n, false),
+        _ if matches!(
+            kind,
+            Kind::Policy | Kind::Permission | Kind::EventSourceMapping | Kind::EventBusPolicy | Kind::PolicyOf(_)
+        ) =>
+        {
+            (id.to_string(), false)
+        }
+        _ => {
+            let name = format!("{}-{id}", place.stack);
+            // Buckets and queues in lower case, as CloudFormation generates them.
+            match kind {
+                Kind::Resource(ResourceKind::S3Bucket) => (name.to_ascii_lowercase(), true),
+                _ => (name, true),
+            }
+        }
+    })
+}
+
+fn path_of(props: &Value) -> String {
+    props.get("Path").and_then(Value::as_str).unwrap_or("/").to_string()
+}
+
+/// The ARN of a resource of the template.
+pub fn arn(kind: Kind, name: &str, props: &Value, ctx: &Ctx, p: &Place) -> String {
+    let (part, r, a) = (p.partition(), &p.region, &p.account);
+    match kind {
+        Kind::Role => format!("arn:{part}:iam::{a}:role{}{name}", path_of(props)),
+        Kind::ManagedPolicy => format!("arn:{part}:iam::{a}:policy{}{name}", path_of(props)),
+        Kind::EventBus => format!("arn:{part}:events:{r}:{a}:event-bus/{name}"),
+        Kind::Rule => {
+            let bus = props
+                .get("EventBusName")
+                .and_then(|b| resolve_string(b, ctx).ok())
+                .unwrap_or_else(|| "default".into());
+            let bus = bus.rsplit('/').next().unwrap_or("default").to_string();
+            if bus == "default" {
+                format!("arn:{part}:events:{r}:{a}:rule/{name}")
+            } else {
+                format!("arn:{part}:events:{r}:{a}:rule/{bus}/{name}")
+            }
+        }
+        Kind::Function => format!("arn:{part}:lambda:{r}:{a}:function:{name}"),
+        Kind::Resource(k) => resource_arn(k, name, p),
+        _ => format!("arn:{part}:cloudformation:{r}:{a}:stack/{}/{name}", p.stack),
+    }
+}
+
+fn resource_arn(k: ResourceKind, name: &str, p: &Place) -> String {
+    let (part, r, a) = (p.partition(), &p.region, &p.account);
+    match k {
+        ResourceKind::SqsQueue => format!("arn:{part}:sqs:{r}:{a}:{name}"),
+        ResourceKind::SnsTopic => format!("arn:{part}:sns:{r}:{a}:{name}"),
+        ResourceKind::S3Bucket => format!("arn:{part}:s3:::{name}"),
+        ResourceKind::KmsKey => format!("arn:{part}:kms:{r}:{a}:key/{name}"),
+        ResourceKind::DynamodbTable => format!("arn:{part}:dynamodb:{r}:{a}:table/{name}"),
+        ResourceKind::SecretsmanagerSecret => format!("arn:{part}:secretsmanager:{r}:{a}:secret:{name}"),
+        _ => format!("arn:{part}:cloudformation:{r}:{a}:stack/{}/{name}", p.stack),
+    }
+}
+
+/// What `Ref` returns for the resource.
+pub fn ref_value(kind: Kind, name: &str, p: &Place) -> String {
+    match kind {
+        Kind::ManagedPolicy | Kind::Resource(ResourceKind::SnsTopic | ResourceKind::SecretsmanagerSecret) => {
+            arn(kind, name, &Value::Null, &Ctx::default(), p)
+        }
+        Kind::Resource(ResourceKind::SqsQueue) => format!(
+            "https://sqs.{}.{}/{}/{name}",
+            p.region,
+            partition_of(&p.region).1,
+            p.account
+        ),
+        _ => name.to_string(),
+    }
+}
+
+/// The API a resource's unknowns stand for (decides which checks become "not proven").
+pub fn api(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Role => "iam:CreateRole",
+        Kind::Policy => "iam:PutRolePolicy",
+        Kind::ManagedPolicy => "iam:CreatePolicy",
+        Kind::EventBus | Kind::EventBusPolicy => "events:CreateEventBus",
+        Kind::Rule => "events:PutRule",
+        Kind::Function | Kind::Permission | Kind::EventSourceMapping => "lambda:CreateFunction",
+        Kind::Resource(k) | Kind::PolicyOf(k) => api_of_kind(k),
+    }
+}
+
+fn s(props: &Value, key: &str) -> Option<String> {
+    props.get(key).and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn strings(props: &Value, key: &str) -> Vec<String> {
+    props
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// A policy document given as an object or as JSON text.
+pub(crate) fn document(v: Option<&Value>) -> Value {
+    match v {
+        Some(Value::String(t)) => serde_json::from_str(t).unwrap_or(Value::String(t.clone())),
+        Some(v) => v.clone(),
+        None => json!({"Version": "2012-10-17", "Statement": []}),
+    }
+}
+
+/// CloudFormation `Tags` (a list of `Key`/`Value`, or a map for some types).
+pub(crate) fn tags(v: Option<&Value>) -> Tags {
+    match v {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.get("Key")?.as_str()?.to_string(),
+                    t.get("Value")
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))?,
+                ))
+            })
+            .collect(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .collect(),
+        _ => Tags::new(),
+    }
+}
+
+/// The drafts a resource of a modelled type becomes.
+pub fn drafts(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Place) -> Result<Vec<Draft>, String> {
+    let account = p.account.clone();
+    let arn = arn(kind, name, props, ctx, p);
+    Ok(match kind {
+        Kind::Role => vec![Draft::Role(Role {
+            arn,
+            account,
+            name: name.to_string(),
+            tags: tags(props.get("Tags")),
+            trust_policy: document(props.get("AssumeRolePolicyDocument")),
+            inline_policies: props
+                .get("Policies")
+                .and_then(Value::as_array)
+                .map(|ps| {
+                    ps.iter()
+                        .map(|x| InlinePolicy {
+                            name: s(x, "PolicyName").unwrap_or_default(),
+                            document: document(x.get("PolicyDocument")),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            attached_policies: strings(props, "ManagedPolicyArns"),
+            permission_boundary: s(props, "PermissionsBoundary"),
+        })],
+        Kind::Policy => {
+            let mut roles = strings(props, "Roles");
+            roles.extend(s(props, "RoleName"));
+            vec![Draft::RolePolicy {
+                account,
+                roles,
+                policy: InlinePolicy {
+                    name: name.to_string(),
+                    document: document(props.get("PolicyDocument")),
+                },
+            }]
+        }
+        Kind::ManagedPolicy => vec![Draft::ManagedPolicy {
+            policy: ManagedPolicy {
+                arn,
+                name: name.to_string(),
+                document: document(props.get("PolicyDocument")),
+            },
+            account,
+            roles: strings(props, "Roles"),
+        }],
+        Kind::EventBus => vec![Draft::EventBus(EventBus {
+            arn,
+            account,
+            region: p.region.clone(),
+            name: name.to_string(),
+            tags: tags(props.get("Tags")),
+            policy: props.get("Policy").map(|v| document(Some(v))),
+        })],
+        Kind::EventBusPolicy => {
+            let bus_name = s(props, "EventBusName").unwrap_or_else(|| "default".to_string());
+            let bus = if bus_name.starts_with("arn:") {
+                bus_name
+            } else {
+                format!(
+                    "arn:{}:events:{}:{}:event-bus/{bus_name}",
+                    p.partition(),
+                    p.region,
+                    p.account
+                )
+            };
+            let mut statement = props.get("Statement").cloned().unwrap_or_else(|| {
+                json!({"Effect": "Allow", "Action": s(props, "Action").unwrap_or_else(|| "events:PutEvents".into()), "Principal": {"AWS": s(props, "Principal").unwrap_or_default()}, "Resource": bus.clone()})
+            });
+            if let Some(o) = statement.as_object_mut() {
+                o.insert(
+                    "Sid".to_string(),
+                    json!(s(props, "StatementId").unwrap_or_else(|| id.to_string())),
+                );
+            }
+            vec![Draft::BusPolicy { bus, statement }]
+        }
+        Kind::Rule => rule(arn, name, props, p)?,
+        Kind::Function => vec![function(arn, name, props, p)],
+        Kind::Permission => vec![permission(id, props, p)?],
+        Kind::EventSourceMapping => vec![event_source_mapping(id, props, p)?],
+        Kind::Resource(k) => vec![resource(k, arn, name, props, p)],
+        Kind::PolicyOf(k) => policy_of(k, props, p),
+    })
+}
+
+/// A Lambda permission: one statement of the function's resource policy.
+fn permission(id: &str, props: &Value, p: &Place) -> Result<Draft, String> {
+    let f = s(props, "FunctionName").ok_or("`FunctionName` is required")?;
+    let function = if f.starts_with("arn:") {
+        f
+    } else {
+        format!("arn:{}:lambda:{}:{}:function:{f}", p.partition(), p.region, p.account)
+    };
+    let principal = s(props, "Principal").unwrap_or_default();
+    let principal = if principal.ends_with(".amazonaws.com") {
+        json!({"Service": principal})
+    } else {
+        json!({"AWS": principal})
+    };
+    let mut st = json!({"Sid": id, "Effect": "Allow", "Principal": principal, "Action": s(props, "Action").unwrap_or_else(|| "lambda:InvokeFunction".into()), "Resource": function.clone()});
+    let mut cond = serde_json::Map::new();
+    if let Some(src) = s(props, "SourceArn") {
+        cond.insert("ArnLike".into(), json!({"AWS:SourceArn": src}));
+    }
+    if let Some(acc) = s(props, "SourceAccount") {
+        cond.insert("StringEquals".into(), json!({"AWS:SourceAccount": acc}));
+    }
+    if !cond.is_empty()
+        && let Some(o) = st.as_object_mut()
+    {
+        o.insert("Condition".into(), Value::Object(cond));
+    }
+    Ok(Draft::Permission {
+        function,
+        statement: st,
+    })
+}
+
+/// An event-source mapping (a queue, stream or table feeding a function).
+fn event_source_mapping(id: &str, props: &Value, p: &Place) -> Result<Draft, String> {
+    let account = p.account.clone();
+    let f = s(props, "FunctionName").ok_or("`FunctionName` is required")?;
+    let function = if f.starts_with("arn:") {
+        f
+    } else {
+        format!("arn:{}:lambda:{}:{}:function:{f}", p.partition(), p.region, p.account)
+    };
+    let source = s(props, "EventSourceArn")
+        .ok_or("`EventSourceArn` is required (only queue, stream and table sources are modelled)")?;
+    Ok(Draft::EventSourceMapping {
+        account,
+        mapping: EventSourceMapping {
+            uuid: format!("{}-{id}", p.stack),
+            function,
+            source,
+            state: None,
+        },
+    })
+}
+
+/// A queue, topic, bucket, key, table or secret.
+fn resource(k: ResourceKind, arn: String, name: &str, props: &Value, p: &Place) -> Draft {
+    let account = p.account.clone();
+    let policy = match k {
+        ResourceKind::KmsKey => props.get("KeyPolicy"),
+        ResourceKind::DynamodbTable => props.get("ResourcePolicy").and_then(|r| r.get("PolicyDocument")),
+        _ => None,
+    };
+    let aliases = match k {
+        ResourceKind::SqsQueue => vec![ref_value(Kind::Resource(k), name, p)],
+        _ => Vec::new(),
+    };
+    // S3 buckets record their bucket region too.
+    let region = Some(p.region.clone());
+    Draft::Resource(Resource {
+        arn,
+        kind: k,
+        account,
+        region,
+        tags: tags(props.get("Tags")),
+        aliases,
+        policy: policy.map(|v| document(Some(v))),
+    })
+}
+
+/// A queue, topic, bucket or secret policy, put on each resource it names.
+fn policy_of(k: ResourceKind, props: &Value, p: &Place) -> Vec<Draft> {
+    let account = p.account.clone();
+    let (key, doc_key) = match k {
+        ResourceKind::SqsQueue => ("Queues", "PolicyDocument"),
+        ResourceKind::SnsTopic => ("Topics", "PolicyDocument"),
+        ResourceKind::S3Bucket => ("Bucket", "PolicyDocument"),
+        _ => ("SecretId", "ResourcePolicy"),
+    };
+    let mut targets = strings(props, key);
+    targets.extend(s(props, key));
+    let policy = document(props.get(doc_key));
+    targets
+        .into_iter()
+        .map(|t| {
+            let target = if k == ResourceKind::S3Bucket && !t.starts_with("arn:") {
+                format!("arn:{}:s3:::{t}", p.partition())
+            } else {
+                t
+            };
+            Draft::ResourcePolicy {
+                account: account.clone(),
+                target,
+                policy: policy.clone(),
+            }
+        })
+        .collect()
+}
+
+fn rule(arn: String, name: &str, props: &Value, p: &Place) -> Result<Vec<Draft>, String> {
+    let bus_name = s(props, "EventBusName").unwrap_or_else(|| "default".to_string());
+    let bus = if bus_name.starts_with("arn:") {
+        bus_name
+    } else {
+        format!(
+            "arn:{}:events:{}:{}:event-bus/{bus_name}",
+            p.partition(),
+            p.region,
+            p.account
+        )
+    };
+    let state = match s(props, "State").as_deref() {
+        None | Some("ENABLED") => RuleState::Enabled,
+        Some("DISABLED") => RuleState::Disabled,
+        Some("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") => RuleState::EnabledWithAllCloudtrailManagementEvents,
+        Some(other) => return Err(format!("`State` `{other}` is not a rule state")),
+    };
+    let targets = props
+        .get("Targets")
+        .and_then(Value::as_array)
+        .map(|ts| {
+            ts.iter()
+                .map(|t| Target {
+                    id: s(t, "Id").unwrap_or_default(),
+                    arn: s(t, "Arn").unwrap_or_default(),
+                    role: s(t, "RoleArn"),
+                    dead_letter_queue: t.get("DeadLetterConfig").and_then(|d| s(d, "Arn")),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(vec![Draft::Rule(Rule {
+        arn,
+        account: p.account.clone(),
+        region: p.region.clone(),
+        name: name.to_string(),
+        bus,
+        state,
+        event_pattern: props
+            .get("EventPattern")
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
+        schedule_expression: s(props, "ScheduleExpression"),
+        tags: tags(props.get("Tags")),
+        targets,
+    })])
+}
+
+fn function(arn: String, name: &str, props: &Value, p: &Place) -> Draft {
+    let vars = props
+        .get("Environment")
+        .and_then(|e| e.get("Variables"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    Draft::Function(Function {
+        arn,
+        account: p.account.clone(),
+        region: p.region.clone(),
+        name: name.to_string(),
+        runtime: s(props, "Runtime"),
+        role: s(props, "Role").unwrap_or_default(),
+        tags: tags(props.get("Tags")),
+        environment_keys: vars.keys().cloned().collect(),
+        environment_references: references(vars.values()),
+        policy: None,
+        dead_letter_target: props.get("DeadLetterConfig").and_then(|d| s(d, "TargetArn")),
+    })
+}
+
+/// ARNs and URLs among environment values (the values themselves are never kept).
+pub(crate) fn references<'v>(values: impl Iterator<Item = &'v Value>) -> Vec<String> {
+    let mut refs: Vec<String> = values
+        .filter_map(Value::as_str)
+        .filter(|v| (v.starts_with("arn:") || v.starts_with("https://")) && !super::is_unknown(v))
+        .map(str::to_string)
+        .collect();
+    refs.sort();
+    refs.dedup();
+    refs
+}

@@ -1,0 +1,241 @@
+//! Terraform plan reader tests: format versions, modules and `count` / `for_each` addresses,
+//! unknown-after-apply values, deletes, provider defaults, not-considered types, bad input.
+//!
+//! Plan format: <https://developer.hashicorp.com/terraform/internals/json-format>
+
+use super::*;
+use crate::iac::Draft;
+use serde_json::json;
+
+fn plan(changes: serde_json::Value) -> serde_json::Value {
+    json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.0",
+        "resource_changes": changes,
+        "configuration": {"provider_config": {"aws": {"name": "aws", "expressions": {
+            "region": {"constant_value": "eu-west-1"},
+            "assume_role": [{"role_arn": {"constant_value": "arn:aws:iam::311111111111:role/deploy"}}]
+        }}}}
+    })
+}
+
+fn rc(
+    address: &str,
+    ty: &str,
+    actions: &[&str],
+    before: serde_json::Value,
+    after: serde_json::Value,
+    unknown: serde_json::Value,
+) -> serde_json::Value {
+    json!({"address": address, "mode": "managed", "type": ty, "name": "x", "provider_name": "registry.terraform.io/hashicorp/aws",
+           "change": {"actions": actions, "before": before, "after": after, "after_unknown": unknown}})
+}
+
+fn read(p: &serde_json::Value) -> Result<Overlay, IacError> {
+    read_text(
+        &serde_json::to_string_pretty(p).unwrap(),
+        "plan.json",
+        &Target::default(),
+    )
+}
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+#[test]
+fn module_and_for_each_addresses_locate_the_change() {
+    let address = r#"module.app.aws_iam_role.worker["eu"]"#;
+    let p = plan(json!([rc(
+        address,
+        "aws_iam_role",
+        &["create"],
+        json!(null),
+        json!({"name": "worker-eu", "path": "/", "assume_role_policy": TRUST, "tags": {"app": "invoice"}}),
+        json!({"arn": true, "id": true})
+    )]));
+    let o = read(&p).unwrap();
+    let [c] = o.changes.as_slice() else {
+        panic!("{:?}", o.changes)
+    };
+    assert_eq!(c.action, Action::Create);
+    assert_eq!(c.location.resource, address);
+    // Located at the `"address"` key of its `resource_changes` entry.
+    let text = serde_json::to_string_pretty(&p).unwrap();
+    let (n, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("\"address\""))
+        .unwrap();
+    let column = line.find('"').unwrap() + 1;
+    assert_eq!(
+        (c.location.file.as_str(), c.location.line, c.location.column),
+        ("plan.json", n + 1, column)
+    );
+    let Draft::Role(r) = &c.draft else { panic!() };
+    // The account comes from the provider's assume_role, the region from its `region`.
+    assert_eq!(r.arn, "arn:aws:iam::311111111111:role/worker-eu");
+    assert_eq!(
+        r.trust_policy["Statement"][0]["Principal"]["Service"],
+        "lambda.amazonaws.com"
+    );
+    let fields: Vec<&str> = o.unknowns.iter().map(|u| u.field.as_str()).collect();
+    assert_eq!(fields, ["after.arn", "after.id"]);
+}
+
+#[test]
+fn count_indexes_and_deletes_use_before() {
+    let p = plan(json!([
+        rc(
+            "aws_sqs_queue.q[0]",
+            "aws_sqs_queue",
+            &["create"],
+            json!(null),
+            json!({"name": "q0"}),
+            json!({"arn": true, "url": true})
+        ),
+        rc(
+            "aws_sqs_queue.q[1]",
+            "aws_sqs_queue",
+            &["delete"],
+            json!({"name": "q1", "arn": "arn:aws:sqs:eu-west-1:311111111111:q1"}),
+            json!(null),
+            json!({})
+        ),
+    ]));
+    let o = read(&p).unwrap();
+    let got: Vec<(Action, &str, Option<&str>)> = o
+        .changes
+        .iter()
+        .map(|c| (c.action, c.location.resource.as_str(), c.draft.arn()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                Action::Create,
+                "aws_sqs_queue.q[0]",
+                Some("arn:aws:sqs:eu-west-1:311111111111:q0")
+            ),
+            (
+                Action::Delete,
+                "aws_sqs_queue.q[1]",
+                Some("arn:aws:sqs:eu-west-1:311111111111:q1")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn unknown_values_inside_policies_are_marked_and_listed() {
+    let p = plan(json!([rc(
+        "aws_iam_role_policy.p",
+        "aws_iam_role_policy",
+        &["create"],
+        json!(null),
+        json!({"name": "p", "role": "invoice-api"}),
+        json!({"policy": true})
+    )]));
+    let o = read(&p).unwrap();
+    let Draft::RolePolicy { policy, .. } = &o.changes[0].draft else {
+        panic!()
+    };
+    assert!(crate::iac::is_unknown(policy.document.as_str().unwrap()));
+    assert_eq!(o.unknowns[0].field, "after.policy");
+    assert_eq!(o.unknowns[0].api, "iam:PutRolePolicy");
+}
+
+#[test]
+fn no_ops_reads_and_data_sources_change_nothing_and_other_types_are_listed() {
+    let mut data = rc(
+        "data.aws_iam_policy_document.d",
+        "aws_iam_policy_document",
+        &["read"],
+        json!(null),
+        json!({}),
+        json!({}),
+    );
+    data["mode"] = json!("data");
+    let p = plan(json!([
+        data,
+        rc(
+            "aws_sqs_queue.same",
+            "aws_sqs_queue",
+            &["no-op"],
+            json!({}),
+            json!({}),
+            json!({})
+        ),
+        rc(
+            "aws_instance.web",
+            "aws_instance",
+            &["create"],
+            json!(null),
+            json!({"ami": "ami-1"}),
+            json!({})
+        ),
+    ]));
+    let o = read(&p).unwrap();
+    assert!(o.changes.is_empty() && o.unknowns.is_empty());
+    assert_eq!(o.not_considered.len(), 1);
+    assert_eq!(
+        (
+            o.not_considered[0].resource_type.as_str(),
+            o.not_considered[0].location.resource.as_str()
+        ),
+        ("aws_instance", "aws_instance.web")
+    );
+}
+
+#[test]
+fn bad_plans_are_clear_errors() {
+    let mut p = plan(json!([]));
+    p["format_version"] = json!("2.0");
+    assert!(
+        read(&p)
+            .unwrap_err()
+            .message
+            .contains("`format_version` `2.0` is not supported")
+    );
+    let e = read(&json!({"Resources": {}})).unwrap_err();
+    assert!(e.message.starts_with("not a Terraform plan"), "{e}");
+    let e = read_text("{\n  \"format_version\": ", "plan.json", &Target::default()).unwrap_err();
+    assert_eq!(e.line, 2);
+    let mut p = plan(json!([rc(
+        "aws_sqs_queue.q",
+        "aws_sqs_queue",
+        &["create"],
+        json!(null),
+        json!({"name": "q"}),
+        json!({})
+    )]));
+    p["configuration"] = json!({});
+    let e = read(&p).unwrap_err();
+    assert_eq!(e.resource.as_deref(), Some("aws_sqs_queue.q"));
+    assert!(e.message.contains("pass `--account`"), "{e}");
+}
+
+#[test]
+fn allowed_account_ids_and_command_line_fill_in_account_and_region() {
+    let mut p = plan(json!([rc(
+        "aws_sqs_queue.q",
+        "aws_sqs_queue",
+        &["create"],
+        json!(null),
+        json!({"name": "q"}),
+        json!({})
+    )]));
+    p["configuration"]["provider_config"]["aws"]["expressions"] =
+        json!({"allowed_account_ids": {"constant_value": ["312222222222"]}});
+    let target = Target {
+        accounts: vec!["999999999999".into()],
+        region: Some("us-west-2".into()),
+        parameters: vec![],
+    };
+    let o = read_text(&p.to_string(), "plan.json", &target).unwrap();
+    // The provider's single allowed account wins over `--account`; the region comes from `--region`.
+    assert_eq!(o.changes[0].draft.arn(), Some("arn:aws:sqs:us-west-2:312222222222:q"));
+    // Near miss: two allowed accounts say nothing, so `--account` decides.
+    p["configuration"]["provider_config"]["aws"]["expressions"] =
+        json!({"allowed_account_ids": {"constant_value": ["312222222222", "313333333333"]}});
+    let o = read_text(&p.to_string(), "plan.json", &target).unwrap();
+    assert_eq!(o.changes[0].draft.arn(), Some("arn:aws:sqs:us-west-2:999999999999:q"));
+}
