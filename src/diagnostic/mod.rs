@@ -12,6 +12,7 @@
 
 pub mod json_path;
 
+use crate::escape::terminal;
 use crate::finding::Lines;
 use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 use std::fmt;
@@ -93,7 +94,7 @@ impl Diagnostics {
     /// is escaped for the terminal.
     pub fn render(&self) -> String {
         let lines = Lines::new(&self.text);
-        let path = self.path.display().to_string();
+        let path = terminal(&self.path.display().to_string()).into_owned();
         let renderer = Renderer::plain();
         let mut out = String::new();
         for d in self.items.iter().take(SHOWN) {
@@ -143,23 +144,25 @@ impl fmt::Display for Diagnostics {
 }
 
 /// One diagnostic: title, `--> file:line:column`, the lines of its span with the label, help.
+/// Message, label and help are escaped first, so that no line break in them starts a line.
 fn render_one(renderer: &Renderer, lines: &Lines<'_>, path: &str, d: &Diagnostic) -> String {
+    let message = terminal(&d.message);
+    let help = d.help.as_deref().map(terminal);
+    let title = Level::ERROR.primary_title(message.as_ref());
     let Some(span) = &d.span else {
-        let mut group = Level::ERROR
-            .primary_title(d.message.as_str())
-            .element(Origin::path(path));
-        if let Some(help) = &d.help {
-            group = group.element(Level::HELP.message(help.as_str()));
+        let mut group = title.element(Origin::path(path));
+        if let Some(help) = &help {
+            group = group.element(Level::HELP.message(help.as_ref()));
         }
         return renderer.render(&[group]);
     };
     let (line, column) = lines.position(span.start);
     let (excerpt, rebased, whole_line) = excerpt(lines, span.clone());
+    let label = terminal(&d.label);
     let snippet = Snippet::source(excerpt)
         .line_start(line)
         .fold(true)
-        .annotation(AnnotationKind::Primary.span(rebased).label(d.label.as_str()));
-    let title = Level::ERROR.primary_title(d.message.as_str());
+        .annotation(AnnotationKind::Primary.span(rebased).label(label.as_ref()));
     // annotate-snippets counts the column from the excerpt's start: right when the excerpt
     // starts at the line's start; a cut long line says where it is in a note instead.
     let mut group = if whole_line {
@@ -168,8 +171,8 @@ fn render_one(renderer: &Renderer, lines: &Lines<'_>, path: &str, d: &Diagnostic
         let at = format!("at {path}:{line}:{column} (a long line, shown from near the span)");
         title.element(snippet).element(Level::NOTE.message(at))
     };
-    if let Some(help) = &d.help {
-        group = group.element(Level::HELP.message(help.as_str()));
+    if let Some(help) = &help {
+        group = group.element(Level::HELP.message(help.as_ref()));
     }
     renderer.render(&[group])
 }
@@ -205,7 +208,7 @@ fn floor_boundary(text: &str, mut offset: usize) -> usize {
 /// Every line of `s` through the terminal escaper (line breaks kept, nothing else hidden).
 fn escape_lines(s: &str) -> String {
     s.split('\n')
-        .map(|l| crate::escape::terminal(l.strip_suffix('\r').unwrap_or(l)).into_owned())
+        .map(|l| terminal(l.strip_suffix('\r').unwrap_or(l)).into_owned())
         .collect::<Vec<_>>()
         .join("\n")
 }
