@@ -169,7 +169,7 @@ mod layering {
         "src/graph",
         "src/iam",
         "src/config",
-        "src/diagnostic.rs",
+        "src/diagnostic",
     ];
 
     fn sources(path: &Path, out: &mut Vec<PathBuf>) {

@@ -263,18 +263,33 @@ fn seen(accounts: &HashSet<&str>, arn: &str, at: &str, account: Option<&str>) ->
     Ok(())
 }
 
-/// Every resource section; returns the set of resource ARNs.
-fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeSet<String> {
-    let mut index: BTreeSet<String> = BTreeSet::new();
-    let mut unique = |p: &mut Problems, arn: &str, at: &str| {
-        if !index.insert(arn.to_string()) {
+/// The ARNs seen so far, to report duplicates.
+#[derive(Default)]
+struct Arns(BTreeSet<String>);
+
+impl Arns {
+    fn unique(&mut self, p: &mut Problems, arn: &str, at: &str) {
+        if !self.0.insert(arn.to_string()) {
             p.push(format!("{at}.arn"), format!("duplicate ARN `{arn}`"));
         }
-    };
+    }
+}
+
+/// Every resource section; returns the set of resource ARNs.
+fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeSet<String> {
+    let mut arns = Arns::default();
+    iam_resources(s, accounts, p, &mut arns);
+    event_resources(s, accounts, p, &mut arns);
+    other_resources(s, accounts, p, &mut arns);
+    arns.0
+}
+
+/// Roles, managed policies and their attachments, users and groups.
+fn iam_resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arns: &mut Arns) {
     for (i, r) in s.roles.iter().enumerate() {
         let at = format!("roles[{i}]");
         p.add(seen(accounts, &r.arn, &at, Some(&r.account)));
-        unique(p, &r.arn, &at);
+        arns.unique(p, &r.arn, &at);
         p.add(check_policy(&r.trust_policy, &format!("{at}.trust_policy")));
         for (j, pol) in r.inline_policies.iter().enumerate() {
             p.add(check_policy(
@@ -287,7 +302,7 @@ fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeS
     for (i, m) in s.managed_policies.iter().enumerate() {
         let at = format!("managed_policies[{i}]");
         p.add(seen(accounts, &m.arn, &at, None));
-        unique(p, &m.arn, &at);
+        arns.unique(p, &m.arn, &at);
         p.add(check_policy(&m.document, &format!("{at}.document")));
         managed.insert(m.arn.as_str());
     }
@@ -307,11 +322,15 @@ fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeS
         }
     }
     p.add(super::validate_principals(s));
+}
+
+/// Event buses, rules and their targets.
+fn event_resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arns: &mut Arns) {
     let mut buses = HashSet::new();
     for (i, b) in s.event_buses.iter().enumerate() {
         let at = format!("event_buses[{i}]");
         p.add(seen(accounts, &b.arn, &at, Some(&b.account)));
-        unique(p, &b.arn, &at);
+        arns.unique(p, &b.arn, &at);
         if let Some(pol) = &b.policy {
             p.add(check_policy(pol, &format!("{at}.policy")));
         }
@@ -320,7 +339,7 @@ fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeS
     for (i, r) in s.rules.iter().enumerate() {
         let at = format!("rules[{i}]");
         p.add(seen(accounts, &r.arn, &at, Some(&r.account)));
-        unique(p, &r.arn, &at);
+        arns.unique(p, &r.arn, &at);
         if !buses.contains(r.bus.as_str()) {
             p.push(
                 format!("{at}.bus"),
@@ -337,11 +356,15 @@ fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeS
             }
         }
     }
+}
+
+/// Functions and their event sources, shared resources, Agent Spaces.
+fn other_resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arns: &mut Arns) {
     let mut functions = HashSet::new();
     for (i, f) in s.functions.iter().enumerate() {
         let at = format!("functions[{i}]");
         p.add(seen(accounts, &f.arn, &at, Some(&f.account)));
-        unique(p, &f.arn, &at);
+        arns.unique(p, &f.arn, &at);
         p.add(check_arn(&f.role, &format!("{at}.role")));
         if let Some(pol) = &f.policy {
             p.add(check_policy(pol, &format!("{at}.policy")));
@@ -361,7 +384,7 @@ fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeS
     for (i, r) in s.resources.iter().enumerate() {
         let at = format!("resources[{i}]");
         p.add(seen(accounts, &r.arn, &at, Some(&r.account)));
-        unique(p, &r.arn, &at);
+        arns.unique(p, &r.arn, &at);
         if let Some(pol) = &r.policy {
             p.add(check_policy(pol, &format!("{at}.policy")));
         }
@@ -372,7 +395,7 @@ fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeS
             p.push(format!("{at}.name"), format!("`{}`: {problem}", a.name.escape_debug()));
         }
         p.add(seen(accounts, &a.arn, &at, Some(&a.account)));
-        unique(p, &a.arn, &at);
+        arns.unique(p, &a.arn, &at);
         for (j, assoc) in a.associations.iter().enumerate() {
             if !is_account_id(&assoc.account) {
                 p.push(
@@ -383,7 +406,6 @@ fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeS
             p.add(check_arn(&assoc.role, &format!("{at}.associations[{j}].role")));
         }
     }
-    index
 }
 
 fn check_arn(arn: &str, at: &str) -> Result<(), Invalid> {
