@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "aws")]
 pub mod crawl;
+pub mod diagnostic;
 pub mod escape;
 pub mod finding;
 pub mod graph;

@@ -112,6 +112,7 @@ impl Check for AgentSpaceForeignAccount {
                         space.name, space.name
                     ),
                     conditions: Vec::new(),
+                    location: None,
                 };
                 out.push(unproven_by(f, &gaps));
             }

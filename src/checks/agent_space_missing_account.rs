@@ -138,6 +138,7 @@ impl AgentSpaceMissingAccount {
             evidence,
             remediation,
             conditions: Vec::new(),
+            location: None,
         }
     }
 }

@@ -49,11 +49,7 @@ impl Check for CrossAccountWriteToShared {
             Err(e) => return vec![catalog_unavailable(self, &e.to_string())],
         };
         let iam = t.iam();
-        let exceptions: Vec<&WriteException> = t
-            .config
-            .check_settings(self.id())
-            .map(|s| s.allow.iter().map(|a| a.get_ref()).collect())
-            .unwrap_or_default();
+        let exceptions: Vec<&WriteException> = t.config.write_exceptions().iter().map(|a| a.get_ref()).collect();
         let mut used = vec![false; exceptions.len()];
         let exposed = exposed_roles(t, catalog);
         let mut out = Vec::new();
@@ -94,7 +90,12 @@ impl Check for CrossAccountWriteToShared {
         }
         for (i, e) in exceptions.iter().enumerate() {
             if !used.get(i).copied().unwrap_or(true) {
-                out.push(unused_ignore::unused_entry(self.id(), "allow", i, &e.reason));
+                let location = t
+                    .config
+                    .write_exceptions()
+                    .get(i)
+                    .and_then(|a| t.config.locate(a.span()));
+                out.push(unused_ignore::unused_entry(self.id(), "allow", i, &e.reason, location));
             }
         }
         out

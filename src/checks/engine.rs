@@ -7,6 +7,7 @@ use crate::config::Ignore;
 use crate::graph::Topology;
 use crate::model::CoverageGap;
 use std::collections::BTreeSet;
+use toml::Spanned;
 
 /// What a run produced.
 #[derive(Debug, Clone, Default)]
@@ -42,9 +43,7 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
                 f.severity = severity;
             }
         }
-        let ignores: Vec<&Ignore> = settings
-            .map(|s| s.ignore.iter().map(|i| i.get_ref()).collect())
-            .unwrap_or_default();
+        let ignores: Vec<&Spanned<Ignore>> = settings.map(|s| s.ignore.iter().collect()).unwrap_or_default();
         let mut used = vec![false; ignores.len()];
         findings.retain(|f| {
             if f.check != check.id() {
@@ -52,7 +51,7 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
             }
             let mut keep = true;
             for (i, ig) in ignores.iter().enumerate() {
-                if matches(ig, f) {
+                if matches(ig.get_ref(), f) {
                     if let Some(u) = used.get_mut(i) {
                         *u = true;
                     }
@@ -66,8 +65,14 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
         });
         for (i, ig) in ignores.iter().enumerate() {
             if !used.get(i).copied().unwrap_or(true) {
-                out.findings
-                    .push(unused_ignore::unused_entry(check.id(), "ignore", i, &ig.reason));
+                let location = topology.config.locate(ig.span());
+                out.findings.push(unused_ignore::unused_entry(
+                    check.id(),
+                    "ignore",
+                    i,
+                    &ig.get_ref().reason,
+                    location,
+                ));
             }
         }
         out.findings.extend(findings);
@@ -82,14 +87,20 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
                     "ignore",
                     i,
                     &ig.get_ref().reason,
+                    topology.config.locate(ig.span()),
                 ));
             }
-            for (i, a) in settings.allow.iter().enumerate() {
+            let allow = match &settings.options {
+                crate::config::CheckOptions::CrossAccountWriteToShared(o) => o.allow.as_slice(),
+                crate::config::CheckOptions::None => &[],
+            };
+            for (i, a) in allow.iter().enumerate() {
                 out.findings.push(unused_ignore::unused_entry(
                     id.get_ref(),
                     "allow",
                     i,
                     &a.get_ref().reason,
+                    topology.config.locate(a.span()),
                 ));
             }
         }
@@ -165,6 +176,7 @@ fn not_proven(check: &dyn Check, topology: &Topology<'_>, gaps: &[CoverageGap]) 
                     g.api
                 ),
                 conditions: Vec::new(),
+                location: None,
             }
         })
         .collect()

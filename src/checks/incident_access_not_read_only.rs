@@ -134,6 +134,7 @@ impl Check for IncidentAccessNotReadOnly {
                     evidence,
                     remediation: "Limit the role to metadata reads (List and configuration Read actions) plus reads of the application's own log groups and traces; mitigation rights belong in a separate, explicitly assumed role. Or deny the rest with a permission boundary.".to_string(),
                     conditions,
+                    location: None,
                 });
             }
         }

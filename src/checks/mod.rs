@@ -117,6 +117,7 @@ pub fn catalog_unavailable(check: &dyn Check, error: &str) -> Finding {
         evidence: Vec::new(),
         remediation: "Reinstall topoguard; the catalog is part of the binary.".to_string(),
         conditions: Vec::new(),
+        location: None,
     }
 }
 
@@ -135,6 +136,7 @@ pub fn finding_for(check: &dyn Check, node: &Node<'_>, message: String, remediat
         evidence: Vec::new(),
         remediation,
         conditions: Vec::new(),
+        location: None,
     }
 }
 

@@ -2,15 +2,17 @@
 //! nothing today but will silently hide a real finding tomorrow, so they are reported.
 
 use super::{Evidence, Finding, Severity, Status};
+use crate::finding::FileLocation;
 
 pub const ID: &str = crate::finding::UNUSED_IGNORE_ID;
 pub const TITLE: &str = "Config ignore matches nothing";
 pub const DESCRIPTION: &str = "An `ignore` entry under `[checks.<id>]` matched no finding of that check. Remove it, or correct its `resource`/`application`/`account` so it matches what it was meant to suppress.";
 
 /// The finding for the `index`-th entry of list `list` (`ignore`, `allow`) under
-/// `[checks.<check>]` that matched nothing. Checks that own such a list (`allow`) make it; the
+/// `[checks.<check>]` that matched nothing, at `location` (the entry in the config file, from
+/// [`crate::config::Config::locate`]). Checks that own such a list (`allow`) make it; the
 /// engine names the config file in it with [`locate`].
-pub fn unused_entry(check: &str, list: &str, index: usize, reason: &str) -> Finding {
+pub fn unused_entry(check: &str, list: &str, index: usize, reason: &str, location: Option<FileLocation>) -> Finding {
     let at = format!("checks.{check}.{list}[{index}]");
     Finding {
         check: ID.to_string(),
@@ -25,6 +27,7 @@ pub fn unused_entry(check: &str, list: &str, index: usize, reason: &str) -> Find
         evidence: vec![Evidence::new("config", "", None, at)],
         remediation: "Delete the ignore entry, or fix its matchers.".to_string(),
         conditions: Vec::new(),
+        location,
     }
 }
 

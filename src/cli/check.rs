@@ -1,7 +1,7 @@
 //! `topoguard check`: load a snapshot and the guardrail config, run every enabled check, render
 //! the findings, and decide the exit code.
 
-use super::{EXIT_FINDINGS, EXIT_OK, InputError, refuse_input, write_atomically};
+use super::{CliError, EXIT_FINDINGS, EXIT_OK, InputError, refuse_input, write_atomically};
 use crate::checks::{self, REGISTRY, Severity, Status, unused_ignore};
 use crate::config::load_config;
 use crate::graph::Topology;
@@ -97,7 +97,7 @@ pub fn check_infos(ran: &[&str]) -> Vec<CheckInfo> {
     infos
 }
 
-pub fn run(args: Args) -> Result<u8, InputError> {
+pub fn run(args: Args) -> Result<u8, CliError> {
     let config_path = crate::config::config_file(&args.policies);
     let mut inputs = vec![("snapshot", args.topology.as_path()), ("config", config_path.as_path())];
     inputs.extend(args.iac.inputs());
@@ -105,10 +105,10 @@ pub fn run(args: Args) -> Result<u8, InputError> {
     let text = std::fs::read_to_string(&args.topology)
         .map_err(|e| InputError(format!("cannot read snapshot `{}`: {e}", args.topology.display())))?;
     let text = crate::model::strip_bom(&text).to_string();
-    let snapshot = parse_snapshot(&text, &args.topology).map_err(InputError::new)?;
+    let snapshot = parse_snapshot(&text, &args.topology)?;
     let overlaid = args.iac.apply(snapshot, true)?;
     let snapshot = overlaid.snapshot;
-    let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
+    let config = load_config(&args.policies, &checks::known_ids())?;
     let topology = Topology::build(&snapshot, &config);
     let mut outcome = checks::run_checks(&topology, &config_path.display().to_string());
     crate::iac::locate_findings(&mut outcome.findings, &overlaid.sources);

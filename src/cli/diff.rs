@@ -5,7 +5,7 @@
 //! `--fail-on`. Also home of the IaC options that `check` shares.
 
 use super::check::{ColorChoice, FailOn, check_infos};
-use super::{EXIT_FINDINGS, EXIT_OK, InputError, refuse_input, write_atomically};
+use super::{CliError, EXIT_FINDINGS, EXIT_OK, InputError, refuse_input, write_atomically};
 use crate::checks::{self, Status};
 use crate::config::load_config;
 use crate::finding::Finding;
@@ -76,7 +76,8 @@ impl IacArgs {
             if !self.account.is_empty() || self.region.is_some() || !self.parameter.is_empty() {
                 return Err(InputError(
                     "`--account`, `--region` and `--parameter` need `--cfn` or `--terraform-plan`".into(),
-                ));
+                )
+                .into());
             }
             return Ok(Overlaid {
                 snapshot,
@@ -86,7 +87,7 @@ impl IacArgs {
             });
         }
         if let Some(bad) = self.account.iter().find(|a| !crate::arn::is_account_id(a)) {
-            return Err(InputError(format!("`--account {bad}`: not a twelve-digit account id")));
+            return Err(InputError(format!("`--account {bad}`: not a twelve-digit account id")).into());
         }
         let target = Target {
             accounts: self.account.clone(),
@@ -149,14 +150,14 @@ pub struct Args {
     pub color: ColorChoice,
 }
 
-fn read_snapshot(path: &Path) -> Result<(Snapshot, String), InputError> {
+fn read_snapshot(path: &Path) -> Result<(Snapshot, String), CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| InputError(format!("cannot read snapshot `{}`: {e}", path.display())))?;
     let text = crate::model::strip_bom(&text).to_string();
-    Ok((parse_snapshot(&text, path).map_err(InputError::new)?, text))
+    Ok((parse_snapshot(&text, path)?, text))
 }
 
-pub fn run(args: Args) -> Result<u8, InputError> {
+pub fn run(args: Args) -> Result<u8, CliError> {
     let config_path = crate::config::config_file(&args.policies);
     let mut inputs = vec![("snapshot", args.before.as_path()), ("config", config_path.as_path())];
     inputs.extend(args.after.as_deref().map(|a| ("snapshot", a)));
@@ -168,9 +169,7 @@ pub fn run(args: Args) -> Result<u8, InputError> {
         && args.iac.region.is_none()
         && args.iac.parameter.is_empty()
     {
-        return Err(InputError(
-            "nothing to compare: give `--after` or `--cfn` / `--terraform-plan`".into(),
-        ));
+        return Err(InputError("nothing to compare: give `--after` or `--cfn` / `--terraform-plan`".into()).into());
     }
     let (before, before_text) = read_snapshot(&args.before)?;
     let (after_base, after_path, after_text) = match &args.after {
@@ -181,7 +180,7 @@ pub fn run(args: Args) -> Result<u8, InputError> {
         None => (before.clone(), args.before.clone(), before_text),
     };
     let after = args.iac.apply(after_base, false)?;
-    let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
+    let config = load_config(&args.policies, &checks::known_ids())?;
     let config_name = config_path.display().to_string();
     let (tb, ta) = (
         Topology::build(&before, &config),

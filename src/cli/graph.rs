@@ -1,7 +1,7 @@
 //! `topoguard graph`: exports the topology as Graphviz DOT, Mermaid or JSON, whole or limited
 //! to one application's footprint.
 
-use super::{EXIT_OK, InputError, refuse_input, write_atomically};
+use super::{CliError, EXIT_OK, InputError, refuse_input, write_atomically};
 use crate::checks;
 use crate::config::load_config;
 use crate::graph::Topology;
@@ -28,14 +28,14 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> Result<u8, InputError> {
+pub fn run(args: Args) -> Result<u8, CliError> {
     let config_path = crate::config::config_file(&args.policies);
     refuse_input(
         args.output.as_deref(),
         &[("snapshot", &args.topology), ("config", &config_path)],
     )?;
-    let snapshot = load_snapshot(&args.topology).map_err(InputError::new)?;
-    let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
+    let snapshot = load_snapshot(&args.topology)?;
+    let config = load_config(&args.policies, &checks::known_ids())?;
     let topology = Topology::build(&snapshot, &config);
     let app = match &args.app {
         Some(name) => Some(topology.app_id(name).ok_or_else(|| {

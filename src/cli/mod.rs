@@ -1,10 +1,15 @@
-//! Command-line interface: one file per subcommand, each returning an exit code.
+//! Command-line interface: one file per subcommand, each returning an exit code or a
+//! [`CliError`], which knows its own exit code.
 //!
-//! Exit codes: 0 clean, 1 findings at or above `--fail-on` (`readiness`: an application below
-//! `--min-score`), 2 usage, input or config error
-//! (one message on stderr naming the file and the problem, nothing half-written), 3 (`crawl`
-//! only) the snapshot was written but has coverage gaps.
-
+//! Exit codes, each with one meaning:
+//!
+//! | code | meaning |
+//! | --- | --- |
+//! | 0 | clean: the command did what was asked and nothing reached `--fail-on` |
+//! | 1 | findings at or above `--fail-on` (`check`, `diff`: a finding the change introduces), or an application below `--min-score` (`readiness`) |
+//! | 2 | bad usage, input or config: every problem found is printed on stderr, naming the file and the place; nothing was written |
+//! | 3 | `crawl` only: the snapshot was written, but some account, region or API could not be read (the gaps are in it) |
+//! | 4 | internal error: topoguard's own output failed its own validation (a bug; nothing was written) |
 mod check;
 mod crawl;
 mod crawl_policy;
@@ -31,12 +36,24 @@ pub const EXIT_INPUT: u8 = 2;
 /// Exit code of `crawl` when the snapshot was written but some account, region or API could not
 /// be read (the gaps are in the snapshot and listed on stderr).
 pub const EXIT_GAPS: u8 = 3;
+/// Exit code when topoguard's own output failed its own validation (e.g. a generated role
+/// policy the IAM engine rejects): a bug in topoguard, reported as such; nothing is written.
+pub const EXIT_INTERNAL: u8 = 4;
+
+/// The exit codes as `--help` shows them.
+const EXIT_CODES_HELP: &str = "Exit codes:
+  0  clean
+  1  findings at or above --fail-on (check)
+  2  bad usage, input or config (every problem is printed; nothing is written)
+  3  crawl wrote the snapshot, but with coverage gaps
+  4  internal error: topoguard's output failed its own validation (a bug; nothing is written)";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "topoguard",
     version,
-    about = "Check an AWS Organization's topology against incident-readiness guardrails"
+    about = "Check an AWS Organization's topology against incident-readiness guardrails",
+    after_help = EXIT_CODES_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -66,7 +83,7 @@ pub enum Command {
     Runbooks(runbooks::Args),
 }
 
-/// An error that ends a command with exit code 2.
+/// An input error described by one message (exit code 2); converted into [`CliError`].
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InputError(pub String);
@@ -77,15 +94,55 @@ impl InputError {
     }
 }
 
+/// Why a command failed; [`CliError::exit_code`] says what the failure means.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The config could not be read or has problems (all of them, located).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The snapshot could not be read or is not valid (every problem, located).
+    #[error(transparent)]
+    Snapshot(#[from] crate::model::LoadError),
+    /// Any other bad usage or input.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// topoguard's own output failed its own validation.
+    #[error("internal error (please report it): {0}")]
+    Internal(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) | CliError::Snapshot(_) | CliError::Input(_) => EXIT_INPUT,
+            CliError::Internal(_) => EXIT_INTERNAL,
+        }
+    }
+
+    /// What stderr shows: located problems with source snippets, anything else on one line.
+    /// Everything from input goes through the terminal escaper.
+    pub fn report(&self) -> String {
+        let located = match self {
+            CliError::Config(crate::config::ConfigError::Invalid(d)) => Some(d.as_ref()),
+            CliError::Snapshot(e) => e.diagnostics(),
+            _ => None,
+        };
+        match located {
+            Some(d) => format!("{}\n", d.render()),
+            None => format!("error: {}\n", crate::escape::terminal(&self.to_string())),
+        }
+    }
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
-    let result = match cli.command {
+    let result: Result<u8, CliError> = match cli.command {
         Command::Check(args) => check::run(args),
-        Command::Crawl(args) => crawl::run(args),
-        Command::CrawlPolicy(args) => crawl_policy::run(args),
+        Command::Crawl(args) => crawl::run(args).map_err(CliError::from),
+        Command::CrawlPolicy(args) => crawl_policy::run(args).map_err(CliError::from),
         Command::Diff(args) => diff::run(args),
         Command::Graph(args) => graph::run(args),
-        Command::Schema(args) => schema::run(args),
+        Command::Schema(args) => schema::run(args).map_err(CliError::from),
         Command::Roles(args) => roles::run(args),
         Command::Readiness(args) => readiness::run(args),
         Command::Runbooks(args) => runbooks::run(args),
@@ -93,10 +150,8 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            // The message quotes input (paths, ARNs, AWS error text): one line, nothing that can
-            // drive the terminal.
-            let _ = writeln!(std::io::stderr(), "error: {}", crate::escape::terminal(&e.to_string()));
-            ExitCode::from(EXIT_INPUT)
+            let _ = std::io::stderr().write_all(e.report().as_bytes());
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -2,7 +2,7 @@
 //! `docs/readiness.md`) from the snapshot and the findings, render the scores, and with
 //! `--min-score` fail (exit 1) when a selected application scores below the bar.
 
-use super::{EXIT_FINDINGS, EXIT_OK, InputError, refuse_input, write_atomically};
+use super::{CliError, EXIT_FINDINGS, EXIT_OK, InputError, refuse_input, write_atomically};
 use crate::checks;
 use crate::config::load_config;
 use crate::graph::{AppId, Topology};
@@ -40,7 +40,7 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> Result<u8, InputError> {
+pub fn run(args: Args) -> Result<u8, CliError> {
     let config_path = crate::config::config_file(&args.policies);
     refuse_input(
         args.output.as_deref(),
@@ -49,8 +49,8 @@ pub fn run(args: Args) -> Result<u8, InputError> {
     let text = std::fs::read_to_string(&args.topology)
         .map_err(|e| InputError(format!("cannot read snapshot `{}`: {e}", args.topology.display())))?;
     let text = crate::model::strip_bom(&text).to_string();
-    let snapshot = parse_snapshot(&text, &args.topology).map_err(InputError::new)?;
-    let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
+    let snapshot = parse_snapshot(&text, &args.topology)?;
+    let config = load_config(&args.policies, &checks::known_ids())?;
     let topology = Topology::build(&snapshot, &config);
     let source = args.topology.display().to_string().replace('\\', "/");
     let apps = select_apps(&topology, &args.app)?;
@@ -60,7 +60,8 @@ pub fn run(args: Args) -> Result<u8, InputError> {
         return Err(InputError(format!(
             "`{}`: every `[readiness.weights]` entry is 0, so no score can be computed",
             config_path.display()
-        )));
+        ))
+        .into());
     }
     write_atomically(args.output.as_deref(), |w| match args.format {
         ReadinessFormat::Human => render::human(&scores, w),

@@ -7,11 +7,11 @@
 //! Exit codes: 0 written (notes such as zone crossings are printed as warnings and recorded in
 //! `summary.json`), 2 bad usage or input (unknown `--app`, an application without resources,
 //! a non-empty `--out-dir` without `--force`, a file in the way that topoguard did not write,
-//! a name too long for a generated IAM role), 3 internal error (a generated policy failed
-//! topoguard's own validation; nothing is written).
+//! a name too long for a generated IAM role), 4 internal error (a generated policy failed
+//! topoguard's own validation; nothing is written: [`super::EXIT_INTERNAL`]).
 
 use super::write::{create_temp_dir, replace_file};
-use super::{EXIT_OK, InputError};
+use super::{CliError, EXIT_OK, InputError};
 use crate::checks;
 use crate::cli::join_inside;
 use crate::config::load_config;
@@ -23,9 +23,6 @@ use crate::roles::{self, Format, Options};
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Exit code when the generated roles fail their own validation (a bug in topoguard).
-pub const EXIT_INTERNAL: u8 = 3;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -54,15 +51,16 @@ pub struct Args {
     pub agent_spaces: bool,
 }
 
-pub fn run(args: Args) -> Result<u8, InputError> {
+pub fn run(args: Args) -> Result<u8, CliError> {
     if args.agent_spaces && args.format != Format::Cloudformation {
         return Err(InputError(
             "`--agent-spaces` needs `--format cloudformation` (the Agent Space templates are CloudFormation)"
                 .to_string(),
-        ));
+        )
+        .into());
     }
-    let snapshot = load_snapshot(&args.topology).map_err(InputError::new)?;
-    let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
+    let snapshot = load_snapshot(&args.topology)?;
+    let config = load_config(&args.policies, &checks::known_ids())?;
     let topology = Topology::build(&snapshot, &config);
     let set = match roles::generate(
         &topology,
@@ -71,11 +69,8 @@ pub fn run(args: Args) -> Result<u8, InputError> {
         },
     ) {
         Ok(set) => set,
-        Err(e) if e.is_internal() => {
-            let _ = writeln!(std::io::stderr(), "error: {}", crate::escape::terminal(&e.to_string()));
-            return Ok(EXIT_INTERNAL);
-        }
-        Err(e) => return Err(InputError(e.to_string())),
+        Err(e) if e.is_internal() => return Err(CliError::Internal(e.to_string())),
+        Err(e) => return Err(InputError(e.to_string()).into()),
     };
     let mut files = roles::render(&set, args.format);
     if args.agent_spaces {

@@ -2,7 +2,7 @@
 //! (see [`crate::readiness::runbook`]) into `--out-dir`, all or nothing for a new directory,
 //! and only over files topoguard wrote (its manifest) for an existing one.
 
-use super::{EXIT_OK, InputError};
+use super::{CliError, EXIT_OK};
 use crate::checks;
 use crate::config::load_config;
 use crate::graph::Topology;
@@ -30,10 +30,10 @@ pub struct Args {
     pub force: bool,
 }
 
-pub fn run(args: Args) -> Result<u8, InputError> {
+pub fn run(args: Args) -> Result<u8, CliError> {
     let config_path = crate::config::config_file(&args.policies);
-    let snapshot = load_snapshot(&args.topology).map_err(InputError::new)?;
-    let config = load_config(&args.policies, &checks::known_ids()).map_err(InputError::new)?;
+    let snapshot = load_snapshot(&args.topology)?;
+    let config = load_config(&args.policies, &checks::known_ids())?;
     let topology = Topology::build(&snapshot, &config);
     let mut apps = super::readiness::select_apps(&topology, &args.app)?;
     if apps.is_empty() {

@@ -1,26 +1,37 @@
-//! Reading and validating the guardrail config, with errors that name file, line and key.
+//! Reading the guardrail config: every section and every entry on its own, so that all
+//! problems are found in one run, each a [`Diagnostic`] with its span in the file.
 
-use super::Config;
-use crate::arn::is_account_id;
+use super::checks::read_checks;
+use super::{Config, Source};
+use crate::diagnostic::{Diagnostic, Diagnostics, FileKind};
 use crate::model::{Strict, strip_bom};
-use serde::Deserialize as _;
+use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
+use toml::de::{DeString, DeTable, DeValue, ValueDeserializer};
 
 /// Why the config could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config `{path}`: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("config `{path}` line {line}, column {column}: {message}")]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    /// Every problem found, with the file's text to show them in.
+    #[error("{0}")]
+    Invalid(Box<Diagnostics>),
 }
+
+/// The top-level sections a config may have.
+const SECTIONS: &[&str] = &[
+    "attribution",
+    "applications",
+    "shared_dependencies",
+    "zones",
+    "agent_spaces",
+    "responders",
+    "checks",
+    "readiness",
+];
 
 /// The config file `path` names: the file itself, or `topoguard.toml` in a directory.
 pub fn config_file(path: &Path) -> PathBuf {
@@ -41,251 +52,167 @@ pub fn load_config(path: &Path, known_checks: &[&str]) -> Result<Config, ConfigE
     parse_config(&text, &file, known_checks)
 }
 
-/// Parses and validates config text; `path` is used in messages only. A leading UTF-8
-/// byte-order mark is skipped (as in snapshots); a table written as an array is rejected.
+/// Parses and validates config text; `path` names the file in messages and locations. A
+/// leading UTF-8 byte-order mark is skipped (as in snapshots; spans count from after it); a
+/// table written as an array is rejected. Every problem is returned, not only the first.
 pub fn parse_config(text: &str, path: &Path, known_checks: &[&str]) -> Result<Config, ConfigError> {
     let text = strip_bom(text);
-    let located = |span: Option<Range<usize>>, message: String| {
-        let (line, column) = span.map_or((1, 1), |s| line_column(text, s.start));
-        ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        }
-    };
-    let config = toml::Deserializer::parse(text)
-        .and_then(|de| Config::deserialize(Strict(de)))
-        .map_err(|e| located(e.span(), e.message().trim().to_string()))?;
-    validate(&config, known_checks).map_err(|(span, message)| located(Some(span), message))?;
+    let (root, errors) = DeTable::parse_recoverable(text);
+    let mut r = Reader::default();
+    // After a duplicate key the parser keeps the first and the document is still what was
+    // written; after any other syntax error keys may have landed in the wrong table, so only
+    // the syntax errors are reported (reading on would report mistakes that are not there).
+    let trustworthy = errors.iter().all(|e| e.message().trim() == "duplicate key");
+    for e in errors {
+        r.push(Diagnostic::new(
+            format!("not valid TOML: {}", e.message().trim()),
+            e.span(),
+            "here",
+        ));
+    }
+    let mut config = Config::default();
+    if trustworthy {
+        config = read_sections(&mut r, root.into_inner(), known_checks);
+        super::validate::validate(&config, &mut r.diagnostics);
+    }
+    if !r.diagnostics.is_empty() {
+        let mut items = r.diagnostics;
+        items.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
+        return Err(ConfigError::Invalid(Box::new(Diagnostics::new(
+            FileKind::Config,
+            path,
+            text,
+            items,
+        ))));
+    }
+    config.source = Some(Source {
+        path: path.display().to_string().replace('\\', "/"),
+        text: text.to_string(),
+    });
     Ok(config)
 }
 
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+/// Each top-level section into its place in [`Config`].
+fn read_sections(r: &mut Reader, root: DeTable<'_>, known_checks: &[&str]) -> Config {
+    let mut c = Config::default();
+    for (key, value) in root {
+        match key.get_ref().as_ref() {
+            "attribution" => c.attribution = r.value(value, "attribution").unwrap_or_default(),
+            "applications" => c.applications = r.map(value, "applications"),
+            "shared_dependencies" => {
+                c.shared_dependencies = r.value(value, "shared_dependencies").unwrap_or_default();
+            }
+            "zones" => c.zones = r.map(value, "zones"),
+            "agent_spaces" => c.agent_spaces = r.map(value, "agent_spaces"),
+            "responders" => c.responders = r.value(value, "responders").unwrap_or_default(),
+            "checks" => c.checks = read_checks(r, value, known_checks),
+            "readiness" => c.readiness = r.value(value, "readiness").unwrap_or_default(),
+            other => {
+                let expected: Vec<String> = SECTIONS.iter().map(|s| format!("`{s}`")).collect();
+                r.push(Diagnostic::new(
+                    format!(
+                        "unknown field `{}`, expected one of {}",
+                        other.escape_debug(),
+                        expected.join(", ")
+                    ),
+                    Some(key.span()),
+                    "unknown section",
+                ));
+            }
+        }
+    }
+    c
 }
 
-type Problem = (Range<usize>, String);
-
-/// Longest application name.
-pub const APP_NAME_MAX: usize = 64;
-
-/// An application name becomes part of file names (`roles --out-dir`), IAM role names
-/// (`topoguard-<app>-observe`) and tag values, so it takes what all three allow: 1 to 64 ASCII
-/// letters, digits and `_ . - @ =`, starting with a letter or digit (so never `.`, `..`, a
-/// hidden file or an option). `+` and `,` are left out because they separate names in tags.
-fn app_name_problem(name: &str) -> Option<&'static str> {
-    let first_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    if !first_ok {
-        return Some("start with a letter or digit");
-    }
-    if name.len() > APP_NAME_MAX {
-        return Some("use at most 64 characters");
-    }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-@=".contains(c)) {
-        return Some("use only ASCII letters, digits and `_ . - @ =`");
-    }
-    None
+/// A table key as an owned spanned string.
+pub(super) fn key_string(key: &Spanned<DeString<'_>>) -> Spanned<String> {
+    Spanned::new(key.span(), key.get_ref().to_string())
 }
 
-fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
-    let account = |a: &toml::Spanned<String>, key: &str| -> Result<(), Problem> {
-        if is_account_id(a.get_ref()) {
-            Ok(())
-        } else {
-            Err((
-                a.span(),
-                format!("{key}: `{}` is not a twelve-digit account id", a.get_ref()),
-            ))
-        }
-    };
-    let zone_known = |z: &toml::Spanned<String>, key: &str| -> Result<(), Problem> {
-        if c.zones.keys().any(|k| k.get_ref() == z.get_ref()) {
-            Ok(())
-        } else {
-            Err((
-                z.span(),
-                format!("{key}: unknown zone `{}` (not in [zones])", z.get_ref()),
-            ))
-        }
-    };
-    if c.attribution.tag_key.is_empty() {
-        return Err((0..0, "attribution.tag_key: must not be empty".into()));
+/// Reads parts of the document into types, collecting a diagnostic for each part that does not
+/// fit instead of stopping.
+#[derive(Debug, Default)]
+pub(super) struct Reader {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Reader {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
     }
-    let mut owner_of_account: BTreeMap<&str, &str> = BTreeMap::new();
-    for (name, app) in &c.applications {
-        if let Some(rule) = app_name_problem(name.get_ref()) {
-            let shown = name.get_ref().escape_debug();
-            return Err((
-                name.span(),
-                format!("applications: `{shown}` is not a usable application name: {rule}"),
-            ));
+
+    /// `value` (at config key `key`) as a `T`; `None` after reporting why not.
+    pub fn value<T: DeserializeOwned>(&mut self, value: Spanned<DeValue<'_>>, key: &str) -> Option<T> {
+        let span = value.span();
+        match T::deserialize(Strict(ValueDeserializer::from(value))) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let at = e.span().unwrap_or(span);
+                self.push(Diagnostic::new(
+                    format!("{key}: {}", e.message().trim()),
+                    Some(at),
+                    "here",
+                ));
+                None
+            }
         }
-        for a in &app.accounts {
-            account(a, &format!("applications.{}.accounts", name.get_ref()))?;
-            if let Some(other) = owner_of_account.insert(a.get_ref(), name.get_ref()) {
-                return Err((
-                    a.span(),
+    }
+
+    /// The entries of a table, each with its key; reports a value that is not a table.
+    pub fn table_entries<'i>(
+        &mut self,
+        value: Spanned<DeValue<'i>>,
+        key: &str,
+    ) -> Vec<(Spanned<DeString<'i>>, Spanned<DeValue<'i>>)> {
+        let span = value.span();
+        match value.into_inner() {
+            DeValue::Table(t) => t.into_iter().collect(),
+            other => {
+                self.push(Diagnostic::new(
                     format!(
-                        "applications.{}.accounts: account `{}` is already attributed to `{other}`",
-                        name.get_ref(),
-                        a.get_ref()
+                        "{key}: invalid type: {}, expected an object (a table)",
+                        other.type_str()
                     ),
+                    Some(span),
+                    "expected a table",
                 ));
+                Vec::new()
             }
         }
-        if let Some(z) = &app.zone {
-            zone_known(z, &format!("applications.{}.zone", name.get_ref()))?;
+    }
+
+    /// A table of named entries, each read on its own.
+    pub fn map<T: DeserializeOwned>(&mut self, value: Spanned<DeValue<'_>>, key: &str) -> BTreeMap<Spanned<String>, T> {
+        let mut out = BTreeMap::new();
+        for (name, entry) in self.table_entries(value, key) {
+            let name = key_string(&name);
+            if let Some(v) = self.value(entry, &format!("{key}.{}", name.get_ref())) {
+                out.insert(name, v);
+            }
         }
+        out
     }
-    for a in &c.shared_dependencies.accounts {
-        account(a, "shared_dependencies.accounts")?;
-    }
-    if c.shared_dependencies.consumer_tag_key.is_empty() {
-        return Err((0..0, "shared_dependencies.consumer_tag_key: must not be empty".into()));
-    }
-    let mut zone_of_region: BTreeMap<&str, &str> = BTreeMap::new();
-    for (zone, z) in &c.zones {
-        if z.regions.is_empty() {
-            return Err((
-                zone.span(),
-                format!("zones.{}.regions: must list at least one region", zone.get_ref()),
+
+    /// An array of entries, each read on its own and kept with its span.
+    pub fn entries<T: DeserializeOwned>(&mut self, value: Spanned<DeValue<'_>>, key: &str) -> Vec<Spanned<T>> {
+        let span = value.span();
+        let DeValue::Array(items) = value.into_inner() else {
+            self.push(Diagnostic::new(
+                format!("{key}: invalid type: expected an array of entries"),
+                Some(span),
+                "expected an array",
             ));
-        }
-        for r in &z.regions {
-            if let Some(other) = zone_of_region.insert(r.get_ref(), zone.get_ref()) {
-                return Err((
-                    r.span(),
-                    format!(
-                        "zones.{}.regions: region `{}` is already in zone `{other}`",
-                        zone.get_ref(),
-                        r.get_ref()
-                    ),
-                ));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let span = item.span();
+            if let Some(v) = self.value(item, &format!("{key}[{i}]")) {
+                out.push(Spanned::new(span, v));
             }
         }
+        out
     }
-    for (space, intent) in &c.agent_spaces {
-        if let Some(problem) = crate::model::agent_space_name_problem(space.get_ref()) {
-            let shown = space.get_ref().escape_debug();
-            return Err((space.span(), format!("agent_spaces: `{shown}`: {problem}")));
-        }
-        let key = format!("agent_spaces.{}", space.get_ref());
-        let app = &intent.application;
-        if c.application(app.get_ref()).is_none() {
-            return Err((
-                app.span(),
-                format!(
-                    "{key}.application: unknown application `{}` (not in [applications])",
-                    app.get_ref()
-                ),
-            ));
-        }
-        for a in &intent.accounts {
-            account(a, &format!("{key}.accounts"))?;
-        }
-        if let Some(z) = &intent.zone {
-            zone_known(z, &format!("{key}.zone"))?;
-        }
-    }
-    for p in &c.responders.principals {
-        let arn = crate::arn::Arn::parse(p.get_ref()).map_err(|e| (p.span(), format!("responders.principals: {e}")))?;
-        if arn.service != "iam" {
-            return Err((
-                p.span(),
-                format!(
-                    "responders.principals: `{}` is not an IAM role or user ARN",
-                    p.get_ref()
-                ),
-            ));
-        }
-    }
-    for (id, settings) in &c.checks {
-        if let Some(first) = settings.allow.first()
-            && id.get_ref() != "cross-account-write-to-shared"
-        {
-            return Err((
-                first.span(),
-                format!(
-                    "checks.{}.allow: only `cross-account-write-to-shared` takes `allow` entries",
-                    id.get_ref()
-                ),
-            ));
-        }
-        for a in &settings.allow {
-            let key = format!("checks.{}.allow", id.get_ref());
-            let e = a.get_ref();
-            if e.reason.trim().is_empty() {
-                return Err((
-                    a.span(),
-                    format!("{key}: `reason` must say why the write is acceptable"),
-                ));
-            }
-            if e.principal.is_none() && e.application.is_none() {
-                return Err((a.span(), format!("{key}: give `principal` or `application`")));
-            }
-            if e.actions.is_empty() || e.actions.iter().any(|x| !x.contains(':') && x != "*") {
-                return Err((
-                    a.span(),
-                    format!("{key}: `actions` must list `service:Action` patterns"),
-                ));
-            }
-            if let Some(app) = &e.application
-                && c.application(app).is_none()
-            {
-                return Err((a.span(), format!("{key}: unknown application `{app}`")));
-            }
-        }
-        if !known_checks.contains(&id.get_ref().as_str()) {
-            let mut known = known_checks.to_vec();
-            known.sort_unstable();
-            return Err((
-                id.span(),
-                format!(
-                    "checks.{}: unknown check id `{}`; known checks: {}",
-                    id.get_ref(),
-                    id.get_ref(),
-                    known.join(", ")
-                ),
-            ));
-        }
-        if id.get_ref() == crate::finding::UNUSED_IGNORE_ID
-            && let Some(first) = settings.ignore.first()
-        {
-            return Err((
-                first.span(),
-                format!(
-                    "checks.{}.ignore: unused-ignore findings cannot be ignored; fix or delete the stale ignore instead",
-                    id.get_ref()
-                ),
-            ));
-        }
-        for ignore in &settings.ignore {
-            let key = format!("checks.{}.ignore", id.get_ref());
-            let i = ignore.get_ref();
-            if i.reason.trim().is_empty() {
-                return Err((
-                    ignore.span(),
-                    format!("{key}: `reason` must say why the finding is acceptable"),
-                ));
-            }
-            if i.resource.is_none() && i.application.is_none() && i.account.is_none() {
-                return Err((
-                    ignore.span(),
-                    format!("{key}: give at least one of `resource`, `application`, `account`"),
-                ));
-            }
-            if let Some(a) = &i.application
-                && c.application(a).is_none()
-            {
-                return Err((ignore.span(), format!("{key}: unknown application `{a}`")));
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -429,5 +356,109 @@ ignore = [{ resource = "arn:aws:sqs:*", reason = "legacy queue, owner asked" }]
         assert!(parse("\u{feff}[applications.a]\n").is_ok());
         let e = parse("\u{feff}[applications.a]\naccounts = [\"1\"]\n").unwrap_err();
         assert!(e.contains("line 2, column 13"), "{e}");
+    }
+
+    fn problems(text: &str) -> Box<Diagnostics> {
+        let checks = &[
+            "shared-resource-untagged",
+            "unused-ignore",
+            "cross-account-write-to-shared",
+        ];
+        match parse_config(text, Path::new("t.toml"), checks) {
+            Err(ConfigError::Invalid(d)) => d,
+            other => panic!("expected problems, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_independent_mistake_is_reported_with_its_place() {
+        let text = r#"[attribution]
+tag_key = "app"
+colour = "blue"
+
+[applications.invoice]
+accounts = "111111111111"
+
+[applications.checkout]
+accounts = ["222222222222"]
+
+[applications.checkout]
+owner = "team"
+
+[checks.no-such-check]
+severity = "high"
+
+[checks.shared-resource-untagged]
+severity = "urgent"
+ignore = [
+  { account = "111111111111", reason = "ok" },
+  { application = "nobody", reason = "stale" },
+]
+
+[checks.cross-account-write-to-shared]
+allow = [{ principal = "222222222222", resource = "sqs:orders", actions = ["sqs:SendMessage"], reason = "r" }]
+"#;
+        let d = problems(text);
+        let at = |needle: &str| {
+            let found: Vec<_> = d.items.iter().filter(|i| i.message.contains(needle)).collect();
+            assert_eq!(found.len(), 1, "{needle}: {:#?}", d.items);
+            let span = found[0].span.clone().unwrap();
+            crate::finding::Lines::new(text).position(span.start).0
+        };
+        assert_eq!(at("unknown field `colour`"), 3);
+        assert_eq!(at("applications.invoice: invalid type: string"), 6);
+        assert_eq!(at("duplicate key"), 11);
+        assert_eq!(at("unknown check id `no-such-check`"), 14);
+        assert_eq!(at("unknown variant `urgent`"), 18);
+        assert_eq!(at("unknown application `nobody`"), 21);
+        assert_eq!(at("`resource` `sqs:orders` is not an ARN"), 25);
+        // Sorted by place in the file.
+        let starts: Vec<usize> = d
+            .items
+            .iter()
+            .filter_map(|i| i.span.as_ref().map(|s| s.start))
+            .collect();
+        assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
+        // Rendered: each with its line of source, file:line:column and label.
+        let shown = d.render();
+        assert!(shown.contains("--> t.toml:3:1"), "{shown}");
+        assert!(shown.contains("colour = \"blue\""), "{shown}");
+        assert!(shown.contains("--> t.toml:25:"), "{shown}");
+        assert!(shown.ends_with("problems in config `t.toml`"), "{shown}");
+        // The one-line form names every problem too.
+        assert_eq!(d.to_string().lines().count(), d.items.len());
+    }
+
+    #[test]
+    fn options_belong_to_their_check_and_are_typed() {
+        let e = parse("[checks.shared-resource-untagged]\nallow = []\n").unwrap_err();
+        assert!(e.contains("only `cross-account-write-to-shared` takes `allow`"), "{e}");
+        let e = parse("[checks.shared-resource-untagged]\nthreshold = 3\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("unknown field `threshold`"), "{e}");
+        let checks = &["cross-account-write-to-shared"];
+        let ok = "[checks.cross-account-write-to-shared]\nenabled = true\nallow = [{ principal = \"arn:aws:iam::222222222222:role/*\", resource = \"arn:aws:sqs:*:*:orders\", actions = [\"sqs:SendMessage\"], reason = \"r\" }]\n";
+        let c = parse_config(ok, Path::new("t.toml"), checks).unwrap();
+        assert_eq!(c.write_exceptions().len(), 1);
+        // Near misses: a principal that is neither an account id nor an ARN; a bad entry does
+        // not hide the good one after it.
+        let bad = ok.replace("arn:aws:iam::222222222222:role/*", "role/ops");
+        let e = parse_config(&bad, Path::new("t.toml"), checks).unwrap_err().to_string();
+        assert!(e.contains("`principal` `role/ops` is not an account id"), "{e}");
+        let two = "[checks.cross-account-write-to-shared]\nallow = [\n  { resource = 1 },\n  { resource = \"*\", actions = [], reason = \"\" },\n]\n";
+        let e = parse_config(two, Path::new("t.toml"), checks).unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("allow[0]"), "{e}");
+        assert!(e.contains("line 4") && e.contains("`reason` must say why"), "{e}");
+    }
+
+    #[test]
+    fn entries_keep_their_place_for_findings() {
+        let text =
+            "[checks.shared-resource-untagged]\nignore = [\n  { account = \"111111111111\", reason = \"é\" },\n]\n";
+        let c = parse_config(text, Path::new("dir\\t.toml"), CHECKS).unwrap();
+        let ignore = &c.check_settings("shared-resource-untagged").unwrap().ignore[0];
+        let at = c.locate(ignore.span()).unwrap();
+        assert_eq!(at.to_string(), "dir/t.toml:3:3");
+        assert_eq!((at.span.end_line, at.span.end_column), (3, 45));
+        assert!(Config::default().locate(0..1).is_none());
     }
 }

@@ -1,16 +1,22 @@
 //! The guardrail config (`policies/topoguard.toml`): what the organization intends.
 //!
 //! Applications and how resources are attributed to them, shared-dependency accounts, the
-//! consumer tag, residency zones, Agent Spaces, and per-check severity overrides and ignores.
-//! Parsing rejects unknown keys; validation reports the file, line and key of every problem.
+//! consumer tag, residency zones, Agent Spaces, and per-check settings: the generic part
+//! (`severity`, `enabled`, `ignore`) and, for checks that have them, their own typed options
+//! ([`CheckOptions`]). Loading rejects unknown keys and reports every problem at once, each
+//! with its place in the file ([`crate::diagnostic`]).
 
+mod checks;
 mod load;
+mod validate;
 
+pub use checks::{CheckOptions, CheckSettings, Ignore, WriteException, WriteOptions};
 pub use load::{ConfigError, config_file, load_config, parse_config};
 
-use crate::finding::Severity;
+use crate::finding::{FileLocation, Lines};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use toml::Spanned;
 
 /// The default tag key that names a resource's owning application.
@@ -18,32 +24,33 @@ pub const DEFAULT_APP_TAG: &str = "app";
 /// The default tag key that lists the applications using a shared resource.
 pub const DEFAULT_CONSUMER_TAG: &str = "shared-with";
 
-/// The whole config as written.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The whole config, validated. Each section is read on its own, so that one bad section does
+/// not hide the problems of the others.
+#[derive(Debug, Clone, Default)]
 pub struct Config {
-    #[serde(default)]
     pub attribution: Attribution,
     /// Application name → how it is attributed.
-    #[serde(default)]
     pub applications: BTreeMap<Spanned<String>, Application>,
-    #[serde(default)]
     pub shared_dependencies: SharedDependencies,
     /// Zone name → regions.
-    #[serde(default)]
     pub zones: BTreeMap<Spanned<String>, Zone>,
     /// Agent Space name → intent.
-    #[serde(default)]
     pub agent_spaces: BTreeMap<Spanned<String>, AgentSpaceIntent>,
     /// Who responds to incidents.
-    #[serde(default)]
     pub responders: Responders,
     /// Check id → settings.
-    #[serde(default)]
     pub checks: BTreeMap<Spanned<String>, CheckSettings>,
     /// How the readiness score weighs its components.
-    #[serde(default)]
     pub readiness: ReadinessSettings,
+    /// The file it was read from, to locate entries in findings (none for a built config).
+    pub source: Option<Source>,
+}
+
+/// The config file as the user named it, and its text (the spans in [`Config`] index it).
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
 }
 
 /// `[readiness]`: settings of `topoguard readiness` (see `docs/readiness.md`).
@@ -158,60 +165,6 @@ pub struct AgentSpaceIntent {
     pub zone: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CheckSettings {
-    /// Replaces the check's default severity.
-    #[serde(default)]
-    pub severity: Option<Severity>,
-    /// `false` turns the check off.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    #[serde(default)]
-    pub ignore: Vec<Spanned<Ignore>>,
-    /// Accepted write access (only `cross-account-write-to-shared`).
-    #[serde(default)]
-    pub allow: Vec<Spanned<WriteException>>,
-}
-
-/// Write access into a shared-dependency account that is accepted, with its reason.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WriteException {
-    /// The principal (role ARN or account id; `*` and `?` wildcards allowed).
-    #[serde(default)]
-    pub principal: Option<String>,
-    /// The application whose principal it is.
-    #[serde(default)]
-    pub application: Option<String>,
-    /// ARN of the shared resource; wildcards allowed.
-    pub resource: String,
-    /// Actions accepted (`service:Action`, wildcards allowed).
-    pub actions: Vec<String>,
-    /// Why this write is acceptable. Required.
-    pub reason: String,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// Suppresses matching findings of one check. Every field given must match.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ignore {
-    /// ARN of the finding's resource; `*` and `?` wildcards allowed.
-    #[serde(default)]
-    pub resource: Option<String>,
-    /// An application the finding concerns.
-    #[serde(default)]
-    pub application: Option<String>,
-    #[serde(default)]
-    pub account: Option<String>,
-    /// Why this is acceptable. Required.
-    pub reason: String,
-}
-
 impl Config {
     /// Application names, sorted.
     pub fn application_names(&self) -> impl Iterator<Item = &str> {
@@ -239,5 +192,23 @@ impl Config {
 
     pub fn check_settings(&self, id: &str) -> Option<&CheckSettings> {
         self.checks.iter().find(|(k, _)| k.get_ref() == id).map(|(_, v)| v)
+    }
+
+    /// The accepted writes of `cross-account-write-to-shared` (its `allow` entries).
+    pub fn write_exceptions(&self) -> &[Spanned<WriteException>] {
+        match self.check_settings(checks::CROSS_ACCOUNT_WRITE).map(|s| &s.options) {
+            Some(CheckOptions::CrossAccountWriteToShared(o)) => &o.allow,
+            _ => &[],
+        }
+    }
+
+    /// Where the config entry at byte range `span` is (file, line, column), when the config
+    /// was read from a file.
+    pub fn locate(&self, span: Range<usize>) -> Option<FileLocation> {
+        let source = self.source.as_ref()?;
+        Some(FileLocation {
+            file: source.path.clone(),
+            span: Lines::new(&source.text).span(span),
+        })
     }
 }

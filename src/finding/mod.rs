@@ -3,6 +3,10 @@
 //! These types depend on nothing else in the crate, so that `graph`, `config`, `checks`,
 //! `output` (and later `iac` and `query`) all import them from below.
 
+pub mod location;
+
+pub use location::{FileLocation, Lines, Span};
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -132,6 +136,10 @@ pub struct Finding {
     /// carries it (`key` or `key (policy statement)`), sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
+    /// Where the finding is in a file other than the snapshot (a config entry, for
+    /// `unused-ignore`); renderers show it instead of the resource's place in the snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<FileLocation>,
 }
 
 impl Finding {
@@ -161,6 +169,7 @@ mod layering {
         "src/graph",
         "src/iam",
         "src/config",
+        "src/diagnostic",
     ];
 
     fn sources(path: &Path, out: &mut Vec<PathBuf>) {

@@ -80,10 +80,16 @@ pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
 /// The change made the snapshot invalid: the error is placed at the template location of the
 /// record the validator names (`rules[59].bus` → that rule's change), else at the first change.
 fn misfit(s: &Snapshot, sources: &BTreeMap<String, SourceLocation>, overlay: &Overlay, e: LoadError) -> IacError {
-    let (at, message) = match &e {
-        LoadError::Invalid { at, message, .. } => (at.as_str(), message.clone()),
-        other => ("", other.to_string()),
+    // A validation problem's message reads "`at`: what is wrong" (`model::load`).
+    let first = match &e {
+        LoadError::Invalid(d) => d.items.first().map(|i| i.message.clone()),
+        _ => None,
     };
+    let (at, message) = match first.as_deref().and_then(|m| m.split_once(": ")) {
+        Some((at, message)) => (at.to_string(), message.to_string()),
+        None => (String::new(), first.unwrap_or_else(|| e.to_string())),
+    };
+    let at = at.as_str();
     let (list, rest) = at.split_once('[').unwrap_or(("", ""));
     let index: Option<usize> = rest.split(']').next().and_then(|i| i.parse().ok());
     let arn = index.and_then(|i| match list {

@@ -212,6 +212,7 @@ mod tests {
             evidence: vec![Evidence::new("uses", "a", Some(resource.to_string()), "d")],
             remediation: "r".into(),
             conditions: vec![],
+            location: None,
         }
     }
 

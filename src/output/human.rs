@@ -132,6 +132,9 @@ fn write_finding(finding: &Finding, p: &Painter, out: &mut dyn Write) -> io::Res
     writeln!(out, "      {}", terminal(&finding.message))?;
     let resource = terminal(&finding.resource);
     writeln!(out, "      {} {resource}", p.paint(dim(), "resource:"))?;
+    if let Some(at) = &finding.location {
+        writeln!(out, "      {} {}", p.paint(dim(), "at:"), terminal(&at.to_string()))?;
+    }
     let mut place = Vec::new();
     if let Some(account) = &finding.account {
         place.push(format!("{} {}", p.paint(dim(), "account:"), terminal(account)));

@@ -8,24 +8,14 @@
 //! points at the resource that defines it, not at the rule. When two objects carry the same
 //! identity the first wins (validation rejects duplicate ARNs anyway).
 //!
-//! Positions: lines and columns are 1-based; columns count Unicode code points (SARIF
-//! `columnKind` `unicodeCodePoints`); byte offsets are 0-based. The end is exclusive: the line
-//! and column just after the closing `}`. The scan does not validate JSON (the loader did); on
-//! text that is not JSON it indexes what it can and never panics.
+//! Positions come from [`Lines`], the crate's one line/column implementation (1-based lines,
+//! columns in Unicode code points, SARIF `columnKind` `unicodeCodePoints`; byte offsets 0-based;
+//! the end exclusive: just after the closing `}`). The scan does not validate JSON (the loader
+//! did); on text that is not JSON it indexes what it can and never panics.
 
+use crate::finding::Lines;
+pub use crate::finding::Span;
 use std::collections::HashMap;
-
-/// A span of the snapshot text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
-    pub byte_offset: usize,
-    pub byte_length: usize,
-    pub start_line: usize,
-    pub start_column: usize,
-    pub end_line: usize,
-    /// Column just after the last character of the span.
-    pub end_column: usize,
-}
 
 /// Identity → span of the resource object that defines it.
 #[derive(Debug, Default)]
@@ -52,7 +42,8 @@ struct Frame {
     expect_key: bool,
     /// The last key read in this object.
     key: Option<Key>,
-    start: (usize, usize, usize),
+    /// Byte offset of the opening bracket.
+    start: usize,
     /// Identities found in this resource object.
     ids: Vec<String>,
 }
@@ -82,20 +73,13 @@ impl Key {
     }
 }
 
-/// A position while scanning: byte offset, line, column (code points).
-#[derive(Debug, Clone, Copy)]
-struct Cursor {
-    line: usize,
-    column: usize,
-}
-
 impl LocationIndex {
     /// Scans `text` once.
     pub fn build(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut index = LocationIndex::default();
+        let lines = Lines::new(text);
         let mut stack: Vec<Frame> = Vec::new();
-        let mut cur = Cursor { line: 1, column: 1 };
         let mut i = 0;
         while let Some(&b) = bytes.get(i) {
             match b {
@@ -103,8 +87,6 @@ impl LocationIndex {
                     let end = string_end(bytes, i);
                     let raw = text.get(i..end).unwrap_or("");
                     on_string(&mut stack, raw);
-                    // Strings hold no raw line break in JSON; count code points for the column.
-                    cur.column += raw.bytes().filter(|b| (b & 0xC0) != 0x80).count();
                     i = end;
                     continue;
                 }
@@ -118,7 +100,7 @@ impl LocationIndex {
                         is_object: b == b'{',
                         expect_key: b == b'{',
                         key: None,
-                        start: (i, cur.line, cur.column),
+                        start: i,
                         ids: Vec::new(),
                     });
                 }
@@ -126,15 +108,7 @@ impl LocationIndex {
                     if let Some(frame) = stack.pop()
                         && frame.role == Role::Resource
                     {
-                        let (offset, line, column) = frame.start;
-                        let span = Span {
-                            byte_offset: offset,
-                            byte_length: i + 1 - offset,
-                            start_line: line,
-                            start_column: column,
-                            end_line: cur.line,
-                            end_column: cur.column + 1,
-                        };
+                        let span = lines.span(frame.start..i + 1);
                         for id in frame.ids {
                             index.spans.entry(id).or_insert(span);
                         }
@@ -151,14 +125,7 @@ impl LocationIndex {
                         f.expect_key = false;
                     }
                 }
-                b'\n' => {
-                    cur.line += 1;
-                    cur.column = 0;
-                }
                 _ => {}
-            }
-            if (b & 0xC0) != 0x80 {
-                cur.column += 1;
             }
             i += 1;
         }

@@ -17,7 +17,7 @@
 
 use super::locations::{LocationIndex, Span};
 use super::{Report, gap_line, status_str};
-use crate::finding::{Evidence, Finding, Severity, Status};
+use crate::finding::{Evidence, FileLocation, Finding, Severity, Status};
 use crate::model::CoverageGap;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Value, json};
@@ -261,8 +261,17 @@ pub fn fingerprint(finding: &Finding) -> String {
     format!("{:016x}", fnv1a64(&input))
 }
 
+/// A SARIF integer from a position or length in the snapshot text.
+#[expect(
+    clippy::expect_used,
+    reason = "positions index a `String`, whose length is at most `isize::MAX`, which fits in an `i64`"
+)]
+fn sarif_int(n: usize) -> i64 {
+    i64::try_from(n).expect("a text position fits in an i64")
+}
+
 fn region(span: Option<Span>) -> Region {
-    let int = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let int = sarif_int;
     match span {
         Some(s) => Region::builder()
             .start_line(int(s.start_line))
@@ -333,20 +342,42 @@ fn code_flow(context: &Context<'_>, evidence: &[Evidence]) -> Option<CodeFlow> {
     Some(CodeFlow::builder().thread_flows(vec![thread]).build())
 }
 
-/// The finding's primary location: its resource, or (when the resource is not in the change) the
-/// first evidence endpoint that an IaC change defines, so the pull request annotates the line
-/// that causes it.
+/// A finding's place in a file other than the snapshot (a config entry): that file, the
+/// entry's region, and the finding's resource as the logical location.
+fn file_location(at: &FileLocation, id: &str) -> Location {
+    let physical = PhysicalLocation::builder()
+        .artifact_location(ArtifactLocation::builder().uri(artifact_uri(&at.file)).build())
+        .region(region(Some(at.span)))
+        .build();
+    let logical = LogicalLocation::builder()
+        .fully_qualified_name(id)
+        .kind("member")
+        .build();
+    Location::builder()
+        .physical_location(physical)
+        .logical_locations(vec![logical])
+        .build()
+}
+
+/// The finding's primary location: a config entry when it has one; else its resource, or (when
+/// the resource is not in the change) the first evidence endpoint that an IaC change defines, so
+/// the pull request annotates the line that causes it.
 fn result(context: &Context<'_>, finding: &Finding) -> SarifResult {
-    let primary = std::iter::once(finding.resource.as_str())
-        .chain(
-            finding
-                .evidence
-                .iter()
-                .flat_map(|e| std::iter::once(e.from.as_str()).chain(e.to.as_deref())),
-        )
-        .find(|id| context.sources.contains_key(*id))
-        .unwrap_or(&finding.resource);
-    let location = location(context, primary, None);
+    let location = match &finding.location {
+        Some(at) => file_location(at, &finding.resource),
+        None => {
+            let primary = std::iter::once(finding.resource.as_str())
+                .chain(
+                    finding
+                        .evidence
+                        .iter()
+                        .flat_map(|e| std::iter::once(e.from.as_str()).chain(e.to.as_deref())),
+                )
+                .find(|id| context.sources.contains_key(*id))
+                .unwrap_or(&finding.resource);
+            location(context, primary, None)
+        }
+    };
     let prefix = match finding.status {
         Status::Violation => "",
         Status::Conditional => "Conditional: ",

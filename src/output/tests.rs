@@ -85,6 +85,7 @@ fn finding(
         evidence,
         remediation: format!("Fix {check} on {resource}."),
         conditions: Vec::new(),
+        location: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod browser;
+mod diagnostics;
 mod differential;
 mod example;
 mod external;
