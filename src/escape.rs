@@ -166,11 +166,17 @@ fn code_span(s: &str, in_table: bool) -> String {
 
 /// Text inside an HTML element of a Markdown document (the `<summary>` of `<details>`): on one
 /// line, every character that HTML or Markdown could read as markup written as a numeric entity,
-/// `@` and `#` inside `<code>` (no mention, no issue reference), hidden characters shown. (An
-/// HTML block is not autolinked.)
+/// `@` and `#` inside `<code>` (no mention, no issue reference), the `:` of `://` and the `.` of
+/// `www.` as entities like [`markdown_text`] (an HTML block is not autolinked, but the same
+/// string may be moved into text later), hidden characters shown.
 pub fn markdown_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    for (i, c) in s.char_indices() {
+        let (before, after) = (s.get(..i).unwrap_or(""), s.get(i + c.len_utf8()..).unwrap_or(""));
+        if let Some(entity) = autolink_breaker(c, before, after) {
+            out.push_str(entity);
+            continue;
+        }
         match c {
             '\r' | '\n' => out.push(' '),
             '@' => out.push_str("<code>@</code>"),

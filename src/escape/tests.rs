@@ -430,3 +430,10 @@ fn quiet_iam_literal_leaves_plain_arns_alone() {
         assert_eq!(crate::iam::pattern::literal(&lit), *s);
     }
 }
+
+#[test]
+fn near_miss_markdown_html_breaks_autolinks_too() {
+    assert_eq!(markdown_html("https://x"), "https&#58;//x");
+    assert_eq!(markdown_html("www.x"), "www&#46;x");
+    assert_eq!(markdown_html("a.b:c"), "a.b:c");
+}
