@@ -1,7 +1,8 @@
 //! The example's expected results, written down before the code answers
 //! (`topology/examples/global-org.expected.json`): `check --format json` on the example must
-//! report exactly that set (check, resource, severity, status), and the README's table of planted
-//! findings must list the same checks with the same severities and statuses. A failure prints
+//! report exactly that set (check, resource, severity, status), the README's table of planted
+//! findings must list the same checks with the same severities and statuses, and the
+//! walkthrough's table (`docs/example-walkthrough.md`) the same four fields. A failure prints
 //! the exact difference, as JSON lines ready to paste into the expected file.
 
 use crate::support::{root, topoguard};
@@ -201,7 +202,60 @@ fn near_miss_the_table_parser_sees_a_changed_row() {
         ]
     );
     assert_eq!(readme_totals(table), (17, 2));
+    let walk = "| # | Check | Severity | Resource |\n|---|---|---|---|\n| 9 | [`x-y`](#9) (same plant) | medium, **conditional** | `arn:r` (account `1`) |\n| — | [`z` (ignored)](#i) | high | `arn:z` |\n";
+    assert_eq!(
+        walkthrough_table(walk),
+        [("x-y".into(), "arn:r".into(), "medium".into(), "conditional".into())]
+    );
     let want = vec![("c", "medium", "violation")];
     let got = vec![("c", "medium", "conditional")];
     assert_eq!(difference(&want, &got), (want.clone(), got.clone()));
+}
+
+/// (check, resource, severity, status) per row of the walkthrough's "Planted violations" table:
+/// `| # | [`check`](…) … | severity[, **conditional**] | `resource` … |`; rows numbered `—`
+/// (ignored findings) are left out.
+fn walkthrough_table(text: &str) -> Vec<Key> {
+    let rows = text
+        .lines()
+        .skip_while(|l| !l.starts_with("| # | Check | Severity | Resource |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'));
+    let mut out = Vec::new();
+    for row in rows {
+        let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
+        assert_eq!(cells.len(), 4, "walkthrough row: {row}");
+        if cells[0] == "—" {
+            continue;
+        }
+        let first_code = |cell: &str| {
+            cell.split('`')
+                .nth(1)
+                .unwrap_or_else(|| panic!("no code in {row}"))
+                .to_string()
+        };
+        let check = first_code(cells[1]).split_whitespace().next().unwrap().to_string();
+        let status = if cells[2].contains("conditional") {
+            "conditional"
+        } else {
+            "violation"
+        };
+        let severity = cells[2].split([',', ' ']).next().unwrap().to_string();
+        out.push((check, first_code(cells[3]), severity, status.to_string()));
+    }
+    out
+}
+
+#[test]
+fn the_walkthrough_table_lists_the_expected_findings() {
+    let (_, want) = expected();
+    let text = std::fs::read_to_string(root().join("docs/example-walkthrough.md")).unwrap();
+    let table = walkthrough_table(&text);
+    let (missing, unexpected) = difference(&want, &table);
+    assert!(
+        missing.is_empty() && unexpected.is_empty(),
+        "docs/example-walkthrough.md's table differs from {EXPECTED}\n- expected, not in the table:\n{}\n+ in the table, not expected:\n{}",
+        missing.iter().map(line).collect::<Vec<_>>().join("\n"),
+        unexpected.iter().map(line).collect::<Vec<_>>().join("\n"),
+    );
 }
