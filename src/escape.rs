@@ -6,7 +6,8 @@
 //! | sink | function | invariant |
 //! | --- | --- | --- |
 //! | terminal (human report, errors, progress, gap lines) | [`terminal`] | no control character, no bidi control, no line break |
-//! | Markdown text and table cells | [`markdown_text`] | no raw HTML, no Markdown markup, no `@mention`, one line, no bare `\|` |
+//! | log lines (`crawl -v` tracing) | [`TerminalLines`] (a writer) | [`terminal`] per line |
+//! | Markdown text and table cells | [`markdown_text`] | no raw HTML, no Markdown markup, no `@mention`, `#123` reference or autolink, one line, no bare `\|` |
 //! | Markdown code spans | [`markdown_code`] | one code span whatever the backticks; one line; `\|` escaped |
 //! | HTML inside Markdown (`<summary>`) | [`markdown_html`] | entities only, one line, no `@mention` |
 //! | Graphviz DOT quoted labels | [`dot_label`] | no unescaped `"`, no line break, backslashes literal |
@@ -14,6 +15,11 @@
 //! | XML text and attributes (JUnit) | [`xml_text`] | only characters XML 1.0 allows |
 //! | CloudFormation `Fn::Sub` strings | [`cfn_sub_literal`] | no `${` that CloudFormation would substitute |
 //! | Terraform JSON strings | [`terraform_literal`] | no `${` or `%{` that Terraform would interpolate |
+//! | IAM policy Resource and Condition values | [`iam_literal`] | no policy variable, no wildcard |
+//!
+//! Sinks nest: a name in a generated IAM policy is first made an IAM literal, then the policy
+//! goes through its file format's escaper (Terraform's `$${`; CloudFormation writes data without
+//! `Fn::Sub`), so each layer reads back exactly what the layer inside it wrote.
 //!
 //! Characters that a reader could not see or that reorder text are shown as a visible escape
 //! `\u{…}` (the Rust notation) in every text sink: C0 controls (NUL, BEL, ESC, CR, …), DEL, C1
@@ -22,6 +28,9 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+
+mod writer;
+pub use writer::TerminalLines;
 
 /// Whether `c` must never reach a reader as itself: controls, bidi controls, line separators.
 pub fn is_hidden(c: char) -> bool {
@@ -57,19 +66,48 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
 /// A GitHub mention or team reference is only inert inside a code span; `@` alone in one is.
 const MARKDOWN_AT: &str = "`@`";
 
+/// GitHub links `#123` (and `owner/repo#123`) to issues after rendering, outside code only;
+/// `#` alone in a code span is inert. A backslash or an entity would not do: both come back as
+/// a plain `#` in the rendered text that the reference filter reads.
+const MARKDOWN_HASH: &str = "`#`";
+
+/// `:` of a `scheme://` and `.` of a `www.` as entities: GitHub's autolink extension looks for
+/// those characters in the Markdown source, and an entity is not one of them.
+/// <https://github.github.com/gfm/#autolinks-extension->
+fn autolink_breaker(c: char, before: &str, after: &str) -> Option<&'static str> {
+    match c {
+        ':' if after.starts_with("//") => Some("&#58;"),
+        '.' if before.len() >= 3
+            && before
+                .get(before.len() - 3..)
+                .is_some_and(|w| w.eq_ignore_ascii_case("www")) =>
+        {
+            Some("&#46;")
+        }
+        _ => None,
+    }
+}
+
 /// Text for a Markdown paragraph or table cell (GitHub-flavoured, as a pull-request comment):
 /// Markdown and HTML punctuation backslash-escaped (so no emphasis, link, image, HTML tag,
-/// entity, math or table separator comes from data), `@` inside a code span (no mention),
-/// line breaks as `<br>` (a blank line would end the enclosing block), hidden characters shown.
+/// entity, math or table separator comes from data), `@` and `#` inside code spans (no mention,
+/// no issue reference), the `:` of `://` and the `.` of `www.` as entities (no autolink), line
+/// breaks as `<br>` (a blank line would end the enclosing block), hidden characters shown.
 pub fn markdown_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let (before, after) = (s.get(..i).unwrap_or(""), s.get(i + c.len_utf8()..).unwrap_or(""));
+        if let Some(entity) = autolink_breaker(c, before, after) {
+            out.push_str(entity);
+            continue;
+        }
         match c {
-            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' if chars.peek().map(|(_, n)| *n) == Some('\n') => {}
             '\r' | '\n' => out.push_str("<br>"),
             '@' => out.push_str(MARKDOWN_AT),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~' | '#' | '!' | '$' => {
+            '#' => out.push_str(MARKDOWN_HASH),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~' | '!' | '$' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -128,13 +166,21 @@ fn code_span(s: &str, in_table: bool) -> String {
 
 /// Text inside an HTML element of a Markdown document (the `<summary>` of `<details>`): on one
 /// line, every character that HTML or Markdown could read as markup written as a numeric entity,
-/// `@` inside `<code>` (no mention), hidden characters shown.
+/// `@` and `#` inside `<code>` (no mention, no issue reference), the `:` of `://` and the `.` of
+/// `www.` as entities like [`markdown_text`] (an HTML block is not autolinked, but the same
+/// string may be moved into text later), hidden characters shown.
 pub fn markdown_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    for (i, c) in s.char_indices() {
+        let (before, after) = (s.get(..i).unwrap_or(""), s.get(i + c.len_utf8()..).unwrap_or(""));
+        if let Some(entity) = autolink_breaker(c, before, after) {
+            out.push_str(entity);
+            continue;
+        }
         match c {
             '\r' | '\n' => out.push(' '),
             '@' => out.push_str("<code>@</code>"),
+            '#' => out.push_str("<code>#</code>"),
             c if is_hidden(c) => {
                 let mut visible = String::new();
                 push_visible(&mut visible, c);
@@ -240,6 +286,29 @@ pub fn terraform_literal(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
+}
+
+/// A literal for an IAM policy's Resource or Condition value: `$`, `*` and `?` written as the
+/// policy variables `${$}`, `${*}` and `${?}`, which IAM reads as those characters, so that data
+/// never becomes a policy variable (`${aws:username}`) or a wildcard. Apply it to data only;
+/// topoguard's own wildcards (`function:*`, `prefix*`) are written around it.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars>
+pub fn iam_literal(s: &str) -> Cow<'_, str> {
+    if !s.contains(['$', '*', '?']) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '$' | '*' | '?' => {
+                out.push_str("${");
+                out.push(c);
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -141,7 +141,7 @@ mod tests {
     }
 
     #[test]
-    fn association_with_only_another_applications_account_fires() {
+    fn fires_on_association_with_only_another_applications_account() {
         let mut s = org();
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
         add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
@@ -153,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn a_gap_that_could_hide_the_use_makes_it_not_proven() {
+    fn near_miss_a_gap_that_could_hide_the_use_makes_it_not_proven() {
         let mut s = org();
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
         add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
@@ -172,7 +172,7 @@ mod tests {
     }
 
     #[test]
-    fn association_with_an_account_holding_something_the_application_uses_is_fine() {
+    fn quiet_for_association_with_an_account_holding_something_the_application_uses() {
         let mut s = org();
         let q = add_queue(&mut s, CHECKOUT, "eu-west-1", "orders", json!({}));
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);

@@ -187,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn shared_account_the_application_uses_but_space_lacks_fires() {
+    fn fires_when_the_space_lacks_a_shared_account_the_application_uses() {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({"shared-with": "invoice"}));
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
@@ -222,7 +222,7 @@ mod tests {
     }
 
     #[test]
-    fn declared_space_missing_from_snapshot_fires() {
+    fn fires_when_a_declared_space_is_missing_from_the_snapshot() {
         let mut s = org();
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
         let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
@@ -250,7 +250,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_space_is_not_proven_when_agent_spaces_could_not_be_listed() {
+    fn near_miss_a_missing_space_is_not_proven_only_when_agent_spaces_could_not_be_listed() {
         let mut s = org();
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
         s["coverage"] = json!({"gaps": [gap(CHECKOUT, "aidevops:ListAgentSpaces")]});
@@ -327,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn covered_footprint_is_quiet() {
+    fn quiet_when_the_footprint_is_covered() {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);

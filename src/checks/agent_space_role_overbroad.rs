@@ -167,7 +167,7 @@ mod tests {
     }
 
     #[test]
-    fn agent_role_that_can_write_a_used_shared_resource_fires() {
+    fn fires_when_an_agent_role_can_write_a_used_shared_resource() {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({"shared-with": "invoice"}));
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
@@ -184,7 +184,7 @@ mod tests {
     // in the snapshot (another region, another organization, not associated yet).
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
     #[test]
-    fn role_of_a_space_not_in_the_snapshot_is_checked_and_says_so() {
+    fn near_miss_role_of_a_space_not_in_the_snapshot_is_checked_and_read_only_is_quiet() {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
@@ -232,7 +232,7 @@ mod tests {
     }
 
     #[test]
-    fn read_only_agent_roles_and_unused_resources_are_fine() {
+    fn quiet_for_read_only_agent_roles_and_unused_resources() {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);

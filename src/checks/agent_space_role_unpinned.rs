@@ -283,7 +283,7 @@ mod tests {
     // region or partition lets other spaces in.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
     #[test]
-    fn wildcards_in_any_region_or_partition_fire_and_exact_pins_there_are_quiet() {
+    fn near_miss_wildcards_in_any_region_or_partition_fire_and_exact_pins_there_are_quiet() {
         for (space_region, partition) in [
             ("eu-west-1", "aws"),
             ("ap-southeast-2", "aws"),
@@ -313,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn pinned_role_and_other_services_are_quiet() {
+    fn quiet_for_pinned_role_and_other_services() {
         let mut s = org();
         role(
             &mut s,

@@ -102,7 +102,7 @@ mod tests {
     }
 
     #[test]
-    fn no_tag_is_not_proven_where_tags_could_not_be_read() {
+    fn near_miss_no_tag_is_not_proven_only_where_tags_could_not_be_read() {
         let mut s = org();
         add_function(&mut s, SHARED, "eu-west-1", "orphan", &[]);
         add_rule(&mut s, SHARED, "eu-west-1", "legacy", &[], json!({"app": "ledger"}));

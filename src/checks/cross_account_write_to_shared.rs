@@ -425,7 +425,7 @@ mod tests {
     }
 
     #[test]
-    fn resource_policy_granting_another_account_writes_fires() {
+    fn fires_on_resource_policy_granting_another_account_writes() {
         let mut s = org();
         let q = queue_with_policy(
             &mut s,
@@ -601,7 +601,7 @@ mod tests {
     }
 
     #[test]
-    fn allow_entries_accept_an_account_principal() {
+    fn near_miss_allow_entries_accept_an_account_principal_not_another() {
         let config = |principal: &str, q: &str| {
             format!(
                 "{CONFIG}\n[checks.cross-account-write-to-shared]\nallow = [\n  {{ principal = \"{principal}\", resource = \"{q}\", actions = [\"sqs:PurgeQueue\"], reason = \"checkout purges\" }},\n]\n"
@@ -634,7 +634,7 @@ mod tests {
     }
 
     #[test]
-    fn same_account_writes_and_read_only_roles_are_fine() {
+    fn quiet_for_same_account_writes_and_read_only_roles() {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
         // Near miss: trusted by another account, but the role can only read.

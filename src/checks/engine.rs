@@ -1,5 +1,12 @@
 //! Runs the registry over a topology: coverage gaps become "not proven" results, config severity
 //! overrides and ignores are applied, and ignores that matched nothing are reported.
+//!
+//! Rule for gaps: a check that names a gap in its own findings (coverage-gap evidence, see
+//! [`super::gap_evidence`]) has said what that gap leaves unproven, so the engine adds its
+//! generic per-gap "not proven" result only for the gaps no finding of that check names. The
+//! evidence identifies a gap by account (or `organization`), API and error code, not region:
+//! when two gaps of a check share those three, the generic result is kept for both, so a gap is
+//! never silenced by a finding about another one.
 
 use super::{Check, Evidence, Finding, Input, REGISTRY, Status, app_names, unused_ignore};
 use crate::arn::glob_match;
@@ -36,7 +43,8 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
     let mut out = Outcome::default();
     for check in &checks {
         let mut findings = check.run(topology);
-        findings.extend(not_proven(*check, topology, gaps));
+        let unreported: Vec<&CoverageGap> = gaps.iter().filter(|g| !reported(g, gaps, &findings)).collect();
+        findings.extend(not_proven(*check, topology, &unreported));
         let settings = topology.config.check_settings(check.id());
         if let Some(severity) = settings.and_then(|s| s.severity) {
             for f in findings.iter_mut().filter(|f| f.check == check.id()) {
@@ -129,10 +137,33 @@ fn matches(ig: &Ignore, f: &Finding) -> bool {
         && ig.account.as_deref().is_none_or(|a| f.account.as_deref() == Some(a))
 }
 
+/// The evidence `from` and `detail` a check's coverage-gap evidence gives `g`.
+fn gap_key(g: &CoverageGap) -> (&str, String) {
+    (
+        g.account.as_deref().unwrap_or("organization"),
+        format!("{} failed: {}", g.api, g.error_code),
+    )
+}
+
+/// Whether a finding of `findings` names gap `g` unambiguously in its evidence: same account,
+/// API and error code, and no other gap of `gaps` shares those three.
+fn reported(g: &CoverageGap, gaps: &[CoverageGap], findings: &[Finding]) -> bool {
+    let key = gap_key(g);
+    if gaps.iter().filter(|o| gap_key(o) == key).count() > 1 {
+        return false;
+    }
+    findings.iter().any(|f| {
+        f.evidence
+            .iter()
+            .any(|e| e.relation == "coverage-gap" && e.from == key.0 && e.detail == key.1)
+    })
+}
+
 /// One "not proven" result per coverage gap that touches the check's inputs.
-fn not_proven(check: &dyn Check, topology: &Topology<'_>, gaps: &[CoverageGap]) -> Vec<Finding> {
+fn not_proven(check: &dyn Check, topology: &Topology<'_>, gaps: &[&CoverageGap]) -> Vec<Finding> {
     let relevant: Vec<&CoverageGap> = gaps
         .iter()
+        .copied()
         .filter(|g| Input::of_api(&g.api).is_none_or(|input| check.inputs().contains(&input)))
         .collect();
     if relevant.is_empty() {
@@ -261,5 +292,77 @@ mod tests {
             o.findings.iter().filter(|f| f.status == Status::NotProven).count(),
             o.checks_run.len()
         );
+    }
+
+    /// The not-proven findings of `check` in `o`.
+    fn not_proven_of<'o>(o: &'o super::Outcome, check: &str) -> Vec<&'o crate::checks::Finding> {
+        o.findings
+            .iter()
+            .filter(|f| f.check == check && f.status == Status::NotProven)
+            .collect()
+    }
+
+    fn declared_space_missing() -> (Value, String) {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        (
+            s,
+            "[agent_spaces.invoice]\napplication = \"invoice\"\naccounts = [\"111111111111\"]\n".to_string(),
+        )
+    }
+
+    fn gap(account: &str, region: &str, api: &str) -> Value {
+        json!({"account": account, "region": region, "api": api, "error_code": "AccessDeniedException"})
+    }
+
+    #[test]
+    fn quiet_generic_not_proven_when_the_check_already_names_the_gap() {
+        // agent-space-missing-account makes its own finding not proven by this gap: one result.
+        let (mut s, extra) = declared_space_missing();
+        s["coverage"] = json!({"gaps": [gap(CHECKOUT, "eu-west-1", "aidevops:ListAgentSpaces")]});
+        let o = outcome(&s, &extra);
+        let np = not_proven_of(&o, "agent-space-missing-account");
+        assert_eq!(np.len(), 1, "{np:#?}");
+        assert!(np[0].message.starts_with("not proven:"), "{}", np[0].message);
+        // The other checks reading Agent Spaces did not name it: each still gets the generic one.
+        let generic = not_proven_of(&o, "agent-space-foreign-account");
+        assert_eq!(generic.len(), 1, "{generic:#?}");
+        assert!(
+            generic[0].message.starts_with("not proven for account"),
+            "{}",
+            generic[0].message
+        );
+    }
+
+    #[test]
+    fn fires_generic_not_proven_for_a_gap_no_finding_names() {
+        // No violation at all: nothing names the gap, so the generic result says it.
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        s["coverage"] = json!({"gaps": [gap(CHECKOUT, "eu-west-1", "aidevops:ListAgentSpaces")]});
+        let o = outcome(&s, "");
+        let np = not_proven_of(&o, "agent-space-missing-account");
+        assert_eq!(np.len(), 1, "{np:#?}");
+        assert!(
+            np[0]
+                .message
+                .starts_with("not proven for account `222222222222` region `eu-west-1`")
+        );
+    }
+
+    #[test]
+    fn near_miss_gaps_differing_only_by_region_keep_their_generic_results() {
+        // The check's evidence names account, API and error code, not the region: with two such
+        // gaps, it cannot be told which one was named, so neither is silenced.
+        let (mut s, extra) = declared_space_missing();
+        s["coverage"] = json!({"gaps": [
+            gap(CHECKOUT, "eu-west-1", "aidevops:ListAgentSpaces"),
+            gap(CHECKOUT, "us-east-1", "aidevops:ListAgentSpaces"),
+        ]});
+        let o = outcome(&s, &extra);
+        let np = not_proven_of(&o, "agent-space-missing-account");
+        let generic: Vec<_> = np.iter().filter(|f| f.message.starts_with("not proven for")).collect();
+        assert_eq!(generic.len(), 2, "{np:#?}");
+        assert_eq!(np.len(), 3, "{np:#?}");
     }
 }

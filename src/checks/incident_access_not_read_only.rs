@@ -237,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn agent_space_role_with_writes_is_high_and_content_reads_medium() {
+    fn fires_high_on_agent_space_role_writes_and_medium_on_content_reads() {
         let mut s = org();
         let role = add_role(
             &mut s,
@@ -368,7 +368,7 @@ mod tests {
     // administrators allow it, whether or not a responder holds the permission today.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies-cross-account-resource-access.html
     #[test]
-    fn role_trusting_the_responders_account_is_incident_access() {
+    fn near_miss_role_trusting_the_responders_account_is_incident_access() {
         let mut s = org();
         let oncall = add_role(
             &mut s,
@@ -406,7 +406,7 @@ mod tests {
     }
 
     #[test]
-    fn metadata_reads_own_logs_and_scp_denied_writes_are_fine() {
+    fn quiet_for_metadata_reads_own_logs_and_scp_denied_writes() {
         let mut s = org();
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
         let policy = json!({"Statement": [

@@ -101,7 +101,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn eu_rule_targeting_us_bus_fires() {
+    fn fires_on_eu_rule_targeting_us_bus() {
         let mut s = org();
         let us_bus = "arn:aws:events:us-east-1:999999999999:event-bus/hub";
         add(
@@ -118,7 +118,7 @@ mod tests {
     }
 
     #[test]
-    fn function_using_resource_in_region_outside_every_zone_fires() {
+    fn fires_on_function_using_resource_in_region_outside_every_zone() {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "sa-east-1", "latam", json!({}));
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
@@ -128,11 +128,26 @@ mod tests {
     }
 
     #[test]
-    fn cross_region_inside_one_zone_is_fine() {
+    fn near_miss_cross_region_inside_one_zone_is_quiet() {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "eu-central-1", "orders", json!({}));
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
         add_rule(&mut s, INVOICE, "eu-west-1", "forward", &[&q], json!({}));
+        assert_eq!(run(&ResidencyCrossZoneFlow, &s), vec![]);
+    }
+
+    #[test]
+    fn quiet_when_every_flow_stays_in_its_region() {
+        let mut s = org();
+        let bus = "arn:aws:events:eu-west-1:999999999999:event-bus/hub";
+        add(
+            &mut s,
+            "event_buses",
+            json!({"arn": bus, "account": SHARED, "region": "eu-west-1", "name": "hub"}),
+        );
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        add_rule(&mut s, INVOICE, "eu-west-1", "forward", &[bus, &q], json!({}));
         assert_eq!(run(&ResidencyCrossZoneFlow, &s), vec![]);
     }
 

@@ -150,7 +150,7 @@ mod tests {
     }
 
     #[test]
-    fn omitted_user_is_high_and_stale_entry_is_low() {
+    fn fires_high_on_omitted_user_and_low_on_stale_entry() {
         let mut s = org();
         let q = add_queue(
             &mut s,
@@ -177,7 +177,7 @@ mod tests {
     }
 
     #[test]
-    fn owner_may_be_listed_or_not_but_other_users_must_be() {
+    fn near_miss_owner_may_be_listed_or_not_but_other_users_must_be() {
         let mut s = org();
         // Owned by invoice (its account), used by invoice and checkout.
         let with_owner = add_queue(

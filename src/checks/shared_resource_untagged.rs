@@ -193,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn untagged_is_not_proven_where_tags_could_not_be_read() {
+    fn near_miss_untagged_is_not_proven_only_where_tags_could_not_be_read() {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);

@@ -1,5 +1,5 @@
 //! Registry invariants: ids unique and kebab-case, one file per check named after its id, every
-//! check documented.
+//! check documented, every check tested for firing, staying quiet and a near miss.
 
 use super::*;
 
@@ -47,4 +47,60 @@ fn apis_map_to_inputs() {
     assert_eq!(Input::of_api("lambda:ListFunctions"), Some(Input::Lambda));
     assert_eq!(Input::of_api("events:ListRules"), Some(Input::EventBridge));
     assert_eq!(Input::of_api("sts:AssumeRole"), None);
+}
+
+/// The names of the `#[test]` functions in `source`.
+fn test_names(source: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut lines = source.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        if line != "#[test]" {
+            continue;
+        }
+        if let Some(name) = lines
+            .find(|l| !l.starts_with("#[") && !l.starts_with("//"))
+            .and_then(|l| l.strip_prefix("fn "))
+            .and_then(|l| l.split('(').next())
+        {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// The test-name prefixes every check file needs at least one test of.
+const KINDS: [&str; 3] = ["fires_", "quiet_", "near_miss_"];
+
+/// The prefixes of [`KINDS`] that no test in `source` starts with.
+fn missing_kinds(source: &str) -> Vec<&'static str> {
+    let names = test_names(source);
+    KINDS
+        .into_iter()
+        .filter(|k| !names.iter().any(|n| n.starts_with(k)))
+        .collect()
+}
+
+#[test]
+fn every_check_has_fires_quiet_and_near_miss_tests() {
+    let mut missing = Vec::new();
+    for check in REGISTRY {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/checks")
+            .join(format!("{}.rs", check.id().replace('-', "_")));
+        let source = std::fs::read_to_string(&file).unwrap();
+        for kind in missing_kinds(&source) {
+            missing.push(format!("{}: no test named `{kind}*`", file.display()));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn near_miss_a_file_missing_one_kind_is_reported() {
+    let all = "#[test]\nfn fires_a() {}\n#[test]\n#[ignore]\nfn quiet_b() {}\n#[test]\nfn near_miss_c() {}\n";
+    assert_eq!(missing_kinds(all), Vec::<&str>::new());
+    // A helper named like a test, without `#[test]`, does not count.
+    let helper = "#[test]\nfn fires_a() {}\nfn quiet_b() {}\n#[test]\nfn near_miss_c() {}\n";
+    assert_eq!(missing_kinds(helper), vec!["quiet_"]);
+    assert_eq!(missing_kinds(""), KINDS.to_vec());
 }

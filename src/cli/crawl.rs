@@ -138,9 +138,12 @@ mod live {
 
     fn init_tracing(verbose: bool) {
         let filter = if verbose { "topoguard=debug" } else { "warn" };
+        // Trace lines carry names from AWS: each line goes through the terminal escaper (and no
+        // ANSI colours of our own, which the escaper would show as text).
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
+            .with_writer(|| crate::escape::TerminalLines::new(std::io::stderr()))
+            .with_ansi(false)
             .with_target(false)
             .try_init();
     }

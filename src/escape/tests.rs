@@ -46,12 +46,20 @@ fn escaped_at(s: &str, i: usize) -> bool {
 
 fn assert_markdown_text_safe(out: &str) {
     assert!(!out.contains('\n') && !out.contains('\r'), "{out:?}");
-    let without_breaks = out.replace("<br>", "").replace(MARKDOWN_AT, "");
+    // Nothing GitHub's autolink extension starts from: `scheme://` or `www.`.
+    let lower = out.to_ascii_lowercase();
+    assert!(!lower.contains("://") && !lower.contains("www."), "autolink in {out:?}");
+    let without_breaks = out
+        .replace("<br>", "")
+        .replace(MARKDOWN_AT, "")
+        .replace(MARKDOWN_HASH, "")
+        .replace("&#58;", "")
+        .replace("&#46;", "");
     for (i, c) in without_breaks.char_indices() {
         if matches!(c, '<' | '>' | '|' | '[' | ']' | '*' | '_' | '&' | '!' | '$' | '~' | '`') {
             assert!(escaped_at(&without_breaks, i), "unescaped {c:?} in {out:?}");
         }
-        assert!(c != '@', "bare @ in {out:?}");
+        assert!(c != '@' && c != '#', "bare {c:?} in {out:?}");
         assert!(!is_hidden(c), "{out:?}");
     }
 }
@@ -72,6 +80,28 @@ fn markdown_text_is_inert() {
     for s in &hostile() {
         assert_markdown_text_safe(&markdown_text(s));
     }
+}
+
+// GitHub autolinks `www.` and `scheme://` in text (https://github.github.com/gfm/#autolinks-extension-),
+// and links `#123`, `owner/repo#123` and `@user` outside code:
+// https://docs.github.com/en/get-started/writing-on-github/working-with-advanced-formatting/autolinked-references-and-urls
+#[test]
+fn fires_markdown_text_breaks_autolinks_references_and_mentions() {
+    assert_eq!(markdown_text("see #12"), "see `#`12");
+    assert_eq!(markdown_text("acme/repo#5"), "acme/repo`#`5");
+    assert_eq!(markdown_text("https://evil.example/x"), "https&#58;//evil.example/x");
+    assert_eq!(markdown_text("WWW.evil.example"), "WWW&#46;evil.example");
+    assert_eq!(markdown_text("a@b.example"), "a`@`b.example");
+}
+
+#[test]
+fn near_miss_markdown_text_keeps_colons_and_dots_that_link_nothing() {
+    // An ARN's colons and a name's dots are not autolinks: unchanged.
+    assert_eq!(
+        markdown_text("arn:aws:s3:::www-bucket.logs"),
+        "arn:aws:s3:::www-bucket.logs"
+    );
+    assert_eq!(markdown_text("ww.x a:/b"), "ww.x a:/b");
 }
 
 /// The content of a single code span, or `None` when `out` is not exactly one code span.
@@ -115,14 +145,40 @@ fn markdown_code_is_one_span() {
     }
 }
 
+/// `s` without its numeric character references (`&#60;`).
+fn without_entities(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("&#") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after
+            .find(';')
+            .filter(|e| after[..*e].chars().all(|c| c.is_ascii_digit()))
+        {
+            Some(e) => rest = &after[e + 1..],
+            None => {
+                out.push_str("&#");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[test]
 fn markdown_html_is_entities_only() {
     assert_eq!(markdown_html("<b>&"), "&#60;b&#62;&#38;");
     assert_eq!(markdown_html("a\n\nb"), "a  b");
     assert_eq!(markdown_html("@x"), "<code>@</code>x");
+    assert_eq!(markdown_html("#1"), "<code>#</code>1");
     assert_eq!(markdown_html("arn:aws:iam::1:role/x-y.z"), "arn:aws:iam::1:role/x-y.z");
     for s in &hostile() {
-        let out = markdown_html(s).replace("<code>@</code>", "");
+        let out = markdown_html(s)
+            .replace("<code>@</code>", "")
+            .replace("<code>#</code>", "");
+        assert!(!without_entities(&out).contains('#'), "bare # in {out:?}");
         assert!(
             !out.contains(['<', '>', '\n', '\r', '[', ']', '`', '|', '@', '*', '_', '"']),
             "{out:?}"
@@ -296,7 +352,7 @@ fn hostile_string() -> impl Strategy<Value = String> {
         prop::sample::select(vec![
             "${", "%{", "$${", "%%{", "${!", "}", "$", "%", "{", "`", "``", "|", "\n", "\r", "\r\n", "<", ">", "&",
             "@", "\\", "\"", "#", "]]>", "\u{0}", "\u{1b}", "\u{7f}", "\u{85}", "\u{202e}", "\u{2066}", "\u{fffe}",
-            " ", "a", "é",
+            " ", "a", "é", "://", "www.", "WwW.", "*", "?", "${*}", "${?}", "${$}",
         ])
         .prop_map(str::to_string),
     ];
@@ -317,7 +373,7 @@ proptest! {
         let code = markdown_code_inline(&s);
         prop_assert!(code_span_content(&code).is_some(), "{:?}", code);
         prop_assert!(!code.contains('\n'));
-        let html = markdown_html(&s).replace("<code>@</code>", "");
+        let html = markdown_html(&s).replace("<code>@</code>", "").replace("<code>#</code>", "");
         prop_assert!(!html.contains(['<', '>', '\n', '@', '`', '|']));
     }
 
@@ -337,6 +393,47 @@ proptest! {
     #[test]
     fn prop_iac_literals_round_trip(s in hostile_string()) {
         prop_assert_eq!(cfn_sub_result(&cfn_sub_literal(&s)), Some(s.clone()));
-        prop_assert_eq!(terraform_result(&terraform_literal(&s)), Some(s));
+        prop_assert_eq!(terraform_result(&terraform_literal(&s)), Some(s.clone()));
     }
+
+    #[test]
+    fn prop_iam_literals_match_only_themselves(s in hostile_string(), extra in "[a-z*?$]{1,3}") {
+        use crate::iam::pattern;
+        let lit = iam_literal(&s);
+        prop_assert!(!pattern::has_variable(&lit), "{:?}", lit);
+        prop_assert_eq!(pattern::literal(&lit), s.clone());
+        prop_assert!(pattern::matches(&lit, &s, false));
+        let longer = format!("{s}{extra}");
+        prop_assert!(!pattern::matches(&lit, &longer, false));
+        // Nested in Terraform, the same IAM literal comes back.
+        prop_assert_eq!(terraform_result(&terraform_literal(&lit)), Some(lit.to_string()));
+    }
+}
+
+// `${*}`, `${?}`, `${$}` are IAM's literal `*`, `?`, `$`:
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars
+#[test]
+fn fires_iam_literal_writes_wildcards_and_variables_as_special_variables() {
+    assert_eq!(iam_literal("q*"), "q${*}");
+    assert_eq!(iam_literal("q?x"), "q${?}x");
+    assert_eq!(iam_literal("${aws:username}"), "${$}{aws:username}");
+    assert_eq!(terraform_literal(&iam_literal("a$*")), "a$${$}$${*}");
+}
+
+#[test]
+fn quiet_iam_literal_leaves_plain_arns_alone() {
+    let arn = "arn:aws:lambda:eu-west-1:111111111111:function:invoice-api";
+    assert!(matches!(iam_literal(arn), Cow::Borrowed(_)));
+    for s in &hostile() {
+        let lit = iam_literal(s);
+        assert!(!crate::iam::pattern::has_variable(&lit), "{lit:?}");
+        assert_eq!(crate::iam::pattern::literal(&lit), *s);
+    }
+}
+
+#[test]
+fn near_miss_markdown_html_breaks_autolinks_too() {
+    assert_eq!(markdown_html("https://x"), "https&#58;//x");
+    assert_eq!(markdown_html("www.x"), "www&#46;x");
+    assert_eq!(markdown_html("a.b:c"), "a.b:c");
 }

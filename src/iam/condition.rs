@@ -146,9 +146,12 @@ impl RequestContext {
             let end = after.find('}')?;
             let var = after.get(..end)?;
             match var {
-                "*" => out.push('*'),
-                "?" => out.push('?'),
-                "$" => out.push('$'),
+                // Literal characters, kept escaped for the matchers (see `iam::pattern`).
+                "*" | "?" | "$" => {
+                    out.push_str("${");
+                    out.push_str(var);
+                    out.push('}');
+                }
                 _ => out.push_str(self.single(var)?),
             }
             rest = after.get(end + 1..)?;
@@ -217,12 +220,12 @@ pub fn evaluate(c: &Condition, ctx: &RequestContext) -> Truth {
 fn test(base: &str, value: &str, patterns: &[String]) -> Option<bool> {
     let matched = |f: &dyn Fn(&str) -> bool| patterns.iter().any(|p| f(p));
     Some(match base {
-        "StringEquals" => matched(&|p| p == value),
-        "StringNotEquals" => !matched(&|p| p == value),
-        "StringEqualsIgnoreCase" => matched(&|p| p.eq_ignore_ascii_case(value)),
-        "StringNotEqualsIgnoreCase" => !matched(&|p| p.eq_ignore_ascii_case(value)),
-        "StringLike" => matched(&|p| glob_match(p, value)),
-        "StringNotLike" => !matched(&|p| glob_match(p, value)),
+        "StringEquals" => matched(&|p| literal(p) == value),
+        "StringNotEquals" => !matched(&|p| literal(p) == value),
+        "StringEqualsIgnoreCase" => matched(&|p| literal(p).eq_ignore_ascii_case(value)),
+        "StringNotEqualsIgnoreCase" => !matched(&|p| literal(p).eq_ignore_ascii_case(value)),
+        "StringLike" => matched(&|p| like(p, value, false)),
+        "StringNotLike" => !matched(&|p| like(p, value, false)),
         "ArnEquals" | "ArnLike" => matched(&|p| arn_like(p, value)),
         "ArnNotEquals" | "ArnNotLike" => !matched(&|p| arn_like(p, value)),
         "Bool" => matched(&|p| p.eq_ignore_ascii_case(value)),
@@ -247,16 +250,31 @@ fn arn_like(pattern: &str, value: &str) -> bool {
     let p: Vec<&str> = pattern.splitn(6, ':').collect();
     let v: Vec<&str> = value.splitn(6, ':').collect();
     if p.len() != 6 || v.len() != 6 {
-        return glob_match(pattern, value);
+        return like(pattern, value, false);
     }
     p.iter().zip(v.iter()).enumerate().all(|(i, (pp, vv))| {
         // The `arn` prefix and the service are case-insensitive in practice; the rest is not.
-        if i == 0 {
-            glob_match_ignore_case(pp, vv)
-        } else {
-            glob_match(pp, vv)
-        }
+        like(pp, vv, i == 0)
     })
+}
+
+/// A wildcard match where `${*}`, `${?}` and `${$}` are the literal characters
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars>).
+fn like(pattern: &str, value: &str, fold: bool) -> bool {
+    match (pattern.contains("${"), fold) {
+        (true, _) => super::pattern::matches(pattern, value, fold),
+        (false, false) => glob_match(pattern, value),
+        (false, true) => glob_match_ignore_case(pattern, value),
+    }
+}
+
+/// A value for the operators without wildcards: the special variables as their characters.
+fn literal(pattern: &str) -> std::borrow::Cow<'_, str> {
+    if pattern.contains("${") {
+        std::borrow::Cow::Owned(super::pattern::literal(pattern))
+    } else {
+        std::borrow::Cow::Borrowed(pattern)
+    }
 }
 
 fn numeric(op: &str, value: &str, patterns: &[String]) -> Option<bool> {
@@ -373,6 +391,24 @@ mod tests {
             &c,
         );
         assert_eq!(all, Truth::False);
+    }
+
+    // `${*}`, `${?}`, `${$}` are the literal characters in condition values too:
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars
+    #[test]
+    fn near_miss_escaped_wildcards_in_conditions_are_literal() {
+        let mut c = ctx();
+        c.set("aws:SourceArn", "arn:aws:events:eu-west-1:111111111111:rule/a*b");
+        let like = |p: &str| evaluate(&cond("ArnLike", "aws:SourceArn", &[p]), &c);
+        assert_eq!(like("arn:aws:events:eu-west-1:111111111111:rule/a${*}b"), Truth::True);
+        assert_eq!(like("arn:aws:events:eu-west-1:111111111111:rule/a${*}"), Truth::False);
+        assert_eq!(like("arn:aws:events:eu-west-1:111111111111:rule/a*"), Truth::True);
+        c.set("aws:PrincipalTag/team", "x?$");
+        let s = |op: &str, p: &str| evaluate(&cond(op, "aws:PrincipalTag/team", &[p]), &c);
+        assert_eq!(s("StringEquals", "x${?}${$}"), Truth::True);
+        assert_eq!(s("StringLike", "x${?}${$}"), Truth::True);
+        assert_eq!(s("StringLike", "${?}*"), Truth::False);
+        assert_eq!(s("StringNotLike", "x${*}"), Truth::True);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod condition;
 pub mod eval;
 pub mod keys;
+pub mod pattern;
 pub mod policy;
 pub mod reach;
 pub mod store;

@@ -8,6 +8,7 @@ use super::pack::{Stmt, pack, pack_roles};
 use super::render::identifier;
 use super::scope::{AccountScope, AppScope};
 use super::{GeneratedRole, MAX_SESSION_SECONDS, MITIGATE_TAG, Note, Parameter, RoleKind, RoleSet, RolesError};
+use crate::escape::iam_literal;
 use crate::graph::{AGENT_SERVICE, NodeKind, Topology};
 use crate::iam::catalog::{ActionClass, ActionInfo, Catalog};
 use crate::model::ResourceKind;
@@ -137,7 +138,7 @@ fn read_statements(t: &Topology<'_>, catalog: &Catalog, scope: &AccountScope) ->
     let mut log_groups: BTreeSet<String> = BTreeSet::new();
     for &ix in &scope.own {
         if let Some(g) = own_log_group(t, ix) {
-            log_groups.insert(g);
+            log_groups.insert(iam_literal(&g).into_owned());
         }
     }
     for &ix in scope.own.iter().chain(&scope.used) {
@@ -149,7 +150,10 @@ fn read_statements(t: &Topology<'_>, catalog: &Catalog, scope: &AccountScope) ->
         if service == "logs" && scope.own.contains(&ix) {
             continue; // covered by the log reads below
         }
-        by_type.entry((service, type_)).or_default().insert(node.id.to_string());
+        by_type
+            .entry((service, type_))
+            .or_default()
+            .insert(iam_literal(node.id).into_owned());
     }
     let mut out = Vec::new();
     for ((service, type_), arns) in by_type {
@@ -228,7 +232,10 @@ fn write_statements(t: &Topology<'_>, catalog: &Catalog, scope: &AccountScope) -
             continue;
         }
         if let Some(key) = resource_type(t, ix) {
-            by_type.entry(key).or_default().insert(t.node(ix).id.to_string());
+            by_type
+                .entry(key)
+                .or_default()
+                .insert(iam_literal(t.node(ix).id).into_owned());
         }
     }
     let mut out = Vec::new();
@@ -415,7 +422,8 @@ pub fn roles_for(
             param.clone(),
             Parameter {
                 description: format!("ARN of the Agent Space `{space}` (application `{app}`, account {primary})"),
-                default: arn,
+                // Deployed into the trust policy's `aws:SourceArn`: an IAM literal.
+                default: arn.map(|a| iam_literal(&a).into_owned()),
             },
         );
         let trust = json!({
@@ -505,7 +513,7 @@ pub fn roles_for(
                 "Effect": "Allow",
                 "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
                 "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-                "Condition": responder_conditions(Some((&tag_key, app))),
+                "Condition": responder_conditions(Some((&tag_key, &iam_literal(app)))),
             }],
         });
         let mut stmts = reads_of(account);

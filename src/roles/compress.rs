@@ -8,18 +8,22 @@
 use super::actions::own_log_group;
 use super::pack::Stmt;
 use super::scope::AccountScope;
+use crate::escape::iam_literal;
 use crate::graph::{NodeKind, Topology};
 use std::collections::BTreeSet;
 
 /// Every resource string of `account` a pattern could match: node ARNs and the log groups of
-/// its functions (with their `:*` stream forms).
+/// its functions (with their `:*` stream forms), written as IAM literals like the statements'
+/// resources (`$`, `*`, `?` of names as `${$}`, `${*}`, `${?}`), so that a prefix of them is a
+/// pattern IAM reads the same way.
 pub fn universe(t: &Topology<'_>, account: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for &ix in t.nodes_in_account(account) {
-        out.insert(t.node(ix).id.to_string());
+        out.insert(iam_literal(t.node(ix).id).into_owned());
         if matches!(t.node(ix).kind, NodeKind::Function | NodeKind::Resource(_))
             && let Some(g) = own_log_group(t, ix)
         {
+            let g = iam_literal(&g).into_owned();
             out.insert(format!("{g}:*"));
             out.insert(g);
         }

@@ -12,6 +12,7 @@
 use super::actions::{MITIGATE_WRITES, own_log_group};
 use super::{GeneratedRole, RoleKind, RolesError, compact_len, limits};
 use crate::arn::glob_match;
+use crate::escape::iam_literal;
 use crate::graph::Topology;
 use crate::iam::catalog::{ActionClass, Catalog};
 use crate::iam::classify::allowed_actions;
@@ -45,11 +46,16 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
     }
     let app = t.app_id(&role.application);
     let own: Vec<petgraph::graph::NodeIndex> = app.map(|a| t.owned_by(a).collect()).unwrap_or_default();
-    let own_logs: BTreeSet<String> = own.iter().filter_map(|ix| own_log_group(t, *ix)).collect();
-    let own_arns: BTreeSet<&str> = own
+    // Resources are written as IAM literals (`crate::escape::iam_literal`); compare like with like.
+    let own_logs: BTreeSet<String> = own
+        .iter()
+        .filter_map(|ix| own_log_group(t, *ix))
+        .map(|g| iam_literal(&g).into_owned())
+        .collect();
+    let own_arns: BTreeSet<String> = own
         .iter()
         .filter(|ix| !t.is_shared(**ix))
-        .map(|ix| t.node(*ix).id)
+        .map(|ix| iam_literal(t.node(*ix).id).into_owned())
         .filter(|_| !t.config.is_shared_account(&role.account))
         .collect();
     let own_log_strings: BTreeSet<String> = own_logs.iter().flat_map(|g| [g.clone(), format!("{g}:*")]).collect();

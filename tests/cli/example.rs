@@ -239,8 +239,25 @@ fn coverage_gaps_are_not_proven_in_every_format() {
             .iter()
             .any(|f| f["check"] == "residency-cross-zone-flow" && f["applications"] == serde_json::json!(["invoice"]))
     );
-    assert!(not_proven.iter().any(|f| f["check"] == "agent-space-missing-account"
-        && f["message"].as_str().unwrap().contains("aidevops:ListAgentSpaces")));
+    // agent-space-missing-account names the Agent Space gap in its own findings, so the engine
+    // adds no generic not-proven result for it (one gap, reported once).
+    let missing: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "agent-space-missing-account")
+        .collect();
+    assert!(
+        missing
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("aidevops:ListAgentSpaces"))
+    );
+    assert!(!not_proven.iter().any(|f| {
+        let m = f["message"].as_str().unwrap();
+        f["check"] == "agent-space-missing-account"
+            && m.starts_with("not proven for")
+            && m.contains("aidevops:ListAgentSpaces")
+    }));
     assert!(
         !not_proven.iter().any(|f| f["check"] == "agent-space-role-unpinned"),
         "IAM was fully read"

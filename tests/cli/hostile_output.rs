@@ -108,10 +108,11 @@ fn human_output_has_no_control_characters() {
     );
 }
 
-/// `text` with code spans (and the `<code>@</code>` of summaries) removed, line by line.
+/// `text` with code spans (and the `<code>@</code>`, `<code>#</code>` of summaries) removed,
+/// line by line.
 fn outside_code_spans(text: &str) -> String {
     let mut out = String::new();
-    for line in text.replace("<code>@</code>", "").lines() {
+    for line in text.replace("<code>@</code>", "").replace("<code>#</code>", "").lines() {
         let chars: Vec<char> = line.chars().collect();
         let mut i = 0;
         while i < chars.len() {
@@ -158,6 +159,22 @@ fn markdown_has_no_raw_html_broken_tables_or_mentions() {
         }
     }
     assert!(!prose.contains('@'), "a mention outside code spans in {text}");
+    // No issue reference (`#123`, `owner/repo#5`) and nothing GitHub autolinks (`scheme://`,
+    // `www.`) outside code: https://docs.github.com/en/get-started/writing-on-github/working-with-advanced-formatting/autolinked-references-and-urls
+    // (`&#58;` is topoguard's own entity, not a reference.)
+    let refs: Vec<&str> = prose
+        .match_indices('#')
+        .filter(|(i, _)| !prose[..*i].ends_with('&'))
+        .map(|(i, _)| &prose[i..])
+        .collect();
+    assert!(
+        refs.iter().all(|r| !r[1..].starts_with(|c: char| c.is_ascii_digit())),
+        "an issue reference outside code spans in {text}"
+    );
+    assert!(
+        !lower.contains("://") && !lower.contains("www."),
+        "an autolink in {text}"
+    );
     // The only HTML is topoguard's own.
     let own = ["<details>", "<summary>", "</summary>", "</details>", "<br>"];
     let mut stripped = prose.clone();

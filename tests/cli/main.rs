@@ -6,6 +6,7 @@ mod browser;
 mod diagnostics;
 mod differential;
 mod example;
+mod expected;
 mod external;
 
 #[cfg(feature = "aws")]
@@ -13,6 +14,7 @@ mod crawl;
 mod graph;
 mod hostile;
 mod hostile_output;
+mod hostile_roles;
 mod iac;
 mod readiness;
 #[cfg(feature = "aws")]

@@ -287,9 +287,15 @@ fn resource_truth(st: &Statement, req: &Request<'_>, some: bool) -> Truth {
     let mut hit = false;
     let mut variable = false;
     for pattern in m.inner() {
-        if pattern.contains("${") {
+        if super::pattern::has_variable(pattern) {
             // A policy variable in a resource pattern: its value is not known here.
             variable = true;
+        } else if pattern.contains("${") {
+            // Only `${*}`, `${?}`, `${$}`: literal characters.
+            hit |= match some.then(|| req.resource.split('*').next()).flatten() {
+                Some(prefix) => super::pattern::matches_some_under(pattern, prefix),
+                None => super::pattern::matches(pattern, req.resource, false),
+            };
         } else {
             hit |= match some.then(|| req.resource.split('*').next()).flatten() {
                 Some(prefix) => matches_some_under(pattern, prefix),

@@ -427,3 +427,33 @@ fn resource_control_policies_limit_access_to_the_resource_account() {
         Decision::Denied(DenyReason::Rcp(0))
     );
 }
+
+// `${*}`, `${?}` and `${$}` in a Resource are the literal characters, not wildcards or
+// variables: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars
+#[test]
+fn fires_an_escaped_wildcard_in_a_resource_matches_only_the_literal_name() {
+    let ctx = RequestContext::new();
+    let p = policy(
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem",
+        "Resource": "arn:aws:dynamodb:eu-west-1:111111111111:table/own${*}${?}${$}"}]}),
+    );
+    let set = PolicySet {
+        identity: vec![NamedPolicy { name: "p", policy: &p }],
+        ..Default::default()
+    };
+    let literal = "arn:aws:dynamodb:eu-west-1:111111111111:table/own*?$";
+    assert!(matches!(
+        evaluate(&req("dynamodb:GetItem", literal, &ctx), &set),
+        Decision::Allowed { .. }
+    ));
+    // Near miss: what the unescaped `*` and `?` would have matched is not granted.
+    let other = "arn:aws:dynamodb:eu-west-1:111111111111:table/ownXYZ$";
+    assert_eq!(
+        evaluate(&req("dynamodb:GetItem", other, &ctx), &set),
+        Decision::Denied(DenyReason::NoAllow)
+    );
+    assert_eq!(
+        evaluate(&req("dynamodb:GetItem", OWN_TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::NoAllow)
+    );
+}

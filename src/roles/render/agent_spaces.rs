@@ -46,14 +46,16 @@ pub fn render(set: &RoleSet, associated: &Associated) -> Files {
         let existing_arn = set
             .parameters
             .get(&space_parameter(name))
-            .and_then(|p| p.default.as_deref());
+            .and_then(|p| p.default.as_deref())
+            // The default is written for IAM (`${*}` …); the template needs the ARN itself.
+            .map(crate::iam::pattern::literal);
         let done = associated.get(name).cloned().unwrap_or_default();
         if let Some(t) = template(
             name,
             space.application,
             primary,
             &space.secondaries,
-            existing_arn,
+            existing_arn.as_deref(),
             &done,
         ) {
             files.insert(format!("agent-spaces/{}.template.json", file_name(name)), pretty(&t));
