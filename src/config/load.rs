@@ -203,6 +203,19 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
             ));
         }
     }
+    for p in &c.platform.administrators {
+        let arn =
+            crate::arn::Arn::parse(p.get_ref()).map_err(|e| (p.span(), format!("platform.administrators: {e}")))?;
+        if arn.service != "iam" {
+            return Err((
+                p.span(),
+                format!(
+                    "platform.administrators: `{}` is not an IAM role or user ARN",
+                    p.get_ref()
+                ),
+            ));
+        }
+    }
     for (id, settings) in &c.checks {
         if let Some(first) = settings.allow.first()
             && id.get_ref() != "cross-account-write-to-shared"

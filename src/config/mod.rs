@@ -38,6 +38,9 @@ pub struct Config {
     /// Who responds to incidents.
     #[serde(default)]
     pub responders: Responders,
+    /// Who runs the platform (may change Agent Spaces).
+    #[serde(default)]
+    pub platform: Platform,
     /// Check id → settings.
     #[serde(default)]
     pub checks: BTreeMap<Spanned<String>, CheckSettings>,
@@ -50,6 +53,25 @@ pub struct Responders {
     /// Role ARNs responders start from; every role they can reach is checked.
     #[serde(default)]
     pub principals: Vec<Spanned<String>>,
+}
+
+/// The platform team's principals.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Platform {
+    /// IAM role or user ARNs (`*` and `?` wildcards allowed) that may change Agent Spaces and
+    /// their associations; anyone else who can is reported by `agent-space-reconfigurable`.
+    #[serde(default)]
+    pub administrators: Vec<Spanned<String>>,
+}
+
+impl Platform {
+    /// True when `principal` is a declared platform administrator.
+    pub fn is_administrator(&self, principal: &str) -> bool {
+        self.administrators
+            .iter()
+            .any(|p| crate::arn::glob_match(p.get_ref(), principal))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +148,10 @@ pub struct AgentSpaceIntent {
     pub accounts: Vec<Spanned<String>>,
     #[serde(default)]
     pub zone: Option<Spanned<String>>,
+    /// Every source association's role must require the association's `sts:ExternalId`
+    /// (checked by `agent-space-external-id`).
+    #[serde(default)]
+    pub require_external_id: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -83,6 +83,26 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
     for r in &s.rules {
         b.add(&r.arn, NodeKind::Rule, Some(&r.account), Some(&r.region), Some(&r.tags));
     }
+    // EventBridge v2: buses are buses; subscribers (in the bus's region, possibly created by
+    // another account) are the rules-and-targets of v2.
+    for bus in &s.event_buses_v2 {
+        b.add(
+            &bus.arn,
+            NodeKind::EventBus,
+            Some(&bus.account),
+            Some(&bus.region),
+            Some(&bus.tags),
+        );
+        for sub in &bus.subscribers {
+            b.add(
+                &sub.arn,
+                NodeKind::Subscriber,
+                Some(&sub.account),
+                Some(&bus.region),
+                Some(&sub.tags),
+            );
+        }
+    }
     for f in &s.functions {
         b.add(
             &f.arn,
@@ -135,6 +155,7 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
             }
         }
     }
+    v2_edges(&mut b, s);
     for f in &s.functions {
         let Some(func) = b.index.get(f.arn.as_str()).copied() else {
             continue;
@@ -159,6 +180,9 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
         };
         for assoc in &sp.associations {
             if let Some(role) = b.resolve(&assoc.role) {
+                b.edge(space, role, EdgeKind::CanAssume);
+            }
+            if let Some(role) = assoc.elevated_role.as_deref().and_then(|r| b.resolve(r)) {
                 b.edge(space, role, EdgeKind::CanAssume);
             }
         }
@@ -224,6 +248,30 @@ fn ownership(b: &Builder<'_>, config: &Config, applications: &[&str]) -> Vec<Opt
             }
         })
         .collect()
+}
+
+/// The edges of EventBridge v2 buses: bus → subscriber (routes), subscriber → target and failure
+/// destination (targets), subscriber → role (executes-as).
+fn v2_edges<'a>(b: &mut Builder<'a>, s: &'a Snapshot) {
+    for bus in &s.event_buses_v2 {
+        let Some(bus_ix) = b.index.get(bus.arn.as_str()).copied() else {
+            continue;
+        };
+        for sub in &bus.subscribers {
+            let Some(sub_ix) = b.index.get(sub.arn.as_str()).copied() else {
+                continue;
+            };
+            b.edge(bus_ix, sub_ix, EdgeKind::Routes);
+            for t in std::iter::once(sub.target.as_str()).chain(sub.failure_destination.as_deref()) {
+                if let Some(target) = b.resolve(t) {
+                    b.edge(sub_ix, target, EdgeKind::Targets);
+                }
+            }
+            if let Some(role) = sub.role.as_deref().and_then(|r| b.resolve(r)) {
+                b.edge(sub_ix, role, EdgeKind::ExecutesAs);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -256,6 +256,43 @@ pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
             }
         }
     }
+    for (i, b) in s.event_buses_v2.iter().enumerate() {
+        let at = format!("event_buses_v2[{i}]");
+        seen(&b.arn, &at, Some(&b.account))?;
+        unique(&b.arn, &at)?;
+        if !Arn::parse(&b.arn).is_ok_and(|a| a.resource.starts_with("event-busv2/")) {
+            return Err(invalid(
+                format!("{at}.arn"),
+                format!("`{}` is not an `event-busv2/NAME/ID` ARN", b.arn),
+            ));
+        }
+        if let Some(p) = &b.policy {
+            check_policy(p, &format!("{at}.policy"))?;
+        }
+        if let Some(k) = &b.kms_key {
+            check_arn(k, &format!("{at}.kms_key"))?;
+        }
+        for (j, sh) in b.shares.iter().enumerate() {
+            check_arn(&sh.arn, &format!("{at}.shares[{j}].arn"))?;
+        }
+        for (j, sub) in b.subscribers.iter().enumerate() {
+            let sat = format!("{at}.subscribers[{j}]");
+            check_arn(&sub.arn, &format!("{sat}.arn"))?;
+            unique(&sub.arn, &sat)?;
+            if !is_account_id(&sub.account) {
+                return Err(invalid(
+                    format!("{sat}.account"),
+                    format!("`{}` is not a twelve-digit account id", sub.account),
+                ));
+            }
+            check_arn(&sub.target, &format!("{sat}.target"))?;
+            for (field, v) in [("role", &sub.role), ("failure_destination", &sub.failure_destination)] {
+                if let Some(v) = v {
+                    check_arn(v, &format!("{sat}.{field}"))?;
+                }
+            }
+        }
+    }
     let mut functions = HashSet::new();
     for (i, f) in s.functions.iter().enumerate() {
         let at = format!("functions[{i}]");
@@ -303,6 +340,14 @@ pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
                 ));
             }
             Arn::parse(&assoc.role).map_err(|e| invalid(format!("{at}.associations[{j}].role"), e.to_string()))?;
+            if let Some(r) = &assoc.elevated_role {
+                check_arn(r, &format!("{at}.associations[{j}].elevated_role"))?;
+            }
+        }
+        for (field, v) in [("kms_key", &a.kms_key), ("operator_app_role", &a.operator_app_role)] {
+            if let Some(v) = v {
+                check_arn(v, &format!("{at}.{field}"))?;
+            }
         }
     }
     for (i, r) in s.relations.iter().enumerate() {
