@@ -47,7 +47,7 @@ impl Input {
         Some(match service.as_str() {
             "organizations" => Input::Organization,
             "iam" => Input::Iam,
-            "events" => Input::EventBridge,
+            "events" | "eventsv2" => Input::EventBridge,
             "lambda" => Input::Lambda,
             "tag" => Input::Tagging,
             "sqs" | "sns" | "dynamodb" | "s3" | "kms" | "secretsmanager" | "logs" | "kinesis" | "ssm" => {
