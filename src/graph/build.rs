@@ -304,4 +304,61 @@ mod principal_tests {
         // Near miss: a role ARN of the same name is not a node.
         assert!(t.find("arn:aws:iam::111111111111:role/deployer").is_none());
     }
+
+    /// An EventBridge v2 bus is a bus; each subscriber is a node of its own account in the bus's
+    /// region, with the edges a rule has (routes, targets, executes-as).
+    #[test]
+    fn v2_buses_and_subscribers_get_the_edges_of_rules() {
+        use crate::graph::EdgeKind;
+        let bus = "arn:aws:events:eu-west-1:111111111111:event-busv2/orders/b-1";
+        let sub = "arn:aws:events:eu-west-1:111111111111:subscriber/orders/s-1";
+        let s = json!({
+            "schema_version": 1,
+            "organization": {"accounts": [{"id": "111111111111", "name": "a"}, {"id": "222222222222", "name": "b"}]},
+            "event_buses_v2": [{"arn": bus, "account": "111111111111", "region": "eu-west-1", "name": "orders",
+                "subscribers": [{"arn": sub, "name": "s-1", "account": "222222222222",
+                    "target": "arn:aws:sqs:eu-west-1:222222222222:in", "role": "arn:aws:iam::222222222222:role/deliver",
+                    "failure_destination": "arn:aws:sqs:eu-west-1:222222222222:dlq"}]}]
+        });
+        let snapshot = parse_snapshot(&s.to_string(), Path::new("t.json")).unwrap();
+        let config = parse_config("", Path::new("t.toml"), &known_ids()).unwrap();
+        let t = Topology::build(&snapshot, &config);
+        let (b, n) = (t.find(bus).unwrap(), t.find(sub).unwrap());
+        assert_eq!(t.node(b).kind, NodeKind::EventBus);
+        assert_eq!(t.node(n).kind.as_str(), "eventbridge-subscriber");
+        assert_eq!(
+            (t.node(n).account, t.node(n).region),
+            (Some("222222222222"), Some("eu-west-1"))
+        );
+        let edges: Vec<(String, EdgeKind)> = t
+            .graph
+            .edges(n)
+            .map(|e| (t.node(petgraph::visit::EdgeRef::target(&e)).id.to_string(), *e.weight()))
+            .collect();
+        assert_eq!(edges.len(), 3, "{edges:?}");
+        assert!(edges.contains(&(
+            "arn:aws:iam::222222222222:role/deliver".to_string(),
+            EdgeKind::ExecutesAs
+        )));
+        assert!(edges.contains(&("arn:aws:sqs:eu-west-1:222222222222:dlq".to_string(), EdgeKind::Targets)));
+        assert!(t.graph.edges(b).any(|e| *e.weight() == EdgeKind::Routes));
+    }
+
+    /// A v2 bus ARN must be an `event-busv2/…` ARN.
+    #[test]
+    fn a_classic_bus_arn_in_event_buses_v2_is_rejected() {
+        let s = json!({
+            "schema_version": 1,
+            "organization": {"accounts": [{"id": "111111111111", "name": "a"}]},
+            "event_buses_v2": [{"arn": "arn:aws:events:eu-west-1:111111111111:event-bus/orders", "account": "111111111111",
+                "region": "eu-west-1", "name": "orders"}]
+        });
+        let e = parse_snapshot(&s.to_string(), Path::new("t.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("event_buses_v2[0].arn") && e.contains("event-busv2/NAME/ID"),
+            "{e}"
+        );
+    }
 }
