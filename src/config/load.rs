@@ -204,8 +204,14 @@ fn validate(c: &Config, known_checks: &[&str]) -> Result<(), Problem> {
         }
     }
     for p in &c.platform.administrators {
-        let arn =
-            crate::arn::Arn::parse(p.get_ref()).map_err(|e| (p.span(), format!("platform.administrators: {e}")))?;
+        // Wildcards are allowed (in the account too): check the shape with them made concrete.
+        let concrete = p.get_ref().replace(['*', '?'], "0");
+        let concrete = if p.get_ref().contains(['*', '?']) {
+            concrete.replacen("::0:", "::000000000000:", 1)
+        } else {
+            concrete
+        };
+        let arn = crate::arn::Arn::parse(&concrete).map_err(|e| (p.span(), format!("platform.administrators: {e}")))?;
         if arn.service != "iam" {
             return Err((
                 p.span(),
@@ -338,6 +344,27 @@ ignore = [{ resource = "arn:aws:sqs:*", reason = "legacy queue, owner asked" }]
         assert_eq!(c.shared_dependencies.consumer_tag_key, "shared-with");
         assert_eq!(c.zone_of_region("eu-central-1"), Some("eu"));
         assert!(c.is_shared_account("999999999999"));
+    }
+
+    #[test]
+    fn platform_administrators_must_be_iam_arns() {
+        let e = parse("[platform]\nadministrators = [\"arn:aws:sqs:eu-west-1:111111111111:q\"]\n").unwrap_err();
+        assert!(
+            e.contains("line 2")
+                && e.contains(
+                    "platform.administrators: `arn:aws:sqs:eu-west-1:111111111111:q` is not an IAM role or user ARN"
+                ),
+            "{e}"
+        );
+        let e = parse("[platform]\nadministrators = [\"admin\"]\n").unwrap_err();
+        assert!(e.contains("platform.administrators:"), "{e}");
+        // Near miss: wildcards in the role name and account are fine.
+        let c = parse("[platform]\nadministrators = [\"arn:aws:iam::*:role/AWSReservedSSO_Admin_*\"]\n").unwrap();
+        assert!(
+            c.platform
+                .is_administrator("arn:aws:iam::111111111111:role/AWSReservedSSO_Admin_0a1b")
+        );
+        assert!(!c.platform.is_administrator("arn:aws:iam::111111111111:role/developer"));
     }
 
     #[test]
