@@ -1088,6 +1088,11 @@ fn generate_spaces(plan: &Plan, s: &mut Snapshot) {
             associations.push(AgentSpaceAssociation {
                 account: account.to_string(),
                 role,
+                kind: None,
+                external_id: None,
+                elevated_role: None,
+                elevated_role_status: None,
+                status: None,
             });
         }
         s.agent_spaces.push(AgentSpace {
@@ -1098,6 +1103,9 @@ fn generate_spaces(plan: &Plan, s: &mut Snapshot) {
             region: space.region.to_string(),
             tags: tags(&[("app", &app_name(a))]),
             associations,
+            elevated_actions_enabled: None,
+            kms_key: None,
+            operator_app_role: None,
         });
     }
 }

@@ -894,6 +894,167 @@ def build_spaces():
     return spaces
 
 
+# --- EventBridge v2: a Custom Event Bus shared through AWS RAM (issue 9 part 1) -----------------
+# shared-services runs `order-events`, an EventBridge v2 bus in eu-west-1, shared with invoice's
+# and checkout's accounts through one RAM share; each consumer account created its own
+# subscriber. (The subscriber ARNs below follow a made-up `subscriber/<bus>/<name>` shape: the
+# example only needs them to be unique.)
+
+buses_v2 = []
+
+
+def v2_subscriber(account, region, name, target_arn, role_name):
+    roles.append(role(account, role_name, {}, EVENTS_TRUST,
+                      [{"name": "deliver", "document": policy(allow("Deliver", "sqs:SendMessage", target_arn))}]))
+    return {
+        "arn": f"arn:aws:events:{HUB['eu']}:{SHARED}:subscriber/order-events/{name}",
+        "name": name,
+        "account": account,
+        "state": "RUNNING",
+        "filters": [json.dumps({"source": ["checkout.orders"]}, separators=(",", ":"))],
+        "target": target_arn,
+        "role": role_arn(account, role_name),
+    }
+
+
+def build_v2_bus():
+    region = HUB["eu"]
+    chk_us, inv_eu = CHECKOUT["us"], INVOICE["eu"]
+    # PLANTED residency-cross-zone-flow and cross-account-write-to-shared: checkout's US account
+    # mirrors EU order events into a US queue through its own subscriber on the EU bus.
+    mirror = queue_arn("us-east-1", chk_us, "eu-order-events-mirror")
+    resources.append(queue("us-east-1", chk_us, "eu-order-events-mirror", {}))
+    # Near miss (residency): invoice's EU subscriber delivers inside the zone; its subscriber is
+    # accepted under `[checks.cross-account-write-to-shared] allow` in policies/topoguard.toml.
+    inbox = queue_arn(region, inv_eu, "invoice-order-events")
+    resources.append(queue(region, inv_eu, "invoice-order-events", {}))
+    buses_v2.append({
+        "arn": f"arn:aws:events:{region}:{SHARED}:event-busv2/order-events/eb-5d7c1a2e9f",
+        "account": SHARED,
+        "region": region,
+        "name": "order-events",
+        # Near miss (shared-resource-untagged, -tag-mismatch): the consumer tag names both users.
+        "tags": {"app": "checkout", "team": "platform-events", "shared-with": "invoice+checkout"},
+        "shares": [{"arn": f"arn:aws:ram:{region}:{SHARED}:resource-share/order-events",
+                    "principals": [chk_us, inv_eu]}],
+        "subscribers": [
+            v2_subscriber(chk_us, region, "checkout-us-mirror", mirror, "order-events-mirror"),
+            v2_subscriber(inv_eu, region, "invoice-eu-inbox", inbox, "order-events-inbox"),
+        ],
+    })
+
+
+# --- The whole DevOps Agent configuration (issue 9 part 2) -------------------------------------
+# Association types, external ids, elevated roles and validation statuses, and the spaces'
+# preferences. Every plant has a near miss next to it.
+
+def find_role(arn):
+    return next(r for r in roles if r["arn"] == arn)
+
+
+def agent_trust(app):
+    return policy({
+        "Effect": "Allow",
+        "Principal": {"Service": "aidevops.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": SPACES[app][2]},
+                      "ArnEquals": {"aws:SourceArn": space_arn(app)}},
+    })
+
+
+def external_id(app, account):
+    return f"tg-{SPACES[app][1]}-{account}"
+
+
+def agent_configuration_plants(spaces):
+    by_app = {s["name"]: s for s in spaces}
+    checkout = by_app["checkout-oncall"]
+    chk_eu = CHECKOUT["eu"]
+    for s in spaces:
+        app = s["tags"]["app"]
+        for a in s["associations"]:
+            a["kind"] = "source"
+            a["status"] = "valid"
+            a["external_id"] = external_id(app, a["account"])
+    # checkout-oncall requires external ids (policies/topoguard.toml). The us and apac roles
+    # require theirs (near misses); PLANTED agent-space-external-id: the shared-services role
+    # was created before the requirement and its trust never got the `sts:ExternalId` condition.
+    for a in checkout["associations"]:
+        if a["account"] != SHARED:
+            cond = find_role(a["role"])["trust_policy"]["Statement"][0]["Condition"]
+            cond["StringEquals"]["sts:ExternalId"] = a["external_id"]
+    # PLANTED agent-space-missing-account (hygiene): invoice's us association failed validation
+    # after someone edited its role's trust; the space cannot investigate invoice-us.
+    invoice = by_app["invoice-oncall"]
+    invoice["associations"][0]["status"] = "invalid"
+
+    # checkout-oncall has elevated actions on. Its monitor association (the primary account)
+    # has an elevated role limited to checkout's own functions: a near miss of
+    # agent-space-elevated-access.
+    checkout["elevated_actions_enabled"] = True
+    monitor_role = "DevOpsAgentRole-checkout-oncall"
+    elevated_own = "DevOpsAgentElevated-checkout-oncall"
+    roles.append(role(chk_eu, monitor_role, {"agent-space": "checkout-oncall"}, agent_trust("checkout"),
+                      [{"name": "devops-agent-investigate", "document": policy(allow(
+                          "InvestigateMetadata", ["cloudwatch:Describe*", "lambda:GetFunctionConfiguration",
+                                                  "tag:GetResources"], "*"))}]))
+    roles.append(role(chk_eu, elevated_own, {"agent-space": "checkout-oncall"}, agent_trust("checkout"),
+                      [{"name": "devops-agent-mitigate", "document": policy(allow(
+                          "ThrottleOwnFunctions", "lambda:PutFunctionConcurrency",
+                          f"arn:aws:lambda:*:{chk_eu}:function:checkout-*"))}]))
+    checkout["associations"].append({
+        "account": chk_eu, "role": role_arn(chk_eu, monitor_role), "kind": "monitor", "status": "valid",
+        "elevated_role": role_arn(chk_eu, elevated_own), "elevated_role_status": "valid",
+    })
+    # PLANTED agent-space-elevated-access: the shared-services association got an elevated role
+    # "to raise table capacity during throttling incidents"; it can change every
+    # customer-profiles table, which invoice uses too.
+    elevated_shared = "DevOpsAgentElevated-checkout-shared"
+    roles.append(role(SHARED, elevated_shared, {"agent-space": "checkout-oncall"}, agent_trust("checkout"),
+                      [{"name": "devops-agent-mitigate", "document": policy(allow(
+                          "RaiseTableCapacity", "dynamodb:UpdateTable",
+                          f"arn:aws:dynamodb:*:{SHARED}:table/customer-profiles"))}]))
+    for a in checkout["associations"]:
+        if a["account"] == SHARED:
+            a["elevated_role"] = role_arn(SHARED, elevated_shared)
+            a["elevated_role_status"] = "valid"
+    # Near miss: notifications-oncall has elevated actions on, but its only association role
+    # can read and nothing else.
+    by_app["notifications-oncall"]["elevated_actions_enabled"] = True
+
+    # PLANTED agent-space-reconfigurable: checkout's deploy role may update the space's
+    # associations and pass any role to the agent service: it could point the space at a role
+    # of its choosing. Near misses: the platform administrator (declared in [platform]) with the
+    # same rights, and checkout's CI role, which may pass roles to Lambda only.
+    space = space_arn("checkout")
+    reconfigure = allow("ManageAgentSpace", ["aidevops:UpdateAssociation", "aidevops:AssociateService"], space)
+    deploy_trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{chk_eu}:root"},
+                           "Action": "sts:AssumeRole"})
+    for name, passed_to in (("checkout-deployer", "aidevops.amazonaws.com"),
+                            ("platform-admin", "aidevops.amazonaws.com"),
+                            ("checkout-ci", "lambda.amazonaws.com")):
+        roles.append(role(chk_eu, name, {"app": "checkout"}, deploy_trust,
+                          [{"name": "deploy", "document": policy(
+                              reconfigure,
+                              allow("PassRoles", "iam:PassRole", "*",
+                                    Condition={"StringEquals": {"iam:PassedToService": passed_to}}))}]))
+
+
+PREVIEW_POLICY = "arn:aws:iam::aws:policy/AIOpsAssistantPolicy"
+
+
+def agent_preview_policy(snapshot):
+    """PLANTED agent-space-role-overbroad (hygiene): catalog's shared-services role still has the
+    DevOps Agent preview's managed policy attached. The document here is an abridged stand-in
+    (metadata reads only): the finding is about the attachment, not its content."""
+    snapshot["managed_policies"].append({
+        "arn": PREVIEW_POLICY,
+        "name": "AIOpsAssistantPolicy",
+        "document": policy(allow("PreviewReads", ["cloudwatch:Describe*", "tag:GetResources"], "*")),
+    })
+    find_role(role_arn(SHARED, "DevOpsAgentRole-catalog-oncall"))["attached_policies"].append(PREVIEW_POLICY)
+
+
 # --- the organization --------------------------------------------------------------------------
 
 def organization():
@@ -1050,7 +1211,9 @@ def main():
     build_access()
     build_reach_plants()
     build_owner_consumer_plants()
+    build_v2_bus()
     spaces = build_spaces()
+    agent_configuration_plants(spaces)
     snapshot = {
         "schema_version": 1,
         "crawled_at": "2025-06-02T07:30:00Z",
@@ -1075,6 +1238,7 @@ def main():
             ], "*")),
         }],
         "event_buses": buses,
+        "event_buses_v2": buses_v2,
         "rules": rules,
         "functions": functions,
         "event_source_mappings": mappings,
@@ -1084,6 +1248,7 @@ def main():
         "coverage": {"gaps": []},
     }
     iam_eval_additions(snapshot)
+    agent_preview_policy(snapshot)
     json.dump(canonical(snapshot), sys.stdout, indent=2)
     sys.stdout.write("\n")
 

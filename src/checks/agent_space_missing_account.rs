@@ -110,6 +110,55 @@ impl Check for AgentSpaceMissingAccount {
                     out.push(f);
                 }
             }
+            out.extend(self.unvalidated(&space, app, existing, &footprint));
+        }
+        out
+    }
+}
+
+impl AgentSpaceMissingAccount {
+    /// Associations whose validation status (or whose elevated role's) is recorded and is not
+    /// `valid`: the space cannot rely on them. High when the account is in the footprint.
+    fn unvalidated(
+        &self,
+        space: &SpaceView<'_>,
+        app: &str,
+        existing: &crate::model::AgentSpace,
+        footprint: &std::collections::BTreeSet<&str>,
+    ) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for a in &existing.associations {
+            let statuses = [
+                ("association", a.status, &a.role),
+                ("elevated role", a.elevated_role_status, &a.role),
+            ];
+            for (what, status, role) in statuses {
+                let Some(status) = status.filter(|s| *s != crate::model::ValidationStatus::Valid) else {
+                    continue;
+                };
+                let target = if what == "elevated role" {
+                    a.elevated_role.as_deref().unwrap_or(role)
+                } else {
+                    role
+                };
+                let mut f = self.finding(
+                    space,
+                    app,
+                    Some(&a.account),
+                    format!(
+                        "the {what} of Agent Space `{}` for account `{}` has validation status `{}`, so the space cannot rely on `{target}` there",
+                        space.name,
+                        a.account,
+                        status.as_str()
+                    ),
+                    format!("Fix the trust and permissions of `{target}` and validate the association again."),
+                    vec![Evidence::new("can-assume", space.id(), Some(target.to_string()), format!("validation status `{}`", status.as_str()))],
+                );
+                if !footprint.contains(a.account.as_str()) {
+                    f.severity = Severity::Low;
+                }
+                out.push(f);
+            }
         }
         out
     }
@@ -342,5 +391,48 @@ mod tests {
             ),
             vec![]
         );
+    }
+
+    /// The covered footprint of `covered_footprint_is_quiet`, with the shared association's
+    /// validation status set (`None` leaves it unrecorded) and an elevated role status.
+    fn with_status(status: Option<&str>, elevated: Option<&str>) -> Vec<crate::checks::Finding> {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        space(&mut s, &[SHARED]);
+        let assoc = &mut s["agent_spaces"][0]["associations"][0];
+        if let Some(st) = status {
+            assoc["status"] = json!(st);
+        }
+        if let Some(st) = elevated {
+            assoc["elevated_role"] = json!("arn:aws:iam::999999999999:role/elevated");
+            assoc["elevated_role_status"] = json!(st);
+        }
+        run_with(
+            &AgentSpaceMissingAccount,
+            &s,
+            &config("[\"111111111111\", \"999999999999\"]"),
+        )
+    }
+
+    #[test]
+    fn fires_for_an_association_or_elevated_role_that_is_not_valid() {
+        let f = with_status(Some("invalid"), None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("validation status `invalid`"), "{}", f[0].message);
+        assert_eq!(f[0].severity, crate::checks::Severity::High);
+        let f = with_status(Some("valid"), Some("pending-confirmation"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.contains("elevated role") && f[0].message.contains("role/elevated"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn near_miss_valid_or_unrecorded_statuses_are_quiet() {
+        assert_eq!(with_status(Some("valid"), Some("valid")), vec![]);
+        assert_eq!(with_status(None, None), vec![]);
     }
 }

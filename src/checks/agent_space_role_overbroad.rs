@@ -151,6 +151,50 @@ impl Check for AgentSpaceRoleOverbroad {
                 out.push(f);
             }
         }
+        out.extend(self.preview_policies(t));
+        out
+    }
+}
+
+/// The AWS managed policy of the DevOps Agent preview, still attached to some roles.
+const PREVIEW_POLICY: &str = "AIOpsAssistantPolicy";
+
+impl AgentSpaceRoleOverbroad {
+    /// Roles still carrying the preview policy (an AWS managed policy of any path and partition).
+    fn preview_policies(&self, t: &Topology<'_>) -> Vec<Finding> {
+        let preview = |a: &str| {
+            crate::arn::Arn::parse(a).is_ok_and(|p| {
+                p.service == "iam" && p.account == "aws" && p.resource.rsplit('/').next() == Some(PREVIEW_POLICY)
+            })
+        };
+        let mut out = Vec::new();
+        for role in &t.snapshot.roles {
+            let Some(policy) = role.attached_policies.iter().find(|a| preview(a)) else {
+                continue;
+            };
+            let Some(ix) = t.find(&role.arn) else { continue };
+            let mut f = finding_for(
+                self,
+                t.node(ix),
+                format!(
+                    "role `{}` still carries `{policy}`, the managed policy of the DevOps Agent preview: its permissions are not scoped to what the application uses",
+                    role.arn
+                ),
+                format!(
+                    "Detach `{policy}` from `{}` and grant the read-only access the space needs (`topoguard roles` generates it).",
+                    role.name
+                ),
+            );
+            f.severity = Severity::Medium;
+            f.applications = t.owner(ix).map(|a| vec![t.app_name(a).to_string()]).unwrap_or_default();
+            f.evidence = vec![Evidence::new(
+                "grants",
+                policy.clone(),
+                Some(role.arn.clone()),
+                "attached managed policy",
+            )];
+            out.push(f);
+        }
         out
     }
 }
@@ -249,6 +293,44 @@ mod tests {
             ]}),
         );
         add_invoice_space(&mut s, &[(SHARED, &role)]);
+        assert_eq!(run(&AgentSpaceRoleOverbroad, &s), vec![]);
+    }
+
+    fn with_policy(arn: &str) -> serde_json::Value {
+        let mut s = org();
+        let role = add_role(
+            &mut s,
+            INVOICE,
+            "agent",
+            agent_trust(),
+            allow(&["sqs:GetQueueAttributes"], "*"),
+        );
+        add(
+            &mut s,
+            "managed_policies",
+            json!({"arn": arn, "name": "p", "document": {"Statement": []}}),
+        );
+        if let Some(r) = s["roles"].as_array_mut().and_then(|r| r.first_mut()) {
+            r["attached_policies"] = json!([arn]);
+        }
+        add_invoice_space(&mut s, &[(INVOICE, &role)]);
+        s
+    }
+
+    #[test]
+    fn fires_for_a_role_still_carrying_the_preview_policy() {
+        let f = run(
+            &AgentSpaceRoleOverbroad,
+            &with_policy("arn:aws:iam::aws:policy/AIOpsAssistantPolicy"),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, crate::checks::Severity::Medium);
+        assert!(f[0].message.contains("DevOps Agent preview"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn near_miss_a_customer_policy_of_the_same_name_is_quiet() {
+        let s = with_policy("arn:aws:iam::111111111111:policy/AIOpsAssistantPolicy");
         assert_eq!(run(&AgentSpaceRoleOverbroad, &s), vec![]);
     }
 }

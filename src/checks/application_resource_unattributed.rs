@@ -27,7 +27,11 @@ impl Check for ApplicationResourceUnattributed {
         let key = t.config.attribution.tag_key.as_str();
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
-            if !matches!(node.kind, NodeKind::EventBus | NodeKind::Rule | NodeKind::Function) || t.owner(ix).is_some() {
+            if !matches!(
+                node.kind,
+                NodeKind::EventBus | NodeKind::Rule | NodeKind::Subscriber | NodeKind::Function
+            ) || t.owner(ix).is_some()
+            {
                 continue;
             }
             if node.kind == NodeKind::EventBus

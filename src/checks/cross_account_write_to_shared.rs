@@ -61,6 +61,7 @@ impl Check for CrossAccountWriteToShared {
                 continue;
             };
             let mut grants = resource_policy_grants(t, catalog, node.id, account);
+            grants.extend(subscriber_grants(t, node.id, account));
             // 2. A role in the shared account that outsiders can assume may write it.
             let named = iam.store.resource_policy(node.id).map(|n| n.as_named());
             for (view, outsiders) in exposed.get(account).into_iter().flatten() {
@@ -296,6 +297,36 @@ fn resource_policy_grants(t: &Topology<'_>, catalog: &Catalog, arn: &str, accoun
         }
     }
     out
+}
+
+/// EventBridge v2: subscribers another account created on a bus of the shared account (through
+/// a RAM share). Creating them is a write on the bus, and each one is proof it was allowed.
+fn subscriber_grants(t: &Topology<'_>, arn: &str, account: &str) -> Vec<Grant> {
+    let Some(bus) = t.snapshot.event_buses_v2.iter().find(|b| b.arn == arn) else {
+        return Vec::new();
+    };
+    let shares: Vec<&str> = bus.shares.iter().map(|s| s.arn.as_str()).collect();
+    let through = if shares.is_empty() {
+        String::new()
+    } else {
+        format!(", shared through `{}`", shares.join("`, `"))
+    };
+    bus.subscribers
+        .iter()
+        .filter(|s| s.account != account)
+        .map(|s| Grant {
+            who: s.account.clone(),
+            text: format!("account `{}` (it created subscriber `{}`{through})", s.account, s.arn),
+            actions: vec!["events:CreateSubscriber".to_string()],
+            evidence: vec![Evidence::new(
+                "routes",
+                arn,
+                Some(s.arn.clone()),
+                format!("subscriber of account `{}`", s.account),
+            )],
+            conditions: Vec::new(),
+        })
+        .collect()
 }
 
 impl CrossAccountWriteToShared {
@@ -689,6 +720,27 @@ mod tests {
             trust(SHARED),
             allow(&["sts:AssumeRole"], "*"),
         );
+        assert_eq!(run(&CrossAccountWriteToShared, &s), vec![]);
+    }
+
+    #[test]
+    fn fires_for_a_subscriber_another_account_created_on_a_shared_v2_bus() {
+        let mut s = org();
+        let q = add_queue(&mut s, CHECKOUT, "eu-west-1", "orders-in", json!({}));
+        let bus = add_bus_v2(&mut s, SHARED, "eu-west-1", "orders", &[(CHECKOUT, &q)], true);
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, bus);
+        assert!(f[0].message.contains("resource-share/orders"), "{}", f[0].message);
+        assert!(f[0].message.contains("events:CreateSubscriber"), "{}", f[0].message);
+        assert_eq!(f[0].applications, vec!["checkout"]);
+    }
+
+    #[test]
+    fn near_miss_the_bus_owners_own_subscriber_is_quiet() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "audit", json!({}));
+        add_bus_v2(&mut s, SHARED, "eu-west-1", "orders", &[(SHARED, &q)], true);
         assert_eq!(run(&CrossAccountWriteToShared, &s), vec![]);
     }
 }

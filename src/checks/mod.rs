@@ -3,8 +3,12 @@
 //! [`engine`] runs them, turns coverage gaps into "not proven" results, applies severity
 //! overrides and ignores, and reports ignores that matched nothing.
 
+mod agent_space_elevated_access;
+mod agent_space_external_id;
 mod agent_space_foreign_account;
 mod agent_space_missing_account;
+mod agent_space_outside_zone;
+mod agent_space_reconfigurable;
 mod agent_space_role_overbroad;
 mod agent_space_role_unpinned;
 mod application_resource_unattributed;
@@ -43,7 +47,7 @@ impl Input {
         Some(match service.as_str() {
             "organizations" => Input::Organization,
             "iam" => Input::Iam,
-            "events" => Input::EventBridge,
+            "events" | "eventsv2" => Input::EventBridge,
             "lambda" => Input::Lambda,
             "tag" => Input::Tagging,
             "sqs" | "sns" | "dynamodb" | "s3" | "kms" | "secretsmanager" | "logs" | "kinesis" | "ssm" => {
@@ -72,8 +76,12 @@ pub trait Check: Sync {
 
 /// Every check, in id order.
 pub static REGISTRY: &[&dyn Check] = &[
+    &agent_space_elevated_access::AgentSpaceElevatedAccess,
+    &agent_space_external_id::AgentSpaceExternalId,
     &agent_space_foreign_account::AgentSpaceForeignAccount,
     &agent_space_missing_account::AgentSpaceMissingAccount,
+    &agent_space_outside_zone::AgentSpaceOutsideZone,
+    &agent_space_reconfigurable::AgentSpaceReconfigurable,
     &agent_space_role_overbroad::AgentSpaceRoleOverbroad,
     &agent_space_role_unpinned::AgentSpaceRoleUnpinned,
     &application_resource_unattributed::ApplicationResourceUnattributed,

@@ -29,7 +29,7 @@ impl Check for ResidencyCrossZoneFlow {
             return out;
         }
         for (ix, node) in t.nodes() {
-            if !matches!(node.kind, NodeKind::Rule | NodeKind::Function) {
+            if !matches!(node.kind, NodeKind::Rule | NodeKind::Subscriber | NodeKind::Function) {
                 continue;
             }
             let (Some(region), Some(zone)) = (node.region, t.zone_of(ix)) else {
@@ -65,7 +65,7 @@ impl Check for ResidencyCrossZoneFlow {
                     || format!("region `{target_region}`, which is in no residency zone"),
                     |z| format!("zone `{z}` (`{target_region}`)"),
                 );
-                let verb = if node.kind == NodeKind::Rule {
+                let verb = if matches!(node.kind, NodeKind::Rule | NodeKind::Subscriber) {
                     "delivers events to"
                 } else {
                     "uses"
@@ -165,5 +165,24 @@ mod tests {
         let f = run(&ResidencyCrossZoneFlow, &s);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].status, Status::NotProven);
+    }
+
+    // EventBridge v2: a subscriber on an EU bus delivering to a US queue moves the events out
+    // of the zone, like a rule target would.
+    #[test]
+    fn v2_subscriber_delivering_to_another_zone_fires_and_same_zone_is_quiet() {
+        let mut s = org();
+        let us = add_queue(&mut s, CHECKOUT, "us-east-1", "orders-us", json!({}));
+        add_bus_v2(&mut s, SHARED, "eu-west-1", "orders", &[(CHECKOUT, &us)], true);
+        let f = run(&ResidencyCrossZoneFlow, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.starts_with("eventbridge-subscriber"), "{}", f[0].message);
+        assert!(f[0].message.contains("zone `us`"), "{}", f[0].message);
+        assert_eq!(f[0].applications, vec!["checkout"]);
+        // Near miss: the subscriber delivers to a queue in another region of the same zone.
+        let mut s = org();
+        let eu = add_queue(&mut s, CHECKOUT, "eu-central-1", "orders-eu", json!({}));
+        add_bus_v2(&mut s, SHARED, "eu-west-1", "orders", &[(CHECKOUT, &eu)], true);
+        assert_eq!(run(&ResidencyCrossZoneFlow, &s), vec![]);
     }
 }

@@ -219,4 +219,22 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].status, crate::checks::Status::NotProven);
     }
+
+    #[test]
+    fn a_v2_bus_with_subscribers_of_another_account_must_say_who_uses_it() {
+        let mut s = org();
+        let q = add_queue(&mut s, INVOICE, "eu-west-1", "invoice-in", json!({}));
+        let bus = add_bus_v2(&mut s, SHARED, "eu-west-1", "orders", &[(INVOICE, &q)], true);
+        let f = run(&SharedResourceUntagged, &s);
+        assert!(
+            f.iter().any(|x| x.resource == bus && x.applications == vec!["invoice"]),
+            "{f:#?}"
+        );
+        // Near miss: the same bus with its consumer tag.
+        if let Some(b) = s["event_buses_v2"][0].as_object_mut() {
+            b.insert("tags".to_string(), json!({"shared-with": "invoice"}));
+        }
+        let f = run(&SharedResourceUntagged, &s);
+        assert!(!f.iter().any(|x| x.resource == bus), "{f:#?}");
+    }
 }

@@ -181,3 +181,35 @@ pub fn toml_string(s: &str) -> String {
         .collect();
     format!("\"{body}\"")
 }
+
+/// Adds an EventBridge v2 bus with `subscribers` (`(subscriber account, target ARN)` pairs),
+/// shared through one RAM share when `shared`; returns the bus ARN.
+pub fn add_bus_v2(
+    s: &mut Value,
+    account: &str,
+    region: &str,
+    name: &str,
+    subscribers: &[(&str, &str)],
+    shared: bool,
+) -> String {
+    let arn = format!("arn:aws:events:{region}:{account}:event-busv2/{name}/b-0001");
+    let subs: Vec<Value> = subscribers
+        .iter()
+        .enumerate()
+        .map(|(i, (acc, target))| {
+            json!({"arn": format!("arn:aws:events:{region}:{account}:subscriber/{name}/s{i}"), "name": format!("s{i}"),
+                   "account": acc, "target": target, "filters": ["{\"source\":[\"orders\"]}"]})
+        })
+        .collect();
+    let shares = if shared {
+        json!([{"arn": format!("arn:aws:ram:{region}:{account}:resource-share/{name}"), "principals": [INVOICE, CHECKOUT]}])
+    } else {
+        json!([])
+    };
+    push(
+        s,
+        "event_buses_v2",
+        json!({"arn": arn, "account": account, "region": region, "name": name, "shares": shares, "subscribers": subs}),
+    );
+    arn
+}

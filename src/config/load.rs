@@ -31,6 +31,7 @@ const SECTIONS: &[&str] = &[
     "responders",
     "checks",
     "readiness",
+    "platform",
 ];
 
 /// The config file `path` names: the file itself, or `topoguard.toml` in a directory.
@@ -107,6 +108,7 @@ fn read_sections(r: &mut Reader, root: DeTable<'_>, known_checks: &[&str]) -> Co
             "responders" => c.responders = r.value(value, "responders").unwrap_or_default(),
             "checks" => c.checks = read_checks(r, value, known_checks),
             "readiness" => c.readiness = r.value(value, "readiness").unwrap_or_default(),
+            "platform" => c.platform = r.value(value, "platform").unwrap_or_default(),
             other => {
                 let expected: Vec<String> = SECTIONS.iter().map(|s| format!("`{s}`")).collect();
                 r.push(Diagnostic::new(
@@ -252,6 +254,27 @@ ignore = [{ resource = "arn:aws:sqs:*", reason = "legacy queue, owner asked" }]
         assert_eq!(c.shared_dependencies.consumer_tag_key, "shared-with");
         assert_eq!(c.zone_of_region("eu-central-1"), Some("eu"));
         assert!(c.is_shared_account("999999999999"));
+    }
+
+    #[test]
+    fn platform_administrators_must_be_iam_arns() {
+        let e = parse("[platform]\nadministrators = [\"arn:aws:sqs:eu-west-1:111111111111:q\"]\n").unwrap_err();
+        assert!(
+            e.contains("line 2")
+                && e.contains(
+                    "platform.administrators: `arn:aws:sqs:eu-west-1:111111111111:q` is not an IAM role or user ARN"
+                ),
+            "{e}"
+        );
+        let e = parse("[platform]\nadministrators = [\"admin\"]\n").unwrap_err();
+        assert!(e.contains("platform.administrators:"), "{e}");
+        // Near miss: wildcards in the role name and account are fine.
+        let c = parse("[platform]\nadministrators = [\"arn:aws:iam::*:role/AWSReservedSSO_Admin_*\"]\n").unwrap();
+        assert!(
+            c.platform
+                .is_administrator("arn:aws:iam::111111111111:role/AWSReservedSSO_Admin_0a1b")
+        );
+        assert!(!c.platform.is_administrator("arn:aws:iam::111111111111:role/developer"));
     }
 
     #[test]

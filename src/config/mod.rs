@@ -38,6 +38,8 @@ pub struct Config {
     pub agent_spaces: BTreeMap<Spanned<String>, AgentSpaceIntent>,
     /// Who responds to incidents.
     pub responders: Responders,
+    /// Who runs the platform (may change Agent Spaces).
+    pub platform: Platform,
     /// Check id → settings.
     pub checks: BTreeMap<Spanned<String>, CheckSettings>,
     /// How the readiness score weighs its components.
@@ -87,6 +89,25 @@ pub struct Responders {
     /// Role ARNs responders start from; every role they can reach is checked.
     #[serde(default)]
     pub principals: Vec<Spanned<String>>,
+}
+
+/// The platform team's principals.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Platform {
+    /// IAM role or user ARNs (`*` and `?` wildcards allowed) that may change Agent Spaces and
+    /// their associations; anyone else who can is reported by `agent-space-reconfigurable`.
+    #[serde(default)]
+    pub administrators: Vec<Spanned<String>>,
+}
+
+impl Platform {
+    /// True when `principal` is a declared platform administrator.
+    pub fn is_administrator(&self, principal: &str) -> bool {
+        self.administrators
+            .iter()
+            .any(|p| crate::arn::glob_match(p.get_ref(), principal))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -163,6 +184,10 @@ pub struct AgentSpaceIntent {
     pub accounts: Vec<Spanned<String>>,
     #[serde(default)]
     pub zone: Option<Spanned<String>>,
+    /// Every source association's role must require the association's `sts:ExternalId`
+    /// (checked by `agent-space-external-id`).
+    #[serde(default)]
+    pub require_external_id: bool,
 }
 
 impl Config {

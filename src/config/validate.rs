@@ -39,6 +39,7 @@ pub(super) fn validate(c: &Config, out: &mut Vec<Diagnostic>) {
     v.zones();
     v.agent_spaces();
     v.responders();
+    v.platform();
     for (id, settings) in &c.checks {
         v.check(id.get_ref(), settings);
     }
@@ -174,6 +175,29 @@ impl Validator<'_> {
                         "responders.principals: `{}` is not an IAM role or user ARN",
                         p.get_ref()
                     );
+                    self.problem(p.span(), message, "not an IAM principal");
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// `[platform] administrators`: IAM role or user ARNs, wildcards allowed (in the account too).
+    fn platform(&mut self) {
+        let c = self.c;
+        for p in &c.platform.administrators {
+            let pattern = p.get_ref();
+            // Check the shape with the wildcards made concrete.
+            let concrete = pattern.replace(['*', '?'], "0");
+            let concrete = if pattern.contains(['*', '?']) {
+                concrete.replacen("::0:", "::000000000000:", 1)
+            } else {
+                concrete
+            };
+            match crate::arn::Arn::parse(&concrete) {
+                Err(e) => self.problem(p.span(), format!("platform.administrators: {e}"), "not an ARN"),
+                Ok(arn) if arn.service != "iam" => {
+                    let message = format!("platform.administrators: `{pattern}` is not an IAM role or user ARN");
                     self.problem(p.span(), message, "not an IAM principal");
                 }
                 Ok(_) => {}

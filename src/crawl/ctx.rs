@@ -349,10 +349,16 @@ impl Ctx {
 
     /// Records a coverage gap.
     pub fn gap(&self, api: Api, scope: Scope<'_>, e: CallError) {
+        self.gap_action(api.action(), scope, e);
+    }
+
+    /// Records a gap for an API the crawler does not call (one it cannot read yet), named in IAM
+    /// action form.
+    pub fn gap_action(&self, action: &str, scope: Scope<'_>, e: CallError) {
         let gap = CoverageGap {
             account: scope.account.map(str::to_string),
             region: scope.region.map(str::to_string),
-            api: api.action().to_string(),
+            api: action.to_string(),
             error_code: e.code,
             message: e.message,
         };

@@ -7,12 +7,12 @@ use super::apis::Api;
 use super::ctx::{CallError, Ctx, Scope};
 use super::session::Connector;
 use crate::arn::is_account_id;
-use crate::model::{AgentSpace, AgentSpaceAssociation, Tags};
+use crate::model::{AgentSpace, AgentSpaceAssociation, AssociationKind, Tags, ValidationStatus};
 use aws_config::SdkConfig;
 use aws_sdk_devopsagent::operation::{
     list_agent_spaces::ListAgentSpacesOutput, list_associations::ListAssociationsOutput,
 };
-use aws_sdk_devopsagent::types::ServiceConfiguration;
+use aws_sdk_devopsagent::types::{AgentSpacePreferenceKey, Association, ServiceConfiguration};
 use futures::future::join_all;
 
 /// Records that the Agent Spaces of one account and region were not read on request.
@@ -55,6 +55,11 @@ pub async fn crawl_agent_spaces(
                     region: region.to_string(),
                     tags: Tags::new(),
                     associations: Vec::new(),
+                    elevated_actions_enabled: s
+                        .preferences()
+                        .and_then(|p| p.get(&AgentSpacePreferenceKey::ElevatedActionsEnabled).copied()),
+                    kms_key: s.kms_key_arn().map(str::to_string),
+                    operator_app_role: None,
                 });
             }
         },
@@ -76,23 +81,7 @@ pub async fn crawl_agent_spaces(
                 },
                 ListAssociationsOutput::next_token,
                 |out| {
-                    for a in out.associations() {
-                        // The primary (monitor) account is `Aws`, the others (source accounts)
-                        // `SourceAws`; other services (Slack, GitHub, …) are not accounts.
-                        let account = match a.configuration() {
-                            Some(ServiceConfiguration::Aws(c)) => Some((c.account_id(), c.assumable_role_arn())),
-                            Some(ServiceConfiguration::SourceAws(c)) => Some((c.account_id(), c.assumable_role_arn())),
-                            _ => None,
-                        };
-                        if let Some((id, role)) = account
-                            && is_account_id(id)
-                        {
-                            found.push(AgentSpaceAssociation {
-                                account: id.to_string(),
-                                role: role.to_string(),
-                            });
-                        }
-                    }
+                    found.extend(out.associations().iter().filter_map(association));
                 },
             )
             .await;
@@ -105,4 +94,48 @@ pub async fn crawl_agent_spaces(
         s.associations = a;
     }
     spaces
+}
+
+/// The account association an API association describes, if it is one: the primary (monitor)
+/// account is `Aws`, the others (source accounts) `SourceAws`; other services (Slack, GitHub, …)
+/// are not accounts.
+fn association(a: &Association) -> Option<AgentSpaceAssociation> {
+    let (account, role, kind, external_id, elevated, elevated_status) = match a.configuration()? {
+        ServiceConfiguration::Aws(c) => (
+            c.account_id(),
+            c.assumable_role_arn(),
+            AssociationKind::Monitor,
+            None,
+            c.agent_elevated_role_arn(),
+            c.agent_elevated_role_arn_status(),
+        ),
+        ServiceConfiguration::SourceAws(c) => (
+            c.account_id(),
+            c.assumable_role_arn(),
+            AssociationKind::Source,
+            c.external_id(),
+            c.agent_elevated_role_arn(),
+            c.agent_elevated_role_arn_status(),
+        ),
+        _ => return None,
+    };
+    is_account_id(account).then(|| AgentSpaceAssociation {
+        account: account.to_string(),
+        role: role.to_string(),
+        kind: Some(kind),
+        external_id: external_id.map(str::to_string),
+        elevated_role: elevated.map(str::to_string),
+        elevated_role_status: elevated_status.map(status),
+        status: a.status().map(status),
+    })
+}
+
+fn status(s: &aws_sdk_devopsagent::types::ValidationStatus) -> ValidationStatus {
+    use aws_sdk_devopsagent::types::ValidationStatus as Api;
+    match s {
+        Api::Valid => ValidationStatus::Valid,
+        Api::Invalid => ValidationStatus::Invalid,
+        Api::PendingConfirmation => ValidationStatus::PendingConfirmation,
+        _ => ValidationStatus::Unrecognized,
+    }
 }

@@ -17,6 +17,7 @@ mod ctx;
 mod devops;
 mod documents;
 mod events;
+mod eventsv2;
 mod iam;
 mod lambda;
 pub mod limits;
@@ -183,6 +184,7 @@ async fn crawl_account(
     let regions = join_all(options.regions.iter().map(|region| {
         let config = session::in_region(&config, region);
         async move {
+            eventsv2::not_read(ctx, account, region);
             let (events, lambda, tagged, spaces) = futures::join!(
                 events::crawl_events(ctx, connector, &config, account, region),
                 lambda::crawl_lambda(ctx, connector, &config, account, region),

@@ -83,6 +83,26 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
     for r in &s.rules {
         b.add(&r.arn, NodeKind::Rule, Some(&r.account), Some(&r.region), Some(&r.tags));
     }
+    // EventBridge v2: buses are buses; subscribers (in the bus's region, possibly created by
+    // another account) are the rules-and-targets of v2.
+    for bus in &s.event_buses_v2 {
+        b.add(
+            &bus.arn,
+            NodeKind::EventBus,
+            Some(&bus.account),
+            Some(&bus.region),
+            Some(&bus.tags),
+        );
+        for sub in &bus.subscribers {
+            b.add(
+                &sub.arn,
+                NodeKind::Subscriber,
+                Some(&sub.account),
+                Some(&bus.region),
+                Some(&sub.tags),
+            );
+        }
+    }
     for f in &s.functions {
         b.add(
             &f.arn,
@@ -135,6 +155,7 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
             }
         }
     }
+    v2_edges(&mut b, s);
     for f in &s.functions {
         let Some(func) = b.index.get(f.arn.as_str()).copied() else {
             continue;
@@ -159,6 +180,9 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
         };
         for assoc in &sp.associations {
             if let Some(role) = b.resolve(&assoc.role) {
+                b.edge(space, role, EdgeKind::CanAssume);
+            }
+            if let Some(role) = assoc.elevated_role.as_deref().and_then(|r| b.resolve(r)) {
                 b.edge(space, role, EdgeKind::CanAssume);
             }
         }
@@ -226,6 +250,30 @@ fn ownership(b: &Builder<'_>, config: &Config, applications: &[&str]) -> Vec<Opt
         .collect()
 }
 
+/// The edges of EventBridge v2 buses: bus → subscriber (routes), subscriber → target and failure
+/// destination (targets), subscriber → role (executes-as).
+fn v2_edges<'a>(b: &mut Builder<'a>, s: &'a Snapshot) {
+    for bus in &s.event_buses_v2 {
+        let Some(bus_ix) = b.index.get(bus.arn.as_str()).copied() else {
+            continue;
+        };
+        for sub in &bus.subscribers {
+            let Some(sub_ix) = b.index.get(sub.arn.as_str()).copied() else {
+                continue;
+            };
+            b.edge(bus_ix, sub_ix, EdgeKind::Routes);
+            for t in std::iter::once(sub.target.as_str()).chain(sub.failure_destination.as_deref()) {
+                if let Some(target) = b.resolve(t) {
+                    b.edge(sub_ix, target, EdgeKind::Targets);
+                }
+            }
+            if let Some(role) = sub.role.as_deref().and_then(|r| b.resolve(r)) {
+                b.edge(sub_ix, role, EdgeKind::ExecutesAs);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod principal_tests {
     use crate::checks::known_ids;
@@ -255,5 +303,62 @@ mod principal_tests {
         assert_eq!(t.node(group).kind.as_str(), "iam-group");
         // Near miss: a role ARN of the same name is not a node.
         assert!(t.find("arn:aws:iam::111111111111:role/deployer").is_none());
+    }
+
+    /// An EventBridge v2 bus is a bus; each subscriber is a node of its own account in the bus's
+    /// region, with the edges a rule has (routes, targets, executes-as).
+    #[test]
+    fn v2_buses_and_subscribers_get_the_edges_of_rules() {
+        use crate::graph::EdgeKind;
+        let bus = "arn:aws:events:eu-west-1:111111111111:event-busv2/orders/b-1";
+        let sub = "arn:aws:events:eu-west-1:111111111111:subscriber/orders/s-1";
+        let s = json!({
+            "schema_version": 1,
+            "organization": {"accounts": [{"id": "111111111111", "name": "a"}, {"id": "222222222222", "name": "b"}]},
+            "event_buses_v2": [{"arn": bus, "account": "111111111111", "region": "eu-west-1", "name": "orders",
+                "subscribers": [{"arn": sub, "name": "s-1", "account": "222222222222",
+                    "target": "arn:aws:sqs:eu-west-1:222222222222:in", "role": "arn:aws:iam::222222222222:role/deliver",
+                    "failure_destination": "arn:aws:sqs:eu-west-1:222222222222:dlq"}]}]
+        });
+        let snapshot = parse_snapshot(&s.to_string(), Path::new("t.json")).unwrap();
+        let config = parse_config("", Path::new("t.toml"), &known_ids()).unwrap();
+        let t = Topology::build(&snapshot, &config);
+        let (b, n) = (t.find(bus).unwrap(), t.find(sub).unwrap());
+        assert_eq!(t.node(b).kind, NodeKind::EventBus);
+        assert_eq!(t.node(n).kind.as_str(), "eventbridge-subscriber");
+        assert_eq!(
+            (t.node(n).account, t.node(n).region),
+            (Some("222222222222"), Some("eu-west-1"))
+        );
+        let edges: Vec<(String, EdgeKind)> = t
+            .graph
+            .edges(n)
+            .map(|e| (t.node(petgraph::visit::EdgeRef::target(&e)).id.to_string(), *e.weight()))
+            .collect();
+        assert_eq!(edges.len(), 3, "{edges:?}");
+        assert!(edges.contains(&(
+            "arn:aws:iam::222222222222:role/deliver".to_string(),
+            EdgeKind::ExecutesAs
+        )));
+        assert!(edges.contains(&("arn:aws:sqs:eu-west-1:222222222222:dlq".to_string(), EdgeKind::Targets)));
+        assert!(t.graph.edges(b).any(|e| *e.weight() == EdgeKind::Routes));
+    }
+
+    /// A v2 bus ARN must be an `event-busv2/…` ARN.
+    #[test]
+    fn a_classic_bus_arn_in_event_buses_v2_is_rejected() {
+        let s = json!({
+            "schema_version": 1,
+            "organization": {"accounts": [{"id": "111111111111", "name": "a"}]},
+            "event_buses_v2": [{"arn": "arn:aws:events:eu-west-1:111111111111:event-bus/orders", "account": "111111111111",
+                "region": "eu-west-1", "name": "orders"}]
+        });
+        let e = parse_snapshot(&s.to_string(), Path::new("t.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("event_buses_v2[0].arn") && e.contains("event-busv2/NAME/ID"),
+            "{e}"
+        );
     }
 }

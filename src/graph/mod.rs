@@ -28,6 +28,8 @@ pub enum NodeKind {
     Group,
     EventBus,
     Rule,
+    /// A subscriber of an EventBridge v2 bus (the v2 counterpart of a rule and its target).
+    Subscriber,
     Function,
     Resource(ResourceKind),
     AgentSpace,
@@ -44,6 +46,7 @@ impl NodeKind {
             NodeKind::Group => "iam-group",
             NodeKind::EventBus => "eventbridge-bus",
             NodeKind::Rule => "eventbridge-rule",
+            NodeKind::Subscriber => "eventbridge-subscriber",
             NodeKind::Function => "lambda-function",
             NodeKind::AgentSpace => "agent-space",
             NodeKind::External => "external",

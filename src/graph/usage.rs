@@ -22,6 +22,9 @@ use std::collections::HashMap;
 pub enum UseReason<'a> {
     /// A rule of the application delivers to it (as target or dead-letter queue).
     RuleTarget { rule: &'a str, target: &'a str },
+    /// A subscriber of the application (on an EventBridge v2 bus) delivers to it (as target or
+    /// failure destination), or it is the bus the subscriber reads.
+    Subscriber { subscriber: &'a str, bus: &'a str },
     /// An Allow statement of a function's execution role names it.
     RolePolicy {
         function: &'a str,
@@ -50,6 +53,22 @@ impl UseReason<'_> {
         match self {
             UseReason::RuleTarget { rule, target } => {
                 vec![Evidence::new("targets", *rule, to, format!("rule target `{target}`"))]
+            }
+            UseReason::Subscriber { subscriber, bus } if *bus == resource => {
+                vec![Evidence::new(
+                    "routes",
+                    *bus,
+                    Some(subscriber.to_string()),
+                    "subscriber of the bus",
+                )]
+            }
+            UseReason::Subscriber { subscriber, bus } => {
+                vec![Evidence::new(
+                    "targets",
+                    *subscriber,
+                    to,
+                    format!("subscriber of `{bus}`"),
+                )]
             }
             UseReason::RolePolicy {
                 function,
@@ -221,6 +240,27 @@ pub(super) fn derive<'a>(
                         },
                     );
                 }
+            }
+        }
+    }
+
+    for bus in &s.event_buses_v2 {
+        let bus_ix = b.index.get(bus.arn.as_str()).copied();
+        for sub in &bus.subscribers {
+            let (Some(app), Some(&node)) = (owner_of(&sub.arn), b.index.get(sub.arn.as_str())) else {
+                continue;
+            };
+            let reason = UseReason::Subscriber {
+                subscriber: &sub.arn,
+                bus: &bus.arn,
+            };
+            for used in std::iter::once(sub.target.as_str()).chain(sub.failure_destination.as_deref()) {
+                if let Some(&ix) = b.index.get(used) {
+                    d.record(Some(node), ix, app, reason.clone());
+                }
+            }
+            if let Some(ix) = bus_ix {
+                d.record(None, ix, app, reason);
             }
         }
     }

@@ -131,6 +131,11 @@ impl<'s> PolicyStore<'s> {
                     .iter()
                     .filter_map(|f| f.policy.as_ref().map(|p| (f.arn.as_str(), p))),
             )
+            .chain(
+                s.event_buses_v2
+                    .iter()
+                    .filter_map(|b| b.policy.as_ref().map(|p| (b.arn.as_str(), p))),
+            )
             .filter_map(|(arn, doc)| {
                 Policy::from_value(doc).ok().map(|policy| {
                     (

@@ -356,6 +356,43 @@ fn event_resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arn
             }
         }
     }
+    for (i, b) in s.event_buses_v2.iter().enumerate() {
+        let at = format!("event_buses_v2[{i}]");
+        p.add(seen(accounts, &b.arn, &at, Some(&b.account)));
+        arns.unique(p, &b.arn, &at);
+        if !Arn::parse(&b.arn).is_ok_and(|a| a.resource.starts_with("event-busv2/")) {
+            p.push(
+                format!("{at}.arn"),
+                format!("`{}` is not an `event-busv2/NAME/ID` ARN", b.arn),
+            );
+        }
+        if let Some(pol) = &b.policy {
+            p.add(check_policy(pol, &format!("{at}.policy")));
+        }
+        if let Some(k) = &b.kms_key {
+            p.add(check_arn(k, &format!("{at}.kms_key")));
+        }
+        for (j, sh) in b.shares.iter().enumerate() {
+            p.add(check_arn(&sh.arn, &format!("{at}.shares[{j}].arn")));
+        }
+        for (j, sub) in b.subscribers.iter().enumerate() {
+            let sat = format!("{at}.subscribers[{j}]");
+            p.add(check_arn(&sub.arn, &format!("{sat}.arn")));
+            arns.unique(p, &sub.arn, &sat);
+            if !is_account_id(&sub.account) {
+                p.push(
+                    format!("{sat}.account"),
+                    format!("`{}` is not a twelve-digit account id", sub.account),
+                );
+            }
+            p.add(check_arn(&sub.target, &format!("{sat}.target")));
+            for (field, v) in [("role", &sub.role), ("failure_destination", &sub.failure_destination)] {
+                if let Some(v) = v {
+                    p.add(check_arn(v, &format!("{sat}.{field}")));
+                }
+            }
+        }
+    }
 }
 
 /// Functions and their event sources, shared resources, Agent Spaces.
@@ -404,6 +441,14 @@ fn other_resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arn
                 );
             }
             p.add(check_arn(&assoc.role, &format!("{at}.associations[{j}].role")));
+            if let Some(r) = &assoc.elevated_role {
+                p.add(check_arn(r, &format!("{at}.associations[{j}].elevated_role")));
+            }
+        }
+        for (field, v) in [("kms_key", &a.kms_key), ("operator_app_role", &a.operator_app_role)] {
+            if let Some(v) = v {
+                p.add(check_arn(v, &format!("{at}.{field}")));
+            }
         }
     }
 }

@@ -7,12 +7,16 @@
 //! with the evidence that showed them. [`Coverage`] records what the crawl could not read, so that
 //! checks can say "not proven" instead of "pass".
 
+mod agent;
+mod eventsv2;
 mod load;
 mod names;
 mod principals;
 mod resources;
 mod strict;
 
+pub use agent::{AssociationKind, ValidationStatus};
+pub use eventsv2::{EventBusV2, ResourceShare, Subscriber, SubscriberState};
 pub use load::{LoadError, load_snapshot, parse_snapshot};
 pub use names::{agent_space_name_problem, file_name};
 pub use principals::{Group, User, validate_principals};
@@ -72,6 +76,9 @@ pub struct Snapshot {
     /// EventBridge rules on every bus, with their targets.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// EventBridge Custom Event Buses (v2) with their subscribers (optional; absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub event_buses_v2: Vec<EventBusV2>,
     /// Lambda functions.
     #[serde(default)]
     pub functions: Vec<Function>,

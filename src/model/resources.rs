@@ -198,6 +198,16 @@ pub struct AgentSpace {
     /// Secondary accounts the space can investigate, each through a role.
     #[serde(default)]
     pub associations: Vec<AgentSpaceAssociation>,
+    /// The space preference `elevatedActionsEnabled`: the agent may run write actions after
+    /// approval. Absent when not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elevated_actions_enabled: Option<bool>,
+    /// ARN of the customer managed KMS key encrypting the space's data, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key: Option<String>,
+    /// ARN of the role the space's operator web app runs as, if the app is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_app_role: Option<String>,
 }
 
 /// An account associated with an Agent Space.
@@ -205,6 +215,21 @@ pub struct AgentSpace {
 #[serde(deny_unknown_fields)]
 pub struct AgentSpaceAssociation {
     pub account: String,
-    /// The role the space assumes in that account.
+    /// The role the space assumes in that account (`assumableRoleArn`).
     pub role: String,
+    /// Monitor (the space's own account) or source; absent when not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<super::AssociationKind>,
+    /// The `sts:ExternalId` the service passes when it assumes `role` (source associations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The role the agent assumes for write actions after approval (`agentElevatedRoleArn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elevated_role: Option<String>,
+    /// Validation status of `elevated_role`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elevated_role_status: Option<super::ValidationStatus>,
+    /// Validation status of the association (`ValidateAwsAssociations`, `Association.status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<super::ValidationStatus>,
 }

@@ -55,7 +55,7 @@ pub fn account_name<'s>(t: &Topology<'s>, id: &str) -> &'s str {
 
 fn relation(reason: &UseReason<'_>) -> &'static str {
     match reason {
-        UseReason::RuleTarget { .. } => "delivers to",
+        UseReason::RuleTarget { .. } | UseReason::Subscriber { .. } => "delivers to",
         UseReason::RolePolicy { .. } => "uses",
         UseReason::EventSourceMapping { .. } => "is fed by",
         UseReason::Reference { .. } => "references",

@@ -50,6 +50,8 @@ pub fn resource_type(t: &Topology<'_>, ix: petgraph::graph::NodeIndex) -> Option
     let node = t.node(ix);
     Some(match node.kind {
         NodeKind::Function => ("lambda", "function"),
+        // The catalog has no resource type for EventBridge v2 buses yet: not scopable.
+        NodeKind::EventBus if node.id.contains(":event-busv2/") => return None,
         NodeKind::EventBus => ("events", "event-bus"),
         NodeKind::Rule => {
             let custom = node.id.split_once(":rule/").is_some_and(|(_, rest)| rest.contains('/'));

@@ -34,6 +34,24 @@ fn reproduces_every_planted_violation_and_nothing_else() {
         })
         .collect();
     let planted = [
+        // Issue 9 part 2: checkout's elevated role in shared-services can change every customer-profiles table.
+        (
+            "agent-space-elevated-access",
+            "high",
+            "arn:aws:iam::222222222222:role/DevOpsAgentElevated-checkout-shared",
+        ),
+        // checkout-oncall requires external ids; the shared-services role's trust does not.
+        (
+            "agent-space-external-id",
+            "high",
+            "arn:aws:iam::222222222222:role/DevOpsAgentRole-checkout-oncall",
+        ),
+        // invoice-oncall's invoice-us association has validation status `invalid` (hygiene).
+        (
+            "agent-space-missing-account",
+            "high",
+            "arn:aws:aidevops:us-east-1:311111111111:agentspace/as-7f3c2a91d0",
+        ),
         (
             "agent-space-missing-account",
             "high",
@@ -46,10 +64,38 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "high",
             "arn:aws:aidevops:us-east-1:321111111111:agentspace/as-2b8e41c7f5",
         ),
+        // invoice-oncall is in us-east-1, its config entry says zone `eu`.
+        (
+            "agent-space-outside-zone",
+            "high",
+            "arn:aws:aidevops:us-east-1:311111111111:agentspace/as-7f3c2a91d0",
+        ),
+        // checkout-deployer may re-point checkout's space and pass it a role.
+        (
+            "agent-space-reconfigurable",
+            "high",
+            "arn:aws:aidevops:us-east-1:321111111111:agentspace/as-2b8e41c7f5",
+        ),
+        // The elevated role is an Agent Space role in the shared account: one finding per table (three).
+        (
+            "agent-space-role-overbroad",
+            "high",
+            "arn:aws:dynamodb:ap-southeast-1:222222222222:table/customer-profiles",
+        ),
         (
             "agent-space-role-overbroad",
             "high",
             "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
+        ),
+        (
+            "agent-space-role-overbroad",
+            "high",
+            "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
+        ),
+        (
+            "agent-space-role-overbroad",
+            "high",
+            "arn:aws:dynamodb:us-east-1:222222222222:table/customer-profiles",
         ),
         (
             "agent-space-role-unpinned",
@@ -73,12 +119,24 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "high",
             "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
         ),
+        // Issue 9 part 1: checkout-us created a subscriber on the shared EventBridge v2 bus.
+        (
+            "cross-account-write-to-shared",
+            "high",
+            "arn:aws:events:eu-west-1:222222222222:event-busv2/order-events/eb-5d7c1a2e9f",
+        ),
         // 8.9: invoice-api's PutObject on `acme-documents-eu/*` is a write to the shared bucket's
         // objects. (8.2 near miss: the `ops-alerts` topic with SNS's default policy is not here.)
         (
             "cross-account-write-to-shared",
             "high",
             "arn:aws:s3:::acme-documents-eu",
+        ),
+        // Elevated roles are incident access that writes (conditional on aws:RequestedRegion).
+        (
+            "incident-access-not-read-only",
+            "high",
+            "arn:aws:iam::222222222222:role/DevOpsAgentElevated-checkout-shared",
         ),
         (
             "incident-access-not-read-only",
@@ -92,9 +150,20 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "arn:aws:iam::313333333333:role/DevOpsAgentRole-invoice-apac-pending",
         ),
         (
+            "incident-access-not-read-only",
+            "high",
+            "arn:aws:iam::321111111111:role/DevOpsAgentElevated-checkout-oncall",
+        ),
+        (
             "residency-cross-zone-flow",
             "high",
             "arn:aws:events:ap-southeast-1:323333333333:rule/checkout/order-placed-notify",
+        ),
+        // The v2 subscriber delivers the EU bus's events to a US queue.
+        (
+            "residency-cross-zone-flow",
+            "high",
+            "arn:aws:events:eu-west-1:222222222222:subscriber/order-events/checkout-us-mirror",
         ),
         (
             "shared-resource-tag-mismatch",
@@ -105,6 +174,12 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "agent-space-foreign-account",
             "medium",
             "arn:aws:aidevops:us-east-1:331111111111:agentspace/as-c45d09e3a2",
+        ),
+        // Still carries the preview's AIOpsAssistantPolicy (hygiene).
+        (
+            "agent-space-role-overbroad",
+            "medium",
+            "arn:aws:iam::222222222222:role/DevOpsAgentRole-catalog-oncall",
         ),
         (
             "incident-access-not-read-only",
@@ -147,6 +222,14 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             (
                 "cross-account-write-to-shared",
                 "dynamodb:LeadingKeys (inline policy `backfill-checkout-keys` of `arn:aws:iam::222222222222:role/shared-profiles-backfill` statement BackfillCheckoutKeys)"
+            ),
+            (
+                "incident-access-not-read-only",
+                "aws:RequestedRegion (inline policy `devops-agent-mitigate` of `arn:aws:iam::222222222222:role/DevOpsAgentElevated-checkout-shared` statement RaiseTableCapacity)"
+            ),
+            (
+                "incident-access-not-read-only",
+                "aws:RequestedRegion (inline policy `devops-agent-mitigate` of `arn:aws:iam::321111111111:role/DevOpsAgentElevated-checkout-oncall` statement ThrottleOwnFunctions)"
             ),
             (
                 "incident-access-not-read-only",
@@ -198,7 +281,7 @@ fn output_file_is_written_whole() {
     assert!(stdout.is_empty());
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 17);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 30);
 }
 
 /// The example with coverage gaps: one account's Lambda API denied, the Agent Space API absent.

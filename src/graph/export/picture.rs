@@ -202,7 +202,7 @@ fn vnode(
 fn style(kind: NodeKind) -> (&'static str, &'static str) {
     match kind {
         NodeKind::EventBus => ("cds", "#fbefff"),
-        NodeKind::Rule => ("diamond", "#ddf4ff"),
+        NodeKind::Rule | NodeKind::Subscriber => ("diamond", "#ddf4ff"),
         NodeKind::Function => ("box", "#fff8c5"),
         NodeKind::Role | NodeKind::User | NodeKind::Group => ("hexagon", "#eeeeee"),
         NodeKind::AgentSpace => ("doubleoctagon", "#dafbe1"),
@@ -216,6 +216,7 @@ fn style(kind: NodeKind) -> (&'static str, &'static str) {
 const LEGEND: &[(&str, NodeKind)] = &[
     ("eventbridge-bus", NodeKind::EventBus),
     ("eventbridge-rule", NodeKind::Rule),
+    ("eventbridge-subscriber", NodeKind::Subscriber),
     ("lambda-function", NodeKind::Function),
     ("resource", NodeKind::Resource(crate::model::ResourceKind::SqsQueue)),
     ("iam-role", NodeKind::Role),

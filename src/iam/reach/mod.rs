@@ -352,15 +352,21 @@ impl Reach {
         source_arn: Option<&str>,
         source_account: &str,
     ) -> Truth {
-        let Some(rp) = store.roles.get(role) else {
-            return Truth::False;
-        };
         let mut ctx = RequestContext::new();
         match source_arn {
             Some(arn) => ctx.set("aws:SourceArn", arn),
             None => ctx.absent("aws:SourceArn"),
         };
         ctx.set("aws:SourceAccount", source_account);
+        Self::service_may_assume_in(store, role, service, &ctx)
+    }
+
+    /// [`Reach::service_may_assume`] with a request context the caller fills (e.g. with the
+    /// `sts:ExternalId` the service passes, or marks it absent).
+    pub fn service_may_assume_in(store: &PolicyStore<'_>, role: &str, service: &str, ctx: &RequestContext) -> Truth {
+        let Some(rp) = store.roles.get(role) else {
+            return Truth::False;
+        };
         let mut result = Truth::False;
         for st in &rp.trust.policy.statements {
             if !st.allows_action("sts:AssumeRole") {
@@ -373,7 +379,7 @@ impl Reach {
             if !names_service {
                 continue;
             }
-            match (st.effect, evaluate_all(&st.conditions, &ctx)) {
+            match (st.effect, evaluate_all(&st.conditions, ctx)) {
                 (Effect::Deny, Truth::True) => return Truth::False,
                 (Effect::Allow, Truth::True) => result = Truth::True,
                 (Effect::Allow, Truth::Unknown(k)) if result != Truth::True => result = Truth::Unknown(k),

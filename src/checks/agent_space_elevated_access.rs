@@ -1,0 +1,336 @@
+//! `agent-space-elevated-access`: the role an Agent Space uses for approved write actions can
+//! change something that is not its application's own: a shared dependency, or another
+//! application's resource. Elevated actions are meant to be the reversible mitigations of the
+//! application on call (like the responders' `mitigate` tier), nothing more.
+//!
+//! The roles checked are each association's elevated role (`agentElevatedRoleArn`), and, when
+//! the space has `elevatedActionsEnabled` but an association names no elevated role, that
+//! association's own role (it is then the only role the agent has there). Writes are decided by
+//! the IAM engine per resource of the role's account, with the resource's policy.
+
+use super::{Check, Evidence, Finding, Input, SHOWN, Severity, Status, catalog_unavailable, finding_for};
+use crate::graph::{AppId, NodeKind, Topology};
+use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
+use crate::iam::catalog::{ActionClass, Catalog};
+use crate::model::AgentSpace;
+use petgraph::graph::NodeIndex;
+
+pub struct AgentSpaceElevatedAccess;
+
+/// The roles the agent may write with, per association: (role, why it is checked).
+fn elevated_roles(space: &AgentSpace) -> Vec<(&str, &'static str)> {
+    let enabled = space.elevated_actions_enabled == Some(true);
+    let mut out: Vec<(&str, &'static str)> = space
+        .associations
+        .iter()
+        .filter_map(|a| match (&a.elevated_role, enabled) {
+            (Some(r), _) => Some((r.as_str(), "elevated role of an association")),
+            (None, true) => Some((
+                a.role.as_str(),
+                "association role of a space with elevated actions enabled and no elevated role",
+            )),
+            (None, false) => None,
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// Whether `ix` is outside `app`'s own resources: owned by someone else, unowned, or shared.
+fn not_own(t: &Topology<'_>, ix: NodeIndex, app: AppId) -> bool {
+    let kind = t.node(ix).kind;
+    let candidate = matches!(
+        kind,
+        NodeKind::EventBus | NodeKind::Rule | NodeKind::Subscriber | NodeKind::Function | NodeKind::Resource(_)
+    );
+    candidate && (t.owner(ix) != Some(app) || t.is_shared(ix))
+}
+
+/// The writes `view` can make on resources of its account that `app` does not own alone.
+fn writes(
+    t: &Topology<'_>,
+    view: &RoleView<'_>,
+    account: &str,
+    app: AppId,
+) -> Vec<(NodeIndex, Vec<crate::iam::capability::Capability>)> {
+    let iam = t.iam();
+    let mut out = Vec::new();
+    for &ix in t.nodes_in_account(account) {
+        if !not_own(t, ix, app) {
+            continue;
+        }
+        let node = t.node(ix);
+        let target = Target::Resource {
+            arn: node.id,
+            account: Some(account),
+            region: node.region,
+            tags: node.tags,
+            policy: iam.store.resource_policy(node.id).map(|n| n.as_named()),
+        };
+        let caps = view.capabilities(target, ActionClass::CHANGES);
+        if !caps.is_empty() {
+            out.push((ix, caps));
+        }
+    }
+    out
+}
+
+impl AgentSpaceElevatedAccess {
+    fn finding(
+        &self,
+        t: &Topology<'_>,
+        space: &AgentSpace,
+        app: AppId,
+        role: &str,
+        why: &str,
+        hits: &[(NodeIndex, Vec<crate::iam::capability::Capability>)],
+    ) -> Option<Finding> {
+        let ix = t.find(role)?;
+        let certain = hits.iter().any(|(_, c)| c.iter().any(|c| c.conditional_on.is_empty()));
+        let mut resources: Vec<String> = Vec::new();
+        let mut evidence = vec![Evidence::new(
+            "can-assume",
+            space.arn.clone(),
+            Some(role.to_string()),
+            why,
+        )];
+        let mut keys: Vec<String> = Vec::new();
+        for (r, caps) in hits {
+            let names: Vec<&str> = caps.iter().map(|c| c.action.as_str()).collect();
+            let node = t.node(*r);
+            resources.push(format!(
+                "{} `{}` ({})",
+                node.kind.as_str(),
+                node.id,
+                summarize_actions(&names, 3)
+            ));
+            keys.extend(caps.iter().flat_map(|c| c.conditional_on.iter().cloned()));
+            evidence.extend(
+                grant_labels(caps)
+                    .into_iter()
+                    .map(|g| Evidence::new("grants", role.to_string(), Some(node.id.to_string()), g)),
+            );
+        }
+        let total = resources.len();
+        resources.truncate(SHOWN);
+        let more = if total > SHOWN {
+            format!(" and {} more", total - SHOWN)
+        } else {
+            String::new()
+        };
+        let mut f = finding_for(
+            self,
+            t.node(ix),
+            format!(
+                "`{role}` ({why}) of Agent Space `{}` can change what `{}` does not own alone: {}{more}",
+                space.arn,
+                t.app_name(app),
+                resources.join("; ")
+            ),
+            format!(
+                "Limit `{role}` to reversible writes on `{}`'s own functions and rules (as `topoguard roles` builds the mitigate tier), or turn elevated actions off for the space.",
+                t.app_name(app)
+            ),
+        );
+        if !certain {
+            keys.sort();
+            keys.dedup();
+            f.status = Status::Conditional;
+            f.conditions = keys;
+        }
+        f.applications = vec![t.app_name(app).to_string()];
+        f.evidence = evidence;
+        Some(f)
+    }
+}
+
+impl Check for AgentSpaceElevatedAccess {
+    fn id(&self) -> &'static str {
+        "agent-space-elevated-access"
+    }
+    fn title(&self) -> &'static str {
+        "Agent Space may write outside its application"
+    }
+    fn description(&self) -> &'static str {
+        "An Agent Space association has an elevated role (`agentElevatedRoleArn`), or the space has elevated actions enabled, and the role the agent writes with can perform Write, Permissions management or Tagging actions on a shared dependency or on a resource its application does not own. Approved elevated actions should stay within the application's own reversible mitigations."
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::High
+    }
+    fn inputs(&self) -> &'static [Input] {
+        &[
+            Input::Iam,
+            Input::Organization,
+            Input::AgentSpaces,
+            Input::ResourcePolicies,
+            Input::EventBridge,
+            Input::Lambda,
+        ]
+    }
+    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+        let catalog = match Catalog::get() {
+            Ok(c) => c,
+            Err(e) => return vec![catalog_unavailable(self, &e.to_string())],
+        };
+        let org = t.snapshot.organization.id.as_deref();
+        let mut out = Vec::new();
+        for view in t.agent_spaces() {
+            let Some(space) = view.existing else { continue };
+            for (role, why) in elevated_roles(space) {
+                let Some(rv) = RoleView::new(&t.policies, catalog, org, role) else {
+                    if let Some(ix) = t.find(&space.arn) {
+                        let mut f = finding_for(
+                            self,
+                            t.node(ix),
+                            format!(
+                                "not proven: `{role}` ({why}) of Agent Space `{}` is not in the snapshot, so what it can write is unknown",
+                                space.arn
+                            ),
+                            "Crawl the account of the role so its policies are known.".to_string(),
+                        );
+                        f.status = Status::NotProven;
+                        f.applications = vec![t.app_name(view.app).to_string()];
+                        out.push(f);
+                    }
+                    continue;
+                };
+                if !rv.may_have(ActionClass::CHANGES) {
+                    continue;
+                }
+                let account = crate::arn::Arn::parse(role)
+                    .ok()
+                    .and_then(|a| a.account().map(str::to_string));
+                let Some(account) = account else { continue };
+                let hits = writes(t, &rv, &account, view.app);
+                if hits.is_empty() {
+                    continue;
+                }
+                out.extend(self.finding(t, space, view.app, role, why, &hits));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AgentSpaceElevatedAccess;
+    use crate::checks::Status;
+    use crate::checks::testkit::*;
+    use serde_json::{Value, json};
+
+    const SPACE: &str = "arn:aws:aidevops:eu-west-1:111111111111:agentspace/invoice";
+
+    /// The invoice space with one association into `account` whose elevated role may
+    /// `sqs:SendMessage`/`sqs:PurgeQueue` on `resource`; `enabled` sets the space preference.
+    fn setup(account: &str, resource: &str, elevated: bool, enabled: Option<bool>) -> Value {
+        let mut s = org();
+        let agent = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "aidevops.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+        let role = add_role(
+            &mut s,
+            account,
+            "invoice-agent",
+            agent.clone(),
+            allow(&["sqs:GetQueueAttributes"], "*"),
+        );
+        let write = add_role(
+            &mut s,
+            account,
+            "invoice-elevated",
+            agent,
+            allow(&["sqs:PurgeQueue"], resource),
+        );
+        let mut assoc = json!({"account": account, "role": role, "kind": "source"});
+        if elevated {
+            assoc["elevated_role"] = json!(write);
+            assoc["elevated_role_status"] = json!("valid");
+        }
+        let mut sp = json!({"id": "invoice", "arn": SPACE, "name": "invoice", "account": INVOICE, "region": "eu-west-1", "associations": [assoc]});
+        if let Some(e) = enabled {
+            sp["elevated_actions_enabled"] = json!(e);
+        }
+        add(&mut s, "agent_spaces", sp);
+        s
+    }
+
+    /// A queue in SHARED used by invoice (so it is a shared dependency) and one of invoice's own.
+    fn queues(s: &mut Value) -> (String, String) {
+        let shared = add_queue(s, SHARED, "eu-west-1", "orders", json!({}));
+        let own = add_queue(s, INVOICE, "eu-west-1", "invoice-work", json!({}));
+        add_function(s, INVOICE, "eu-west-1", "invoice-api", &[&shared, &own]);
+        (shared, own)
+    }
+
+    #[test]
+    fn fires_when_the_elevated_role_can_purge_a_shared_queue() {
+        let mut s = setup(SHARED, "*", true, None);
+        let (shared, _) = queues(&mut s);
+        let f = run(&AgentSpaceElevatedAccess, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::Violation);
+        assert!(
+            f[0].message.contains(&shared) && f[0].message.contains("sqs:PurgeQueue"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].resource, "arn:aws:iam::999999999999:role/invoice-elevated");
+    }
+
+    #[test]
+    fn fires_for_the_association_role_when_elevated_actions_are_on_without_an_elevated_role() {
+        let mut s = org();
+        let (shared, _) = queues(&mut s);
+        let role = add_role(
+            &mut s,
+            SHARED,
+            "invoice-agent",
+            json!({"Statement": []}),
+            allow(&["sqs:SendMessage"], &shared),
+        );
+        add(
+            &mut s,
+            "agent_spaces",
+            json!({"id": "invoice", "arn": SPACE, "name": "invoice", "account": INVOICE, "region": "eu-west-1",
+            "elevated_actions_enabled": true, "associations": [{"account": SHARED, "role": role}]}),
+        );
+        let f = run(&AgentSpaceElevatedAccess, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("elevated actions enabled"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn quiet_when_the_elevated_role_writes_only_the_applications_own_queue() {
+        let mut s = setup(
+            INVOICE,
+            "arn:aws:sqs:eu-west-1:111111111111:invoice-work",
+            true,
+            Some(true),
+        );
+        queues(&mut s);
+        assert_eq!(run(&AgentSpaceElevatedAccess, &s), vec![]);
+    }
+
+    #[test]
+    fn near_miss_writes_without_elevated_actions_or_role_are_quiet() {
+        // The association role can write, but no elevated role exists and elevated actions are off:
+        // that write access is agent-space-role-overbroad's business, not this check's.
+        let mut s = setup(SHARED, "*", false, Some(false));
+        queues(&mut s);
+        assert_eq!(run(&AgentSpaceElevatedAccess, &s), vec![]);
+    }
+
+    #[test]
+    fn an_elevated_role_outside_the_snapshot_is_not_proven() {
+        let mut s = org();
+        add(
+            &mut s,
+            "agent_spaces",
+            json!({"id": "invoice", "arn": SPACE, "name": "invoice", "account": INVOICE, "region": "eu-west-1",
+            "associations": [{"account": SHARED, "role": "arn:aws:iam::999999999999:role/a", "elevated_role": "arn:aws:iam::999999999999:role/gone"}]}),
+        );
+        let f = run(&AgentSpaceElevatedAccess, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::NotProven);
+    }
+}
