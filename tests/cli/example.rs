@@ -73,6 +73,13 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "high",
             "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
         ),
+        // 8.8: checkout-eu's legacy deploy user may assume the same leftover role (an IAM user
+        // starts a concrete chain; the CI bot's boundary keeps it out: a near miss).
+        (
+            "cross-account-write-to-shared",
+            "high",
+            "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
+        ),
         // 8.9: invoice-api's PutObject on `acme-documents-eu/*` is a write to the shared bucket's
         // objects. (8.2 near miss: the `ops-alerts` topic with SNS's default policy is not here.)
         (
@@ -198,7 +205,7 @@ fn output_file_is_written_whole() {
     assert!(stdout.is_empty());
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 17);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 18);
 }
 
 /// The example with coverage gaps: one account's Lambda API denied, the Agent Space API absent.
