@@ -92,9 +92,12 @@ struct Args {
     roles: usize,
     /// Instead of the checks, generate the roles of the largest application (see [`roles_phase`]).
     app_roles: bool,
+    /// With `--app-roles`: also write those roles to this (new or empty) directory, `iam/` and
+    /// `cloudformation/`, for parliament and cfn-lint.
+    keep_roles: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: bench [--scenario default|org-trust|root-trust] [--accounts N] [--roles N] [--regions N (1-6)] [--functions N] [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose] [--app-roles]";
+const USAGE: &str = "usage: bench [--scenario default|org-trust|root-trust] [--accounts N] [--roles N] [--regions N (1-6)] [--functions N] [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose] [--app-roles [--keep-roles DIR]]";
 
 fn parse_args() -> Res<Args> {
     let mut args = Args {
@@ -109,6 +112,7 @@ fn parse_args() -> Res<Args> {
         scenario: "default".to_string(),
         roles: 4000,
         app_roles: false,
+        keep_roles: None,
     };
     let mut functions_given = false;
     let mut it = std::env::args().skip(1);
@@ -140,6 +144,7 @@ fn parse_args() -> Res<Args> {
             "--keep" => args.keep = Some(PathBuf::from(value)),
             "--snapshot" => args.snapshot = Some(PathBuf::from(value)),
             "--measure" => args.measure = Some(PathBuf::from(value)),
+            "--keep-roles" => args.keep_roles = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown argument `{flag}`\n{USAGE}").into()),
         }
     }
@@ -148,6 +153,9 @@ fn parse_args() -> Res<Args> {
     }
     if args.scenario != "default" && !functions_given {
         args.functions = 0;
+    }
+    if args.keep_roles.is_some() && !args.app_roles {
+        return Err(format!("--keep-roles needs --app-roles\n{USAGE}").into());
     }
     if args.accounts == 0 || args.regions == 0 || args.regions > REGIONS.len() {
         return Err(format!("--accounts must be at least 1 and --regions between 1 and 6\n{USAGE}").into());
@@ -1407,7 +1415,7 @@ fn main() -> Res<()> {
         plan.shared.len()
     );
     if args.app_roles {
-        return roles_phase(&plan);
+        return roles_phase(&plan, args.keep_roles.as_deref());
     }
     println!("{:<22} {:>10}   {:>12}   note", "phase", "time", "VmRSS after");
     let _dir;
@@ -1492,7 +1500,7 @@ fn main() -> Res<()> {
 /// `--roles`: generates the organization, then `topoguard roles` for its largest application
 /// (most functions), and prints the role count, the largest policy and the time. Every role is
 /// validated by the generator itself (sizes, quotas, scope) before it is returned.
-fn roles_phase(plan: &Plan) -> Res<()> {
+fn roles_phase(plan: &Plan, keep: Option<&Path>) -> Res<()> {
     let snapshot = generate(plan);
     let config_text = config_text(plan)?;
     let config = parse_config(&config_text, Path::new(CONFIG_PATH), &known_ids())?;
@@ -1528,6 +1536,35 @@ fn roles_phase(plan: &Plan) -> Res<()> {
         accounts.len(),
         set.notes.iter().filter(|n| n.kind == "split").count(),
         secs(time)
+    );
+    if let Some(dir) = keep {
+        keep_roles(&set, dir)?;
+    }
+    Ok(())
+}
+
+/// Writes the role set as `iam/` (one JSON document per policy, for parliament) and
+/// `cloudformation/` (one template per account, for cfn-lint) under `dir`, which must be new or
+/// empty.
+fn keep_roles(set: &topoguard::roles::RoleSet, dir: &Path) -> Res<()> {
+    use topoguard::roles::{Format, render};
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        return Err(format!("--keep-roles `{}`: the directory is not empty", dir.display()).into());
+    }
+    let mut written = 0;
+    for (sub, format) in [("iam", Format::Iam), ("cloudformation", Format::Cloudformation)] {
+        for (path, bytes) in render(set, format) {
+            let target = dir.join(sub).join(&path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&target, bytes)?;
+            written += 1;
+        }
+    }
+    println!(
+        "wrote {written} files under `{}` (iam/, cloudformation/)",
+        dir.display()
     );
     Ok(())
 }

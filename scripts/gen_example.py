@@ -27,6 +27,9 @@ check, each documented in `docs/example-walkthrough.md`:
                                      (status `conditional`); invoice-eu's `invoice-api` may
                                      PutObject on the whole EU document bucket
                                      (`acme-documents-eu/*`, a sub-resource write)
+  cross-account-write-to-shared      checkout-eu's legacy IAM user `checkout-legacy-deployer` may
+                                     assume `shared-ops-maintenance` (a user is a caller; the
+                                     bounded `checkout-ci-bot` is a near miss)
   incident-access-not-read-only      invoice-apac's `DevOpsAgentRole-invoice-apac-pending` is
                                      pinned to a Sydney Agent Space not in the snapshot and may
                                      purge invoice's APAC dead-letter queue
@@ -1188,6 +1191,63 @@ def iam_eval_additions(snapshot):
         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
 
 
+# --- IAM users as callers (issue 8 point 8) ------------------------------------------------------
+
+def build_user_plants(snapshot):
+    """Legacy IAM users of checkout-eu, from before SSO. A user that holds sts:AssumeRole starts a
+    concrete chain like a role does."""
+    chk = CHECKOUT["eu"]
+    maintenance = role_arn(SHARED, "shared-ops-maintenance")
+    # PLANTED cross-account-write-to-shared (8.8): the deploy user the MIG-7 migration used
+    # before it moved to CodeBuild still may assume `shared-ops-maintenance` (trusted by
+    # checkout-eu's administrators) and delete customer profiles. The finding names the user.
+    deployer = {
+        "arn": f"arn:aws:iam::{chk}:user/checkout-legacy-deployer",
+        "account": chk,
+        "name": "checkout-legacy-deployer",
+        "tags": {"app": "checkout", "ticket": "MIG-7"},
+        "inline_policies": [{"name": "assume-shared-maintenance", "document": policy(
+            allow("AssumeSharedMaintenance", "sts:AssumeRole", maintenance))}],
+        "attached_policies": [],
+        "groups": [],
+    }
+    # NEAR MISS (8.8): the CI bot's group may assume any shared-services role, but its
+    # permission boundary allows reads only, so it can assume nothing: no finding.
+    boundary = f"arn:aws:iam::{chk}:policy/CheckoutCiReadOnlyBoundary"
+    group = {
+        "arn": f"arn:aws:iam::{chk}:group/checkout-ci",
+        "account": chk,
+        "name": "checkout-ci",
+        "inline_policies": [{"name": "assume-shared", "document": policy(
+            allow("AssumeShared", "sts:AssumeRole", f"arn:aws:iam::{SHARED}:role/*"))}],
+        "attached_policies": [],
+    }
+    bot = {
+        "arn": f"arn:aws:iam::{chk}:user/checkout-ci-bot",
+        "account": chk,
+        "name": "checkout-ci-bot",
+        "tags": {"app": "checkout"},
+        "inline_policies": [],
+        "attached_policies": [],
+        "permission_boundary": boundary,
+        "groups": ["checkout-ci"],
+    }
+    snapshot["managed_policies"].append({
+        "arn": boundary,
+        "name": "CheckoutCiReadOnlyBoundary",
+        "document": policy(allow("ReadOnly", ["cloudwatch:GetMetricData", "s3:GetObject"], "*")),
+    })
+    # Record fields in the snapshot's declaration order: users and groups follow roles.
+    ordered = {}
+    for k, v in snapshot.items():
+        ordered[k] = v
+        if k == "roles":
+            ordered["users"] = [bot, deployer]
+            ordered["groups"] = [group]
+    snapshot.clear()
+    snapshot.update(ordered)
+
+
 def canonical(value, key=None):
     """Orders keys the way topoguard writes snapshots: record fields in declaration order (as
     built above), while free-form JSON (policy documents) and tag maps are sorted by key."""
@@ -1249,6 +1309,7 @@ def main():
     }
     iam_eval_additions(snapshot)
     agent_preview_policy(snapshot)
+    build_user_plants(snapshot)
     json.dump(canonical(snapshot), sys.stdout, indent=2)
     sys.stdout.write("\n")
 

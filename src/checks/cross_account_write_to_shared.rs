@@ -11,7 +11,6 @@ use crate::iam::capability::{Capability, RoleView, Target, grant_labels, summari
 use crate::iam::catalog::{ActionClass, Catalog};
 use crate::iam::classify::allowed_actions;
 use crate::iam::condition::Truth;
-use crate::iam::eval::outsider_truth;
 use crate::iam::reach::{Assumer, Caller, callers_of};
 use crate::iam::{Effect, Policy};
 use std::collections::{BTreeSet, HashMap};
@@ -220,16 +219,6 @@ fn role_grant(role: &str, resource: &str, who: &Outsider, caps: &[Capability]) -
         .collect()
 }
 
-/// How [`outsider_truth`] names a caller: an ARN, an account id, or `*` for callers that stand
-/// for many accounts.
-fn outsider_name(caller: &Caller) -> String {
-    match caller {
-        Caller::Principal(p) | Caller::Service(p) => p.clone(),
-        Caller::AccountAdmins(a) => a.clone(),
-        Caller::Organization(_) | Caller::Anyone => "*".to_string(),
-    }
-}
-
 /// 1. The resource policy grants writes to principals of other accounts.
 fn resource_policy_grants(t: &Topology<'_>, catalog: &Catalog, arn: &str, account: &str) -> Vec<Grant> {
     let iam = t.iam();
@@ -244,12 +233,11 @@ fn resource_policy_grants(t: &Topology<'_>, catalog: &Catalog, arn: &str, accoun
         .enumerate()
         .filter(|(_, s)| s.effect == Effect::Allow)
     {
-        // Conditions that no outside caller can meet (AWS's default SNS topic policy pins
-        // `AWS:SourceOwner` to the owner) let nobody in, whatever else the caller is.
-        let outsiders: Vec<(Caller, Truth)> = callers_of(st, iam.reach.org())
+        // `callers_of` evaluates the conditions for a direct call by each caller: AWS's default
+        // SNS topic policy (`AWS:SourceOwner` = owner) lets in only the owner's principals.
+        let outsiders: Vec<(Caller, Truth)> = callers_of(st, iam.reach.org(), account)
             .into_iter()
             .filter(|(c, _)| c.is_outside(account))
-            .filter(|(c, _)| outsider_truth(st, account, &outsider_name(c)) != Truth::False)
             .collect();
         if outsiders.is_empty() {
             continue;
@@ -742,5 +730,136 @@ mod tests {
         let q = add_queue(&mut s, SHARED, "eu-west-1", "audit", json!({}));
         add_bus_v2(&mut s, SHARED, "eu-west-1", "orders", &[(SHARED, &q)], true);
         assert_eq!(run(&CrossAccountWriteToShared, &s), vec![]);
+    }
+
+    fn source_pinned_trust(principal: &str, operator: &str, key: &str, value: &str) -> Value {
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole",
+            "Condition": {operator: {key: value}}}]})
+    }
+
+    // `aws:SourceAccount`/`aws:SourceArn` are absent when a principal calls AssumeRole itself, so
+    // a trust naming another account that requires them lets nobody of that account in; the same
+    // trust with `...IfExists` does.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount
+    #[test]
+    fn trust_requiring_source_keys_lets_no_principal_of_another_account_write() {
+        let cases = [
+            ("StringEquals", "aws:SourceAccount", CHECKOUT, 0),
+            (
+                "ArnLike",
+                "aws:SourceArn",
+                "arn:aws:aidevops:*:222222222222:agentspace/*",
+                0,
+            ),
+            // Near miss: the key may be absent.
+            ("StringEqualsIfExists", "aws:SourceAccount", CHECKOUT, 1),
+        ];
+        for (operator, key, value, expected) in cases {
+            let mut s = org();
+            let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+            add_role(
+                &mut s,
+                SHARED,
+                "maintenance",
+                source_pinned_trust(CHECKOUT, operator, key, value),
+                allow(&["sqs:PurgeQueue"], &q),
+            );
+            add_role(
+                &mut s,
+                CHECKOUT,
+                "ops",
+                trust(CHECKOUT),
+                allow(&["sts:AssumeRole"], "*"),
+            );
+            let f = run(&CrossAccountWriteToShared, &s);
+            assert_eq!(f.len(), expected, "{operator} {key}: {f:#?}");
+        }
+    }
+
+    fn add_user(s: &mut Value, name: &str, policy: Option<Value>, extra: Value) -> String {
+        let arn = format!("arn:aws:iam::{CHECKOUT}:user/{name}");
+        let mut u = json!({"arn": arn, "account": CHECKOUT, "name": name});
+        if let Some(p) = policy {
+            u["inline_policies"] = json!([{"name": "assume", "document": p}]);
+        }
+        if let (Some(u), Some(extra)) = (u.as_object_mut(), extra.as_object()) {
+            u.extend(extra.clone());
+        }
+        add(s, "users", u);
+        arn
+    }
+
+    /// A shared role trusting checkout's account that can purge the shared queue.
+    fn writable_shared_queue() -> (Value, String) {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        let maint = add_role(
+            &mut s,
+            SHARED,
+            "maintenance",
+            trust(CHECKOUT),
+            allow(&["sqs:PurgeQueue"], &q),
+        );
+        (s, maint)
+    }
+
+    // An IAM user holding `sts:AssumeRole` is a concrete chain, like a role; its group's policies
+    // count; a boundary without the action removes it.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+    #[test]
+    fn a_user_that_can_assume_a_writing_shared_role_is_named() {
+        let (mut s, maint) = writable_shared_queue();
+        let user = add_user(
+            &mut s,
+            "legacy-deployer",
+            Some(allow(&["sts:AssumeRole"], &maint)),
+            json!({}),
+        );
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message
+                .starts_with(&format!("`{user}` (another account), by assuming")),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].evidence[0].from, user);
+        assert_eq!(f[0].evidence[0].relation, "can-assume");
+        assert_eq!(f[0].applications, vec!["checkout"]);
+
+        let (mut s, _) = writable_shared_queue();
+        let group = format!("arn:aws:iam::{CHECKOUT}:group/deployers");
+        add(
+            &mut s,
+            "groups",
+            json!({"arn": group, "account": CHECKOUT, "name": "deployers", "inline_policies": [{"name": "assume", "document": allow(&["sts:AssumeRole"], "*")}]}),
+        );
+        let user = add_user(&mut s, "grouped", None, json!({"groups": ["deployers"]}));
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].evidence[0].from, user);
+    }
+
+    #[test]
+    fn a_bounded_user_is_no_chain_and_the_account_trust_remains() {
+        let (mut s, maint) = writable_shared_queue();
+        let boundary = format!("arn:aws:iam::{CHECKOUT}:policy/no-assume");
+        add(
+            &mut s,
+            "managed_policies",
+            json!({"arn": boundary, "name": "no-assume", "document": allow(&["s3:Get*"], "*")}),
+        );
+        add_user(
+            &mut s,
+            "bounded",
+            Some(allow(&["sts:AssumeRole"], &maint)),
+            json!({"permission_boundary": boundary}),
+        );
+        let f = run(&CrossAccountWriteToShared, &s);
+        // Only the synthetic principal: no concrete chain through the bounded user.
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("administrators allow"), "{}", f[0].message);
+        assert_eq!(f[0].evidence[0].from, format!("arn:aws:iam::{CHECKOUT}:root"));
     }
 }

@@ -269,6 +269,12 @@ fn check_names(role: &GeneratedRole) -> Result<(), RolesError> {
     Ok(())
 }
 
+/// The name of the Agent Space role of `space` in each account — of its first part when it is
+/// split (`-2`, `-3`, … follow); the one role an account association names.
+pub fn agent_role_name(space: &str) -> String {
+    format!("DevOpsAgentRole-{space}")
+}
+
 /// The name of the parameter (template parameter, Terraform variable, `${…}` placeholder) that
 /// holds the ARN of Agent Space `space`.
 pub fn space_parameter(space: &str) -> String {

@@ -656,3 +656,104 @@ fn a_role_that_cannot_fit_even_compressed_is_split_with_a_note() {
         .collect();
     assert!(used.iter().all(|q| granted.contains(q)));
 }
+
+/// (action, resource) pairs a role's policies grant.
+fn grants(r: &GeneratedRole) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for s in statements(r) {
+        let list = |v: &Value| -> Vec<String> {
+            match v {
+                Value::String(x) => vec![x.clone()],
+                Value::Array(xs) => xs.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                _ => Vec::new(),
+            }
+        };
+        for a in list(&s["Action"]) {
+            for res in list(&s["Resource"]) {
+                out.insert((a.clone(), res));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_split_agent_space_role_is_rendered_as_valid_parts_covering_exactly_the_footprint() {
+    use render::agent_spaces::{Associated, render as spaces};
+    // As above: 1,500 used queues in the shared account whose names defeat compression, next to
+    // 1,500 unused ones.
+    let mut s = org();
+    let mut used = BTreeSet::new();
+    for i in 0..1500 {
+        let region = if i % 2 == 0 { "eu-west-1" } else { "us-east-1" };
+        let tail = if i % 2 == 0 { "a" } else { "b" };
+        used.insert(add_queue(&mut s, SHARED, region, &format!("q{i:04}-{tail}"), json!({})));
+        add_queue(&mut s, SHARED, region, &format!("q{i:04}-x"), json!({}));
+    }
+    let refs: Vec<&str> = used.iter().map(String::as_str).collect();
+    add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &refs);
+    let config = format!(
+        "[applications.invoice]\naccounts = [\"{INVOICE}\"]\n[applications.checkout]\naccounts = [\"{CHECKOUT}\"]\n[shared_dependencies]\naccounts = [\"{SHARED}\"]\n[zones.world]\nregions = [\"eu-west-1\", \"us-east-1\"]\n[agent_spaces.invoice-space]\napplication = \"invoice\"\n"
+    );
+    let set = generate_with(&s, &config, &["invoice"]).unwrap();
+    let parts: Vec<&GeneratedRole> = set
+        .roles
+        .iter()
+        .filter(|r| r.account == SHARED && r.space.as_deref() == Some("invoice-space"))
+        .collect();
+    let names: Vec<&str> = parts.iter().map(|r| r.name.as_str()).collect();
+    assert!(parts.len() >= 2, "{names:?}");
+    assert_eq!(names[0], "DevOpsAgentRole-invoice-space");
+    assert!(
+        names[1..]
+            .iter()
+            .enumerate()
+            .all(|(i, n)| *n == format!("DevOpsAgentRole-invoice-space-{}", i + 2))
+    );
+    // Each part is a valid role of its own (`generate` validated every one): within the quota,
+    // trusted by the one space, of the agent kind.
+    for r in &parts {
+        assert!(r.policies.len() <= limits::ATTACHED_PER_ROLE, "{}", r.name);
+        assert!(r.policies.iter().all(|p| compact_len(p) <= limits::MANAGED_POLICY));
+        assert_eq!(r.trust, parts[0].trust);
+        assert_eq!(r.kind, RoleKind::AgentSecondary);
+    }
+    // Together they grant exactly the used queues, each pair once, and no unused queue.
+    let each: Vec<BTreeSet<(String, String)>> = parts.iter().map(|r| grants(r)).collect();
+    let union: BTreeSet<(String, String)> = each.iter().flatten().cloned().collect();
+    assert_eq!(
+        union.len(),
+        each.iter().map(BTreeSet::len).sum::<usize>(),
+        "parts overlap"
+    );
+    let queues: BTreeSet<String> = union
+        .iter()
+        .filter(|(_, r)| r.starts_with("arn:aws:sqs:"))
+        .map(|(_, r)| r.clone())
+        .collect();
+    assert_eq!(queues, used);
+    assert!(set.notes.iter().any(|n| {
+        n.kind == "split"
+            && n.message
+                .contains("`DevOpsAgentRole-invoice-space` in account `999999999999`")
+            && n.message.contains("association names one role")
+    }));
+    // Every part is rendered, and the association names the first part only.
+    let cfn = render(&set, Format::Cloudformation);
+    let account: Value = serde_json::from_slice(&cfn[&format!("{SHARED}.template.json")]).unwrap();
+    let rendered: Vec<&Value> = account["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::IAM::Role")
+        .map(|r| &r["Properties"]["RoleName"])
+        .filter(|n| n.as_str().is_some_and(|n| n.starts_with("DevOpsAgentRole-")))
+        .collect();
+    assert_eq!(rendered.len(), parts.len());
+    let files = spaces(&set, &Associated::new());
+    let t: Value = serde_json::from_slice(&files["agent-spaces/invoice-space.template.json"]).unwrap();
+    let assoc = &t["Resources"][format!("Association{SHARED}")]["Properties"]["Configuration"]["SourceAws"];
+    assert_eq!(assoc["AssumableRoleArn"], parts[0].arn());
+    let listed: Vec<String> = parts[1..].iter().map(|r| r.arn()).collect();
+    assert_eq!(t["Metadata"]["topoguard:UnassociatedParts"][SHARED], json!(listed));
+}

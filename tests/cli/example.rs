@@ -125,6 +125,13 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "high",
             "arn:aws:events:eu-west-1:222222222222:event-busv2/order-events/eb-5d7c1a2e9f",
         ),
+        // 8.8: checkout-eu's legacy deploy user may assume the same leftover role (an IAM user
+        // starts a concrete chain; the CI bot's boundary keeps it out: a near miss).
+        (
+            "cross-account-write-to-shared",
+            "high",
+            "arn:aws:dynamodb:eu-west-1:222222222222:table/customer-profiles",
+        ),
         // 8.9: invoice-api's PutObject on `acme-documents-eu/*` is a write to the shared bucket's
         // objects. (8.2 near miss: the `ops-alerts` topic with SNS's default policy is not here.)
         (
@@ -203,10 +210,13 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "arn:aws:lambda:eu-west-1:222222222222:function:replay-checkout-orders",
         ),
     ];
-    let planted: Vec<(String, String, String)> = planted
+    let mut planted: Vec<(String, String, String)> = planted
         .iter()
         .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
         .collect();
+    planted.sort();
+    let mut found = found;
+    found.sort();
     assert_eq!(found, planted);
     // Access that holds only under undecided conditions is a status, not a sentence (issue 8.3).
     let conditional: Vec<(&str, &str)> = report["findings"]
@@ -281,7 +291,7 @@ fn output_file_is_written_whole() {
     assert!(stdout.is_empty());
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 30);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 31);
 }
 
 /// The example with coverage gaps: one account's Lambda API denied, the Agent Space API absent.

@@ -122,7 +122,7 @@ fn readme_table(readme: &str) -> Vec<(String, String, String)> {
 
 /// The number the README states in "<Number> findings in all (<number> of them conditional)".
 fn readme_totals(readme: &str) -> (usize, usize) {
-    const WORDS: [&str; 31] = [
+    const WORDS: [&str; 41] = [
         "zero",
         "one",
         "two",
@@ -154,6 +154,16 @@ fn readme_totals(readme: &str) -> (usize, usize) {
         "twenty-eight",
         "twenty-nine",
         "thirty",
+        "thirty-one",
+        "thirty-two",
+        "thirty-three",
+        "thirty-four",
+        "thirty-five",
+        "thirty-six",
+        "thirty-seven",
+        "thirty-eight",
+        "thirty-nine",
+        "forty",
     ];
     let number = |w: &str| {
         WORDS

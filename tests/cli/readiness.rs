@@ -215,6 +215,8 @@ fn snapshot_ids() -> (BTreeSet<String>, BTreeSet<String>) {
         "functions",
         "resources",
         "agent_spaces",
+        "event_buses_v2",
+        "users",
     ] {
         for item in snap[list].as_array().into_iter().flatten() {
             arns.insert(item["arn"].as_str().unwrap().to_string());

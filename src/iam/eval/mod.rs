@@ -182,7 +182,7 @@ pub const DERIVED_KEYS: &[&str] = &[
 /// resource's account, `kms:CallerAccount`, `aws:SourceOwner` (the caller's account, as SNS sets
 /// it for direct calls), and the absence of `aws:SourceAccount` / `aws:SourceArn` (present only
 /// when a service calls on behalf of a resource). See [`super::keys`] for the reviewed table.
-fn request_context(req: &Request<'_>) -> RequestContext {
+pub fn request_context(req: &Request<'_>) -> RequestContext {
     let mut ctx = req.context.clone();
     let iam_principal =
         req.principal.starts_with("arn:") && (req.principal.contains(":iam::") || req.principal.contains(":sts::"));
@@ -218,59 +218,6 @@ fn request_context(req: &Request<'_>) -> RequestContext {
         fill("s3:ResourceAccount", Some(account));
     }
     ctx
-}
-
-/// Whether a resource-policy statement's conditions let a direct call by `outsider` (a principal
-/// ARN, an account id, or `*`) from another account than `resource_account` through: false when
-/// no outside account satisfies them (as the default SNS topic policy's `AWS:SourceOwner` =
-/// owner), true when every one does, unknown naming the keys topoguard cannot decide. For `*`
-/// every account that the conditions name (other than the owner) is tried, and one that they
-/// do not name.
-pub fn outsider_truth(st: &Statement, resource_account: &str, outsider: &str) -> Truth {
-    let own = |v: &str| v == resource_account;
-    let (accounts, arn): (Vec<String>, Option<&str>) = if outsider == "*" {
-        let mut named: Vec<String> = st
-            .conditions
-            .iter()
-            .flat_map(|c| c.values.iter())
-            .filter(|v| crate::arn::is_account_id(v) && !own(v))
-            .cloned()
-            .collect();
-        // An account nobody names stands for every other one.
-        named.push("000000000000".to_string());
-        named.sort();
-        named.dedup();
-        (named, None)
-    } else {
-        let account = root_account(outsider)
-            .or_else(|| outsider.split(':').nth(4))
-            .unwrap_or(outsider)
-            .to_string();
-        let specific =
-            outsider.contains(":role/") || outsider.contains(":user/") || outsider.contains(":assumed-role/");
-        (vec![account], specific.then_some(outsider))
-    };
-    let mut result = Truth::False;
-    for account in &accounts {
-        let principal = arn.map_or_else(|| format!("arn:aws:iam::{account}:root"), str::to_string);
-        let base = RequestContext::new();
-        let req = Request {
-            principal: &principal,
-            principal_account: account,
-            action: "",
-            resource: "",
-            resource_account: Some(resource_account),
-            context: &base,
-        };
-        let mut derived = request_context(&req);
-        if arn.is_none() {
-            // Some principal of that account: its ARN and kind are not known.
-            derived.forget("aws:PrincipalArn");
-            derived.forget("aws:PrincipalType");
-        }
-        result = result.or(evaluate_all(&st.conditions, &derived));
-    }
-    result
 }
 
 /// True for requests whose resource policy is primary: a KMS key's key policy and a role's trust

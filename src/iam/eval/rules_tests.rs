@@ -587,41 +587,8 @@ fn users_get_their_groups_policies_and_their_boundary() {
     assert!(allowed(&evaluate(&req, &set)));
 }
 
-/// The check-side question "does this statement let another account in?": the SNS default
-/// policy lets no outsider in; a policy pinned to a named other account lets that one in; an
-/// undecidable key stays conditional.
-/// https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
-#[test]
-fn outsiders_and_the_default_topic_policy() {
-    use crate::iam::condition::Truth;
-    let st = |v: Value| {
-        Policy::from_value(&json!({"Statement": [v]}))
-            .unwrap()
-            .statements
-            .remove(0)
-    };
-    let default = sns_default(OWN).statements.remove(0);
-    assert_eq!(outsider_truth(&default, OWN, "*"), Truth::False);
-    assert_eq!(outsider_truth(&default, OWN, OTHER_ROLE), Truth::False);
-    // Near miss: pinned to another account, `*` includes that account.
-    let other = sns_default(OTHER).statements.remove(0);
-    assert_eq!(outsider_truth(&other, OWN, "*"), Truth::True);
-    // Fires conditionally: a key no topology knows.
-    let ip = st(
-        json!({"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": TOPIC,
-        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}),
-    );
-    assert_eq!(
-        outsider_truth(&ip, OWN, "*"),
-        Truth::Unknown(vec!["aws:SourceIp".into()])
-    );
-    // An organization condition on an outsider of unknown organization stays conditional.
-    let org = st(
-        json!({"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": TOPIC,
-        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}),
-    );
-    assert!(matches!(outsider_truth(&org, OWN, "*"), Truth::Unknown(_)));
-}
+// The check-side question "does this statement let another account in?" (the default topic
+// policy) is answered by `iam::reach::callers_of`; its tests are in `src/iam/reach/tests.rs`.
 
 /// aws:ResourceOrgID and aws:ResourceOrgPaths are known for a resource in an account of the
 /// organization, and unknown for one outside it.

@@ -8,8 +8,9 @@
 
 use crate::arn::{Arn, is_account_id, root_account};
 use crate::iam::condition::{RequestContext, Truth, evaluate_all};
+use crate::iam::eval::{Request, request_context};
 use crate::iam::policy::Statement;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A caller named by a trust or resource policy.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -104,6 +105,34 @@ impl OrgFacts<'_> {
         ctx
     }
 
+    /// The request context of a direct call by `caller` (an IAM principal, not a service acting
+    /// for a resource) on a resource of `resource_account`: [`OrgFacts::context`] completed by
+    /// [`request_context`] — `aws:SourceAccount`/`aws:SourceArn` absent, `aws:SourceOwner` and
+    /// `kms:CallerAccount` the caller's account, `aws:ResourceAccount` the resource's. A caller
+    /// standing for a whole account has no known principal ARN or type. `None` for a caller
+    /// with no single account (the organization, anyone, a service).
+    pub fn direct_call(&self, caller: &Caller, resource_account: &str) -> Option<RequestContext> {
+        let (principal, account) = match caller {
+            Caller::Principal(p) => (p.clone(), caller.account()?.to_string()),
+            Caller::AccountAdmins(a) => (format!("arn:aws:iam::{a}:root"), a.clone()),
+            _ => return None,
+        };
+        let base = self.context(caller);
+        let req = Request {
+            principal: &principal,
+            principal_account: &account,
+            action: "",
+            resource: "",
+            resource_account: Some(resource_account),
+            context: &base,
+        };
+        let mut ctx = request_context(&req);
+        if matches!(caller, Caller::AccountAdmins(_)) {
+            ctx.forget("aws:PrincipalArn").forget("aws:PrincipalType");
+        }
+        Some(ctx)
+    }
+
     fn account_facts(&self, ctx: &mut RequestContext, account: &str) {
         ctx.set("aws:PrincipalAccount", account);
         match self.id {
@@ -113,11 +142,35 @@ impl OrgFacts<'_> {
             _ => ctx,
         };
     }
+
+    /// Whether a statement's conditions hold for a direct call by `caller` (see
+    /// [`OrgFacts::direct_call`]); the organization as a whole gets its id and nothing else.
+    fn truth(&self, st: &Statement, caller: &Caller, resource_account: &str) -> Truth {
+        let ctx = self.direct_call(caller, resource_account).unwrap_or_else(|| {
+            let mut ctx = self.context(caller);
+            ctx.absent("aws:SourceAccount")
+                .absent("aws:SourceArn")
+                .set("aws:PrincipalIsAWSService", "false")
+                .set("aws:ResourceAccount", resource_account);
+            ctx
+        });
+        evaluate_all(&st.conditions, &ctx)
+    }
 }
 
+/// An account id no policy names, standing for every account a statement does not name.
+const UNNAMED_ACCOUNT: &str = "000000000000";
+
 /// The callers an Allow statement's `AWS` principal values stand for, each with whether the
-/// statement's conditions hold for it (true, unknown with the keys, false dropped).
-pub fn callers_of(st: &Statement, org: OrgFacts<'_>) -> Vec<(Caller, Truth)> {
+/// statement's conditions hold for a direct call by it on a resource of `resource_account`
+/// (true, unknown with the keys; false dropped). This is the one place where trust and
+/// resource policies meet the request context of a principal's own call.
+///
+/// `"*"` that no principal key pins is tried for every account the conditions name and for one
+/// they do not: when that unnamed account is shut out (AWS's default SNS topic policy pins
+/// `AWS:SourceOwner` to the owner), the statement lets in only the named accounts' principals,
+/// each as that account's administrators.
+pub fn callers_of(st: &Statement, org: OrgFacts<'_>, resource_account: &str) -> Vec<(Caller, Truth)> {
     let Some(principal) = st.principal.as_ref().filter(|p| !p.is_negated()) else {
         return Vec::new();
     };
@@ -131,13 +184,53 @@ pub fn callers_of(st: &Statement, org: OrgFacts<'_>) -> Vec<(Caller, Truth)> {
             callers.insert(Caller::Principal(v.to_string()));
         }
     }
-    callers
-        .into_iter()
-        .filter_map(|c| match evaluate_all(&st.conditions, &org.context(&c)) {
-            Truth::False => None,
-            t => Some((c, t)),
+    let mut out: BTreeMap<Caller, Truth> = BTreeMap::new();
+    for c in callers {
+        let found = if c == Caller::Anyone {
+            anyone(st, org, resource_account)
+        } else {
+            vec![(c.clone(), org.truth(st, &c, resource_account))]
+        };
+        for (c, t) in found.into_iter().filter(|(_, t)| *t != Truth::False) {
+            let merged = out.remove(&c).map_or(t.clone(), |old| old.or(t));
+            out.insert(c, merged);
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// `"*"` unpinned by principal keys: anyone when an account the statement does not name gets
+/// in, else the administrators of each named account that gets in.
+fn anyone(st: &Statement, org: OrgFacts<'_>, resource_account: &str) -> Vec<(Caller, Truth)> {
+    let mut named: Vec<&str> = st
+        .conditions
+        .iter()
+        .flat_map(|c| c.values.iter())
+        .map(String::as_str)
+        .filter(|v| is_account_id(v))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let each: Vec<(Caller, Truth)> = named
+        .iter()
+        .map(|a| {
+            let c = Caller::AccountAdmins((*a).to_string());
+            let t = org.truth(st, &c, resource_account);
+            (c, t)
         })
-        .collect()
+        .collect();
+    // The unnamed account stands for accounts of any organization but ours.
+    let unnamed = org
+        .direct_call(&Caller::AccountAdmins(UNNAMED_ACCOUNT.to_string()), resource_account)
+        .map_or(Truth::Unknown(Vec::new()), |mut ctx| {
+            ctx.forget("aws:PrincipalOrgID");
+            evaluate_all(&st.conditions, &ctx)
+        });
+    if unnamed == Truth::False {
+        return each;
+    }
+    let truth = each.into_iter().fold(unnamed, |acc, (_, t)| acc.or(t));
+    vec![(Caller::Anyone, truth)]
 }
 
 /// `"*"`: the accounts `aws:PrincipalAccount` pins, else the organization `aws:PrincipalOrgID`

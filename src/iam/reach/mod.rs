@@ -83,9 +83,10 @@ fn label(i: usize, st: &Statement) -> String {
         .map_or_else(|| format!("#{i}"), |s| format!("`{s}`"))
 }
 
-/// True when any identity policy of `role` allows `sts:AssumeRole` at all (a cheap pre-filter).
-fn may_call_assume(store: &PolicyStore<'_>, role: &str) -> bool {
-    store.policy_set(role, None, None).is_some_and(|set| {
+/// True when any identity policy of `principal` (a role, or a user with its groups' policies)
+/// allows `sts:AssumeRole` at all (a cheap pre-filter).
+fn may_call_assume(store: &PolicyStore<'_>, principal: &str) -> bool {
+    store.policy_set(principal, None, None).is_some_and(|set| {
         set.identity.iter().any(|p| {
             p.policy
                 .statements
@@ -95,9 +96,22 @@ fn may_call_assume(store: &PolicyStore<'_>, role: &str) -> bool {
     })
 }
 
+/// The account of a role (or role session) or user of the snapshot.
+fn account_of<'s>(store: &PolicyStore<'s>, principal: &str) -> Option<&'s str> {
+    match store.users.get(principal) {
+        Some(up) => Some(up.user.account.as_str()),
+        None => store.role(principal).map(|rp| rp.role.account.as_str()),
+    }
+}
+
+/// True for a role or user of the snapshot, whose own policies can be evaluated.
+fn is_known(store: &PolicyStore<'_>, principal: &str) -> bool {
+    store.roles.contains_key(principal) || store.users.contains_key(principal)
+}
+
 /// Whether a Deny statement of the trust policy that applies whatever the conditions' unknown
-/// values are shuts `caller` out.
-fn trust_denies(statements: &[Statement], caller: &Caller, org: OrgFacts<'_>) -> bool {
+/// values are shuts `caller` out of a role of `account`.
+fn trust_denies(statements: &[Statement], caller: &Caller, org: OrgFacts<'_>, account: &str) -> bool {
     let id = caller.id();
     statements
         .iter()
@@ -107,7 +121,8 @@ fn trust_denies(statements: &[Statement], caller: &Caller, org: OrgFacts<'_>) ->
                 .principal
                 .as_ref()
                 .is_some_and(|p| !p.is_negated() && p.inner().values("AWS").iter().any(|v| *v == "*" || *v == id));
-            names && evaluate_all(&st.conditions, &org.context(caller)) == Truth::True
+            let ctx = org.direct_call(caller, account).unwrap_or_else(|| org.context(caller));
+            names && evaluate_all(&st.conditions, &ctx) == Truth::True
         })
 }
 
@@ -119,11 +134,16 @@ impl Reach {
             org_accounts: s.organization.accounts.iter().map(|a| a.id.clone()).collect(),
             ..Reach::default()
         };
-        for (arn, rp) in &store.roles {
+        let principals = store
+            .roles
+            .iter()
+            .map(|(arn, rp)| (*arn, rp.role.account.as_str()))
+            .chain(store.users.iter().map(|(arn, up)| (*arn, up.user.account.as_str())));
+        for (arn, account) in principals {
             if may_call_assume(store, arn) {
                 reach
                     .callers
-                    .entry(rp.role.account.clone())
+                    .entry(account.to_string())
                     .or_default()
                     .push(arn.to_string());
             }
@@ -172,12 +192,13 @@ impl Reach {
     }
 
     /// Who a role's trust policy lets in: services, named principals (confirmed when they are
-    /// roles of the snapshot) and synthetic callers, sorted by principal.
+    /// roles or users of the snapshot) and synthetic callers, sorted by principal.
     fn direct_assumers(&self, store: &PolicyStore<'_>, org: OrgFacts<'_>, role_arn: &str) -> Vec<Assumer> {
         let Some(target) = store.roles.get(role_arn) else {
             return Vec::new();
         };
         let statements = &target.trust.policy.statements;
+        let account = target.role.account.as_str();
         let mut found: BTreeMap<String, Assumer> = BTreeMap::new();
         let mut keep = |a: Assumer| {
             let better = found
@@ -206,10 +227,10 @@ impl Reach {
                 };
                 keep(Assumer::new(Caller::Service(service.to_string()), &truth, label(i, st)));
             }
-            for (caller, truth) in callers_of(st, org) {
+            for (caller, truth) in callers_of(st, org, account) {
                 match &caller {
                     Caller::Principal(p) if p == role_arn => {}
-                    Caller::Principal(p) if store.roles.contains_key(p.as_str()) => {
+                    Caller::Principal(p) if is_known(store, p) => {
                         if let Some(keys) = self.confirm(store, p, role_arn) {
                             let truth = if keys.is_empty() {
                                 Truth::True
@@ -220,7 +241,7 @@ impl Reach {
                         }
                     }
                     // A principal outside the snapshot, or a synthetic one: its account decides.
-                    _ if trust_denies(statements, &caller, org) => {}
+                    _ if trust_denies(statements, &caller, org, account) => {}
                     _ => keep(Assumer::new(caller.clone(), &truth, label(i, st))),
                 }
             }
@@ -228,17 +249,17 @@ impl Reach {
         found.into_values().collect()
     }
 
-    /// Whether role `caller` of the snapshot may assume `role` today (its identity policies,
-    /// boundary and SCPs, and the trust policy as the resource policy): the unknown condition
-    /// keys it depends on, or `None` when it may not.
+    /// Whether `caller`, a role or user of the snapshot, may assume `role` today (its identity
+    /// policies — a user's groups' included —, boundary and SCPs, and the trust policy as the
+    /// resource policy): the unknown condition keys it depends on, or `None` when it may not.
     fn confirm(&self, store: &PolicyStore<'_>, caller: &str, role: &str) -> Option<Vec<String>> {
         let target = store.roles.get(role)?;
-        let from = store.roles.get(caller)?;
+        let from = account_of(store, caller)?;
         let mut ctx: RequestContext = store.principal_context(caller, self.org_id.as_deref())?;
         ctx.absent("aws:SourceArn").absent("aws:SourceAccount");
         let req = Request {
             principal: caller,
-            principal_account: &from.role.account,
+            principal_account: from,
             action: "sts:AssumeRole",
             resource: role,
             resource_account: Some(&target.role.account),
@@ -257,7 +278,7 @@ impl Reach {
         self.assumers.get(role).map_or(&[], Vec::as_slice)
     }
 
-    /// The roles of the snapshot behind a synthetic assumer `a` of `role` that may assume it
+    /// The roles and users of the snapshot behind a synthetic assumer `a` of `role` that may assume it
     /// today, sorted (empty for a named principal or a service).
     pub fn concrete_behind(&self, store: &PolicyStore<'_>, a: &Assumer, role: &str) -> Vec<Assumer> {
         let accounts: Vec<&String> = match &a.caller {
@@ -299,7 +320,7 @@ impl Reach {
     /// trusts naming its account, its organization or anyone, each confirmed. Sorted.
     fn next_hops(&self, store: &PolicyStore<'_>, principal: &str) -> Vec<String> {
         let mut out: Vec<String> = self.assumable.get(principal).cloned().unwrap_or_default();
-        let account = store.roles.get(principal).map(|rp| rp.role.account.as_str());
+        let account = account_of(store, principal);
         let is_caller = account
             .and_then(|a| self.callers.get(a))
             .is_some_and(|list| list.binary_search_by(|c| c.as_str().cmp(principal)).is_ok());

@@ -321,3 +321,270 @@ fn org_wide_trust_is_reached_lazily_by_members_with_the_permission() {
             .is_empty()
     );
 }
+
+fn statement(v: Value) -> Statement {
+    crate::iam::Policy::from_value(&json!({"Statement": [v]}))
+        .unwrap()
+        .statements
+        .remove(0)
+}
+
+fn org_facts(accounts: &BTreeSet<String>) -> OrgFacts<'_> {
+    OrgFacts {
+        id: Some("o-abc"),
+        accounts,
+    }
+}
+
+fn accounts() -> BTreeSet<String> {
+    ["111111111111", "222222222222", "999999999999"]
+        .iter()
+        .map(|a| (*a).to_string())
+        .collect()
+}
+
+const TOPIC: &str = "arn:aws:sns:eu-west-1:999999999999:orders";
+
+fn sns_default(owner: &str) -> Statement {
+    statement(
+        json!({"Sid": "__default_statement_ID", "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": ["SNS:Publish", "SNS:SetTopicAttributes", "SNS:DeleteTopic"], "Resource": TOPIC,
+        "Condition": {"StringEquals": {"AWS:SourceOwner": owner}}}),
+    )
+}
+
+// The default topic policy pins `AWS:SourceOwner` to the owner, which for a direct call is the
+// caller's account: it lets in the owner's principals and nobody else. Pinned to another account,
+// it lets that account in. A key no topology knows keeps `*` conditional.
+// https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
+#[test]
+fn callers_of_the_default_topic_policy_are_the_owners_principals() {
+    let acc = accounts();
+    let org = org_facts(&acc);
+    let own = "999999999999";
+    assert_eq!(
+        callers_of(&sns_default(own), org, own),
+        vec![(Caller::AccountAdmins(own.into()), Truth::True)]
+    );
+    // Near miss: pinned to another account, that account's administrators get in.
+    assert_eq!(
+        callers_of(&sns_default("111111111111"), org, own),
+        vec![(Caller::AccountAdmins("111111111111".into()), Truth::True)]
+    );
+    let ip = statement(
+        json!({"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": TOPIC,
+        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}),
+    );
+    assert_eq!(
+        callers_of(&ip, org, own),
+        vec![(Caller::Anyone, Truth::Unknown(vec!["aws:SourceIp".into()]))]
+    );
+    let open = statement(json!({"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": TOPIC}));
+    assert_eq!(callers_of(&open, org, own), vec![(Caller::Anyone, Truth::True)]);
+}
+
+fn with_source(principal: &str, operator: &str, key: &str, value: &str) -> Value {
+    json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole",
+        "Condition": {operator: {key: value}}}]})
+}
+
+// `aws:SourceAccount` and `aws:SourceArn` are present only when a service calls on behalf of a
+// resource; a direct AssumeRole by an IAM principal does not carry them, so a trust naming AWS
+// principals that requires them lets none of those principals in.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn
+#[test]
+fn source_keys_are_absent_in_a_principals_own_assume_role() {
+    let admins = Caller::AccountAdmins("111111111111".into());
+    // Firing: the same trust without the source condition.
+    assert_eq!(callers(trust_aws("111111111111")), vec![(admins.clone(), false)]);
+    // Quiet: required source account / source ARN, for an account and for a named role.
+    for principal in ["111111111111", "arn:aws:iam::111111111111:role/outside-the-snapshot"] {
+        for (key, value) in [
+            ("aws:SourceAccount", "111111111111"),
+            ("aws:SourceArn", "arn:aws:aidevops:eu-west-1:111111111111:agentspace/x"),
+        ] {
+            let op = if key == "aws:SourceArn" {
+                "ArnLike"
+            } else {
+                "StringEquals"
+            };
+            assert_eq!(
+                callers(with_source(principal, op, key, value)),
+                vec![],
+                "{principal} {key}"
+            );
+        }
+    }
+    // Near misses: `...IfExists` and a negated operator hold when the key is absent.
+    assert_eq!(
+        callers(with_source(
+            "111111111111",
+            "StringEqualsIfExists",
+            "aws:SourceAccount",
+            "111111111111"
+        )),
+        vec![(admins.clone(), false)]
+    );
+    assert_eq!(
+        callers(with_source(
+            "111111111111",
+            "StringNotEquals",
+            "aws:SourceAccount",
+            "222222222222"
+        )),
+        vec![(admins, false)]
+    );
+}
+
+// A role of the snapshot named with a source condition is not confirmed either; a service named
+// in the same statement keeps its (conditional) edge.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount
+#[test]
+fn source_pinned_trust_keeps_the_service_and_drops_the_named_role() {
+    let trust = json!({"Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111111111111:role/responder", "Service": "aidevops.amazonaws.com"},
+        "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": "111111111111"}}}]});
+    let s = snapshot(
+        vec![
+            role("999999999999", "shared-reader", trust, None),
+            role(
+                "111111111111",
+                "responder",
+                trust_aws("111111111111"),
+                Some(can_assume("*")),
+            ),
+        ],
+        json!([]),
+    );
+    let store = PolicyStore::new(&s);
+    let reach = Reach::compute(&s, &store);
+    let who: Vec<&Caller> = reach.assumers(SHARED_ROLE).iter().map(|a| &a.caller).collect();
+    assert_eq!(who, vec![&Caller::Service("aidevops.amazonaws.com".into())]);
+    assert!(
+        reach
+            .reachable_from(&store, "arn:aws:iam::111111111111:role/responder")
+            .is_empty()
+    );
+}
+
+const USER: &str = "arn:aws:iam::111111111111:user/legacy-deployer";
+
+/// A snapshot with the shared role trusting account 111111111111, and `user` (with `groups`) and
+/// `managed` policies added.
+fn with_user(user: Value, groups: Value, managed: Value, scps: Value) -> crate::model::Snapshot {
+    let mut v = json!({
+        "schema_version": 1,
+        "organization": {"id": "o-abc", "units": [{"id": "r-1", "name": "Root"}], "policies": scps,
+            "accounts": [{"id": "111111111111", "name": "a", "parent": "r-1"}, {"id": "999999999999", "name": "s", "parent": "r-1"}]},
+        "roles": [role("999999999999", "shared-reader", trust_aws("arn:aws:iam::111111111111:root"), None)],
+        "users": [user],
+        "groups": groups,
+        "managed_policies": managed,
+    });
+    if v["groups"].is_null() {
+        v["groups"] = json!([]);
+    }
+    parse_snapshot(&v.to_string(), Path::new("t.json")).unwrap()
+}
+
+fn user(policy: Option<Value>, groups: &[&str], boundary: Option<&str>) -> Value {
+    let mut u = json!({"arn": USER, "account": "111111111111", "name": "legacy-deployer", "groups": groups});
+    if let Some(p) = policy {
+        u["inline_policies"] = json!([{"name": "assume", "document": p}]);
+    }
+    if let Some(b) = boundary {
+        u["permission_boundary"] = json!(b);
+    }
+    u
+}
+
+fn user_chains(s: &crate::model::Snapshot) -> (Vec<String>, Vec<String>) {
+    let store = PolicyStore::new(s);
+    let reach = Reach::compute(s, &store);
+    let behind = reach
+        .assumers(SHARED_ROLE)
+        .iter()
+        .flat_map(|a| reach.concrete_behind(&store, a, SHARED_ROLE))
+        .map(|a| a.principal)
+        .collect();
+    let reached = reach.reachable_from(&store, USER).into_iter().map(|(r, _)| r).collect();
+    (behind, reached)
+}
+
+// IAM users are principals like roles: one holding `sts:AssumeRole` (its own or its group's
+// policy) is a concrete chain behind its account's trust; a boundary or an SCP that denies the
+// call removes it.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html
+#[test]
+fn users_with_assume_role_start_concrete_chains() {
+    let firing = with_user(
+        user(Some(can_assume(SHARED_ROLE)), &[], None),
+        json!([]),
+        json!([]),
+        json!([]),
+    );
+    assert_eq!(
+        user_chains(&firing),
+        (vec![USER.to_string()], vec![SHARED_ROLE.to_string()])
+    );
+    // Granted through the user's group.
+    let group = json!([{"arn": "arn:aws:iam::111111111111:group/deployers", "account": "111111111111", "name": "deployers",
+        "inline_policies": [{"name": "assume", "document": can_assume("*")}]}]);
+    let grouped = with_user(user(None, &["deployers"], None), group, json!([]), json!([]));
+    assert_eq!(
+        user_chains(&grouped),
+        (vec![USER.to_string()], vec![SHARED_ROLE.to_string()])
+    );
+    // Near miss: no permission at all.
+    let plain = with_user(user(None, &[], None), json!([]), json!([]), json!([]));
+    assert_eq!(user_chains(&plain), (vec![], vec![]));
+}
+
+#[test]
+fn a_users_boundary_or_an_scp_removes_its_chain() {
+    let boundary = "arn:aws:iam::111111111111:policy/read-only";
+    let managed = json!([{"arn": boundary, "name": "read-only", "document": {"Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}}]);
+    let bounded = with_user(
+        user(Some(can_assume(SHARED_ROLE)), &[], Some(boundary)),
+        json!([]),
+        managed,
+        json!([]),
+    );
+    assert_eq!(user_chains(&bounded), (vec![], vec![]));
+    let deny = json!([{"id": "p-1", "arn": "arn:aws:organizations::100000000000:policy/o-abc/service_control_policy/p-1", "name": "no-assume", "kind": "SERVICE_CONTROL_POLICY", "targets": ["111111111111"],
+        "document": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}]}}]);
+    let scp = with_user(
+        user(Some(can_assume(SHARED_ROLE)), &[], None),
+        json!([]),
+        json!([]),
+        deny,
+    );
+    assert_eq!(user_chains(&scp), (vec![], vec![]));
+}
+
+// A trust naming the user itself confirms it with the user's own policies.
+#[test]
+fn a_trust_naming_a_user_is_confirmed_with_its_policies() {
+    let named = |policy: Option<Value>| {
+        let v = json!({
+            "schema_version": 1,
+            "organization": {"id": "o-abc", "units": [{"id": "r-1", "name": "Root"}], "policies": [],
+                "accounts": [{"id": "111111111111", "name": "a", "parent": "r-1"}, {"id": "999999999999", "name": "s", "parent": "r-1"}]},
+            "roles": [role("999999999999", "shared-reader", trust_aws(USER), None)],
+            "users": [user(policy, &[], None)],
+        });
+        parse_snapshot(&v.to_string(), Path::new("t.json")).unwrap()
+    };
+    let s = named(Some(can_assume(SHARED_ROLE)));
+    let store = PolicyStore::new(&s);
+    let reach = Reach::compute(&s, &store);
+    assert_eq!(reach.assumers(SHARED_ROLE).len(), 1);
+    assert_eq!(reach.reachable_from(&store, USER).len(), 1);
+    // Near miss: named, but without the identity permission across accounts.
+    let s = named(None);
+    let store = PolicyStore::new(&s);
+    assert!(Reach::compute(&s, &store).assumers(SHARED_ROLE).is_empty());
+}

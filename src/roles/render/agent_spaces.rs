@@ -3,7 +3,10 @@
 //! creates the `AWS::DevOpsAgent::AgentSpace` (unless the snapshot already has it) and one
 //! `AWS::DevOpsAgent::Association` per footprint account not yet associated: `Aws` (monitor) for
 //! the primary account, `SourceAws` (source) for the others, each naming the generated
-//! `DevOpsAgentRole-<space>` of that account.
+//! `DevOpsAgentRole-<space>` of that account. An association names one role per account, so
+//! the further parts of a split Agent Space role (`DevOpsAgentRole-<space>-2`, …) are not
+//! associated; the template lists them under `Metadata` (`topoguard:UnassociatedParts`) and
+//! its description says so (see `docs/roles.md`).
 //!
 //! The roles trust only this one space (`aws:SourceArn`), so the space must exist before them
 //! and the associations after them. The template therefore deploys in two steps: first with
@@ -12,7 +15,7 @@
 //! updated with `AssociateAccounts=true`.
 
 use super::{Files, file_name, pretty};
-use crate::roles::{GeneratedRole, RoleKind, RoleSet, space_parameter};
+use crate::roles::{GeneratedRole, RoleKind, RoleSet, agent_role_name, space_parameter};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,6 +29,8 @@ struct Space<'a> {
     application: &'a str,
     primary: Option<&'a GeneratedRole>,
     secondaries: Vec<&'a GeneratedRole>,
+    /// Further parts of split roles, which no association names.
+    parts: Vec<&'a GeneratedRole>,
 }
 
 pub fn render(set: &RoleSet, associated: &Associated) -> Files {
@@ -34,6 +39,10 @@ pub fn render(set: &RoleSet, associated: &Associated) -> Files {
         let Some(name) = r.space.as_deref() else { continue };
         let space = spaces.entry(name).or_default();
         space.application = &r.application;
+        if r.name != agent_role_name(name) {
+            space.parts.push(r);
+            continue;
+        }
         match r.kind {
             RoleKind::AgentPrimary => space.primary = Some(r),
             RoleKind::AgentSecondary => space.secondaries.push(r),
@@ -50,7 +59,7 @@ pub fn render(set: &RoleSet, associated: &Associated) -> Files {
             // The default is written for IAM (`${*}` …); the template needs the ARN itself.
             .map(crate::iam::pattern::literal);
         let done = associated.get(name).cloned().unwrap_or_default();
-        if let Some(t) = template(
+        if let Some(mut t) = template(
             name,
             space.application,
             primary,
@@ -58,6 +67,7 @@ pub fn render(set: &RoleSet, associated: &Associated) -> Files {
             existing_arn.as_deref(),
             &done,
         ) {
+            unassociated_parts(&mut t, &space.parts);
             files.insert(format!("agent-spaces/{}.template.json", file_name(name)), pretty(&t));
         }
     }
@@ -171,4 +181,30 @@ fn template(
         m.insert("Outputs".to_string(), Value::Object(outputs));
     }
     Some(template)
+}
+
+/// Records the parts of split roles that no association names: in `Metadata`, by account, and
+/// in the description.
+fn unassociated_parts(template: &mut Value, parts: &[&GeneratedRole]) {
+    if parts.is_empty() {
+        return;
+    }
+    let mut by_account: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for r in parts {
+        by_account.entry(&r.account).or_default().push(r.arn());
+    }
+    let Some(m) = template.as_object_mut() else { return };
+    let described = m.get("Description").and_then(Value::as_str).map(|d| {
+        format!(
+            "{d} {} further part(s) of split roles are not associated (one role per account; see Metadata).",
+            parts.len()
+        )
+    });
+    if let Some(d) = described {
+        m.insert("Description".to_string(), json!(d));
+    }
+    m.insert(
+        "Metadata".to_string(),
+        json!({"topoguard:UnassociatedParts": by_account}),
+    );
 }
