@@ -17,4 +17,5 @@ pub mod graph;
 pub mod iam;
 pub mod model;
 pub mod output;
+pub mod query;
 pub mod roles;

@@ -4,12 +4,17 @@
 //! (one message on stderr naming the file and the problem, nothing half-written), 3 (`crawl`
 //! only) the snapshot was written but has coverage gaps.
 
+mod can;
 mod check;
 mod crawl;
 mod crawl_policy;
+mod export;
 mod graph;
+mod impact;
+mod path;
 mod roles;
 mod schema;
+mod who_can;
 mod write;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +58,16 @@ pub enum Command {
     Schema(schema::Args),
     /// Generate least-privilege Agent Space and responder roles.
     Roles(roles::Args),
+    /// May a principal do an action (on a resource), directly or through a role chain?
+    Can(can::Args),
+    /// Every principal that may do an action on a resource, directly or through role chains.
+    WhoCan(who_can::Args),
+    /// What is affected if a resource, account, region or application fails or is compromised.
+    Impact(impact::Args),
+    /// The shortest delivery, use and assume paths between two nodes.
+    Path(path::Args),
+    /// Export the topology for a graph database (Neptune CSV, Neo4j CSV, openCypher).
+    Export(export::Args),
 }
 
 /// An error that ends a command with exit code 2.
@@ -75,6 +90,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Graph(args) => graph::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Roles(args) => roles::run(args),
+        Command::Can(args) => can::run(args),
+        Command::WhoCan(args) => who_can::run(args),
+        Command::Impact(args) => impact::run(args),
+        Command::Path(args) => path::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

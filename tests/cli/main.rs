@@ -4,6 +4,7 @@
 mod bad_input;
 mod differential;
 mod example;
+mod export;
 mod external;
 
 #[cfg(feature = "aws")]
@@ -11,6 +12,7 @@ mod crawl;
 mod graph;
 mod hostile;
 mod hostile_output;
+mod queries;
 #[cfg(feature = "aws")]
 mod realorg;
 mod roles;
