@@ -36,11 +36,19 @@ impl<'t> Target<'t> {
                 in_snapshot: true,
             };
         };
-        let node = t.find(arn).map(|ix| t.node(ix));
+        // An S3 object is decided with its bucket's policy, account and tags; S3 ARNs carry no
+        // region, so none is assumed for the object.
+        let bucket = arn
+            .strip_prefix("arn:aws:s3:::")
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(b, _)| format!("arn:aws:s3:::{b}"))
+            .filter(|_| t.find(arn).is_none());
+        let holder = bucket.as_deref().unwrap_or(arn);
+        let node = t.find(holder).map(|ix| t.node(ix));
         let parsed = crate::arn::Arn::parse(arn).ok();
         let policy = t
             .policies
-            .resource_policy(arn)
+            .resource_policy(holder)
             .map(|n| n.as_named())
             .or_else(|| t.policies.roles.get(arn).map(|rp| rp.trust.as_named()));
         Target {
@@ -50,6 +58,7 @@ impl<'t> Target<'t> {
                 .or_else(|| parsed.as_ref().and_then(|a| a.account()))
                 .map(str::to_string),
             region: node
+                .filter(|_| bucket.is_none())
                 .and_then(|n| n.region)
                 .or_else(|| parsed.as_ref().and_then(|a| a.region()))
                 .map(str::to_string),

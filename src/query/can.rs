@@ -228,7 +228,12 @@ impl CanAnswer {
         if let Some(d) = &self.deciding {
             let at = d.at.as_deref().map(|a| format!(" at {}", s(a))).unwrap_or_default();
             let kind = if d.explicit { "explicit deny" } else { "implicit deny" };
-            writeln!(out, "{bullet}deciding: {kind}, layer {}{at}: {}", d.layer, s(&d.detail))?;
+            let which = if self.chain.is_empty() {
+                "deciding"
+            } else {
+                "the direct request"
+            };
+            writeln!(out, "{bullet}{which}: {kind}, layer {}{at}: {}", d.layer, s(&d.detail))?;
         }
         for g in &self.grants {
             writeln!(

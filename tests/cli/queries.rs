@@ -10,6 +10,8 @@ const ONCALL: &str = "arn:aws:iam::311111111111:role/oncall-invoice";
 const OBSERVE: &str = "arn:aws:iam::311111111111:role/invoice-incident-observe";
 const RUNNER: &str = "arn:aws:iam::321111111111:role/checkout-migration-runner";
 const MAINTENANCE: &str = "arn:aws:iam::222222222222:role/shared-ops-maintenance";
+const BUS_EU: &str = "arn:aws:events:eu-west-1:321111111111:event-bus/checkout";
+const WORKER_EU: &str = "arn:aws:lambda:eu-west-1:321111111111:function:checkout-payment-worker";
 
 /// Runs a query on the example, expecting `code`; returns stdout (parsed when JSON).
 fn on_example(args: &[&str], code: i32) -> (String, String) {
@@ -27,37 +29,39 @@ fn json_of(args: &[&str]) -> Value {
     serde_json::from_str(&on_example(&all, 0).0).unwrap()
 }
 
-/// Plant 9 of the walkthrough: on-call reaches the observe role, whose content read on the
-/// documents bucket depends on `aws:RequestedRegion` until `--context` decides it.
+/// Plant 9 of the walkthrough: on-call reaches the observe role (its trust names on-call), and
+/// gets through it what it lacks itself; the content read on the documents bucket in another
+/// account is denied today, because the bucket policy does not grant it (across accounts both
+/// policies must allow).
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_evaluation-logic-cross-account.html>
 #[test]
-fn can_follows_the_responder_chain_and_context_decides() {
-    let obj = "arn:aws:s3:::acme-documents-eu/invoices/1.pdf";
+fn can_follows_the_responder_chain() {
+    let rule = "arn:aws:events:eu-west-1:311111111111:rule/invoice/invoice-approved";
     let a = json_of(&[
         "can",
         "--principal",
         ONCALL,
         "--action",
-        "s3:GetObject",
+        "events:DescribeRule",
         "--resource",
-        obj,
+        rule,
     ]);
-    assert_eq!(a["decision"], "conditional", "{a:#}");
-    assert_eq!(a["conditions"], json!(["aws:RequestedRegion"]));
+    assert_eq!(a["decision"], "allowed", "{a:#}");
     assert_eq!(a["chain"][0]["from"], ONCALL);
     assert_eq!(a["chain"][0]["to"], OBSERVE);
+    assert_eq!(a["grants"][0]["statement"], "ObserveMetadata");
+    // near miss: what neither role may do
     let b = json_of(&[
         "can",
         "--principal",
         ONCALL,
         "--action",
-        "s3:GetObject",
+        "events:PutRule",
         "--resource",
-        obj,
-        "--context",
-        "aws:RequestedRegion=eu-west-1",
+        rule,
     ]);
-    assert_eq!(b["decision"], "allowed", "{b:#}");
-    // a region the SCP denies: denied, and the SCP is named
+    assert_eq!(b["decision"], "denied", "{b:#}");
+    let obj = "arn:aws:s3:::acme-documents-eu/invoices/1.pdf";
     let c = json_of(&[
         "can",
         "--principal",
@@ -66,11 +70,30 @@ fn can_follows_the_responder_chain_and_context_decides() {
         "s3:GetObject",
         "--resource",
         obj,
-        "--context",
-        "aws:RequestedRegion=sa-east-1",
     ]);
     assert_eq!(c["decision"], "denied", "{c:#}");
-    assert_eq!(c["deciding"]["layer"], "scp");
+    assert_eq!(c["deciding"]["explicit"], false);
+}
+
+/// The SCP `deny-unapproved-regions` is conditioned on `aws:RequestedRegion`: without a region
+/// the answer is conditional; `--context` decides it both ways, and the deny names the SCP and
+/// the OU it is attached to.
+#[test]
+fn context_decides_the_region_condition() {
+    let base = ["can", "--principal", ONCALL, "--action", "cloudwatch:GetMetricData"];
+    let a = json_of(&base);
+    assert_eq!(a["decision"], "conditional", "{a:#}");
+    assert_eq!(a["conditions"], json!(["aws:RequestedRegion"]));
+    let mut eu = base.to_vec();
+    eu.extend(["--context", "aws:RequestedRegion=eu-west-1"]);
+    assert_eq!(json_of(&eu)["decision"], "allowed");
+    let mut sa = base.to_vec();
+    sa.extend(["--context", "aws:RequestedRegion=sa-east-1"]);
+    let d = json_of(&sa);
+    assert_eq!(d["decision"], "denied", "{d:#}");
+    assert_eq!(d["deciding"]["layer"], "scp");
+    assert_eq!(d["deciding"]["explicit"], true);
+    assert_eq!(d["deciding"]["at"], "ou-a1b2-wkld0001");
 }
 
 /// Plant 10: checkout-eu's migration runner writes the shared table through the maintenance role.
@@ -136,16 +159,25 @@ fn impact_of_the_shared_table_and_of_a_region() {
 
 #[test]
 fn path_shows_every_hop() {
-    let p = json_of(&["path", "--from", RUNNER, "--to", PROFILES_EU]);
+    let p = json_of(&["path", "--from", BUS_EU, "--to", WORKER_EU]);
     let first = &p["paths"][0];
-    assert_eq!(first[0]["from"], RUNNER, "{p:#}");
-    assert_eq!(first[0]["relation"], "can-assume");
+    assert_eq!(first[0]["from"], BUS_EU, "{p:#}");
+    assert_eq!(first[0]["relation"], "routes");
     assert!(
         first
             .as_array()
             .unwrap()
             .iter()
             .all(|h| h["detail"].as_str().is_some_and(|d| !d.is_empty()))
+    );
+    // the assume hop of plant 10, with its trust statement
+    let a = json_of(&["path", "--from", RUNNER, "--to", MAINTENANCE]);
+    assert_eq!(a["paths"][0][0]["relation"], "can-assume", "{a:#}");
+    assert!(a["paths"][0][0]["detail"].as_str().unwrap().contains("trust policy of"));
+    // no link leads from the function to the maintenance role
+    assert_eq!(
+        json_of(&["path", "--from", WORKER_EU, "--to", MAINTENANCE])["paths"],
+        json!([])
     );
 }
 
