@@ -234,12 +234,7 @@ pub fn impact(t: &Topology<'_>, scope: Scope<'_>) -> Result<ImpactAnswer, QueryE
     let spaces: BTreeSet<String> = t
         .agent_spaces()
         .into_iter()
-        .filter(|sv| {
-            apps.contains(t.app_name(sv.app))
-                || sv
-                    .associated()
-                    .is_some_and(|a| a.iter().any(|acc| accounts.contains(acc)))
-        })
+        .filter(|sv| apps.contains(t.app_name(sv.app)))
         .map(|sv| sv.id())
         .collect();
     let resources: Vec<Affected> = affected
@@ -317,14 +312,16 @@ impl ImpactAnswer {
         }
         section(out, "affected beyond the scope")?;
         for r in &self.resources {
+            let h = &r.because;
             writeln!(
                 out,
-                "{b}{} {} ← {} {} ({})",
+                "{b}{} {}: {} -[{}]-> {} ({})",
                 r.kind,
                 s(&r.id),
-                r.because.relation,
-                s(&r.because.from),
-                s(&r.because.detail)
+                s(&h.from),
+                h.relation,
+                s(&h.to),
+                s(&h.detail)
             )?;
         }
         section(out, "agent spaces")?;
