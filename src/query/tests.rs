@@ -444,3 +444,38 @@ fn context_pairs_parse_or_fail() {
     assert!(parse_context(&["novalue".to_string()]).is_err());
     assert!(parse_context(&["=x".to_string()]).is_err());
 }
+
+#[test]
+fn hostile_policy_names_are_escaped_in_every_sink() {
+    let mut s = org();
+    with_table(&mut s, None);
+    let r = add_role(
+        &mut s,
+        SHARED,
+        "ops",
+        trust("arn:aws:iam::999999999999:root"),
+        allow(&["dynamodb:GetItem"], TABLE),
+    );
+    s["roles"][0]["inline_policies"][0]["name"] = json!("evil\u{1b}[2J\n`*|@x");
+    let a = ask(&s, &r, "dynamodb:GetItem", Some(TABLE), &[]);
+    assert_eq!(a.decision, Verdict::Allowed);
+    let render = |f: AnswerFormat| {
+        let mut out = Vec::new();
+        a.render(f, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let human = render(AnswerFormat::Human);
+    assert!(
+        !human.contains('\u{1b}') && human.contains("\\u{1b}") && human.lines().count() == 2,
+        "{human}"
+    );
+    let md = render(AnswerFormat::Markdown);
+    assert!(!md.contains('\u{1b}') && !md.contains("evil\u{1b}"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&render(AnswerFormat::Json)).unwrap();
+    assert!(
+        json["grants"][0]["policy"]
+            .as_str()
+            .unwrap()
+            .contains("evil\u{1b}[2J\n")
+    );
+}

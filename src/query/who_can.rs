@@ -62,13 +62,20 @@ fn verdict(keys: &[String]) -> Verdict {
     }
 }
 
-/// Callers the resource policy lets in that are not principals of the snapshot.
+/// Callers the resource policy lets in that are not principals of the snapshot. Their own
+/// identity policies, SCPs and any Deny are not known here (not supported yet: a Deny in the
+/// resource policy or an RCP that shuts such a caller out does not remove it from the list).
 fn policy_callers(t: &Topology<'_>, action: &str, target: &Target<'_>) -> Vec<WhoEntry> {
     let Some(policy) = target.policy else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for (i, st) in policy.policy.statements.iter().enumerate() {
+        let label = st
+            .sid
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("#{i}"));
         let covers = st.resource.is_none() || st.resources().iter().any(|p| crate::arn::glob_match(p, &target.arn));
         if st.effect != Effect::Allow || !st.allows_action(action) || !covers {
             continue;
@@ -82,7 +89,13 @@ fn policy_callers(t: &Topology<'_>, action: &str, target: &Target<'_>) -> Vec<Wh
             let mut keys: Vec<String> = st.conditions.iter().map(|c| c.key.clone()).collect();
             keys.sort();
             keys.dedup();
-            out.push(entry(t, &Caller::Service(service.to_string()), keys, policy.name, i));
+            out.push(entry(
+                t,
+                &Caller::Service(service.to_string()),
+                keys,
+                policy.name,
+                &label,
+            ));
         }
         for (caller, truth) in callers_of(st, t.iam().reach.org()) {
             let known =
@@ -94,13 +107,13 @@ fn policy_callers(t: &Topology<'_>, action: &str, target: &Target<'_>) -> Vec<Wh
                 Truth::Unknown(k) => k,
                 _ => Vec::new(),
             };
-            out.push(entry(t, &caller, keys, policy.name, i));
+            out.push(entry(t, &caller, keys, policy.name, &label));
         }
     }
     out
 }
 
-fn entry(t: &Topology<'_>, caller: &Caller, keys: Vec<String>, policy: &str, i: usize) -> WhoEntry {
+fn entry(t: &Topology<'_>, caller: &Caller, keys: Vec<String>, policy: &str, statement: &str) -> WhoEntry {
     WhoEntry {
         principal: caller.id(),
         decision: verdict(&keys),
@@ -109,7 +122,7 @@ fn entry(t: &Topology<'_>, caller: &Caller, keys: Vec<String>, policy: &str, i: 
         grants: vec![Grant {
             layer: "resource",
             policy: policy.to_string(),
-            statement: format!("#{i}"),
+            statement: statement.to_string(),
         }],
         kind: caller_kind(t, caller),
     }
