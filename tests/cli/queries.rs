@@ -291,3 +291,37 @@ fn a_gap_makes_can_not_proven() {
     assert!(v["gaps"][0].as_str().unwrap().contains("sqs:GetQueueAttributes"));
     assert!(root().join(EXAMPLE).exists());
 }
+
+/// Plant 8: checkout's Agent Space role can change the shared table; catalog's role in the same
+/// account (with the read-only boundary) cannot.
+#[test]
+fn impact_of_a_role_lists_the_shared_resources_it_can_change() {
+    let a = json_of(&[
+        "impact",
+        "--resource",
+        "arn:aws:iam::222222222222:role/DevOpsAgentRole-checkout-oncall",
+    ]);
+    let table = a["can_change"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["resource"] == PROFILES_EU);
+    let actions = &table.unwrap_or_else(|| panic!("{a:#}"))["actions"];
+    assert!(
+        actions.as_array().unwrap().contains(&json!("dynamodb:PutItem")),
+        "{actions}"
+    );
+    let c = json_of(&[
+        "impact",
+        "--resource",
+        "arn:aws:iam::222222222222:role/DevOpsAgentRole-catalog-oncall",
+    ]);
+    assert!(
+        !c["can_change"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["resource"] == PROFILES_EU),
+        "{c:#}"
+    );
+}
