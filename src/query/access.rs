@@ -154,6 +154,18 @@ struct Paths {
     resource: Vec<String>,
 }
 
+/// The OU paths of the principal's and the resource's accounts (only a denial needs them).
+fn paths(t: &Topology<'_>, account: &str, target: &Target<'_>) -> Paths {
+    Paths {
+        principal: org_path(t.snapshot, account),
+        resource: target
+            .account
+            .as_deref()
+            .map(|a| org_path(t.snapshot, a))
+            .unwrap_or_default(),
+    }
+}
+
 fn explain_deny(reason: &DenyReason, set: &PolicySet<'_>, paths: &Paths) -> Deciding {
     let at = |path: &[String], level: usize| path.get(level).cloned();
     match reason {
@@ -252,14 +264,6 @@ pub fn decide(
         resource_account: target.account.as_deref(),
         context: &ctx,
     };
-    let paths = Paths {
-        principal: org_path(t.snapshot, account),
-        resource: target
-            .account
-            .as_deref()
-            .map(|a| org_path(t.snapshot, a))
-            .unwrap_or_default(),
-    };
     let mut assumed = set.assumed.clone();
     if session_role(principal).is_some() {
         assumed.push(
@@ -292,7 +296,7 @@ pub fn decide(
         },
         Decision::Denied(reason) => Direct {
             decision: Verdict::Denied,
-            deciding: Some(explain_deny(&reason, &set, &paths)),
+            deciding: Some(explain_deny(&reason, &set, &paths(t, account, target))),
             grants: Vec::new(),
             conditions: Vec::new(),
             assumed,
