@@ -7,7 +7,7 @@ use super::can::Hop;
 use crate::graph::{EdgeKind, Topology};
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 /// One link between two nodes.
 #[derive(Debug, Clone)]
@@ -15,7 +15,9 @@ pub struct Link {
     pub from: NodeIndex,
     pub to: NodeIndex,
     pub kind: EdgeKind,
-    pub detail: String,
+    /// For a derived dependency: its source node and position in `dependencies_of(source)`
+    /// (the evidence is rendered only for links an answer shows).
+    dep: Option<(NodeIndex, usize)>,
 }
 
 /// Every link, indexed both ways.
@@ -25,11 +27,15 @@ pub struct Links {
     inc: BTreeMap<NodeIndex, Vec<usize>>,
 }
 
-type Evidences<'s> = HashMap<(&'s str, &'s str, EdgeKind), &'s str>;
-
-fn edge_detail(t: &Topology<'_>, relations: &Evidences<'_>, from: NodeIndex, to: NodeIndex, kind: EdgeKind) -> String {
-    if let Some(r) = relations.get(&(t.node(from).id, t.node(to).id, kind)) {
-        return (*r).to_string();
+fn edge_detail(t: &Topology<'_>, from: NodeIndex, to: NodeIndex, kind: EdgeKind) -> String {
+    let (f, g) = (t.node(from).id, t.node(to).id);
+    if let Some(r) = t
+        .snapshot
+        .relations
+        .iter()
+        .find(|r| r.from == f && r.to == g && r.kind == kind)
+    {
+        return r.evidence.clone();
     }
     match kind {
         EdgeKind::Routes => "rule on the event bus".to_string(),
@@ -44,14 +50,8 @@ fn edge_detail(t: &Topology<'_>, relations: &Evidences<'_>, from: NodeIndex, to:
 }
 
 impl Links {
-    /// Collects the links of `t`, sorted by (from id, to id, kind).
+    /// Collects the links of `t`, sorted by (from, to, kind).
     pub fn new(t: &Topology<'_>) -> Self {
-        let relations: Evidences<'_> = t
-            .snapshot
-            .relations
-            .iter()
-            .map(|r| ((r.from.as_str(), r.to.as_str(), r.kind), r.evidence.as_str()))
-            .collect();
         let mut all: Vec<Link> = t
             .graph
             .edge_references()
@@ -60,28 +60,25 @@ impl Links {
                 from: e.source(),
                 to: e.target(),
                 kind: *e.weight(),
-                detail: edge_detail(t, &relations, e.source(), e.target(), *e.weight()),
+                dep: None,
             })
             .collect();
         let mut seen: HashSet<(NodeIndex, NodeIndex)> = all.iter().map(|l| (l.from, l.to)).collect();
         for (ix, _) in t.nodes() {
-            for d in t.dependencies_of(ix) {
+            for (i, d) in t.dependencies_of(ix).iter().enumerate() {
                 if !seen.insert((d.from, d.to)) {
                     continue;
                 }
-                let evidence = d.reason.evidence(t.node(d.to).id);
-                let detail = evidence.last().map(|e| e.detail.clone()).unwrap_or_default();
                 all.push(Link {
                     from: d.from,
                     to: d.to,
                     kind: EdgeKind::Uses,
-                    detail,
+                    dep: Some((ix, i)),
                 });
             }
         }
-        all.sort_by(|a, b| {
-            (t.node(a.from).id, t.node(a.to).id, a.kind).cmp(&(t.node(b.from).id, t.node(b.to).id, b.kind))
-        });
+        // Node indices follow the snapshot's order: deterministic; answers sort what they show.
+        all.sort_by_key(|l| (l.from.index(), l.to.index(), l.kind));
         let mut out: BTreeMap<NodeIndex, Vec<usize>> = BTreeMap::new();
         let mut inc: BTreeMap<NodeIndex, Vec<usize>> = BTreeMap::new();
         for (i, l) in all.iter().enumerate() {
@@ -105,7 +102,14 @@ impl Links {
             from: t.node(l.from).id.to_string(),
             to: t.node(l.to).id.to_string(),
             relation: l.kind.as_str().to_string(),
-            detail: l.detail.clone(),
+            detail: match l.dep {
+                Some((src, i)) => t
+                    .dependencies_of(src)
+                    .get(i)
+                    .and_then(|d| d.reason.evidence(t.node(d.to).id).last().map(|e| e.detail.clone()))
+                    .unwrap_or_default(),
+                None => edge_detail(t, l.from, l.to, l.kind),
+            },
         }
     }
 }
