@@ -1273,6 +1273,7 @@ fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
         &snapshot,
         parse_time + build_time + checks_time,
     )?;
+    query_times(&topology, parse_time + build_time);
     let file_mb = std::fs::metadata(path)
         .map(|m| m.len() as f64 / (1024.0 * 1024.0))
         .unwrap_or(0.0);
@@ -1288,6 +1289,42 @@ fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
         diagnostics(path, &snapshot, parse_time)?;
     }
     Ok(())
+}
+
+/// Incident questions after load (issue 10): `can` and `impact` on a shared table, `who-can` on
+/// it, each timed once after the snapshot is parsed and the graph built (the load time is
+/// reported apart), with its ratio to the issue's target (1 s, 1 s, 5 s).
+fn query_times(topology: &Topology<'_>, load: Duration) {
+    use topoguard::query::{can::can, impact, who_can::who_can};
+    let Some((table, _)) = topology
+        .nodes()
+        .map(|(ix, n)| (n.id, ix))
+        .find(|(id, ix)| id.contains(":table/") && topology.is_shared(*ix))
+    else {
+        println!("queries: no shared table in this organization; skipped");
+        return;
+    };
+    let Some(role) = topology.snapshot.roles.first().map(|r| r.arn.as_str()) else {
+        println!("queries: no role in this organization; skipped");
+        return;
+    };
+    let (a, can_t) = timed(|| can(topology, role, "dynamodb:GetItem", Some(table), &[]));
+    let (b, impact_t) = timed(|| impact::impact(topology, impact::Scope::Resource(table)));
+    let (c, who_t) = timed(|| who_can(topology, "dynamodb:PutItem", table, &[], None));
+    let summary = format!(
+        "can {} | impact {} resources | who-can {} principals",
+        a.map(|x| x.decision.as_str()).unwrap_or("error"),
+        b.map(|x| x.resources.len()).unwrap_or(0),
+        c.map(|x| x.principals.len()).unwrap_or(0)
+    );
+    println!();
+    println!("queries on {table} (after load {}): {summary}", secs(load));
+    println!(
+        "ratios: can/1s {:.3} | impact/1s {:.3} | who-can/5s {:.3} (targets <= 1.00)",
+        can_t.as_secs_f64(),
+        impact_t.as_secs_f64(),
+        who_t.as_secs_f64() / 5.0
+    );
 }
 
 /// JSON and SARIF render times of the findings (the report holds the snapshot text, re-read here

@@ -19,5 +19,6 @@ pub mod iac;
 pub mod iam;
 pub mod model;
 pub mod output;
+pub mod query;
 pub mod readiness;
 pub mod roles;

@@ -10,15 +10,21 @@
 //! | 2 | bad usage, input or config: every problem found is printed on stderr, naming the file and the place; nothing was written |
 //! | 3 | `crawl` only: the snapshot was written, but some account, region or API could not be read (the gaps are in it) |
 //! | 4 | internal error: topoguard's own output failed its own validation (a bug; nothing was written) |
+
+mod can;
 mod check;
 mod crawl;
 mod crawl_policy;
 mod diff;
+mod export;
 mod graph;
+mod impact;
+mod path;
 mod readiness;
 mod roles;
 mod runbooks;
 mod schema;
+mod who_can;
 mod write;
 
 use clap::{Parser, Subcommand};
@@ -81,6 +87,16 @@ pub enum Command {
     Readiness(readiness::Args),
     /// Write a runbook and an AWS DevOps Agent skill per application.
     Runbooks(runbooks::Args),
+    /// May a principal do an action (on a resource), directly or through a role chain?
+    Can(can::Args),
+    /// Every principal that may do an action on a resource, directly or through role chains.
+    WhoCan(who_can::Args),
+    /// What is affected if a resource, account, region or application fails or is compromised.
+    Impact(impact::Args),
+    /// The shortest delivery, use and assume paths between two nodes.
+    Path(path::Args),
+    /// Export the topology for a graph database (Neptune CSV, Neo4j CSV, openCypher).
+    Export(export::Args),
 }
 
 /// An input error described by one message (exit code 2); converted into [`CliError`].
@@ -146,6 +162,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Roles(args) => roles::run(args),
         Command::Readiness(args) => readiness::run(args),
         Command::Runbooks(args) => runbooks::run(args),
+        Command::Can(args) => can::run(args),
+        Command::WhoCan(args) => who_can::run(args),
+        Command::Impact(args) => impact::run(args),
+        Command::Path(args) => path::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

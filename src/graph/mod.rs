@@ -3,6 +3,7 @@
 //! use it (and the evidence for each use), and whether it is shared.
 
 mod build;
+pub mod dbexport;
 pub mod export;
 mod incident;
 mod spaces;

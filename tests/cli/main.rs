@@ -7,6 +7,7 @@ mod diagnostics;
 mod differential;
 mod example;
 mod expected;
+mod export;
 mod external;
 
 #[cfg(feature = "aws")]
@@ -16,6 +17,7 @@ mod hostile;
 mod hostile_output;
 mod hostile_roles;
 mod iac;
+mod queries;
 mod readiness;
 #[cfg(feature = "aws")]
 mod realorg;

@@ -1,0 +1,270 @@
+//! `can`: may a principal perform an action (on a resource)? Decided directly first; when that
+//! is not a plain allow, the role chains the principal reaches (as the checks follow them, up to
+//! [`crate::iam::reach::MAX_CHAIN`] hops) are tried, shortest first, and the chain that allows
+//! is shown with the trust statement of every hop. A coverage gap on the accounts involved, or a
+//! resource the snapshot does not hold, makes the answer `not-proven`.
+
+use super::access::{Deciding, Direct, Grant, Target, decide, principal_account};
+use super::{AnswerFormat, QueryError, Verdict, describe_gap, gaps_touching, shown};
+use crate::graph::Topology;
+use crate::iam::eval::session_role;
+use crate::iam::reach::Caller;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+
+/// One hop of a role chain, a path or an impact: `from` reaches `to` by `relation`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Hop {
+    pub from: String,
+    pub to: String,
+    pub relation: String,
+    pub detail: String,
+}
+
+/// The answer of `can`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CanAnswer {
+    pub decision: Verdict,
+    /// What decided a denial (the direct request's), `null` otherwise.
+    pub deciding: Option<Deciding>,
+    /// Condition keys the answer depends on (for `conditional`).
+    pub conditions: Vec<String>,
+    /// The role chain that grants it (empty when granted directly or not at all).
+    pub chain: Vec<Hop>,
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    pub grants: Vec<Grant>,
+    /// For `not-proven`: what the evaluation says from what the snapshot holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluated: Option<Verdict>,
+    /// What the snapshot could not see that the answer depends on.
+    pub gaps: Vec<String>,
+    pub assumed: Vec<String>,
+}
+
+/// The trust statement (and its undecided keys) that lets `from` assume `role`.
+pub fn hop(t: &Topology<'_>, from: &str, role: &str) -> (Hop, Vec<String>) {
+    let iam = t.iam();
+    let assumers = iam.reach.assumers(role);
+    let direct = assumers.iter().find(|a| a.principal == from);
+    let found = direct
+        .map(|a| (a.statement.clone(), a.conditional_on.clone(), None))
+        .or_else(|| {
+            assumers.iter().filter(|a| a.caller.is_synthetic()).find_map(|a| {
+                iam.reach
+                    .concrete_behind(iam.store, a, role)
+                    .into_iter()
+                    .find(|c| c.principal == from)
+                    .map(|c| (c.statement, c.conditional_on, Some(a.caller.clone())))
+            })
+        });
+    let (statement, keys, via) = found.unwrap_or_else(|| ("?".to_string(), Vec::new(), None));
+    let via = match via {
+        Some(Caller::AccountAdmins(a)) => format!(", which trusts account {a}"),
+        Some(c @ (Caller::Organization(_) | Caller::Anyone)) => format!(", which trusts {}", c.id()),
+        _ => String::new(),
+    };
+    let detail = format!("trust policy of {role} statement {}{via}", statement.trim_matches('`'));
+    (
+        Hop {
+            from: from.to_string(),
+            to: role.to_string(),
+            relation: "can-assume".to_string(),
+            detail,
+        },
+        keys,
+    )
+}
+
+/// The hops of a chain `[principal, role1, role2, …]`, with every hop's undecided keys.
+pub fn chain_hops(t: &Topology<'_>, chain: &[String]) -> (Vec<Hop>, Vec<String>) {
+    let mut hops = Vec::new();
+    let mut keys = Vec::new();
+    for pair in chain.windows(2) {
+        if let [a, b] = pair {
+            let (h, k) = hop(t, a, b);
+            hops.push(h);
+            keys.extend(k);
+        }
+    }
+    (hops, keys)
+}
+
+/// The first role chain from `principal` whose last role may perform the request: an allow on
+/// the shortest chain, else a conditional one. The chain starts with the principal.
+fn best_chain(
+    t: &Topology<'_>,
+    principal: &str,
+    action: &str,
+    target: &Target<'_>,
+    context: &[(String, String)],
+) -> Option<(Vec<String>, Direct)> {
+    let iam = t.iam();
+    let start = session_role(principal)
+        .and_then(|r| t.policies.role(&r).map(|rp| rp.role.arn.clone()))
+        .unwrap_or_else(|| principal.to_string());
+    let mut reachable = iam.reach.reachable_from(iam.store, &start);
+    reachable.sort_by(|a, b| (a.1.len(), &a.0).cmp(&(b.1.len(), &b.0)));
+    let mut conditional = None;
+    for (role, chain) in reachable {
+        let Some(d) = decide(t, &role, action, target, context) else {
+            continue;
+        };
+        match d.decision {
+            Verdict::Allowed => return Some((chain, d)),
+            Verdict::Conditional if conditional.is_none() => conditional = Some((chain, d)),
+            _ => {}
+        }
+    }
+    conditional
+}
+
+/// Answers `can`.
+pub fn can(
+    t: &Topology<'_>,
+    principal: &str,
+    action: &str,
+    resource: Option<&str>,
+    context: &[(String, String)],
+) -> Result<CanAnswer, QueryError> {
+    let target = Target::resolve(t, resource);
+    let direct = decide(t, principal, action, &target, context).ok_or_else(|| {
+        QueryError(format!(
+            "unknown principal `{}`: not a role, role session or user of the snapshot",
+            crate::escape::terminal(principal)
+        ))
+    })?;
+    let mut answer = CanAnswer {
+        decision: direct.decision,
+        deciding: direct.deciding.clone(),
+        conditions: direct.conditions.clone(),
+        chain: Vec::new(),
+        principal: principal.to_string(),
+        action: action.to_string(),
+        resource: target.arn.clone(),
+        grants: direct.grants.clone(),
+        evaluated: None,
+        gaps: Vec::new(),
+        assumed: direct.assumed.clone(),
+    };
+    let mut accounts: BTreeSet<String> = principal_account(t, principal)
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    accounts.extend(target.account.clone());
+    if direct.decision != Verdict::Allowed
+        && let Some((chain, d)) = best_chain(t, principal, action, &target, context)
+        && d.decision < direct.decision
+    {
+        let (hops, mut keys) = chain_hops(t, &chain);
+        keys.extend(d.conditions.iter().cloned());
+        keys.sort();
+        keys.dedup();
+        accounts.extend(chain.iter().filter_map(|r| principal_account(t, r)).map(str::to_string));
+        answer.decision = if keys.is_empty() {
+            Verdict::Allowed
+        } else {
+            Verdict::Conditional
+        };
+        answer.conditions = keys;
+        answer.chain = hops;
+        answer.grants = d.grants;
+        answer.assumed.extend(d.assumed);
+        answer.assumed.sort();
+        answer.assumed.dedup();
+    }
+    let accounts: BTreeSet<&str> = accounts.iter().map(String::as_str).collect();
+    answer.gaps = gaps_touching(t.snapshot, &accounts, None)
+        .into_iter()
+        .map(describe_gap)
+        .collect();
+    if !target.in_snapshot {
+        answer.gaps.push(format!(
+            "resource {} is not in the snapshot: its resource policy is unknown",
+            target.arn
+        ));
+    }
+    if !answer.gaps.is_empty() {
+        answer.evaluated = Some(answer.decision);
+        answer.decision = Verdict::NotProven;
+    }
+    Ok(answer)
+}
+
+impl CanAnswer {
+    /// Writes the answer in `format`.
+    pub fn render(&self, format: AnswerFormat, out: &mut dyn Write) -> io::Result<()> {
+        if format == AnswerFormat::Json {
+            serde_json::to_writer_pretty(&mut *out, self)?;
+            return writeln!(out);
+        }
+        let s = |v: &str| shown(format, v);
+        let bullet = if format == AnswerFormat::Markdown { "- " } else { "  " };
+        let mut head = format!(
+            "{}: {} can do {} on {}",
+            self.decision.as_str(),
+            s(&self.principal),
+            s(&self.action),
+            s(&self.resource)
+        );
+        if self.decision == Verdict::Denied {
+            head = format!(
+                "denied: {} cannot do {} on {}",
+                s(&self.principal),
+                s(&self.action),
+                s(&self.resource)
+            );
+        }
+        for h in &self.chain {
+            head.push_str(&format!(" through {} ({})", s(&h.to), s(&h.detail)));
+        }
+        if format == AnswerFormat::Markdown {
+            writeln!(out, "**{head}**\n")?;
+        } else {
+            writeln!(out, "{head}")?;
+        }
+        if let Some(d) = &self.deciding {
+            let at = d.at.as_deref().map(|a| format!(" at {}", s(a))).unwrap_or_default();
+            let kind = if d.explicit { "explicit deny" } else { "implicit deny" };
+            let which = if self.chain.is_empty() {
+                "deciding"
+            } else {
+                "the direct request"
+            };
+            writeln!(out, "{bullet}{which}: {kind}, layer {}{at}: {}", d.layer, s(&d.detail))?;
+        }
+        for g in &self.grants {
+            writeln!(
+                out,
+                "{bullet}granted by {} {} statement {}",
+                g.layer,
+                s(&g.policy),
+                s(&g.statement)
+            )?;
+        }
+        if !self.conditions.is_empty() {
+            let keys: Vec<String> = self.conditions.iter().map(|k| s(k)).collect();
+            writeln!(
+                out,
+                "{bullet}undecided condition keys: {} (decide them with --context KEY=VALUE)",
+                keys.join(", ")
+            )?;
+        }
+        if let Some(e) = self.evaluated {
+            writeln!(
+                out,
+                "{bullet}not proven: the snapshot alone says {}, but it could not see:",
+                e.as_str()
+            )?;
+        }
+        for g in &self.gaps {
+            writeln!(out, "{bullet}gap: {}", s(g))?;
+        }
+        for a in &self.assumed {
+            writeln!(out, "{bullet}assumed: {}", s(a))?;
+        }
+        Ok(())
+    }
+}

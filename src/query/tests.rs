@@ -1,0 +1,481 @@
+//! Query tests on small organizations built here (the checks' test kit: invoice 111111111111,
+//! checkout 222222222222, shared 999999999999, zones eu and us). Each access case has a firing,
+//! a quiet and a near-miss variant.
+
+use super::can::{CanAnswer, can};
+use super::impact::{Scope, impact};
+use super::path::path;
+use super::who_can::who_can;
+use super::*;
+use crate::checks::known_ids;
+use crate::checks::testkit::{
+    CHECKOUT, CONFIG, INVOICE, SHARED, add, add_function, add_queue, add_role, allow, org, trust,
+};
+use crate::config::parse_config;
+use crate::graph::Topology;
+use crate::model::parse_snapshot;
+use serde_json::{Value, json};
+use std::path::Path;
+
+fn with_topology<R>(s: &Value, f: impl FnOnce(&Topology<'_>) -> R) -> R {
+    let snapshot = parse_snapshot(&s.to_string(), Path::new("test.json")).unwrap();
+    let config = parse_config(CONFIG, Path::new("test.toml"), &known_ids()).unwrap();
+    let t = Topology::build(&snapshot, &config);
+    f(&t)
+}
+
+fn ask(s: &Value, principal: &str, action: &str, resource: Option<&str>, ctx: &[(&str, &str)]) -> CanAnswer {
+    let ctx: Vec<(String, String)> = ctx.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    with_topology(s, |t| can(t, principal, action, resource, &ctx).unwrap())
+}
+
+const TABLE: &str = "arn:aws:dynamodb:eu-west-1:999999999999:table/customers";
+
+fn with_table(s: &mut Value, policy: Option<Value>) {
+    let mut r = json!({"arn": TABLE, "kind": "dynamodb-table", "account": SHARED, "region": "eu-west-1"});
+    if let Some(p) = policy {
+        r["policy"] = p;
+    }
+    add(s, "resources", r);
+}
+
+#[test]
+fn direct_allow_names_the_identity_statement() {
+    let mut s = org();
+    with_table(&mut s, None);
+    let r = add_role(
+        &mut s,
+        SHARED,
+        "ops",
+        trust("arn:aws:iam::999999999999:root"),
+        allow(&["dynamodb:GetItem"], TABLE),
+    );
+    let a = ask(&s, &r, "dynamodb:GetItem", Some(TABLE), &[]);
+    assert_eq!(a.decision, Verdict::Allowed);
+    assert_eq!(a.grants.first().map(|g| g.layer), Some("identity"));
+    assert!(a.chain.is_empty() && a.deciding.is_none());
+    // near miss: another action of the same service is not allowed
+    let b = ask(&s, &r, "dynamodb:PutItem", Some(TABLE), &[]);
+    assert_eq!(b.decision, Verdict::Denied);
+    assert_eq!(b.deciding.unwrap().layer, "identity");
+}
+
+/// An SCP that denies at one OU denies the accounts under it, not its siblings.
+/// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html>
+#[test]
+fn scp_deny_names_the_ou() {
+    let mut s = org();
+    s["organization"]["units"] =
+        json!([{"id": "r-root", "name": "Root"}, {"id": "ou-prod", "name": "prod", "parent": "r-root"}]);
+    s["organization"]["accounts"][0]["parent"] = json!("ou-prod");
+    let full = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let deny = json!({"Statement": [{"Sid": "NoDelete", "Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": "*"}]});
+    s["organization"]["policies"] = json!([
+        {"id": "p-full", "arn": "arn:aws:organizations::aws:policy/service_control_policy/p-full", "name": "FullAWSAccess", "kind": "SERVICE_CONTROL_POLICY", "document": full, "targets": ["r-root", "ou-prod", INVOICE, CHECKOUT, SHARED]},
+        {"id": "p-deny", "arn": "arn:aws:organizations::111111111111:policy/o-x/service_control_policy/p-deny", "name": "no-delete", "kind": "SERVICE_CONTROL_POLICY", "document": deny, "targets": ["ou-prod"]}
+    ]);
+    let table = "arn:aws:dynamodb:eu-west-1:111111111111:table/t";
+    let inv = add_role(
+        &mut s,
+        INVOICE,
+        "admin",
+        trust("arn:aws:iam::111111111111:root"),
+        allow(&["dynamodb:*"], "*"),
+    );
+    let chk = add_role(
+        &mut s,
+        CHECKOUT,
+        "admin",
+        trust("arn:aws:iam::222222222222:root"),
+        allow(&["dynamodb:*"], "*"),
+    );
+    let a = ask(&s, &inv, "dynamodb:DeleteTable", Some(table), &[]);
+    assert_eq!(a.decision, Verdict::NotProven, "the table is not in the snapshot");
+    let a = ask(&s, &inv, "dynamodb:DeleteTable", None, &[]);
+    assert_eq!(a.decision, Verdict::Denied);
+    let d = a.deciding.unwrap();
+    assert_eq!((d.layer, d.explicit, d.at.as_deref()), ("scp", true, Some("ou-prod")));
+    assert_eq!(d.statement.as_deref(), Some("NoDelete"));
+    // quiet: the sibling account outside the OU
+    assert_eq!(
+        ask(&s, &chk, "dynamodb:DeleteTable", None, &[]).decision,
+        Verdict::Allowed
+    );
+    // near miss: another action in the denied account
+    assert_eq!(
+        ask(&s, &inv, "dynamodb:DescribeTable", None, &[]).decision,
+        Verdict::Allowed
+    );
+}
+
+#[test]
+fn boundary_denies_what_identity_allows() {
+    let mut s = org();
+    with_table(&mut s, None);
+    add(
+        &mut s,
+        "managed_policies",
+        json!({"arn": "arn:aws:iam::999999999999:policy/read-only", "name": "read-only", "document": allow(&["dynamodb:GetItem"], "*")}),
+    );
+    let r = add_role(
+        &mut s,
+        SHARED,
+        "dev",
+        trust("arn:aws:iam::999999999999:root"),
+        allow(&["dynamodb:*"], "*"),
+    );
+    s["roles"][0]["permission_boundary"] = json!("arn:aws:iam::999999999999:policy/read-only");
+    let a = ask(&s, &r, "dynamodb:PutItem", Some(TABLE), &[]);
+    assert_eq!(a.decision, Verdict::Denied);
+    let d = a.deciding.unwrap();
+    assert_eq!(d.layer, "boundary");
+    assert_eq!(d.policy.as_deref(), Some("arn:aws:iam::999999999999:policy/read-only"));
+    // quiet: what the boundary allows
+    assert_eq!(
+        ask(&s, &r, "dynamodb:GetItem", Some(TABLE), &[]).decision,
+        Verdict::Allowed
+    );
+}
+
+/// Across accounts the identity policy and the resource policy must both allow.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_evaluation-logic-cross-account.html>
+#[test]
+fn cross_account_needs_the_resource_policy() {
+    let grant = json!({"Statement": [{"Sid": "Checkout", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:role/worker"}, "Action": "dynamodb:GetItem", "Resource": TABLE}]});
+    let build = |policy: Option<Value>| {
+        let mut s = org();
+        with_table(&mut s, policy);
+        add_role(
+            &mut s,
+            CHECKOUT,
+            "worker",
+            trust("arn:aws:iam::222222222222:root"),
+            allow(&["dynamodb:GetItem"], TABLE),
+        );
+        s
+    };
+    let role = "arn:aws:iam::222222222222:role/worker";
+    let a = ask(&build(Some(grant.clone())), role, "dynamodb:GetItem", Some(TABLE), &[]);
+    assert_eq!(a.decision, Verdict::Allowed);
+    let layers: Vec<&str> = a.grants.iter().map(|g| g.layer).collect();
+    assert!(
+        layers.contains(&"resource") && layers.contains(&"identity"),
+        "{layers:?}"
+    );
+    // quiet: no resource policy, no access
+    assert_eq!(
+        ask(&build(None), role, "dynamodb:GetItem", Some(TABLE), &[]).decision,
+        Verdict::Denied
+    );
+    // near miss: the resource policy grants another action
+    let other = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": role}, "Action": "dynamodb:Query", "Resource": TABLE}]});
+    assert_eq!(
+        ask(&build(Some(other)), role, "dynamodb:GetItem", Some(TABLE), &[]).decision,
+        Verdict::Denied
+    );
+    // who-can lists the role and, through its trust in its own account, that account's
+    // administrators (a synthetic caller, with the chain); nobody else
+    let s = build(Some(grant));
+    let w = with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &[], None).unwrap());
+    let ps: Vec<(&str, &str, usize)> = w
+        .principals
+        .iter()
+        .map(|p| (p.principal.as_str(), p.kind, p.chain.len()))
+        .collect();
+    assert_eq!(
+        ps,
+        vec![
+            ("arn:aws:iam::222222222222:role/worker", "role", 0),
+            ("arn:aws:iam::222222222222:root", "account-administrators", 1)
+        ]
+    );
+}
+
+#[test]
+fn explicit_deny_wins_over_an_allow() {
+    let mut s = org();
+    with_table(&mut s, None);
+    let policy = json!({"Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+        {"Sid": "NoDrop", "Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": TABLE}
+    ]});
+    let r = add_role(&mut s, SHARED, "ops", trust("arn:aws:iam::999999999999:root"), policy);
+    let a = ask(&s, &r, "dynamodb:DeleteTable", Some(TABLE), &[]);
+    assert_eq!(a.decision, Verdict::Denied);
+    let d = a.deciding.unwrap();
+    assert!(
+        d.explicit && d.layer == "identity" && d.statement.as_deref() == Some("NoDrop"),
+        "{d:?}"
+    );
+    // near miss: the deny names another table
+    let other = "arn:aws:dynamodb:eu-west-1:999999999999:table/other";
+    add(
+        &mut s,
+        "resources",
+        json!({"arn": other, "kind": "dynamodb-table", "account": SHARED, "region": "eu-west-1"}),
+    );
+    assert_eq!(
+        ask(&s, &r, "dynamodb:DeleteTable", Some(other), &[]).decision,
+        Verdict::Allowed
+    );
+}
+
+/// A → B → C, only C may read: `can` for A shows both hops with their trust statements.
+fn three_roles() -> (Value, [String; 3]) {
+    let mut s = org();
+    with_table(&mut s, None);
+    let c_arn = "arn:aws:iam::999999999999:role/c";
+    let b_arn = "arn:aws:iam::999999999999:role/b";
+    let a = add_role(
+        &mut s,
+        INVOICE,
+        "a",
+        trust("arn:aws:iam::111111111111:root"),
+        allow(&["sts:AssumeRole"], b_arn),
+    );
+    let mut tb = trust(&a);
+    tb["Statement"][0]["Sid"] = json!("FromA");
+    let b = add_role(&mut s, SHARED, "b", tb, allow(&["sts:AssumeRole"], c_arn));
+    let c = add_role(&mut s, SHARED, "c", trust(&b), allow(&["dynamodb:GetItem"], TABLE));
+    (s, [a, b, c])
+}
+
+#[test]
+fn chain_of_three_roles() {
+    let (s, [a, b, c]) = three_roles();
+    let ans = ask(&s, &a, "dynamodb:GetItem", Some(TABLE), &[]);
+    assert_eq!(ans.decision, Verdict::Allowed);
+    let hops: Vec<(&str, &str)> = ans.chain.iter().map(|h| (h.from.as_str(), h.to.as_str())).collect();
+    assert_eq!(hops, vec![(a.as_str(), b.as_str()), (b.as_str(), c.as_str())]);
+    assert!(ans.chain[0].detail.contains("FromA"), "{}", ans.chain[0].detail);
+    // who-can finds A through the chain, B with one hop, C directly
+    let w = with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &[], None).unwrap());
+    let by: Vec<(&str, usize)> = w
+        .principals
+        .iter()
+        .map(|p| (p.principal.as_str(), p.chain.len()))
+        .collect();
+    assert!(
+        by.contains(&(a.as_str(), 2)) && by.contains(&(b.as_str(), 1)) && by.contains(&(c.as_str(), 0)),
+        "{by:?}"
+    );
+    // near miss: the action C cannot do is denied for A too
+    assert_eq!(
+        ask(&s, &a, "dynamodb:PutItem", Some(TABLE), &[]).decision,
+        Verdict::Denied
+    );
+    // path follows the same assumptions
+    let p = with_topology(&s, |t| path(t, &a, &c).unwrap());
+    assert_eq!(p.paths.len(), 1);
+    assert_eq!(p.paths[0].len(), 2);
+}
+
+/// `aws:MultiFactorAuthPresent` is unknown in a snapshot: conditional, until `--context` says.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-multifactorauthpresent>
+#[test]
+fn context_decides_a_conditional_answer() {
+    let mut s = org();
+    with_table(&mut s, None);
+    let policy = json!({"Statement": [{"Effect": "Allow", "Action": "dynamodb:DeleteItem", "Resource": TABLE, "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
+    let r = add_role(&mut s, SHARED, "mfa", trust("arn:aws:iam::999999999999:root"), policy);
+    let a = ask(&s, &r, "dynamodb:DeleteItem", Some(TABLE), &[]);
+    assert_eq!(a.decision, Verdict::Conditional);
+    assert_eq!(a.conditions, vec!["aws:MultiFactorAuthPresent".to_string()]);
+    assert_eq!(
+        ask(
+            &s,
+            &r,
+            "dynamodb:DeleteItem",
+            Some(TABLE),
+            &[("aws:MultiFactorAuthPresent", "true")]
+        )
+        .decision,
+        Verdict::Allowed
+    );
+    assert_eq!(
+        ask(
+            &s,
+            &r,
+            "dynamodb:DeleteItem",
+            Some(TABLE),
+            &[("aws:MultiFactorAuthPresent", "false")]
+        )
+        .decision,
+        Verdict::Denied
+    );
+}
+
+#[test]
+fn a_gap_makes_the_answer_not_proven() {
+    let mut s = org();
+    with_table(&mut s, None);
+    let r = add_role(
+        &mut s,
+        CHECKOUT,
+        "w",
+        trust("arn:aws:iam::222222222222:root"),
+        allow(&["dynamodb:GetItem"], TABLE),
+    );
+    s["coverage"] = json!({"gaps": [{"account": SHARED, "api": "dynamodb:GetResourcePolicy", "error_code": "AccessDeniedException"}]});
+    let a = ask(&s, &r, "dynamodb:GetItem", Some(TABLE), &[]);
+    assert_eq!(a.decision, Verdict::NotProven);
+    assert_eq!(a.evaluated, Some(Verdict::Denied));
+    assert!(
+        a.gaps[0].contains("dynamodb:GetResourcePolicy") && a.gaps[0].contains(SHARED),
+        "{:?}",
+        a.gaps
+    );
+    // near miss: a gap in an account the answer does not touch
+    s["coverage"]["gaps"][0]["account"] = json!(INVOICE);
+    assert_eq!(
+        ask(&s, &r, "dynamodb:GetItem", Some(TABLE), &[]).decision,
+        Verdict::Denied
+    );
+}
+
+fn shared_queue() -> (Value, String) {
+    let mut s = org();
+    let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+    add_function(&mut s, INVOICE, "eu-west-1", "inv", &[&q]);
+    add_function(&mut s, CHECKOUT, "us-east-1", "chk", &[&q]);
+    add_function(&mut s, CHECKOUT, "us-east-1", "alone", &[]);
+    (s, q)
+}
+
+#[test]
+fn impact_of_a_shared_resource_and_of_a_region() {
+    let (s, q) = shared_queue();
+    let a = with_topology(&s, |t| impact(t, Scope::Resource(&q)).unwrap());
+    assert_eq!(a.applications, vec!["checkout", "invoice"]);
+    let ids: Vec<&str> = a.resources.iter().map(|r| r.id.as_str()).collect();
+    assert!(
+        ids.contains(&"arn:aws:lambda:eu-west-1:111111111111:function:inv"),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"arn:aws:lambda:us-east-1:222222222222:function:chk"),
+        "{ids:?}"
+    );
+    // quiet: the function that does not use the queue
+    assert!(!ids.iter().any(|i| i.ends_with(":alone")), "{ids:?}");
+    // the checkout function in us-east-1 uses the eu-west-1 queue: a cross-zone flow
+    assert!(
+        a.flows
+            .iter()
+            .any(|f| f.from_zone.as_deref() == Some("us") && f.to_zone.as_deref() == Some("eu")),
+        "{:?}",
+        a.flows
+    );
+    assert!(a.proven);
+    // region: the eu-west-1 queue fails, so the us-east-1 function using it is affected
+    let r = with_topology(&s, |t| impact(t, Scope::Region("us-west-2")).err());
+    assert!(
+        r.unwrap()
+            .0
+            .contains("no node of the snapshot is in region `us-west-2`")
+    );
+    let r = with_topology(&s, |t| impact(t, Scope::Region("eu-west-1")).unwrap());
+    let ids: Vec<&str> = r.resources.iter().map(|x| x.id.as_str()).collect();
+    assert_eq!(ids, vec!["arn:aws:lambda:us-east-1:222222222222:function:chk"]);
+    assert_eq!(r.applications, vec!["checkout", "invoice"]);
+}
+
+#[test]
+fn impact_gap_is_named() {
+    let (mut s, q) = shared_queue();
+    s["coverage"] = json!({"gaps": [{"account": SHARED, "region": "eu-west-1", "api": "sqs:ListQueues", "error_code": "AccessDenied"}]});
+    let a = with_topology(&s, |t| impact(t, Scope::Resource(&q)).unwrap());
+    assert!(!a.proven && a.gaps[0].contains("sqs:ListQueues"), "{:?}", a.gaps);
+    // near miss: a gap in another region
+    s["coverage"]["gaps"][0]["region"] = json!("ap-southeast-1");
+    assert!(with_topology(&s, |t| impact(t, Scope::Resource(&q)).unwrap()).proven);
+}
+
+#[test]
+fn path_has_evidence_for_every_hop() {
+    let (s, q) = shared_queue();
+    let f = "arn:aws:lambda:eu-west-1:111111111111:function:inv";
+    let p = with_topology(&s, |t| path(t, f, &q).unwrap());
+    assert_eq!(p.paths.len(), 1, "{:?}", p.paths);
+    assert!(p.paths[0].iter().all(|h| !h.detail.is_empty()));
+    // no path backwards from the queue to the function
+    assert!(
+        with_topology(&s, |t| path(
+            t,
+            &q,
+            "arn:aws:lambda:us-east-1:222222222222:function:alone"
+        )
+        .unwrap())
+        .paths
+        .is_empty()
+    );
+    assert!(with_topology(&s, |t| path(t, "arn:aws:sqs:eu-west-1:1:nope", &q).is_err()));
+}
+
+#[test]
+fn unknown_action_suggests_the_closest() {
+    let catalog = Catalog::get().unwrap();
+    let e = known_action(catalog, "dynamodb:GetItm").unwrap_err();
+    assert!(e.0.contains("`dynamodb:GetItem`"), "{e}");
+    let e = known_action(catalog, "dynamodbb:GetItem").unwrap_err();
+    assert!(e.0.contains("did you mean service `dynamodb`"), "{e}");
+    assert!(known_action(catalog, "s3:Get*").is_err());
+    assert_eq!(known_action(catalog, "S3:getobject").unwrap(), "s3:GetObject");
+}
+
+#[test]
+fn unknown_principal_is_an_error() {
+    let (s, _) = shared_queue();
+    let e = with_topology(&s, |t| {
+        can(t, "arn:aws:iam::111111111111:role/ghost", "sqs:SendMessage", None, &[]).unwrap_err()
+    });
+    assert!(
+        e.0.contains("unknown principal `arn:aws:iam::111111111111:role/ghost`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn context_pairs_parse_or_fail() {
+    assert_eq!(
+        parse_context(&["a:b=c=d".to_string()]).unwrap(),
+        vec![("a:b".to_string(), "c=d".to_string())]
+    );
+    assert!(parse_context(&["novalue".to_string()]).is_err());
+    assert!(parse_context(&["=x".to_string()]).is_err());
+}
+
+#[test]
+fn hostile_policy_names_are_escaped_in_every_sink() {
+    let mut s = org();
+    with_table(&mut s, None);
+    let r = add_role(
+        &mut s,
+        SHARED,
+        "ops",
+        trust("arn:aws:iam::999999999999:root"),
+        allow(&["dynamodb:GetItem"], TABLE),
+    );
+    s["roles"][0]["inline_policies"][0]["name"] = json!("evil\u{1b}[2J\n`*|@x");
+    let a = ask(&s, &r, "dynamodb:GetItem", Some(TABLE), &[]);
+    assert_eq!(a.decision, Verdict::Allowed);
+    let render = |f: AnswerFormat| {
+        let mut out = Vec::new();
+        a.render(f, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let human = render(AnswerFormat::Human);
+    assert!(
+        !human.contains('\u{1b}') && human.contains("\\u{1b}") && human.lines().count() == 2,
+        "{human}"
+    );
+    let md = render(AnswerFormat::Markdown);
+    assert!(!md.contains('\u{1b}') && !md.contains("evil\u{1b}"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&render(AnswerFormat::Json)).unwrap();
+    assert!(
+        json["grants"][0]["policy"]
+            .as_str()
+            .unwrap()
+            .contains("evil\u{1b}[2J\n")
+    );
+}

@@ -1,0 +1,285 @@
+//! `who-can`: every principal that may perform an action on a resource — roles and users of the
+//! snapshot decided one by one as `can` decides them, the callers the resource policy names
+//! (account administrators, the organization, anyone, services, principals outside the
+//! snapshot), and everyone who reaches an allowed role through a chain of assumptions (up to
+//! [`MAX_CHAIN`] hops), each with its chain and status.
+
+use super::access::{Grant, Target, decide, principal_account};
+use super::can::{Hop, chain_hops};
+use super::{AnswerFormat, QueryError, Verdict, describe_gap, gaps_touching, shown};
+use crate::graph::{AppId, Topology};
+use crate::iam::Effect;
+use crate::iam::condition::Truth;
+use crate::iam::reach::{Caller, MAX_CHAIN, callers_of};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+
+/// One principal that can.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhoEntry {
+    /// A principal ARN, a service, `arn:aws:iam::ACCOUNT:root` (that account's administrators
+    /// and whoever they allow), `aws:PrincipalOrgID=<org>` or `*`.
+    pub principal: String,
+    pub decision: Verdict,
+    /// The role chain from the principal to the role that may (empty when it may directly).
+    pub chain: Vec<Hop>,
+    pub conditions: Vec<String>,
+    pub grants: Vec<Grant>,
+    /// `role`, `user`, `account-administrators`, `organization`, `anyone`, `service` or
+    /// `external` (a principal ARN the snapshot does not hold).
+    pub kind: &'static str,
+}
+
+/// The answer of `who-can`.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhoAnswer {
+    pub principals: Vec<WhoEntry>,
+    pub action: String,
+    pub resource: String,
+    /// What the snapshot could not see: principals there may be missing from the list, and
+    /// entries from those accounts are `not-proven`.
+    pub gaps: Vec<String>,
+}
+
+fn caller_kind(t: &Topology<'_>, c: &Caller) -> &'static str {
+    match c {
+        Caller::Principal(p) if t.policies.users.contains_key(p.as_str()) => "user",
+        Caller::Principal(p) if t.policies.role(p).is_some() => "role",
+        Caller::Principal(_) => "external",
+        Caller::Service(_) => "service",
+        Caller::AccountAdmins(_) => "account-administrators",
+        Caller::Organization(_) => "organization",
+        Caller::Anyone => "anyone",
+    }
+}
+
+fn verdict(keys: &[String]) -> Verdict {
+    if keys.is_empty() {
+        Verdict::Allowed
+    } else {
+        Verdict::Conditional
+    }
+}
+
+/// Callers the resource policy lets in that are not principals of the snapshot. Their own
+/// identity policies, SCPs and any Deny are not known here (not supported yet: a Deny in the
+/// resource policy or an RCP that shuts such a caller out does not remove it from the list).
+fn policy_callers(t: &Topology<'_>, action: &str, target: &Target<'_>) -> Vec<WhoEntry> {
+    let Some(policy) = target.policy else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, st) in policy.policy.statements.iter().enumerate() {
+        let label = st
+            .sid
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("#{i}"));
+        let covers = st.resource.is_none() || st.resources().iter().any(|p| crate::arn::glob_match(p, &target.arn));
+        if st.effect != Effect::Allow || !st.allows_action(action) || !covers {
+            continue;
+        }
+        for service in st
+            .principal
+            .iter()
+            .filter(|p| !p.is_negated())
+            .flat_map(|p| p.inner().values("Service"))
+        {
+            let mut keys: Vec<String> = st.conditions.iter().map(|c| c.key.clone()).collect();
+            keys.sort();
+            keys.dedup();
+            out.push(entry(
+                t,
+                &Caller::Service(service.to_string()),
+                keys,
+                policy.name,
+                &label,
+            ));
+        }
+        let owner = target.account.as_deref().unwrap_or_default();
+        for (caller, truth) in callers_of(st, t.iam().reach.org(), owner) {
+            let known =
+                matches!(&caller, Caller::Principal(p) if caller_kind(t, &Caller::Principal(p.clone())) != "external");
+            if known {
+                continue;
+            }
+            let keys = match truth {
+                Truth::Unknown(k) => k,
+                _ => Vec::new(),
+            };
+            out.push(entry(t, &caller, keys, policy.name, &label));
+        }
+    }
+    out
+}
+
+fn entry(t: &Topology<'_>, caller: &Caller, keys: Vec<String>, policy: &str, statement: &str) -> WhoEntry {
+    WhoEntry {
+        principal: caller.id(),
+        decision: verdict(&keys),
+        chain: Vec::new(),
+        conditions: keys,
+        grants: vec![Grant {
+            layer: "resource",
+            policy: policy.to_string(),
+            statement: statement.to_string(),
+        }],
+        kind: caller_kind(t, caller),
+    }
+}
+
+/// Adds everyone who reaches one of `found`'s roles through assumptions (reverse breadth-first,
+/// shortest chain kept).
+fn add_chains(t: &Topology<'_>, found: &mut BTreeMap<String, WhoEntry>) {
+    let iam = t.iam();
+    // role → chain from it to the role that may (itself first).
+    let mut frontier: Vec<(String, Vec<String>, WhoEntry)> = found
+        .values()
+        .filter(|e| e.kind == "role")
+        .map(|e| (e.principal.clone(), vec![e.principal.clone()], e.clone()))
+        .collect();
+    for _ in 1..MAX_CHAIN {
+        let mut next = Vec::new();
+        for (role, suffix, last) in &frontier {
+            for a in iam.reach.assumers(role) {
+                let mut callers = vec![a.clone()];
+                callers.extend(iam.reach.concrete_behind(iam.store, a, role));
+                for c in callers {
+                    if found.contains_key(&c.principal) {
+                        continue;
+                    }
+                    let mut chain = vec![c.principal.clone()];
+                    chain.extend(suffix.iter().cloned());
+                    let (hops, mut keys) = chain_hops(t, &chain);
+                    keys.extend(last.conditions.iter().cloned());
+                    keys.sort();
+                    keys.dedup();
+                    let kind = caller_kind(t, &c.caller);
+                    let e = WhoEntry {
+                        principal: c.principal.clone(),
+                        decision: verdict(&keys),
+                        chain: hops,
+                        conditions: keys,
+                        grants: last.grants.clone(),
+                        kind,
+                    };
+                    if kind == "role" {
+                        next.push((c.principal.clone(), chain, e.clone()));
+                    }
+                    found.insert(c.principal.clone(), e);
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+}
+
+/// Answers `who-can`, limited to the principals an application owns when `app` is given.
+pub fn who_can(
+    t: &Topology<'_>,
+    action: &str,
+    resource: &str,
+    context: &[(String, String)],
+    app: Option<AppId>,
+) -> Result<WhoAnswer, QueryError> {
+    let target = Target::resolve(t, Some(resource));
+    let mut principals: Vec<&str> = t
+        .policies
+        .roles
+        .keys()
+        .chain(t.policies.users.keys())
+        .copied()
+        .collect();
+    principals.sort_unstable();
+    let mut found: BTreeMap<String, WhoEntry> = BTreeMap::new();
+    for p in principals {
+        let Some(d) = decide(t, p, action, &target, context) else {
+            continue;
+        };
+        if matches!(d.decision, Verdict::Allowed | Verdict::Conditional) {
+            let kind = if t.policies.users.contains_key(p) {
+                "user"
+            } else {
+                "role"
+            };
+            found.insert(
+                p.to_string(),
+                WhoEntry {
+                    principal: p.to_string(),
+                    decision: d.decision,
+                    chain: Vec::new(),
+                    conditions: d.conditions,
+                    grants: d.grants,
+                    kind,
+                },
+            );
+        }
+    }
+    for e in policy_callers(t, action, &target) {
+        found.entry(e.principal.clone()).or_insert(e);
+    }
+    add_chains(t, &mut found);
+    let mut gaps: Vec<String> = t.snapshot.coverage.gaps.iter().map(describe_gap).collect();
+    if !target.in_snapshot {
+        gaps.push(format!(
+            "resource {resource} is not in the snapshot: its resource policy is unknown"
+        ));
+    }
+    let mut entries: Vec<WhoEntry> = found.into_values().collect();
+    for e in &mut entries {
+        let mut accounts: BTreeSet<&str> = target.account.as_deref().into_iter().collect();
+        accounts.extend(principal_account(t, &e.principal));
+        if !gaps_touching(t.snapshot, &accounts, None).is_empty() || !target.in_snapshot {
+            e.decision = Verdict::NotProven;
+        }
+    }
+    if let Some(app) = app {
+        entries.retain(|e| t.find(&e.principal).and_then(|ix| t.owner(ix)) == Some(app));
+    }
+    Ok(WhoAnswer {
+        principals: entries,
+        action: action.to_string(),
+        resource: resource.to_string(),
+        gaps,
+    })
+}
+
+impl WhoAnswer {
+    /// Writes the answer in `format`.
+    pub fn render(&self, format: AnswerFormat, out: &mut dyn Write) -> io::Result<()> {
+        if format == AnswerFormat::Json {
+            serde_json::to_writer_pretty(&mut *out, self)?;
+            return writeln!(out);
+        }
+        let s = |v: &str| shown(format, v);
+        let md = format == AnswerFormat::Markdown;
+        writeln!(
+            out,
+            "{}{} principal(s) can do {} on {}{}",
+            if md { "**" } else { "" },
+            self.principals.len(),
+            s(&self.action),
+            s(&self.resource),
+            if md { "**\n" } else { "" }
+        )?;
+        for e in &self.principals {
+            let mut line = format!("{} {} ({})", e.decision.as_str(), s(&e.principal), e.kind);
+            for h in &e.chain {
+                line.push_str(&format!(" → {}", s(&h.to)));
+            }
+            if !e.conditions.is_empty() {
+                let keys: Vec<String> = e.conditions.iter().map(|k| s(k)).collect();
+                line.push_str(&format!(" if {}", keys.join(", ")));
+            }
+            writeln!(out, "{}{line}", if md { "- " } else { "  " })?;
+        }
+        for g in &self.gaps {
+            writeln!(out, "{}gap: {}", if md { "- " } else { "  " }, s(g))?;
+        }
+        Ok(())
+    }
+}
