@@ -58,8 +58,8 @@ use topoguard::graph::Topology;
 use topoguard::iam::Policy;
 use topoguard::model::{
     Account, AgentSpace, AgentSpaceAssociation, CoverageGap, EventBus, EventSourceMapping, Function, InlinePolicy,
-    ManagedPolicy, Organization, OrganizationPolicy, OrganizationPolicyKind, OrganizationalUnit, Resource,
-    ResourceKind, Role, Rule, RuleState, SCHEMA_VERSION, Snapshot, Tags, Target, parse_snapshot,
+    ManagedPolicy, Organization, OrganizationPolicy, OrganizationPolicyKind, OrganizationalUnit, PolicyDocument,
+    Resource, ResourceKind, Role, Rule, RuleState, SCHEMA_VERSION, Snapshot, Tags, Target, parse_snapshot,
 };
 
 type Res<T> = Result<T, Box<dyn Error>>;
@@ -433,11 +433,11 @@ fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn policy(statements: Vec<Value>) -> Value {
-    json!({"Version": "2012-10-17", "Statement": statements})
+fn policy(statements: Vec<Value>) -> PolicyDocument {
+    json!({"Version": "2012-10-17", "Statement": statements}).into()
 }
 
-fn trust(service: &str) -> Value {
+fn trust(service: &str) -> PolicyDocument {
     policy(vec![json!({
         "Effect": "Allow",
         "Principal": {"Service": service},
@@ -1422,7 +1422,7 @@ fn diagnostics(path: &Path, snapshot: &Snapshot, cold_parse: Duration) -> Res<()
         snapshot
             .roles
             .iter()
-            .filter(|r| Policy::from_value(&r.trust_policy).is_ok())
+            .filter(|r| Policy::from_value(r.trust_policy.value()).is_ok())
             .count()
     });
     println!(
@@ -1434,7 +1434,7 @@ fn diagnostics(path: &Path, snapshot: &Snapshot, cold_parse: Duration) -> Res<()
             .roles
             .iter()
             .flat_map(|r| &r.inline_policies)
-            .filter(|p| Policy::from_value(&p.document).is_ok())
+            .filter(|p| Policy::from_value(p.document.value()).is_ok())
             .count()
     });
     println!(

@@ -1,12 +1,12 @@
 //! Reading a snapshot file: parse, check the version, then validate references, ARNs and policy
 //! documents, so that everything downstream can rely on a well-formed snapshot.
 
+use super::PolicyDocument;
 use super::strict::{Strict, strip_bom};
 use super::{SCHEMA_VERSION, Snapshot};
 use crate::arn::{Arn, is_account_id};
-use crate::iam::Policy;
 use serde::Deserialize as _;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Why a snapshot could not be loaded. Every variant names the file.
@@ -57,7 +57,7 @@ pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, LoadError> {
         });
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = Snapshot::deserialize(Strict(&mut de)).and_then(|s| de.end().map(|()| s));
+    let parsed = super::interning(|| Snapshot::deserialize(Strict(&mut de))).and_then(|s| de.end().map(|()| s));
     let snapshot: Snapshot = match parsed {
         Ok(s) => s,
         Err(e) => {
@@ -113,7 +113,7 @@ fn invalid(at: impl Into<String>, message: impl Into<String>) -> Invalid {
 
 /// Checks what the types cannot: ARN shapes, unique ARNs, known accounts, references that must
 /// resolve, and parseable policy documents.
-pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
+pub fn validate<'s>(s: &'s Snapshot) -> Result<(), Invalid> {
     let org = &s.organization;
     let mut accounts = HashSet::new();
     for (i, a) in org.accounts.iter().enumerate() {
@@ -185,9 +185,9 @@ pub fn validate(s: &Snapshot) -> Result<(), Invalid> {
         }
         Ok(())
     };
-    let mut index: BTreeSet<String> = BTreeSet::new();
-    let mut unique = |arn: &str, at: &str| -> Result<(), Invalid> {
-        if !index.insert(arn.to_string()) {
+    let mut index: HashSet<&'s str> = HashSet::new();
+    let mut unique = |arn: &'s str, at: &str| -> Result<(), Invalid> {
+        if !index.insert(arn) {
             return Err(invalid(format!("{at}.arn"), format!("duplicate ARN `{arn}`")));
         }
         Ok(())
@@ -332,8 +332,9 @@ fn check_arn(arn: &str, at: &str) -> Result<(), Invalid> {
     Arn::parse(arn).map(|_| ()).map_err(|e| invalid(at, e.to_string()))
 }
 
-fn check_policy(doc: &serde_json::Value, at: &str) -> Result<(), Invalid> {
-    Policy::from_value(doc)
+/// A document was parsed (once) when it was deserialized; here its error, if any, is reported.
+fn check_policy(doc: &PolicyDocument, at: &str) -> Result<(), Invalid> {
+    doc.policy()
         .map(|_| ())
         .map_err(|e| invalid(at, format!("invalid policy document: {e}")))
 }

@@ -7,12 +7,14 @@
 //! with the evidence that showed them. [`Coverage`] records what the crawl could not read, so that
 //! checks can say "not proven" instead of "pass".
 
+mod document;
 mod load;
 mod names;
 mod principals;
 mod resources;
 mod strict;
 
+pub use document::{PolicyDocument, interning};
 pub use load::{LoadError, load_snapshot, parse_snapshot};
 pub use names::{agent_space_name_problem, file_name};
 pub use principals::{Group, User, validate_principals};
@@ -157,7 +159,7 @@ pub struct OrganizationPolicy {
     pub name: String,
     pub kind: OrganizationPolicyKind,
     /// The policy document (a JSON object, or the JSON text as the API returns it).
-    pub document: serde_json::Value,
+    pub document: PolicyDocument,
     /// Ids of the root, units and accounts the policy is attached to.
     #[serde(default)]
     pub targets: Vec<String>,
