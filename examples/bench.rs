@@ -23,8 +23,15 @@
 //! `aws:PrincipalOrgID` plus two admin roles trusting the account root; `--scenario root-trust`
 //! adds `--roles N` (default 4,000) admin roles trusting their account root, spread round-robin
 //! over the accounts. Both default to `--functions 0` unless it is given, so the IAM shapes
-//! dominate. The run ends with `ratios: ...`: checks and graph build relative to parse time, and
-//! peak memory relative to the file size.
+//! dominate.
+//!
+//! The reference is a plain `serde_json::from_slice::<serde_json::Value>` of the same bytes,
+//! timed in a process of its own (so that its memory does not count in the pipeline's peak).
+//! The run ends with `ratios: load L total T peak P`: L is the load (`parse_snapshot`: parse,
+//! validate, index) relative to the reference, T is load + graph build + all checks relative to
+//! the reference, and P is the measuring process's peak resident memory (`VmHWM` from
+//! `/proc/self/status`, read right after the checks, so the binary and the action catalog are
+//! included) relative to the file size. Targets (issue 13): L <= 1.5, T <= 3, P <= 3.
 //!
 //! `--regions` takes the first N of eu-west-1, us-east-1, ap-southeast-1, eu-central-1,
 //! us-west-2, ap-northeast-1 (at most 6). `--gaps N` adds N coverage gaps (default 0), which
@@ -51,8 +58,8 @@ use topoguard::graph::Topology;
 use topoguard::iam::Policy;
 use topoguard::model::{
     Account, AgentSpace, AgentSpaceAssociation, CoverageGap, EventBus, EventSourceMapping, Function, InlinePolicy,
-    ManagedPolicy, Organization, OrganizationPolicy, OrganizationPolicyKind, OrganizationalUnit, Resource,
-    ResourceKind, Role, Rule, RuleState, SCHEMA_VERSION, Snapshot, Tags, Target, parse_snapshot,
+    ManagedPolicy, Organization, OrganizationPolicy, OrganizationPolicyKind, OrganizationalUnit, PolicyDocument,
+    Resource, ResourceKind, Role, Rule, RuleState, SCHEMA_VERSION, Snapshot, Tags, Target, parse_snapshot,
 };
 
 type Res<T> = Result<T, Box<dyn Error>>;
@@ -84,6 +91,8 @@ struct Args {
     snapshot: Option<PathBuf>,
     /// Internal: measure this snapshot file (the child process).
     measure: Option<PathBuf>,
+    /// Internal: time the reference parse of this file (a grandchild process).
+    reference: Option<PathBuf>,
     /// Also print where parse time goes.
     diagnose: bool,
     /// `default`, `org-trust` or `root-trust`.
@@ -108,6 +117,7 @@ fn parse_args() -> Res<Args> {
         keep: None,
         snapshot: None,
         measure: None,
+        reference: None,
         diagnose: false,
         scenario: "default".to_string(),
         roles: 4000,
@@ -145,6 +155,7 @@ fn parse_args() -> Res<Args> {
             "--snapshot" => args.snapshot = Some(PathBuf::from(value)),
             "--measure" => args.measure = Some(PathBuf::from(value)),
             "--keep-roles" => args.keep_roles = Some(PathBuf::from(value)),
+            "--reference" => args.reference = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown argument `{flag}`\n{USAGE}").into()),
         }
     }
@@ -430,11 +441,11 @@ fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn policy(statements: Vec<Value>) -> Value {
-    json!({"Version": "2012-10-17", "Statement": statements})
+fn policy(statements: Vec<Value>) -> PolicyDocument {
+    json!({"Version": "2012-10-17", "Statement": statements}).into()
 }
 
-fn trust(service: &str) -> Value {
+fn trust(service: &str) -> PolicyDocument {
     policy(vec![json!({
         "Effect": "Allow",
         "Principal": {"Service": service},
@@ -1147,7 +1158,43 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (out, start.elapsed())
 }
 
+/// The reference: `serde_json::from_slice::<Value>` of the file's bytes (read first, not timed),
+/// in a process of its own so that its memory is not counted in the pipeline's peak. Prints
+/// `reference <seconds> <VmHWM MiB>`.
+fn reference_parse(path: &Path) -> Res<()> {
+    let bytes = std::fs::read(path)?;
+    let (value, time) = timed(|| serde_json::from_slice::<Value>(&bytes));
+    let value = value?;
+    let peak = proc_status_mib("VmHWM").unwrap_or(0.0);
+    drop(value);
+    println!("reference {} {peak:.0}", time.as_secs_f64());
+    Ok(())
+}
+
+/// Runs [`reference_parse`] in a fresh process: its time and peak (MiB).
+fn reference_time(path: &Path) -> Res<(Duration, f64)> {
+    let out = Command::new(std::env::current_exe()?)
+        .arg("--reference")
+        .arg(path)
+        .output()?;
+    if !out.status.success() {
+        return Err(format!("reference process failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let text = String::from_utf8(out.stdout)?;
+    let mut words = text.split_whitespace().skip(1);
+    let secs: f64 = words.next().ok_or("reference: no time")?.parse()?;
+    let peak: f64 = words.next().ok_or("reference: no peak")?.parse()?;
+    Ok((Duration::from_secs_f64(secs), peak))
+}
+
 fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
+    let (reference, reference_peak) = reference_time(path)?;
+    row(
+        "reference Value parse",
+        reference,
+        &format!("{reference_peak:.0} MiB"),
+        "serde_json::from_slice::<Value>, own process (peak shown is its own)",
+    );
     let (config_text, _) = timed(|| config_text(plan));
     let config_text = config_text?;
     let (config, config_time) = timed(|| parse_config(&config_text, Path::new(CONFIG_PATH), &known_ids()));
@@ -1197,6 +1244,7 @@ fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
             outcome.checks_run.len()
         ),
     );
+    let pipeline_peak = proc_status_mib("VmHWM").unwrap_or(0.0);
     println!("{:<22} {:>10}   {:>12}", "peak (VmHWM)", "", mem("VmHWM"));
 
     println!();
@@ -1277,17 +1325,30 @@ fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
     let file_mb = std::fs::metadata(path)
         .map(|m| m.len() as f64 / (1024.0 * 1024.0))
         .unwrap_or(0.0);
-    let peak_mb = proc_status_mib("VmHWM").unwrap_or(0.0);
     println!(
-        "ratios: scenario {} | checks/parse {ratio:.2} (target <= 2.00) | build/parse {:.2} | peak/file {:.2} (target <= 3.00; {peak_mb:.0} MiB / {file_mb:.1} MiB)",
+        "scenario {} | checks/parse {ratio:.2} (target <= 2.00) | build/parse {:.2} | peak/file {:.2} (target <= 3.00; {pipeline_peak:.0} MiB / {file_mb:.1} MiB)",
         args.scenario,
         build_time.as_secs_f64() / parse_time.as_secs_f64().max(f64::EPSILON),
-        peak_mb / file_mb.max(f64::EPSILON)
+        pipeline_peak / file_mb.max(f64::EPSILON)
     );
 
     if args.diagnose {
         diagnostics(path, &snapshot, parse_time)?;
     }
+    let total = parse_time + build_time + checks_time;
+    let reference_secs = reference.as_secs_f64().max(f64::EPSILON);
+    println!(
+        "reference {} | load {} | total (load + graph + checks) {} | peak {pipeline_peak:.0} MiB (VmHWM after the checks) | file {file_mb:.1} MiB",
+        secs(reference),
+        secs(parse_time),
+        secs(total)
+    );
+    println!(
+        "ratios: load {:.2} total {:.2} peak {:.2}",
+        parse_time.as_secs_f64() / reference_secs,
+        total.as_secs_f64() / reference_secs,
+        pipeline_peak / file_mb.max(f64::EPSILON)
+    );
     Ok(())
 }
 
@@ -1414,7 +1475,7 @@ fn diagnostics(path: &Path, snapshot: &Snapshot, cold_parse: Duration) -> Res<()
         snapshot
             .roles
             .iter()
-            .filter(|r| Policy::from_value(&r.trust_policy).is_ok())
+            .filter(|r| Policy::from_value(r.trust_policy.value()).is_ok())
             .count()
     });
     println!(
@@ -1426,7 +1487,7 @@ fn diagnostics(path: &Path, snapshot: &Snapshot, cold_parse: Duration) -> Res<()
             .roles
             .iter()
             .flat_map(|r| &r.inline_policies)
-            .filter(|p| Policy::from_value(&p.document).is_ok())
+            .filter(|p| Policy::from_value(p.document.value()).is_ok())
             .count()
     });
     println!(
@@ -1439,6 +1500,9 @@ fn diagnostics(path: &Path, snapshot: &Snapshot, cold_parse: Duration) -> Res<()
 fn main() -> Res<()> {
     let args = parse_args()?;
     let plan = Plan::new(args.accounts, args.regions, args.functions, args.gaps);
+    if let Some(path) = &args.reference {
+        return reference_parse(path);
+    }
     if let Some(path) = &args.measure {
         return measure(&args, &plan, path);
     }

@@ -6,6 +6,7 @@ use super::apis::Api;
 use super::ctx::{CallError, Ctx, Scope};
 use crate::arn::Arn;
 use crate::iam::Policy;
+use crate::model::PolicyDocument;
 use regex::Regex;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -30,9 +31,9 @@ pub fn decode_document(text: &str) -> Result<Value, String> {
 
 /// Decodes the document of `owner`; an unreadable document becomes a gap and `None`, so that the
 /// snapshot still loads.
-pub fn parse_document(ctx: &Ctx, api: Api, scope: Scope<'_>, owner: &str, text: &str) -> Option<Value> {
+pub fn parse_document(ctx: &Ctx, api: Api, scope: Scope<'_>, owner: &str, text: &str) -> Option<PolicyDocument> {
     match decode_document(text) {
-        Ok(v) => Some(v),
+        Ok(v) => Some(PolicyDocument::from(v)),
         Err(message) => {
             ctx.gap(
                 api,

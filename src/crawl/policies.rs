@@ -15,17 +15,16 @@ use super::documents::parse_document;
 use super::session::{Connector, in_region};
 use super::tagging::kind_of;
 use crate::arn::Arn;
-use crate::model::ResourceKind;
+use crate::model::{PolicyDocument, ResourceKind};
 use aws_config::SdkConfig;
 use futures::future::join_all;
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// What was read about one resource: its policy and, for an S3 bucket, its region.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyInfo {
     pub arn: String,
-    pub policy: Option<Value>,
+    pub policy: Option<PolicyDocument>,
     pub region: Option<String>,
 }
 
@@ -105,7 +104,7 @@ async fn read_one(
     // A referenced resource that does not exist was not hidden from the crawl: no gap.
     let skip: &[&str] = if referenced { NOT_FOUND } else { &[] };
     let region = parsed.region().map(str::to_string);
-    let info = |policy: Option<Value>, region: Option<String>| PolicyInfo {
+    let info = |policy: Option<PolicyDocument>, region: Option<String>| PolicyInfo {
         arn: arn.to_string(),
         policy,
         region,

@@ -333,7 +333,7 @@ pub(super) fn derive<'a>(
     }
 
     // Resource policies, from the store (parsed once), in ARN order for deterministic evidence.
-    let mut with_policy: Vec<(&str, &Policy)> = store.resource_policies().map(|(arn, n)| (arn, &n.policy)).collect();
+    let mut with_policy: Vec<(&str, &Policy)> = store.resource_policies().map(|(arn, n)| (arn, &*n.policy)).collect();
     with_policy.sort_unstable_by_key(|(arn, _)| *arn);
     for (arn, policy) in with_policy {
         let Some(&ix) = b.index.get(arn) else {

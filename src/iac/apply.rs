@@ -298,19 +298,22 @@ fn apply_one(s: &mut Snapshot, change: &Change) -> Result<Vec<String>, String> {
                 .iter_mut()
                 .find(|r| &r.arn == target || r.aliases.iter().any(|a| a == target))
                 .ok_or_else(|| missing("resource", target))?;
-            r.policy = if delete { None } else { Some(policy.clone()) };
+            r.policy = if delete { None } else { Some(policy.clone().into()) };
             touched.push(r.arn.clone());
         }
     }
     Ok(touched)
 }
 
-fn statement_change(policy: &mut Option<Value>, statement: &Value, delete: bool) {
+/// Adds or removes one statement of a resource policy (the document is parsed again afterwards).
+fn statement_change(policy: &mut Option<crate::model::PolicyDocument>, statement: &Value, delete: bool) {
+    let mut value = policy.as_ref().map(|d| d.value().clone());
     if delete {
-        remove_statement(policy, statement.get("Sid"));
+        remove_statement(&mut value, statement.get("Sid"));
     } else {
-        add_statement(policy, statement.clone());
+        add_statement(&mut value, statement.clone());
     }
+    *policy = value.map(crate::model::PolicyDocument::from);
 }
 
 fn missing(what: &str, id: &str) -> String {

@@ -247,7 +247,7 @@ pub fn drafts(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Pl
             account,
             name: name.to_string(),
             tags: tags(props.get("Tags")),
-            trust_policy: document(props.get("AssumeRolePolicyDocument")),
+            trust_policy: document(props.get("AssumeRolePolicyDocument")).into(),
             inline_policies: props
                 .get("Policies")
                 .and_then(Value::as_array)
@@ -255,7 +255,7 @@ pub fn drafts(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Pl
                     ps.iter()
                         .map(|x| InlinePolicy {
                             name: s(x, "PolicyName").unwrap_or_default(),
-                            document: document(x.get("PolicyDocument")),
+                            document: document(x.get("PolicyDocument")).into(),
                         })
                         .collect()
                 })
@@ -271,7 +271,7 @@ pub fn drafts(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Pl
                 roles,
                 policy: InlinePolicy {
                     name: name.to_string(),
-                    document: document(props.get("PolicyDocument")),
+                    document: document(props.get("PolicyDocument")).into(),
                 },
             }]
         }
@@ -279,7 +279,7 @@ pub fn drafts(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Pl
             policy: ManagedPolicy {
                 arn,
                 name: name.to_string(),
-                document: document(props.get("PolicyDocument")),
+                document: document(props.get("PolicyDocument")).into(),
             },
             account,
             roles: strings(props, "Roles"),
@@ -290,7 +290,7 @@ pub fn drafts(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Pl
             region: p.region.clone(),
             name: name.to_string(),
             tags: tags(props.get("Tags")),
-            policy: props.get("Policy").map(|v| document(Some(v))),
+            policy: props.get("Policy").map(|v| document(Some(v)).into()),
         })],
         Kind::EventBusPolicy => {
             let bus_name = s(props, "EventBusName").unwrap_or_else(|| "default".to_string());
@@ -400,7 +400,7 @@ fn resource(k: ResourceKind, arn: String, name: &str, props: &Value, p: &Place) 
         region,
         tags: tags(props.get("Tags")),
         aliases,
-        policy: policy.map(|v| document(Some(v))),
+        policy: policy.map(|v| document(Some(v)).into()),
     })
 }
 

@@ -458,7 +458,7 @@ fn drafts(ty: &str, kind: Kind, v: &Value, loc: &SourceLocation, p: &Place) -> R
                     r.arn = arn;
                 }
                 if let Some(policy) = st(v, "policy").filter(|s| !s.is_empty()) {
-                    r.policy = Some(cfn_types::document(Some(&Value::String(policy))));
+                    r.policy = Some(cfn_types::document(Some(&Value::String(policy))).into());
                 }
                 if let Some(url) = st(v, "url")
                     .or_else(|| st(v, "id"))

@@ -7,8 +7,9 @@
 //! `aws:ResourceOrgID`, `aws:ResourceTag/*`, `aws:PrincipalTag/*` — each only when the request
 //! context carries a value for it.
 
-use super::policy::Condition;
+use super::policy::{BaseOperator, Condition, Quantifier};
 use crate::arn::{glob_match, glob_match_ignore_case};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A three-valued truth: `Unknown` carries the condition keys whose values were not known.
@@ -134,9 +135,9 @@ impl RequestContext {
     }
 
     /// Replaces `${key}` policy variables with known values; `None` when one is unknown.
-    fn substitute(&self, pattern: &str) -> Option<String> {
+    fn substitute<'p>(&self, pattern: &'p str) -> Option<Cow<'p, str>> {
         if !pattern.contains("${") {
-            return Some(pattern.to_string());
+            return Some(Cow::Borrowed(pattern));
         }
         let mut out = String::new();
         let mut rest = pattern;
@@ -157,7 +158,7 @@ impl RequestContext {
             rest = after.get(end + 1..)?;
         }
         out.push_str(rest);
-        Some(out)
+        Some(Cow::Owned(out))
     }
 }
 
@@ -172,26 +173,21 @@ pub fn evaluate_all(conditions: &[Condition], ctx: &RequestContext) -> Truth {
 /// unknown when it is negated (AWS advises against both).
 pub fn evaluate(c: &Condition, ctx: &RequestContext) -> Truth {
     let unknown = || Truth::Unknown(vec![c.key.clone()]);
-    let op = c.operator.as_str();
-    let (set_op, rest) = match op.split_once(':') {
-        Some((prefix @ ("ForAllValues" | "ForAnyValue"), rest)) => (Some(prefix), rest),
-        _ => (None, op),
-    };
-    let if_exists = rest.ends_with("IfExists");
-    let base = rest.strip_suffix("IfExists").unwrap_or(rest);
+    let op = &c.operator;
     let Some(known) = ctx.lookup(&c.key) else {
         return unknown();
     };
     let values = known.unwrap_or(&[]);
-    if base == "Null" {
+    if op.base == BaseOperator::Null {
         // "Null": true means the key must be absent (an empty set counts as absent).
         let want_absent = c.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
         return bool_truth(values.is_empty() == want_absent);
     }
-    let negated = base.contains("Not");
     if values.is_empty() {
         // Key absent: IfExists and ForAllValues pass, negated operators pass, others fail.
-        return bool_truth(if_exists || set_op == Some("ForAllValues") || (negated && set_op.is_none()));
+        return bool_truth(
+            op.if_exists || op.quantifier == Some(Quantifier::ForAllValues) || (op.negated && op.quantifier.is_none()),
+        );
     }
     let mut patterns = Vec::with_capacity(c.values.len());
     for v in &c.values {
@@ -202,41 +198,42 @@ pub fn evaluate(c: &Condition, ctx: &RequestContext) -> Truth {
     }
     let mut results = Vec::with_capacity(values.len());
     for value in values {
-        match test(base, value, &patterns) {
+        match test(op.base, value, &patterns) {
             Some(b) => results.push(b),
             None => return unknown(),
         }
     }
-    match (set_op, results.as_slice()) {
-        (Some("ForAllValues"), r) => bool_truth(r.iter().all(|b| *b)),
-        (Some(_), r) => bool_truth(r.iter().any(|b| *b)),
+    match (op.quantifier, results.as_slice()) {
+        (Some(Quantifier::ForAllValues), r) => bool_truth(r.iter().all(|b| *b)),
+        (Some(Quantifier::ForAnyValue), r) => bool_truth(r.iter().any(|b| *b)),
         (None, [one]) => bool_truth(*one),
-        (None, _) if negated => unknown(),
+        (None, _) if op.negated => unknown(),
         (None, r) => bool_truth(r.iter().any(|b| *b)),
     }
 }
 
 /// One operator on one value; `None` when the outcome cannot be decided from a topology.
-fn test(base: &str, value: &str, patterns: &[String]) -> Option<bool> {
+fn test(base: BaseOperator, value: &str, patterns: &[Cow<'_, str>]) -> Option<bool> {
+    use BaseOperator as B;
     let matched = |f: &dyn Fn(&str) -> bool| patterns.iter().any(|p| f(p));
     Some(match base {
-        "StringEquals" => matched(&|p| literal(p) == value),
-        "StringNotEquals" => !matched(&|p| literal(p) == value),
-        "StringEqualsIgnoreCase" => matched(&|p| literal(p).eq_ignore_ascii_case(value)),
-        "StringNotEqualsIgnoreCase" => !matched(&|p| literal(p).eq_ignore_ascii_case(value)),
-        "StringLike" => matched(&|p| like(p, value, false)),
-        "StringNotLike" => !matched(&|p| like(p, value, false)),
-        "ArnEquals" | "ArnLike" => matched(&|p| arn_like(p, value)),
-        "ArnNotEquals" | "ArnNotLike" => !matched(&|p| arn_like(p, value)),
-        "Bool" => matched(&|p| p.eq_ignore_ascii_case(value)),
-        "NumericEquals"
-        | "NumericNotEquals"
-        | "NumericLessThan"
-        | "NumericLessThanEquals"
-        | "NumericGreaterThan"
-        | "NumericGreaterThanEquals" => numeric(base, value, patterns)?,
+        B::StringEquals => matched(&|p| literal(p) == value),
+        B::StringNotEquals => !matched(&|p| literal(p) == value),
+        B::StringEqualsIgnoreCase => matched(&|p| literal(p).eq_ignore_ascii_case(value)),
+        B::StringNotEqualsIgnoreCase => !matched(&|p| literal(p).eq_ignore_ascii_case(value)),
+        B::StringLike => matched(&|p| like(p, value, false)),
+        B::StringNotLike => !matched(&|p| like(p, value, false)),
+        B::ArnEquals | B::ArnLike => matched(&|p| arn_like(p, value)),
+        B::ArnNotEquals | B::ArnNotLike => !matched(&|p| arn_like(p, value)),
+        B::Bool => matched(&|p| p.eq_ignore_ascii_case(value)),
+        B::NumericEquals
+        | B::NumericNotEquals
+        | B::NumericLessThan
+        | B::NumericLessThanEquals
+        | B::NumericGreaterThan
+        | B::NumericGreaterThanEquals => numeric(base, value, patterns)?,
         // Dates, IP addresses and binary values are never known from a topology.
-        _ => return None,
+        B::Null | B::Other => return None,
     })
 }
 
@@ -277,15 +274,15 @@ fn literal(pattern: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn numeric(op: &str, value: &str, patterns: &[String]) -> Option<bool> {
+fn numeric(op: BaseOperator, value: &str, patterns: &[Cow<'_, str>]) -> Option<bool> {
     let v: f64 = value.parse().ok()?;
     let parsed: Vec<f64> = patterns.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
     Some(match op {
-        "NumericEquals" => parsed.contains(&v),
-        "NumericNotEquals" => !parsed.contains(&v),
-        "NumericLessThan" => parsed.iter().any(|p| v < *p),
-        "NumericLessThanEquals" => parsed.iter().any(|p| v <= *p),
-        "NumericGreaterThan" => parsed.iter().any(|p| v > *p),
+        BaseOperator::NumericEquals => parsed.contains(&v),
+        BaseOperator::NumericNotEquals => !parsed.contains(&v),
+        BaseOperator::NumericLessThan => parsed.iter().any(|p| v < *p),
+        BaseOperator::NumericLessThanEquals => parsed.iter().any(|p| v <= *p),
+        BaseOperator::NumericGreaterThan => parsed.iter().any(|p| v > *p),
         _ => parsed.iter().any(|p| v >= *p),
     })
 }

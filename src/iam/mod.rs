@@ -17,4 +17,4 @@ pub mod subresource;
 #[cfg(test)]
 mod proptests;
 
-pub use policy::{Condition, Effect, Policy, PolicyError, Principal, Statement};
+pub use policy::{BaseOperator, Condition, Effect, Operator, Policy, PolicyError, Principal, Quantifier, Statement};

@@ -123,10 +123,11 @@ impl Principal {
     }
 }
 
-/// One condition: operator (as written, e.g. `ForAnyValue:StringLikeIfExists`), key, values.
+/// One condition: operator (parsed; as written e.g. `ForAnyValue:StringLikeIfExists`), key,
+/// values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Condition {
-    pub operator: String,
+    pub operator: Operator,
     pub key: String,
     pub values: Vec<String>,
 }
@@ -134,11 +135,127 @@ pub struct Condition {
 impl Condition {
     /// The operator without `ForAllValues:`/`ForAnyValue:` prefix and `IfExists` suffix.
     pub fn base_operator(&self) -> &str {
-        let op = self
-            .operator
-            .split_once(':')
-            .map_or(self.operator.as_str(), |(_, rest)| rest);
+        let written = self.operator.as_str();
+        let op = written.split_once(':').map_or(written, |(_, rest)| rest);
         op.strip_suffix("IfExists").unwrap_or(op)
+    }
+}
+
+/// `ForAnyValue:` / `ForAllValues:` — how an operator treats a multi-valued key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantifier {
+    ForAnyValue,
+    ForAllValues,
+}
+
+/// The operator without quantifier and `IfExists`. Dates, IP addresses and binary values (and
+/// any operator not listed) are [`BaseOperator::Other`]: never known from a topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseOperator {
+    StringEquals,
+    StringNotEquals,
+    StringEqualsIgnoreCase,
+    StringNotEqualsIgnoreCase,
+    StringLike,
+    StringNotLike,
+    ArnEquals,
+    ArnLike,
+    ArnNotEquals,
+    ArnNotLike,
+    Bool,
+    NumericEquals,
+    NumericNotEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    Null,
+    Other,
+}
+
+impl BaseOperator {
+    fn parse(name: &str) -> BaseOperator {
+        use BaseOperator::*;
+        match name {
+            "StringEquals" => StringEquals,
+            "StringNotEquals" => StringNotEquals,
+            "StringEqualsIgnoreCase" => StringEqualsIgnoreCase,
+            "StringNotEqualsIgnoreCase" => StringNotEqualsIgnoreCase,
+            "StringLike" => StringLike,
+            "StringNotLike" => StringNotLike,
+            "ArnEquals" => ArnEquals,
+            "ArnLike" => ArnLike,
+            "ArnNotEquals" => ArnNotEquals,
+            "ArnNotLike" => ArnNotLike,
+            "Bool" => Bool,
+            "NumericEquals" => NumericEquals,
+            "NumericNotEquals" => NumericNotEquals,
+            "NumericLessThan" => NumericLessThan,
+            "NumericLessThanEquals" => NumericLessThanEquals,
+            "NumericGreaterThan" => NumericGreaterThan,
+            "NumericGreaterThanEquals" => NumericGreaterThanEquals,
+            "Null" => Null,
+            _ => Other,
+        }
+    }
+}
+
+/// A condition operator, split once when the policy is parsed: the text as written (for
+/// evidence), its quantifier, base operator, `IfExists` and whether it is a negated operator
+/// (its base name contains `Not`, e.g. `StringNotLike`, `NotIpAddress`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    written: String,
+    pub quantifier: Option<Quantifier>,
+    pub base: BaseOperator,
+    /// The base operator's name (without quantifier and `IfExists`).
+    base_len: (usize, usize),
+    pub if_exists: bool,
+    pub negated: bool,
+}
+
+impl Operator {
+    /// Splits an operator as written, e.g. `ForAnyValue:StringLikeIfExists`.
+    pub fn parse(written: impl Into<String>) -> Operator {
+        let written = written.into();
+        let (quantifier, start) = match written.split_once(':') {
+            Some(("ForAllValues", _)) => (Some(Quantifier::ForAllValues), "ForAllValues:".len()),
+            Some(("ForAnyValue", _)) => (Some(Quantifier::ForAnyValue), "ForAnyValue:".len()),
+            _ => (None, 0),
+        };
+        let rest = written.get(start..).unwrap_or("");
+        let if_exists = rest.ends_with("IfExists");
+        let base_name = rest.strip_suffix("IfExists").unwrap_or(rest);
+        Operator {
+            quantifier,
+            base: BaseOperator::parse(base_name),
+            base_len: (start, start + base_name.len()),
+            if_exists,
+            negated: base_name.contains("Not"),
+            written,
+        }
+    }
+
+    /// The operator as written in the policy.
+    pub fn as_str(&self) -> &str {
+        &self.written
+    }
+
+    /// The base operator's name as written (without quantifier and `IfExists`).
+    pub fn base_name(&self) -> &str {
+        self.written.get(self.base_len.0..self.base_len.1).unwrap_or("")
+    }
+}
+
+impl From<&str> for Operator {
+    fn from(written: &str) -> Self {
+        Operator::parse(written)
+    }
+}
+
+impl From<String> for Operator {
+    fn from(written: String) -> Self {
+        Operator::parse(written)
     }
 }
 
@@ -379,7 +496,7 @@ fn parse_conditions(v: &Value, at: &Loc<'_>) -> Result<Vec<Condition>, PolicyErr
                 single => vec![scalar(single, &key_at)?],
             };
             out.push(Condition {
-                operator: operator.clone(),
+                operator: Operator::parse(operator.as_str()),
                 key: key.clone(),
                 values,
             });

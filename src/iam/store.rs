@@ -5,14 +5,29 @@
 use super::condition::RequestContext;
 use super::eval::{NamedPolicy, PolicySet};
 use super::policy::Policy;
-use crate::model::{OrganizationPolicyKind, Role, Snapshot, User};
+use crate::model::{OrganizationPolicyKind, PolicyDocument, Role, Snapshot, User};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A parsed policy with the name evidence uses.
 #[derive(Debug, Clone)]
 pub struct Named {
     pub name: String,
-    pub policy: Policy,
+    /// Shared with the snapshot's document (parsed once when the snapshot was read).
+    pub policy: Arc<Policy>,
+}
+
+/// The parsed policy of `doc` under `name`; `None` when the document does not parse (which a
+/// loaded snapshot never holds: loading rejects it; [`PolicyStore::unparsed`] lists such
+/// documents of snapshots built in memory).
+fn named(doc: &PolicyDocument, name: impl FnOnce() -> String) -> Option<Named> {
+    match doc.policy() {
+        Ok(policy) => Some(Named {
+            name: name(),
+            policy: Arc::clone(policy),
+        }),
+        Err(_) => None,
+    }
 }
 
 impl Named {
@@ -61,53 +76,30 @@ pub struct PolicyStore<'s> {
     /// Per account: the SCP levels whose attachments the snapshot lacks, where `FullAWSAccess`
     /// was assumed.
     scp_assumed: HashMap<&'s str, Vec<String>>,
+    /// Where the snapshot holds a document that does not parse (none in a loaded snapshot).
+    unparsed: Vec<String>,
 }
 
 impl<'s> PolicyStore<'s> {
-    /// Parses every policy of the snapshot. Documents were validated on load; one that does not
-    /// parse here is skipped.
+    /// Indexes every policy of the snapshot. Documents were parsed (once, interned) when the
+    /// snapshot was read; one that does not parse is left out and listed in [`Self::unparsed`].
     pub fn new(s: &'s Snapshot) -> Self {
         let managed: HashMap<&str, Named> = s
             .managed_policies
             .iter()
-            .filter_map(|p| {
-                Policy::from_value(&p.document).ok().map(|policy| {
-                    (
-                        p.arn.as_str(),
-                        Named {
-                            name: p.arn.clone(),
-                            policy,
-                        },
-                    )
-                })
-            })
+            .filter_map(|p| Some((p.arn.as_str(), named(&p.document, || p.arn.clone())?)))
             .collect();
         let roles = s
             .roles
             .iter()
             .filter_map(|r| {
-                let trust = Policy::from_value(&r.trust_policy).ok()?;
+                let trust = named(&r.trust_policy, || format!("trust policy of `{}`", r.arn))?;
                 let inline = r
                     .inline_policies
                     .iter()
-                    .filter_map(|p| {
-                        Policy::from_value(&p.document).ok().map(|policy| Named {
-                            name: format!("inline policy `{}` of `{}`", p.name, r.arn),
-                            policy,
-                        })
-                    })
+                    .filter_map(|p| named(&p.document, || format!("inline policy `{}` of `{}`", p.name, r.arn)))
                     .collect();
-                Some((
-                    r.arn.as_str(),
-                    RolePolicies {
-                        role: r,
-                        trust: Named {
-                            name: format!("trust policy of `{}`", r.arn),
-                            policy: trust,
-                        },
-                        inline,
-                    },
-                ))
+                Some((r.arn.as_str(), RolePolicies { role: r, trust, inline }))
             })
             .collect();
         let gaps = policy_gaps(s);
@@ -136,17 +128,7 @@ impl<'s> PolicyStore<'s> {
                     .iter()
                     .filter_map(|b| b.policy.as_ref().map(|p| (b.arn.as_str(), p))),
             )
-            .filter_map(|(arn, doc)| {
-                Policy::from_value(doc).ok().map(|policy| {
-                    (
-                        arn,
-                        Named {
-                            name: format!("resource policy of `{arn}`"),
-                            policy,
-                        },
-                    )
-                })
-            })
+            .filter_map(|(arn, doc)| Some((arn, named(doc, || format!("resource policy of `{arn}`"))?)))
             .collect();
         PolicyStore {
             roles,
@@ -160,7 +142,14 @@ impl<'s> PolicyStore<'s> {
             org_paths: path_strings(s),
             org_id: s.organization.id.as_deref(),
             scp_assumed,
+            unparsed: unparsed(s),
         }
+    }
+
+    /// The documents left out because they do not parse, by owner: empty for every snapshot
+    /// that went through loading (which rejects them), possibly not for one built in memory.
+    pub fn unparsed(&self) -> &[String] {
+        &self.unparsed
     }
 
     /// A role's policies by its ARN or by the ARN of one of its sessions
@@ -327,10 +316,7 @@ impl<'s> PolicyStore<'s> {
 /// policies attached to it or its groups.
 fn users(s: &Snapshot) -> HashMap<&str, UserPolicies<'_>> {
     let parse = |owner: &str, p: &crate::model::InlinePolicy| {
-        Policy::from_value(&p.document).ok().map(|policy| Named {
-            name: format!("inline policy `{}` of `{owner}`", p.name),
-            policy,
-        })
+        named(&p.document, || format!("inline policy `{}` of `{owner}`", p.name))
     };
     s.users
         .iter()
@@ -432,6 +418,7 @@ fn org_policy_paths(s: &Snapshot, gaps: bool) -> (Paths<'_>, Paths<'_>, HashMap<
     let mut scp = HashMap::new();
     let mut rcp = HashMap::new();
     let mut assumed: HashMap<&str, Vec<String>> = HashMap::new();
+    let full_access = Arc::new(allow_all());
     for kind in [
         OrganizationPolicyKind::ServiceControlPolicy,
         OrganizationPolicyKind::ResourceControlPolicy,
@@ -444,12 +431,7 @@ fn org_policy_paths(s: &Snapshot, gaps: bool) -> (Paths<'_>, Paths<'_>, HashMap<
             policies
                 .iter()
                 .filter(|p| p.targets.iter().any(|t| t == target))
-                .filter_map(|p| {
-                    Policy::from_value(&p.document).ok().map(|policy| Named {
-                        name: format!("{} `{}`", kind_label(kind), p.name),
-                        policy,
-                    })
-                })
+                .filter_map(|p| named(&p.document, || format!("{} `{}`", kind_label(kind), p.name)))
                 .collect()
         };
         for (account, chain) in &chains {
@@ -459,7 +441,7 @@ fn org_policy_paths(s: &Snapshot, gaps: bool) -> (Paths<'_>, Paths<'_>, HashMap<
                 if needs_default(&level, gaps) {
                     level.push(Named {
                         name: format!("{} `FullAWSAccess` (default, not recorded)", kind_label(kind)),
-                        policy: allow_all(),
+                        policy: Arc::clone(&full_access),
                     });
                     if kind == OrganizationPolicyKind::ServiceControlPolicy {
                         assumed.entry(account).or_default().push(format!(
@@ -511,4 +493,46 @@ fn kind_label(kind: OrganizationPolicyKind) -> &'static str {
         OrganizationPolicyKind::ServiceControlPolicy => "SCP",
         OrganizationPolicyKind::ResourceControlPolicy => "RCP",
     }
+}
+
+/// Every document of the snapshot that does not parse, named by its owner.
+fn unparsed(s: &Snapshot) -> Vec<String> {
+    let inline = |owner: &str, list: &[crate::model::InlinePolicy]| -> Vec<String> {
+        list.iter()
+            .filter(|p| p.document.policy().is_err())
+            .map(|p| format!("inline policy `{}` of `{owner}`", p.name))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for r in &s.roles {
+        if r.trust_policy.policy().is_err() {
+            out.push(format!("trust policy of `{}`", r.arn));
+        }
+        out.extend(inline(&r.arn, &r.inline_policies));
+    }
+    for u in &s.users {
+        out.extend(inline(&u.arn, &u.inline_policies));
+    }
+    for g in &s.groups {
+        out.extend(inline(&g.arn, &g.inline_policies));
+    }
+    let documents = s
+        .managed_policies
+        .iter()
+        .map(|p| (p.arn.as_str(), Some(&p.document)))
+        .chain(
+            s.organization
+                .policies
+                .iter()
+                .map(|p| (p.arn.as_str(), Some(&p.document))),
+        )
+        .chain(s.resources.iter().map(|r| (r.arn.as_str(), r.policy.as_ref())))
+        .chain(s.event_buses.iter().map(|b| (b.arn.as_str(), b.policy.as_ref())))
+        .chain(s.functions.iter().map(|f| (f.arn.as_str(), f.policy.as_ref())));
+    for (owner, doc) in documents {
+        if doc.is_some_and(|d| d.policy().is_err()) {
+            out.push(format!("policy of `{owner}`"));
+        }
+    }
+    out
 }

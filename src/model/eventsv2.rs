@@ -26,7 +26,7 @@ pub struct EventBusV2 {
     /// The bus's resource policies, merged into one document (every named policy applies, so
     /// the statements of all of them are listed together).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<serde_json::Value>,
+    pub policy: Option<super::PolicyDocument>,
     /// ARN of the customer managed KMS key encrypting the bus, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key: Option<String>,

@@ -2,12 +2,12 @@
 //! documents, so that everything downstream can rely on a well-formed snapshot. Validation
 //! collects every problem and locates each at the JSON value it names ([`crate::diagnostic`]).
 
+use super::PolicyDocument;
 use super::strict::{Strict, strip_bom};
 use super::{SCHEMA_VERSION, Snapshot};
 use crate::arn::{Arn, is_account_id};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileKind, json_path};
 use crate::finding::Lines;
-use crate::iam::Policy;
 use serde::Deserialize as _;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -72,7 +72,7 @@ pub fn parse_snapshot(text: &str, path: &Path) -> Result<Snapshot, LoadError> {
         return Err(syntax(text, path, offset, message));
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = Snapshot::deserialize(Strict(&mut de)).and_then(|s| de.end().map(|()| s));
+    let parsed = super::interning(|| Snapshot::deserialize(Strict(&mut de))).and_then(|s| de.end().map(|()| s));
     let snapshot: Snapshot = match parsed {
         Ok(s) => s,
         Err(e) => {
@@ -457,8 +457,9 @@ fn check_arn(arn: &str, at: &str) -> Result<(), Invalid> {
     Arn::parse(arn).map(|_| ()).map_err(|e| invalid(at, e.to_string()))
 }
 
-fn check_policy(doc: &serde_json::Value, at: &str) -> Result<(), Invalid> {
-    Policy::from_value(doc)
+/// A document was parsed (once) when it was deserialized; here its error, if any, is reported.
+fn check_policy(doc: &PolicyDocument, at: &str) -> Result<(), Invalid> {
+    doc.policy()
         .map(|_| ())
         .map_err(|e| invalid(at, format!("invalid policy document: {e}")))
 }

@@ -8,6 +8,7 @@
 //! checks can say "not proven" instead of "pass".
 
 mod agent;
+mod document;
 mod eventsv2;
 mod load;
 mod names;
@@ -16,6 +17,7 @@ mod resources;
 mod strict;
 
 pub use agent::{AssociationKind, ValidationStatus};
+pub use document::{PolicyDocument, interning};
 pub use eventsv2::{EventBusV2, ResourceShare, Subscriber, SubscriberState};
 pub use load::{LoadError, load_snapshot, parse_snapshot};
 pub use names::{agent_space_name_problem, file_name};
@@ -168,7 +170,7 @@ pub struct OrganizationPolicy {
     pub name: String,
     pub kind: OrganizationPolicyKind,
     /// The policy document (a JSON object, or the JSON text as the API returns it).
-    pub document: serde_json::Value,
+    pub document: PolicyDocument,
     /// Ids of the root, units and accounts the policy is attached to.
     #[serde(default)]
     pub targets: Vec<String>,

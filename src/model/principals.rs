@@ -5,7 +5,6 @@
 
 use super::{Snapshot, Tags};
 use crate::arn::Arn;
-use crate::iam::Policy;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -97,7 +96,7 @@ pub fn validate_principals(s: &Snapshot) -> Result<(), Invalid> {
             return Err((format!("{at}.arn"), format!("duplicate ARN `{arn}`")));
         }
         for (j, p) in inline.iter().enumerate() {
-            Policy::from_value(&p.document).map_err(|e| {
+            p.document.policy().map_err(|e| {
                 (
                     format!("{at}.inline_policies[{j}].document"),
                     format!("invalid policy document: {e}"),

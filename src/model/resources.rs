@@ -1,7 +1,7 @@
 //! Typed resource records of the snapshot: IAM roles and policies, EventBridge buses and rules,
 //! Lambda functions and event-source mappings, other (shareable) resources and Agent Spaces.
 
-use super::Tags;
+use super::{PolicyDocument, Tags};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +15,7 @@ pub struct Role {
     #[serde(default)]
     pub tags: Tags,
     /// The assume-role (trust) policy document.
-    pub trust_policy: serde_json::Value,
+    pub trust_policy: PolicyDocument,
     #[serde(default)]
     pub inline_policies: Vec<InlinePolicy>,
     /// ARNs of attached managed policies (their documents are in `managed_policies`).
@@ -31,7 +31,7 @@ pub struct Role {
 #[serde(deny_unknown_fields)]
 pub struct InlinePolicy {
     pub name: String,
-    pub document: serde_json::Value,
+    pub document: PolicyDocument,
 }
 
 /// A managed policy and its default version's document.
@@ -40,7 +40,7 @@ pub struct InlinePolicy {
 pub struct ManagedPolicy {
     pub arn: String,
     pub name: String,
-    pub document: serde_json::Value,
+    pub document: PolicyDocument,
 }
 
 /// An EventBridge event bus.
@@ -55,7 +55,7 @@ pub struct EventBus {
     pub tags: Tags,
     /// The bus's resource policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<serde_json::Value>,
+    pub policy: Option<PolicyDocument>,
 }
 
 /// Whether a rule delivers events.
@@ -127,7 +127,7 @@ pub struct Function {
     pub environment_references: Vec<String>,
     /// The function's resource policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<serde_json::Value>,
+    pub policy: Option<PolicyDocument>,
     /// Dead-letter target of asynchronous invocations, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dead_letter_target: Option<String>,
@@ -180,7 +180,7 @@ pub struct Resource {
     pub aliases: Vec<String>,
     /// The resource policy (queue, topic, table, key, bucket, secret policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<serde_json::Value>,
+    pub policy: Option<PolicyDocument>,
 }
 
 /// An AWS DevOps Agent Space.

@@ -31,7 +31,7 @@ fn role_policy(o: &Overlay) -> serde_json::Value {
     o.changes
         .iter()
         .find_map(|c| match &c.draft {
-            Draft::Role(r) => r.inline_policies.first().map(|p| p.document.clone()),
+            Draft::Role(r) => r.inline_policies.first().map(|p| p.document.value().clone()),
             _ => None,
         })
         .unwrap()

@@ -138,7 +138,7 @@ fn unknown_values_inside_policies_are_marked_and_listed() {
     let Draft::RolePolicy { policy, .. } = &o.changes[0].draft else {
         panic!()
     };
-    assert!(crate::iac::is_unknown(policy.document.as_str().unwrap()));
+    assert!(crate::iac::is_unknown(policy.document.value().as_str().unwrap()));
     assert_eq!(o.unknowns[0].field, "after.policy");
     assert_eq!(o.unknowns[0].api, "iam:PutRolePolicy");
 }
