@@ -76,8 +76,7 @@ impl IacArgs {
             if !self.account.is_empty() || self.region.is_some() || !self.parameter.is_empty() {
                 return Err(InputError(
                     "`--account`, `--region` and `--parameter` need `--cfn` or `--terraform-plan`".into(),
-                )
-                .into());
+                ));
             }
             return Ok(Overlaid {
                 snapshot,
@@ -87,7 +86,7 @@ impl IacArgs {
             });
         }
         if let Some(bad) = self.account.iter().find(|a| !crate::arn::is_account_id(a)) {
-            return Err(InputError(format!("`--account {bad}`: not a twelve-digit account id")).into());
+            return Err(InputError(format!("`--account {bad}`: not a twelve-digit account id")));
         }
         let target = Target {
             accounts: self.account.clone(),
