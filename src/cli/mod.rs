@@ -49,7 +49,8 @@ pub const EXIT_INTERNAL: u8 = 4;
 /// The exit codes as `--help` shows them.
 const EXIT_CODES_HELP: &str = "Exit codes:
   0  clean
-  1  findings at or above --fail-on (check)
+  1  findings at or above --fail-on (check; diff: findings the change introduces),
+     or an application below --min-score (readiness)
   2  bad usage, input or config (every problem is printed; nothing is written)
   3  crawl wrote the snapshot, but with coverage gaps
   4  internal error: topoguard's output failed its own validation (a bug; nothing is written)";

@@ -1,5 +1,6 @@
 //! Delivery safety: an event the application handles is not lost silently. Every target of its
-//! rules has a dead-letter queue and a retry policy; every function invoked asynchronously has a
+//! rules has a dead-letter queue and a retry policy; every subscriber of an EventBridge v2 bus it
+//! created has a failure destination; every function invoked asynchronously has a
 //! dead-letter queue or an on-failure destination; every event-source mapping has failure
 //! handling; every topic's subscriptions have a redrive policy.
 //!
@@ -26,6 +27,14 @@ pub fn criteria(ctx: &Ctx<'_, '_>) -> Vec<Criterion> {
             "rule-targets-retry",
             "Every target of the application's rules has a retry policy",
             target_retry(&rules),
+        ));
+    }
+    let subscribers = owned_subscribers(ctx);
+    if !subscribers.is_empty() {
+        out.push(Criterion::new(
+            "subscribers-failure-destination",
+            "Every subscriber the application created on an EventBridge v2 bus has a failure destination",
+            subscriber_failure(&subscribers),
         ));
     }
     if let Some(async_fns) = async_functions(ctx) {
@@ -60,6 +69,36 @@ fn owned_rules<'s>(ctx: &Ctx<'_, 's>) -> Vec<&'s crate::model::Rule> {
         .rules
         .iter()
         .filter(|r| t.find(&r.arn).and_then(|ix| t.owner(ix)) == Some(ctx.app))
+        .collect()
+}
+
+/// Subscribers of v2 buses (the application's own buses, or buses shared with it) that the
+/// application owns.
+fn owned_subscribers<'s>(ctx: &Ctx<'_, 's>) -> Vec<&'s crate::model::Subscriber> {
+    let t = ctx.topology;
+    t.snapshot
+        .event_buses_v2
+        .iter()
+        .flat_map(|b| &b.subscribers)
+        .filter(|sub| t.find(&sub.arn).and_then(|ix| t.owner(ix)) == Some(ctx.app))
+        .collect()
+}
+
+/// A v2 subscriber keeps events it could not deliver only with an `OnFailureConfiguration`.
+fn subscriber_failure(subscribers: &[&crate::model::Subscriber]) -> Vec<Outstanding> {
+    subscribers
+        .iter()
+        .filter(|sub| sub.failure_destination.is_none())
+        .map(|sub| {
+            item(
+                State::Missing,
+                sub.arn.clone(),
+                format!(
+                    "subscriber `{}` (target `{}`) has no failure destination",
+                    sub.name, sub.target
+                ),
+            )
+        })
         .collect()
 }
 
@@ -100,12 +139,22 @@ fn target_retry(rules: &[&crate::model::Rule]) -> Vec<Outstanding> {
 /// when no function of the application is invoked asynchronously.
 fn async_functions(ctx: &Ctx<'_, '_>) -> Option<Vec<Outstanding>> {
     let t = ctx.topology;
+    let names =
+        |target: &str, arn: &str| target == arn || target.strip_prefix(arn).is_some_and(|rest| rest.starts_with(':'));
     let targeted = |arn: &str| {
-        t.snapshot
+        let by_rule = t
+            .snapshot
             .rules
             .iter()
             .flat_map(|r| &r.targets)
-            .any(|tg| tg.arn == arn || tg.arn.strip_prefix(arn).is_some_and(|rest| rest.starts_with(':')))
+            .any(|tg| names(&tg.arn, arn));
+        let by_subscriber = t
+            .snapshot
+            .event_buses_v2
+            .iter()
+            .flat_map(|b| &b.subscribers)
+            .any(|sub| names(&sub.target, arn));
+        by_rule || by_subscriber
     };
     let mut out = Vec::new();
     let mut any = false;

@@ -4,8 +4,8 @@
 
 use super::{AppReadiness, ComponentId, Criterion, State, score_app};
 use crate::checks::testkit::{
-    CHECKOUT, CONFIG, INVOICE, SHARED, add, add_function, add_invoice_space, add_queue, add_role, add_rule, allow, org,
-    trust,
+    CHECKOUT, CONFIG, INVOICE, SHARED, add, add_bus_v2, add_function, add_invoice_space, add_queue, add_role, add_rule,
+    allow, org, trust,
 };
 use crate::checks::{known_ids, run_checks};
 use crate::config::parse_config;
@@ -297,6 +297,43 @@ fn delivery_quiet_with_a_dead_letter_queue_but_retry_policy_not_proven() {
     let retry = criterion(&r, ComponentId::DeliverySafety, "rule-targets-retry");
     assert_eq!(retry.state, State::NotProven);
     assert!(retry.outstanding[0].detail.contains("RetryPolicy"));
+}
+
+/// An invoice bus v2 whose one subscriber (created by invoice) delivers to an invoice queue.
+fn subscriber_to_queue(failure_destination: Option<&str>) -> Value {
+    let mut s = org();
+    let q = add_queue(&mut s, INVOICE, "eu-west-1", "jobs", json!({}));
+    add_bus_v2(&mut s, INVOICE, "eu-west-1", "orders", &[(INVOICE, &q)], false);
+    if let Some(d) = failure_destination {
+        s["event_buses_v2"][0]["subscribers"][0]["failure_destination"] = json!(d);
+    }
+    s
+}
+
+/// A v2 subscriber keeps what it could not deliver only with a failure destination
+/// (`OnFailureConfiguration`); the dead-letter rule of classic targets applies to subscribers.
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html>
+#[test]
+fn fires_delivery_on_a_subscriber_without_failure_destination() {
+    let r = score(&subscriber_to_queue(None), CONFIG, "invoice");
+    let c = criterion(&r, ComponentId::DeliverySafety, "subscribers-failure-destination");
+    assert_eq!(c.state, State::Missing);
+    assert!(c.outstanding[0].detail.contains("no failure destination"), "{c:#?}");
+}
+
+#[test]
+fn quiet_delivery_with_a_subscriber_failure_destination() {
+    let dlq = format!("arn:aws:sqs:eu-west-1:{INVOICE}:orders-dlq");
+    let r = score(&subscriber_to_queue(Some(&dlq)), CONFIG, "invoice");
+    let c = criterion(&r, ComponentId::DeliverySafety, "subscribers-failure-destination");
+    assert_eq!(c.state, State::Met);
+}
+
+#[test]
+fn near_miss_another_applications_subscriber_is_not_checkouts_criterion() {
+    // checkout owns nothing on invoice's bus: the criterion is not checkout's to meet.
+    let r = score(&subscriber_to_queue(None), CONFIG, "checkout");
+    assert!(!has(&r, ComponentId::DeliverySafety, "subscribers-failure-destination"));
 }
 
 /// Lambda keeps failed asynchronous events only with a dead-letter queue or an on-failure
