@@ -209,6 +209,8 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "low",
             "arn:aws:lambda:eu-west-1:222222222222:function:replay-checkout-orders",
         ),
+        // 8.7: a declared Agent Space that does not exist is one finding that says so.
+        ("agent-space-missing-account", "high", "agent-space/invoice-sydney"),
     ];
     let mut planted: Vec<(String, String, String)> = planted
         .iter()
@@ -291,7 +293,7 @@ fn output_file_is_written_whole() {
     assert!(stdout.is_empty());
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 31);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 32);
 }
 
 /// The example with coverage gaps: one account's Lambda API denied, the Agent Space API absent.

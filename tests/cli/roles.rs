@@ -269,6 +269,12 @@ fn snapshot_with(out: &Path) -> (Value, BTreeSet<String>) {
         let read = |f: &Value| -> Value {
             serde_json::from_slice(&std::fs::read(out.join(f.as_str().unwrap())).unwrap()).unwrap()
         };
+        // A space declared in the config but not in AWS (the example's `invoice-sydney`) gets
+        // roles whose trust names the space by a placeholder (`${AgentSpaceArn…}`) until it is
+        // created: they cannot be added to a snapshot as deployed roles.
+        if read(&r["trust"]).to_string().contains("${AgentSpaceArn") {
+            continue;
+        }
         let mut attached = Vec::new();
         for p in r["policies"].as_array().unwrap() {
             let parn = format!("arn:aws:iam::{account}:policy/{}", p["name"].as_str().unwrap());
@@ -443,6 +449,7 @@ fn cfn_lint_passes_the_templates() {
     // space and the other (invoice's, missing an account) only adds associations.
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str("\n[agent_spaces.catalog-standby]\napplication = \"catalog\"\n");
+    // (The example's config already declares `invoice-sydney`, which is not in AWS either.)
     std::fs::write(&config, text).unwrap();
     let out = generate_with(tmp.path(), "cloudformation", &config, &["--agent-spaces"]);
     let templates: Vec<PathBuf> = read_tree(&out)
@@ -463,7 +470,8 @@ fn cfn_lint_passes_the_templates() {
         vec![
             "catalog-standby.template.json",
             "checkout-oncall.template.json",
-            "invoice-oncall.template.json"
+            "invoice-oncall.template.json",
+            "invoice-sydney.template.json"
         ]
     );
     let standby: Value =
