@@ -1,7 +1,10 @@
 //! Positions in JSON text: one pass over the bytes that reports each object key with the keys
-//! leading to it, its 1-based line and column (in characters), and the value when it is a
-//! string. CloudFormation JSON uses it for resource logical ids, Terraform plans for
+//! leading to it, its 1-based line and column (from [`Lines`], the crate's one line/column
+//! implementation: columns in Unicode code points), and the value when it is a string.
+//! CloudFormation JSON uses it for resource logical ids, Terraform plans for
 //! `resource_changes[].address`. It does not validate (serde_json did) and never panics.
+
+use crate::finding::Lines;
 
 /// One object key found in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,11 +30,9 @@ pub fn keys(text: &str) -> Vec<KeyAt> {
     let mut stack: Vec<(Ctx, Option<String>)> = Vec::new();
     let mut path: Vec<String> = Vec::new();
     let mut last_key: Option<(String, usize)> = None; // key and its index in `out`
-    let (mut line, mut col) = (1usize, 1usize);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let (l0, c0) = (line, col);
-        advance(c, &mut line, &mut col);
+    let lines = Lines::new(text);
+    let mut chars = text.char_indices();
+    while let Some((at, c)) = chars.next() {
         match c {
             '{' | '[' => {
                 let ctx = if c == '{' {
@@ -63,15 +64,16 @@ pub fn keys(text: &str) -> Vec<KeyAt> {
                 last_key = None;
             }
             '"' => {
-                let s = read_string(&mut chars, &mut line, &mut col);
+                let s = read_string(text, &mut chars, at);
                 match stack.last_mut() {
                     Some((Ctx::Object { expect_key }, _)) if *expect_key => {
                         *expect_key = false;
+                        let (line, column) = lines.position(at);
                         out.push(KeyAt {
                             path: path.clone(),
                             key: s.clone(),
-                            line: l0,
-                            column: c0,
+                            line,
+                            column,
                             string_value: None,
                         });
                         last_key = Some((s, out.len() - 1));
@@ -91,43 +93,26 @@ pub fn keys(text: &str) -> Vec<KeyAt> {
     out
 }
 
-fn advance(c: char, line: &mut usize, col: &mut usize) {
-    if c == '\n' {
-        *line += 1;
-        *col = 1;
-    } else {
-        *col += 1;
-    }
-}
-
-/// Reads a string body after its opening quote, decoding the simple escapes.
-fn read_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, line: &mut usize, col: &mut usize) -> String {
-    let mut s = String::new();
-    while let Some(c) = chars.next() {
-        advance(c, line, col);
+/// Reads the string whose opening quote is at byte `start` and leaves `chars` after its closing
+/// quote; the value is decoded as JSON decodes it (the loader already parsed the text, so a
+/// string that does not decode is kept raw rather than refused).
+fn read_string(text: &str, chars: &mut std::str::CharIndices<'_>, start: usize) -> String {
+    let mut end = text.len();
+    while let Some((i, c)) = chars.next() {
         match c {
-            '"' => break,
-            '\\' => {
-                if let Some(e) = chars.next() {
-                    advance(e, line, col);
-                    match e {
-                        'n' => s.push('\n'),
-                        't' => s.push('\t'),
-                        'u' => {
-                            let hex: String = (0..4).filter_map(|_| chars.next()).collect();
-                            *col += hex.chars().count();
-                            if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                                s.push(ch);
-                            }
-                        }
-                        other => s.push(other),
-                    }
-                }
+            '"' => {
+                end = i + 1;
+                break;
             }
-            other => s.push(other),
+            '\\' => {
+                chars.next();
+            }
+            _ => {}
         }
     }
-    s
+    let raw = text.get(start..end).unwrap_or_default();
+    serde_json::from_str::<String>(raw)
+        .unwrap_or_else(|_| raw.trim_start_matches('"').trim_end_matches('"').to_string())
 }
 
 #[cfg(test)]
@@ -148,5 +133,17 @@ mod tests {
         assert_eq!(addr.path, ["resource_changes", "[]"]);
         assert_eq!(addr.string_value.as_deref(), Some("a.b[\"k\"]"));
         assert_eq!((addr.line, addr.column), (6, 25));
+    }
+
+    #[test]
+    fn escapes_decode_as_json_and_columns_count_characters() {
+        let text = "{\"é\\u00e9\": {\"k\\b\\/\\ud83d\\ude00\": 1, \"ü\": \"a\\tb\"}}";
+        let ks = keys(text);
+        assert_eq!(ks[0].key, "éé");
+        assert_eq!(ks[1].key, "k\u{8}/😀");
+        assert_eq!(ks[2].key, "ü");
+        assert_eq!(ks[2].string_value.as_deref(), Some("a\tb"));
+        // `"ü"` is the 38th character; counting bytes would say 39 (`é` takes two).
+        assert_eq!((ks[2].line, ks[2].column), (1, 38));
     }
 }
