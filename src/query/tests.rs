@@ -479,3 +479,65 @@ fn hostile_policy_names_are_escaped_in_every_sink() {
             .contains("evil\u{1b}[2J\n")
     );
 }
+
+/// The table's policy lets the administrators of checkout and invoice read it, with a Deny
+/// statement `deny` next to the grant.
+fn who_reads_with_deny(deny: Value) -> Vec<(String, Verdict, Vec<String>)> {
+    let mut s = org();
+    let policy = json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": [format!("arn:aws:iam::{CHECKOUT}:root"), INVOICE]},
+         "Action": "dynamodb:GetItem", "Resource": TABLE},
+        deny,
+    ]});
+    with_table(&mut s, Some(policy));
+    let w = with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &[], None).unwrap());
+    w.principals
+        .into_iter()
+        .filter(|p| p.kind == "account-administrators")
+        .map(|p| (p.principal, p.decision, p.conditions))
+        .collect()
+}
+
+// An explicit Deny in the resource policy overrides its Allow, for callers the snapshot cannot
+// enumerate as well; `NotPrincipal` with Deny applies to everyone it does not name.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+#[test]
+fn fires_a_resource_policy_deny_removes_an_account_trusted_by_its_allow() {
+    let deny = json!({"Effect": "Deny", "Principal": {"AWS": CHECKOUT}, "Action": "dynamodb:*", "Resource": "*"});
+    let listed = who_reads_with_deny(deny);
+    let ids: Vec<&str> = listed.iter().map(|(p, _, _)| p.as_str()).collect();
+    assert_eq!(ids, [format!("arn:aws:iam::{INVOICE}:root")]);
+    // NotPrincipal: everyone but invoice is denied.
+    let deny =
+        json!({"Effect": "Deny", "NotPrincipal": {"AWS": INVOICE}, "Action": "dynamodb:GetItem", "Resource": TABLE});
+    let ids: Vec<String> = who_reads_with_deny(deny).into_iter().map(|(p, _, _)| p).collect();
+    assert_eq!(ids, [format!("arn:aws:iam::{INVOICE}:root")]);
+}
+
+#[test]
+fn quiet_a_deny_under_an_undecided_condition_makes_the_callers_conditional() {
+    let deny = json!({"Effect": "Deny", "Principal": "*", "Action": "dynamodb:GetItem", "Resource": TABLE,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}});
+    let listed = who_reads_with_deny(deny);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    for (p, decision, keys) in &listed {
+        assert_eq!(*decision, Verdict::Conditional, "{p}");
+        assert_eq!(keys, &["aws:SecureTransport".to_string()], "{p}");
+    }
+}
+
+#[test]
+fn near_miss_a_deny_for_another_account_or_action_removes_nobody() {
+    for deny in [
+        json!({"Effect": "Deny", "Principal": {"AWS": "333333333333"}, "Action": "dynamodb:GetItem", "Resource": TABLE}),
+        json!({"Effect": "Deny", "Principal": "*", "Action": "dynamodb:DeleteTable", "Resource": TABLE}),
+    ] {
+        let listed = who_reads_with_deny(deny.clone());
+        assert_eq!(listed.len(), 2, "{deny}: {listed:?}");
+        assert!(
+            listed.iter().all(|(_, d, _)| *d == Verdict::Allowed),
+            "{deny}: {listed:?}"
+        );
+    }
+}

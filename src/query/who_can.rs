@@ -10,7 +10,7 @@ use super::{AnswerFormat, QueryError, Verdict, describe_gap, gaps_touching, show
 use crate::graph::{AppId, Topology};
 use crate::iam::Effect;
 use crate::iam::condition::Truth;
-use crate::iam::reach::{Caller, MAX_CHAIN, callers_of};
+use crate::iam::reach::{Caller, MAX_CHAIN, callers_of, deny_applies};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
@@ -63,12 +63,22 @@ fn verdict(keys: &[String]) -> Verdict {
 }
 
 /// Callers the resource policy lets in that are not principals of the snapshot. Their own
-/// identity policies, SCPs and any Deny are not known here (not supported yet: a Deny in the
-/// resource policy or an RCP that shuts such a caller out does not remove it from the list).
+/// identity policies and SCPs are not known here; the resource policy's own Deny statements are
+/// applied to them (a Deny that surely applies removes the caller, one that may apply makes it
+/// conditional). An RCP is not applied to them (not supported yet).
 fn policy_callers(t: &Topology<'_>, action: &str, target: &Target<'_>) -> Vec<WhoEntry> {
     let Some(policy) = target.policy else {
         return Vec::new();
     };
+    let covers_target = |st: &crate::iam::Statement| {
+        st.resource.is_none() || st.resources().iter().any(|p| crate::arn::glob_match(p, &target.arn))
+    };
+    let denies: Vec<&crate::iam::Statement> = policy
+        .policy
+        .statements
+        .iter()
+        .filter(|st| st.effect == Effect::Deny && st.allows_action(action) && covers_target(st))
+        .collect();
     let mut out = Vec::new();
     for (i, st) in policy.policy.statements.iter().enumerate() {
         let label = st
@@ -76,7 +86,7 @@ fn policy_callers(t: &Topology<'_>, action: &str, target: &Target<'_>) -> Vec<Wh
             .clone()
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| format!("#{i}"));
-        let covers = st.resource.is_none() || st.resources().iter().any(|p| crate::arn::glob_match(p, &target.arn));
+        let covers = covers_target(st);
         if st.effect != Effect::Allow || !st.allows_action(action) || !covers {
             continue;
         }
@@ -98,16 +108,27 @@ fn policy_callers(t: &Topology<'_>, action: &str, target: &Target<'_>) -> Vec<Wh
             ));
         }
         let owner = target.account.as_deref().unwrap_or_default();
-        for (caller, truth) in callers_of(st, t.iam().reach.org(), owner) {
+        let org = t.iam().reach.org();
+        for (caller, truth) in callers_of(st, org, owner) {
             let known =
                 matches!(&caller, Caller::Principal(p) if caller_kind(t, &Caller::Principal(p.clone())) != "external");
             if known {
                 continue;
             }
-            let keys = match truth {
-                Truth::Unknown(k) => k,
+            let denied = denies
+                .iter()
+                .map(|d| deny_applies(d, org, &caller, owner))
+                .fold(Truth::False, Truth::or);
+            let mut keys = match (truth, &denied) {
+                (_, Truth::True) => continue,
+                (Truth::Unknown(k), _) => k,
                 _ => Vec::new(),
             };
+            if let Truth::Unknown(k) = denied {
+                keys.extend(k);
+                keys.sort();
+                keys.dedup();
+            }
             out.push(entry(t, &caller, keys, policy.name, &label));
         }
     }

@@ -199,6 +199,29 @@ pub fn callers_of(st: &Statement, org: OrgFacts<'_>, resource_account: &str) -> 
     out.into_iter().collect()
 }
 
+/// Whether a Deny statement of a resource or trust policy applies to a direct call by `caller`
+/// on a resource of `resource_account`: its `Principal` names `*`, the caller's account or the
+/// caller (or its `NotPrincipal` names none of them), and its conditions hold in the caller's
+/// request context — true, unknown with the undecided keys, or false. For the synthetic callers
+/// only a `*` principal can match: a Deny naming one account does not shut out "anyone".
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>
+pub fn deny_applies(st: &Statement, org: OrgFacts<'_>, caller: &Caller, resource_account: &str) -> Truth {
+    let Some(principal) = st.principal.as_ref() else {
+        return Truth::False;
+    };
+    let names_caller = principal.inner().values("AWS").into_iter().any(|v| {
+        v == "*"
+            || root_account(v)
+                .or(is_account_id(v).then_some(v))
+                .is_some_and(|a| caller.account() == Some(a))
+            || matches!(caller, Caller::Principal(p) if p == v)
+    });
+    if names_caller == principal.is_negated() {
+        return Truth::False;
+    }
+    org.truth(st, caller, resource_account)
+}
+
 /// `"*"` unpinned by principal keys: anyone when an account the statement does not name gets
 /// in, else the administrators of each named account that gets in.
 fn anyone(st: &Statement, org: OrgFacts<'_>, resource_account: &str) -> Vec<(Caller, Truth)> {

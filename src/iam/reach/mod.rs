@@ -13,7 +13,7 @@
 
 mod caller;
 
-pub use caller::{Caller, OrgFacts, callers_of};
+pub use caller::{Caller, OrgFacts, callers_of, deny_applies};
 
 use super::condition::{RequestContext, Truth, evaluate_all};
 use super::eval::{Decision, Request, evaluate};
