@@ -4,7 +4,7 @@
 
 use super::condition::RequestContext;
 use super::eval::{NamedPolicy, PolicySet};
-use super::policy::Policy;
+use super::policy::{Policy, Statement};
 use crate::model::{OrganizationPolicyKind, PolicyDocument, Role, Snapshot, User};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -227,6 +227,19 @@ impl<'s> PolicyStore<'s> {
         }
         ctx.tags("aws:PrincipalTag", &rp.role.tags);
         Some(ctx)
+    }
+
+    /// The statements of the resource control policies that apply to resources of `account`
+    /// (every level from the root down; empty when the organization has none or the account
+    /// is unknown).
+    pub fn rcp_statements(&self, account: &str) -> Vec<&Statement> {
+        self.rcp_path
+            .get(account)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flat_map(|n| n.policy.statements.iter())
+            .collect()
     }
 
     pub fn policy_set<'a>(

@@ -541,3 +541,38 @@ fn near_miss_a_deny_for_another_account_or_action_removes_nobody() {
         );
     }
 }
+
+// A resource control policy's Deny applies to every principal that calls a resource of the
+// accounts it is attached to, including principals of other accounts: the data-perimeter RCP
+// removes an outside account's administrators and makes "anyone" depend on the caller's
+// organization, and leaves the organization's own accounts alone.
+// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
+#[test]
+fn fires_an_rcp_perimeter_removes_outside_callers_and_keeps_the_organizations() {
+    let mut s = org();
+    let org_id = "o-a1b2c3d4e5";
+    s["organization"]["id"] = json!(org_id);
+    let perimeter = json!({"Statement": [{"Sid": "Perimeter", "Effect": "Deny", "Principal": "*", "Action": "dynamodb:*",
+        "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org_id}}}]});
+    let full = json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]});
+    s["organization"]["policies"] = json!([
+        {"id": "p-rcpfull", "arn": "arn:aws:organizations::aws:policy/resource_control_policy/p-rcpfull", "name": "RCPFullAWSAccess", "kind": "RESOURCE_CONTROL_POLICY", "document": full, "targets": [SHARED]},
+        {"id": "p-perim", "arn": "arn:aws:organizations::111111111111:policy/o-x/resource_control_policy/p-perim", "name": "perimeter", "kind": "RESOURCE_CONTROL_POLICY", "document": perimeter, "targets": [SHARED]}
+    ]);
+    let policy = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["*", INVOICE, "333333333333"]},
+        "Action": "dynamodb:GetItem", "Resource": TABLE}]});
+    with_table(&mut s, Some(policy));
+    let w = with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &[], None).unwrap());
+    let listed: Vec<(&str, Verdict)> = w
+        .principals
+        .iter()
+        .filter(|p| matches!(p.kind, "account-administrators" | "anyone"))
+        .map(|p| (p.principal.as_str(), p.decision))
+        .collect();
+    assert!(
+        listed.contains(&(&format!("arn:aws:iam::{INVOICE}:root"), Verdict::Allowed)),
+        "{listed:?}"
+    );
+    assert!(!listed.iter().any(|(p, _)| p.contains("333333333333")), "{listed:?}");
+    assert!(listed.contains(&("*", Verdict::Conditional)), "{listed:?}");
+}

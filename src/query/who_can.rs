@@ -63,9 +63,10 @@ fn verdict(keys: &[String]) -> Verdict {
 }
 
 /// Callers the resource policy lets in that are not principals of the snapshot. Their own
-/// identity policies and SCPs are not known here; the resource policy's own Deny statements are
-/// applied to them (a Deny that surely applies removes the caller, one that may apply makes it
-/// conditional). An RCP is not applied to them (not supported yet).
+/// identity policies and SCPs are not known here; the Deny statements of the resource policy
+/// and of the resource account's RCPs are applied to them (a Deny that surely applies removes
+/// the caller, one that may apply makes it conditional). An RCP level that allows nothing is
+/// not read as a deny here.
 fn policy_callers(t: &Topology<'_>, action: &str, target: &Target<'_>) -> Vec<WhoEntry> {
     let Some(policy) = target.policy else {
         return Vec::new();
@@ -73,10 +74,15 @@ fn policy_callers(t: &Topology<'_>, action: &str, target: &Target<'_>) -> Vec<Wh
     let covers_target = |st: &crate::iam::Statement| {
         st.resource.is_none() || st.resources().iter().any(|p| crate::arn::glob_match(p, &target.arn))
     };
+    // The resource policy's and the resource account's RCPs' Deny statements (an RCP statement
+    // always has `"Principal": "*"`).
+    let owner_account = target.account.as_deref().unwrap_or_default();
+    let rcps = t.policies.rcp_statements(owner_account);
     let denies: Vec<&crate::iam::Statement> = policy
         .policy
         .statements
         .iter()
+        .chain(rcps)
         .filter(|st| st.effect == Effect::Deny && st.allows_action(action) && covers_target(st))
         .collect();
     let mut out = Vec::new();
