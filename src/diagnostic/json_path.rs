@@ -7,6 +7,7 @@
 //! snapshot's own field names. The scan does not validate JSON (the loader parsed it already);
 //! on broken text it finds what it can and never panics.
 
+use crate::finding::json_string_end;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -36,7 +37,7 @@ pub fn spans(text: &str, wanted: &[&str]) -> HashMap<String, Range<usize>> {
     while let Some(&b) = bytes.get(i) {
         match b {
             b'"' => {
-                let end = string_end(bytes, i);
+                let end = json_string_end(bytes, i);
                 let is_key = stack.last().is_some_and(|f| f.is_object && f.expect_key);
                 if is_key {
                     let key = decode(text.get(i..end).unwrap_or(""));
@@ -118,19 +119,6 @@ fn value_path(stack: &mut [Frame], path: &mut String) -> Option<String> {
         f.next_index += 1;
     }
     Some(path.clone())
-}
-
-/// The byte just after the string that starts with the `"` at `start`.
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut j = start + 1;
-    while let Some(&b) = bytes.get(j) {
-        match b {
-            b'\\' => j += 2,
-            b'"' => return j + 1,
-            _ => j += 1,
-        }
-    }
-    bytes.len()
 }
 
 /// The byte just after a number or literal.

@@ -143,6 +143,20 @@ fn is_continuation(b: u8) -> bool {
     (b & 0xC0) == 0x80
 }
 
+/// The byte just after the JSON string whose opening `"` is at byte `start` (the end of the
+/// text when the string is not closed). The JSON scans that locate snapshot values share it.
+pub fn json_string_end(bytes: &[u8], start: usize) -> usize {
+    let mut j = start + 1;
+    while let Some(&b) = bytes.get(j) {
+        match b {
+            b'\\' => j += 2,
+            b'"' => return j + 1,
+            _ => j += 1,
+        }
+    }
+    bytes.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 
 pub mod location;
 
-pub use location::{FileLocation, Lines, Span};
+pub use location::{FileLocation, Lines, Span, json_string_end};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -13,8 +13,8 @@
 //! the end exclusive: just after the closing `}`). The scan does not validate JSON (the loader
 //! did); on text that is not JSON it indexes what it can and never panics.
 
-use crate::finding::Lines;
 pub use crate::finding::Span;
+use crate::finding::{Lines, json_string_end};
 use std::collections::HashMap;
 
 /// Identity → span of the resource object that defines it.
@@ -84,7 +84,7 @@ impl LocationIndex {
         while let Some(&b) = bytes.get(i) {
             match b {
                 b'"' => {
-                    let end = string_end(bytes, i);
+                    let end = json_string_end(bytes, i);
                     let raw = text.get(i..end).unwrap_or("");
                     on_string(&mut stack, raw);
                     i = end;
@@ -144,19 +144,6 @@ impl LocationIndex {
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
-}
-
-/// The byte just after the string that starts with the `"` at `start`.
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut j = start + 1;
-    while let Some(&b) = bytes.get(j) {
-        match b {
-            b'\\' => j += 2,
-            b'"' => return j + 1,
-            _ => j += 1,
-        }
-    }
-    bytes.len()
 }
 
 /// The role of a container opened inside the top of `stack`.
