@@ -266,9 +266,18 @@ pub fn files(t: &Topology<'_>, format: DbFormat, extra: Vec<DbEdge>) -> Result<V
 }
 
 fn neptune_nodes(nodes: &[DbNode], stamp: &str) -> String {
-    let mut out = String::from(
+    node_rows(
         "~id,~label,arn:String,kind:String,account:String,region:String,application:String,used_by:String[],shared:Bool,tags:String,crawled_at:String\n",
-    );
+        nodes,
+        stamp,
+        neptune_array,
+    )
+}
+
+/// The node file of both CSV formats: they differ only in the header and in how an array
+/// (`used_by`) is written.
+fn node_rows(header: &str, nodes: &[DbNode], stamp: &str, array: fn(&[String]) -> String) -> String {
+    let mut out = String::from(header);
     for n in nodes {
         out.push_str(&row(&[
             n.key.clone(),
@@ -278,7 +287,7 @@ fn neptune_nodes(nodes: &[DbNode], stamp: &str) -> String {
             opt(&n.account),
             opt(&n.region),
             opt(&n.application),
-            neptune_array(&n.used_by),
+            array(&n.used_by),
             n.shared.to_string(),
             n.tags.clone(),
             stamp.to_string(),
@@ -304,25 +313,12 @@ fn neptune_edges(edges: &[DbEdge], stamp: &str) -> String {
 }
 
 fn neo4j_nodes(nodes: &[DbNode], stamp: &str) -> String {
-    let mut out = String::from(
+    node_rows(
         "key:ID,:LABEL,arn,kind,account,region,application,used_by:string[],shared:boolean,tags,crawled_at\n",
-    );
-    for n in nodes {
-        out.push_str(&row(&[
-            n.key.clone(),
-            format!("Node;{}", n.label),
-            n.id.clone(),
-            n.kind.to_string(),
-            opt(&n.account),
-            opt(&n.region),
-            opt(&n.application),
-            n.used_by.join(";"),
-            n.shared.to_string(),
-            n.tags.clone(),
-            stamp.to_string(),
-        ]));
-    }
-    out
+        nodes,
+        stamp,
+        |items| items.join(";"),
+    )
 }
 
 fn neo4j_edges(edges: &[DbEdge], stamp: &str) -> String {
