@@ -1,7 +1,10 @@
 //! `agent-space-missing-account`: an application's footprint reaches an account its Agent Space
 //! cannot investigate — the investigation has a gap exactly where the root cause may be.
 
-use super::{Check, Evidence, Finding, Input, Severity, Status, describe_gaps, gap_evidence, gaps_hiding, unproven_by};
+use super::{
+    Check, Evidence, Finding, Input, Severity, Status, describe_gaps, gap_evidence, gaps_hiding, gaps_hiding_apis,
+    unproven_by,
+};
 use crate::graph::{SpaceView, Topology};
 
 pub struct AgentSpaceMissingAccount;
@@ -36,8 +39,9 @@ impl Check for AgentSpaceMissingAccount {
             let footprint = t.footprint_accounts(space.app);
             let Some(existing) = space.existing else {
                 // Declared only: one finding, since no account is associated with a space that
-                // does not exist. A gap listing Agent Spaces anywhere could hide it.
-                let gaps = gaps_hiding(t, &[Input::AgentSpaces], &[], None);
+                // does not exist. A gap listing Agent Spaces anywhere could hide it; a gap
+                // listing some space's associations cannot.
+                let gaps = gaps_hiding_apis(t, &["aidevops:ListAgentSpaces"], &[], None);
                 let f = self.finding(
                     &space,
                     app,
@@ -77,14 +81,20 @@ impl Check for AgentSpaceMissingAccount {
                     )
                 } else {
                     let sides = match (not_associated, not_declared, declared.is_some()) {
+                        // `unknown`: the associations were not read, so "not associated" is
+                        // only "no association was read".
+                        (true, false, true) if unknown => {
+                            "declared in the config, but no association with it was read from AWS"
+                        }
                         (true, true, _) => "neither associated in AWS nor declared in the config",
                         (true, false, true) => "declared in the config but not associated in AWS",
                         // The config lists no accounts for the space: only AWS speaks.
                         (true, false, false) => "not associated in AWS",
                         _ => "associated in AWS but not declared in the config",
                     };
+                    let verb = if unknown { "may not be able to" } else { "cannot" };
                     format!(
-                        "`{app}` reaches account `{account}`, but its Agent Space `{name}` cannot investigate it ({sides})"
+                        "`{app}` reaches account `{account}`, but its Agent Space `{name}` {verb} investigate it ({sides})"
                     )
                 };
                 let evidence = reach_evidence(t, space.app, account);
@@ -311,6 +321,12 @@ mod tests {
         s["coverage"] = json!({"gaps": [gap(CHECKOUT, "lambda:ListFunctions")]});
         let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
         assert_eq!(f[0].status, Status::Violation);
+        // Near miss: failing to list some space's associations (same input, another API) does
+        // not hide whether a space exists; ListAgentSpaces succeeded everywhere.
+        s["coverage"] = json!({"gaps": [gap(CHECKOUT, "aidevops:ListAssociations")]});
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::Violation, "{}", f[0].message);
     }
 
     #[test]

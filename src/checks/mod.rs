@@ -172,6 +172,30 @@ pub fn gaps_hiding<'s>(
         .collect()
 }
 
+/// The coverage gaps that could hide a fact read through exactly the APIs `apis` (IAM action
+/// form, e.g. `aidevops:ListAgentSpaces`) in `accounts` (every account when empty) and `region`
+/// (any when `None`), plus gaps of APIs that gate everything. Narrower than [`gaps_hiding`]
+/// where an input is read through several APIs and the fact depends on one of them (whether an
+/// Agent Space exists is not hidden by a failure to list its associations).
+pub fn gaps_hiding_apis<'s>(
+    topology: &Topology<'s>,
+    apis: &[&str],
+    accounts: &[&str],
+    region: Option<&str>,
+) -> Vec<&'s CoverageGap> {
+    let mut gaps = gaps_hiding(topology, &[], accounts, region);
+    gaps.extend(topology.snapshot.coverage.gaps.iter().filter(|g| {
+        apis.contains(&g.api.as_str())
+            && g.account
+                .as_deref()
+                .is_none_or(|a| accounts.is_empty() || accounts.contains(&a))
+            && g.region.as_deref().is_none_or(|r| region.is_none_or(|x| x == r))
+    }));
+    gaps.sort();
+    gaps.dedup();
+    gaps
+}
+
 /// The accounts where an application's own data is read: its configured accounts and its
 /// footprint (a gap there could hide one of its uses).
 pub fn app_accounts<'s>(topology: &Topology<'s>, app: AppId) -> Vec<&'s str> {

@@ -73,6 +73,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         Err(e) => return Err(InputError(e.to_string()).into()),
     };
     let mut files = roles::render(&set, args.format);
+    let mut notes: Vec<String> = set.notes.iter().map(|n| n.message.clone()).collect();
     if args.agent_spaces {
         let associated: agent_spaces::Associated = topology
             .agent_spaces()
@@ -82,13 +83,23 @@ pub fn run(args: Args) -> Result<u8, CliError> {
                 (v.name.to_string(), accounts.into_iter().map(str::to_string).collect())
             })
             .collect();
-        files.extend(agent_spaces::render(&set, &associated));
+        let unread = unread_associations(&topology);
+        files.extend(agent_spaces::render(
+            &set,
+            &associated,
+            &unread.keys().cloned().collect(),
+        ));
+        notes.extend(unread.iter().map(|(space, gaps)| {
+            format!(
+                "Agent Space `{space}`: its associations could not be read ({gaps}), so which accounts it is associated with is unknown; no association template is written for it. Let the crawl role call `aidevops:ListAssociations` and crawl again."
+            )
+        }));
     }
     let config_path = crate::config::config_file(&args.policies);
     write_dir(&args.out_dir, &files, args.force, &[&args.topology, &config_path])?;
     let mut err = std::io::stderr().lock();
-    for n in &set.notes {
-        let _ = writeln!(err, "warning: {}", crate::escape::terminal(&n.message));
+    for n in &notes {
+        let _ = writeln!(err, "warning: {}", crate::escape::terminal(n));
     }
     let policies: usize = set.roles.iter().map(|r| r.policies.len()).sum();
     let _ = writeln!(
@@ -98,6 +109,26 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         args.out_dir.display()
     );
     Ok(EXIT_OK)
+}
+
+/// Existing Agent Spaces whose associations a coverage gap hides (`aidevops:ListAssociations`
+/// in the space's account and region, or a gap that gates every API there), with the gaps
+/// described.
+fn unread_associations(topology: &Topology<'_>) -> std::collections::BTreeMap<String, String> {
+    topology
+        .agent_spaces()
+        .into_iter()
+        .filter_map(|v| {
+            let space = v.existing?;
+            let gaps = checks::gaps_hiding_apis(
+                topology,
+                &["aidevops:ListAssociations"],
+                &[space.account.as_str()],
+                Some(space.region.as_str()),
+            );
+            (!gaps.is_empty()).then(|| (v.name.to_string(), checks::describe_gaps(&gaps)))
+        })
+        .collect()
 }
 
 /// The file in `--out-dir` that lists what topoguard wrote there.

@@ -328,7 +328,7 @@ fn placeholders_are_substituted_only_when_known() {
 fn agent_space_templates_create_the_space_and_associate_the_footprint() {
     use render::agent_spaces::{Associated, render as spaces};
     let set = invoice();
-    let files = spaces(&set, &Associated::new());
+    let files = spaces(&set, &Associated::new(), &Default::default());
     let t: Value = serde_json::from_slice(&files["agent-spaces/invoice-oncall.template.json"]).unwrap();
     assert_eq!(t["Resources"]["AgentSpace"]["Type"], "AWS::DevOpsAgent::AgentSpace");
     assert_eq!(t["Resources"]["AgentSpace"]["Properties"]["Name"], "invoice-oncall");
@@ -359,7 +359,9 @@ fn agent_space_templates_create_the_space_and_associate_the_footprint() {
 
     // An account already associated is left out.
     let done: Associated = [("invoice-oncall".to_string(), [INVOICE.to_string()].into())].into();
-    let t: Value = serde_json::from_slice(&spaces(&set, &done)["agent-spaces/invoice-oncall.template.json"]).unwrap();
+    let t: Value =
+        serde_json::from_slice(&spaces(&set, &done, &Default::default())["agent-spaces/invoice-oncall.template.json"])
+            .unwrap();
     assert!(t["Resources"].get(format!("Association{INVOICE}")).is_none());
     assert!(t["Resources"].get(format!("Association{SHARED}")).is_some());
     assert!(t["Description"].as_str().unwrap().contains(INVOICE));
@@ -382,7 +384,7 @@ fn an_existing_agent_space_is_referenced_not_created() {
     )
     .unwrap();
     let done: Associated = [("invoice-oncall".to_string(), [INVOICE.to_string()].into())].into();
-    let files = spaces(&set, &done);
+    let files = spaces(&set, &done, &Default::default());
     let t: Value = serde_json::from_slice(&files["agent-spaces/invoice-oncall.template.json"]).unwrap();
     assert!(t["Resources"].get("AgentSpace").is_none(), "{t:#}");
     assert_eq!(t["Parameters"]["AgentSpaceId"]["Default"], "as-123");
@@ -394,7 +396,14 @@ fn an_existing_agent_space_is_referenced_not_created() {
         [INVOICE.to_string(), SHARED.to_string()].into(),
     )]
     .into();
-    assert!(spaces(&set, &all).is_empty());
+    assert!(spaces(&set, &all, &Default::default()).is_empty());
+    // Associations that could not be read: unknown, so no association is proposed (one AWS
+    // already has would fail the stack); with the space's name in `unread`, no template.
+    let unread = ["invoice-oncall".to_string()].into();
+    assert!(spaces(&set, &done, &unread).is_empty());
+    // Near miss: another space's unread associations do not hide this one's template.
+    let other = ["catalog-oncall".to_string()].into();
+    assert!(spaces(&set, &done, &other).contains_key("agent-spaces/invoice-oncall.template.json"));
 }
 
 /// Six regions in one residency zone, for an application spread over all of them.
@@ -750,7 +759,7 @@ fn a_split_agent_space_role_is_rendered_as_valid_parts_covering_exactly_the_foot
         .filter(|n| n.as_str().is_some_and(|n| n.starts_with("DevOpsAgentRole-")))
         .collect();
     assert_eq!(rendered.len(), parts.len());
-    let files = spaces(&set, &Associated::new());
+    let files = spaces(&set, &Associated::new(), &Default::default());
     let t: Value = serde_json::from_slice(&files["agent-spaces/invoice-space.template.json"]).unwrap();
     let assoc = &t["Resources"][format!("Association{SHARED}")]["Properties"]["Configuration"]["SourceAws"];
     assert_eq!(assoc["AssumableRoleArn"], parts[0].arn());

@@ -107,6 +107,8 @@ fn readme_table(readme: &str) -> Vec<(String, String, String)> {
         let (checks, severity) = (cells[0], cells[1]);
         let status = if severity.contains("(conditional)") {
             "conditional"
+        } else if severity.contains("(not proven)") {
+            "not-proven"
         } else {
             "violation"
         };
@@ -121,7 +123,9 @@ fn readme_table(readme: &str) -> Vec<(String, String, String)> {
 }
 
 /// The number the README states in "<Number> findings in all (<number> of them conditional)".
-fn readme_totals(readme: &str) -> (usize, usize) {
+/// (total, conditional, not proven) from "<N> findings in all (<M> of them conditional[, <K> not
+/// proven])".
+fn readme_totals(readme: &str) -> (usize, usize, usize) {
     const WORDS: [&str; 41] = [
         "zero",
         "one",
@@ -177,7 +181,12 @@ fn readme_totals(readme: &str) -> (usize, usize) {
         .expect("README states \"<N> findings in all (<M> of them conditional)\"");
     let total = number(before.split_whitespace().last().unwrap());
     let conditional = number(after.split_whitespace().next().unwrap());
-    (total, conditional)
+    let clause = after.split_once(')').map_or("", |(c, _)| c);
+    let not_proven = clause
+        .split_once(", ")
+        .and_then(|(_, rest)| rest.strip_suffix(" not proven"))
+        .map_or(0, number);
+    (total, conditional, not_proven)
 }
 
 #[test]
@@ -192,9 +201,10 @@ fn the_readme_table_lists_the_expected_findings() {
         "README's planted-findings table differs from {EXPECTED} (check, severity, status)\n- in the expected file, not in the table: {missing:?}\n+ in the table, not in the expected file: {unexpected:?}"
     );
     let conditional = want.iter().filter(|(_, _, s)| s == "conditional").count();
+    let not_proven = want.iter().filter(|(_, _, s)| s == "not-proven").count();
     assert_eq!(
         readme_totals(&readme),
-        (want.len(), conditional),
+        (want.len(), conditional, not_proven),
         "README's count of findings"
     );
 }
@@ -202,20 +212,28 @@ fn the_readme_table_lists_the_expected_findings() {
 #[test]
 fn near_miss_the_table_parser_sees_a_changed_row() {
     // The comparison can fail: a row whose severity or status changes is a different finding.
-    let table = "| check | severity | resource |\n| --- | --- | --- |\n| `a` + `b` | high | x |\n| `c` | medium (conditional) | y |\n\nSeventeen findings in all (two of them conditional).";
+    let table = "| check | severity | resource |\n| --- | --- | --- |\n| `a` + `b` | high | x |\n| `c` | medium (conditional) | y |\n| `d` | high (not proven) | z |\n\nSeventeen findings in all (two of them conditional).";
     assert_eq!(
         readme_table(table),
         [
             ("a".into(), "high".into(), "violation".into()),
             ("b".into(), "high".into(), "violation".into()),
             ("c".into(), "medium".into(), "conditional".into()),
+            ("d".into(), "high".into(), "not-proven".into()),
         ]
     );
-    assert_eq!(readme_totals(table), (17, 2));
-    let walk = "| # | Check | Severity | Resource |\n|---|---|---|---|\n| 9 | [`x-y`](#9) (same plant) | medium, **conditional** | `arn:r` (account `1`) |\n| — | [`z` (ignored)](#i) | high | `arn:z` |\n";
+    assert_eq!(readme_totals(table), (17, 2, 0));
+    assert_eq!(
+        readme_totals("Nine findings in all (one of them conditional, 3 not proven)."),
+        (9, 1, 3)
+    );
+    let walk = "| # | Check | Severity | Resource |\n|---|---|---|---|\n| 9 | [`x-y`](#9) (same plant) | medium, **conditional** | `arn:r` (account `1`) |\n| 10 | [`u`](#10) | high, **not proven** | `2` |\n| — | [`z` (ignored)](#i) | high | `arn:z` |\n";
     assert_eq!(
         walkthrough_table(walk),
-        [("x-y".into(), "arn:r".into(), "medium".into(), "conditional".into())]
+        [
+            ("x-y".into(), "arn:r".into(), "medium".into(), "conditional".into()),
+            ("u".into(), "2".into(), "high".into(), "not-proven".into()),
+        ]
     );
     let want = vec![("c", "medium", "violation")];
     let got = vec![("c", "medium", "conditional")];
@@ -247,6 +265,8 @@ fn walkthrough_table(text: &str) -> Vec<Key> {
         let check = first_code(cells[1]).split_whitespace().next().unwrap().to_string();
         let status = if cells[2].contains("conditional") {
             "conditional"
+        } else if cells[2].contains("not proven") {
+            "not-proven"
         } else {
             "violation"
         };

@@ -113,6 +113,38 @@ fn agent_spaces_need_the_cloudformation_format() {
     assert!(!out.exists(), "nothing is written on error");
 }
 
+/// Issue 8.10: the example could not list `notifications-oncall`'s associations. Which accounts
+/// it is associated with is unknown, so `--agent-spaces` proposes none (an association that
+/// exists would fail the stack) and says why; the other spaces' templates are unaffected.
+#[test]
+fn unread_associations_get_a_warning_not_a_template() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = roles(&[
+        "--topology",
+        EXAMPLE,
+        "--format",
+        "cloudformation",
+        "--agent-spaces",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: Agent Space `notifications-oncall`: its associations could not be read")
+            && err.contains("aidevops:ListAssociations"),
+        "{err}"
+    );
+    let files = read_tree(&out);
+    assert!(
+        !files.keys().any(|k| k.contains("notifications-oncall.template")),
+        "{:?}",
+        files.keys()
+    );
+    assert!(files.contains_key("agent-spaces/checkout-oncall.template.json"));
+}
+
 /// Issue 14 changed `--force`: it used to replace the whole directory; now it replaces and
 /// removes only what the manifest lists, and keeps everything else.
 #[test]

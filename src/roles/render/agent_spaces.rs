@@ -23,6 +23,11 @@ use std::collections::{BTreeMap, BTreeSet};
 /// A space that exists and is associated with its whole footprint gets no template.
 pub type Associated = BTreeMap<String, BTreeSet<String>>;
 
+/// Spaces that exist but whose associations the crawl could not read (a coverage gap): which
+/// accounts are associated is unknown, so no association template is written for them (an
+/// association AWS already has would make the stack fail); the caller warns instead.
+pub type Unread = BTreeSet<String>;
+
 /// The agent roles of one space.
 #[derive(Default)]
 struct Space<'a> {
@@ -33,7 +38,7 @@ struct Space<'a> {
     parts: Vec<&'a GeneratedRole>,
 }
 
-pub fn render(set: &RoleSet, associated: &Associated) -> Files {
+pub fn render(set: &RoleSet, associated: &Associated, unread: &Unread) -> Files {
     let mut spaces: BTreeMap<&str, Space<'_>> = BTreeMap::new();
     for r in &set.roles {
         let Some(name) = r.space.as_deref() else { continue };
@@ -52,6 +57,9 @@ pub fn render(set: &RoleSet, associated: &Associated) -> Files {
     let mut files = Files::new();
     for (name, space) in spaces {
         let Some(primary) = space.primary else { continue };
+        if unread.contains(name) {
+            continue;
+        }
         let existing_arn = set
             .parameters
             .get(&space_parameter(name))

@@ -160,7 +160,7 @@ mod path_props {
         for format in [Format::Iam, Format::Cloudformation, Format::Terraform] {
             paths.extend(render(&set, format).into_keys());
         }
-        paths.extend(agent_spaces::render(&set, &associated).into_keys());
+        paths.extend(agent_spaces::render(&set, &associated, &Default::default()).into_keys());
         paths
     }
 
