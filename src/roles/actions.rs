@@ -331,6 +331,16 @@ pub fn roles_for(
                 stmts: Vec<Stmt>,
                 space: Option<String>|
      -> Result<(), RolesError> {
+        let size = super::compact_len(&trust);
+        if size > super::limits::TRUST_POLICY {
+            return Err(RolesError::TrustTooLarge {
+                application: app.to_string(),
+                role: name,
+                account: account.to_string(),
+                size,
+                limit: super::limits::TRUST_POLICY,
+            });
+        }
         let groups = fit(t, &name, account, scope.accounts.get(account), stmts)?;
         let parts = groups.len();
         if parts > 1 {

@@ -155,6 +155,18 @@ pub enum RolesError {
     /// A single statement cannot fit a managed policy even alone.
     #[error("role `{role}`: statement `{sid}` does not fit a managed policy ({size} characters) even split by action")]
     StatementTooLarge { role: String, sid: String, size: usize },
+    /// The config names so many principals for a role's trust that the policy exceeds IAM's
+    /// size limit (a config problem, not a bug).
+    #[error(
+        "application `{application}`: the trust policy of role `{role}` in account `{account}` would have {size} characters, more than IAM's limit of {limit} (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html); trust fewer principals, for example one SSO permission-set role per account instead of each responder's role"
+    )]
+    TrustTooLarge {
+        application: String,
+        role: String,
+        account: String,
+        size: usize,
+        limit: usize,
+    },
     /// The generated set broke one of its own guarantees: a bug, not bad input.
     #[error("internal error: generated role `{role}` failed validation: {problem}")]
     Invalid { role: String, problem: String },

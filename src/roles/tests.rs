@@ -766,3 +766,22 @@ fn a_split_agent_space_role_is_rendered_as_valid_parts_covering_exactly_the_foot
     let listed: Vec<String> = parts[1..].iter().map(|r| r.arn()).collect();
     assert_eq!(t["Metadata"]["topoguard:UnassociatedParts"][SHARED], json!(listed));
 }
+
+#[test]
+fn a_trust_too_large_for_iam_is_the_configs_doing_and_invalid_output_is_a_bug() {
+    // Exit 2 (input) versus exit 4 (internal) in `topoguard roles` follows this split.
+    let trust = RolesError::TrustTooLarge {
+        application: "a".into(),
+        role: "r".into(),
+        account: "1".into(),
+        size: 3000,
+        limit: limits::TRUST_POLICY,
+    };
+    assert!(!trust.is_internal());
+    assert!(trust.to_string().contains("3000 characters"), "{trust}");
+    let invalid = RolesError::Invalid {
+        role: "r".into(),
+        problem: "p".into(),
+    };
+    assert!(invalid.is_internal());
+}

@@ -207,13 +207,13 @@ fn topoguard_root(rel: &str) -> std::path::PathBuf {
     crate::support::root().join(rel)
 }
 
-/// A generated role that fails topoguard's own validation is an internal error (exit 4), not
-/// bad input, and nothing is written. Today a trust policy listing many responder principals
-/// is one way to get there: it exceeds IAM's 2,048 characters and the generator does not
-/// split trust policies.
+/// A trust policy listing many responder principals exceeds IAM's 2,048 characters. That is the
+/// config's doing (60 responders), so it is a config error naming the application and role
+/// (exit 2), not an internal error (exit 4, which is left for roles failing topoguard's own
+/// validation); nothing is written.
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length
 #[test]
-fn a_role_failing_its_own_validation_is_exit_4() {
+fn too_many_responders_for_a_trust_policy_are_a_config_error() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("topoguard.toml");
     let principals: Vec<String> = (0..60)
@@ -234,9 +234,10 @@ fn a_role_failing_its_own_validation_is_exit_4() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(4), "{stderr}");
-    assert!(stderr.starts_with("error: internal error"), "{stderr}");
-    assert!(stderr.contains("trust policy has"), "{stderr}");
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("error: application `"), "{stderr}");
+    assert!(stderr.contains("more than IAM's limit of 2048"), "{stderr}");
+    assert!(!stderr.contains("internal"), "{stderr}");
     assert!(!out.exists());
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
