@@ -77,7 +77,7 @@ const ZONES: [&str; 3] = ["eu", "us", "apac"];
 const APPS: usize = 20;
 const ORG_ID: &str = "o-bench000000";
 const LAMBDA_BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
-const CONFIG_PATH: &str = "policies/topoguard.toml";
+pub(crate) const CONFIG_PATH: &str = "policies/topoguard.toml";
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
@@ -188,7 +188,7 @@ enum Kind {
     Sandbox,
 }
 
-struct Plan {
+pub(crate) struct Plan {
     ids: Vec<String>,
     kinds: Vec<Kind>,
     apps: usize,
@@ -206,7 +206,7 @@ fn app_name(a: usize) -> String {
 }
 
 impl Plan {
-    fn new(accounts: usize, regions: usize, functions: usize, gaps: usize) -> Plan {
+    pub(crate) fn new(accounts: usize, regions: usize, functions: usize, gaps: usize) -> Plan {
         let mut kinds = Vec::with_capacity(accounts);
         let mut shared = Vec::new();
         let mut app_count = 0;
@@ -352,7 +352,7 @@ fn quoted_accounts(plan: &Plan, accounts: impl IntoIterator<Item = usize>) -> St
     format!("[{}]", list.join(", "))
 }
 
-fn config_text(plan: &Plan) -> Res<String> {
+pub(crate) fn config_text(plan: &Plan) -> Res<String> {
     let mut t = String::new();
     writeln!(
         t,
@@ -530,7 +530,7 @@ impl Usage {
     }
 }
 
-fn generate(plan: &Plan) -> Snapshot {
+pub(crate) fn generate(plan: &Plan) -> Snapshot {
     let mut s = Snapshot {
         schema_version: SCHEMA_VERSION,
         crawled_at: Some("2025-06-01T00:00:00Z".to_string()),
@@ -1369,9 +1369,9 @@ fn query_times(topology: &Topology<'_>, load: Duration) {
         println!("queries: no role in this organization; skipped");
         return;
     };
-    let (a, can_t) = timed(|| can(topology, role, "dynamodb:GetItem", Some(table), &[]));
+    let (a, can_t) = timed(|| can(topology, role, "dynamodb:GetItem", Some(table), &Default::default()));
     let (b, impact_t) = timed(|| impact::impact(topology, impact::Scope::Resource(table)));
-    let (c, who_t) = timed(|| who_can(topology, "dynamodb:PutItem", table, &[], None));
+    let (c, who_t) = timed(|| who_can(topology, "dynamodb:PutItem", table, &Default::default(), None));
     let summary = format!(
         "can {} | impact {} resources | who-can {} principals",
         a.map(|x| x.decision.as_str()).unwrap_or("error"),

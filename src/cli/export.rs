@@ -53,7 +53,8 @@ fn access_edges(t: &Topology<'_>, action: &str) -> Result<Vec<DbEdge>, InputErro
         if !same || n.kind == NodeKind::External {
             continue;
         }
-        let answer = who_can(t, action, n.id, &[], None).map_err(InputError::new)?;
+        let answer =
+            who_can(t, action, n.id, &crate::query::context::Context::default(), None).map_err(InputError::new)?;
         for p in answer
             .principals
             .iter()

@@ -4,7 +4,7 @@
 use super::can::{QueryArgs, action};
 use super::{CliError, InputError};
 use crate::graph::Topology;
-use crate::query::parse_context;
+use crate::query::context::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -14,7 +14,8 @@ pub struct Args {
     /// The resource ARN.
     #[arg(long, value_name = "ARN")]
     pub resource: String,
-    /// A request-context value that decides conditions (see `can`).
+    /// A request-context value that decides conditions, on every request of a chain, or
+    /// `hop=N:KEY=VALUE` on request N only (see `can`).
     #[arg(long, value_name = "KEY=VALUE")]
     pub context: Vec<String>,
     /// Only principals this application owns.
@@ -25,7 +26,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<u8, CliError> {
-    let context = parse_context(&args.context).map_err(InputError::new)?;
+    let context = Context::parse(&args.context).map_err(InputError::new)?;
     let action = action(&args.action)?;
     let (snapshot, config) = args.query.load()?;
     let topology = Topology::build(&snapshot, &config);

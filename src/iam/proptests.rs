@@ -89,6 +89,7 @@ proptest! {
                 boundary: Some(named),
                 scps: vec![vec![named]],
                 rcps: vec![vec![named]],
+                session: vec![named],
                 resource_policy: Some(named),
                 scp_exempt: false,
                 assumed: Vec::new(),

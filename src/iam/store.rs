@@ -319,6 +319,7 @@ impl<'s> PolicyStore<'s> {
             scps,
             rcps,
             resource_policy,
+            session: Vec::new(),
             scp_exempt: service_linked || self.management_account == Some(account),
             assumed: self.scp_assumptions(account).to_vec(),
         }

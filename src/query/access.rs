@@ -127,6 +127,8 @@ fn layer_of(name: &str, set: &PolicySet<'_>) -> &'static str {
         "identity"
     } else if set.boundary.is_some_and(|p| p.name == name) {
         "boundary"
+    } else if set.session.iter().any(|p| p.name == name) {
+        "session"
     } else {
         "identity"
     }
@@ -215,6 +217,16 @@ fn explain_deny(reason: &DenyReason, set: &PolicySet<'_>, paths: &Paths) -> Deci
             at: None,
             detail: "the identity policies allow it, the permission boundary does not".to_string(),
         },
+        DenyReason::Session => Deciding {
+            layer: "session",
+            explicit: false,
+            policy: Some(set.session.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")),
+            statement: None,
+            at: None,
+            detail: "the identity and resource policies allow it, no session policy of the session does \
+                     (a session's permissions are the intersection of its identity-based and session policies)"
+                .to_string(),
+        },
         DenyReason::NoAllow => Deciding {
             layer: if set.resource_policy.is_some() {
                 "identity+resource"
@@ -233,13 +245,15 @@ fn explain_deny(reason: &DenyReason, set: &PolicySet<'_>, paths: &Paths) -> Deci
 }
 
 /// Decides `action` on `target` for `principal` with the `--context` pairs applied over what
-/// the snapshot tells. `None` when the principal is not in the snapshot.
+/// the snapshot tells, made by a session given `session` policies (none: `&[]`). `None` when
+/// the principal is not in the snapshot.
 pub fn decide(
     t: &Topology<'_>,
     principal: &str,
     action: &str,
     target: &Target<'_>,
     context: &[(String, String)],
+    session: &[NamedPolicy<'_>],
 ) -> Option<Direct> {
     let store = &t.policies;
     let account = principal_account(t, principal)?;
@@ -255,7 +269,8 @@ pub fn decide(
         ctx.tags("aws:ResourceTag", tags);
     }
     apply_context(&mut ctx, context);
-    let set = store.policy_set(principal, target.account.as_deref(), target.policy)?;
+    let mut set = store.policy_set(principal, target.account.as_deref(), target.policy)?;
+    set.session = session.to_vec();
     let req = Request {
         principal,
         principal_account: account,
@@ -265,7 +280,7 @@ pub fn decide(
         context: &ctx,
     };
     let mut assumed = set.assumed.clone();
-    if session_role(principal).is_some() {
+    if session_role(principal).is_some() && session.is_empty() {
         assumed.push(
             "session policies are not recorded in the snapshot: the session may be narrower than its role".to_string(),
         );

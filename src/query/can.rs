@@ -5,10 +5,13 @@
 //! resource the snapshot does not hold, makes the answer `not-proven`.
 
 use super::access::{Deciding, Direct, Grant, Target, decide, principal_account};
-use super::{AnswerFormat, QueryError, Verdict, describe_gap, gaps_touching, shown};
+use super::context::Context;
+use super::{AnswerFormat, QueryError, Verdict, apply_context, describe_gap, gaps_touching, shown};
 use crate::graph::Topology;
+use crate::iam::Effect;
+use crate::iam::condition::{Truth, evaluate_all};
 use crate::iam::eval::session_role;
-use crate::iam::reach::Caller;
+use crate::iam::reach::{Caller, callers_of};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
@@ -20,6 +23,10 @@ pub struct Hop {
     pub to: String,
     pub relation: String,
     pub detail: String,
+    /// The condition keys this hop depends on (shown by `path`; `can` and `who-can` list them
+    /// for the whole answer).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub conditions: Vec<String>,
 }
 
 /// The answer of `can`.
@@ -73,12 +80,14 @@ pub fn hop(t: &Topology<'_>, from: &str, role: &str) -> (Hop, Vec<String>) {
             to: role.to_string(),
             relation: "can-assume".to_string(),
             detail,
+            conditions: Vec::new(),
         },
         keys,
     )
 }
 
-/// The hops of a chain `[principal, role1, role2, …]`, with every hop's undecided keys.
+/// The hops of a chain `[principal, role1, role2, …]`, with every hop's undecided keys, as the
+/// snapshot alone decides them (the checks' role reachability).
 pub fn chain_hops(t: &Topology<'_>, chain: &[String]) -> (Vec<Hop>, Vec<String>) {
     let mut hops = Vec::new();
     let mut keys = Vec::new();
@@ -92,15 +101,93 @@ pub fn chain_hops(t: &Topology<'_>, chain: &[String]) -> (Vec<Hop>, Vec<String>)
     (hops, keys)
 }
 
-/// The first role chain from `principal` whose last role may perform the request: an allow on
-/// the shortest chain, else a conditional one. The chain starts with the principal.
+/// Whether a caller the snapshot cannot enumerate (an account's administrators, the
+/// organization, anyone, a principal outside the snapshot) may assume `role` under its trust
+/// policy with `pairs` applied over what the caller itself tells: the trust's Allow statements
+/// that let the caller in, their conditions decided in that context.
+fn outside_hop_truth(t: &Topology<'_>, caller: &Caller, role: &str, pairs: &[(String, String)]) -> Truth {
+    let Some(rp) = t.policies.role(role) else {
+        return Truth::False;
+    };
+    let org = t.iam().reach.org();
+    let account = rp.role.account.as_str();
+    let mut ctx = org.direct_call(caller, account).unwrap_or_else(|| {
+        let mut ctx = org.context(caller);
+        ctx.absent("aws:SourceAccount")
+            .absent("aws:SourceArn")
+            .set("aws:PrincipalIsAWSService", "false")
+            .set("aws:ResourceAccount", account);
+        ctx
+    });
+    apply_context(&mut ctx, pairs);
+    rp.trust
+        .policy
+        .statements
+        .iter()
+        .filter(|st| st.effect == Effect::Allow && st.allows_action("sts:AssumeRole"))
+        .filter(|st| callers_of(st, org, account).iter().any(|(c, _)| c == caller))
+        .map(|st| evaluate_all(&st.conditions, &ctx))
+        .fold(Truth::False, Truth::or)
+}
+
+/// One assumption decided as request number `n` of its chain, with the `--context` values for
+/// that request: the hop and its undecided keys, `None` when that request is denied. Without any
+/// `--context` this is [`hop`] (the checks' reachability, decided once per snapshot).
+pub fn hop_in(t: &Topology<'_>, from: &str, role: &str, context: &Context, n: usize) -> Option<(Hop, Vec<String>)> {
+    let (h, keys) = hop(t, from, role);
+    if context.is_empty() {
+        return Some((h, keys));
+    }
+    let pairs = context.for_hop(n);
+    if principal_account(t, from).is_some() {
+        let target = Target::resolve(t, Some(role));
+        let d = decide(t, from, "sts:AssumeRole", &target, &pairs, &context.session_for_hop(n))?;
+        return (d.decision != Verdict::Denied).then_some((h, d.conditions));
+    }
+    let caller = t
+        .iam()
+        .reach
+        .assumers(role)
+        .iter()
+        .find(|a| a.principal == from)
+        .map_or_else(|| Caller::Principal(from.to_string()), |a| a.caller.clone());
+    match outside_hop_truth(t, &caller, role, &pairs) {
+        Truth::True => Some((h, Vec::new())),
+        Truth::False => None,
+        Truth::Unknown(k) => Some((h, k)),
+    }
+}
+
+/// [`chain_hops`] with every assumption decided as its own request (request 1 is the first
+/// assumption) with the `--context` values for it: `None` when one of them is denied.
+pub fn chain_hops_in(t: &Topology<'_>, chain: &[String], context: &Context) -> Option<(Vec<Hop>, Vec<String>)> {
+    let mut hops = Vec::new();
+    let mut keys = Vec::new();
+    for (i, pair) in chain.windows(2).enumerate() {
+        if let [a, b] = pair {
+            let (h, k) = hop_in(t, a, b, context, i + 1)?;
+            hops.push(h);
+            keys.extend(k);
+        }
+    }
+    Some((hops, keys))
+}
+
+/// A chain that may: its principals (the starting one first), its hops, the hops' undecided
+/// keys, and the final request's decision.
+type Found = (Vec<String>, Vec<Hop>, Vec<String>, Direct);
+
+/// The first role chain from `principal` whose assumptions and final request are allowed, each
+/// decided as its own request with the `--context` values for it: an allow on the shortest
+/// chain, else a conditional one. The chain starts with the principal; the hops and the final
+/// decision come with it.
 fn best_chain(
     t: &Topology<'_>,
     principal: &str,
     action: &str,
     target: &Target<'_>,
-    context: &[(String, String)],
-) -> Option<(Vec<String>, Direct)> {
+    context: &Context,
+) -> Option<Found> {
     let iam = t.iam();
     let start = session_role(principal)
         .and_then(|r| t.policies.role(&r).map(|rp| rp.role.arn.clone()))
@@ -109,13 +196,28 @@ fn best_chain(
     reachable.sort_by(|a, b| (a.1.len(), &a.0).cmp(&(b.1.len(), &b.0)));
     let mut conditional = None;
     for (role, chain) in reachable {
-        let Some(d) = decide(t, &role, action, target, context) else {
+        // The final request is the one after the chain's assumptions.
+        let Some(d) = decide(
+            t,
+            &role,
+            action,
+            target,
+            &context.for_hop(chain.len()),
+            &context.session_for_hop(chain.len()),
+        ) else {
             continue;
         };
-        match d.decision {
-            Verdict::Allowed => return Some((chain, d)),
-            Verdict::Conditional if conditional.is_none() => conditional = Some((chain, d)),
-            _ => {}
+        if d.decision == Verdict::Denied || (d.decision == Verdict::Conditional && conditional.is_some()) {
+            continue;
+        }
+        let Some((hops, keys)) = chain_hops_in(t, &chain, context) else {
+            continue;
+        };
+        if d.decision == Verdict::Allowed && keys.is_empty() {
+            return Some((chain, hops, keys, d));
+        }
+        if conditional.is_none() {
+            conditional = Some((chain, hops, keys, d));
         }
     }
     conditional
@@ -127,10 +229,18 @@ pub fn can(
     principal: &str,
     action: &str,
     resource: Option<&str>,
-    context: &[(String, String)],
+    context: &Context,
 ) -> Result<CanAnswer, QueryError> {
     let target = Target::resolve(t, resource);
-    let direct = decide(t, principal, action, &target, context).ok_or_else(|| {
+    let direct = decide(
+        t,
+        principal,
+        action,
+        &target,
+        &context.for_hop(1),
+        &context.session_for_hop(1),
+    )
+    .ok_or_else(|| {
         QueryError(format!(
             "unknown principal `{}`: not a role, role session or user of the snapshot",
             crate::escape::terminal(principal)
@@ -155,13 +265,20 @@ pub fn can(
         .collect();
     accounts.extend(target.account.clone());
     if direct.decision != Verdict::Allowed
-        && let Some((chain, d)) = best_chain(t, principal, action, &target, context)
-        && d.decision < direct.decision
+        && let Some((chain, hops, mut keys, d)) = best_chain(t, principal, action, &target, context)
+        && {
+            keys.extend(d.conditions.iter().cloned());
+            keys.sort();
+            keys.dedup();
+            // The chain's verdict: allowed only when no hop and not the final request is
+            // conditional.
+            (if keys.is_empty() {
+                Verdict::Allowed
+            } else {
+                Verdict::Conditional
+            }) < direct.decision
+        }
     {
-        let (hops, mut keys) = chain_hops(t, &chain);
-        keys.extend(d.conditions.iter().cloned());
-        keys.sort();
-        keys.dedup();
         accounts.extend(chain.iter().filter_map(|r| principal_account(t, r)).map(str::to_string));
         answer.decision = if keys.is_empty() {
             Verdict::Allowed

@@ -110,6 +110,7 @@ impl Links {
                     .unwrap_or_default(),
                 None => edge_detail(t, l.from, l.to, l.kind),
             },
+            conditions: Vec::new(),
         }
     }
 }

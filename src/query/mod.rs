@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod can;
+pub mod context;
 pub mod impact;
 mod links;
 pub mod path;

@@ -1,11 +1,18 @@
 //! `path`: the shortest delivery, use and assume paths from one node to another — the graph's
-//! links (routes, targets, invocations, execution roles, uses, grants, Agent Space roles) and
-//! the role assumptions the IAM engine confirms — every hop with its evidence.
+//! links (routes, targets, invocations, execution roles, uses, grants, Agent Space roles), the
+//! role assumptions the IAM engine confirms, and a last `can-access` hop from a role or user to
+//! the target resource when the principal may act on it (identity and resource policy, SCPs,
+//! RCPs and boundary, as `can` decides) — every hop with its evidence. Each assumption and
+//! access is a request decided with the `--context` values for its place in the path.
 
-use super::can::{Hop, hop};
+use super::access::{Target, decide};
+use super::can::{Hop, hop_in};
+use super::context::Context;
 use super::links::Links;
-use super::{AnswerFormat, QueryError, shown};
+use super::{AnswerFormat, QueryError, Verdict, shown};
 use crate::graph::{NodeKind, Topology};
+use crate::iam::capability::{Target as CapTarget, capabilities, grant_labels, summarize_actions};
+use crate::iam::catalog::{ActionClass, Catalog};
 use petgraph::graph::NodeIndex;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,8 +30,110 @@ pub struct PathAnswer {
     pub to: String,
 }
 
-/// The hops out of `ix`: its links, and for a principal the roles it may assume directly.
-fn next(t: &Topology<'_>, links: &Links, ix: NodeIndex) -> Vec<(NodeIndex, Hop)> {
+/// Every class of action: any access counts for a `can-access` hop.
+const ALL_CLASSES: &[ActionClass] = &[
+    ActionClass::MetadataRead,
+    ActionClass::ContentRead,
+    ActionClass::Write,
+    ActionClass::PermissionsManagement,
+    ActionClass::Tagging,
+];
+
+/// What `path` asks besides its two ends.
+#[derive(Debug, Clone, Copy)]
+pub struct PathQuery<'a> {
+    /// The action a `can-access` hop must allow (`None`: any action the principal's identity
+    /// policies name that is allowed on the target).
+    pub action: Option<&'a str>,
+    pub context: &'a Context,
+}
+
+/// True for a node a principal acts on (not a principal, account, group or unknown node).
+fn accessible(kind: NodeKind) -> bool {
+    matches!(
+        kind,
+        NodeKind::Resource(_) | NodeKind::EventBus | NodeKind::Function | NodeKind::Rule | NodeKind::AgentSpace
+    )
+}
+
+/// The `can-access` hop from principal `from` to the resource `to`, decided as request `n` of
+/// the path: with `--action` that action as `can` decides it; without, the actions of the
+/// principal's identity policies allowed on the resource (a role's; a user needs `--action`).
+fn access_hop(t: &Topology<'_>, from: &str, to: &str, n: usize, q: PathQuery<'_>) -> Option<Hop> {
+    let target = Target::resolve(t, Some(to));
+    let pairs = q.context.for_hop(n);
+    let mut conditions = Vec::new();
+    let (actions, grants) = match q.action {
+        Some(action) => {
+            let d = decide(t, from, action, &target, &pairs, &q.context.session_for_hop(n))?;
+            if d.decision == Verdict::Denied {
+                return None;
+            }
+            conditions = d.conditions;
+            let grants = d
+                .grants
+                .iter()
+                .map(|g| format!("{} {} statement {}", g.layer, g.policy, g.statement))
+                .collect();
+            (vec![action.to_string()], grants)
+        }
+        None => {
+            let catalog = Catalog::get().ok()?;
+            let node = t.node(t.find(to)?);
+            let cap_target = CapTarget::Resource {
+                arn: to,
+                account: node.account,
+                region: node.region,
+                tags: node.tags,
+                policy: target.policy,
+            };
+            let org = t.snapshot.organization.id.as_deref();
+            let caps = capabilities(&t.policies, catalog, org, from, cap_target, ALL_CLASSES);
+            // Each confirmed again with the `--context` values for this request.
+            let mut kept = Vec::new();
+            for c in caps {
+                if q.context.is_empty() {
+                    conditions.extend(c.conditional_on.iter().cloned());
+                    kept.push(c);
+                    continue;
+                }
+                match decide(t, from, &c.action, &target, &pairs, &q.context.session_for_hop(n)) {
+                    Some(d) if d.decision != Verdict::Denied => {
+                        conditions.extend(d.conditions);
+                        kept.push(c);
+                    }
+                    _ => {}
+                }
+            }
+            if kept.is_empty() {
+                return None;
+            }
+            let grants = grant_labels(&kept);
+            (kept.into_iter().map(|c| c.action).collect(), grants)
+        }
+    };
+    conditions.sort();
+    conditions.dedup();
+    let names: Vec<&str> = actions.iter().map(String::as_str).collect();
+    Some(Hop {
+        from: from.to_string(),
+        to: to.to_string(),
+        relation: "can-access".to_string(),
+        detail: format!("{} allowed by {}", summarize_actions(&names, 3), grants.join(", ")),
+        conditions,
+    })
+}
+
+/// The hops out of `ix`, as hop `n` of a path: its links, for a principal the roles it may
+/// assume directly, and the `can-access` hop to the target `to` when it may act on it.
+fn next(
+    t: &Topology<'_>,
+    links: &Links,
+    ix: NodeIndex,
+    to: NodeIndex,
+    n: usize,
+    q: PathQuery<'_>,
+) -> Vec<(NodeIndex, Hop)> {
     let mut out: Vec<(NodeIndex, Hop)> = links.outgoing(ix).map(|l| (l.to, Links::hop(t, l))).collect();
     let node = t.node(ix);
     if matches!(node.kind, NodeKind::Role | NodeKind::User) {
@@ -32,9 +141,20 @@ fn next(t: &Topology<'_>, links: &Links, ix: NodeIndex) -> Vec<(NodeIndex, Hop)>
         for (role, chain) in iam.reach.reachable_from(iam.store, node.id) {
             if chain.len() == 2
                 && let Some(r) = t.find(&role)
+                && let Some((mut h, keys)) = hop_in(t, node.id, &role, q.context, n)
             {
-                out.push((r, hop(t, node.id, &role).0));
+                if !q.context.is_empty() {
+                    h.conditions = keys;
+                }
+                out.push((r, h));
             }
+        }
+        let target = t.node(to);
+        if accessible(target.kind)
+            && !out.iter().any(|(m, _)| *m == to)
+            && let Some(h) = access_hop(t, node.id, target.id, n, q)
+        {
+            out.push((to, h));
         }
     }
     out
@@ -50,7 +170,7 @@ fn node(t: &Topology<'_>, id: &str, which: &str) -> Result<NodeIndex, QueryError
 }
 
 /// Answers `path`.
-pub fn path(t: &Topology<'_>, from: &str, to: &str) -> Result<PathAnswer, QueryError> {
+pub fn path(t: &Topology<'_>, from: &str, to: &str, q: PathQuery<'_>) -> Result<PathAnswer, QueryError> {
     let (a, b) = (node(t, from, "--from")?, node(t, to, "--to")?);
     let links = Links::new(t);
     // Breadth-first by layers, every shortest predecessor kept.
@@ -62,7 +182,7 @@ pub fn path(t: &Topology<'_>, from: &str, to: &str) -> Result<PathAnswer, QueryE
         level += 1;
         let mut next_layer: BTreeSet<NodeIndex> = BTreeSet::new();
         for &n in &layer {
-            for (m, h) in next(t, &links, n) {
+            for (m, h) in next(t, &links, n, b, level, q) {
                 match depth.get(&m) {
                     Some(&d) if d < level => continue,
                     Some(_) => {}
@@ -142,9 +262,15 @@ impl PathAnswer {
         for (i, p) in self.paths.iter().enumerate() {
             writeln!(out, "{}path {}:", if md { "\n" } else { "" }, i + 1)?;
             for h in p {
+                let keys: Vec<String> = h.conditions.iter().map(|k| s(k)).collect();
+                let cond = if keys.is_empty() {
+                    String::new()
+                } else {
+                    format!(" if {}", keys.join(", "))
+                };
                 writeln!(
                     out,
-                    "{}{} -[{}]-> {} ({})",
+                    "{}{} -[{}]-> {} ({}){cond}",
                     if md { "1. " } else { "  " },
                     s(&h.from),
                     h.relation,

@@ -25,8 +25,18 @@ fn with_topology<R>(s: &Value, f: impl FnOnce(&Topology<'_>) -> R) -> R {
 }
 
 fn ask(s: &Value, principal: &str, action: &str, resource: Option<&str>, ctx: &[(&str, &str)]) -> CanAnswer {
-    let ctx: Vec<(String, String)> = ctx.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let ctx: Vec<String> = ctx.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let ctx = context::Context::parse(&ctx).unwrap();
     with_topology(s, |t| can(t, principal, action, resource, &ctx).unwrap())
+}
+
+static NO_CONTEXT: std::sync::LazyLock<context::Context> = std::sync::LazyLock::new(context::Context::default);
+
+fn no_q() -> super::path::PathQuery<'static> {
+    super::path::PathQuery {
+        action: None,
+        context: &NO_CONTEXT,
+    }
 }
 
 const TABLE: &str = "arn:aws:dynamodb:eu-west-1:999999999999:table/customers";
@@ -176,7 +186,9 @@ fn cross_account_needs_the_resource_policy() {
     // who-can lists the role and, through its trust in its own account, that account's
     // administrators (a synthetic caller, with the chain); nobody else
     let s = build(Some(grant));
-    let w = with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &[], None).unwrap());
+    let w = with_topology(&s, |t| {
+        who_can(t, "dynamodb:GetItem", TABLE, &Default::default(), None).unwrap()
+    });
     let ps: Vec<(&str, &str, usize)> = w
         .principals
         .iter()
@@ -249,7 +261,9 @@ fn chain_of_three_roles() {
     assert_eq!(hops, vec![(a.as_str(), b.as_str()), (b.as_str(), c.as_str())]);
     assert!(ans.chain[0].detail.contains("FromA"), "{}", ans.chain[0].detail);
     // who-can finds A through the chain, B with one hop, C directly
-    let w = with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &[], None).unwrap());
+    let w = with_topology(&s, |t| {
+        who_can(t, "dynamodb:GetItem", TABLE, &Default::default(), None).unwrap()
+    });
     let by: Vec<(&str, usize)> = w
         .principals
         .iter()
@@ -265,7 +279,7 @@ fn chain_of_three_roles() {
         Verdict::Denied
     );
     // path follows the same assumptions
-    let p = with_topology(&s, |t| path(t, &a, &c).unwrap());
+    let p = with_topology(&s, |t| path(t, &a, &c, no_q()).unwrap());
     assert_eq!(p.paths.len(), 1);
     assert_eq!(p.paths[0].len(), 2);
 }
@@ -395,7 +409,7 @@ fn impact_gap_is_named() {
 fn path_has_evidence_for_every_hop() {
     let (s, q) = shared_queue();
     let f = "arn:aws:lambda:eu-west-1:111111111111:function:inv";
-    let p = with_topology(&s, |t| path(t, f, &q).unwrap());
+    let p = with_topology(&s, |t| path(t, f, &q, no_q()).unwrap());
     assert_eq!(p.paths.len(), 1, "{:?}", p.paths);
     assert!(p.paths[0].iter().all(|h| !h.detail.is_empty()));
     // no path backwards from the queue to the function
@@ -403,13 +417,20 @@ fn path_has_evidence_for_every_hop() {
         with_topology(&s, |t| path(
             t,
             &q,
-            "arn:aws:lambda:us-east-1:222222222222:function:alone"
+            "arn:aws:lambda:us-east-1:222222222222:function:alone",
+            no_q()
         )
         .unwrap())
         .paths
         .is_empty()
     );
-    assert!(with_topology(&s, |t| path(t, "arn:aws:sqs:eu-west-1:1:nope", &q).is_err()));
+    assert!(with_topology(&s, |t| path(
+        t,
+        "arn:aws:sqs:eu-west-1:1:nope",
+        &q,
+        no_q()
+    )
+    .is_err()));
 }
 
 #[test]
@@ -427,7 +448,14 @@ fn unknown_action_suggests_the_closest() {
 fn unknown_principal_is_an_error() {
     let (s, _) = shared_queue();
     let e = with_topology(&s, |t| {
-        can(t, "arn:aws:iam::111111111111:role/ghost", "sqs:SendMessage", None, &[]).unwrap_err()
+        can(
+            t,
+            "arn:aws:iam::111111111111:role/ghost",
+            "sqs:SendMessage",
+            None,
+            &Default::default(),
+        )
+        .unwrap_err()
     });
     assert!(
         e.0.contains("unknown principal `arn:aws:iam::111111111111:role/ghost`"),
@@ -490,7 +518,9 @@ fn who_reads_with_deny(deny: Value) -> Vec<(String, Verdict, Vec<String>)> {
         deny,
     ]});
     with_table(&mut s, Some(policy));
-    let w = with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &[], None).unwrap());
+    let w = with_topology(&s, |t| {
+        who_can(t, "dynamodb:GetItem", TABLE, &Default::default(), None).unwrap()
+    });
     w.principals
         .into_iter()
         .filter(|p| p.kind == "account-administrators")
@@ -562,7 +592,9 @@ fn fires_an_rcp_perimeter_removes_outside_callers_and_keeps_the_organizations() 
     let policy = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["*", INVOICE, "333333333333"]},
         "Action": "dynamodb:GetItem", "Resource": TABLE}]});
     with_table(&mut s, Some(policy));
-    let w = with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &[], None).unwrap());
+    let w = with_topology(&s, |t| {
+        who_can(t, "dynamodb:GetItem", TABLE, &Default::default(), None).unwrap()
+    });
     let listed: Vec<(&str, Verdict)> = w
         .principals
         .iter()
@@ -575,4 +607,223 @@ fn fires_an_rcp_perimeter_removes_outside_callers_and_keeps_the_organizations() 
     );
     assert!(!listed.iter().any(|(p, _)| p.contains("333333333333")), "{listed:?}");
     assert!(listed.contains(&("*", Verdict::Conditional)), "{listed:?}");
+}
+
+// --- `--context` on every request of a chain -------------------------------------------------
+
+/// A → B → C as [`three_roles`], but B's trust lets A in only with MFA, and C may read the
+/// table only through the VPC endpoint `vpce-1`: request 1 (A assumes B) depends on
+/// `aws:MultiFactorAuthPresent`, request 3 (C reads) on `aws:SourceVpce`.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>
+fn gated_chain() -> (Value, [String; 3]) {
+    let (mut s, names) = three_roles();
+    s["roles"][1]["trust_policy"]["Statement"][0]["Condition"] =
+        json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}});
+    s["roles"][2]["inline_policies"][0]["document"]["Statement"][0]["Condition"] =
+        json!({"StringEquals": {"aws:SourceVpce": "vpce-1"}});
+    (s, names)
+}
+
+fn hops_of(a: &CanAnswer) -> Vec<(&str, &str)> {
+    a.chain.iter().map(|h| (h.from.as_str(), h.to.as_str())).collect()
+}
+
+#[test]
+fn fires_context_decides_the_trust_of_every_hop() {
+    let (s, [a, b, c]) = gated_chain();
+    let open = ask(&s, &a, "dynamodb:GetItem", Some(TABLE), &[]);
+    assert_eq!(open.decision, Verdict::Conditional);
+    assert_eq!(open.conditions, vec!["aws:MultiFactorAuthPresent", "aws:SourceVpce"]);
+    let yes = [("aws:MultiFactorAuthPresent", "true"), ("aws:SourceVpce", "vpce-1")];
+    let ok = ask(&s, &a, "dynamodb:GetItem", Some(TABLE), &yes);
+    assert_eq!(ok.decision, Verdict::Allowed, "{ok:?}");
+    assert_eq!(hops_of(&ok), vec![(a.as_str(), b.as_str()), (b.as_str(), c.as_str())]);
+    // Without MFA the first assumption is denied: there is no chain, whatever the last request.
+    let no_mfa = [("aws:MultiFactorAuthPresent", "false"), ("aws:SourceVpce", "vpce-1")];
+    let denied = ask(&s, &a, "dynamodb:GetItem", Some(TABLE), &no_mfa);
+    assert_eq!(denied.decision, Verdict::Denied, "{denied:?}");
+    assert!(denied.chain.is_empty());
+    // who-can: without MFA, A is gone; B and C (whose requests need no MFA) stay
+    let w = |pairs: &[&str]| {
+        let ctx = context::Context::parse(&pairs.iter().map(|p| p.to_string()).collect::<Vec<_>>()).unwrap();
+        with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &ctx, None).unwrap())
+            .principals
+            .iter()
+            .map(|p| (p.principal.clone(), p.decision))
+            .collect::<Vec<_>>()
+    };
+    let without = w(&["aws:MultiFactorAuthPresent=false", "aws:SourceVpce=vpce-1"]);
+    assert!(!without.iter().any(|(p, _)| *p == a), "{without:?}");
+    assert!(without.contains(&(b.clone(), Verdict::Allowed)), "{without:?}");
+    let with = w(&["aws:MultiFactorAuthPresent=true", "aws:SourceVpce=vpce-1"]);
+    assert!(with.contains(&(a.clone(), Verdict::Allowed)), "{with:?}");
+    // path: the same hops, decided the same way
+    let p = |pairs: &[&str]| {
+        let ctx = context::Context::parse(&pairs.iter().map(|p| p.to_string()).collect::<Vec<_>>()).unwrap();
+        let q = super::path::PathQuery {
+            action: Some("dynamodb:GetItem"),
+            context: &ctx,
+        };
+        with_topology(&s, |t| path(t, &a, TABLE, q).unwrap()).paths
+    };
+    assert!(p(&["aws:MultiFactorAuthPresent=false"]).is_empty());
+    let found = p(&["aws:MultiFactorAuthPresent=true", "aws:SourceVpce=vpce-1"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].iter().all(|h| h.conditions.is_empty()), "{found:?}");
+}
+
+#[test]
+fn near_miss_a_scoped_value_decides_its_own_request_only() {
+    let (s, [a, ..]) = gated_chain();
+    // MFA given for request 2 (B assumes C) does not decide request 1
+    let a2 = ask(
+        &s,
+        &a,
+        "dynamodb:GetItem",
+        Some(TABLE),
+        &[
+            ("hop=2:aws:MultiFactorAuthPresent", "true"),
+            ("aws:SourceVpce", "vpce-1"),
+        ],
+    );
+    assert_eq!(a2.decision, Verdict::Conditional);
+    assert_eq!(a2.conditions, vec!["aws:MultiFactorAuthPresent"]);
+    // the VPC endpoint given for request 2 does not decide the final request, 3
+    let a3 = ask(
+        &s,
+        &a,
+        "dynamodb:GetItem",
+        Some(TABLE),
+        &[
+            ("hop=1:aws:MultiFactorAuthPresent", "true"),
+            ("hop=2:aws:SourceVpce", "vpce-1"),
+        ],
+    );
+    assert_eq!(a3.conditions, vec!["aws:SourceVpce"]);
+    // each given for its own request: allowed
+    let ok = ask(
+        &s,
+        &a,
+        "dynamodb:GetItem",
+        Some(TABLE),
+        &[
+            ("hop=1:aws:MultiFactorAuthPresent", "true"),
+            ("hop=3:aws:SourceVpce", "vpce-1"),
+        ],
+    );
+    assert_eq!(ok.decision, Verdict::Allowed, "{ok:?}");
+    // a scoped value wins over the unscoped one at its request
+    let over = ask(
+        &s,
+        &a,
+        "dynamodb:GetItem",
+        Some(TABLE),
+        &[
+            ("aws:MultiFactorAuthPresent", "false"),
+            ("hop=1:aws:MultiFactorAuthPresent", "true"),
+            ("aws:SourceVpce", "vpce-1"),
+        ],
+    );
+    assert_eq!(over.decision, Verdict::Allowed, "{over:?}");
+}
+
+#[test]
+fn quiet_values_for_keys_no_policy_uses_change_nothing() {
+    let (s, [a, ..]) = gated_chain();
+    let open = ask(&s, &a, "dynamodb:GetItem", Some(TABLE), &[]);
+    let other = ask(
+        &s,
+        &a,
+        "dynamodb:GetItem",
+        Some(TABLE),
+        &[("aws:SourceVpc", "vpc-9"), ("hop=2:aws:UserAgent", "x")],
+    );
+    assert_eq!((other.decision, &other.conditions), (open.decision, &open.conditions));
+    assert_eq!(hops_of(&other), hops_of(&open));
+}
+
+#[test]
+fn scoped_context_parses_or_fails_naming_the_argument() {
+    let ok = context::Context::parse(&["a:b=1".to_string(), "hop=2:a:b=2".to_string()]).unwrap();
+    assert_eq!(ok.for_hop(1), vec![("a:b".to_string(), "1".to_string())]);
+    assert_eq!(ok.for_hop(2), vec![("a:b".to_string(), "2".to_string())]);
+    assert!(ok.is_scoped());
+    for bad in ["hop=0:a:b=1", "hop=7:a:b=1", "hop=x:a:b=1", "hop=2:novalue", "hop=2"] {
+        let e = context::Context::parse(&[bad.to_string()]).unwrap_err();
+        assert!(e.0.contains("bad --context"), "{bad}: {e}");
+    }
+}
+
+// --- `path` to a resource: the last `can-access` hop ----------------------------------------
+
+fn path_q<'a>(action: Option<&'a str>) -> super::path::PathQuery<'a> {
+    super::path::PathQuery {
+        action,
+        context: &NO_CONTEXT,
+    }
+}
+
+#[test]
+fn fires_path_reaches_a_resource_through_the_role_that_may_access_it() {
+    let (s, [a, b, c]) = three_roles();
+    let p = with_topology(&s, |t| path(t, &a, TABLE, path_q(None)).unwrap());
+    assert_eq!(p.paths.len(), 1, "{:?}", p.paths);
+    let hops: Vec<(&str, &str, &str)> = p.paths[0]
+        .iter()
+        .map(|h| (h.from.as_str(), h.to.as_str(), h.relation.as_str()))
+        .collect();
+    assert_eq!(
+        hops,
+        vec![
+            (a.as_str(), b.as_str(), "can-assume"),
+            (b.as_str(), c.as_str(), "can-assume"),
+            (c.as_str(), TABLE, "can-access")
+        ]
+    );
+    let last = &p.paths[0][2].detail;
+    assert!(
+        last.contains("dynamodb:GetItem") && last.contains("statement #0"),
+        "{last}"
+    );
+    // with the action the role has, the same path
+    let p = with_topology(&s, |t| path(t, &a, TABLE, path_q(Some("dynamodb:GetItem"))).unwrap());
+    assert_eq!(p.paths.len(), 1);
+}
+
+#[test]
+fn near_miss_path_with_an_action_no_role_of_the_chain_has() {
+    let (s, [a, ..]) = three_roles();
+    let p = with_topology(&s, |t| path(t, &a, TABLE, path_q(Some("dynamodb:PutItem"))).unwrap());
+    assert!(p.paths.is_empty(), "{:?}", p.paths);
+}
+
+/// Across accounts the resource policy must grant too: without it the role's identity policy
+/// alone does not reach the table.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_evaluation-logic-cross-account.html>
+#[test]
+fn quiet_path_across_accounts_needs_the_resource_policy() {
+    let role = "arn:aws:iam::222222222222:role/worker";
+    let build = |policy: Option<Value>| {
+        let mut s = org();
+        with_table(&mut s, policy);
+        add_role(
+            &mut s,
+            CHECKOUT,
+            "worker",
+            trust("arn:aws:iam::222222222222:root"),
+            allow(&["dynamodb:GetItem"], TABLE),
+        );
+        s
+    };
+    let none = with_topology(&build(None), |t| path(t, role, TABLE, path_q(None)).unwrap());
+    assert!(none.paths.is_empty(), "{:?}", none.paths);
+    let grant = json!({"Statement": [{"Sid": "Worker", "Effect": "Allow", "Principal": {"AWS": role}, "Action": "dynamodb:GetItem", "Resource": TABLE}]});
+    let some = with_topology(&build(Some(grant)), |t| path(t, role, TABLE, path_q(None)).unwrap());
+    assert_eq!(some.paths.len(), 1, "{:?}", some.paths);
+    assert_eq!(some.paths[0][0].relation, "can-access");
+    assert!(
+        some.paths[0][0].detail.contains("Worker"),
+        "{}",
+        some.paths[0][0].detail
+    );
 }

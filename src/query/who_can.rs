@@ -4,8 +4,9 @@
 //! snapshot), and everyone who reaches an allowed role through a chain of assumptions (up to
 //! [`MAX_CHAIN`] hops), each with its chain and status.
 
-use super::access::{Grant, Target, decide, principal_account};
-use super::can::{Hop, chain_hops};
+use super::access::{Direct, Grant, Target, decide, principal_account};
+use super::can::{Hop, chain_hops_in};
+use super::context::Context;
 use super::{AnswerFormat, QueryError, Verdict, describe_gap, gaps_touching, shown};
 use crate::graph::{AppId, Topology};
 use crate::iam::Effect;
@@ -156,29 +157,62 @@ fn entry(t: &Topology<'_>, caller: &Caller, keys: Vec<String>, policy: &str, sta
     }
 }
 
-/// Adds everyone who reaches one of `found`'s roles through assumptions (reverse breadth-first,
-/// shortest chain kept).
-fn add_chains(t: &Topology<'_>, found: &mut BTreeMap<String, WhoEntry>) {
+/// The final request of one role, decided once per request number (its place in a chain) when
+/// `--context` gives values for single requests, once otherwise.
+struct Finals<'a, 't> {
+    t: &'a Topology<'t>,
+    action: &'a str,
+    target: &'a Target<'a>,
+    context: &'a Context,
+    cache: BTreeMap<(String, usize), Option<Direct>>,
+}
+
+impl Finals<'_, '_> {
+    /// The decision of `role`'s request as request `n`; `None` when it is denied.
+    fn get(&mut self, role: &str, n: usize) -> Option<Direct> {
+        let n = if self.context.is_scoped() { n } else { 1 };
+        let key = (role.to_string(), n);
+        if let Some(d) = self.cache.get(&key) {
+            return d.clone();
+        }
+        let d = decide(self.t, role, self.action, self.target, &self.context.for_hop(n), &[])
+            .filter(|d| matches!(d.decision, Verdict::Allowed | Verdict::Conditional));
+        self.cache.insert(key, d.clone());
+        d
+    }
+}
+
+/// Adds everyone who reaches one of the `roles` that may do the request through assumptions
+/// (reverse breadth-first, shortest chain kept): every assumption and the final request decided
+/// as its own request of the chain.
+fn add_chains(
+    t: &Topology<'_>,
+    found: &mut BTreeMap<String, WhoEntry>,
+    roles: Vec<String>,
+    finals: &mut Finals<'_, '_>,
+) {
     let iam = t.iam();
-    // role → chain from it to the role that may (itself first).
-    let mut frontier: Vec<(String, Vec<String>, WhoEntry)> = found
-        .values()
-        .filter(|e| e.kind == "role")
-        .map(|e| (e.principal.clone(), vec![e.principal.clone()], e.clone()))
-        .collect();
+    // (role, chain from it to the role that may, itself first)
+    let mut frontier: Vec<(String, Vec<String>)> = roles.into_iter().map(|r| (r.clone(), vec![r])).collect();
     for _ in 1..MAX_CHAIN {
         let mut next = Vec::new();
-        for (role, suffix, last) in &frontier {
+        for (role, suffix) in &frontier {
             for a in iam.reach.assumers(role) {
                 let mut callers = vec![a.clone()];
                 callers.extend(iam.reach.concrete_behind(iam.store, a, role));
                 for c in callers {
-                    if found.contains_key(&c.principal) {
+                    if found.contains_key(&c.principal) || suffix.contains(&c.principal) {
                         continue;
                     }
                     let mut chain = vec![c.principal.clone()];
                     chain.extend(suffix.iter().cloned());
-                    let (hops, mut keys) = chain_hops(t, &chain);
+                    let Some(last_role) = chain.last() else { continue };
+                    let Some(last) = finals.get(last_role, chain.len()) else {
+                        continue;
+                    };
+                    let Some((hops, mut keys)) = chain_hops_in(t, &chain, finals.context) else {
+                        continue;
+                    };
                     keys.extend(last.conditions.iter().cloned());
                     keys.sort();
                     keys.dedup();
@@ -192,7 +226,7 @@ fn add_chains(t: &Topology<'_>, found: &mut BTreeMap<String, WhoEntry>) {
                         kind,
                     };
                     if kind == "role" {
-                        next.push((c.principal.clone(), chain, e.clone()));
+                        next.push((c.principal.clone(), chain));
                     }
                     found.insert(c.principal.clone(), e);
                 }
@@ -210,7 +244,7 @@ pub fn who_can(
     t: &Topology<'_>,
     action: &str,
     resource: &str,
-    context: &[(String, String)],
+    context: &Context,
     app: Option<AppId>,
 ) -> Result<WhoAnswer, QueryError> {
     let target = Target::resolve(t, Some(resource));
@@ -223,16 +257,19 @@ pub fn who_can(
         .collect();
     principals.sort_unstable();
     let mut found: BTreeMap<String, WhoEntry> = BTreeMap::new();
+    let mut finals = Finals {
+        t,
+        action,
+        target: &target,
+        context,
+        cache: BTreeMap::new(),
+    };
+    // Roles whose request may be allowed at some place of a chain: where chains end.
+    let mut ends: Vec<String> = Vec::new();
+    let later: Vec<usize> = context.scoped_hops().filter(|n| *n > 1).collect();
     for p in principals {
-        let Some(d) = decide(t, p, action, &target, context) else {
-            continue;
-        };
-        if matches!(d.decision, Verdict::Allowed | Verdict::Conditional) {
-            let kind = if t.policies.users.contains_key(p) {
-                "user"
-            } else {
-                "role"
-            };
+        let is_user = t.policies.users.contains_key(p);
+        if let Some(d) = finals.get(p, 1) {
             found.insert(
                 p.to_string(),
                 WhoEntry {
@@ -241,15 +278,20 @@ pub fn who_can(
                     chain: Vec::new(),
                     conditions: d.conditions,
                     grants: d.grants,
-                    kind,
+                    kind: if is_user { "user" } else { "role" },
                 },
             );
+            if !is_user {
+                ends.push(p.to_string());
+            }
+        } else if !is_user && later.iter().any(|n| finals.get(p, *n).is_some()) {
+            ends.push(p.to_string());
         }
     }
     for e in policy_callers(t, action, &target) {
         found.entry(e.principal.clone()).or_insert(e);
     }
-    add_chains(t, &mut found);
+    add_chains(t, &mut found, ends, &mut finals);
     let mut gaps: Vec<String> = t.snapshot.coverage.gaps.iter().map(describe_gap).collect();
     if !target.in_snapshot {
         gaps.push(format!(

@@ -325,3 +325,225 @@ fn impact_of_a_role_lists_the_shared_resources_it_can_change() {
         "{c:#}"
     );
 }
+
+// --- Per-request context, `path` to a resource, session policies (small organization) --------
+
+const START: &str = "arn:aws:iam::111111111111:role/start";
+const MID: &str = "arn:aws:iam::111111111111:role/mid";
+const ADMIN: &str = "arn:aws:iam::111111111111:role/admin";
+const ORDERS: &str = "arn:aws:dynamodb:eu-west-1:111111111111:table/orders";
+const GET_ONLY: &str = "arn:aws:iam::111111111111:policy/get-only";
+
+/// One account: `start` may assume `mid` (whose trust wants MFA), `mid` may read the `orders`
+/// table; `admin` may do anything; the managed policy `get-only` allows `dynamodb:GetItem`.
+fn small_org(dir: &std::path::Path) -> [std::path::PathBuf; 2] {
+    let allow = |action: &str, resource: &str| json!({"Statement": [{"Sid": "Grant", "Effect": "Allow", "Action": action, "Resource": resource}]});
+    let role = |name: &str, trust: Value, policy: Value| {
+        json!({"arn": format!("arn:aws:iam::111111111111:role/{name}"), "account": "111111111111", "name": name,
+               "trust_policy": trust, "inline_policies": [{"name": "p", "document": policy}]})
+    };
+    let root_trust = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]});
+    let mfa_trust = json!({"Statement": [{"Sid": "FromStart", "Effect": "Allow", "Principal": {"AWS": START}, "Action": "sts:AssumeRole",
+                                          "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
+    let snap = json!({
+        "schema_version": 1,
+        "organization": {"accounts": [{"id": "111111111111", "name": "a"}]},
+        "roles": [
+            role("start", root_trust.clone(), allow("sts:AssumeRole", MID)),
+            role("mid", mfa_trust, allow("dynamodb:GetItem", ORDERS)),
+            role("admin", root_trust, allow("*", "*"))
+        ],
+        "managed_policies": [{"arn": GET_ONLY, "name": "get-only", "document": allow("dynamodb:GetItem", "*")}],
+        "resources": [{"arn": ORDERS, "kind": "dynamodb-table", "account": "111111111111", "region": "eu-west-1"}]
+    });
+    let path = dir.join("s.json");
+    std::fs::write(&path, snap.to_string()).unwrap();
+    let toml = dir.join("c.toml");
+    std::fs::write(&toml, "[applications.a]\naccounts = [\"111111111111\"]\n").unwrap();
+    [path, toml]
+}
+
+/// Runs a query on [`small_org`] expecting `code`: stdout parsed as JSON (null when empty), stderr.
+fn on_small(args: &[&str], code: i32) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let [snap, toml] = small_org(dir.path());
+    let out = topoguard()
+        .args(args)
+        .args(["--format", "json", "--topology"])
+        .arg(&snap)
+        .arg("--policies")
+        .arg(&toml)
+        .current_dir(dir.path())
+        .assert()
+        .code(code);
+    let o = out.get_output();
+    let v = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    (v, String::from_utf8(o.stderr.clone()).unwrap())
+}
+
+/// Each assumption is a request with its own context: `--context` decides the MFA condition of
+/// `mid`'s trust (request 1 of start's chain), `hop=2:` does not.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-multifactorauthpresent>
+#[test]
+fn context_decides_every_request_of_a_chain() {
+    let can = |ctx: &[&str]| {
+        let mut args = vec![
+            "can",
+            "--principal",
+            START,
+            "--action",
+            "dynamodb:GetItem",
+            "--resource",
+            ORDERS,
+        ];
+        for c in ctx {
+            args.extend(["--context", c]);
+        }
+        on_small(&args, 0).0
+    };
+    let open = can(&[]);
+    assert_eq!(open["decision"], "conditional", "{open:#}");
+    assert_eq!(open["conditions"], json!(["aws:MultiFactorAuthPresent"]));
+    let yes = can(&["aws:MultiFactorAuthPresent=true"]);
+    assert_eq!(yes["decision"], "allowed", "{yes:#}");
+    assert_eq!(yes["chain"][0]["to"], MID);
+    let no = can(&["aws:MultiFactorAuthPresent=false"]);
+    assert_eq!(no["decision"], "denied", "{no:#}");
+    // near miss: MFA given for request 2 (the read), not for the assumption
+    let later = can(&["hop=2:aws:MultiFactorAuthPresent=true"]);
+    assert_eq!(later["decision"], "conditional", "{later:#}");
+    let first = can(&["hop=1:aws:MultiFactorAuthPresent=true"]);
+    assert_eq!(first["decision"], "allowed", "{first:#}");
+    // who-can: without MFA, start is not listed; mid is
+    let (w, _) = on_small(
+        &[
+            "who-can",
+            "--action",
+            "dynamodb:GetItem",
+            "--resource",
+            ORDERS,
+            "--context",
+            "aws:MultiFactorAuthPresent=false",
+        ],
+        0,
+    );
+    let names: Vec<&str> = w["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["principal"].as_str())
+        .collect();
+    assert!(names.contains(&MID) && !names.contains(&START), "{names:?}");
+    let (_, e) = on_small(
+        &[
+            "can",
+            "--principal",
+            START,
+            "--action",
+            "dynamodb:GetItem",
+            "--context",
+            "hop=9:a:b=c",
+        ],
+        2,
+    );
+    assert!(e.contains("bad --context `hop=9:a:b=c`"), "{e}");
+}
+
+/// `path` ends at a resource with a `can-access` hop from the role that may act on it.
+#[test]
+fn path_reaches_a_resource_through_an_access_hop() {
+    let (p, _) = on_small(
+        &[
+            "path",
+            "--from",
+            START,
+            "--to",
+            ORDERS,
+            "--context",
+            "aws:MultiFactorAuthPresent=true",
+        ],
+        0,
+    );
+    let hops = p["paths"][0].as_array().unwrap();
+    let relations: Vec<&str> = hops.iter().filter_map(|h| h["relation"].as_str()).collect();
+    assert_eq!(relations, vec!["can-assume", "can-access"], "{p:#}");
+    assert!(
+        hops[1]["detail"].as_str().unwrap().contains("dynamodb:GetItem"),
+        "{p:#}"
+    );
+    // without MFA there is no way in; with an action mid lacks, neither
+    let (none, _) = on_small(
+        &[
+            "path",
+            "--from",
+            START,
+            "--to",
+            ORDERS,
+            "--context",
+            "aws:MultiFactorAuthPresent=false",
+        ],
+        0,
+    );
+    assert_eq!(none["paths"], json!([]));
+    let (put, _) = on_small(
+        &["path", "--from", START, "--to", ORDERS, "--action", "dynamodb:PutItem"],
+        0,
+    );
+    assert_eq!(put["paths"], json!([]));
+    // undecided: the hop carries its condition key
+    let (open, _) = on_small(&["path", "--from", START, "--to", ORDERS], 0);
+    assert_eq!(open["paths"][0][0]["relation"], "can-assume", "{open:#}");
+}
+
+/// A session's permissions are the intersection of its identity-based policies and its session
+/// policies. <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session>
+#[test]
+fn session_policies_limit_can() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("session.json");
+    std::fs::write(
+        &file,
+        json!({"Statement": [{"Sid": "ReadOnly", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]})
+            .to_string(),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let ask = |action: &str, extra: &[&str], code: i32| {
+        let mut args = vec!["can", "--principal", ADMIN, "--action", action, "--resource", ORDERS];
+        args.extend(extra);
+        on_small(&args, code)
+    };
+    let (put, _) = ask("dynamodb:PutItem", &["--session-policy", file], 0);
+    assert_eq!(put["decision"], "denied", "{put:#}");
+    assert_eq!(put["deciding"]["layer"], "session");
+    assert!(
+        put["deciding"]["policy"].as_str().unwrap().contains("session.json"),
+        "{put:#}"
+    );
+    let (get, _) = ask("dynamodb:GetItem", &["--session-policy", file], 0);
+    assert_eq!(get["decision"], "allowed", "{get:#}");
+    assert!(
+        get["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["layer"] == "session"),
+        "{get:#}"
+    );
+    let (managed, _) = ask("dynamodb:PutItem", &["--session-policy-arn", GET_ONLY], 0);
+    assert_eq!(managed["deciding"]["layer"], "session", "{managed:#}");
+    // quiet: without a session policy the admin role may
+    let (free, _) = ask("dynamodb:PutItem", &[], 0);
+    assert_eq!(free["decision"], "allowed", "{free:#}");
+    // bad input: exit 2 naming the file or the ARN
+    let (_, e) = ask(
+        "dynamodb:PutItem",
+        &["--session-policy-arn", "arn:aws:iam::111111111111:policy/nope"],
+        2,
+    );
+    assert!(e.contains("policy/nope") && e.contains("no managed policy"), "{e}");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{not json").unwrap();
+    let (_, e) = ask("dynamodb:PutItem", &["--session-policy", bad.to_str().unwrap()], 2);
+    assert!(e.contains("bad.json") && e.contains("not JSON"), "{e}");
+}

@@ -3,7 +3,10 @@
 //! must allow (service-linked roles and the management account are exempt); every level of RCPs
 //! on the resource account's path must allow; then an identity-policy allow (limited by the
 //! permission boundary) or a resource-policy allow grants the request — both are needed across
-//! accounts. Conditions whose values are unknown make the result conditional, naming the keys.
+//! accounts. Session policies, when the request is made by a session that was given some, limit
+//! the identity policies and the resource-policy grants that name the role or user, not those
+//! that name the session itself. Conditions whose values are unknown make the result
+//! conditional, naming the keys.
 
 use super::condition::{RequestContext, Truth, evaluate_all};
 use super::policy::{Effect, Matcher, Policy, Principal, Statement};
@@ -28,6 +31,9 @@ pub struct PolicySet<'p> {
     /// RCPs per level of the resource account's path; empty when the organization uses none.
     pub rcps: Vec<Vec<NamedPolicy<'p>>>,
     pub resource_policy: Option<NamedPolicy<'p>>,
+    /// The session policies passed when the session making the request was created (the inline
+    /// one and the managed ones); empty when none was passed. See [`DenyReason::Session`].
+    pub session: Vec<NamedPolicy<'p>>,
     /// Service-linked roles and principals of the management account are not limited by SCPs.
     pub scp_exempt: bool,
     /// What was assumed for lack of data (e.g. `FullAWSAccess` at an SCP level the snapshot does
@@ -64,6 +70,11 @@ pub enum DenyReason {
     Rcp(usize),
     /// The identity policies allow it, the permission boundary does not.
     Boundary,
+    /// It would be allowed, but no session policy of the session allows it: the session's
+    /// permissions are the intersection of its identity-based policies and its session policies
+    /// (a resource-based policy that names the session itself still grants).
+    /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session>
+    Session,
     /// Nothing allows it.
     NoAllow,
 }
@@ -102,11 +113,14 @@ enum PrincipalMatch {
     /// Through its account (`arn:aws:iam::ACCOUNT:root` or the bare id): the identity policies
     /// must allow too.
     Account,
-    /// By the role's ARN: within the account the grant suffices, but a permission boundary still
-    /// limits it.
+    /// By the role's ARN: within the account the grant suffices, but a permission boundary and
+    /// session policies still limit it.
     Role,
-    /// By the session ARN, the user's ARN or `*`: within the account the grant suffices and a
-    /// permission boundary does not limit it.
+    /// By the user's ARN: within the account the grant suffices, a permission boundary does not
+    /// limit it, session policies (of a federated user's session) do.
+    User,
+    /// By the session ARN or `*`: within the account the grant suffices, neither a permission
+    /// boundary nor session policies limit it.
     Direct,
 }
 
@@ -135,8 +149,10 @@ fn principal_match(p: &Matcher<Principal>, req: &Request<'_>) -> PrincipalMatch 
     let direct = |values: Vec<&str>| {
         let mut best = PrincipalMatch::None;
         for v in values {
-            let m = if v == "*" || (v == req.principal && !is_role) {
+            let m = if v == "*" || (v == req.principal && session_of.is_some()) {
                 PrincipalMatch::Direct
+            } else if v == req.principal && !is_role {
+                PrincipalMatch::User
             } else if v == req.principal || session_of.as_deref().is_some_and(|r| same_role(v, r)) {
                 PrincipalMatch::Role
             } else if root_account(v).unwrap_or(v) == req.principal_account {
@@ -349,6 +365,7 @@ fn decide(req: &Request<'_>, set: &PolicySet<'_>, some: bool) -> Decision {
         .identity
         .iter()
         .chain(set.boundary.iter())
+        .chain(set.session.iter())
         .chain(scps.iter().flatten());
     for (np, with_principal) in identity_side
         .map(|p| (p, false))
@@ -392,36 +409,61 @@ fn decide(req: &Request<'_>, set: &PolicySet<'_>, some: bool) -> Decision {
 
     // 4. Identity (limited by the boundary) and resource policy.
     let (identity, identity_grants, _) = allows(&set.identity, req, false, some);
-    let bounded = match &set.boundary {
-        Some(b) => {
-            let (bt, _, _) = allows(std::slice::from_ref(b), req, false, some);
-            identity.clone().and(bt)
-        }
+    let boundary_truth = set
+        .boundary
+        .as_ref()
+        .map(|b| allows(std::slice::from_ref(b), req, false, some).0);
+    let bounded = match &boundary_truth {
+        Some(bt) => identity.clone().and(bt.clone()),
         None => identity.clone(),
     };
     let (resource, resource_grants, how) = match &set.resource_policy {
         Some(rp) => allows(std::slice::from_ref(rp), req, true, some),
         None => (Truth::False, Vec::new(), PrincipalMatch::None),
     };
+    let (session, session_grants) = if set.session.is_empty() {
+        (Truth::True, Vec::new())
+    } else {
+        let (t, g, _) = allows(&set.session, req, false, some);
+        (t, g)
+    };
     let cross_account = req.resource_account.is_some_and(|a| a != req.principal_account);
     let primary = set.resource_policy.is_some() && resource_policy_primary(req);
-    let granted = match how {
-        // Across accounts, or where the resource policy is primary, naming the account delegates
-        // to the identity policies: both must allow.
-        _ if cross_account => bounded.clone().and(resource.clone()),
-        PrincipalMatch::Account | PrincipalMatch::None if primary => bounded.clone().and(resource.clone()),
-        // Within the account a grant naming the session or the user suffices, unbounded.
-        PrincipalMatch::Direct => bounded.clone().or(resource.clone()),
-        // A grant naming the role ARN suffices, but the permission boundary limits it.
-        PrincipalMatch::Role => match &set.boundary {
-            Some(b) => {
-                let (bt, _, _) = allows(std::slice::from_ref(b), req, false, some);
-                bounded.clone().or(resource.clone().and(bt))
+    let grant = |session: Truth| {
+        // What the identity side grants: identity ∩ boundary ∩ session policies.
+        let identity_side = bounded.clone().and(session.clone());
+        match how {
+            // Across accounts, or where the resource policy is primary, naming the account
+            // delegates to the identity policies: both must allow.
+            _ if cross_account => identity_side.and(resource.clone()),
+            PrincipalMatch::Account | PrincipalMatch::None if primary => identity_side.and(resource.clone()),
+            // Within the account a grant naming the session suffices, unbounded and not limited
+            // by session policies.
+            PrincipalMatch::Direct => identity_side.or(resource.clone()),
+            // A grant naming the user suffices, unbounded, but session policies limit it.
+            PrincipalMatch::User => identity_side.or(resource.clone().and(session)),
+            // A grant naming the role ARN suffices, but the boundary and session policies limit it.
+            PrincipalMatch::Role => {
+                let limited = resource.clone().and(session);
+                identity_side.or(match &boundary_truth {
+                    Some(bt) => limited.and(bt.clone()),
+                    None => limited,
+                })
             }
-            None => bounded.clone().or(resource.clone()),
-        },
-        PrincipalMatch::Account | PrincipalMatch::None => bounded.clone(),
+            PrincipalMatch::Account | PrincipalMatch::None => identity_side,
+        }
     };
+    // Where the resource policy is primary (a role's trust policy, a key policy) it must allow
+    // whatever the identity side grants: an identity allow does not stand in for a trust
+    // statement whose conditions are undecided.
+    let grant = |session: Truth| {
+        let g = grant(session);
+        if primary { g.and(resource.clone()) } else { g }
+    };
+    let granted = grant(session.clone());
+    if granted == Truth::False && session == Truth::False && grant(Truth::True) != Truth::False {
+        return Decision::Denied(DenyReason::Session);
+    }
     match granted {
         Truth::False => {
             let reason = if identity != Truth::False && bounded == Truth::False {
@@ -432,7 +474,11 @@ fn decide(req: &Request<'_>, set: &PolicySet<'_>, some: bool) -> Decision {
             Decision::Denied(reason)
         }
         t => {
-            let mut grants: Vec<StatementRef> = identity_grants.into_iter().chain(resource_grants).collect();
+            let mut grants: Vec<StatementRef> = identity_grants
+                .into_iter()
+                .chain(resource_grants)
+                .chain(session_grants)
+                .collect();
             grants.sort();
             grants.dedup();
             if let Truth::Unknown(keys) = t {

@@ -457,3 +457,211 @@ fn fires_an_escaped_wildcard_in_a_resource_matches_only_the_literal_name() {
         Decision::Denied(DenyReason::NoAllow)
     );
 }
+
+// --- Session policies -------------------------------------------------------------------------
+// "The resulting session's permissions are the intersection of the identity-based policies and
+// the session policies. ... A resource-based policy can specify the ARN of the user or role as a
+// principal. In that case, the permissions from the resource-based policy are added to the role
+// or user's identity-based policy before the session is created. The session policy limits the
+// total permissions ... A resource-based policy can specify the ARN of the session as a
+// principal. In that case, the permissions from the resource-based policy are added after the
+// session is created. The resource-based policy permissions are not limited by the session
+// policy." <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session>
+// and <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>
+
+const SESSION: &str = "arn:aws:sts::111111111111:assumed-role/responder/incident-42";
+
+fn session_req<'a>(action: &'a str, resource: &'a str, ctx: &'a RequestContext) -> Request<'a> {
+    Request {
+        principal: SESSION,
+        ..req(action, resource, ctx)
+    }
+}
+
+fn get_only() -> Policy {
+    policy(json!({"Statement": [{"Sid": "GetOnly", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]}))
+}
+
+#[test]
+fn fires_a_session_policy_limits_what_the_identity_policies_allow() {
+    let ctx = RequestContext::new();
+    let (a, s) = (admin(), get_only());
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "AdministratorAccess",
+            policy: &a,
+        }],
+        session: vec![NamedPolicy {
+            name: "session policy `s.json`",
+            policy: &s,
+        }],
+        ..Default::default()
+    };
+    assert_eq!(
+        evaluate(&session_req("dynamodb:PutItem", OWN_TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::Session)
+    );
+    // the intersection: what both allow is allowed, with the session statement as evidence
+    match evaluate(&session_req("dynamodb:GetItem", OWN_TABLE, &ctx), &set) {
+        Decision::Allowed { grants } => {
+            assert!(grants.iter().any(|g| g.statement == "GetOnly"), "{grants:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // what the session policy allows but the identity policies do not stays denied
+    let none = PolicySet {
+        session: vec![NamedPolicy {
+            name: "session policy `s.json`",
+            policy: &s,
+        }],
+        ..Default::default()
+    };
+    assert_eq!(
+        evaluate(&session_req("dynamodb:GetItem", OWN_TABLE, &ctx), &none),
+        Decision::Denied(DenyReason::NoAllow)
+    );
+}
+
+#[test]
+fn quiet_without_session_policies_the_identity_policies_decide() {
+    let ctx = RequestContext::new();
+    let a = admin();
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "AdministratorAccess",
+            policy: &a,
+        }],
+        ..Default::default()
+    };
+    assert!(matches!(
+        evaluate(&session_req("dynamodb:PutItem", OWN_TABLE, &ctx), &set),
+        Decision::Allowed { .. }
+    ));
+}
+
+#[test]
+fn near_miss_an_explicit_deny_in_a_session_policy_is_named() {
+    let ctx = RequestContext::new();
+    let a = admin();
+    let s = policy(json!({"Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Sid": "NoWrites", "Effect": "Deny", "Action": "dynamodb:PutItem", "Resource": "*"}
+    ]}));
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "AdministratorAccess",
+            policy: &a,
+        }],
+        session: vec![NamedPolicy {
+            name: "session policy `s.json`",
+            policy: &s,
+        }],
+        ..Default::default()
+    };
+    assert_eq!(
+        evaluate(&session_req("dynamodb:PutItem", OWN_TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::Explicit(StatementRef {
+            policy: "session policy `s.json`".into(),
+            statement: "NoWrites".into()
+        }))
+    );
+    assert!(matches!(
+        evaluate(&session_req("dynamodb:DeleteItem", OWN_TABLE, &ctx), &set),
+        Decision::Allowed { .. }
+    ));
+}
+
+/// Within the account, a resource policy naming the session grants past the session policy; one
+/// naming the role is limited by it.
+#[test]
+fn fires_a_resource_policy_naming_the_session_still_grants() {
+    let ctx = RequestContext::new();
+    let s = get_only();
+    let grant = |principal: &str| {
+        policy(
+            json!({"Statement": [{"Sid": "Grant", "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "dynamodb:PutItem", "Resource": OWN_TABLE}]}),
+        )
+    };
+    let (to_session, to_role) = (grant(SESSION), grant(ROLE));
+    let decide = |p: &Policy| -> Decision {
+        let set = PolicySet {
+            session: vec![NamedPolicy {
+                name: "session policy `s.json`",
+                policy: &s,
+            }],
+            resource_policy: Some(NamedPolicy {
+                name: "table policy",
+                policy: p,
+            }),
+            ..Default::default()
+        };
+        evaluate(&session_req("dynamodb:PutItem", OWN_TABLE, &ctx), &set)
+    };
+    assert!(matches!(decide(&to_session), Decision::Allowed { .. }));
+    assert_eq!(decide(&to_role), Decision::Denied(DenyReason::Session));
+}
+
+/// Across accounts both sides must allow, and the session policy limits the identity side even
+/// when the resource policy names the session.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_evaluation-logic-cross-account.html>
+#[test]
+fn near_miss_across_accounts_the_session_policy_still_limits_the_identity_side() {
+    let ctx = RequestContext::new();
+    let (a, s) = (admin(), get_only());
+    let grant = policy(
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": SESSION}, "Action": "dynamodb:PutItem", "Resource": TABLE}]}),
+    );
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "AdministratorAccess",
+            policy: &a,
+        }],
+        session: vec![NamedPolicy {
+            name: "session policy `s.json`",
+            policy: &s,
+        }],
+        resource_policy: Some(NamedPolicy {
+            name: "table policy",
+            policy: &grant,
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        evaluate(&session_req("dynamodb:PutItem", TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::Session)
+    );
+}
+
+/// A role's trust policy must allow the assumption even within the account: an identity allow of
+/// `sts:AssumeRole` does not stand in for a trust statement whose condition is undecided.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>
+#[test]
+fn fires_an_undecided_trust_condition_stays_undecided_despite_an_identity_allow() {
+    let target = "arn:aws:iam::111111111111:role/mid";
+    let trust = policy(
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}),
+    );
+    let a = admin();
+    let set = PolicySet {
+        identity: vec![NamedPolicy {
+            name: "AdministratorAccess",
+            policy: &a,
+        }],
+        resource_policy: Some(NamedPolicy {
+            name: "trust policy",
+            policy: &trust,
+        }),
+        ..Default::default()
+    };
+    let decide = |mfa: Option<&str>| {
+        let mut ctx = RequestContext::new();
+        if let Some(v) = mfa {
+            ctx.set("aws:MultiFactorAuthPresent", v);
+        }
+        evaluate(&req("sts:AssumeRole", target, &ctx), &set)
+    };
+    assert!(matches!(decide(None), Decision::Conditional { keys, .. } if keys == ["aws:MultiFactorAuthPresent"]));
+    // quiet: with MFA, allowed; near miss: without, denied
+    assert!(matches!(decide(Some("true")), Decision::Allowed { .. }));
+    assert!(decide(Some("false")).is_denied());
+}
