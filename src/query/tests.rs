@@ -827,3 +827,56 @@ fn quiet_path_across_accounts_needs_the_resource_policy() {
         some.paths[0][0].detail
     );
 }
+
+/// The trust of a role in another account names the worker's account root (its
+/// administrators, a caller the snapshot cannot enumerate) under a condition on
+/// `aws:SourceVpce`: `--context` decides that assumption for them too.
+#[test]
+fn fires_context_decides_the_assumption_of_an_account_s_administrators() {
+    let mut s = org();
+    with_table(&mut s, None);
+    let mut tr = trust("arn:aws:iam::222222222222:root");
+    tr["Statement"][0]["Condition"] = json!({"StringEquals": {"aws:SourceVpce": "vpce-1"}});
+    let reader = add_role(&mut s, SHARED, "reader", tr, allow(&["dynamodb:GetItem"], TABLE));
+    let who = |pairs: &[&str]| {
+        let ctx = context::Context::parse(&pairs.iter().map(|p| p.to_string()).collect::<Vec<_>>()).unwrap();
+        with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &ctx, None).unwrap())
+            .principals
+            .iter()
+            .map(|p| (p.principal.clone(), p.decision))
+            .collect::<Vec<_>>()
+    };
+    let admins = "arn:aws:iam::222222222222:root".to_string();
+    assert!(
+        who(&[]).contains(&(admins.clone(), Verdict::Conditional)),
+        "{:?}",
+        who(&[])
+    );
+    assert!(who(&["aws:SourceVpce=vpce-1"]).contains(&(admins.clone(), Verdict::Allowed)));
+    let other = who(&["aws:SourceVpce=vpce-2"]);
+    assert!(!other.iter().any(|(p, _)| *p == admins), "{other:?}");
+    // near miss: the role itself reads directly, whatever the endpoint of the assumption
+    assert!(other.contains(&(reader, Verdict::Allowed)), "{other:?}");
+}
+
+/// A session policy limits the starting session's own requests, its first assumption included:
+/// without `sts:AssumeRole` in it, A's chain to C is closed.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session>
+#[test]
+fn near_miss_a_session_policy_closes_the_chain_it_does_not_allow() {
+    let (s, [a, ..]) = three_roles();
+    let with_session = |doc: Value| {
+        let named = crate::iam::store::Named {
+            name: "session policy `s.json`".to_string(),
+            policy: std::sync::Arc::new(crate::iam::Policy::from_value(&doc).unwrap()),
+        };
+        let ctx = context::Context::default().with_session(vec![named]);
+        with_topology(&s, |t| can(t, &a, "dynamodb:GetItem", Some(TABLE), &ctx).unwrap())
+    };
+    let closed = with_session(allow(&["dynamodb:GetItem"], "*"));
+    assert_eq!(closed.decision, Verdict::Denied, "{closed:?}");
+    assert_eq!(closed.deciding.as_ref().map(|d| d.layer), Some("identity"));
+    let open = with_session(allow(&["sts:AssumeRole"], "*"));
+    assert_eq!(open.decision, Verdict::Allowed, "{open:?}");
+    assert_eq!(open.chain.len(), 2);
+}
