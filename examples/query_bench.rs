@@ -3,13 +3,15 @@
 //!
 //! The organization is the one `examples/bench.rs` generates (its generator is compiled in as a
 //! module: same plan, same snapshot, same config): by default 1,000 accounts × 6 regions × 50
-//! functions. The parent process generates it and writes the snapshot to a temporary file; a
+//! functions; to it are added, per account, a `responder` role and an `incident-admin` role that
+//! any responder of the organization may assume (so that access questions have cross-account
+//! chains to follow), and `FullAWSAccess` at the root (see [`add_incident_roles`]). The parent process generates it and writes the snapshot to a temporary file; a
 //! fresh child process then measures, so that its peak memory is that of the questions alone:
 //! read + `parse_snapshot` (load), `parse_config`, `Topology::build` (graph), the role
 //! reachability the access questions share (computed on first use), then each question once:
 //! `can` (the execution role of a function that uses a shared table, `dynamodb:GetItem` on
-//! it), `who-can`
-//! (`dynamodb:PutItem` on the table), `impact` of the table and of one region, `path` from a
+//! it), `who-can` (`dynamodb:PutItem` on the table, without and with a `--context` value, which
+//! decides every assumption of every chain again), `impact` of the table and of one region, `path` from a
 //! function to the table and from the function's execution role to the table (a `can-access`
 //! hop). Each line shows the
 //! time, `VmRSS` after it and the answer's size; the run ends with the peak (`VmHWM`).
@@ -28,6 +30,7 @@
 #[path = "bench.rs"]
 mod bench;
 
+use serde_json::{Value, json};
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,7 +38,9 @@ use std::time::{Duration, Instant};
 use topoguard::checks::known_ids;
 use topoguard::config::parse_config;
 use topoguard::graph::Topology;
-use topoguard::model::parse_snapshot;
+use topoguard::model::{
+    InlinePolicy, OrganizationPolicy, OrganizationPolicyKind, PolicyDocument, Role, Snapshot, Tags, parse_snapshot,
+};
 use topoguard::query::context::Context;
 use topoguard::query::impact::{Scope, impact};
 use topoguard::query::path::{PathQuery, path};
@@ -107,6 +112,72 @@ fn row(phase: &str, time: Duration, note: &str) {
         format!("{:.3} s", time.as_secs_f64()),
         mem("VmRSS")
     );
+}
+
+/// A role of `account` with one trust statement and one inline policy statement.
+fn role(account: &str, name: &str, trust: Value, allow: Value) -> Role {
+    let doc = |st: Value| -> PolicyDocument { json!({"Version": "2012-10-17", "Statement": [st]}).into() };
+    Role {
+        arn: format!("arn:aws:iam::{account}:role/{name}"),
+        account: account.to_string(),
+        name: name.to_string(),
+        tags: Tags::new(),
+        trust_policy: doc(trust),
+        inline_policies: vec![InlinePolicy {
+            name: name.to_string(),
+            document: doc(allow),
+        }],
+        attached_policies: Vec::new(),
+        permission_boundary: None,
+    }
+}
+
+/// Incident access across accounts, so that `who-can` and `path` have chains to follow: in every
+/// account a `responder` role (trusting the account root) that may assume any `incident-admin`
+/// role, and an `incident-admin` role that may do anything and trusts any `responder` of the
+/// organization (`"AWS": "*"` pinned by `aws:PrincipalOrgID` and `aws:PrincipalArn`).
+///
+/// The generated organization attaches only a Deny SCP at its root, which leaves every request
+/// of a member account implicitly denied; AWS attaches `FullAWSAccess` to every root, OU and
+/// account by default, so it is attached here at the root (the lower levels have no recorded
+/// attachments, where the policy store assumes `FullAWSAccess`).
+fn add_incident_roles(s: &mut Snapshot) {
+    let org = s.organization.id.clone().unwrap_or_default();
+    if let Some(root) = s
+        .organization
+        .units
+        .iter()
+        .find(|u| u.parent.is_none())
+        .map(|u| u.id.clone())
+    {
+        s.organization.policies.push(OrganizationPolicy {
+            id: "p-FullAWSAccess".to_string(),
+            arn: "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess".to_string(),
+            name: "FullAWSAccess".to_string(),
+            kind: OrganizationPolicyKind::ServiceControlPolicy,
+            document:
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+                    .into(),
+            targets: vec![root],
+        });
+    }
+    let accounts: Vec<String> = s.organization.accounts.iter().map(|a| a.id.clone()).collect();
+    for a in accounts {
+        s.roles.push(role(
+            &a,
+            "responder",
+            json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{a}:root")}, "Action": "sts:AssumeRole"}),
+            json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/incident-admin"}),
+        ));
+        s.roles.push(role(
+            &a,
+            "incident-admin",
+            json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                   "Condition": {"StringEquals": {"aws:PrincipalOrgID": org},
+                                 "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/responder"}}}),
+            json!({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+        ));
+    }
 }
 
 /// The child: load, build, ask, print.
@@ -186,6 +257,14 @@ fn measure(args: &Args, file: &Path) -> Res<()> {
     row("can", can_t, &format!("{} ({role})", c?.decision.as_str()));
     let (w, who_t) = timed(|| who_can(&t, "dynamodb:PutItem", &table, &none, None));
     row("who-can", who_t, &format!("{} principals", w?.principals.len()));
+    // With --context every assumption of every chain is decided again as its own request.
+    let mfa = Context::parse(&["aws:MultiFactorAuthPresent=true".to_string()])?;
+    let (w, who_ctx_t) = timed(|| who_can(&t, "dynamodb:PutItem", &table, &mfa, None));
+    row(
+        "who-can --context",
+        who_ctx_t,
+        &format!("{} principals (aws:MultiFactorAuthPresent=true)", w?.principals.len()),
+    );
     let q = PathQuery {
         action: None,
         context: &none,
@@ -208,6 +287,35 @@ fn measure(args: &Args, file: &Path) -> Res<()> {
         access_t,
         &format!("{} path(s), {hops} hops", p.paths.len()),
     );
+    // A responder of another account reaches the table through the table account's incident-admin.
+    let table_account = t
+        .node(t.find(&table).ok_or("table not in the graph")?)
+        .account
+        .unwrap_or_default();
+    let admin = format!("arn:aws:iam::{table_account}:role/incident-admin");
+    let (c, admin_t) = timed(|| can(&t, &admin, "dynamodb:PutItem", Some(&table), &none));
+    let c = c?;
+    let why = c
+        .deciding
+        .as_ref()
+        .map(|d| format!(": {} {}", d.layer, d.detail))
+        .unwrap_or_default();
+    row(
+        "can (incident-admin)",
+        admin_t,
+        &format!("{}{why}", c.decision.as_str()),
+    );
+    if let Some(other) = snapshot.organization.accounts.iter().find(|a| a.id != table_account) {
+        let responder = format!("arn:aws:iam::{}:role/responder", other.id);
+        let (p, chain_t) = timed(|| path(&t, &responder, &table, q));
+        let p = p?;
+        let hops = p.paths.first().map_or(0, Vec::len);
+        row(
+            "path (responder → table)",
+            chain_t,
+            &format!("{} path(s), {hops} hops", p.paths.len()),
+        );
+    }
     println!("{:<26} {:>10}   {:>10}   measuring process", "peak", "", mem("VmHWM"));
     println!(
         "targets: can {:.3}/1 s | impact {:.3}/1 s | who-can {:.3}/5 s (after load {:.3} s, graph {:.3} s, reachability {:.3} s)",
@@ -231,7 +339,11 @@ fn main() -> Res<()> {
         "topoguard query bench: {} accounts x {} regions x {} functions",
         args.accounts, args.regions, args.functions
     );
-    let (snapshot, gen_t) = timed(|| bench::generate(&plan));
+    let (snapshot, gen_t) = timed(|| {
+        let mut s = bench::generate(&plan);
+        add_incident_roles(&mut s);
+        s
+    });
     let text = serde_json::to_string(&snapshot)?;
     drop(snapshot);
     let dir = tempfile::tempdir()?;

@@ -151,6 +151,11 @@ pub fn hop_in(t: &Topology<'_>, from: &str, role: &str, context: &Context, n: us
         .iter()
         .find(|a| a.principal == from)
         .map_or_else(|| Caller::Principal(from.to_string()), |a| a.caller.clone());
+    if matches!(caller, Caller::Service(_)) {
+        // A service's assumption is not a request of the chain's principals: its conditions
+        // (aws:SourceArn, aws:SourceAccount) are left to the service, as the reachability does.
+        return Some((h, keys));
+    }
     match outside_hop_truth(t, &caller, role, &pairs) {
         Truth::True => Some((h, Vec::new())),
         Truth::False => None,

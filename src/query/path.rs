@@ -124,39 +124,63 @@ fn access_hop(t: &Topology<'_>, from: &str, to: &str, n: usize, q: PathQuery<'_>
     })
 }
 
-/// The hops out of `ix`, as hop `n` of a path: its links, for a principal the roles it may
-/// assume directly, and the `can-access` hop to the target `to` when it may act on it.
-fn next(
+/// The roles `ix` (a role or user) may assume directly, as hop `n` of a path; only `only` when
+/// given.
+fn assumptions(
     t: &Topology<'_>,
-    links: &Links,
     ix: NodeIndex,
-    to: NodeIndex,
+    only: Option<NodeIndex>,
     n: usize,
     q: PathQuery<'_>,
 ) -> Vec<(NodeIndex, Hop)> {
-    let mut out: Vec<(NodeIndex, Hop)> = links.outgoing(ix).map(|l| (l.to, Links::hop(t, l))).collect();
     let node = t.node(ix);
-    if matches!(node.kind, NodeKind::Role | NodeKind::User) {
-        let iam = t.iam();
-        for (role, chain) in iam.reach.reachable_from(iam.store, node.id) {
-            if chain.len() == 2
-                && let Some(r) = t.find(&role)
-                && let Some((mut h, keys)) = hop_in(t, node.id, &role, q.context, n)
-            {
-                if !q.context.is_empty() {
-                    h.conditions = keys;
-                }
-                out.push((r, h));
-            }
-        }
-        let target = t.node(to);
-        if accessible(target.kind)
-            && !out.iter().any(|(m, _)| *m == to)
-            && let Some(h) = access_hop(t, node.id, target.id, n, q)
+    if !matches!(node.kind, NodeKind::Role | NodeKind::User) {
+        return Vec::new();
+    }
+    let iam = t.iam();
+    let mut out = Vec::new();
+    for role in iam.reach.assumable_from(iam.store, node.id) {
+        if let Some(r) = t.find(&role)
+            && only.is_none_or(|o| o == r)
+            && let Some((mut h, keys)) = hop_in(t, node.id, &role, q.context, n)
         {
-            out.push((to, h));
+            if !q.context.is_empty() {
+                h.conditions = keys;
+            }
+            out.push((r, h));
         }
     }
+    out
+}
+
+/// The hops from `ix` straight to the target `to`, as hop `n` of a path: links, an assumption
+/// when the target is a role, the `can-access` hop when it is a resource the principal may act
+/// on.
+fn to_target(t: &Topology<'_>, links: &Links, ix: NodeIndex, to: NodeIndex, n: usize, q: PathQuery<'_>) -> Vec<Hop> {
+    let mut out: Vec<Hop> = links
+        .outgoing(ix)
+        .filter(|l| l.to == to)
+        .map(|l| Links::hop(t, l))
+        .collect();
+    let (node, target) = (t.node(ix), t.node(to));
+    if matches!(target.kind, NodeKind::Role) {
+        out.extend(assumptions(t, ix, Some(to), n, q).into_iter().map(|(_, h)| h));
+    }
+    if out.is_empty()
+        && matches!(node.kind, NodeKind::Role | NodeKind::User)
+        && accessible(target.kind)
+        && let Some(h) = access_hop(t, node.id, target.id, n, q)
+    {
+        out.push(h);
+    }
+    out
+}
+
+/// The hops out of `ix`, as hop `n` of a path: its links, and for a principal the roles it may
+/// assume directly.
+fn next(t: &Topology<'_>, links: &Links, ix: NodeIndex, n: usize, q: PathQuery<'_>) -> Vec<(NodeIndex, Hop)> {
+    let mut out: Vec<(NodeIndex, Hop)> = links.outgoing(ix).map(|l| (l.to, Links::hop(t, l))).collect();
+    out.extend(assumptions(t, ix, None, n, q));
     out
 }
 
@@ -180,9 +204,20 @@ pub fn path(t: &Topology<'_>, from: &str, to: &str, q: PathQuery<'_>) -> Result<
     let mut level = 0;
     while !layer.is_empty() && !depth.contains_key(&b) {
         level += 1;
+        // First the hops straight to the target: when some node of this layer has one, the
+        // shortest paths end here and the layer's other hops need not be worked out.
+        let hits: Vec<(NodeIndex, Hop)> = layer
+            .iter()
+            .flat_map(|&n| to_target(t, &links, n, b, level, q).into_iter().map(move |h| (n, h)))
+            .collect();
+        if !hits.is_empty() {
+            depth.insert(b, level);
+            parents.insert(b, hits);
+            break;
+        }
         let mut next_layer: BTreeSet<NodeIndex> = BTreeSet::new();
         for &n in &layer {
-            for (m, h) in next(t, &links, n, b, level, q) {
+            for (m, h) in next(t, &links, n, level, q) {
                 match depth.get(&m) {
                     Some(&d) if d < level => continue,
                     Some(_) => {}

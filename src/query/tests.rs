@@ -880,3 +880,24 @@ fn near_miss_a_session_policy_closes_the_chain_it_does_not_allow() {
     assert_eq!(open.decision, Verdict::Allowed, "{open:?}");
     assert_eq!(open.chain.len(), 2);
 }
+
+/// A service that assumes a role is listed with its chain whether or not `--context` is given:
+/// its assumption's conditions are the service's (as the reachability leaves them).
+#[test]
+fn quiet_context_keeps_a_service_that_assumes_the_role() {
+    let mut s = org();
+    with_table(&mut s, None);
+    let tr = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    add_role(&mut s, SHARED, "fn", tr, allow(&["dynamodb:GetItem"], TABLE));
+    for pairs in [vec![], vec!["aws:SourceVpce=vpce-1".to_string()]] {
+        let ctx = context::Context::parse(&pairs).unwrap();
+        let w = with_topology(&s, |t| who_can(t, "dynamodb:GetItem", TABLE, &ctx, None).unwrap());
+        let services: Vec<(&str, usize)> = w
+            .principals
+            .iter()
+            .filter(|p| p.kind == "service")
+            .map(|p| (p.principal.as_str(), p.chain.len()))
+            .collect();
+        assert_eq!(services, vec![("lambda.amazonaws.com", 1)], "{pairs:?}");
+    }
+}

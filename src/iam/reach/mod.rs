@@ -341,6 +341,15 @@ impl Reach {
         out
     }
 
+    /// Roles a named principal may assume directly (one hop), sorted: [`Reach::reachable_from`]
+    /// without following the chains further.
+    pub fn assumable_from(&self, store: &PolicyStore<'_>, principal: &str) -> Vec<String> {
+        self.next_hops(store, principal)
+            .into_iter()
+            .filter(|r| r != principal)
+            .collect()
+    }
+
     /// Roles `principal` reaches, directly or through chains of at most [`MAX_CHAIN`]
     /// assumptions, each with the chain that reaches it (principal first), sorted by role.
     pub fn reachable_from(&self, store: &PolicyStore<'_>, principal: &str) -> Vec<(String, Vec<String>)> {
