@@ -1235,7 +1235,7 @@ fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
     );
     let mut alone_total = Duration::ZERO;
     for check in REGISTRY {
-        let (findings, t) = timed(|| check.run(&topology));
+        let (findings, t) = timed(|| check.run(&topoguard::checks::Context::new(&topology, *check)));
         alone_total += t;
         let (v, np) = per_check.get(check.id()).copied().unwrap_or_default();
         println!(

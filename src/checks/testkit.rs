@@ -1,7 +1,7 @@
 //! Test helpers: a small organization (invoice in 111111111111, checkout in 222222222222, a
 //! shared-dependency account 999999999999, zones eu and us) and builders for its resources.
 
-use super::{Check, Finding, known_ids};
+use super::{Check, Context, Finding, known_ids};
 use crate::config::parse_config;
 use crate::graph::Topology;
 use crate::model::parse_snapshot;
@@ -118,7 +118,9 @@ pub fn run_with(check: &dyn Check, snapshot: &Value, config: &str) -> Vec<Findin
     let snapshot = parse_snapshot(&snapshot.to_string(), Path::new("test.json")).unwrap();
     let config = parse_config(config, Path::new("test.toml"), &known_ids()).unwrap();
     let topology = Topology::build(&snapshot, &config);
-    let mut findings = check.run(&topology);
+    let cx = Context::new(&topology, check);
+    let mut findings = check.run(&cx);
+    findings.extend(cx.unused_allows());
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
 }
