@@ -90,3 +90,46 @@ pub fn allow_entries<'c>(topology: &'c Topology<'_>, id: &str) -> &'c [Spanned<W
         _ => &[],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Context;
+    use crate::checks::testkit::{CONFIG, org};
+    use crate::checks::{Check, REGISTRY, known_ids};
+    use crate::config::parse_config;
+    use crate::graph::Topology;
+    use crate::model::parse_snapshot;
+    use std::path::Path;
+
+    fn check(id: &str) -> &'static dyn Check {
+        REGISTRY.iter().copied().find(|c| c.id() == id).unwrap()
+    }
+
+    const ALLOW: &str = "[checks.cross-account-write-to-shared]\nallow = [\n  { principal = \"arn:aws:iam::111111111111:root\", resource = \"*\", actions = [\"sqs:*\"], reason = \"used\" },\n  { principal = \"arn:aws:iam::222222222222:root\", resource = \"*\", actions = [\"sqs:*\"], reason = \"stale\" },\n]\n";
+
+    #[test]
+    fn fires_unused_allow_entries_are_reported_from_the_context_not_the_check() {
+        let snapshot = parse_snapshot(&org().to_string(), Path::new("t.json")).unwrap();
+        let config = parse_config(&format!("{CONFIG}\n{ALLOW}"), Path::new("t.toml"), &known_ids()).unwrap();
+        let topology = Topology::build(&snapshot, &config);
+        let cx = Context::new(&topology, check("cross-account-write-to-shared"));
+        assert_eq!(cx.allow().len(), 2);
+        cx.use_allow(0);
+        let unused = cx.unused_allows();
+        assert_eq!(unused.len(), 1, "{unused:#?}");
+        assert_eq!(unused[0].check, "unused-ignore");
+        assert_eq!(unused[0].resource, "checks.cross-account-write-to-shared.allow[1]");
+    }
+
+    #[test]
+    fn near_miss_another_checks_context_sees_no_allow_entries() {
+        let snapshot = parse_snapshot(&org().to_string(), Path::new("t.json")).unwrap();
+        let config = parse_config(&format!("{CONFIG}\n{ALLOW}"), Path::new("t.toml"), &known_ids()).unwrap();
+        let topology = Topology::build(&snapshot, &config);
+        let cx = Context::new(&topology, check("shared-resource-untagged"));
+        assert!(cx.allow().is_empty());
+        cx.use_allow(0);
+        assert!(cx.unused_allows().is_empty());
+        assert_eq!(cx.meta().id, "shared-resource-untagged");
+    }
+}
