@@ -58,9 +58,10 @@ use topoguard::graph::Topology;
 use topoguard::iam::Policy;
 use topoguard::model::{
     Account, AgentSpace, AgentSpaceAssociation, CoverageGap, EventBus, EventSourceMapping, Function, InlinePolicy,
-    ManagedPolicy, Organization, OrganizationPolicy, OrganizationPolicyKind, OrganizationalUnit, PolicyDocument,
-    Resource, ResourceKind, Role, Rule, RuleState, SCHEMA_VERSION, Snapshot, Tags, Target, parse_snapshot,
+    ManagedPolicy, Organization, OrganizationPolicy, OrganizationPolicyKind, OrganizationalUnit, Resource,
+    ResourceKind, Role, Rule, RuleState, SCHEMA_VERSION, Snapshot, Tags, Target, parse_snapshot,
 };
+use topoguard::testkit::{bus_arn, inline, policy, queue_arn, queue_url, service_trust as trust, space_arn, tags};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -405,28 +406,12 @@ pub(crate) fn config_text(plan: &Plan) -> Res<String> {
 // ---------------------------------------------------------------------------------------------
 // Snapshot generation
 
-fn queue_arn(region: &str, account: &str, name: &str) -> String {
-    format!("arn:aws:sqs:{region}:{account}:{name}")
-}
-
-fn queue_url(region: &str, account: &str, name: &str) -> String {
-    format!("https://sqs.{region}.amazonaws.com/{account}/{name}")
-}
-
 fn table_arn(region: &str, account: &str) -> String {
     format!("arn:aws:dynamodb:{region}:{account}:table/ledger")
 }
 
-fn bus_arn(region: &str, account: &str, name: &str) -> String {
-    format!("arn:aws:events:{region}:{account}:event-bus/{name}")
-}
-
 fn function_arn(region: &str, account: &str, n: usize) -> String {
     format!("arn:aws:lambda:{region}:{account}:function:fn-{n:03}")
-}
-
-fn space_arn(region: &str, account: &str, name: &str) -> String {
-    format!("arn:aws:aidevops:{region}:{account}:agentspace/{name}")
 }
 
 fn bus_name(plan: &Plan, i: usize) -> &'static str {
@@ -437,41 +422,18 @@ fn bus_name(plan: &Plan, i: usize) -> &'static str {
     }
 }
 
-fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-fn policy(statements: Vec<Value>) -> PolicyDocument {
-    json!({"Version": "2012-10-17", "Statement": statements}).into()
-}
-
-fn trust(service: &str) -> PolicyDocument {
-    policy(vec![json!({
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sts:AssumeRole"
-    })])
-}
-
 /// An admin role trusting its account root, allowed everything.
 fn admin_role(account: &str, name: &str) -> Role {
-    Role {
-        arn: format!("arn:aws:iam::{account}:role/{name}"),
-        account: account.to_string(),
-        name: name.to_string(),
-        tags: Tags::new(),
-        trust_policy: policy(vec![json!({
-            "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
-            "Action": "sts:AssumeRole"
-        })]),
-        inline_policies: vec![InlinePolicy {
-            name: "admin".to_string(),
-            document: policy(vec![json!({"Effect": "Allow", "Action": "*", "Resource": "*"})]),
-        }],
-        attached_policies: Vec::new(),
-        permission_boundary: None,
-    }
+    topoguard::testkit::role(
+        account,
+        name,
+        Tags::new(),
+        topoguard::testkit::aws_trust(json!(topoguard::testkit::root_arn(account))),
+        vec![inline(
+            "admin",
+            policy(vec![json!({"Effect": "Allow", "Action": "*", "Resource": "*"})]),
+        )],
+    )
 }
 
 /// Adds the roles of `--scenario` to a generated organization.
@@ -677,23 +639,20 @@ fn generate_account(
         Kind::Sandbox => "sandbox".to_string(),
     };
     let forwarder = format!("arn:aws:iam::{acct}:role/eventbridge-forwarder");
-    s.roles.push(Role {
-        arn: forwarder.clone(),
-        account: acct.clone(),
-        name: "eventbridge-forwarder".to_string(),
-        tags: Tags::new(),
-        trust_policy: trust("events.amazonaws.com"),
-        inline_policies: vec![InlinePolicy {
-            name: "put-events".to_string(),
-            document: policy(vec![json!({
+    s.roles.push(topoguard::testkit::role(
+        &acct,
+        "eventbridge-forwarder",
+        Tags::new(),
+        trust("events.amazonaws.com"),
+        vec![inline(
+            "put-events",
+            policy(vec![json!({
                 "Effect": "Allow",
                 "Action": "events:PutEvents",
                 "Resource": "arn:aws:events:*:*:event-bus/shared-events"
             })]),
-        }],
-        attached_policies: Vec::new(),
-        permission_boundary: None,
-    });
+        )],
+    ));
 
     let nregions = plan.regions.len();
     for ri in 0..nregions {
@@ -1276,7 +1235,7 @@ fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
     );
     let mut alone_total = Duration::ZERO;
     for check in REGISTRY {
-        let (findings, t) = timed(|| check.run(&topology));
+        let (findings, t) = timed(|| check.run(&topoguard::checks::Context::new(&topology, *check)));
         alone_total += t;
         let (v, np) = per_check.get(check.id()).copied().unwrap_or_default();
         println!(

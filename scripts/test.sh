@@ -28,7 +28,7 @@ cargo clippy --all-targets --locked --no-default-features -- -D warnings
 cargo clippy --manifest-path crawl-mocks/Cargo.toml --target-dir target --all-targets --locked -- -D warnings
 
 echo "== bundled example is what its generator writes"
-python3 scripts/gen_example.py | cmp - topology/examples/global-org.json
+cargo run --quiet --locked --no-default-features --example gen-example | cmp - topology/examples/global-org.json
 
 echo "== browser test tools (chromium from Debian, npm packages into tests/browser/node_modules)"
 # tests/cli/browser.rs loads the HTML report and renders the runbooks' Mermaid diagrams in

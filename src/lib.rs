@@ -22,3 +22,5 @@ pub mod output;
 pub mod query;
 pub mod readiness;
 pub mod roles;
+#[doc(hidden)]
+pub mod testkit;

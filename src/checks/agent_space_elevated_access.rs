@@ -8,10 +8,10 @@
 //! association's own role (it is then the only role the agent has there). Writes are decided by
 //! the IAM engine per resource of the role's account, with the resource's policy.
 
-use super::{Check, Evidence, Finding, Input, SHOWN, Severity, Status, catalog_unavailable, finding_for};
+use super::{Check, Context, Evidence, Finding, Input, Meta, SHOWN, Severity, Status};
 use crate::graph::{AppId, NodeKind, Topology};
 use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
-use crate::iam::catalog::{ActionClass, Catalog};
+use crate::iam::catalog::ActionClass;
 use crate::model::AgentSpace;
 use petgraph::graph::NodeIndex;
 
@@ -119,8 +119,7 @@ impl AgentSpaceElevatedAccess {
         } else {
             String::new()
         };
-        let mut f = finding_for(
-            self,
+        let mut f = META.finding(
             t.node(ix),
             format!(
                 "`{role}` ({why}) of Agent Space `{}` can change what `{}` does not own alone: {}{more}",
@@ -145,33 +144,28 @@ impl AgentSpaceElevatedAccess {
     }
 }
 
+const META: Meta = Meta {
+    id: "agent-space-elevated-access",
+    title: "Agent Space may write outside its application",
+    description: "An Agent Space association has an elevated role (`agentElevatedRoleArn`), or the space has elevated actions enabled, and the role the agent writes with can perform Write, Permissions management or Tagging actions on a shared dependency or on a resource its application does not own. Approved elevated actions should stay within the application's own reversible mitigations.",
+    severity: Severity::High,
+    inputs: &[
+        Input::Iam,
+        Input::Organization,
+        Input::AgentSpaces,
+        Input::ResourcePolicies,
+        Input::EventBridge,
+        Input::Lambda,
+    ],
+};
+
 impl Check for AgentSpaceElevatedAccess {
-    fn id(&self) -> &'static str {
-        "agent-space-elevated-access"
-    }
-    fn title(&self) -> &'static str {
-        "Agent Space may write outside its application"
-    }
-    fn description(&self) -> &'static str {
-        "An Agent Space association has an elevated role (`agentElevatedRoleArn`), or the space has elevated actions enabled, and the role the agent writes with can perform Write, Permissions management or Tagging actions on a shared dependency or on a resource its application does not own. Approved elevated actions should stay within the application's own reversible mitigations."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[
-            Input::Iam,
-            Input::Organization,
-            Input::AgentSpaces,
-            Input::ResourcePolicies,
-            Input::EventBridge,
-            Input::Lambda,
-        ]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
-        let catalog = match Catalog::get() {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
+        let catalog = match cx.catalog() {
             Ok(c) => c,
-            Err(e) => return vec![catalog_unavailable(self, &e.to_string())],
+            Err(f) => return vec![*f],
         };
         let org = t.snapshot.organization.id.as_deref();
         let mut out = Vec::new();
@@ -180,8 +174,7 @@ impl Check for AgentSpaceElevatedAccess {
             for (role, why) in elevated_roles(space) {
                 let Some(rv) = RoleView::new(&t.policies, catalog, org, role) else {
                     if let Some(ix) = t.find(&space.arn) {
-                        let mut f = finding_for(
-                            self,
+                        let mut f = META.finding(
                             t.node(ix),
                             format!(
                                 "not proven: `{role}` ({why}) of Agent Space `{}` is not in the snapshot, so what it can write is unknown",

@@ -7,7 +7,7 @@
 //! with the IAM engine, once with the external id the association passes, once without it and
 //! once with another value.
 
-use super::{Check, Evidence, Finding, Input, Severity, Status, finding_for};
+use super::{Check, Context, Evidence, Finding, Input, Meta, Severity, Status};
 use crate::graph::{AGENT_SERVICE, SpaceView, Topology};
 use crate::iam::condition::{RequestContext, Truth};
 use crate::iam::reach::Reach;
@@ -117,23 +117,18 @@ fn problems(
     out
 }
 
+const META: Meta = Meta {
+    id: "agent-space-external-id",
+    title: "Agent Space association role not held to its association",
+    description: "The role of a source account association trusts `aidevops.amazonaws.com` without requiring the association's `sts:ExternalId` while the space's config entry sets `require_external_id` (or the association has no external id at all), or its trust is pinned to a different Agent Space than the one associated, or requires another external id. Unknown roles make the result \"not proven\".",
+    severity: Severity::High,
+    inputs: &[Input::Iam, Input::AgentSpaces],
+};
+
 impl Check for AgentSpaceExternalId {
-    fn id(&self) -> &'static str {
-        "agent-space-external-id"
-    }
-    fn title(&self) -> &'static str {
-        "Agent Space association role not held to its association"
-    }
-    fn description(&self) -> &'static str {
-        "The role of a source account association trusts `aidevops.amazonaws.com` without requiring the association's `sts:ExternalId` while the space's config entry sets `require_external_id` (or the association has no external id at all), or its trust is pinned to a different Agent Space than the one associated, or requires another external id. Unknown roles make the result \"not proven\"."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[Input::Iam, Input::AgentSpaces]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         let mut out = Vec::new();
         for view in t.agent_spaces() {
             let Some(space) = view.existing else { continue };
@@ -141,8 +136,7 @@ impl Check for AgentSpaceExternalId {
                 let node = t.find(&assoc.role).or_else(|| t.find(&space.arn));
                 let Some(ix) = node else { continue };
                 for (status, problem, conditions) in problems(t, &view, space, assoc) {
-                    let mut f = finding_for(
-                        self,
+                    let mut f = META.finding(
                         t.node(ix),
                         format!(
                             "source association of Agent Space `{}` with account `{}`: {problem}",

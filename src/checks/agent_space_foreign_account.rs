@@ -1,36 +1,33 @@
 //! `agent-space-foreign-account`: an Agent Space reaches into an account that holds only other
 //! applications' resources — the space is wider than its application and can read their data.
 
-use super::{Check, Evidence, Finding, Input, Severity, Status, app_accounts, app_names, gaps_hiding, unproven_by};
-use crate::graph::{NodeKind, Topology};
+use super::{
+    Check, Context, Evidence, Finding, Input, Meta, Severity, app_accounts, app_names, gaps_hiding, unproven_by,
+};
+use crate::graph::NodeKind;
 use std::collections::BTreeSet;
 
 pub struct AgentSpaceForeignAccount;
 
+const META: Meta = Meta {
+    id: "agent-space-foreign-account",
+    title: "Agent Space reaches another application's account",
+    description: "An Agent Space is associated with (or declared for) an account whose resources all belong to other applications and none of which its own application uses. The space is broader than one application: it can read other teams' data and mixes their signals into investigations.",
+    severity: Severity::Medium,
+    inputs: &[
+        Input::AgentSpaces,
+        Input::Tagging,
+        Input::EventBridge,
+        Input::Lambda,
+        Input::Iam,
+        Input::ResourcePolicies,
+    ],
+};
+
 impl Check for AgentSpaceForeignAccount {
-    fn id(&self) -> &'static str {
-        "agent-space-foreign-account"
-    }
-    fn title(&self) -> &'static str {
-        "Agent Space reaches another application's account"
-    }
-    fn description(&self) -> &'static str {
-        "An Agent Space is associated with (or declared for) an account whose resources all belong to other applications and none of which its own application uses. The space is broader than one application: it can read other teams' data and mixes their signals into investigations."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Medium
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[
-            Input::AgentSpaces,
-            Input::Tagging,
-            Input::EventBridge,
-            Input::Lambda,
-            Input::Iam,
-            Input::ResourcePolicies,
-        ]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         let mut out = Vec::new();
         for space in t.agent_spaces() {
             let primary = space.existing.map(|s| s.account.as_str());
@@ -83,19 +80,17 @@ impl Check for AgentSpaceForeignAccount {
                     (true, false) => "associated in AWS",
                     _ => "declared in the config",
                 };
+                let message = format!(
+                    "Agent Space `{}` of `{app}` is {how} with account `{account}`, which holds only resources of {} and nothing `{app}` uses",
+                    space.name,
+                    other_names.join(", ")
+                );
+                let remediation = format!(
+                    "Remove the association of account `{account}` from Agent Space `{}` and from `[agent_spaces.{}].accounts`; the owning team's own space covers it.",
+                    space.name, space.name
+                );
+                let region = space.existing.map(|s| s.region.as_str());
                 let f = Finding {
-                    check: self.id().to_string(),
-                    severity: self.default_severity(),
-                    status: Status::Violation,
-                    title: self.title().to_string(),
-                    message: format!(
-                        "Agent Space `{}` of `{app}` is {how} with account `{account}`, which holds only resources of {} and nothing `{app}` uses",
-                        space.name,
-                        other_names.join(", ")
-                    ),
-                    resource: space.id(),
-                    account: Some(account.to_string()),
-                    region: space.existing.map(|s| s.region.clone()),
                     applications: std::iter::once(app.to_string())
                         .chain(other_names.iter().cloned())
                         .collect::<BTreeSet<_>>()
@@ -107,12 +102,7 @@ impl Check for AgentSpaceForeignAccount {
                         Some(account.to_string()),
                         format!("account {how}"),
                     )],
-                    remediation: format!(
-                        "Remove the association of account `{account}` from Agent Space `{}` and from `[agent_spaces.{}].accounts`; the owning team's own space covers it.",
-                        space.name, space.name
-                    ),
-                    conditions: Vec::new(),
-                    location: None,
+                    ..META.finding_at(&space.id(), Some(account), region, message, remediation)
                 };
                 out.push(unproven_by(f, &gaps));
             }

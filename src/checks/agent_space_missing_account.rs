@@ -2,37 +2,32 @@
 //! cannot investigate — the investigation has a gap exactly where the root cause may be.
 
 use super::{
-    Check, Evidence, Finding, Input, Severity, Status, describe_gaps, gap_evidence, gaps_hiding, gaps_hiding_apis,
-    unproven_by,
+    Check, Context, Evidence, Finding, Input, Meta, Severity, describe_gaps, gap_evidence, gaps_hiding,
+    gaps_hiding_apis, unproven_by,
 };
 use crate::graph::{SpaceView, Topology};
 
 pub struct AgentSpaceMissingAccount;
 
+const META: Meta = Meta {
+    id: "agent-space-missing-account",
+    title: "Agent Space cannot see part of its application",
+    description: "The application's footprint (the accounts of its own resources and of every resource it uses) includes an account its Agent Space is not associated with in the snapshot, or not declared for in the config. An investigation started in that space cannot look there: an investigation gap.",
+    severity: Severity::High,
+    inputs: &[
+        Input::AgentSpaces,
+        Input::Tagging,
+        Input::EventBridge,
+        Input::Lambda,
+        Input::Iam,
+        Input::ResourcePolicies,
+    ],
+};
+
 impl Check for AgentSpaceMissingAccount {
-    fn id(&self) -> &'static str {
-        "agent-space-missing-account"
-    }
-    fn title(&self) -> &'static str {
-        "Agent Space cannot see part of its application"
-    }
-    fn description(&self) -> &'static str {
-        "The application's footprint (the accounts of its own resources and of every resource it uses) includes an account its Agent Space is not associated with in the snapshot, or not declared for in the config. An investigation started in that space cannot look there: an investigation gap."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[
-            Input::AgentSpaces,
-            Input::Tagging,
-            Input::EventBridge,
-            Input::Lambda,
-            Input::Iam,
-            Input::ResourcePolicies,
-        ]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         let mut out = Vec::new();
         for space in t.agent_spaces() {
             let app = t.app_name(space.app);
@@ -184,20 +179,11 @@ impl AgentSpaceMissingAccount {
         remediation: String,
         evidence: Vec<Evidence>,
     ) -> Finding {
+        let region = space.existing.map(|s| s.region.as_str());
         Finding {
-            check: self.id().to_string(),
-            severity: self.default_severity(),
-            status: Status::Violation,
-            title: self.title().to_string(),
-            message,
-            resource: space.id(),
-            account: account.map(str::to_string),
-            region: space.existing.map(|s| s.region.clone()),
             applications: vec![app.to_string()],
             evidence,
-            remediation,
-            conditions: Vec::new(),
-            location: None,
+            ..META.finding_at(&space.id(), account, region, message, remediation)
         }
     }
 }

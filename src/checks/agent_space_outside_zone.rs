@@ -3,7 +3,7 @@
 //! region, and they carry the logs and events the agent read; a space outside the zone moves that
 //! data out of it. A customer managed key in another zone is reported the same way.
 
-use super::{Check, Evidence, Finding, Input, Severity, finding_for};
+use super::{Check, Context, Evidence, Finding, Input, Meta, Severity};
 use crate::arn::Arn;
 use crate::graph::{SpaceView, Topology};
 
@@ -25,23 +25,18 @@ fn place(t: &Topology<'_>, region: &str) -> String {
     )
 }
 
+const META: Meta = Meta {
+    id: "agent-space-outside-zone",
+    title: "Agent Space outside its application's residency zone",
+    description: "An Agent Space (where investigations, journals and chat transcripts are stored) or the customer managed KMS key encrypting it is in a region outside the residency zone of the space's application (the space's own `zone` in the config, else the application's). The logs and events the agent reads then leave the zone.",
+    severity: Severity::High,
+    inputs: &[Input::AgentSpaces],
+};
+
 impl Check for AgentSpaceOutsideZone {
-    fn id(&self) -> &'static str {
-        "agent-space-outside-zone"
-    }
-    fn title(&self) -> &'static str {
-        "Agent Space outside its application's residency zone"
-    }
-    fn description(&self) -> &'static str {
-        "An Agent Space (where investigations, journals and chat transcripts are stored) or the customer managed KMS key encrypting it is in a region outside the residency zone of the space's application (the space's own `zone` in the config, else the application's). The logs and events the agent reads then leave the zone."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[Input::AgentSpaces]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         let mut out = Vec::new();
         for view in t.agent_spaces() {
             let (Some(space), Some(zone)) = (view.existing, expected_zone(t, &view)) else {
@@ -71,8 +66,7 @@ impl Check for AgentSpaceOutsideZone {
             if wrong.is_empty() {
                 continue;
             }
-            let mut f = finding_for(
-                self,
+            let mut f = META.finding(
                 t.node(ix),
                 format!(
                     "Agent Space `{}` of `{app}` keeps its investigations outside zone `{zone}`: {}",

@@ -8,7 +8,7 @@
 //! policies, boundary and SCPs; `iam:PassRole` is evaluated with `iam:PassedToService` set to the
 //! DevOps Agent service.
 
-use super::{Check, Evidence, Finding, Input, Severity, Status, finding_for};
+use super::{Check, Context, Evidence, Finding, Input, Meta, Severity, Status};
 use crate::graph::{AGENT_SERVICE, Topology};
 use crate::iam::eval::{Decision, Request, StatementRef, evaluate};
 use crate::iam::store::PolicyStore;
@@ -132,23 +132,18 @@ fn principals<'s>(t: &Topology<'s>) -> Vec<(&'s str, &'s str)> {
     out
 }
 
+const META: Meta = Meta {
+    id: "agent-space-reconfigurable",
+    title: "Agent Space reconfigurable by a non-administrator",
+    description: "A role or user not listed under `[platform] administrators` can run `aidevops:AssociateService`, `aidevops:UpdateAssociation` or `aidevops:UpdateAgentSpace` on an Agent Space and `iam:PassRole` (with `iam:PassedToService` = `aidevops.amazonaws.com`) on a role the service may assume. It can then point the space at that role: an escalation path into incident access, shown as a chain.",
+    severity: Severity::High,
+    inputs: &[Input::Iam, Input::Organization, Input::AgentSpaces],
+};
+
 impl Check for AgentSpaceReconfigurable {
-    fn id(&self) -> &'static str {
-        "agent-space-reconfigurable"
-    }
-    fn title(&self) -> &'static str {
-        "Agent Space reconfigurable by a non-administrator"
-    }
-    fn description(&self) -> &'static str {
-        "A role or user not listed under `[platform] administrators` can run `aidevops:AssociateService`, `aidevops:UpdateAssociation` or `aidevops:UpdateAgentSpace` on an Agent Space and `iam:PassRole` (with `iam:PassedToService` = `aidevops.amazonaws.com`) on a role the service may assume. It can then point the space at that role: an escalation path into incident access, shown as a chain."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[Input::Iam, Input::Organization, Input::AgentSpaces]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         let mut out = Vec::new();
         let principals = principals(t);
         for view in t.agent_spaces() {
@@ -161,8 +156,7 @@ impl Check for AgentSpaceReconfigurable {
                 let Some((change, pass)) = chain(t, principal, account, space) else {
                     continue;
                 };
-                let mut f = finding_for(
-                    self,
+                let mut f = META.finding(
                     t.node(ix),
                     format!(
                         "`{principal}` is not a platform administrator but can reconfigure Agent Space `{}` of `{}`: `{}` on the space, then `iam:PassRole` of `{}` to `{AGENT_SERVICE}`; the space would then investigate with that role",

@@ -2,41 +2,36 @@
 //! than read the resources its application uses there. An investigation into one application
 //! must not be able to change a dependency every other application relies on.
 
-use super::{Check, Evidence, Finding, Input, SHOWN, Severity, app_names, catalog_unavailable, finding_for};
+use super::{Check, Context, Evidence, Finding, Input, Meta, SHOWN, Severity, app_names};
 use crate::graph::{NodeKind, Topology};
 use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
-use crate::iam::catalog::{ActionClass, Catalog};
+use crate::iam::catalog::ActionClass;
 use std::collections::BTreeMap;
 
 pub struct AgentSpaceRoleOverbroad;
 
+const META: Meta = Meta {
+    id: "agent-space-role-overbroad",
+    title: "Agent Space role can change a shared dependency",
+    description: "A role an Agent Space assumes in a shared-dependency account can perform Write, Permissions management or Tagging actions on a resource there that its application uses. Access into shared-dependency accounts must be read-only.",
+    severity: Severity::High,
+    inputs: &[
+        Input::Iam,
+        Input::Organization,
+        Input::AgentSpaces,
+        Input::ResourcePolicies,
+        Input::EventBridge,
+        Input::Lambda,
+    ],
+};
+
 impl Check for AgentSpaceRoleOverbroad {
-    fn id(&self) -> &'static str {
-        "agent-space-role-overbroad"
-    }
-    fn title(&self) -> &'static str {
-        "Agent Space role can change a shared dependency"
-    }
-    fn description(&self) -> &'static str {
-        "A role an Agent Space assumes in a shared-dependency account can perform Write, Permissions management or Tagging actions on a resource there that its application uses. Access into shared-dependency accounts must be read-only."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[
-            Input::Iam,
-            Input::Organization,
-            Input::AgentSpaces,
-            Input::ResourcePolicies,
-            Input::EventBridge,
-            Input::Lambda,
-        ]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
-        let catalog = match Catalog::get() {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
+        let catalog = match cx.catalog() {
             Ok(c) => c,
-            Err(e) => return vec![catalog_unavailable(self, &e.to_string())],
+            Err(f) => return vec![*f],
         };
         let iam = t.iam();
         let org = t.snapshot.organization.id.as_deref();
@@ -114,8 +109,7 @@ impl Check for AgentSpaceRoleOverbroad {
                     ),
                     (None, _) => format!("(its Agent Space `{space}` is not in the snapshot)"),
                 };
-                let mut f = finding_for(
-                    self,
+                let mut f = META.finding(
                     node,
                     format!(
                         "Agent Space role `{role}` {whose} can change shared {} `{}` in shared-dependency account `{account}`: {shown}",
@@ -173,8 +167,7 @@ impl AgentSpaceRoleOverbroad {
                 continue;
             };
             let Some(ix) = t.find(&role.arn) else { continue };
-            let mut f = finding_for(
-                self,
+            let mut f = META.finding(
                 t.node(ix),
                 format!(
                     "role `{}` still carries `{policy}`, the managed policy of the DevOps Agent preview: its permissions are not scoped to what the application uses",

@@ -5,9 +5,9 @@
 //! The decision comes from evaluating the trust policy for an unrelated Agent Space; the
 //! condition analysis explains what is missing. `aws:SourceAccount` is required in any case.
 
-use super::{Check, Evidence, Finding, Input, Severity, finding_for};
+use super::{Check, Context, Evidence, Finding, Input, Meta, Severity};
 use crate::arn::Arn;
-use crate::graph::{AGENT_SERVICE, Topology};
+use crate::graph::AGENT_SERVICE;
 use crate::iam::condition::Truth;
 use crate::iam::reach::Reach;
 use crate::iam::{Condition, Effect, Statement};
@@ -116,23 +116,18 @@ fn probe_spaces(policy: &crate::iam::Policy, role: &str, accounts: &[String]) ->
     out
 }
 
+const META: Meta = Meta {
+    id: "agent-space-role-unpinned",
+    title: "Agent Space role not pinned to one space",
+    description: "A role trusted by `aidevops.amazonaws.com` lacks an `aws:SourceAccount` condition, or an `aws:SourceArn` condition naming exactly one Agent Space. Any Agent Space of that account, including another application's, can then assume it, which defeats one-space-per-application.",
+    severity: Severity::High,
+    inputs: &[Input::Iam],
+};
+
 impl Check for AgentSpaceRoleUnpinned {
-    fn id(&self) -> &'static str {
-        "agent-space-role-unpinned"
-    }
-    fn title(&self) -> &'static str {
-        "Agent Space role not pinned to one space"
-    }
-    fn description(&self) -> &'static str {
-        "A role trusted by `aidevops.amazonaws.com` lacks an `aws:SourceAccount` condition, or an `aws:SourceArn` condition naming exactly one Agent Space. Any Agent Space of that account, including another application's, can then assume it, which defeats one-space-per-application."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[Input::Iam]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         let mut out = Vec::new();
         for role in &t.snapshot.roles {
             let (Some(ix), Some(policy)) = (
@@ -208,8 +203,7 @@ impl Check for AgentSpaceRoleUnpinned {
                     .as_ref()
                     .map_or_else(|| format!("statement #{i}"), |s| format!("statement `{s}`"));
                 let node = t.node(ix);
-                let mut f = finding_for(
-                    self,
+                let mut f = META.finding(
                     node,
                     format!(
                         "role `{}` trusts `{AGENT_SERVICE}` ({label}) without pinning it to one Agent Space: {}",

@@ -1,29 +1,24 @@
 //! `application-resource-unattributed`: a bus, rule or function that no application claims. It
 //! cannot be placed in any Agent Space or responder boundary, so in an incident nobody owns it.
 
-use super::{Check, Finding, Input, Severity, finding_for, gaps_hiding, unproven_by};
-use crate::graph::{EdgeKind, NodeKind, Topology};
+use super::{Check, Context, Finding, Input, Meta, Severity, gaps_hiding, unproven_by};
+use crate::graph::{EdgeKind, NodeKind};
 use petgraph::Direction;
 
 pub struct ApplicationResourceUnattributed;
 
+const META: Meta = Meta {
+    id: "application-resource-unattributed",
+    title: "Bus, rule or function belongs to no application",
+    description: "An EventBridge bus, rule or Lambda function is neither tagged with a configured application nor in an account attributed to one. It falls outside every Agent Space and responder role, so no one is responsible for it during an incident. The default bus is exempt while no rule uses it.",
+    severity: Severity::Low,
+    inputs: &[Input::Tagging, Input::EventBridge, Input::Lambda],
+};
+
 impl Check for ApplicationResourceUnattributed {
-    fn id(&self) -> &'static str {
-        "application-resource-unattributed"
-    }
-    fn title(&self) -> &'static str {
-        "Bus, rule or function belongs to no application"
-    }
-    fn description(&self) -> &'static str {
-        "An EventBridge bus, rule or Lambda function is neither tagged with a configured application nor in an account attributed to one. It falls outside every Agent Space and responder role, so no one is responsible for it during an incident. The default bus is exempt while no rule uses it."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Low
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[Input::Tagging, Input::EventBridge, Input::Lambda]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         let key = t.config.attribution.tag_key.as_str();
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
@@ -57,8 +52,7 @@ impl Check for ApplicationResourceUnattributed {
                 ),
             };
             let names: Vec<&str> = t.applications.clone();
-            let f = finding_for(
-                self,
+            let f = META.finding(
                 node,
                 message,
                 format!(

@@ -3,7 +3,7 @@
 //! shared account that may write it. Shared dependencies are where one application's incident
 //! becomes everyone's; from outside, they should be read-only unless an exception says why.
 
-use super::{Check, Evidence, Finding, Input, SHOWN, Severity, Status, app_names, catalog_unavailable, unused_ignore};
+use super::{Check, Context, Evidence, Finding, Input, Meta, SHOWN, Severity, Status, app_names};
 use crate::arn::{Arn, glob_match};
 use crate::config::WriteException;
 use crate::graph::{NodeKind, Topology};
@@ -17,39 +17,33 @@ use std::collections::{BTreeSet, HashMap};
 
 pub struct CrossAccountWriteToShared;
 
+const META: Meta = Meta {
+    id: "cross-account-write-to-shared",
+    title: "Another account can change a shared dependency",
+    description: "A principal of another account can perform Write, Permissions management or Tagging actions on a resource in a shared-dependency account, through the resource's policy or through a role in the shared account it can assume. Accepted cases are listed under `allow` with a reason.",
+    severity: Severity::High,
+    inputs: &[
+        Input::Iam,
+        Input::Organization,
+        Input::ResourcePolicies,
+        Input::EventBridge,
+        Input::Lambda,
+    ],
+};
+
 impl Check for CrossAccountWriteToShared {
-    fn id(&self) -> &'static str {
-        "cross-account-write-to-shared"
-    }
-    fn title(&self) -> &'static str {
-        "Another account can change a shared dependency"
-    }
-    fn description(&self) -> &'static str {
-        "A principal of another account can perform Write, Permissions management or Tagging actions on a resource in a shared-dependency account, through the resource's policy or through a role in the shared account it can assume. Accepted cases are listed under `allow` with a reason."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[
-            Input::Iam,
-            Input::Organization,
-            Input::ResourcePolicies,
-            Input::EventBridge,
-            Input::Lambda,
-        ]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         if t.config.shared_dependencies.accounts.is_empty() {
             return Vec::new();
         }
-        let catalog = match Catalog::get() {
+        let catalog = match cx.catalog() {
             Ok(c) => c,
-            Err(e) => return vec![catalog_unavailable(self, &e.to_string())],
+            Err(f) => return vec![*f],
         };
         let iam = t.iam();
-        let exceptions: Vec<&WriteException> = t.config.write_exceptions().iter().map(|a| a.get_ref()).collect();
-        let mut used = vec![false; exceptions.len()];
+        let exceptions = cx.allow();
         let exposed = exposed_roles(t, catalog);
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
@@ -82,20 +76,10 @@ impl Check for CrossAccountWriteToShared {
             }
             for g in grants {
                 let apps = principal_apps(t, &g.who);
-                let remaining = not_excepted(t, &exceptions, &mut used, &g.who, &apps, node.id, &g.actions);
+                let remaining = not_excepted(cx, &exceptions, &g.who, &apps, node.id, &g.actions);
                 if !remaining.is_empty() {
                     out.push(self.finding(t, ix, &apps, &remaining, g));
                 }
-            }
-        }
-        for (i, e) in exceptions.iter().enumerate() {
-            if !used.get(i).copied().unwrap_or(true) {
-                let location = t
-                    .config
-                    .write_exceptions()
-                    .get(i)
-                    .and_then(|a| t.config.locate(a.span()));
-                out.push(unused_ignore::unused_entry(self.id(), "allow", i, &e.reason, location));
             }
         }
         out
@@ -335,8 +319,7 @@ impl CrossAccountWriteToShared {
             node.id,
             summarize_actions(&names, SHOWN)
         );
-        let mut f = super::finding_for(
-            self,
+        let mut f = META.finding(
             node,
             message,
             "Grant other accounts read access only (a read-only role or resource-policy statement); if the write is intended, record it under `[checks.cross-account-write-to-shared] allow` with the principal (a role ARN or an account), resource, actions and reason.".to_string(),
@@ -389,17 +372,17 @@ fn principal_apps(t: &Topology<'_>, principal: &str) -> Vec<usize> {
     apps.into_iter().collect()
 }
 
-/// The actions no exception accepts for this principal and resource; marks the exceptions used.
-#[allow(clippy::too_many_arguments)]
+/// The actions no exception accepts for this principal and resource; marks the exceptions used
+/// in the context (the engine reports the unused ones).
 fn not_excepted(
-    t: &Topology<'_>,
+    cx: &Context<'_, '_>,
     exceptions: &[&WriteException],
-    used: &mut [bool],
     who: &str,
     apps: &[usize],
     resource: &str,
     actions: &[String],
 ) -> Vec<String> {
+    let t = cx.topology();
     let names: Vec<&str> = apps.iter().map(|a| t.app_name(*a)).collect();
     let applies: Vec<bool> = exceptions
         .iter()
@@ -418,9 +401,7 @@ fn not_excepted(
                     && e.actions.iter().any(|x| crate::arn::glob_match_ignore_case(x, action))
                 {
                     accepted = true;
-                    if let Some(u) = used.get_mut(i) {
-                        *u = true;
-                    }
+                    cx.use_allow(i);
                 }
             }
             !accepted

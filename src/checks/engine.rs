@@ -8,7 +8,7 @@
 //! when two gaps of a check share those three, the generic result is kept for both, so a gap is
 //! never silenced by a finding about another one.
 
-use super::{Check, Evidence, Finding, Input, REGISTRY, Status, app_names, unused_ignore};
+use super::{Check, Context, Evidence, Finding, Input, REGISTRY, Status, app_names, unused_ignore};
 use crate::arn::glob_match;
 use crate::config::Ignore;
 use crate::graph::Topology;
@@ -42,7 +42,10 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
     let gaps = &topology.snapshot.coverage.gaps;
     let mut out = Outcome::default();
     for check in &checks {
-        let mut findings = check.run(topology);
+        let cx = Context::new(topology, *check);
+        let mut findings = check.run(&cx);
+        // The engine owns used-entry bookkeeping: allow entries the check never used.
+        findings.extend(cx.unused_allows());
         let unreported: Vec<&CoverageGap> = gaps.iter().filter(|g| !reported(g, gaps, &findings)).collect();
         findings.extend(not_proven(*check, topology, &unreported));
         let settings = topology.config.check_settings(check.id());
@@ -98,10 +101,7 @@ pub fn run_checks(topology: &Topology<'_>, config_path: &str) -> Outcome {
                     topology.config.locate(ig.span()),
                 ));
             }
-            let allow = match &settings.options {
-                crate::config::CheckOptions::CrossAccountWriteToShared(o) => o.allow.as_slice(),
-                crate::config::CheckOptions::None => &[],
-            };
+            let allow = super::context::allow_entries(topology, id.get_ref());
             for (i, a) in allow.iter().enumerate() {
                 out.findings.push(unused_ignore::unused_entry(
                     id.get_ref(),

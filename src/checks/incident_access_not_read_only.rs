@@ -3,10 +3,10 @@
 //! never be able to change what it investigates); content reads outside the application's own
 //! log groups and traces are medium (they expose data the investigation does not need).
 
-use super::{Check, Evidence, Finding, Input, SHOWN, Severity, Status, app_names, catalog_unavailable};
+use super::{Check, Context, Evidence, Finding, Input, Meta, SHOWN, Severity, Status, app_names};
 use crate::graph::{IncidentRole, NodeKind, Topology};
 use crate::iam::capability::{Capability, Target, capabilities, grant_labels, summarize_actions};
-use crate::iam::catalog::{ActionClass, Catalog};
+use crate::iam::catalog::ActionClass;
 use std::collections::BTreeMap;
 
 pub struct IncidentAccessNotReadOnly;
@@ -20,26 +20,21 @@ const SESSION_ACTIONS: &[&str] = &[
     "sts:SetContext",
 ];
 
+const META: Meta = Meta {
+    id: "incident-access-not-read-only",
+    title: "Incident access goes beyond metadata reads",
+    description: "A role that an Agent Space or a configured responder principal can assume (directly or through a chain) can do more than read metadata: Write, Permissions management or Tagging actions are high; content reads (object bodies, items, messages, secrets, log events) outside the application's own log groups and traces are medium. Evaluated with SCPs, permission boundaries and conditions.",
+    severity: Severity::High,
+    inputs: &[Input::Iam, Input::Organization, Input::AgentSpaces],
+};
+
 impl Check for IncidentAccessNotReadOnly {
-    fn id(&self) -> &'static str {
-        "incident-access-not-read-only"
-    }
-    fn title(&self) -> &'static str {
-        "Incident access goes beyond metadata reads"
-    }
-    fn description(&self) -> &'static str {
-        "A role that an Agent Space or a configured responder principal can assume (directly or through a chain) can do more than read metadata: Write, Permissions management or Tagging actions are high; content reads (object bodies, items, messages, secrets, log events) outside the application's own log groups and traces are medium. Evaluated with SCPs, permission boundaries and conditions."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[Input::Iam, Input::Organization, Input::AgentSpaces]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
-        let catalog = match Catalog::get() {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
+        let catalog = match cx.catalog() {
             Ok(c) => c,
-            Err(e) => return vec![catalog_unavailable(self, &e.to_string())],
+            Err(f) => return vec![*f],
         };
         let iam = t.iam();
         let org = t.snapshot.organization.id.as_deref();
@@ -121,20 +116,14 @@ impl Check for IncidentAccessNotReadOnly {
                     .collect();
                 let grants = grant_labels(list.iter().copied());
                 evidence.extend(grants.into_iter().map(|g| Evidence::new("grants", role, None, g)));
+                let remediation = "Limit the role to metadata reads (List and configuration Read actions) plus reads of the application's own log groups and traces; mitigation rights belong in a separate, explicitly assumed role. Or deny the rest with a permission boundary.".to_string();
                 out.push(Finding {
-                    check: self.id().to_string(),
                     severity,
                     status,
-                    title: self.title().to_string(),
-                    message,
-                    resource: role.to_string(),
-                    account: node.and_then(|n| n.account).map(str::to_string),
-                    region: None,
                     applications: app_names(t, apps.iter().copied()),
                     evidence,
-                    remediation: "Limit the role to metadata reads (List and configuration Read actions) plus reads of the application's own log groups and traces; mitigation rights belong in a separate, explicitly assumed role. Or deny the rest with a permission boundary.".to_string(),
                     conditions,
-                    location: None,
+                    ..META.finding_at(role, node.and_then(|n| n.account), None, message, remediation)
                 });
             }
         }

@@ -1,7 +1,18 @@
 //! Checks: one file per check, named after its id, all implementing [`Check`] and listed in
-//! [`REGISTRY`]. A check reads the topology and returns findings; it never prints. The
-//! [`engine`] runs them, turns coverage gaps into "not proven" results, applies severity
-//! overrides and ignores, and reports ignores that matched nothing.
+//! [`REGISTRY`]. A check declares its metadata once (`const META: Meta`, wired up by
+//! `check_meta!()`), reads what its [`Context`] hands it (topology, own settings, IAM catalog)
+//! and returns findings built from its [`Meta`]; it never prints. The [`engine`] runs them,
+//! turns coverage gaps into "not proven" results, applies severity overrides and ignores, and
+//! reports ignore and allow entries that matched nothing.
+
+/// Implements [`Check::meta`] from the module's `const META: Meta`.
+macro_rules! check_meta {
+    () => {
+        fn meta(&self) -> &'static $crate::checks::Meta {
+            &META
+        }
+    };
+}
 
 mod agent_space_elevated_access;
 mod agent_space_external_id;
@@ -12,6 +23,7 @@ mod agent_space_reconfigurable;
 mod agent_space_role_overbroad;
 mod agent_space_role_unpinned;
 mod application_resource_unattributed;
+mod context;
 mod cross_account_write_to_shared;
 pub mod engine;
 mod incident_access_not_read_only;
@@ -21,6 +33,7 @@ mod shared_resource_untagged;
 pub mod unused_ignore;
 
 pub use crate::finding::{Evidence, Finding, Severity, Status};
+pub use context::Context;
 pub use engine::{Outcome, run_checks};
 
 use crate::graph::{AppId, Node, Topology};
@@ -59,19 +72,81 @@ impl Input {
     }
 }
 
+/// What a check is: declared once per check as its module's `const META`.
+#[derive(Debug)]
+pub struct Meta {
+    /// Stable kebab-case id; also the file name and the config key.
+    pub id: &'static str,
+    /// One line.
+    pub title: &'static str,
+    /// What it catches and why it matters.
+    pub description: &'static str,
+    /// Severity of its findings unless the check grades them or the config overrides it.
+    pub severity: Severity,
+    /// The crawled data it reads.
+    pub inputs: &'static [Input],
+}
+
+impl Meta {
+    /// The one finding builder: a violation of this check about `resource` (in `account` and
+    /// `region`), with the check's title and default severity and no applications or evidence
+    /// yet.
+    pub fn finding_at(
+        &self,
+        resource: &str,
+        account: Option<&str>,
+        region: Option<&str>,
+        message: String,
+        remediation: String,
+    ) -> Finding {
+        Finding {
+            check: self.id.to_string(),
+            severity: self.severity,
+            status: Status::Violation,
+            title: self.title.to_string(),
+            message,
+            resource: resource.to_string(),
+            account: account.map(str::to_string),
+            region: region.map(str::to_string),
+            applications: Vec::new(),
+            evidence: Vec::new(),
+            remediation,
+            conditions: Vec::new(),
+            location: None,
+        }
+    }
+
+    /// A violation of this check about topology node `node` (see [`Meta::finding_at`]).
+    pub fn finding(&self, node: &Node<'_>, message: String, remediation: String) -> Finding {
+        self.finding_at(node.id, node.account, node.region, message, remediation)
+    }
+}
+
 /// A guardrail check.
 pub trait Check: Sync {
+    /// The check's metadata (implemented by `check_meta!()`).
+    fn meta(&self) -> &'static Meta;
     /// Stable kebab-case id; also the file name and the config key.
-    fn id(&self) -> &'static str;
+    fn id(&self) -> &'static str {
+        self.meta().id
+    }
     /// One line.
-    fn title(&self) -> &'static str;
+    fn title(&self) -> &'static str {
+        self.meta().title
+    }
     /// What it catches and why it matters.
-    fn description(&self) -> &'static str;
-    fn default_severity(&self) -> Severity;
+    fn description(&self) -> &'static str {
+        self.meta().description
+    }
+    fn default_severity(&self) -> Severity {
+        self.meta().severity
+    }
     /// The crawled data it reads.
-    fn inputs(&self) -> &'static [Input];
-    /// Runs the check. Findings use [`Check::default_severity`] unless the check grades them.
-    fn run(&self, topology: &Topology<'_>) -> Vec<Finding>;
+    fn inputs(&self) -> &'static [Input] {
+        self.meta().inputs
+    }
+    /// Runs the check. Findings use the default severity unless the check grades them.
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding>;
 }
 
 /// Every check, in id order.
@@ -108,44 +183,25 @@ pub const DOCS_URL: &str = "https://github.com/topoguard/topoguard/blob/main/doc
 pub const SHOWN: usize = 8;
 
 /// A finding saying the IAM checks could not run.
-pub fn catalog_unavailable(check: &dyn Check, error: &str) -> Finding {
+pub fn catalog_unavailable(meta: &Meta, error: &str) -> Finding {
     Finding {
-        check: check.id().to_string(),
-        severity: check.default_severity(),
         status: Status::NotProven,
-        title: check.title().to_string(),
-        message: format!(
-            "the embedded IAM action catalog could not be loaded ({error}), so `{}` could not run",
-            check.id()
-        ),
-        resource: "organization".to_string(),
-        account: None,
-        region: None,
-        applications: Vec::new(),
-        evidence: Vec::new(),
-        remediation: "Reinstall topoguard; the catalog is part of the binary.".to_string(),
-        conditions: Vec::new(),
-        location: None,
+        ..meta.finding_at(
+            "organization",
+            None,
+            None,
+            format!(
+                "the embedded IAM action catalog could not be loaded ({error}), so `{}` could not run",
+                meta.id
+            ),
+            "Reinstall topoguard; the catalog is part of the binary.".to_string(),
+        )
     }
 }
 
 /// A finding about `node` with the check's default severity and no applications or evidence yet.
 pub fn finding_for(check: &dyn Check, node: &Node<'_>, message: String, remediation: String) -> Finding {
-    Finding {
-        check: check.id().to_string(),
-        severity: check.default_severity(),
-        status: Status::Violation,
-        title: check.title().to_string(),
-        message,
-        resource: node.id.to_string(),
-        account: node.account.map(str::to_string),
-        region: node.region.map(str::to_string),
-        applications: Vec::new(),
-        evidence: Vec::new(),
-        remediation,
-        conditions: Vec::new(),
-        location: None,
-    }
+    check.meta().finding(node, message, remediation)
 }
 
 /// The coverage gaps that could hide a fact about `accounts` (every account when empty) in

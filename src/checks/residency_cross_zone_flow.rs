@@ -2,28 +2,23 @@
 //! a target in another zone (an EU bus rule targeting a US bus), or a function depends on a
 //! resource in another zone.
 
-use super::{Check, Finding, Input, Severity, Status, app_names, finding_for};
-use crate::graph::{NodeKind, Topology};
+use super::{Check, Context, Finding, Input, Meta, Severity, Status, app_names};
+use crate::graph::NodeKind;
 
 pub struct ResidencyCrossZoneFlow;
 
+const META: Meta = Meta {
+    id: "residency-cross-zone-flow",
+    title: "Data flows out of its residency zone",
+    description: "An EventBridge rule target (or its dead-letter queue), a cross-region bus hop, or a resource a Lambda function uses lies in a region outside the residency zone of the rule's or function's region. Events and the personal data in them then leave the zone they are bound to.",
+    severity: Severity::High,
+    inputs: &[Input::EventBridge, Input::Lambda, Input::Iam, Input::Tagging],
+};
+
 impl Check for ResidencyCrossZoneFlow {
-    fn id(&self) -> &'static str {
-        "residency-cross-zone-flow"
-    }
-    fn title(&self) -> &'static str {
-        "Data flows out of its residency zone"
-    }
-    fn description(&self) -> &'static str {
-        "An EventBridge rule target (or its dead-letter queue), a cross-region bus hop, or a resource a Lambda function uses lies in a region outside the residency zone of the rule's or function's region. Events and the personal data in them then leave the zone they are bound to."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[Input::EventBridge, Input::Lambda, Input::Iam, Input::Tagging]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         let mut out = Vec::new();
         if t.config.zones.is_empty() {
             return out;
@@ -41,8 +36,7 @@ impl Check for ResidencyCrossZoneFlow {
                 let Some(target_region) = target.region else {
                     // S3 buckets and other regionless ARNs not in the snapshot: where is unknown.
                     if target.kind == NodeKind::External && matches!(target.id.split(':').nth(2), Some("s3")) {
-                        let mut f = finding_for(
-                            self,
+                        let mut f = META.finding(
                             node,
                             format!(
                                 "`{}` depends on `{}`, whose region is not in the snapshot, so it cannot be shown to stay in zone `{zone}`",
@@ -70,8 +64,7 @@ impl Check for ResidencyCrossZoneFlow {
                 } else {
                     "uses"
                 };
-                let mut f = finding_for(
-                    self,
+                let mut f = META.finding(
                     node,
                     format!(
                         "{} `{}` in zone `{zone}` (`{region}`) {verb} {} `{}` in {there}",

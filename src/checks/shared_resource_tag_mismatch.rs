@@ -3,12 +3,12 @@
 //! longer uses it (low: noise that erodes trust in the tag).
 
 use super::{
-    Check, Evidence, Finding, Input, Severity, app_accounts, app_names, finding_for, gaps_hiding, unproven_by,
+    Check, Context, Evidence, Finding, Input, Meta, Severity, app_accounts, app_names, gaps_hiding, unproven_by,
 };
 
 /// The inputs use is derived from.
 const USE_INPUTS: &[Input] = &[Input::EventBridge, Input::Lambda, Input::Iam, Input::ResourcePolicies];
-use crate::graph::{NodeKind, Topology};
+use crate::graph::NodeKind;
 use std::collections::BTreeSet;
 
 pub struct SharedResourceTagMismatch;
@@ -18,29 +18,24 @@ pub fn consumer_names(value: &str) -> BTreeSet<&str> {
     value.split([' ', '+']).filter(|s| !s.is_empty()).collect()
 }
 
+const META: Meta = Meta {
+    id: "shared-resource-tag-mismatch",
+    title: "Consumer tag disagrees with actual use",
+    description: "The consumer tag of a resource omits an application other than its owner that the graph shows using it (high), or lists an application that neither uses nor owns it (low). A wrong tag sends responders to the wrong team, or to none.",
+    severity: Severity::High,
+    inputs: &[
+        Input::Tagging,
+        Input::EventBridge,
+        Input::Lambda,
+        Input::Iam,
+        Input::ResourcePolicies,
+    ],
+};
+
 impl Check for SharedResourceTagMismatch {
-    fn id(&self) -> &'static str {
-        "shared-resource-tag-mismatch"
-    }
-    fn title(&self) -> &'static str {
-        "Consumer tag disagrees with actual use"
-    }
-    fn description(&self) -> &'static str {
-        "The consumer tag of a resource omits an application other than its owner that the graph shows using it (high), or lists an application that neither uses nor owns it (low). A wrong tag sends responders to the wrong team, or to none."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::High
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[
-            Input::Tagging,
-            Input::EventBridge,
-            Input::Lambda,
-            Input::Iam,
-            Input::ResourcePolicies,
-        ]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         let key = t.config.shared_dependencies.consumer_tag_key.as_str();
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
@@ -70,8 +65,7 @@ impl Check for SharedResourceTagMismatch {
                         .filter(|a| Some(*a) != owner_id)
                         .chain(owner_listed),
                 );
-                let mut f = finding_for(
-                    self,
+                let mut f = META.finding(
                     node,
                     format!(
                         "`{key}` tag of `{}` omits {}, which {} it",
@@ -111,7 +105,7 @@ impl Check for SharedResourceTagMismatch {
                 } else {
                     format!("Set the tag to `{key}={}`.", keep.join("+"))
                 };
-                let mut f = finding_for(self, node, message, remediation);
+                let mut f = META.finding(node, message, remediation);
                 f.severity = Severity::Low;
                 f.applications = stale.iter().map(|s| s.to_string()).collect();
                 f.evidence = vec![tag_evidence];

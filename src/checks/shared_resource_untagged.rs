@@ -1,34 +1,29 @@
 //! `shared-resource-untagged`: a shared resource carries no consumer tag, so nobody looking at
 //! it during an incident can tell which applications break when it does.
 
-use super::{Check, Finding, Input, Severity, Status, app_names, finding_for, gaps_hiding, unproven_by};
-use crate::graph::{NodeKind, SharedBecause, Topology};
+use super::{Check, Context, Finding, Input, Meta, Severity, Status, app_names, gaps_hiding, unproven_by};
+use crate::graph::{NodeKind, SharedBecause};
 
 pub struct SharedResourceUntagged;
 
+const META: Meta = Meta {
+    id: "shared-resource-untagged",
+    title: "Shared resource has no consumer tag",
+    description: "A resource used by two or more applications, used by an application other than its owner, or living in a shared-dependency account and used by any application, has no consumer tag naming the applications that use it. In an incident nobody can tell from the resource who is affected or whom to page.",
+    severity: Severity::Medium,
+    inputs: &[
+        Input::Tagging,
+        Input::EventBridge,
+        Input::Lambda,
+        Input::Iam,
+        Input::ResourcePolicies,
+    ],
+};
+
 impl Check for SharedResourceUntagged {
-    fn id(&self) -> &'static str {
-        "shared-resource-untagged"
-    }
-    fn title(&self) -> &'static str {
-        "Shared resource has no consumer tag"
-    }
-    fn description(&self) -> &'static str {
-        "A resource used by two or more applications, used by an application other than its owner, or living in a shared-dependency account and used by any application, has no consumer tag naming the applications that use it. In an incident nobody can tell from the resource who is affected or whom to page."
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Medium
-    }
-    fn inputs(&self) -> &'static [Input] {
-        &[
-            Input::Tagging,
-            Input::EventBridge,
-            Input::Lambda,
-            Input::Iam,
-            Input::ResourcePolicies,
-        ]
-    }
-    fn run(&self, t: &Topology<'_>) -> Vec<Finding> {
+    check_meta!();
+    fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
+        let t = cx.topology();
         let key = t.config.shared_dependencies.consumer_tag_key.as_str();
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
@@ -45,8 +40,7 @@ impl Check for SharedResourceUntagged {
                 // Referenced but not in the snapshot: its tags are unknown, not absent.
                 let in_org = node.account.is_some_and(|a| t.find(a).is_some());
                 if in_org {
-                    let mut f = finding_for(
-                        self,
+                    let mut f = META.finding(
                         node,
                         format!(
                             "`{}` is used by {} but is not in the snapshot, so its `{key}` tag cannot be checked",
@@ -72,8 +66,7 @@ impl Check for SharedResourceUntagged {
                     format!("owned by `{}`, used by another application", t.app_name(owner))
                 }
             };
-            let mut f = finding_for(
-                self,
+            let mut f = META.finding(
                 node,
                 format!(
                     "shared {} `{}` ({why}: {}) has no `{key}` tag",

@@ -1,7 +1,7 @@
 //! Test helpers: a small organization (invoice in 111111111111, checkout in 222222222222, a
 //! shared-dependency account 999999999999, zones eu and us) and builders for its resources.
 
-use super::{Check, Finding, known_ids};
+use super::{Check, Context, Finding, known_ids};
 use crate::config::parse_config;
 use crate::graph::Topology;
 use crate::model::parse_snapshot;
@@ -49,8 +49,9 @@ fn push(snapshot: &mut Value, list: &str, item: Value) {
     }
 }
 
+/// The ARN of queue `name` (the shared builders' [`crate::testkit::queue_arn`], account first).
 pub fn queue_arn(account: &str, region: &str, name: &str) -> String {
-    format!("arn:aws:sqs:{region}:{account}:{name}")
+    crate::testkit::queue_arn(region, account, name)
 }
 
 /// Adds an SQS queue with the given tags.
@@ -66,7 +67,7 @@ pub fn add_queue(s: &mut Value, account: &str, region: &str, name: &str, tags: V
 
 /// Adds a function whose execution role allows `sqs:SendMessage` on `uses`.
 pub fn add_function(s: &mut Value, account: &str, region: &str, name: &str, uses: &[&str]) -> String {
-    let role = format!("arn:aws:iam::{account}:role/{name}-role");
+    let role = crate::testkit::role_arn(account, &format!("{name}-role"));
     push(
         s,
         "roles",
@@ -76,7 +77,7 @@ pub fn add_function(s: &mut Value, account: &str, region: &str, name: &str, uses
             "inline_policies": [{"name": "use", "document": {"Version": "2012-10-17", "Statement": [{"Sid": "Use", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": uses}]}}]
         }),
     );
-    let arn = format!("arn:aws:lambda:{region}:{account}:function:{name}");
+    let arn = crate::testkit::function_arn(region, account, name);
     push(
         s,
         "functions",
@@ -87,13 +88,13 @@ pub fn add_function(s: &mut Value, account: &str, region: &str, name: &str, uses
 
 /// Adds a bus and a rule on it delivering to `targets`.
 pub fn add_rule(s: &mut Value, account: &str, region: &str, name: &str, targets: &[&str], tags: Value) -> String {
-    let bus = format!("arn:aws:events:{region}:{account}:event-bus/{name}-bus");
+    let bus = crate::testkit::bus_arn(region, account, &format!("{name}-bus"));
     push(
         s,
         "event_buses",
         json!({"arn": bus, "account": account, "region": region, "name": format!("{name}-bus")}),
     );
-    let arn = format!("arn:aws:events:{region}:{account}:rule/{name}-bus/{name}");
+    let arn = crate::testkit::rule_arn(region, account, &format!("{name}-bus"), name);
     let targets: Vec<Value> = targets
         .iter()
         .enumerate()
@@ -117,7 +118,9 @@ pub fn run_with(check: &dyn Check, snapshot: &Value, config: &str) -> Vec<Findin
     let snapshot = parse_snapshot(&snapshot.to_string(), Path::new("test.json")).unwrap();
     let config = parse_config(config, Path::new("test.toml"), &known_ids()).unwrap();
     let topology = Topology::build(&snapshot, &config);
-    let mut findings = check.run(&topology);
+    let cx = Context::new(&topology, check);
+    let mut findings = check.run(&cx);
+    findings.extend(cx.unused_allows());
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
 }
@@ -138,7 +141,7 @@ pub fn run(check: &dyn Check, snapshot: &Value) -> Vec<Finding> {
 
 /// Adds a role with a trust policy and one inline policy; returns its ARN.
 pub fn add_role(s: &mut Value, account: &str, name: &str, trust: Value, policy: Value) -> String {
-    let arn = format!("arn:aws:iam::{account}:role/{name}");
+    let arn = crate::testkit::role_arn(account, name);
     push(
         s,
         "roles",

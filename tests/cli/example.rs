@@ -426,3 +426,29 @@ fn not_proven_alone_fails_unless_allowed() {
     assert_eq!(run(&[]), 1);
     assert_eq!(run(&["--allow-not-proven"]), 0);
 }
+
+/// The generator of the bundled example (`examples/gen-example`), compiled into this test so
+/// that the committed file is checked against it without running cargo from a test.
+#[path = "../../examples/gen-example/org.rs"]
+#[allow(dead_code)]
+mod gen_example;
+
+#[test]
+fn committed_example_is_what_its_generator_writes() {
+    let generated = gen_example::example_json().unwrap();
+    let committed = std::fs::read_to_string(root().join(EXAMPLE)).unwrap();
+    if generated != committed {
+        let line = generated
+            .lines()
+            .zip(committed.lines())
+            .position(|(g, c)| g != c)
+            .map_or(generated.lines().count().min(committed.lines().count()), |i| i);
+        panic!(
+            "{EXAMPLE} differs from what `cargo run --no-default-features --example gen-example` writes, \
+             first at line {}:\n  generated: {:?}\n  committed: {:?}",
+            line + 1,
+            generated.lines().nth(line),
+            committed.lines().nth(line)
+        );
+    }
+}
