@@ -19,8 +19,13 @@ pub struct Applied {
     pub unknowns: Vec<Unknown>,
 }
 
-/// The coverage gap's error code for values known only after deployment.
+/// The coverage gap's error code for values known only after deployment. Its message is
+/// `file:line:column (resource): `field``, the place of the value.
 pub const UNKNOWN_CODE: &str = "KnownOnlyAfterApply";
+
+/// The coverage gap's error code for a managed policy a change names whose document the
+/// snapshot does not hold. Its message starts with the template location.
+pub const POLICY_NOT_IN_SNAPSHOT: &str = "PolicyNotInSnapshot";
 
 /// Applies `overlay` to a copy of `base`. Fails on a change in an account the snapshot does not
 /// hold, on a change naming a record that neither side defines, and when the result is not a
@@ -54,10 +59,7 @@ pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
             region: u.region.clone().filter(|_| !u.api.starts_with("iam:")),
             api: u.api.clone(),
             error_code: UNKNOWN_CODE.to_string(),
-            message: format!(
-                "{}: `{}` is known only after the change is applied",
-                u.location, u.field
-            ),
+            message: format!("{}: `{}`", u.location, u.field),
         });
     }
     s.coverage.gaps.sort();
@@ -139,7 +141,7 @@ fn prune_unknown_policies(s: &mut Snapshot, sources: &BTreeMap<String, SourceLoc
                 account: Some(role.account.clone()),
                 region: None,
                 api: "iam:GetPolicyVersion".to_string(),
-                error_code: "PolicyNotInSnapshot".to_string(),
+                error_code: POLICY_NOT_IN_SNAPSHOT.to_string(),
                 message: format!("{location}: names `{policy}`, whose document is not in the snapshot"),
             });
         };
@@ -344,7 +346,7 @@ fn attach(
             account: Some(account.to_string()),
             region: None,
             api: "iam:GetPolicyVersion".to_string(),
-            error_code: "PolicyNotInSnapshot".to_string(),
+            error_code: POLICY_NOT_IN_SNAPSHOT.to_string(),
             message: format!("{location}: attaches `{policy}`, whose document is not in the snapshot"),
         });
     }

@@ -19,7 +19,7 @@ mod jsonpos;
 pub mod terraform;
 mod yaml;
 
-pub use apply::{Applied, apply};
+pub use apply::{Applied, POLICY_NOT_IN_SNAPSHOT, UNKNOWN_CODE, apply};
 pub use draft::Draft;
 
 use crate::model::ResourceKind;

@@ -288,6 +288,12 @@ fn iac_deletes_and_unknown_values() {
     );
     assert!(new.iter().any(|f| f["check"] == "cross-account-write-to-shared"
         && f["message"].as_str().unwrap().contains("generated.yaml:2:3 (Worker)")));
+    // The wording says what the gap is: a value known only after apply, not a crawl failure.
+    for f in new {
+        let message = f["message"].as_str().unwrap();
+        assert!(message.contains("a value known only after apply at "), "{message}");
+        assert!(!message.contains("crawl could not read"), "{message}");
+    }
     assert_eq!(doc["unknown"][0]["field"], "Properties.RoleName (generated name)");
 }
 
