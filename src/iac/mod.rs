@@ -70,6 +70,16 @@ pub struct NotConsidered {
     pub reason: String,
 }
 
+impl NotConsidered {
+    /// One line: `file:line:column (LogicalId): AWS::EC2::VPC not considered: reason`.
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {} not considered: {}",
+            self.location, self.resource_type, self.reason
+        )
+    }
+}
+
 /// A value that is known only after deployment.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Unknown {

@@ -150,10 +150,7 @@ fn iac_check_locates_findings_in_every_format() {
         args.extend(["--format", format]);
         let (code, stdout, stderr) = run(&args);
         assert_eq!(code, 1, "{format}");
-        assert!(
-            stderr.contains("note: not considered: AWS::Logs::LogGroup (1)"),
-            "{stderr}"
-        );
+        assert!(stderr.is_empty(), "{format}: {stderr}");
         let wanted = if format == "sarif" {
             "examples/iac/profile-writer.template.yaml"
         } else {
@@ -178,6 +175,106 @@ fn iac_check_locates_findings_in_every_format() {
         ),
         (Some(11), Some(3))
     );
+}
+
+/// `check` puts the resources it did not consider into the report itself, in every format, at
+/// their template line; without them (no IaC, or everything modelled) no format mentions it.
+#[test]
+fn iac_check_reports_not_considered_in_every_format() {
+    let with = ["--cfn", CFN, "--account", "222222222222", "--region", "eu-west-1"];
+    let check = |extra: &[&str], format: &str| {
+        let mut args = vec!["check", "--topology", EXAMPLE, "--format", format];
+        args.extend_from_slice(extra);
+        run(&args).1
+    };
+    // fires: the log group of the example template, at 35:3, in every format.
+    let json: Value = serde_json::from_str(&check(&with, "json")).unwrap();
+    assert_eq!(
+        json["coverage"]["not_considered"],
+        serde_json::json!([{"file": CFN, "line": 35, "column": 3, "resource": "ProfileWriterLogs",
+            "type": "AWS::Logs::LogGroup", "reason": "topoguard does not model this resource type"}])
+    );
+    let sarif: Value = serde_json::from_str(&check(&with, "sarif")).unwrap();
+    let notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    let note = notes
+        .iter()
+        .find(|n| n["descriptor"]["id"] == "not-considered")
+        .unwrap();
+    let physical = &note["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], CFN);
+    assert_eq!(
+        (
+            physical["region"]["startLine"].as_i64(),
+            physical["region"]["startColumn"].as_i64()
+        ),
+        (Some(35), Some(3))
+    );
+    assert_eq!(
+        note["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "ProfileWriterLogs"
+    );
+    let line = "profile-writer.template.yaml:35:3 (ProfileWriterLogs): AWS::Logs::LogGroup not considered";
+    assert!(check(&with, "human").contains(line));
+    assert!(check(&with, "junit").contains(line));
+    let markdown = check(&with, "markdown");
+    assert!(markdown.contains("### Not considered"), "{markdown}");
+    assert!(
+        markdown.contains("profile-writer.template.yaml:35:3 `ProfileWriterLogs` (`AWS::Logs::LogGroup`)"),
+        "{markdown}"
+    );
+    // quiet: no IaC change, nothing to list.
+    let json: Value = serde_json::from_str(&check(&[], "json")).unwrap();
+    assert!(json["coverage"].get("not_considered").is_none());
+    assert!(!check(&[], "markdown").contains("Not considered"));
+    // near miss: an IaC change whose every resource is modelled lists nothing either.
+    let dir = tempfile::tempdir().unwrap();
+    let queue = dir.path().join("queue.yaml");
+    std::fs::write(
+        &queue,
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: q}\n",
+    )
+    .unwrap();
+    let only = [
+        "--cfn",
+        queue.to_str().unwrap(),
+        "--account",
+        "222222222222",
+        "--region",
+        "eu-west-1",
+    ];
+    let json: Value = serde_json::from_str(&check(&only, "json")).unwrap();
+    assert!(json["coverage"].get("not_considered").is_none(), "{json}");
+    for format in ["human", "markdown", "junit", "sarif"] {
+        assert!(!check(&only, format).contains("not considered"), "{format}");
+    }
+}
+
+/// `diff` lists them too, SARIF included.
+#[test]
+fn iac_diff_reports_not_considered_in_every_format() {
+    let base = [
+        "diff",
+        "--before",
+        EXAMPLE,
+        "--cfn",
+        CFN,
+        "--account",
+        "222222222222",
+        "--region",
+        "eu-west-1",
+        "--format",
+    ];
+    for (format, wanted) in [
+        ("human", "ProfileWriterLogs"),
+        ("markdown", "ProfileWriterLogs"),
+        ("json", "\"not_considered\""),
+        ("sarif", "\"not-considered\""),
+    ] {
+        let (_, stdout, _) = run(&[&base[..], &[format]].concat());
+        assert!(stdout.contains(wanted), "{format}: {stdout}");
+    }
 }
 
 #[test]
