@@ -83,11 +83,61 @@ fn parse(text: &str, file: &str) -> Result<Template, IacError> {
             "not a CloudFormation template: no `Resources` mapping",
         ));
     }
-    Ok(Template {
+    let t = Template {
         value,
         positions,
         parameters,
-    })
+    };
+    refuse_transforms(&t, file)?;
+    Ok(t)
+}
+
+/// A template that still needs a transform (SAM `AWS::Serverless-2016-10-31`,
+/// `AWS::LanguageExtensions` with `Fn::ForEach`, a macro) is not what CloudFormation deploys:
+/// the transform adds and rewrites resources (a SAM function's role, each `Fn::ForEach` copy).
+/// Reading it as is would leave those out, so it is refused (exit 2) with what to run first.
+fn refuse_transforms(t: &Template, file: &str) -> Result<(), IacError> {
+    let names: Vec<String> = match t.value.get("Transform") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items.iter().map(transform_name).collect(),
+        Some(v) => vec![transform_name(v)],
+    };
+    let how = |name: &str| match name {
+        "AWS::Serverless-2016-10-31" => {
+            "run `sam build` (or `sam package` / `aws cloudformation package`) and give the template it writes, or the stack's processed template (`aws cloudformation get-template --template-stage Processed`)"
+        }
+        _ => {
+            "deploy-time transforms are not expanded by topoguard: give the stack's processed template (`aws cloudformation get-template --template-stage Processed`, or a change set's), or the `cdk synth` / `sam build` output"
+        }
+    };
+    if let Some(name) = names.first() {
+        return Err(IacError::file(
+            file,
+            format!(
+                "not supported yet: the template declares the `{name}` transform; {}",
+                how(name)
+            ),
+        ));
+    }
+    let resources = t.value.get("Resources").and_then(Value::as_object);
+    if let Some(id) = resources.and_then(|r| r.keys().find(|k| k.starts_with("Fn::ForEach::"))) {
+        return Err(IacError::at(
+            &location(t, file, id),
+            format!(
+                "not supported yet: `Fn::ForEach` needs the `AWS::LanguageExtensions` transform; {}",
+                how("")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A `Transform` entry: a name, or `{Name: …, Parameters: …}` for a macro with parameters.
+fn transform_name(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        v => v.get("Name").and_then(Value::as_str).unwrap_or("(unnamed)").to_string(),
+    }
 }
 
 fn location(t: &Template, file: &str, id: &str) -> SourceLocation {

@@ -440,7 +440,25 @@ fn iac_bad_input_exits_2_naming_file_and_place_and_writes_nothing() {
         "bad-bus.yaml",
         "Resources:\n  R:\n    Type: AWS::Events::Rule\n    Properties:\n      Name: r\n      EventBusName: nope\n",
     );
+    let sam = write(
+        "sam.yaml",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n",
+    );
+    let for_each = write(
+        "each.yaml",
+        "Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Q:\n    - N\n    - [a]\n    - Q${N}: {Type: AWS::SQS::Queue}\n",
+    );
     let mut cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["--cfn", &sam, "--account", "311111111111", "--region", "eu-west-1"],
+            format!(
+                "{sam}:1:1: not supported yet: the template declares the `AWS::Serverless-2016-10-31` transform; run `sam build`"
+            ),
+        ),
+        (
+            vec!["--cfn", &for_each, "--account", "311111111111", "--region", "eu-west-1"],
+            format!("{for_each}:1:1: not supported yet: the template declares the `AWS::LanguageExtensions` transform"),
+        ),
         (
             vec!["--cfn", &bad_bus, "--account", "311111111111", "--region", "eu-west-1"],
             format!("{bad_bus}:2:3: resource `R`: does not fit the snapshot: `bus`: relation to unknown event bus"),
