@@ -101,6 +101,8 @@ fn misfit(s: &Snapshot, sources: &BTreeMap<String, SourceLocation>, overlay: &Ov
         "functions" => s.functions.get(i).map(|r| r.arn.as_str()),
         "resources" => s.resources.get(i).map(|r| r.arn.as_str()),
         "managed_policies" => s.managed_policies.get(i).map(|r| r.arn.as_str()),
+        "users" => s.users.get(i).map(|r| r.arn.as_str()),
+        "groups" => s.groups.get(i).map(|r| r.arn.as_str()),
         _ => None,
     });
     let field = at.split_once("].").map_or("", |(_, f)| f);
@@ -155,6 +157,33 @@ fn prune_unknown_policies(s: &mut Snapshot, sources: &BTreeMap<String, SourceLoc
             gap(&b);
         }
     }
+    // Users and groups the change defines: the same, through one gap per policy.
+    let users = s.users.iter_mut().map(|u| {
+        (
+            &u.arn,
+            &u.account,
+            &mut u.attached_policies,
+            Some(&mut u.permission_boundary),
+        )
+    });
+    let groups = s
+        .groups
+        .iter_mut()
+        .map(|g| (&g.arn, &g.account, &mut g.attached_policies, None));
+    for (arn, account, attached, boundary) in users.chain(groups) {
+        let Some(location) = sources.get(arn.as_str()) else {
+            continue;
+        };
+        attached.retain(|p| {
+            known.contains(p) || {
+                gaps.push(super::entities::unheld_policy_gap(account, location, p));
+                false
+            }
+        });
+        if let Some(b) = boundary.and_then(|b| b.take_if(|b| !known.contains(b.as_str()))) {
+            gaps.push(super::entities::unheld_policy_gap(account, location, &b));
+        }
+    }
     s.coverage.gaps.extend(gaps);
 }
 
@@ -193,6 +222,13 @@ fn apply_one(s: &mut Snapshot, change: &Change) -> Result<Vec<String>, String> {
     let d = &change.draft;
     let mut touched = d.arn().map(str::to_string).into_iter().collect::<Vec<_>>();
     match d {
+        Draft::User(_)
+        | Draft::Group(_)
+        | Draft::EntityPolicy { .. }
+        | Draft::EntityAttachment { .. }
+        | Draft::Membership { .. } => {
+            return super::entities::apply(s, d, delete, &change.location);
+        }
         Draft::Role(r) if delete => remove(&mut s.roles, &r.arn, |x| &x.arn),
         Draft::Role(r) => {
             let mut r = r.clone();

@@ -14,6 +14,7 @@ pub mod cfn;
 mod cfn_types;
 pub mod diff;
 mod draft;
+mod entities;
 mod intrinsics;
 mod jsonpos;
 pub mod terraform;

@@ -10,6 +10,7 @@
 //! Format: <https://developer.hashicorp.com/terraform/internals/json-format>
 
 use super::cfn_types::{self, Kind, Place};
+use super::draft::Entity;
 use super::intrinsics::Ctx;
 use super::{
     Action, Change, Draft, IacError, NotConsidered, Overlay, SourceLocation, Target, Unknown, jsonpos, unknown_value,
@@ -146,7 +147,10 @@ fn one(
         overlay.not_considered.push(NotConsidered {
             location: loc.clone(),
             resource_type: ty.to_string(),
-            reason: "topoguard does not model this resource type".to_string(),
+            reason: match ty {
+                "aws_iam_instance_profile" => cfn_types::not_modelled_reason("AWS::IAM::InstanceProfile"),
+                _ => "topoguard does not model this resource type".to_string(),
+            },
         });
         return Ok(());
     };
@@ -263,6 +267,11 @@ fn place_of(own_arn: Option<&Value>, values: &Value, defaults: &Provider, target
 fn tf_kind(ty: &str) -> Option<Kind> {
     Some(match ty {
         "aws_iam_role" => Kind::Role,
+        "aws_iam_user" => Kind::User,
+        "aws_iam_group" => Kind::Group,
+        "aws_iam_user_policy" | "aws_iam_user_policy_attachment" => Kind::EntityPolicy(Entity::User),
+        "aws_iam_group_policy" | "aws_iam_group_policy_attachment" => Kind::EntityPolicy(Entity::Group),
+        "aws_iam_user_group_membership" | "aws_iam_group_membership" => Kind::Membership,
         "aws_iam_role_policy" | "aws_iam_role_policy_attachment" | "aws_iam_policy_attachment" => Kind::Policy,
         "aws_iam_policy" => Kind::ManagedPolicy,
         "aws_cloudwatch_event_bus" => Kind::EventBus,
@@ -320,6 +329,17 @@ fn cfn_props(ty: &str, v: &Value) -> Value {
             "ManagedPolicyArns": g(v, "managed_policy_arns"),
             "Policies": v.get("inline_policy").and_then(Value::as_array).map(|ps| ps.iter().filter(|p| p.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty())).map(|p| json!({"PolicyName": g(p, "name"), "PolicyDocument": g(p, "policy")})).collect::<Vec<_>>()),
         }),
+        "aws_iam_user" => json!({
+            "UserName": g(v, "name"), "Path": g(v, "path"), "PermissionsBoundary": g(v, "permissions_boundary"), "Tags": tags,
+        }),
+        "aws_iam_group" => json!({"GroupName": g(v, "name"), "Path": g(v, "path")}),
+        "aws_iam_user_policy" => {
+            json!({"PolicyName": g(v, "name"), "UserName": g(v, "user"), "PolicyDocument": g(v, "policy")})
+        }
+        "aws_iam_group_policy" => {
+            json!({"PolicyName": g(v, "name"), "GroupName": g(v, "group"), "PolicyDocument": g(v, "policy")})
+        }
+        "aws_iam_group_membership" => json!({"GroupName": g(v, "group"), "Users": g(v, "users")}),
         "aws_iam_role_policy" => {
             json!({"PolicyName": g(v, "name"), "RoleName": g(v, "role"), "PolicyDocument": g(v, "policy")})
         }
@@ -358,6 +378,31 @@ fn cfn_props(ty: &str, v: &Value) -> Value {
     })
 }
 
+/// The user and group resources whose shape is Terraform's own: attachments and a user's
+/// memberships.
+fn entity_draft(ty: &str, v: &Value, p: &Place) -> Option<Draft> {
+    let attachment = |entity, key| Draft::EntityAttachment {
+        account: p.account.clone(),
+        entity,
+        name: st(v, key).unwrap_or_default(),
+        policy_arn: st(v, "policy_arn").unwrap_or_default(),
+    };
+    Some(match ty {
+        "aws_iam_user_policy_attachment" => attachment(Entity::User, "user"),
+        "aws_iam_group_policy_attachment" => attachment(Entity::Group, "group"),
+        "aws_iam_user_group_membership" => Draft::Membership {
+            account: p.account.clone(),
+            user: st(v, "user").unwrap_or_default(),
+            groups: v
+                .get("groups")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default(),
+        },
+        _ => return None,
+    })
+}
+
 /// The drafts one resource change becomes.
 fn drafts(ty: &str, kind: Kind, v: &Value, loc: &SourceLocation, p: &Place) -> Result<Vec<Draft>, String> {
     let partition = super::partition_of(&p.region).0;
@@ -369,6 +414,9 @@ fn drafts(ty: &str, kind: Kind, v: &Value, loc: &SourceLocation, p: &Place) -> R
             format!("arn:{partition}:events:{}:{}:event-bus/{name}", p.region, p.account)
         }
     };
+    if let Some(d) = entity_draft(ty, v, p) {
+        return Ok(vec![d]);
+    }
     match ty {
         "aws_iam_role_policy_attachment" => {
             return Ok(vec![Draft::RoleAttachment {
