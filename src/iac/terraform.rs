@@ -39,11 +39,86 @@ fn constant(expr: Option<&Value>) -> Option<&Value> {
     expr.and_then(|e| e.get("constant_value"))
 }
 
-fn provider(plan: &Value) -> Provider {
-    let Some(aws) = plan
-        .pointer("/configuration/provider_config/aws")
-        .and_then(|p| p.get("expressions"))
-    else {
+/// Every provider configuration of the plan by its key (`aws`, `aws.eu`, `module.x:aws`).
+fn providers(plan: &Value) -> BTreeMap<String, Provider> {
+    plan.pointer("/configuration/provider_config")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(_, p)| p.get("name").and_then(Value::as_str).is_none_or(|n| n == "aws"))
+                .map(|(k, p)| (k.clone(), provider(p)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Resource address in the configuration (module path without instance keys, `type.name`) →
+/// its `provider_config_key`, from `configuration.root_module` and its module calls.
+fn provider_keys(module: &Value, prefix: &str, out: &mut BTreeMap<String, String>) {
+    for r in module.get("resources").and_then(Value::as_array).into_iter().flatten() {
+        if let (Some(address), Some(key)) = (
+            r.get("address").and_then(Value::as_str),
+            r.get("provider_config_key").and_then(Value::as_str),
+        ) {
+            out.insert(format!("{prefix}{address}"), key.to_string());
+        }
+    }
+    for (name, call) in module
+        .get("module_calls")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(m) = call.get("module") {
+            provider_keys(m, &format!("{prefix}module.{name}."), out);
+        }
+    }
+}
+
+/// A resource change's configuration address: `module.a["x"].aws_s3_bucket.b[0]` →
+/// `module.a.aws_s3_bucket.b`.
+fn config_address(rc: &Value) -> Option<String> {
+    let ty = rc.get("type").and_then(Value::as_str)?;
+    let name = rc.get("name").and_then(Value::as_str)?;
+    let module = rc.get("module_address").and_then(Value::as_str).unwrap_or("");
+    let mut prefix = String::new();
+    let mut depth = 0usize;
+    for c in module.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            c if depth == 0 => prefix.push(c),
+            _ => {}
+        }
+    }
+    if !prefix.is_empty() {
+        prefix.push('.');
+    }
+    Some(format!("{prefix}{ty}.{name}"))
+}
+
+/// The provider defaults of one resource change: the configuration its `provider_config_key`
+/// names (an alias such as `aws.eu`, or `module.x:aws`), else the default `aws` provider.
+fn provider_for<'p>(
+    rc: &Value,
+    keys: &BTreeMap<String, String>,
+    providers: &'p BTreeMap<String, Provider>,
+    fallback: &'p Provider,
+) -> &'p Provider {
+    let key = config_address(rc).and_then(|a| keys.get(&a));
+    key.and_then(|k| {
+        providers
+            .get(k)
+            .or_else(|| k.rsplit_once(':').and_then(|(_, bare)| providers.get(bare)))
+    })
+    .or_else(|| providers.get("aws"))
+    .unwrap_or(fallback)
+}
+
+/// One `aws` provider configuration block: its `region`, and the account of its `assume_role`
+/// role or its single `allowed_account_ids` entry.
+fn provider(config: &Value) -> Provider {
+    let Some(aws) = config.get("expressions") else {
         return Provider::default();
     };
     let region = constant(aws.get("region")).and_then(Value::as_str).map(str::to_string);
@@ -101,7 +176,12 @@ pub fn read_text(text: &str, file: &str, target: &Target) -> Result<Overlay, Iac
         .filter_map(|k| Some((k.string_value?, (k.line, k.column))))
         .rev()
         .collect();
-    let defaults = provider(&plan);
+    let providers = providers(&plan);
+    let mut keys = BTreeMap::new();
+    if let Some(root) = plan.pointer("/configuration/root_module") {
+        provider_keys(root, "", &mut keys);
+    }
+    let fallback = Provider::default();
     let mut overlay = Overlay::default();
     for (i, rc) in changes.iter().enumerate() {
         let address = rc
@@ -115,7 +195,8 @@ pub fn read_text(text: &str, file: &str, target: &Target) -> Result<Overlay, Iac
             line,
             column,
         };
-        one(rc, &loc, &defaults, target, &mut overlay)?;
+        let defaults = provider_for(rc, &keys, &providers, &fallback);
+        one(rc, &loc, defaults, target, &mut overlay)?;
     }
     Ok(overlay)
 }
