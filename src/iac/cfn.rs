@@ -5,9 +5,10 @@
 //! considered. A StackSet deploys to several accounts: one overlay per `--account`.
 
 use super::cfn_types;
-use super::intrinsics::{Ctx, ResourceRef, eval_condition, resolve};
+use super::intrinsics::{Ctx, ResourceRef, eval_condition, resolve, resolve_string};
 use super::{
-    Change, IacError, NotConsidered, Overlay, SourceLocation, Target, Unknown, is_unknown, jsonpos, partition_of, yaml,
+    Change, Export, IacError, NotConsidered, Overlay, SourceLocation, Target, Unknown, is_unknown, jsonpos,
+    partition_of, yaml,
 };
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -22,12 +23,23 @@ struct Template {
 
 /// Reads the template at `path` (named `file` in messages) for every target account.
 pub fn read(path: &std::path::Path, file: &str, target: &Target) -> Result<Overlay, IacError> {
+    read_with(path, file, target, &[])
+}
+
+/// Reads the template at `path`, resolving `Fn::ImportValue` against `exports` (of the other
+/// templates of the run).
+pub fn read_with(path: &std::path::Path, file: &str, target: &Target, exports: &[Export]) -> Result<Overlay, IacError> {
     let text = std::fs::read_to_string(path).map_err(|e| IacError::file(file, format!("cannot read template: {e}")))?;
-    read_text(&text, file, target)
+    read_text_with(&text, file, target, exports)
 }
 
 /// Reads template text; see [`read`].
 pub fn read_text(text: &str, file: &str, target: &Target) -> Result<Overlay, IacError> {
+    read_text_with(text, file, target, &[])
+}
+
+/// Reads template text with exports; see [`read_with`].
+pub fn read_text_with(text: &str, file: &str, target: &Target, exports: &[Export]) -> Result<Overlay, IacError> {
     let t = parse(text.strip_prefix('\u{feff}').unwrap_or(text), file)?;
     let region = target.region.clone().ok_or_else(|| {
         IacError::file(
@@ -43,7 +55,12 @@ pub fn read_text(text: &str, file: &str, target: &Target) -> Result<Overlay, Iac
     }
     let mut overlay = Overlay::default();
     for account in &target.accounts {
-        overlay.extend(read_for(&t, file, account, &region, &target.parameters)?);
+        let imports = exports
+            .iter()
+            .filter(|e| &e.account == account && e.region == region)
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect();
+        overlay.extend(read_for(&t, file, account, &region, &target.parameters, imports)?);
     }
     Ok(overlay)
 }
@@ -156,10 +173,12 @@ fn read_for(
     account: &str,
     region: &str,
     given: &[(String, String)],
+    imports: BTreeMap<String, String>,
 ) -> Result<Overlay, IacError> {
     let mut ctx = Ctx {
         params: parameters(t, file, account, region, given)?,
         mappings: t.value.get("Mappings").cloned().unwrap_or(Value::Null),
+        imports,
         ..Ctx::default()
     };
     conditions(t, file, &mut ctx)?;
@@ -256,7 +275,34 @@ fn read_for(
             });
         }
     }
+    overlay.exports = exports_of(t, &ctx, &place);
     Ok(overlay)
+}
+
+/// `Outputs.*.Export.Name` → the output's `Value`, where both resolve to known strings and the
+/// output's condition (if any) holds. What does not resolve is left out: an import of it stays
+/// unknown.
+fn exports_of(t: &Template, ctx: &Ctx, place: &cfn_types::Place) -> Vec<Export> {
+    let outputs = t.value.get("Outputs").and_then(Value::as_object);
+    outputs
+        .into_iter()
+        .flatten()
+        .filter(|(_, o)| {
+            o.get("Condition")
+                .and_then(Value::as_str)
+                .is_none_or(|c| ctx.conditions.get(c).copied().unwrap_or(false))
+        })
+        .filter_map(|(_, o)| {
+            let name = resolve_string(o.pointer("/Export/Name")?, ctx).ok()?;
+            let value = resolve_string(o.get("Value")?, ctx).ok()?;
+            (!is_unknown(&name)).then(|| Export {
+                account: place.account.clone(),
+                region: place.region.clone(),
+                name,
+                value,
+            })
+        })
+        .collect()
 }
 
 fn unknown(loc: &SourceLocation, place: &cfn_types::Place, field: String, api: &str) -> Unknown {

@@ -294,3 +294,46 @@ fn near_miss_serverless_types_without_a_transform_stay_not_considered() {
     assert_eq!(o.changes.len(), 1);
     assert_eq!(o.not_considered[0].resource_type, "AWS::Serverless::Function");
 }
+
+/// `Fn::ImportValue` reads an export of a stack in the same account and region:
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-importvalue.html>.
+fn exporter() -> serde_json::Value {
+    json!({
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "orders"}}},
+        "Outputs": {"QueueArn": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}, "Export": {"Name": {"Fn::Sub": "${AWS::Region}-orders-arn"}}}}
+    })
+}
+
+fn imported(export: &str, region: &str) -> serde_json::Value {
+    let exports = read(&exporter(), &[]).unwrap().exports;
+    let t = template_with_resource(json!({"Fn::ImportValue": export}));
+    let mut at = target(&[]);
+    at.region = Some(region.to_string());
+    let o = read_text_with(&serde_json::to_string(&t).unwrap(), "t.json", &at, &exports).unwrap();
+    role_policy(&o)["Statement"][0]["Resource"].clone()
+}
+
+#[test]
+fn fires_import_value_resolves_an_export_of_another_template() {
+    assert_eq!(
+        imported("eu-west-1-orders-arn", "eu-west-1"),
+        json!("arn:aws:sqs:eu-west-1:311111111111:orders")
+    );
+}
+
+#[test]
+fn quiet_import_of_a_name_no_template_exports_stays_unknown() {
+    assert_eq!(
+        imported("elsewhere-arn", "eu-west-1"),
+        json!("(known after apply: Fn::ImportValue elsewhere-arn)")
+    );
+}
+
+#[test]
+fn near_miss_export_of_another_region_is_not_imported() {
+    // Same export name, but the importing stack deploys to another region.
+    assert_eq!(
+        imported("eu-west-1-orders-arn", "eu-central-1"),
+        json!("(known after apply: Fn::ImportValue eu-west-1-orders-arn)")
+    );
+}
