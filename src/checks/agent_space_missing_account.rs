@@ -2,8 +2,8 @@
 //! cannot investigate — the investigation has a gap exactly where the root cause may be.
 
 use super::{
-    Check, Context, Evidence, Finding, Input, Meta, Severity, describe_gaps, gap_evidence, gaps_hiding,
-    gaps_hiding_apis, unproven_by,
+    Check, Context, Evidence, Finding, Input, Meta, Severity, gap_evidence, gaps_clause, gaps_hiding, gaps_hiding_apis,
+    unproven_by,
 };
 use crate::graph::{SpaceView, Topology};
 
@@ -71,8 +71,8 @@ impl Check for AgentSpaceMissingAccount {
                 let name = space.name;
                 let message = if unknown && not_declared {
                     format!(
-                        "`{app}` reaches account `{account}`, which `[agent_spaces.{name}].accounts` does not list; whether Agent Space `{name}` is associated with it in AWS is unknown (the crawl could not read {})",
-                        describe_gaps(&association_gaps)
+                        "`{app}` reaches account `{account}`, which `[agent_spaces.{name}].accounts` does not list; whether Agent Space `{name}` is associated with it in AWS is unknown ({})",
+                        gaps_clause(&association_gaps)
                     )
                 } else {
                     let sides = match (not_associated, not_declared, declared.is_some()) {

@@ -8,7 +8,10 @@
 //! when two gaps of a check share those three, the generic result is kept for both, so a gap is
 //! never silenced by a finding about another one.
 
-use super::{Check, Context, Evidence, Finding, Input, REGISTRY, Status, app_names, unused_ignore};
+use super::{
+    Check, Context, Evidence, Finding, Input, REGISTRY, Status, app_names, gap_clause, gap_detail, gap_remediation,
+    is_crawl_gap, unused_ignore,
+};
 use crate::arn::glob_match;
 use crate::config::Ignore;
 use crate::graph::Topology;
@@ -139,10 +142,7 @@ fn matches(ig: &Ignore, f: &Finding) -> bool {
 
 /// The evidence `from` and `detail` a check's coverage-gap evidence gives `g`.
 fn gap_key(g: &CoverageGap) -> (&str, String) {
-    (
-        g.account.as_deref().unwrap_or("organization"),
-        format!("{} failed: {}", g.api, g.error_code),
-    )
+    (g.account.as_deref().unwrap_or("organization"), gap_detail(g))
 }
 
 /// Whether a finding of `findings` names gap `g` unambiguously in its evidence: same account,
@@ -175,10 +175,16 @@ fn not_proven(check: &dyn Check, topology: &Topology<'_>, gaps: &[&CoverageGap])
     relevant
         .into_iter()
         .map(|g| {
-            let account_owner = g.account.as_deref().and_then(|acc| topology.find(acc)).and_then(|ix| topology.owner(ix));
+            let account_owner = g
+                .account
+                .as_deref()
+                .and_then(|acc| topology.find(acc))
+                .and_then(|ix| topology.owner(ix));
             let apps = (0..topology.applications.len()).filter(|a| {
                 Some(*a) == account_owner
-                    || g.account.as_deref().is_none_or(|acc| footprints.get(*a).is_some_and(|f| f.contains(acc)))
+                    || g.account
+                        .as_deref()
+                        .is_none_or(|acc| footprints.get(*a).is_some_and(|f| f.contains(acc)))
             });
             let place = match (&g.account, &g.region) {
                 (Some(a), Some(r)) => format!("account `{a}` region `{r}`"),
@@ -186,31 +192,42 @@ fn not_proven(check: &dyn Check, topology: &Topology<'_>, gaps: &[&CoverageGap])
                 (None, Some(r)) => format!("region `{r}` of every account"),
                 (None, None) => "the organization".to_string(),
             };
-            let detail = if g.message.is_empty() { g.error_code.clone() } else { format!("{}: {}", g.error_code, g.message) };
             Finding {
                 check: check.id().to_string(),
                 severity: check.default_severity(),
                 status: Status::NotProven,
                 title: check.title().to_string(),
                 message: format!(
-                    "not proven for {place}: the crawl could not read `{}` there ({detail}), so `{}` cannot show the absence of violations",
-                    g.api,
+                    "not proven for {place}: {}, so `{}` cannot show the absence of violations",
+                    gap_clause(g, " there"),
                     check.id()
                 ),
                 resource: g.account.clone().unwrap_or_else(|| "organization".to_string()),
                 account: g.account.clone(),
                 region: g.region.clone(),
                 applications: app_names(topology, apps),
-                evidence: vec![Evidence::new("coverage-gap", g.account.as_deref().unwrap_or("organization"), None, format!("{} failed: {detail}", g.api))],
-                remediation: format!(
-                    "Let the crawl role call `{}` in {place}, re-crawl, and run the check again.",
-                    g.api
-                ),
+                evidence: vec![Evidence::new(
+                    "coverage-gap",
+                    g.account.as_deref().unwrap_or("organization"),
+                    None,
+                    generic_detail(g),
+                )],
+                remediation: gap_remediation(g, &place),
                 conditions: Vec::new(),
                 location: None,
             }
         })
         .collect()
+}
+
+/// The evidence detail of the generic result: a crawl failure keeps its message
+/// (`api failed: code: message`), an IaC gap says what it is ([`gap_detail`]).
+fn generic_detail(g: &CoverageGap) -> String {
+    match (is_crawl_gap(g), g.message.is_empty()) {
+        (true, true) => format!("{} failed: {}", g.api, g.error_code),
+        (true, false) => format!("{} failed: {}: {}", g.api, g.error_code, g.message),
+        (false, _) => gap_detail(g),
+    }
 }
 
 #[cfg(test)]
@@ -364,5 +381,59 @@ mod tests {
         let generic: Vec<_> = np.iter().filter(|f| f.message.starts_with("not proven for")).collect();
         assert_eq!(generic.len(), 2, "{np:#?}");
         assert_eq!(np.len(), 3, "{np:#?}");
+    }
+
+    fn iac_gap(code: &str, message: &str) -> Value {
+        json!({"account": INVOICE, "region": "eu-west-1", "api": "sqs:CreateQueue", "error_code": code, "message": message})
+    }
+
+    #[test]
+    fn fires_known_after_apply_wording_names_the_template_place() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        s["coverage"] = json!({"gaps": [iac_gap("KnownOnlyAfterApply", "q.yaml:4:3 (Queue): `Properties.QueueName`")]});
+        let o = outcome(&s, "");
+        let np = not_proven_of(&o, "shared-resource-untagged");
+        assert_eq!(np.len(), 1, "{np:#?}");
+        assert_eq!(
+            np[0].message,
+            "not proven for account `111111111111` region `eu-west-1`: a value known only after apply at q.yaml:4:3 (Queue): `Properties.QueueName`, so `shared-resource-untagged` cannot show the absence of violations"
+        );
+        assert!(!np[0].message.contains("crawl") && !np[0].remediation.contains("crawl role"));
+        assert_eq!(
+            np[0].evidence[0].detail,
+            "sqs:CreateQueue known only after apply: q.yaml:4:3 (Queue): `Properties.QueueName`"
+        );
+    }
+
+    #[test]
+    fn quiet_crawl_gap_keeps_the_crawl_wording() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        s["coverage"] = json!({"gaps": [iac_gap("AccessDenied", "denied")]});
+        let o = outcome(&s, "");
+        let np = not_proven_of(&o, "shared-resource-untagged");
+        assert!(
+            np[0]
+                .message
+                .contains("the crawl could not read `sqs:CreateQueue` there (AccessDenied: denied)")
+        );
+        assert!(!np[0].message.contains("after apply"));
+        assert_eq!(np[0].evidence[0].detail, "sqs:CreateQueue failed: AccessDenied: denied");
+    }
+
+    #[test]
+    fn near_miss_policy_not_in_snapshot_is_not_called_a_crawl_failure() {
+        let g: crate::model::CoverageGap = serde_json::from_value(iac_gap(
+            "PolicyNotInSnapshot",
+            "r.yaml:2:3 (Role): attaches `arn:aws:iam::aws:policy/X`, whose document is not in the snapshot",
+        ))
+        .unwrap();
+        let crawl: crate::model::CoverageGap = serde_json::from_value(iac_gap("Throttling", "")).unwrap();
+        let clause = crate::checks::gaps_clause(&[&g, &crawl]);
+        assert_eq!(
+            clause,
+            "the crawl could not read `sqs:CreateQueue` in account `111111111111` region `eu-west-1` (Throttling); the change names a managed policy whose document is not in the snapshot (r.yaml:2:3 (Role): attaches `arn:aws:iam::aws:policy/X`, whose document is not in the snapshot)"
+        );
     }
 }

@@ -286,6 +286,72 @@ pub fn describe_gaps(gaps: &[&CoverageGap]) -> String {
     parts.join(", ")
 }
 
+/// What one gap leaves unknown, as a clause for a message: "the crawl could not read `api`
+/// {`here`} (code: message)" for what a crawl failed to read, "a value known only after apply at
+/// `file:line:column (resource): `field``" for an IaC value known only after deployment, and
+/// "the change names a managed policy whose document is not in the snapshot (…)" for a policy
+/// an IaC change attaches that no snapshot holds. Every "not proven" message says its gaps
+/// through this function or [`gaps_clause`].
+pub fn gap_clause(g: &CoverageGap, here: &str) -> String {
+    match g.error_code.as_str() {
+        crate::iac::UNKNOWN_CODE => format!("a value known only after apply at {}", g.message),
+        crate::iac::POLICY_NOT_IN_SNAPSHOT => format!(
+            "the change names a managed policy whose document is not in the snapshot ({})",
+            g.message
+        ),
+        code if g.message.is_empty() => format!("the crawl could not read `{}`{here} ({code})", g.api),
+        code => format!("the crawl could not read `{}`{here} ({code}: {})", g.api, g.message),
+    }
+}
+
+/// Whether a gap is a crawl failure (not an IaC value or policy the change leaves unknown).
+pub fn is_crawl_gap(g: &CoverageGap) -> bool {
+    g.error_code != crate::iac::UNKNOWN_CODE && g.error_code != crate::iac::POLICY_NOT_IN_SNAPSHOT
+}
+
+/// What `gaps` leave unknown, as one clause: the crawl failures grouped ("the crawl could not
+/// read `a` in account `A` (code), `b` …"), then each IaC gap as [`gap_clause`] says it.
+pub fn gaps_clause(gaps: &[&CoverageGap]) -> String {
+    let crawl: Vec<&CoverageGap> = gaps.iter().copied().filter(|g| is_crawl_gap(g)).collect();
+    let mut parts: Vec<String> = gaps
+        .iter()
+        .filter(|g| !is_crawl_gap(g))
+        .map(|g| gap_clause(g, ""))
+        .collect();
+    parts.sort();
+    parts.dedup();
+    if !crawl.is_empty() {
+        parts.insert(0, format!("the crawl could not read {}", describe_gaps(&crawl)));
+    }
+    parts.join("; ")
+}
+
+/// What to do about one gap, `place` being "account `A` region `R`" or similar.
+pub fn gap_remediation(g: &CoverageGap, place: &str) -> String {
+    match g.error_code.as_str() {
+        crate::iac::UNKNOWN_CODE => format!(
+            "Give the value in the template or plan (a fixed name or ARN), or run the check again once the change is applied and {place} re-crawled."
+        ),
+        crate::iac::POLICY_NOT_IN_SNAPSHOT => format!(
+            "Crawl an account whose roles use that managed policy, or define the policy in the change; then run the check again for {place}."
+        ),
+        _ => format!(
+            "Let the crawl role call `{}` in {place}, re-crawl, and run the check again.",
+            g.api
+        ),
+    }
+}
+
+/// The evidence detail naming one gap: `api failed: code` for a crawl failure, `api known only
+/// after apply: place` for an IaC value, `api not in the snapshot: place` for a policy.
+pub fn gap_detail(g: &CoverageGap) -> String {
+    match g.error_code.as_str() {
+        crate::iac::UNKNOWN_CODE => format!("{} known only after apply: {}", g.api, g.message),
+        crate::iac::POLICY_NOT_IN_SNAPSHOT => format!("{} not in the snapshot: {}", g.api, g.message),
+        code => format!("{} failed: {code}", g.api),
+    }
+}
+
 /// Evidence entries naming each gap.
 pub fn gap_evidence(gaps: &[&CoverageGap]) -> Vec<Evidence> {
     gaps.iter()
@@ -294,7 +360,7 @@ pub fn gap_evidence(gaps: &[&CoverageGap]) -> Vec<Evidence> {
                 "coverage-gap",
                 g.account.as_deref().unwrap_or("organization"),
                 None,
-                format!("{} failed: {}", g.api, g.error_code),
+                gap_detail(g),
             )
         })
         .collect()
@@ -308,9 +374,9 @@ pub fn unproven_by(mut f: Finding, gaps: &[&CoverageGap]) -> Finding {
     }
     f.status = Status::NotProven;
     f.message = format!(
-        "not proven: {}; the crawl could not read {}, which could hide what is missing",
+        "not proven: {}; {}, which could hide what is missing",
         f.message,
-        describe_gaps(gaps)
+        gaps_clause(gaps)
     );
     f.evidence.extend(gap_evidence(gaps));
     f

@@ -106,7 +106,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         .map_err(|e| InputError(format!("cannot read snapshot `{}`: {e}", args.topology.display())))?;
     let text = crate::model::strip_bom(&text).to_string();
     let snapshot = parse_snapshot(&text, &args.topology)?;
-    let overlaid = args.iac.apply(snapshot, true)?;
+    let overlaid = args.iac.apply(snapshot)?;
     let snapshot = overlaid.snapshot;
     let config = load_config(&args.policies, &checks::known_ids())?;
     let topology = Topology::build(&snapshot, &config);
@@ -121,7 +121,8 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         snapshot.coverage.gaps.clone(),
         outcome.ignored,
     )
-    .with_sources(overlaid.sources);
+    .with_sources(overlaid.sources)
+    .with_not_considered(overlaid.not_considered);
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

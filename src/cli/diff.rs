@@ -68,10 +68,9 @@ impl IacArgs {
             .collect()
     }
 
-    /// Lays the change over `snapshot`; without IaC files returns it unchanged. With `notes`,
-    /// lists what was not considered on stderr, one line per resource type (`check`, whose
-    /// report formats have no place for it; `diff` reports it).
-    pub fn apply(&self, snapshot: Snapshot, notes: bool) -> Result<Overlaid, InputError> {
+    /// Lays the change over `snapshot`; without IaC files returns it unchanged. What was not
+    /// considered goes into the report of `check` and `diff`, in every format.
+    pub fn apply(&self, snapshot: Snapshot) -> Result<Overlaid, InputError> {
         if self.is_empty() {
             if !self.account.is_empty() || self.region.is_some() || !self.parameter.is_empty() {
                 return Err(InputError(
@@ -95,18 +94,6 @@ impl IacArgs {
         };
         let overlay = iac::read_all(&self.cfn, &self.terraform_plan, &target).map_err(InputError::new)?;
         let applied = iac::apply(&snapshot, &overlay).map_err(InputError::new)?;
-        let mut err = std::io::stderr();
-        let lines = if notes {
-            iac::not_considered_lines(&applied.not_considered)
-        } else {
-            Vec::new()
-        };
-        for line in lines {
-            let _ = std::io::Write::write_fmt(
-                &mut err,
-                format_args!("note: not considered: {}\n", crate::escape::terminal(&line)),
-            );
-        }
         Ok(Overlaid {
             snapshot: applied.snapshot,
             sources: applied.sources,
@@ -178,7 +165,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         }
         None => (before.clone(), args.before.clone(), before_text),
     };
-    let after = args.iac.apply(after_base, false)?;
+    let after = args.iac.apply(after_base)?;
     let config = load_config(&args.policies, &checks::known_ids())?;
     let config_name = config_path.display().to_string();
     let (tb, ta) = (
@@ -214,7 +201,8 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         Vec::new(),
         0,
     )
-    .with_sources(after.sources.clone());
+    .with_sources(after.sources.clone())
+    .with_not_considered(after.not_considered.clone());
     let report = DiffReport {
         findings,
         topology,

@@ -19,8 +19,13 @@ pub struct Applied {
     pub unknowns: Vec<Unknown>,
 }
 
-/// The coverage gap's error code for values known only after deployment.
+/// The coverage gap's error code for values known only after deployment. Its message is
+/// `file:line:column (resource): `field``, the place of the value.
 pub const UNKNOWN_CODE: &str = "KnownOnlyAfterApply";
+
+/// The coverage gap's error code for a managed policy a change names whose document the
+/// snapshot does not hold. Its message starts with the template location.
+pub const POLICY_NOT_IN_SNAPSHOT: &str = "PolicyNotInSnapshot";
 
 /// Applies `overlay` to a copy of `base`. Fails on a change in an account the snapshot does not
 /// hold, on a change naming a record that neither side defines, and when the result is not a
@@ -54,10 +59,7 @@ pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
             region: u.region.clone().filter(|_| !u.api.starts_with("iam:")),
             api: u.api.clone(),
             error_code: UNKNOWN_CODE.to_string(),
-            message: format!(
-                "{}: `{}` is known only after the change is applied",
-                u.location, u.field
-            ),
+            message: format!("{}: `{}`", u.location, u.field),
         });
     }
     s.coverage.gaps.sort();
@@ -99,6 +101,8 @@ fn misfit(s: &Snapshot, sources: &BTreeMap<String, SourceLocation>, overlay: &Ov
         "functions" => s.functions.get(i).map(|r| r.arn.as_str()),
         "resources" => s.resources.get(i).map(|r| r.arn.as_str()),
         "managed_policies" => s.managed_policies.get(i).map(|r| r.arn.as_str()),
+        "users" => s.users.get(i).map(|r| r.arn.as_str()),
+        "groups" => s.groups.get(i).map(|r| r.arn.as_str()),
         _ => None,
     });
     let field = at.split_once("].").map_or("", |(_, f)| f);
@@ -139,7 +143,7 @@ fn prune_unknown_policies(s: &mut Snapshot, sources: &BTreeMap<String, SourceLoc
                 account: Some(role.account.clone()),
                 region: None,
                 api: "iam:GetPolicyVersion".to_string(),
-                error_code: "PolicyNotInSnapshot".to_string(),
+                error_code: POLICY_NOT_IN_SNAPSHOT.to_string(),
                 message: format!("{location}: names `{policy}`, whose document is not in the snapshot"),
             });
         };
@@ -151,6 +155,33 @@ fn prune_unknown_policies(s: &mut Snapshot, sources: &BTreeMap<String, SourceLoc
         });
         if let Some(b) = role.permission_boundary.take_if(|b| !known.contains(b.as_str())) {
             gap(&b);
+        }
+    }
+    // Users and groups the change defines: the same, through one gap per policy.
+    let users = s.users.iter_mut().map(|u| {
+        (
+            &u.arn,
+            &u.account,
+            &mut u.attached_policies,
+            Some(&mut u.permission_boundary),
+        )
+    });
+    let groups = s
+        .groups
+        .iter_mut()
+        .map(|g| (&g.arn, &g.account, &mut g.attached_policies, None));
+    for (arn, account, attached, boundary) in users.chain(groups) {
+        let Some(location) = sources.get(arn.as_str()) else {
+            continue;
+        };
+        attached.retain(|p| {
+            known.contains(p) || {
+                gaps.push(super::entities::unheld_policy_gap(account, location, p));
+                false
+            }
+        });
+        if let Some(b) = boundary.and_then(|b| b.take_if(|b| !known.contains(b.as_str()))) {
+            gaps.push(super::entities::unheld_policy_gap(account, location, &b));
         }
     }
     s.coverage.gaps.extend(gaps);
@@ -191,6 +222,13 @@ fn apply_one(s: &mut Snapshot, change: &Change) -> Result<Vec<String>, String> {
     let d = &change.draft;
     let mut touched = d.arn().map(str::to_string).into_iter().collect::<Vec<_>>();
     match d {
+        Draft::User(_)
+        | Draft::Group(_)
+        | Draft::EntityPolicy { .. }
+        | Draft::EntityAttachment { .. }
+        | Draft::Membership { .. } => {
+            return super::entities::apply(s, d, delete, &change.location);
+        }
         Draft::Role(r) if delete => remove(&mut s.roles, &r.arn, |x| &x.arn),
         Draft::Role(r) => {
             let mut r = r.clone();
@@ -344,7 +382,7 @@ fn attach(
             account: Some(account.to_string()),
             region: None,
             api: "iam:GetPolicyVersion".to_string(),
-            error_code: "PolicyNotInSnapshot".to_string(),
+            error_code: POLICY_NOT_IN_SNAPSHOT.to_string(),
             message: format!("{location}: attaches `{policy}`, whose document is not in the snapshot"),
         });
     }

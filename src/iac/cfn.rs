@@ -5,9 +5,10 @@
 //! considered. A StackSet deploys to several accounts: one overlay per `--account`.
 
 use super::cfn_types;
-use super::intrinsics::{Ctx, ResourceRef, eval_condition, resolve};
+use super::intrinsics::{Ctx, ResourceRef, eval_condition, resolve, resolve_string};
 use super::{
-    Change, IacError, NotConsidered, Overlay, SourceLocation, Target, Unknown, is_unknown, jsonpos, partition_of, yaml,
+    Change, Export, IacError, NotConsidered, Overlay, SourceLocation, Target, Unknown, is_unknown, jsonpos,
+    partition_of, yaml,
 };
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -22,12 +23,23 @@ struct Template {
 
 /// Reads the template at `path` (named `file` in messages) for every target account.
 pub fn read(path: &std::path::Path, file: &str, target: &Target) -> Result<Overlay, IacError> {
+    read_with(path, file, target, &[])
+}
+
+/// Reads the template at `path`, resolving `Fn::ImportValue` against `exports` (of the other
+/// templates of the run).
+pub fn read_with(path: &std::path::Path, file: &str, target: &Target, exports: &[Export]) -> Result<Overlay, IacError> {
     let text = std::fs::read_to_string(path).map_err(|e| IacError::file(file, format!("cannot read template: {e}")))?;
-    read_text(&text, file, target)
+    read_text_with(&text, file, target, exports)
 }
 
 /// Reads template text; see [`read`].
 pub fn read_text(text: &str, file: &str, target: &Target) -> Result<Overlay, IacError> {
+    read_text_with(text, file, target, &[])
+}
+
+/// Reads template text with exports; see [`read_with`].
+pub fn read_text_with(text: &str, file: &str, target: &Target, exports: &[Export]) -> Result<Overlay, IacError> {
     let t = parse(text.strip_prefix('\u{feff}').unwrap_or(text), file)?;
     let region = target.region.clone().ok_or_else(|| {
         IacError::file(
@@ -43,7 +55,12 @@ pub fn read_text(text: &str, file: &str, target: &Target) -> Result<Overlay, Iac
     }
     let mut overlay = Overlay::default();
     for account in &target.accounts {
-        overlay.extend(read_for(&t, file, account, &region, &target.parameters)?);
+        let imports = exports
+            .iter()
+            .filter(|e| &e.account == account && e.region == region)
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect();
+        overlay.extend(read_for(&t, file, account, &region, &target.parameters, imports)?);
     }
     Ok(overlay)
 }
@@ -83,11 +100,61 @@ fn parse(text: &str, file: &str) -> Result<Template, IacError> {
             "not a CloudFormation template: no `Resources` mapping",
         ));
     }
-    Ok(Template {
+    let t = Template {
         value,
         positions,
         parameters,
-    })
+    };
+    refuse_transforms(&t, file)?;
+    Ok(t)
+}
+
+/// A template that still needs a transform (SAM `AWS::Serverless-2016-10-31`,
+/// `AWS::LanguageExtensions` with `Fn::ForEach`, a macro) is not what CloudFormation deploys:
+/// the transform adds and rewrites resources (a SAM function's role, each `Fn::ForEach` copy).
+/// Reading it as is would leave those out, so it is refused (exit 2) with what to run first.
+fn refuse_transforms(t: &Template, file: &str) -> Result<(), IacError> {
+    let names: Vec<String> = match t.value.get("Transform") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items.iter().map(transform_name).collect(),
+        Some(v) => vec![transform_name(v)],
+    };
+    let how = |name: &str| match name {
+        "AWS::Serverless-2016-10-31" => {
+            "run `sam build` (or `sam package` / `aws cloudformation package`) and give the template it writes, or the stack's processed template (`aws cloudformation get-template --template-stage Processed`)"
+        }
+        _ => {
+            "deploy-time transforms are not expanded by topoguard: give the stack's processed template (`aws cloudformation get-template --template-stage Processed`, or a change set's), or the `cdk synth` / `sam build` output"
+        }
+    };
+    if let Some(name) = names.first() {
+        return Err(IacError::file(
+            file,
+            format!(
+                "not supported yet: the template declares the `{name}` transform; {}",
+                how(name)
+            ),
+        ));
+    }
+    let resources = t.value.get("Resources").and_then(Value::as_object);
+    if let Some(id) = resources.and_then(|r| r.keys().find(|k| k.starts_with("Fn::ForEach::"))) {
+        return Err(IacError::at(
+            &location(t, file, id),
+            format!(
+                "not supported yet: `Fn::ForEach` needs the `AWS::LanguageExtensions` transform; {}",
+                how("")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A `Transform` entry: a name, or `{Name: …, Parameters: …}` for a macro with parameters.
+fn transform_name(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        v => v.get("Name").and_then(Value::as_str).unwrap_or("(unnamed)").to_string(),
+    }
 }
 
 fn location(t: &Template, file: &str, id: &str) -> SourceLocation {
@@ -106,10 +173,12 @@ fn read_for(
     account: &str,
     region: &str,
     given: &[(String, String)],
+    imports: BTreeMap<String, String>,
 ) -> Result<Overlay, IacError> {
     let mut ctx = Ctx {
         params: parameters(t, file, account, region, given)?,
         mappings: t.value.get("Mappings").cloned().unwrap_or(Value::Null),
+        imports,
         ..Ctx::default()
     };
     conditions(t, file, &mut ctx)?;
@@ -206,7 +275,34 @@ fn read_for(
             });
         }
     }
+    overlay.exports = exports_of(t, &ctx, &place);
     Ok(overlay)
+}
+
+/// `Outputs.*.Export.Name` → the output's `Value`, where both resolve to known strings and the
+/// output's condition (if any) holds. What does not resolve is left out: an import of it stays
+/// unknown.
+fn exports_of(t: &Template, ctx: &Ctx, place: &cfn_types::Place) -> Vec<Export> {
+    let outputs = t.value.get("Outputs").and_then(Value::as_object);
+    outputs
+        .into_iter()
+        .flatten()
+        .filter(|(_, o)| {
+            o.get("Condition")
+                .and_then(Value::as_str)
+                .is_none_or(|c| ctx.conditions.get(c).copied().unwrap_or(false))
+        })
+        .filter_map(|(_, o)| {
+            let name = resolve_string(o.pointer("/Export/Name")?, ctx).ok()?;
+            let value = resolve_string(o.get("Value")?, ctx).ok()?;
+            (!is_unknown(&name)).then(|| Export {
+                account: place.account.clone(),
+                region: place.region.clone(),
+                name,
+                value,
+            })
+        })
+        .collect()
 }
 
 fn unknown(loc: &SourceLocation, place: &cfn_types::Place, field: String, api: &str) -> Unknown {

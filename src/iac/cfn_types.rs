@@ -3,11 +3,12 @@
 //!
 //! Return values per type: <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-template-resource-type-ref.html>
 
+use super::draft::Entity;
 use super::intrinsics::{Ctx, resolve_string};
 use super::{Draft, api_of_kind, partition_of};
 use crate::model::{
-    EventBus, EventSourceMapping, Function, InlinePolicy, ManagedPolicy, Resource, ResourceKind, Role, Rule, RuleState,
-    Tags, Target,
+    EventBus, EventSourceMapping, Function, Group, InlinePolicy, ManagedPolicy, Resource, ResourceKind, Role, Rule,
+    RuleState, Tags, Target, User,
 };
 use serde_json::{Value, json};
 
@@ -28,6 +29,12 @@ impl Place {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Role,
+    User,
+    Group,
+    /// `AWS::IAM::UserPolicy` / `AWS::IAM::GroupPolicy`.
+    EntityPolicy(Entity),
+    /// `AWS::IAM::UserToGroupAddition`.
+    Membership,
     Policy,
     ManagedPolicy,
     EventBus,
@@ -44,6 +51,11 @@ pub enum Kind {
 pub fn kind(ty: &str) -> Option<Kind> {
     Some(match ty {
         "AWS::IAM::Role" => Kind::Role,
+        "AWS::IAM::User" => Kind::User,
+        "AWS::IAM::Group" => Kind::Group,
+        "AWS::IAM::UserPolicy" => Kind::EntityPolicy(Entity::User),
+        "AWS::IAM::GroupPolicy" => Kind::EntityPolicy(Entity::Group),
+        "AWS::IAM::UserToGroupAddition" => Kind::Membership,
         "AWS::IAM::Policy" | "AWS::IAM::RolePolicy" => Kind::Policy,
         "AWS::IAM::ManagedPolicy" => Kind::ManagedPolicy,
         "AWS::Events::EventBus" => Kind::EventBus,
@@ -71,6 +83,9 @@ pub fn not_modelled_reason(ty: &str) -> String {
     if ty.starts_with("AWS::Serverless::") {
         "a SAM resource: give topoguard the transformed template (`sam build`, or the processed template of the stack)"
             .to_string()
+    } else if ty == "AWS::IAM::InstanceProfile" {
+        "an instance profile: the snapshot has no instance-profile records; the role it holds is modelled as `AWS::IAM::Role`"
+            .to_string()
     } else if ty.starts_with("Custom::") || ty == "AWS::CloudFormation::CustomResource" {
         "a custom resource: what it creates is not known before deployment".to_string()
     } else {
@@ -82,7 +97,9 @@ pub fn not_modelled_reason(ty: &str) -> String {
 pub fn name_property(kind: Kind) -> Option<&'static str> {
     Some(match kind {
         Kind::Role => "RoleName",
-        Kind::Policy => "PolicyName",
+        Kind::User => "UserName",
+        Kind::Group => "GroupName",
+        Kind::Policy | Kind::EntityPolicy(_) => "PolicyName",
         Kind::ManagedPolicy => "ManagedPolicyName",
         Kind::EventBus | Kind::Rule | Kind::Resource(ResourceKind::SecretsmanagerSecret) => "Name",
         Kind::Function => "FunctionName",
@@ -104,7 +121,13 @@ pub fn physical_name(kind: Kind, id: &str, props: &Value, ctx: &Ctx, place: &Pla
         Some(n) if !super::is_unknown(&n) => (n, false),
         _ if matches!(
             kind,
-            Kind::Policy | Kind::Permission | Kind::EventSourceMapping | Kind::EventBusPolicy | Kind::PolicyOf(_)
+            Kind::Policy
+                | Kind::EntityPolicy(_)
+                | Kind::Membership
+                | Kind::Permission
+                | Kind::EventSourceMapping
+                | Kind::EventBusPolicy
+                | Kind::PolicyOf(_)
         ) =>
         {
             (id.to_string(), false)
@@ -129,6 +152,8 @@ pub fn arn(kind: Kind, name: &str, props: &Value, ctx: &Ctx, p: &Place) -> Strin
     let (part, r, a) = (p.partition(), &p.region, &p.account);
     match kind {
         Kind::Role => format!("arn:{part}:iam::{a}:role{}{name}", path_of(props)),
+        Kind::User => format!("arn:{part}:iam::{a}:user{}{name}", path_of(props)),
+        Kind::Group => format!("arn:{part}:iam::{a}:group{}{name}", path_of(props)),
         Kind::ManagedPolicy => format!("arn:{part}:iam::{a}:policy{}{name}", path_of(props)),
         Kind::EventBus => format!("arn:{part}:events:{r}:{a}:event-bus/{name}"),
         Kind::Rule => {
@@ -182,6 +207,8 @@ pub fn ref_value(kind: Kind, name: &str, p: &Place) -> String {
 pub fn api(kind: Kind) -> &'static str {
     match kind {
         Kind::Role => "iam:CreateRole",
+        Kind::User | Kind::EntityPolicy(Entity::User) => "iam:CreateUser",
+        Kind::Group | Kind::EntityPolicy(Entity::Group) | Kind::Membership => "iam:CreateGroup",
         Kind::Policy => "iam:PutRolePolicy",
         Kind::ManagedPolicy => "iam:CreatePolicy",
         Kind::EventBus | Kind::EventBusPolicy => "events:CreateEventBus",
@@ -237,6 +264,22 @@ pub(crate) fn tags(v: Option<&Value>) -> Tags {
     }
 }
 
+/// The `Policies` list of a role, user or group.
+fn inline_policies(props: &Value) -> Vec<InlinePolicy> {
+    props
+        .get("Policies")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .map(|x| InlinePolicy {
+                    name: s(x, "PolicyName").unwrap_or_default(),
+                    document: document(x.get("PolicyDocument")).into(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The drafts a resource of a modelled type becomes.
 pub fn drafts(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Place) -> Result<Vec<Draft>, String> {
     let account = p.account.clone();
@@ -248,32 +291,79 @@ pub fn drafts(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Pl
             name: name.to_string(),
             tags: tags(props.get("Tags")),
             trust_policy: document(props.get("AssumeRolePolicyDocument")).into(),
-            inline_policies: props
-                .get("Policies")
-                .and_then(Value::as_array)
-                .map(|ps| {
-                    ps.iter()
-                        .map(|x| InlinePolicy {
-                            name: s(x, "PolicyName").unwrap_or_default(),
-                            document: document(x.get("PolicyDocument")).into(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            inline_policies: inline_policies(props),
             attached_policies: strings(props, "ManagedPolicyArns"),
             permission_boundary: s(props, "PermissionsBoundary"),
         })],
         Kind::Policy => {
             let mut roles = strings(props, "Roles");
             roles.extend(s(props, "RoleName"));
-            vec![Draft::RolePolicy {
-                account,
+            let policy = InlinePolicy {
+                name: name.to_string(),
+                document: document(props.get("PolicyDocument")).into(),
+            };
+            // `AWS::IAM::Policy` also embeds in `Users` and `Groups`.
+            let mut out = vec![Draft::RolePolicy {
+                account: account.clone(),
                 roles,
+                policy: policy.clone(),
+            }];
+            for (entity, key) in [(Entity::User, "Users"), (Entity::Group, "Groups")] {
+                let names = strings(props, key);
+                if !names.is_empty() {
+                    out.push(Draft::EntityPolicy {
+                        account: account.clone(),
+                        entity,
+                        names,
+                        policy: policy.clone(),
+                    });
+                }
+            }
+            out
+        }
+        Kind::User => vec![Draft::User(User {
+            arn,
+            account,
+            name: name.to_string(),
+            tags: tags(props.get("Tags")),
+            inline_policies: inline_policies(props),
+            attached_policies: strings(props, "ManagedPolicyArns"),
+            permission_boundary: s(props, "PermissionsBoundary"),
+            groups: strings(props, "Groups"),
+        })],
+        Kind::Group => vec![Draft::Group(Group {
+            arn,
+            account,
+            name: name.to_string(),
+            inline_policies: inline_policies(props),
+            attached_policies: strings(props, "ManagedPolicyArns"),
+        })],
+        Kind::EntityPolicy(entity) => {
+            let key = if entity == Entity::User {
+                "UserName"
+            } else {
+                "GroupName"
+            };
+            vec![Draft::EntityPolicy {
+                account,
+                entity,
+                names: s(props, key).into_iter().collect(),
                 policy: InlinePolicy {
                     name: name.to_string(),
                     document: document(props.get("PolicyDocument")).into(),
                 },
             }]
+        }
+        Kind::Membership => {
+            let group = s(props, "GroupName").ok_or("`GroupName` is required")?;
+            strings(props, "Users")
+                .into_iter()
+                .map(|user| Draft::Membership {
+                    account: account.clone(),
+                    user,
+                    groups: vec![group.clone()],
+                })
+                .collect()
         }
         Kind::ManagedPolicy => vec![Draft::ManagedPolicy {
             policy: ManagedPolicy {

@@ -2,13 +2,44 @@
 //! few changes that modify another record (a policy attached to a role, a target added to a
 //! rule, a statement added to a resource policy).
 
-use crate::model::{EventBus, EventSourceMapping, Function, InlinePolicy, ManagedPolicy, Resource, Role, Rule, Target};
+use crate::model::{
+    EventBus, EventSourceMapping, Function, Group, InlinePolicy, ManagedPolicy, Resource, Role, Rule, Target, User,
+};
 use serde_json::Value;
+
+/// An IAM user or group, the entity an inline policy, attachment or membership names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    User,
+    Group,
+}
 
 /// One modelled change.
 #[derive(Debug, Clone)]
 pub enum Draft {
     Role(Role),
+    User(User),
+    Group(Group),
+    /// An inline policy put on the named users or groups (names or ARNs).
+    EntityPolicy {
+        account: String,
+        entity: Entity,
+        names: Vec<String>,
+        policy: InlinePolicy,
+    },
+    /// A managed policy attached to a user or group.
+    EntityAttachment {
+        account: String,
+        entity: Entity,
+        name: String,
+        policy_arn: String,
+    },
+    /// A user added to groups of its account.
+    Membership {
+        account: String,
+        user: String,
+        groups: Vec<String>,
+    },
     /// A managed policy, attached to the named roles of its account.
     ManagedPolicy {
         policy: ManagedPolicy,
@@ -63,7 +94,12 @@ impl Draft {
     /// Primary records go first, then the changes that modify them.
     pub(crate) fn phase(&self) -> u8 {
         match self {
-            Draft::Role(_) | Draft::EventBus(_) | Draft::Function(_) | Draft::Resource(_) => 0,
+            Draft::Role(_)
+            | Draft::User(_)
+            | Draft::Group(_)
+            | Draft::EventBus(_)
+            | Draft::Function(_)
+            | Draft::Resource(_) => 0,
             Draft::ManagedPolicy { .. } | Draft::Rule(_) => 1,
             _ => 2,
         }
@@ -73,7 +109,12 @@ impl Draft {
     pub fn account(&self) -> &str {
         match self {
             Draft::Role(r) => &r.account,
-            Draft::ManagedPolicy { account, .. }
+            Draft::User(u) => &u.account,
+            Draft::Group(g) => &g.account,
+            Draft::EntityPolicy { account, .. }
+            | Draft::EntityAttachment { account, .. }
+            | Draft::Membership { account, .. }
+            | Draft::ManagedPolicy { account, .. }
             | Draft::RolePolicy { account, .. }
             | Draft::RoleAttachment { account, .. }
             | Draft::EventSourceMapping { account, .. }
@@ -92,6 +133,8 @@ impl Draft {
     pub fn arn(&self) -> Option<&str> {
         Some(match self {
             Draft::Role(r) => &r.arn,
+            Draft::User(u) => &u.arn,
+            Draft::Group(g) => &g.arn,
             Draft::ManagedPolicy { policy, .. } => &policy.arn,
             Draft::EventBus(b) => &b.arn,
             Draft::Rule(r) => &r.arn,

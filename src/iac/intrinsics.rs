@@ -1,8 +1,9 @@
 //! CloudFormation intrinsic functions over parsed template values: `Ref`, `Fn::GetAtt`,
 //! `Fn::Sub`, `Fn::Join`, `Fn::If` with conditions (`Fn::Equals`, `Fn::And`, `Fn::Or`,
 //! `Fn::Not`, `Condition`), `Fn::Select`, `Fn::Split`, `Fn::FindInMap`, `Fn::Base64`, and
-//! pseudo parameters. A value CloudFormation knows only at deployment (`Fn::ImportValue`,
-//! `Fn::GetAZs`, an attribute of a new resource) resolves to the unknown marker.
+//! pseudo parameters, and `Fn::ImportValue` of an export of another template of the run. A value
+//! CloudFormation knows only at deployment (another import, `Fn::GetAZs`, `Fn::Cidr`, an attribute
+//! of a new resource) resolves to the unknown marker.
 //!
 //! <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html>
 
@@ -27,6 +28,8 @@ pub struct Ctx {
     pub resources: BTreeMap<String, ResourceRef>,
     /// Logical ids of every resource (also those without a known `Ref`).
     pub logical_ids: std::collections::BTreeSet<String>,
+    /// Export name → value, from the other templates of the run (same account and region).
+    pub imports: BTreeMap<String, String>,
 }
 
 /// Resolves every intrinsic in `v`. `Ok(None)` is `AWS::NoValue` (the property is removed).
@@ -165,9 +168,14 @@ fn function(name: &str, arg: &Value, ctx: &Ctx) -> Result<Option<Value>, String>
         }
         "Fn::Base64" => resolve(arg, ctx),
         "Fn::ToJsonString" => Ok(resolve(arg, ctx)?.map(|v| Value::String(v.to_string()))),
-        "Fn::GetAZs" | "Fn::ImportValue" | "Fn::Cidr" | "Fn::GetStackOutput" => {
-            Ok(Some(Value::String(unknown_value(name))))
+        "Fn::ImportValue" => {
+            let export = resolve_string(arg, ctx)?;
+            Ok(Some(Value::String(match ctx.imports.get(&export) {
+                Some(v) => v.clone(),
+                None => unknown_value(&format!("Fn::ImportValue {export}")),
+            })))
         }
+        "Fn::GetAZs" | "Fn::Cidr" | "Fn::GetStackOutput" => Ok(Some(Value::String(unknown_value(name)))),
         "Fn::Equals" | "Fn::And" | "Fn::Or" | "Fn::Not" => Ok(Some(Value::Bool(eval_condition(
             &Value::Object(Map::from_iter([(name.to_string(), arg.clone())])),
             ctx,

@@ -14,12 +14,13 @@ pub mod cfn;
 mod cfn_types;
 pub mod diff;
 mod draft;
+mod entities;
 mod intrinsics;
 mod jsonpos;
 pub mod terraform;
 mod yaml;
 
-pub use apply::{Applied, apply};
+pub use apply::{Applied, POLICY_NOT_IN_SNAPSHOT, UNKNOWN_CODE, apply};
 pub use draft::Draft;
 
 use crate::model::ResourceKind;
@@ -70,6 +71,16 @@ pub struct NotConsidered {
     pub reason: String,
 }
 
+impl NotConsidered {
+    /// One line: `file:line:column (LogicalId): AWS::EC2::VPC not considered: reason`.
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {} not considered: {}",
+            self.location, self.resource_type, self.reason
+        )
+    }
+}
+
 /// A value that is known only after deployment.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Unknown {
@@ -90,6 +101,19 @@ pub struct Overlay {
     pub changes: Vec<Change>,
     pub not_considered: Vec<NotConsidered>,
     pub unknowns: Vec<Unknown>,
+    /// `Outputs.*.Export` of the CloudFormation templates read, for `Fn::ImportValue` of the
+    /// other templates of the same run.
+    pub exports: Vec<Export>,
+}
+
+/// One CloudFormation export: `Fn::ImportValue` of `name` in the same account and region gives
+/// `value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    pub value: String,
 }
 
 impl Overlay {
@@ -98,6 +122,7 @@ impl Overlay {
         self.changes.extend(other.changes);
         self.not_considered.extend(other.not_considered);
         self.unknowns.extend(other.unknowns);
+        self.exports.extend(other.exports);
     }
 }
 
@@ -237,9 +262,15 @@ pub fn read_all(
     target: &Target,
 ) -> Result<Overlay, IacError> {
     let name = |p: &std::path::Path| p.display().to_string().replace('\\', "/");
+    // Two passes: the first collects every template's exports, the second resolves
+    // `Fn::ImportValue` against them (templates may import from one given after them).
+    let mut exports = Vec::new();
+    for p in cfn {
+        exports.extend(cfn::read_with(p, &name(p), target, &[])?.exports);
+    }
     let mut overlay = Overlay::default();
     for p in cfn {
-        overlay.extend(cfn::read(p, &name(p), target)?);
+        overlay.extend(cfn::read_with(p, &name(p), target, &exports)?);
     }
     for p in plans {
         overlay.extend(terraform::read(p, &name(p), target)?);

@@ -10,6 +10,7 @@
 //! Format: <https://developer.hashicorp.com/terraform/internals/json-format>
 
 use super::cfn_types::{self, Kind, Place};
+use super::draft::Entity;
 use super::intrinsics::Ctx;
 use super::{
     Action, Change, Draft, IacError, NotConsidered, Overlay, SourceLocation, Target, Unknown, jsonpos, unknown_value,
@@ -38,11 +39,86 @@ fn constant(expr: Option<&Value>) -> Option<&Value> {
     expr.and_then(|e| e.get("constant_value"))
 }
 
-fn provider(plan: &Value) -> Provider {
-    let Some(aws) = plan
-        .pointer("/configuration/provider_config/aws")
-        .and_then(|p| p.get("expressions"))
-    else {
+/// Every provider configuration of the plan by its key (`aws`, `aws.eu`, `module.x:aws`).
+fn providers(plan: &Value) -> BTreeMap<String, Provider> {
+    plan.pointer("/configuration/provider_config")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(_, p)| p.get("name").and_then(Value::as_str).is_none_or(|n| n == "aws"))
+                .map(|(k, p)| (k.clone(), provider(p)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Resource address in the configuration (module path without instance keys, `type.name`) →
+/// its `provider_config_key`, from `configuration.root_module` and its module calls.
+fn provider_keys(module: &Value, prefix: &str, out: &mut BTreeMap<String, String>) {
+    for r in module.get("resources").and_then(Value::as_array).into_iter().flatten() {
+        if let (Some(address), Some(key)) = (
+            r.get("address").and_then(Value::as_str),
+            r.get("provider_config_key").and_then(Value::as_str),
+        ) {
+            out.insert(format!("{prefix}{address}"), key.to_string());
+        }
+    }
+    for (name, call) in module
+        .get("module_calls")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(m) = call.get("module") {
+            provider_keys(m, &format!("{prefix}module.{name}."), out);
+        }
+    }
+}
+
+/// A resource change's configuration address: `module.a["x"].aws_s3_bucket.b[0]` →
+/// `module.a.aws_s3_bucket.b`.
+fn config_address(rc: &Value) -> Option<String> {
+    let ty = rc.get("type").and_then(Value::as_str)?;
+    let name = rc.get("name").and_then(Value::as_str)?;
+    let module = rc.get("module_address").and_then(Value::as_str).unwrap_or("");
+    let mut prefix = String::new();
+    let mut depth = 0usize;
+    for c in module.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            c if depth == 0 => prefix.push(c),
+            _ => {}
+        }
+    }
+    if !prefix.is_empty() {
+        prefix.push('.');
+    }
+    Some(format!("{prefix}{ty}.{name}"))
+}
+
+/// The provider defaults of one resource change: the configuration its `provider_config_key`
+/// names (an alias such as `aws.eu`, or `module.x:aws`), else the default `aws` provider.
+fn provider_for<'p>(
+    rc: &Value,
+    keys: &BTreeMap<String, String>,
+    providers: &'p BTreeMap<String, Provider>,
+    fallback: &'p Provider,
+) -> &'p Provider {
+    let key = config_address(rc).and_then(|a| keys.get(&a));
+    key.and_then(|k| {
+        providers
+            .get(k)
+            .or_else(|| k.rsplit_once(':').and_then(|(_, bare)| providers.get(bare)))
+    })
+    .or_else(|| providers.get("aws"))
+    .unwrap_or(fallback)
+}
+
+/// One `aws` provider configuration block: its `region`, and the account of its `assume_role`
+/// role or its single `allowed_account_ids` entry.
+fn provider(config: &Value) -> Provider {
+    let Some(aws) = config.get("expressions") else {
         return Provider::default();
     };
     let region = constant(aws.get("region")).and_then(Value::as_str).map(str::to_string);
@@ -100,7 +176,12 @@ pub fn read_text(text: &str, file: &str, target: &Target) -> Result<Overlay, Iac
         .filter_map(|k| Some((k.string_value?, (k.line, k.column))))
         .rev()
         .collect();
-    let defaults = provider(&plan);
+    let providers = providers(&plan);
+    let mut keys = BTreeMap::new();
+    if let Some(root) = plan.pointer("/configuration/root_module") {
+        provider_keys(root, "", &mut keys);
+    }
+    let fallback = Provider::default();
     let mut overlay = Overlay::default();
     for (i, rc) in changes.iter().enumerate() {
         let address = rc
@@ -114,7 +195,8 @@ pub fn read_text(text: &str, file: &str, target: &Target) -> Result<Overlay, Iac
             line,
             column,
         };
-        one(rc, &loc, &defaults, target, &mut overlay)?;
+        let defaults = provider_for(rc, &keys, &providers, &fallback);
+        one(rc, &loc, defaults, target, &mut overlay)?;
     }
     Ok(overlay)
 }
@@ -146,7 +228,10 @@ fn one(
         overlay.not_considered.push(NotConsidered {
             location: loc.clone(),
             resource_type: ty.to_string(),
-            reason: "topoguard does not model this resource type".to_string(),
+            reason: match ty {
+                "aws_iam_instance_profile" => cfn_types::not_modelled_reason("AWS::IAM::InstanceProfile"),
+                _ => "topoguard does not model this resource type".to_string(),
+            },
         });
         return Ok(());
     };
@@ -263,6 +348,11 @@ fn place_of(own_arn: Option<&Value>, values: &Value, defaults: &Provider, target
 fn tf_kind(ty: &str) -> Option<Kind> {
     Some(match ty {
         "aws_iam_role" => Kind::Role,
+        "aws_iam_user" => Kind::User,
+        "aws_iam_group" => Kind::Group,
+        "aws_iam_user_policy" | "aws_iam_user_policy_attachment" => Kind::EntityPolicy(Entity::User),
+        "aws_iam_group_policy" | "aws_iam_group_policy_attachment" => Kind::EntityPolicy(Entity::Group),
+        "aws_iam_user_group_membership" | "aws_iam_group_membership" => Kind::Membership,
         "aws_iam_role_policy" | "aws_iam_role_policy_attachment" | "aws_iam_policy_attachment" => Kind::Policy,
         "aws_iam_policy" => Kind::ManagedPolicy,
         "aws_cloudwatch_event_bus" => Kind::EventBus,
@@ -320,6 +410,17 @@ fn cfn_props(ty: &str, v: &Value) -> Value {
             "ManagedPolicyArns": g(v, "managed_policy_arns"),
             "Policies": v.get("inline_policy").and_then(Value::as_array).map(|ps| ps.iter().filter(|p| p.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty())).map(|p| json!({"PolicyName": g(p, "name"), "PolicyDocument": g(p, "policy")})).collect::<Vec<_>>()),
         }),
+        "aws_iam_user" => json!({
+            "UserName": g(v, "name"), "Path": g(v, "path"), "PermissionsBoundary": g(v, "permissions_boundary"), "Tags": tags,
+        }),
+        "aws_iam_group" => json!({"GroupName": g(v, "name"), "Path": g(v, "path")}),
+        "aws_iam_user_policy" => {
+            json!({"PolicyName": g(v, "name"), "UserName": g(v, "user"), "PolicyDocument": g(v, "policy")})
+        }
+        "aws_iam_group_policy" => {
+            json!({"PolicyName": g(v, "name"), "GroupName": g(v, "group"), "PolicyDocument": g(v, "policy")})
+        }
+        "aws_iam_group_membership" => json!({"GroupName": g(v, "group"), "Users": g(v, "users")}),
         "aws_iam_role_policy" => {
             json!({"PolicyName": g(v, "name"), "RoleName": g(v, "role"), "PolicyDocument": g(v, "policy")})
         }
@@ -358,6 +459,31 @@ fn cfn_props(ty: &str, v: &Value) -> Value {
     })
 }
 
+/// The user and group resources whose shape is Terraform's own: attachments and a user's
+/// memberships.
+fn entity_draft(ty: &str, v: &Value, p: &Place) -> Option<Draft> {
+    let attachment = |entity, key| Draft::EntityAttachment {
+        account: p.account.clone(),
+        entity,
+        name: st(v, key).unwrap_or_default(),
+        policy_arn: st(v, "policy_arn").unwrap_or_default(),
+    };
+    Some(match ty {
+        "aws_iam_user_policy_attachment" => attachment(Entity::User, "user"),
+        "aws_iam_group_policy_attachment" => attachment(Entity::Group, "group"),
+        "aws_iam_user_group_membership" => Draft::Membership {
+            account: p.account.clone(),
+            user: st(v, "user").unwrap_or_default(),
+            groups: v
+                .get("groups")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default(),
+        },
+        _ => return None,
+    })
+}
+
 /// The drafts one resource change becomes.
 fn drafts(ty: &str, kind: Kind, v: &Value, loc: &SourceLocation, p: &Place) -> Result<Vec<Draft>, String> {
     let partition = super::partition_of(&p.region).0;
@@ -369,6 +495,9 @@ fn drafts(ty: &str, kind: Kind, v: &Value, loc: &SourceLocation, p: &Place) -> R
             format!("arn:{partition}:events:{}:{}:event-bus/{name}", p.region, p.account)
         }
     };
+    if let Some(d) = entity_draft(ty, v, p) {
+        return Ok(vec![d]);
+    }
     match ty {
         "aws_iam_role_policy_attachment" => {
             return Ok(vec![Draft::RoleAttachment {

@@ -85,7 +85,8 @@ pub(super) fn render(report: &Report, options: RenderOptions, out: &mut dyn Writ
     }
     writeln!(out)?;
     write_summary(report, &p, out)?;
-    write_coverage(report, &p, out)
+    write_coverage(report, &p, out)?;
+    write_not_considered(report, &p, out)
 }
 
 fn write_headline(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
@@ -194,6 +195,23 @@ fn write_summary(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Resul
         s.ignored,
         plural(s.checks_run, "check", "checks")
     )
+}
+
+/// The IaC resources topoguard does not model (nothing without any).
+fn write_not_considered(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
+    if report.not_considered.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} {} of the change (no check saw them)",
+        p.paint(bold(), "not considered:"),
+        plural(report.not_considered.len(), "resource", "resources")
+    )?;
+    for n in &report.not_considered {
+        writeln!(out, "  {}", terminal(&n.line()))?;
+    }
+    Ok(())
 }
 
 fn write_coverage(report: &Report, p: &Painter, out: &mut dyn Write) -> io::Result<()> {

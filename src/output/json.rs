@@ -104,6 +104,34 @@ struct JsonEvidence<'a> {
 #[derive(Serialize)]
 struct JsonCoverage<'a> {
     gaps: Vec<JsonGap<'a>>,
+    /// Resources of an IaC change topoguard does not model; absent without one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_considered: Vec<JsonNotConsidered<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonNotConsidered<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    /// CloudFormation logical id or Terraform address.
+    resource: &'a str,
+    #[serde(rename = "type")]
+    resource_type: &'a str,
+    reason: &'a str,
+}
+
+impl<'a> From<&'a crate::iac::NotConsidered> for JsonNotConsidered<'a> {
+    fn from(n: &'a crate::iac::NotConsidered) -> Self {
+        JsonNotConsidered {
+            file: &n.location.file,
+            line: n.location.line,
+            column: n.location.column,
+            resource: &n.location.resource,
+            resource_type: &n.resource_type,
+            reason: &n.reason,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -178,6 +206,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         findings: report.findings.iter().map(JsonFinding::from).collect(),
         coverage: JsonCoverage {
             gaps: report.coverage.iter().map(JsonGap::from).collect(),
+            not_considered: report.not_considered.iter().map(JsonNotConsidered::from).collect(),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;

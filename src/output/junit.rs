@@ -118,6 +118,15 @@ fn coverage_suite(report: &Report) -> TestSuite {
         case.set_classname("coverage");
         suite.add_test_case(case);
     }
+    for n in &report.not_considered {
+        let mut status = TestCaseStatus::skipped();
+        status.set_type("not-considered");
+        status.set_message(xml_text(&n.line()).into_owned());
+        let name = format!("{} {}", n.location.resource, n.resource_type);
+        let mut case = TestCase::new(xml_text(&name).into_owned(), status);
+        case.set_classname("not-considered");
+        suite.add_test_case(case);
+    }
     for gap in &report.coverage {
         let account = gap.account.as_deref().unwrap_or("organization");
         let region = gap.region.as_deref().unwrap_or("global");

@@ -62,7 +62,8 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
         write_findings_body(&not_proven, out)?;
     }
-    write_coverage(report, out)
+    write_coverage(report, out)?;
+    write_not_considered(report, out)
 }
 
 fn verdict(report: &Report) -> String {
@@ -182,6 +183,35 @@ fn write_findings_body(findings: &[&Finding], out: &mut dyn Write) -> io::Result
         writeln!(out, "**Remediation:** {}", escape(&f.remediation))?;
         writeln!(out)?;
         writeln!(out, "</details>")?;
+    }
+    Ok(())
+}
+
+/// The IaC resources topoguard does not model, one bullet each (nothing without any).
+fn write_not_considered(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.not_considered.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "### Not considered")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "The change holds resources topoguard does not model; no check saw them."
+    )?;
+    writeln!(out)?;
+    for n in &report.not_considered {
+        let at = &n.location;
+        writeln!(
+            out,
+            "- {}:{}:{} {} ({}): {}",
+            escape(&at.file),
+            at.line,
+            at.column,
+            code(&at.resource),
+            code(&n.resource_type),
+            escape(&n.reason)
+        )?;
     }
     Ok(())
 }

@@ -51,6 +51,9 @@ pub struct Report {
     /// Resources an IaC change created or changed → the template location (empty without
     /// `--cfn` / `--terraform-plan`); SARIF locates their findings in the template.
     pub sources: BTreeMap<String, crate::iac::SourceLocation>,
+    /// Resources of the IaC change that topoguard does not model, sorted (empty without
+    /// `--cfn` / `--terraform-plan`); every format lists them.
+    pub not_considered: Vec<crate::iac::NotConsidered>,
 }
 
 impl Report {
@@ -93,12 +96,20 @@ impl Report {
             coverage,
             summary,
             sources: BTreeMap::new(),
+            not_considered: Vec::new(),
         }
     }
 
     /// The report with IaC source locations.
     pub fn with_sources(mut self, sources: BTreeMap<String, crate::iac::SourceLocation>) -> Self {
         self.sources = sources;
+        self
+    }
+
+    /// The report with the IaC resources that were not considered.
+    pub fn with_not_considered(mut self, mut items: Vec<crate::iac::NotConsidered>) -> Self {
+        items.sort();
+        self.not_considered = items;
         self
     }
 }

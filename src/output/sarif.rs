@@ -38,6 +38,9 @@ const FINGERPRINT_KEY: &str = "topoguard/v2";
 /// Id of the notification descriptor that coverage gaps refer to.
 const COVERAGE_GAP_ID: &str = "coverage-gap";
 
+/// Id of the notification descriptor that not-considered IaC resources refer to (index 1).
+const NOT_CONSIDERED_ID: &str = "not-considered";
+
 /// Characters that may not appear literally in a URI reference path.
 const URI_ESCAPES: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -79,7 +82,7 @@ fn build(report: &Report) -> Sarif {
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .information_uri(INFORMATION_URI)
         .rules(rules)
-        .notifications(vec![coverage_gap_descriptor()])
+        .notifications(descriptors(report))
         .build();
     let context = Context {
         uri: artifact_uri(&report.topology_path),
@@ -93,7 +96,8 @@ fn build(report: &Report) -> Sarif {
         sources: &report.sources,
     };
     let results: Vec<SarifResult> = report.findings.iter().map(|f| result(&context, f)).collect();
-    let notifications: Vec<Notification> = report.coverage.iter().map(notification).collect();
+    let mut notifications: Vec<Notification> = report.coverage.iter().map(notification).collect();
+    notifications.extend(report.not_considered.iter().map(not_considered_notification));
     let invocation = if notifications.is_empty() {
         Invocation::builder().execution_successful(true).build()
     } else {
@@ -192,6 +196,62 @@ fn rule(check: &super::CheckInfo) -> ReportingDescriptor {
     } else {
         builder.build()
     }
+}
+
+/// The notification descriptors: coverage gaps, and not-considered IaC resources when there are.
+fn descriptors(report: &Report) -> Vec<ReportingDescriptor> {
+    let mut out = vec![coverage_gap_descriptor()];
+    if !report.not_considered.is_empty() {
+        out.push(
+            ReportingDescriptor::builder()
+                .id(NOT_CONSIDERED_ID)
+                .name("NotConsidered")
+                .short_description(text("A resource of the change topoguard does not model"))
+                .full_description(text(
+                    "The template or plan holds a resource of a type topoguard does not model; \
+                     no check saw it.",
+                ))
+                .build(),
+        );
+    }
+    out
+}
+
+/// A not-considered IaC resource, located at its template or plan line.
+fn not_considered_notification(n: &crate::iac::NotConsidered) -> Notification {
+    let int = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+    let physical = PhysicalLocation::builder()
+        .artifact_location(ArtifactLocation::builder().uri(artifact_uri(&n.location.file)).build())
+        .region(
+            Region::builder()
+                .start_line(int(n.location.line))
+                .start_column(int(n.location.column))
+                .build(),
+        )
+        .build();
+    let logical = LogicalLocation::builder()
+        .fully_qualified_name(&n.location.resource)
+        .kind("resource")
+        .build();
+    let mut values = BTreeMap::new();
+    values.insert("resource_type".to_string(), json!(n.resource_type));
+    Notification::builder()
+        .level(json!("note"))
+        .message(Message::builder().text(n.line()).build())
+        .locations(vec![
+            Location::builder()
+                .physical_location(physical)
+                .logical_locations(vec![logical])
+                .build(),
+        ])
+        .descriptor(
+            ReportingDescriptorReference::builder()
+                .id(NOT_CONSIDERED_ID)
+                .index(1)
+                .build(),
+        )
+        .properties(properties(None, values))
+        .build()
 }
 
 fn coverage_gap_descriptor() -> ReportingDescriptor {

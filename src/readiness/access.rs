@@ -73,10 +73,7 @@ fn observe_roles(ctx: &Ctx<'_, '_>) -> (BTreeSet<String>, Vec<Outstanding>) {
         let (state, why) = if gaps.is_empty() {
             (State::Missing, String::new())
         } else {
-            (
-                State::NotProven,
-                format!("; the crawl could not read {}", crate::checks::describe_gaps(&gaps)),
-            )
+            (State::NotProven, format!("; {}", crate::checks::gaps_clause(&gaps)))
         };
         missing.push(item(
             state,

@@ -72,10 +72,7 @@ fn existence(ctx: &Ctx<'_, '_>, spaces: &[SpaceView<'_>]) -> Vec<Outstanding> {
     let detail = if gaps.is_empty() {
         detail
     } else {
-        format!(
-            "{detail}; the crawl could not read {}",
-            crate::checks::describe_gaps(&gaps)
-        )
+        format!("{detail}; {}", crate::checks::gaps_clause(&gaps))
     };
     vec![item(state, ctx.app_name(), detail)]
 }

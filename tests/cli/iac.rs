@@ -150,10 +150,7 @@ fn iac_check_locates_findings_in_every_format() {
         args.extend(["--format", format]);
         let (code, stdout, stderr) = run(&args);
         assert_eq!(code, 1, "{format}");
-        assert!(
-            stderr.contains("note: not considered: AWS::Logs::LogGroup (1)"),
-            "{stderr}"
-        );
+        assert!(stderr.is_empty(), "{format}: {stderr}");
         let wanted = if format == "sarif" {
             "examples/iac/profile-writer.template.yaml"
         } else {
@@ -178,6 +175,106 @@ fn iac_check_locates_findings_in_every_format() {
         ),
         (Some(11), Some(3))
     );
+}
+
+/// `check` puts the resources it did not consider into the report itself, in every format, at
+/// their template line; without them (no IaC, or everything modelled) no format mentions it.
+#[test]
+fn iac_check_reports_not_considered_in_every_format() {
+    let with = ["--cfn", CFN, "--account", "222222222222", "--region", "eu-west-1"];
+    let check = |extra: &[&str], format: &str| {
+        let mut args = vec!["check", "--topology", EXAMPLE, "--format", format];
+        args.extend_from_slice(extra);
+        run(&args).1
+    };
+    // fires: the log group of the example template, at 35:3, in every format.
+    let json: Value = serde_json::from_str(&check(&with, "json")).unwrap();
+    assert_eq!(
+        json["coverage"]["not_considered"],
+        serde_json::json!([{"file": CFN, "line": 35, "column": 3, "resource": "ProfileWriterLogs",
+            "type": "AWS::Logs::LogGroup", "reason": "topoguard does not model this resource type"}])
+    );
+    let sarif: Value = serde_json::from_str(&check(&with, "sarif")).unwrap();
+    let notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    let note = notes
+        .iter()
+        .find(|n| n["descriptor"]["id"] == "not-considered")
+        .unwrap();
+    let physical = &note["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], CFN);
+    assert_eq!(
+        (
+            physical["region"]["startLine"].as_i64(),
+            physical["region"]["startColumn"].as_i64()
+        ),
+        (Some(35), Some(3))
+    );
+    assert_eq!(
+        note["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "ProfileWriterLogs"
+    );
+    let line = "profile-writer.template.yaml:35:3 (ProfileWriterLogs): AWS::Logs::LogGroup not considered";
+    assert!(check(&with, "human").contains(line));
+    assert!(check(&with, "junit").contains(line));
+    let markdown = check(&with, "markdown");
+    assert!(markdown.contains("### Not considered"), "{markdown}");
+    assert!(
+        markdown.contains("profile-writer.template.yaml:35:3 `ProfileWriterLogs` (`AWS::Logs::LogGroup`)"),
+        "{markdown}"
+    );
+    // quiet: no IaC change, nothing to list.
+    let json: Value = serde_json::from_str(&check(&[], "json")).unwrap();
+    assert!(json["coverage"].get("not_considered").is_none());
+    assert!(!check(&[], "markdown").contains("Not considered"));
+    // near miss: an IaC change whose every resource is modelled lists nothing either.
+    let dir = tempfile::tempdir().unwrap();
+    let queue = dir.path().join("queue.yaml");
+    std::fs::write(
+        &queue,
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: q}\n",
+    )
+    .unwrap();
+    let only = [
+        "--cfn",
+        queue.to_str().unwrap(),
+        "--account",
+        "222222222222",
+        "--region",
+        "eu-west-1",
+    ];
+    let json: Value = serde_json::from_str(&check(&only, "json")).unwrap();
+    assert!(json["coverage"].get("not_considered").is_none(), "{json}");
+    for format in ["human", "markdown", "junit", "sarif"] {
+        assert!(!check(&only, format).contains("not considered"), "{format}");
+    }
+}
+
+/// `diff` lists them too, SARIF included.
+#[test]
+fn iac_diff_reports_not_considered_in_every_format() {
+    let base = [
+        "diff",
+        "--before",
+        EXAMPLE,
+        "--cfn",
+        CFN,
+        "--account",
+        "222222222222",
+        "--region",
+        "eu-west-1",
+        "--format",
+    ];
+    for (format, wanted) in [
+        ("human", "ProfileWriterLogs"),
+        ("markdown", "ProfileWriterLogs"),
+        ("json", "\"not_considered\""),
+        ("sarif", "\"not-considered\""),
+    ] {
+        let (_, stdout, _) = run(&[&base[..], &[format]].concat());
+        assert!(stdout.contains(wanted), "{format}: {stdout}");
+    }
 }
 
 #[test]
@@ -288,6 +385,12 @@ fn iac_deletes_and_unknown_values() {
     );
     assert!(new.iter().any(|f| f["check"] == "cross-account-write-to-shared"
         && f["message"].as_str().unwrap().contains("generated.yaml:2:3 (Worker)")));
+    // The wording says what the gap is: a value known only after apply, not a crawl failure.
+    for f in new {
+        let message = f["message"].as_str().unwrap();
+        assert!(message.contains("a value known only after apply at "), "{message}");
+        assert!(!message.contains("crawl could not read"), "{message}");
+    }
     assert_eq!(doc["unknown"][0]["field"], "Properties.RoleName (generated name)");
 }
 
@@ -337,7 +440,25 @@ fn iac_bad_input_exits_2_naming_file_and_place_and_writes_nothing() {
         "bad-bus.yaml",
         "Resources:\n  R:\n    Type: AWS::Events::Rule\n    Properties:\n      Name: r\n      EventBusName: nope\n",
     );
+    let sam = write(
+        "sam.yaml",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n",
+    );
+    let for_each = write(
+        "each.yaml",
+        "Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Q:\n    - N\n    - [a]\n    - Q${N}: {Type: AWS::SQS::Queue}\n",
+    );
     let mut cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["--cfn", &sam, "--account", "311111111111", "--region", "eu-west-1"],
+            format!(
+                "{sam}:1:1: not supported yet: the template declares the `AWS::Serverless-2016-10-31` transform; run `sam build`"
+            ),
+        ),
+        (
+            vec!["--cfn", &for_each, "--account", "311111111111", "--region", "eu-west-1"],
+            format!("{for_each}:1:1: not supported yet: the template declares the `AWS::LanguageExtensions` transform"),
+        ),
         (
             vec!["--cfn", &bad_bus, "--account", "311111111111", "--region", "eu-west-1"],
             format!("{bad_bus}:2:3: resource `R`: does not fit the snapshot: `bus`: relation to unknown event bus"),
@@ -555,4 +676,178 @@ fn iac_hostile_addresses_are_escaped_and_inputs_are_not_overwritten() {
     ]);
     assert_eq!(code, 2, "{stderr}");
     assert!(serde_json::from_str::<Value>(&std::fs::read_to_string(plan).unwrap()).is_ok());
+}
+
+/// A CloudFormation template giving a new user in checkout-eu, through a new group, the group
+/// policy `policy_resource` allows `sts:AssumeRole` on. The user lands in `member_of`.
+fn users_template(dir: &std::path::Path, policy_resource: &str, member_of: &str) -> String {
+    let text = format!(
+        "Resources:
+  ReleaseGroup:
+    Type: AWS::IAM::Group
+    Properties: {{GroupName: checkout-release}}
+  OtherGroup:
+    Type: AWS::IAM::Group
+    Properties: {{GroupName: checkout-other}}
+  ReleaseBot:
+    Type: AWS::IAM::User
+    Properties: {{UserName: checkout-release-bot}}
+  Membership:
+    Type: AWS::IAM::UserToGroupAddition
+    Properties: {{GroupName: !Ref {member_of}, Users: [!Ref ReleaseBot]}}
+  AssumeMaintenance:
+    Type: AWS::IAM::GroupPolicy
+    Properties:
+      GroupName: !Ref ReleaseGroup
+      PolicyName: assume-maintenance
+      PolicyDocument: {{Version: '2012-10-17', Statement: [{{Effect: Allow, Action: sts:AssumeRole, Resource: '{policy_resource}'}}]}}
+  Profile:
+    Type: AWS::IAM::InstanceProfile
+    Properties: {{Roles: [x]}}
+"
+    );
+    let path = dir.join("users.yaml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+const MAINTENANCE: &str = "arn:aws:iam::222222222222:role/shared-ops-maintenance";
+
+fn users_diff(template: &str) -> (i32, Value) {
+    diff_json(&["--cfn", template, "--account", "321111111111", "--region", "eu-west-1"])
+}
+
+/// IAM users and groups: <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-usertogroupaddition.html>,
+/// `AWS::IAM::GroupPolicy`, `AWS::IAM::User`, `AWS::IAM::Group`. A group's policies apply to its
+/// members (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_groups.html>).
+#[test]
+fn iac_fires_new_user_reaching_shared_through_a_group_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, doc) = users_diff(&users_template(dir.path(), MAINTENANCE, "ReleaseGroup"));
+    assert_eq!(code, 1);
+    let new = doc["new"].as_array().unwrap();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(new[0]["check"], "cross-account-write-to-shared");
+    assert!(
+        new[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("user/checkout-release-bot")
+    );
+    assert!(
+        listed(&doc, "new")[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .ends_with("users.yaml:11:3 (Membership)")
+    );
+    // The instance profile is listed with why, not dropped.
+    assert_eq!(doc["not_considered"][0]["resource_type"], "AWS::IAM::InstanceProfile");
+    assert!(
+        doc["not_considered"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("instance-profile")
+    );
+}
+
+#[test]
+fn iac_quiet_new_user_whose_group_policy_reaches_nothing_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, doc) = users_diff(&users_template(
+        dir.path(),
+        "arn:aws:iam::321111111111:role/local",
+        "ReleaseGroup",
+    ));
+    assert_eq!(code, 0);
+    assert!(doc["new"].as_array().unwrap().is_empty(), "{doc}");
+    let added: Vec<&str> = doc["topology"]["added_nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert!(
+        added.contains(&"arn:aws:iam::321111111111:user/checkout-release-bot"),
+        "{added:?}"
+    );
+}
+
+#[test]
+fn iac_near_miss_user_in_another_group_than_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, doc) = users_diff(&users_template(dir.path(), MAINTENANCE, "OtherGroup"));
+    assert_eq!(code, 0);
+    assert!(doc["new"].as_array().unwrap().is_empty(), "{doc}");
+}
+
+/// The same through a Terraform plan: `aws_iam_user`, `aws_iam_group`, `aws_iam_group_policy`,
+/// `aws_iam_user_group_membership`; then a membership deleted changes the user it names.
+#[test]
+fn iac_terraform_users_groups_and_memberships() {
+    let dir = tempfile::tempdir().unwrap();
+    let rc = |address: &str, ty: &str, actions: &str, values: Value| {
+        let (before, after) = if actions == "delete" {
+            (values, Value::Null)
+        } else {
+            (Value::Null, values)
+        };
+        serde_json::json!({"address": address, "mode": "managed", "type": ty, "name": "x",
+            "change": {"actions": [actions], "before": before, "after": after, "after_unknown": {}}})
+    };
+    let plan = |changes: Vec<Value>| {
+        let p = dir.path().join(format!("plan{}.json", changes.len()));
+        let doc = serde_json::json!({"format_version": "1.2", "resource_changes": changes,
+            "configuration": {"provider_config": {"aws": {"name": "aws", "expressions": {"region": {"constant_value": "eu-west-1"},
+                "assume_role": [{"role_arn": {"constant_value": "arn:aws:iam::321111111111:role/terraform"}}]}}}}});
+        std::fs::write(&p, doc.to_string()).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": MAINTENANCE}]}).to_string();
+    let created = plan(vec![
+        rc(
+            "aws_iam_user.bot",
+            "aws_iam_user",
+            "create",
+            serde_json::json!({"name": "release-bot", "path": "/"}),
+        ),
+        rc(
+            "aws_iam_group.release",
+            "aws_iam_group",
+            "create",
+            serde_json::json!({"name": "release", "path": "/"}),
+        ),
+        rc(
+            "aws_iam_group_policy.assume",
+            "aws_iam_group_policy",
+            "create",
+            serde_json::json!({"name": "assume", "group": "release", "policy": policy}),
+        ),
+        rc(
+            "aws_iam_user_group_membership.bot",
+            "aws_iam_user_group_membership",
+            "create",
+            serde_json::json!({"user": "release-bot", "groups": ["release"]}),
+        ),
+    ]);
+    let (code, doc) = diff_json(&["--terraform-plan", &created]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(listed(&doc, "new").len(), 1);
+    assert!(doc["new"][0]["message"].as_str().unwrap().contains("user/release-bot"));
+    // Removing the existing CI bot from its group `checkout-ci`: the user changes.
+    let removed = plan(vec![rc(
+        "aws_iam_user_group_membership.ci",
+        "aws_iam_user_group_membership",
+        "delete",
+        serde_json::json!({"user": "checkout-ci-bot", "groups": ["checkout-ci"]}),
+    )]);
+    let (_, doc) = diff_json(&["--terraform-plan", &removed]);
+    assert!(doc["new"].as_array().unwrap().is_empty(), "{doc}");
+    let changed: Vec<&str> = doc["topology"]["changed_nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert_eq!(changed, ["arn:aws:iam::321111111111:user/checkout-ci-bot"], "{doc}");
 }

@@ -251,3 +251,89 @@ fn bad_input_is_a_located_error() {
     let e = read_text("{\"Resources\": {}}", "x.json", &no_region).unwrap_err();
     assert!(e.message.contains("--region"), "{e}");
 }
+
+/// SAM: <https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-specification.html>;
+/// `Fn::ForEach`: <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-foreach.html>.
+/// The transform adds resources topoguard would not see: refused, saying what to run first.
+#[test]
+fn fires_untransformed_sam_template_is_refused_naming_sam_build() {
+    let t =
+        json!({"Transform": "AWS::Serverless-2016-10-31", "Resources": {"Fn": {"Type": "AWS::Serverless::Function"}}});
+    let e = read(&t, &[]).unwrap_err();
+    assert!(
+        e.message
+            .starts_with("not supported yet: the template declares the `AWS::Serverless-2016-10-31` transform"),
+        "{e}"
+    );
+    assert!(e.message.contains("sam build"), "{e}");
+    assert_eq!(e.file, "t.json");
+}
+
+#[test]
+fn fires_for_each_is_refused_at_its_key_and_transform_lists_are_read() {
+    let each = json!({"Fn::ForEach::Queues": ["N", ["a", "b"], {"Q${N}": {"Type": "AWS::SQS::Queue"}}]});
+    let e = read(&json!({"Resources": each}), &[]).unwrap_err();
+    assert!(
+        e.message
+            .contains("`Fn::ForEach` needs the `AWS::LanguageExtensions` transform"),
+        "{e}"
+    );
+    assert_eq!(e.resource.as_deref(), Some("Fn::ForEach::Queues"));
+    assert!(e.line > 1, "{e}");
+    let listed = json!({"Transform": ["AWS::LanguageExtensions"], "Resources": each});
+    let e = read(&listed, &[]).unwrap_err();
+    assert!(e.message.contains("`AWS::LanguageExtensions` transform"), "{e}");
+    assert!(e.message.contains("--template-stage Processed"), "{e}");
+}
+
+#[test]
+fn near_miss_serverless_types_without_a_transform_stay_not_considered() {
+    // A processed template holds no `Transform`; a stray `AWS::Serverless::*` is listed.
+    let t = json!({"Resources": {"Fn": {"Type": "AWS::Serverless::Function"}, "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q"}}}});
+    let o = read(&t, &[]).unwrap();
+    assert_eq!(o.changes.len(), 1);
+    assert_eq!(o.not_considered[0].resource_type, "AWS::Serverless::Function");
+}
+
+/// `Fn::ImportValue` reads an export of a stack in the same account and region:
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-importvalue.html>.
+fn exporter() -> serde_json::Value {
+    json!({
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "orders"}}},
+        "Outputs": {"QueueArn": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}, "Export": {"Name": {"Fn::Sub": "${AWS::Region}-orders-arn"}}}}
+    })
+}
+
+fn imported(export: &str, region: &str) -> serde_json::Value {
+    let exports = read(&exporter(), &[]).unwrap().exports;
+    let t = template_with_resource(json!({"Fn::ImportValue": export}));
+    let mut at = target(&[]);
+    at.region = Some(region.to_string());
+    let o = read_text_with(&serde_json::to_string(&t).unwrap(), "t.json", &at, &exports).unwrap();
+    role_policy(&o)["Statement"][0]["Resource"].clone()
+}
+
+#[test]
+fn fires_import_value_resolves_an_export_of_another_template() {
+    assert_eq!(
+        imported("eu-west-1-orders-arn", "eu-west-1"),
+        json!("arn:aws:sqs:eu-west-1:311111111111:orders")
+    );
+}
+
+#[test]
+fn quiet_import_of_a_name_no_template_exports_stays_unknown() {
+    assert_eq!(
+        imported("elsewhere-arn", "eu-west-1"),
+        json!("(known after apply: Fn::ImportValue elsewhere-arn)")
+    );
+}
+
+#[test]
+fn near_miss_export_of_another_region_is_not_imported() {
+    // Same export name, but the importing stack deploys to another region.
+    assert_eq!(
+        imported("eu-west-1-orders-arn", "eu-central-1"),
+        json!("(known after apply: Fn::ImportValue eu-west-1-orders-arn)")
+    );
+}

@@ -239,3 +239,65 @@ fn allowed_account_ids_and_command_line_fill_in_account_and_region() {
     let o = read_text(&p.to_string(), "plan.json", &target).unwrap();
     assert_eq!(o.changes[0].draft.arn(), Some("arn:aws:sqs:us-west-2:999999999999:q"));
 }
+
+/// A queue `name` in module path `module` (`""` for the root), configured with
+/// `provider_config_key` `key`, under a plan whose `aws.eu` alias assumes a role in another
+/// account and region. Returns the queue's ARN.
+/// Provider aliases: <https://developer.hashicorp.com/terraform/language/providers/configuration#alias-multiple-provider-configurations>.
+fn aliased_queue_arn(module: &str, key: &str) -> String {
+    let address = if module.is_empty() {
+        "aws_sqs_queue.x".to_string()
+    } else {
+        format!("{module}.aws_sqs_queue.x")
+    };
+    let mut change = rc(
+        &address,
+        "aws_sqs_queue",
+        &["create"],
+        json!(null),
+        json!({"name": "q"}),
+        json!({}),
+    );
+    if !module.is_empty() {
+        change["module_address"] = json!(module);
+    }
+    let mut p = plan(json!([change]));
+    p["configuration"]["provider_config"]["aws.eu"] = json!({"name": "aws", "alias": "eu", "expressions": {
+        "region": {"constant_value": "eu-central-1"},
+        "assume_role": [{"role_arn": {"constant_value": "arn:aws:iam::322222222222:role/deploy"}}]
+    }});
+    let resource = json!([{"address": "aws_sqs_queue.x", "mode": "managed", "type": "aws_sqs_queue", "name": "x", "provider_config_key": key}]);
+    p["configuration"]["root_module"] = if module.is_empty() {
+        json!({"resources": resource})
+    } else {
+        json!({"module_calls": {"shared": {"module": {"resources": resource}}}})
+    };
+    let o = read(&p).unwrap();
+    match &o.changes[0].draft {
+        Draft::Resource(r) => r.arn.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn fires_aliased_provider_gives_region_and_account() {
+    assert_eq!(
+        aliased_queue_arn("", "aws.eu"),
+        "arn:aws:sqs:eu-central-1:322222222222:q"
+    );
+    // In a module (`for_each` key dropped), with the pre-1.0 `module.x:aws.eu` key form.
+    assert_eq!(
+        aliased_queue_arn(r#"module.shared["a"]"#, "module.shared:aws.eu"),
+        "arn:aws:sqs:eu-central-1:322222222222:q"
+    );
+}
+
+#[test]
+fn quiet_default_provider_keeps_the_default_block() {
+    assert_eq!(aliased_queue_arn("", "aws"), "arn:aws:sqs:eu-west-1:311111111111:q");
+}
+
+#[test]
+fn near_miss_unknown_alias_falls_back_to_the_default_provider() {
+    assert_eq!(aliased_queue_arn("", "aws.us"), "arn:aws:sqs:eu-west-1:311111111111:q");
+}
