@@ -435,8 +435,15 @@ fn parliament_reports_nothing_on_the_generated_policies() {
     parliament_canary(&venv);
     let tmp = tempfile::tempdir().unwrap();
     let config = config_with_responders(tmp.path());
-    let out = generate(tmp.path(), "iam", &config);
-    let files: Vec<String> = read_tree(&out)
+    let out = generate_with(tmp.path(), "iam", &config, &["--elevated"]);
+    let tree = read_tree(&out);
+    // The elevated roles are among the documents checked.
+    assert!(
+        tree.keys().any(|k| k.contains("/DevOpsAgentElevatedRole-")),
+        "{:?}",
+        tree.keys()
+    );
+    let files: Vec<String> = tree
         .keys()
         .filter(|k| k.rsplit('/').next().unwrap().starts_with("policy-"))
         .map(|k| out.join(k).to_string_lossy().into_owned())
@@ -483,7 +490,7 @@ fn cfn_lint_passes_the_templates() {
     text.push_str("\n[agent_spaces.catalog-standby]\napplication = \"catalog\"\n");
     // (The example's config already declares `invoice-sydney`, which is not in AWS either.)
     std::fs::write(&config, text).unwrap();
-    let out = generate_with(tmp.path(), "cloudformation", &config, &["--agent-spaces"]);
+    let out = generate_with(tmp.path(), "cloudformation", &config, &["--agent-spaces", "--elevated"]);
     let templates: Vec<PathBuf> = read_tree(&out)
         .keys()
         .filter(|k| k.ends_with(".template.json"))
@@ -530,5 +537,98 @@ fn cfn_lint_passes_the_templates() {
         "cfn-lint:\n{}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `--elevated`: the elevated roles (mitigate writes only, trusted by the one space), named in
+/// the associations the templates create, with the space's preference set when the template
+/// creates the space; existing spaces and associations the templates leave alone are warned about.
+#[test]
+fn elevated_roles_are_named_in_new_associations_and_existing_ones_are_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_with_responders(tmp.path());
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[agent_spaces.catalog-standby]\napplication = \"catalog\"\n");
+    std::fs::write(&config, text).unwrap();
+    let out = tmp.path().join("out");
+    let o = roles(&[
+        "--topology",
+        EXAMPLE,
+        "--policies",
+        config.to_str().unwrap(),
+        "--format",
+        "cloudformation",
+        "--agent-spaces",
+        "--elevated",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let tree = read_tree(&out);
+    let summary: Value = serde_json::from_slice(&tree["summary.json"]).unwrap();
+    let elevated: Vec<&Value> = summary["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "agent-elevated")
+        .collect();
+    assert!(!elevated.is_empty(), "{summary:#}");
+    // Only where a mitigate role is: the application's own functions and rules.
+    for r in &elevated {
+        let account = r["account"].as_str().unwrap();
+        let app = r["application"].as_str().unwrap();
+        assert!(
+            summary["roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["kind"] == "mitigate" && m["account"] == account && m["application"] == app),
+            "{r:#}"
+        );
+    }
+    // The space the template creates: elevated actions on, and each association of an account
+    // with an elevated role names it.
+    let standby: Value = serde_json::from_slice(&tree["agent-spaces/catalog-standby.template.json"]).unwrap();
+    assert_eq!(
+        standby["Resources"]["AgentSpace"]["Properties"]["Preferences"],
+        json!({"ElevatedActionsEnabled": true})
+    );
+    let catalog_elevated: BTreeSet<String> = elevated
+        .iter()
+        .filter(|r| {
+            r["arn"]
+                .as_str()
+                .unwrap()
+                .ends_with("/DevOpsAgentElevatedRole-catalog-standby")
+        })
+        .map(|r| r["arn"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!catalog_elevated.is_empty());
+    let named: BTreeSet<String> = standby["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::DevOpsAgent::Association")
+        .filter_map(|r| {
+            let c = &r["Properties"]["Configuration"];
+            let c = if c["Aws"].is_object() {
+                &c["Aws"]
+            } else {
+                &c["SourceAws"]
+            };
+            c["AgentElevatedRoleArn"].as_str().map(str::to_string)
+        })
+        .collect();
+    assert_eq!(named, catalog_elevated);
+    // Without --elevated, no elevated role and no association names one.
+    let plain = generate_with(tmp.path(), "cloudformation", &config, &["--agent-spaces"]);
+    let plain = read_tree(&plain);
+    assert!(!plain.values().any(|b| String::from_utf8_lossy(b).contains("Elevated")));
+    // The example's invoice-oncall exists without elevated actions enabled: a warning, since
+    // no template changes an existing space.
+    assert!(
+        stderr.contains("Agent Space `invoice-oncall` exists and does not have elevated actions enabled"),
+        "{stderr}"
     );
 }
