@@ -1579,6 +1579,7 @@ fn roles_phase(plan: &Plan, keep: Option<&Path>) -> Res<()> {
     let name = topology.app_name(app).to_string();
     let options = topoguard::roles::Options {
         apps: vec![name.clone()],
+        ..Default::default()
     };
     let (set, time) = timed(|| topoguard::roles::generate(&topology, &options));
     let set = set?;

@@ -7,12 +7,27 @@
 //! Both halves are decided by the IAM engine ([`evaluate`]) with the principal's identity
 //! policies, boundary and SCPs; `iam:PassRole` is evaluated with `iam:PassedToService` set to the
 //! DevOps Agent service.
+//!
+//! A role or user that holds both halves (a *holder*) is reported itself, and so is every
+//! principal that reaches a holder role through a chain of `sts:AssumeRole` (the reachability of
+//! [`crate::iam::reach`], at most [`MAX_CHAIN`] roles, each hop confirmed with the caller's own
+//! policies and the trust policy), with the chain in the evidence. A trust that names an
+//! account, the organization or anyone is a synthetic caller ("any principal that account X's
+//! administrators allow"): when it may be outside the trusting role's account it is reported
+//! too, since the snapshot cannot prove that nobody there holds the permission, unless the role
+//! it trusts is itself a platform administrator (who may assume an administrator role is the
+//! administrators' decision). The administrators of the role's own account are not reported:
+//! they can grant themselves anything in that account already. The concrete principals of the
+//! snapshot behind a synthetic caller are followed either way. Administrators are never reported, but chains
+//! through them are followed: whoever can assume an administrator role is not one.
 
 use super::{Check, Context, Evidence, Finding, Input, Meta, Severity, Status};
 use crate::graph::{AGENT_SERVICE, Topology};
 use crate::iam::eval::{Decision, Request, StatementRef, evaluate};
+use crate::iam::reach::{Caller, MAX_CHAIN};
 use crate::iam::store::PolicyStore;
 use crate::model::AgentSpace;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub struct AgentSpaceReconfigurable;
 
@@ -132,10 +147,201 @@ fn principals<'s>(t: &Topology<'s>) -> Vec<(&'s str, &'s str)> {
     out
 }
 
+/// How a principal reaches a holder: the chain (principal first, holder last), each hop's
+/// trust statement, and the unknown condition keys the hops depend on.
+struct Route {
+    caller: Caller,
+    path: Vec<String>,
+    statements: Vec<String>,
+    keys: Vec<String>,
+}
+
+/// Every principal that reaches one of `holders` (roles) through assumptions, with its shortest
+/// chain: a breadth-first walk backwards from the holders over the trust edges (confirmed like
+/// [`crate::iam::reach::Reach::reachable_from`] confirms them forwards). Holders themselves are
+/// not in the result.
+fn routes(t: &Topology<'_>, holders: &BTreeSet<&str>) -> Vec<Route> {
+    let iam = t.iam();
+    let admin = |p: &str| t.config.platform.is_administrator(p);
+    let mut seen: BTreeSet<String> = holders.iter().map(|h| h.to_string()).collect();
+    let mut queue: VecDeque<Route> = holders
+        .iter()
+        .filter(|h| iam.store.roles.contains_key(**h))
+        .map(|h| Route {
+            caller: Caller::Principal(h.to_string()),
+            path: vec![h.to_string()],
+            statements: Vec::new(),
+            keys: Vec::new(),
+        })
+        .collect();
+    let mut out = Vec::new();
+    while let Some(route) = queue.pop_front() {
+        let Some(role) = route.path.first().cloned() else {
+            continue;
+        };
+        if route.path.len() > MAX_CHAIN {
+            continue;
+        }
+        for a in iam.reach.assumers(&role) {
+            let behind = match &a.caller {
+                Caller::Service(_) => continue,
+                Caller::Principal(_) => vec![a.clone()],
+                _ => {
+                    let outside = iam
+                        .store
+                        .role(&role)
+                        .is_some_and(|rp| a.caller.is_outside(&rp.role.account));
+                    if outside && !admin(&role) && seen.insert(a.principal.clone()) {
+                        out.push(route.extended(a.caller.clone(), a));
+                    }
+                    iam.reach.concrete_behind(iam.store, a, &role)
+                }
+            };
+            for b in behind {
+                if !seen.insert(b.principal.clone()) {
+                    continue;
+                }
+                let next = route.extended(b.caller.clone(), &b);
+                if iam.store.roles.contains_key(b.principal.as_str()) {
+                    queue.push_back(Route {
+                        caller: next.caller.clone(),
+                        path: next.path.clone(),
+                        statements: next.statements.clone(),
+                        keys: next.keys.clone(),
+                    });
+                }
+                if !admin(&b.principal) {
+                    out.push(next);
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Route {
+    /// This route with one more hop in front: `caller` assumes the route's first role.
+    fn extended(&self, caller: Caller, a: &crate::iam::reach::Assumer) -> Route {
+        let mut path = vec![a.principal.clone()];
+        path.extend(self.path.iter().cloned());
+        let mut statements = vec![a.statement.clone()];
+        statements.extend(self.statements.iter().cloned());
+        let mut keys = self.keys.clone();
+        keys.extend(a.conditional_on.iter().cloned());
+        keys.sort();
+        keys.dedup();
+        Route {
+            caller,
+            path,
+            statements,
+            keys,
+        }
+    }
+
+    /// `can-assume` evidence for each hop.
+    fn evidence(&self) -> Vec<Evidence> {
+        self.path
+            .windows(2)
+            .zip(&self.statements)
+            .filter_map(|(pair, st)| match pair {
+                [from, to] => Some(Evidence::new(
+                    "can-assume",
+                    from.clone(),
+                    Some(to.clone()),
+                    format!("trust policy statement {st} of `{to}`"),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn shown(&self) -> String {
+        self.path
+            .iter()
+            .skip(1)
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(" → ")
+    }
+}
+
+impl AgentSpaceReconfigurable {
+    fn finding(
+        &self,
+        t: &Topology<'_>,
+        view: &crate::graph::SpaceView<'_>,
+        space: &AgentSpace,
+        route: &Route,
+        (change, pass): &(Step, Step),
+    ) -> Option<Finding> {
+        let ix = t.find(&space.arn)?;
+        let app = t.app_name(view.app);
+        let who = match (&route.caller, route.path.len()) {
+            (Caller::Principal(p), 1) => format!("`{p}` is not a platform administrator but"),
+            (Caller::Principal(p), _) => format!(
+                "`{p}` is not a platform administrator but, by assuming {},",
+                route.shown()
+            ),
+            (c, _) => format!(
+                "{}, by assuming {} (its trust names them; no principal in the snapshot needs to hold the permission today),",
+                c.describe(),
+                route.shown()
+            ),
+        };
+        let holder = route.path.last().cloned().unwrap_or_default();
+        let principal = route.caller.id();
+        let mut f = META.finding(
+            t.node(ix),
+            format!(
+                "{who} can reconfigure Agent Space `{}` of `{app}`: `{}` on the space, then `iam:PassRole` of `{}` to `{AGENT_SERVICE}`; the space would then investigate with that role",
+                space.arn, change.action, pass.resource
+            ),
+            if route.path.len() == 1 {
+                format!(
+                    "Remove `{}` and `iam:PassRole` to `{AGENT_SERVICE}` from `{principal}` (or deny them with a permission boundary or SCP), or list it under `[platform] administrators` if it runs the platform.",
+                    change.action
+                )
+            } else {
+                format!(
+                    "Remove `{}` and `iam:PassRole` to `{AGENT_SERVICE}` from `{holder}`, or stop `{principal}` from assuming {} (trust policy or its own permissions), or list it under `[platform] administrators` if it runs the platform.",
+                    change.action,
+                    route.path.get(1).map_or_else(String::new, |r| format!("`{r}`"))
+                )
+            },
+        );
+        let mut keys: Vec<String> = change
+            .keys
+            .iter()
+            .chain(&pass.keys)
+            .chain(&route.keys)
+            .cloned()
+            .collect();
+        keys.sort();
+        keys.dedup();
+        if !keys.is_empty() {
+            f.status = Status::Conditional;
+            f.conditions = keys;
+        }
+        f.applications = vec![app.to_string()];
+        f.evidence = route.evidence();
+        f.evidence.extend([
+            Evidence::new("grants", holder.clone(), Some(space.arn.clone()), label(change)),
+            Evidence::new("grants", holder, Some(pass.resource.clone()), label(pass)),
+            Evidence::new(
+                "can-assume",
+                space.arn.clone(),
+                Some(pass.resource.clone()),
+                "after the change, the space assumes the passed role",
+            ),
+        ]);
+        Some(f)
+    }
+}
+
 const META: Meta = Meta {
     id: "agent-space-reconfigurable",
     title: "Agent Space reconfigurable by a non-administrator",
-    description: "A role or user not listed under `[platform] administrators` can run `aidevops:AssociateService`, `aidevops:UpdateAssociation` or `aidevops:UpdateAgentSpace` on an Agent Space and `iam:PassRole` (with `iam:PassedToService` = `aidevops.amazonaws.com`) on a role the service may assume. It can then point the space at that role: an escalation path into incident access, shown as a chain.",
+    description: "A role or user not listed under `[platform] administrators` can run `aidevops:AssociateService`, `aidevops:UpdateAssociation` or `aidevops:UpdateAgentSpace` on an Agent Space and `iam:PassRole` (with `iam:PassedToService` = `aidevops.amazonaws.com`) on a role the service may assume, itself or through a chain of role assumptions (synthetic callers such as an account's administrators included). It can then point the space at that role: an escalation path into incident access, shown as a chain.",
     severity: Severity::High,
     inputs: &[Input::Iam, Input::Organization, Input::AgentSpaces],
 };
@@ -148,47 +354,28 @@ impl Check for AgentSpaceReconfigurable {
         let principals = principals(t);
         for view in t.agent_spaces() {
             let Some(space) = view.existing else { continue };
-            let Some(ix) = t.find(&space.arn) else { continue };
-            for &(principal, account) in &principals {
+            let holders: BTreeMap<&str, (Step, Step)> = principals
+                .iter()
+                .filter_map(|&(p, account)| chain(t, p, account, space).map(|c| (p, c)))
+                .collect();
+            for (principal, steps) in &holders {
                 if t.config.platform.is_administrator(principal) {
                     continue;
                 }
-                let Some((change, pass)) = chain(t, principal, account, space) else {
-                    continue;
+                let direct = Route {
+                    caller: Caller::Principal(principal.to_string()),
+                    path: vec![principal.to_string()],
+                    statements: Vec::new(),
+                    keys: Vec::new(),
                 };
-                let mut f = META.finding(
-                    t.node(ix),
-                    format!(
-                        "`{principal}` is not a platform administrator but can reconfigure Agent Space `{}` of `{}`: `{}` on the space, then `iam:PassRole` of `{}` to `{AGENT_SERVICE}`; the space would then investigate with that role",
-                        space.arn,
-                        t.app_name(view.app),
-                        change.action,
-                        pass.resource
-                    ),
-                    format!(
-                        "Remove `{}` and `iam:PassRole` to `{AGENT_SERVICE}` from `{principal}` (or deny them with a permission boundary or SCP), or list it under `[platform] administrators` if it runs the platform.",
-                        change.action
-                    ),
-                );
-                let mut keys: Vec<String> = change.keys.iter().chain(&pass.keys).cloned().collect();
-                keys.sort();
-                keys.dedup();
-                if !keys.is_empty() {
-                    f.status = Status::Conditional;
-                    f.conditions = keys;
+                out.extend(self.finding(t, &view, space, &direct, steps));
+            }
+            let names: BTreeSet<&str> = holders.keys().copied().collect();
+            for route in routes(t, &names) {
+                let steps = route.path.last().and_then(|h| holders.get(h.as_str()));
+                if let Some(steps) = steps {
+                    out.extend(self.finding(t, &view, space, &route, steps));
                 }
-                f.applications = vec![t.app_name(view.app).to_string()];
-                f.evidence = vec![
-                    Evidence::new("grants", principal, Some(space.arn.clone()), label(&change)),
-                    Evidence::new("grants", principal, Some(pass.resource.clone()), label(&pass)),
-                    Evidence::new(
-                        "can-assume",
-                        space.arn.clone(),
-                        Some(pass.resource.clone()),
-                        "after the change, the space assumes the passed role",
-                    ),
-                ];
-                out.push(f);
             }
         }
         out
@@ -244,6 +431,159 @@ mod tests {
         // Unconditioned PassRole also counts.
         let f = run_with(&AgentSpaceReconfigurable, &setup("developer", both(json!({}))), CONFIG);
         assert_eq!(f.len(), 1, "{f:#?}");
+    }
+
+    /// A platform administrator holding both halves, trusted by `trusted`, and `developer`
+    /// allowed `developer_policy`.
+    fn admin_chain(trusted: &str, developer_policy: Value) -> Value {
+        let mut s = org();
+        add_role(
+            &mut s,
+            INVOICE,
+            "agent-target",
+            json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "aidevops.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            allow(&["lambda:UpdateFunctionConfiguration"], "*"),
+        );
+        add_role(&mut s, INVOICE, "platform-admin", trust(trusted), both(json!({})));
+        add_role(
+            &mut s,
+            INVOICE,
+            "developer",
+            trust("arn:aws:iam::111111111111:root"),
+            developer_policy,
+        );
+        add_invoice_space(&mut s, &[]);
+        s
+    }
+
+    // A principal with sts:AssumeRole on a role whose trust names it gets that role's
+    // permissions: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
+    #[test]
+    fn fires_through_a_chain_of_assumptions_into_an_administrator_role() {
+        let s = admin_chain(
+            "arn:aws:iam::111111111111:role/developer",
+            allow(&["sts:AssumeRole"], "arn:aws:iam::111111111111:role/platform-admin"),
+        );
+        let f = run_with(&AgentSpaceReconfigurable, &s, CONFIG);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::Violation);
+        assert!(f[0].message.contains("role/developer` is not a platform administrator but, by assuming `arn:aws:iam::111111111111:role/platform-admin`"), "{}", f[0].message);
+        let hop = &f[0].evidence[0];
+        assert_eq!(
+            (hop.relation.as_str(), hop.from.as_str(), hop.to.as_deref()),
+            (
+                "can-assume",
+                "arn:aws:iam::111111111111:role/developer",
+                Some("arn:aws:iam::111111111111:role/platform-admin")
+            )
+        );
+        assert_eq!(f[0].evidence[1].from, "arn:aws:iam::111111111111:role/platform-admin");
+    }
+
+    #[test]
+    fn fires_through_two_hops_with_the_whole_chain() {
+        let mut s = admin_chain(
+            "arn:aws:iam::111111111111:role/developer",
+            allow(&["sts:AssumeRole"], "arn:aws:iam::111111111111:role/platform-admin"),
+        );
+        add_role(
+            &mut s,
+            INVOICE,
+            "ci",
+            trust("arn:aws:iam::111111111111:role/developer"),
+            allow(&["s3:ListAllMyBuckets"], "*"),
+        );
+        // developer trusts its account: ci reaches it with its own `sts:AssumeRole` (the
+        // concrete principal behind the account trust).
+        let ci = s["roles"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|r| r["name"] == "ci")
+            .unwrap();
+        ci["inline_policies"] = json!([{"name": "hop", "document": allow(&["sts:AssumeRole"], "arn:aws:iam::111111111111:role/developer")}]);
+        let f = run_with(&AgentSpaceReconfigurable, &s, CONFIG);
+        let ci = f
+            .iter()
+            .find(|f| f.message.starts_with("`arn:aws:iam::111111111111:role/ci`"))
+            .unwrap_or_else(|| panic!("{f:#?}"));
+        let hops: Vec<(&str, Option<&str>)> = ci
+            .evidence
+            .iter()
+            .filter(|e| e.relation == "can-assume")
+            .map(|e| (e.from.as_str(), e.to.as_deref()))
+            .collect();
+        assert_eq!(
+            hops,
+            vec![
+                (
+                    "arn:aws:iam::111111111111:role/ci",
+                    Some("arn:aws:iam::111111111111:role/developer")
+                ),
+                (
+                    "arn:aws:iam::111111111111:role/developer",
+                    Some("arn:aws:iam::111111111111:role/platform-admin")
+                ),
+                (SPACE, Some("arn:aws:iam::111111111111:role/agent-target")),
+            ]
+        );
+        assert_eq!(f.len(), 2, "developer and ci: {f:#?}");
+    }
+
+    // A trust naming another account's root lets in whatever principal that account's
+    // administrators allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts).
+    #[test]
+    fn fires_for_the_administrators_of_another_account_trusted_by_a_holder() {
+        let mut s = setup(
+            "deployer",
+            both(json!({"StringEquals": {"iam:PassedToService": "aidevops.amazonaws.com"}})),
+        );
+        let deployer = s["roles"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|r| r["name"] == "deployer")
+            .unwrap();
+        deployer["trust_policy"] = trust("arn:aws:iam::222222222222:root");
+        let f = run_with(&AgentSpaceReconfigurable, &s, CONFIG);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let synthetic = f
+            .iter()
+            .find(|f| f.message.starts_with("any principal that account `222222222222`"))
+            .unwrap_or_else(|| panic!("{f:#?}"));
+        assert_eq!(synthetic.evidence[0].from, "arn:aws:iam::222222222222:root");
+        assert_eq!(
+            synthetic.evidence[0].to.as_deref(),
+            Some("arn:aws:iam::111111111111:role/deployer")
+        );
+    }
+
+    #[test]
+    fn quiet_when_only_administrators_reach_the_holder() {
+        // The administrator role trusts its own account and another's: who may assume an
+        // administrator role is the administrators' decision, and no role of the snapshot can.
+        let s = admin_chain("arn:aws:iam::222222222222:root", allow(&["s3:ListAllMyBuckets"], "*"));
+        assert_eq!(run_with(&AgentSpaceReconfigurable, &s, CONFIG), vec![]);
+    }
+
+    #[test]
+    fn near_miss_trusted_from_another_account_without_permission_to_assume_is_quiet() {
+        // The administrator role trusts a role of another account, which may not call
+        // `sts:AssumeRole`: across accounts both the trust and the caller's own policy must
+        // allow it (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+        // The invoice developer may call it but is not trusted.
+        let mut s = admin_chain(
+            "arn:aws:iam::222222222222:role/developer",
+            allow(&["sts:AssumeRole"], "arn:aws:iam::111111111111:role/platform-admin"),
+        );
+        add_role(
+            &mut s,
+            CHECKOUT,
+            "developer",
+            trust("arn:aws:iam::222222222222:root"),
+            allow(&["s3:ListAllMyBuckets"], "*"),
+        );
+        assert_eq!(run_with(&AgentSpaceReconfigurable, &s, CONFIG), vec![]);
     }
 
     #[test]

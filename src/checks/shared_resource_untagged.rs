@@ -230,4 +230,62 @@ mod tests {
         let f = run(&SharedResourceUntagged, &s);
         assert!(!f.iter().any(|x| x.resource == bus), "{f:#?}");
     }
+
+    /// Functions of invoice and checkout that name objects of bucket `bucket` in their
+    /// environment (a sub-resource reference).
+    fn bucket_users(bucket: &str) -> serde_json::Value {
+        let mut s = org();
+        for (account, name) in [(INVOICE, "invoice-export"), (CHECKOUT, "checkout-export")] {
+            add_function(&mut s, account, "eu-west-1", name, &[]);
+            let f = s["functions"].as_array_mut().unwrap().last_mut().unwrap();
+            f["environment_references"] = json!([format!("arn:aws:s3:::{bucket}/exports/{name}/*")]);
+        }
+        s
+    }
+
+    fn add_bucket(s: &mut serde_json::Value, account: &str, name: &str, tags: serde_json::Value) {
+        add(
+            s,
+            "resources",
+            json!({"arn": format!("arn:aws:s3:::{name}"), "kind": "s3-bucket", "account": account, "tags": tags}),
+        );
+    }
+
+    // An object ARN is `arn:aws:s3:::BUCKET/KEY`; tags and the bucket policy are the bucket's
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-arn-format.html).
+    #[test]
+    fn fires_on_an_untagged_bucket_referenced_only_through_its_objects() {
+        let mut s = bucket_users("exports");
+        add_bucket(&mut s, SHARED, "exports", json!({}));
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, "arn:aws:s3:::exports");
+        assert_eq!(f[0].status, crate::checks::Status::Violation);
+        assert_eq!(f[0].applications, vec!["checkout", "invoice"]);
+    }
+
+    #[test]
+    fn quiet_when_the_bucket_of_the_objects_carries_the_tag() {
+        let mut s = bucket_users("exports");
+        add_bucket(&mut s, SHARED, "exports", json!({"shared-with": "checkout+invoice"}));
+        assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+    }
+
+    #[test]
+    fn fires_not_proven_on_an_unseen_bucket_whose_owner_the_crawl_found() {
+        let mut s = bucket_users("exports");
+        s["bucket_owners"] = json!({"exports": SHARED});
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, "arn:aws:s3:::exports");
+        assert_eq!(f[0].account.as_deref(), Some(SHARED));
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+    }
+
+    #[test]
+    fn near_miss_a_bucket_owned_outside_the_organization_is_not_reported() {
+        // No crawled account owns it: an outside bucket, whose tags are not the organization's.
+        let s = bucket_users("exports");
+        assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+    }
 }

@@ -49,6 +49,11 @@ pub struct Args {
     /// `Association`s with the footprint's accounts (needs `--format cloudformation`).
     #[arg(long)]
     pub agent_spaces: bool,
+    /// Also generate each Agent Space's elevated role (`DevOpsAgentElevatedRole-<space>`: the
+    /// mitigate tier's reversible writes on the application's own functions and rules), and with
+    /// `--agent-spaces` name it in the associations the templates create.
+    #[arg(long)]
+    pub elevated: bool,
 }
 
 pub fn run(args: Args) -> Result<u8, CliError> {
@@ -66,6 +71,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         &topology,
         &Options {
             apps: args.apps.clone(),
+            elevated: args.elevated,
         },
     ) {
         Ok(set) => set,
@@ -74,6 +80,9 @@ pub fn run(args: Args) -> Result<u8, CliError> {
     };
     let mut files = roles::render(&set, args.format);
     let mut notes: Vec<String> = set.notes.iter().map(|n| n.message.clone()).collect();
+    if args.elevated {
+        notes.extend(elevated_notes(&topology, &set));
+    }
     if args.agent_spaces {
         let associated: agent_spaces::Associated = topology
             .agent_spaces()
@@ -129,6 +138,45 @@ fn unread_associations(topology: &Topology<'_>) -> std::collections::BTreeMap<St
             (!gaps.is_empty()).then(|| (v.name.to_string(), checks::describe_gaps(&gaps)))
         })
         .collect()
+}
+
+/// What `--elevated` cannot do through a template: an existing space without
+/// `elevatedActionsEnabled`, and existing associations that do not name the generated elevated
+/// role (templates only create associations).
+fn elevated_notes(topology: &Topology<'_>, set: &roles::RoleSet) -> Vec<String> {
+    let mut notes = Vec::new();
+    for view in topology.agent_spaces() {
+        let Some(space) = view.existing else { continue };
+        let name = roles::agent_elevated_role_name(view.name);
+        let generated: Vec<&roles::GeneratedRole> = set
+            .roles
+            .iter()
+            .filter(|r| r.kind == roles::RoleKind::AgentElevated && r.name == name)
+            .filter(|r| r.space.as_deref() == Some(view.name))
+            .collect();
+        if generated.is_empty() {
+            continue;
+        }
+        if space.elevated_actions_enabled != Some(true) {
+            notes.push(format!(
+                "Agent Space `{}` exists and does not have elevated actions enabled; set its preference `elevatedActionsEnabled` (UpdateAgentSpace) for its elevated roles to be used",
+                view.name
+            ));
+        }
+        for role in generated {
+            let arn = role.arn();
+            let Some(a) = space.associations.iter().find(|a| a.account == role.account) else {
+                continue;
+            };
+            if a.elevated_role.as_deref() != Some(arn.as_str()) {
+                notes.push(format!(
+                    "Agent Space `{}`: the association of account `{}` exists and the templates do not change it; set its elevated role to `{arn}` (UpdateAssociation, `agentElevatedRoleArn`)",
+                    view.name, role.account
+                ));
+            }
+        }
+    }
+    notes
 }
 
 /// The file in `--out-dir` that lists what topoguard wrote there.

@@ -6,11 +6,13 @@ use crate::arn::Arn;
 use crate::config::Config;
 use crate::model::{Snapshot, Tags};
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub(super) struct Builder<'a> {
     pub graph: DiGraph<Node<'a>, EdgeKind>,
     pub index: HashMap<&'a str, NodeIndex>,
+    /// S3 bucket name → owning account ([`Snapshot::bucket_owners`]).
+    pub bucket_owners: &'a BTreeMap<String, String>,
 }
 
 impl<'a> Builder<'a> {
@@ -40,13 +42,34 @@ impl<'a> Builder<'a> {
     }
 
     /// The node for an ARN, adding an external node when the snapshot does not hold it.
+    /// A sub-resource (an S3 object `bucket/key`, a DynamoDB index or stream) resolves to its
+    /// owning resource (an external node for the owner when that is not in the snapshot, so
+    /// every object of one bucket is one node), and the ARN becomes an alias of it. An unseen
+    /// bucket is placed in the account [`Snapshot::bucket_owners`] names.
     /// Returns `None` for strings that are not ARNs (URLs that matched nothing, say).
     pub fn resolve(&mut self, id: &'a str) -> Option<NodeIndex> {
         if let Some(&ix) = self.index.get(id) {
             return Some(ix);
         }
+        let owner = owning_resource(id).and_then(|base| match self.index.get(base) {
+            Some(&ix) => Some(ix),
+            None => self.external(base),
+        });
+        if let Some(ix) = owner {
+            self.index.insert(id, ix);
+            return Some(ix);
+        }
+        self.external(id)
+    }
+
+    fn external(&mut self, id: &'a str) -> Option<NodeIndex> {
         let arn = Arn::parse(id).ok()?;
-        Some(self.add(id, NodeKind::External, arn.account(), arn.region(), None))
+        let account = arn.account().or_else(|| {
+            (arn.service == "s3" && !arn.resource.contains('/'))
+                .then(|| self.bucket_owners.get(arn.resource).map(String::as_str))
+                .flatten()
+        });
+        Some(self.add(id, NodeKind::External, account, arn.region(), None))
     }
 
     pub fn edge(&mut self, from: NodeIndex, to: NodeIndex, kind: EdgeKind) {
@@ -58,6 +81,7 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
     let mut b = Builder {
         graph: DiGraph::new(),
         index: HashMap::new(),
+        bucket_owners: &s.bucket_owners,
     };
     for a in &s.organization.accounts {
         b.add(&a.id, NodeKind::Account, Some(&a.id), None, Some(&a.tags));
@@ -250,6 +274,28 @@ fn ownership(b: &Builder<'_>, config: &Config, applications: &[&str]) -> Vec<Opt
         .collect()
 }
 
+/// The resource that owns a sub-resource ARN: the bucket of an S3 object
+/// (`arn:aws:s3:::B/key` → `arn:aws:s3:::B`), the table of a DynamoDB index or stream
+/// (`…:table/T/index/I`, `…:table/T/stream/S` → `…:table/T`). `None` for anything else.
+pub(super) fn owning_resource(id: &str) -> Option<&str> {
+    let arn = Arn::parse(id).ok()?;
+    let cut = match arn.service {
+        "s3" if arn.account.is_empty() && arn.region.is_empty() => arn.resource.find('/')?,
+        "dynamodb" => {
+            let name = arn.resource.strip_prefix("table/")?;
+            let slash = name.find('/')?;
+            let rest = name.get(slash..)?;
+            if !(rest.starts_with("/index/") || rest.starts_with("/stream/")) {
+                return None;
+            }
+            "table/".len() + slash
+        }
+        _ => return None,
+    };
+    let base_len = id.len() - arn.resource.len() + cut;
+    id.get(..base_len).filter(|b| !b.is_empty())
+}
+
 /// The edges of EventBridge v2 buses: bus → subscriber (routes), subscriber → target and failure
 /// destination (targets), subscriber → role (executes-as).
 fn v2_edges<'a>(b: &mut Builder<'a>, s: &'a Snapshot) {
@@ -360,5 +406,90 @@ mod principal_tests {
             e.contains("event_buses_v2[0].arn") && e.contains("event-busv2/NAME/ID"),
             "{e}"
         );
+    }
+}
+
+#[cfg(test)]
+mod subresource_tests {
+    use super::owning_resource;
+    use crate::checks::known_ids;
+    use crate::config::parse_config;
+    use crate::graph::{NodeKind, Topology};
+    use crate::model::parse_snapshot;
+    use serde_json::json;
+    use std::path::Path;
+
+    // S3 object ARNs: https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-arn-format.html;
+    // DynamoDB index and stream ARNs sit under the table's:
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html#amazondynamodb-resources-for-iam-policies
+    #[test]
+    fn sub_resources_name_their_owner() {
+        let table = "arn:aws:dynamodb:eu-west-1:111111111111:table/orders";
+        assert_eq!(owning_resource("arn:aws:s3:::b/k/x.json"), Some("arn:aws:s3:::b"));
+        assert_eq!(owning_resource("arn:aws:s3:::b/*"), Some("arn:aws:s3:::b"));
+        assert_eq!(owning_resource(&format!("{table}/index/by-date")), Some(table));
+        assert_eq!(
+            owning_resource(&format!("{table}/stream/2025-01-01T00:00:00.000")),
+            Some(table)
+        );
+        // Near misses: the resource itself, an access point (it has an account), another service.
+        assert_eq!(owning_resource("arn:aws:s3:::b"), None);
+        assert_eq!(owning_resource(table), None);
+        assert_eq!(owning_resource(&format!("{table}/backup/x")), None);
+        assert_eq!(
+            owning_resource("arn:aws:s3:eu-west-1:111111111111:accesspoint/ap/object/k"),
+            None
+        );
+        assert_eq!(owning_resource("arn:aws:sqs:eu-west-1:111111111111:q/x"), None);
+    }
+
+    #[test]
+    fn references_to_sub_resources_land_on_the_owner_and_unseen_buckets_in_their_account() {
+        let table = "arn:aws:dynamodb:eu-west-1:111111111111:table/orders";
+        let s = json!({
+            "schema_version": 1,
+            "organization": {"accounts": [{"id": "111111111111", "name": "a"}, {"id": "999999999999", "name": "s"}]},
+            "roles": [{"arn": "arn:aws:iam::111111111111:role/r", "account": "111111111111", "name": "r",
+                       "trust_policy": {"Statement": []}}],
+            "functions": [{"arn": "arn:aws:lambda:eu-west-1:111111111111:function:f", "account": "111111111111",
+                           "region": "eu-west-1", "name": "f", "role": "arn:aws:iam::111111111111:role/r",
+                           "environment_references": ["arn:aws:s3:::data/a/*", "arn:aws:s3:::data/b/*", "arn:aws:s3:::outside/x"]}],
+            "event_source_mappings": [{"uuid": "u", "function": "arn:aws:lambda:eu-west-1:111111111111:function:f",
+                                       "source": format!("{table}/stream/2025-01-01T00:00:00.000")}],
+            "resources": [{"arn": table, "kind": "dynamodb-table", "account": "111111111111", "region": "eu-west-1",
+                           "tags": {"app": "invoice"}}],
+            "bucket_owners": {"data": "999999999999"}
+        });
+        let snapshot = parse_snapshot(&s.to_string(), Path::new("t.json")).unwrap();
+        let config = parse_config("", Path::new("t.toml"), &known_ids()).unwrap();
+        let t = Topology::build(&snapshot, &config);
+        let stream = format!("{table}/stream/2025-01-01T00:00:00.000");
+        assert_eq!(t.find(&stream), t.find(table));
+        let a = t.find("arn:aws:s3:::data/a/*").unwrap();
+        assert_eq!(Some(a), t.find("arn:aws:s3:::data/b/*"));
+        assert_eq!(Some(a), t.find("arn:aws:s3:::data"));
+        assert_eq!(t.node(a).kind, NodeKind::External);
+        assert_eq!(t.node(a).account, Some("999999999999"));
+        // A bucket no crawled account owns stays without an account.
+        let outside = t.find("arn:aws:s3:::outside").unwrap();
+        assert_eq!(t.node(outside).account, None);
+    }
+
+    #[test]
+    fn a_bucket_owner_must_be_an_account_of_the_organization() {
+        let s = json!({
+            "schema_version": 1,
+            "organization": {"accounts": [{"id": "111111111111", "name": "a"}]},
+            "bucket_owners": {"data": "222222222222", "a/b": "111111111111"}
+        });
+        let e = parse_snapshot(&s.to_string(), Path::new("t.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bucket_owners.data"), "{e}");
+        assert!(
+            e.contains("owner `222222222222` is not an account of the organization"),
+            "{e}"
+        );
+        assert!(e.contains("`a/b` is not an S3 bucket name"), "{e}");
     }
 }

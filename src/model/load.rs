@@ -177,6 +177,21 @@ pub fn validate(s: &Snapshot) -> Vec<Invalid> {
             }
         }
     }
+    for (bucket, owner) in &s.bucket_owners {
+        let at = format!("bucket_owners.{}", bucket.escape_debug());
+        if bucket.is_empty() || bucket.contains(['/', ':']) {
+            p.push(
+                at.clone(),
+                format!("`{}` is not an S3 bucket name", bucket.escape_debug()),
+            );
+        }
+        if !accounts.contains(owner.as_str()) {
+            p.push(
+                at,
+                format!("owner `{}` is not an account of the organization", owner.escape_debug()),
+            );
+        }
+    }
     for (i, g) in s.coverage.gaps.iter().enumerate() {
         if let Some(a) = &g.account
             && !is_account_id(a)

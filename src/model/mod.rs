@@ -96,6 +96,12 @@ pub struct Snapshot {
     /// Relations that no typed field expresses, each with the evidence that showed it.
     #[serde(default)]
     pub relations: Vec<Relation>,
+    /// S3 bucket name → the crawled account that owns it (from `ListBuckets` in each account),
+    /// including buckets that are not in `resources` (untagged, or unreadable). A bucket ARN
+    /// carries no account, so this is how a referenced bucket is placed in its owner's account.
+    /// Optional; absent in snapshots that record none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bucket_owners: BTreeMap<String, String>,
     /// What the crawl could not read.
     #[serde(default)]
     pub coverage: Coverage,

@@ -92,6 +92,7 @@ fn mitigate_items(ctx: &Ctx<'_, '_>) -> Option<Vec<Outstanding>> {
     let t = ctx.topology;
     let options = roles::Options {
         apps: vec![ctx.app_name().to_string()],
+        elevated: false,
     };
     let set = match roles::generate(t, &options) {
         Ok(set) => set,

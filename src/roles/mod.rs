@@ -11,7 +11,11 @@
 //! - a **mitigate** role (`topoguard-<app>-mitigate`) in accounts where the application owns
 //!   resources that a narrow, reversible write applies to. It is trusted only by its own
 //!   account's principals tagged `topoguard-mitigate = <app>` (never by Agent Spaces or the
-//!   responder principals), so reaching it is a deliberate, separate grant.
+//!   responder principals), so reaching it is a deliberate, separate grant;
+//! - with [`Options::elevated`] (`roles --elevated`), an **Agent Space elevated role** per space
+//!   (`DevOpsAgentElevatedRole-<space>`) in the accounts that get a mitigate role: the same
+//!   trust as the space's agent role, and only the mitigate tier's reversible writes on the
+//!   application's own functions and rules (the agent reads through its agent role).
 //!
 //! Permissions are metadata reads picked from the action catalog for the services and resource
 //! types the application uses, scoped to its resources' ARNs; content reads only on its own log
@@ -67,6 +71,9 @@ pub enum RoleKind {
     Observe,
     /// Responder role, reads plus narrow reversible writes on the application's own resources.
     Mitigate,
+    /// The Agent Space's elevated role (the association's `AgentElevatedRoleArn`): the mitigate
+    /// tier's writes only, trusted by the one space.
+    AgentElevated,
 }
 
 impl RoleKind {
@@ -76,7 +83,13 @@ impl RoleKind {
             RoleKind::AgentSecondary => "agent-secondary",
             RoleKind::Observe => "observe",
             RoleKind::Mitigate => "mitigate",
+            RoleKind::AgentElevated => "agent-elevated",
         }
+    }
+
+    /// Whether the kind may grant writes (the mitigate allowlist, on own resources).
+    pub fn writes(self) -> bool {
+        matches!(self, RoleKind::Mitigate | RoleKind::AgentElevated)
     }
 }
 
@@ -197,6 +210,8 @@ impl RolesError {
 pub struct Options {
     /// Applications to generate for; empty means every configured one.
     pub apps: Vec<String>,
+    /// Also generate each Agent Space's elevated role (`DevOpsAgentElevatedRole-<space>`).
+    pub elevated: bool,
 }
 
 /// Generates and validates the role set.
@@ -237,7 +252,7 @@ pub fn generate(t: &Topology<'_>, options: &Options) -> Result<RoleSet, RolesErr
             });
             continue;
         };
-        actions::roles_for(t, catalog, &scope, &mut set)?;
+        actions::roles_for(t, catalog, &scope, options.elevated, &mut set)?;
     }
     if set.roles.is_empty() {
         return Err(RolesError::Empty);
@@ -285,6 +300,11 @@ fn check_names(role: &GeneratedRole) -> Result<(), RolesError> {
 /// split (`-2`, `-3`, … follow); the one role an account association names.
 pub fn agent_role_name(space: &str) -> String {
     format!("DevOpsAgentRole-{space}")
+}
+
+/// The name of the elevated role of `space` in each account (of its first part when split).
+pub fn agent_elevated_role_name(space: &str) -> String {
+    format!("DevOpsAgentElevatedRole-{space}")
 }
 
 /// The name of the parameter (template parameter, Terraform variable, `${…}` placeholder) that

@@ -28,6 +28,10 @@ fn small() -> Value {
 }
 
 fn generate_with(s: &Value, config: &str, apps: &[&str]) -> Result<RoleSet, RolesError> {
+    generate_opts(s, config, apps, false)
+}
+
+fn generate_opts(s: &Value, config: &str, apps: &[&str], elevated: bool) -> Result<RoleSet, RolesError> {
     let snapshot = parse_snapshot(&s.to_string(), Path::new("test.json")).unwrap();
     let config = parse_config(config, Path::new("test.toml"), &known_ids()).unwrap();
     let t = Topology::build(&snapshot, &config);
@@ -35,6 +39,7 @@ fn generate_with(s: &Value, config: &str, apps: &[&str]) -> Result<RoleSet, Role
         &t,
         &Options {
             apps: apps.iter().map(|a| a.to_string()).collect(),
+            elevated,
         },
     )
 }
@@ -199,6 +204,62 @@ fn only_mitigate_writes_and_only_on_own_resources() {
             .iter()
             .any(|r| r.kind == RoleKind::Mitigate && r.account == SHARED)
     );
+}
+
+#[test]
+fn elevated_roles_only_with_the_option_and_only_the_mitigate_writes_trusted_by_the_one_space() {
+    let without = invoice();
+    assert!(!without.roles.iter().any(|r| r.kind == RoleKind::AgentElevated));
+    let set = generate_opts(&small(), &config(""), &["invoice"], true).unwrap();
+    let elevated: Vec<&GeneratedRole> = set.roles.iter().filter(|r| r.kind == RoleKind::AgentElevated).collect();
+    // Only where the application owns functions or rules: not in the shared-services account.
+    assert_eq!(
+        elevated.iter().map(|r| r.arn()).collect::<Vec<_>>(),
+        vec![format!(
+            "arn:aws:iam::{INVOICE}:role/DevOpsAgentElevatedRole-invoice-oncall"
+        )]
+    );
+    let e = elevated[0];
+    assert_eq!(e.space.as_deref(), Some("invoice-oncall"));
+    // The same trust as the space's agent role: the service, pinned to the one space.
+    assert_eq!(e.trust, role(&set, INVOICE, "DevOpsAgentRole-invoice-oncall").trust);
+    // Exactly the mitigate tier's writes, nothing else (the agent reads through its agent role).
+    let mitigate = role(&set, INVOICE, "topoguard-invoice-mitigate");
+    let mitigate_writes: Vec<Value> = statements(mitigate)
+        .into_iter()
+        .filter(|s| s["Sid"].as_str().unwrap().starts_with("Mitigate"))
+        .collect();
+    assert_eq!(statements(e), mitigate_writes);
+    // The other tiers are the same with or without the option.
+    let others: Vec<&GeneratedRole> = set.roles.iter().filter(|r| r.kind != RoleKind::AgentElevated).collect();
+    assert_eq!(others, without.roles.iter().collect::<Vec<_>>());
+}
+
+#[test]
+fn validation_refuses_an_elevated_role_writing_outside_the_mitigate_allowlist() {
+    let snapshot = parse_snapshot(&small().to_string(), Path::new("test.json")).unwrap();
+    let config = parse_config(&config(""), Path::new("test.toml"), &known_ids()).unwrap();
+    let t = Topology::build(&snapshot, &config);
+    let catalog = crate::iam::catalog::Catalog::get().unwrap();
+    let set = generate(
+        &t,
+        &Options {
+            apps: vec!["invoice".to_string()],
+            elevated: true,
+        },
+    )
+    .unwrap();
+    let mut e = set
+        .roles
+        .iter()
+        .find(|r| r.kind == RoleKind::AgentElevated)
+        .unwrap()
+        .clone();
+    validate::validate(&t, catalog, &e).unwrap();
+    // A write outside the allowlist (on its own function) is a bug the validation catches.
+    e.policies[0]["Statement"][0]["Action"] = json!(["lambda:UpdateFunctionCode"]);
+    let err = validate::validate(&t, catalog, &e).unwrap_err();
+    assert!(err.to_string().contains("not an allowed mitigation"), "{err}");
 }
 
 #[test]

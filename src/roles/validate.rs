@@ -7,10 +7,11 @@
 //! - every statement carries an `aws:RequestedRegion` condition;
 //! - content reads only on the application's own log groups (and X-Ray in its own accounts);
 //! - no Write, Permissions management or Tagging action, except the mitigate allowlist on the
-//!   application's own unshared resources; never an `iam:` action.
+//!   application's own unshared resources (mitigate and Agent Space elevated roles); never an
+//!   `iam:` action.
 
 use super::actions::{MITIGATE_WRITES, own_log_group};
-use super::{GeneratedRole, RoleKind, RolesError, compact_len, limits};
+use super::{GeneratedRole, RolesError, compact_len, limits};
 use crate::arn::glob_match;
 use crate::escape::iam_literal;
 use crate::graph::Topology;
@@ -73,7 +74,7 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
         if let Some(unknown) = classified.unknown.iter().next() {
             return Err(at(format!("action `{unknown}` is not in the catalog")));
         }
-        if role.kind != RoleKind::Mitigate && ActionClass::CHANGES.iter().any(|c| classified.has(*c)) {
+        if !role.kind.writes() && ActionClass::CHANGES.iter().any(|c| classified.has(*c)) {
             return Err(at("a read-only role grants a change".to_string()));
         }
         for st in &policy.statements {
@@ -126,7 +127,7 @@ pub fn validate(t: &Topology<'_>, catalog: &Catalog, role: &GeneratedRole) -> Re
                         }
                     }
                     ActionClass::Write => {
-                        let allowed = role.kind == RoleKind::Mitigate
+                        let allowed = role.kind.writes()
                             && MITIGATE_WRITES
                                 .iter()
                                 .any(|(svc, _, names)| *svc == action.service() && names.contains(&action.name()))

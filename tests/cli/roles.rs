@@ -295,6 +295,7 @@ fn snapshot_with(out: &Path) -> (Value, BTreeSet<String>) {
     let mut roles = Vec::new();
     let mut policies = Vec::new();
     let mut associations: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut elevated: Vec<(String, String, String)> = Vec::new();
     for r in index["roles"].as_array().unwrap() {
         let arn = r["arn"].as_str().unwrap().to_string();
         let account = r["account"].as_str().unwrap();
@@ -323,6 +324,13 @@ fn snapshot_with(out: &Path) -> (Value, BTreeSet<String>) {
                 .or_default()
                 .push(json!({"account": account, "role": arn}));
         }
+        if r["kind"] == "agent-elevated" {
+            elevated.push((
+                r["space"].as_str().unwrap().to_string(),
+                account.to_string(),
+                arn.clone(),
+            ));
+        }
         arns.insert(arn);
     }
     let existing = s["roles"].as_array_mut().unwrap();
@@ -333,6 +341,16 @@ fn snapshot_with(out: &Path) -> (Value, BTreeSet<String>) {
         "inline_policies": [{"name": "hop", "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"], "Resource": "arn:aws:iam::*:role/topoguard-*"}]}}]}));
     s["managed_policies"].as_array_mut().unwrap().extend(policies);
+    // Each generated elevated role is named by its account's association (a monitor
+    // association for the space's own account, which has no secondary role).
+    for (space, account, arn) in elevated {
+        let list = associations.entry(space.clone()).or_default();
+        match list.iter_mut().find(|a| a["account"] == account.as_str()) {
+            Some(a) => a["elevated_role"] = json!(arn),
+            None => list.push(json!({"account": account, "kind": "monitor",
+                "role": format!("arn:aws:iam::{account}:role/DevOpsAgentRole-{space}"), "elevated_role": arn})),
+        }
+    }
     for space in s["agent_spaces"].as_array_mut().unwrap() {
         if let Some(a) = associations.get(space["name"].as_str().unwrap()) {
             space["associations"] = json!(a);
@@ -342,18 +360,34 @@ fn snapshot_with(out: &Path) -> (Value, BTreeSet<String>) {
 }
 
 const ROUND_TRIP_CHECKS: &[&str] = &[
+    "agent-space-elevated-access",
     "incident-access-not-read-only",
     "agent-space-role-unpinned",
     "agent-space-role-overbroad",
     "cross-account-write-to-shared",
 ];
 
+/// `incident-access-not-read-only` reports every write an incident role may make, the elevated
+/// roles' included (as it does for the example's own elevated roles): for a generated elevated
+/// role, exactly the mitigate writes.
+fn elevated_mitigation(f: &Value) -> bool {
+    f["check"] == "incident-access-not-read-only"
+        && f["resource"].as_str().unwrap().contains(":role/DevOpsAgentElevatedRole-")
+        && f["message"].as_str().unwrap().ends_with(
+            "4 action(s), e.g. events:DisableRule, events:EnableRule, lambda:DeleteFunctionConcurrency, lambda:PutFunctionConcurrency",
+        )
+}
+
 #[test]
 fn generated_roles_raise_no_finding_when_added_to_the_example() {
     let tmp = tempfile::tempdir().unwrap();
     let config = config_with_responders(tmp.path());
-    let out = generate(tmp.path(), "iam", &config);
+    let out = generate_with(tmp.path(), "iam", &config, &["--elevated"]);
     let (snapshot, arns) = snapshot_with(&out);
+    assert!(
+        arns.iter().any(|a| a.contains(":role/DevOpsAgentElevatedRole-")),
+        "{arns:?}"
+    );
     let check = |snapshot: &Value, name: &str| -> Vec<Value> {
         let path = tmp.path().join(name);
         std::fs::write(&path, serde_json::to_vec_pretty(snapshot).unwrap()).unwrap();
@@ -385,7 +419,9 @@ fn generated_roles_raise_no_finding_when_added_to_the_example() {
             .collect()
     };
     let findings = check(&snapshot, "with-roles.json");
+    let (elevated, findings): (Vec<Value>, Vec<Value>) = findings.into_iter().partition(elevated_mitigation);
     assert!(findings.is_empty(), "generated roles raise findings: {findings:#?}");
+    assert!(!elevated.is_empty());
 
     // The silence is not for want of reach: give one observe role a write, and exactly that
     // role is reported.
@@ -415,6 +451,7 @@ fn generated_roles_raise_no_finding_when_added_to_the_example() {
     assert!(
         findings
             .iter()
+            .filter(|f| !elevated_mitigation(f))
             .all(|f| f["message"].as_str().unwrap().contains("dynamodb:DeleteTable")),
         "{findings:#?}"
     );
@@ -424,6 +461,32 @@ fn generated_roles_raise_no_finding_when_added_to_the_example() {
         !arns
             .iter()
             .any(|a| a.ends_with("-mitigate") && findings.iter().any(|f| f.to_string().contains(a.as_str())))
+    );
+
+    // The elevated roles' silence is not for want of evaluation either: next to a queue of
+    // another application in its account, one that may also purge any queue is reported by
+    // `agent-space-elevated-access`.
+    let mut mutated = snapshot.clone();
+    let elevated_arn = "arn:aws:iam::311111111111:role/DevOpsAgentElevatedRole-invoice-oncall";
+    let elevated = mutated["roles"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["arn"] == elevated_arn)
+        .unwrap();
+    elevated["inline_policies"] = serde_json::json!([{
+        "name": "mutation",
+        "document": {"Statement": [{"Effect": "Allow", "Action": "sqs:PurgeQueue", "Resource": "*"}]}
+    }]);
+    mutated["resources"].as_array_mut().unwrap().push(json!({
+        "arn": "arn:aws:sqs:us-east-1:311111111111:checkout-foreign", "kind": "sqs-queue",
+        "account": "311111111111", "region": "us-east-1", "tags": {"app": "checkout"}}));
+    let findings = check(&mutated, "mutated-elevated.json");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["check"] == "agent-space-elevated-access" && f.to_string().contains(elevated_arn)),
+        "{findings:#?}"
     );
 }
 
@@ -435,8 +498,15 @@ fn parliament_reports_nothing_on_the_generated_policies() {
     parliament_canary(&venv);
     let tmp = tempfile::tempdir().unwrap();
     let config = config_with_responders(tmp.path());
-    let out = generate(tmp.path(), "iam", &config);
-    let files: Vec<String> = read_tree(&out)
+    let out = generate_with(tmp.path(), "iam", &config, &["--elevated"]);
+    let tree = read_tree(&out);
+    // The elevated roles are among the documents checked.
+    assert!(
+        tree.keys().any(|k| k.contains("/DevOpsAgentElevatedRole-")),
+        "{:?}",
+        tree.keys()
+    );
+    let files: Vec<String> = tree
         .keys()
         .filter(|k| k.rsplit('/').next().unwrap().starts_with("policy-"))
         .map(|k| out.join(k).to_string_lossy().into_owned())
@@ -483,7 +553,7 @@ fn cfn_lint_passes_the_templates() {
     text.push_str("\n[agent_spaces.catalog-standby]\napplication = \"catalog\"\n");
     // (The example's config already declares `invoice-sydney`, which is not in AWS either.)
     std::fs::write(&config, text).unwrap();
-    let out = generate_with(tmp.path(), "cloudformation", &config, &["--agent-spaces"]);
+    let out = generate_with(tmp.path(), "cloudformation", &config, &["--agent-spaces", "--elevated"]);
     let templates: Vec<PathBuf> = read_tree(&out)
         .keys()
         .filter(|k| k.ends_with(".template.json"))
@@ -530,5 +600,98 @@ fn cfn_lint_passes_the_templates() {
         "cfn-lint:\n{}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `--elevated`: the elevated roles (mitigate writes only, trusted by the one space), named in
+/// the associations the templates create, with the space's preference set when the template
+/// creates the space; existing spaces and associations the templates leave alone are warned about.
+#[test]
+fn elevated_roles_are_named_in_new_associations_and_existing_ones_are_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_with_responders(tmp.path());
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[agent_spaces.catalog-standby]\napplication = \"catalog\"\n");
+    std::fs::write(&config, text).unwrap();
+    let out = tmp.path().join("out");
+    let o = roles(&[
+        "--topology",
+        EXAMPLE,
+        "--policies",
+        config.to_str().unwrap(),
+        "--format",
+        "cloudformation",
+        "--agent-spaces",
+        "--elevated",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let tree = read_tree(&out);
+    let summary: Value = serde_json::from_slice(&tree["summary.json"]).unwrap();
+    let elevated: Vec<&Value> = summary["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "agent-elevated")
+        .collect();
+    assert!(!elevated.is_empty(), "{summary:#}");
+    // Only where a mitigate role is: the application's own functions and rules.
+    for r in &elevated {
+        let account = r["account"].as_str().unwrap();
+        let app = r["application"].as_str().unwrap();
+        assert!(
+            summary["roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["kind"] == "mitigate" && m["account"] == account && m["application"] == app),
+            "{r:#}"
+        );
+    }
+    // The space the template creates: elevated actions on, and each association of an account
+    // with an elevated role names it.
+    let standby: Value = serde_json::from_slice(&tree["agent-spaces/catalog-standby.template.json"]).unwrap();
+    assert_eq!(
+        standby["Resources"]["AgentSpace"]["Properties"]["Preferences"],
+        json!({"ElevatedActionsEnabled": true})
+    );
+    let catalog_elevated: BTreeSet<String> = elevated
+        .iter()
+        .filter(|r| {
+            r["arn"]
+                .as_str()
+                .unwrap()
+                .ends_with("/DevOpsAgentElevatedRole-catalog-standby")
+        })
+        .map(|r| r["arn"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!catalog_elevated.is_empty());
+    let named: BTreeSet<String> = standby["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::DevOpsAgent::Association")
+        .filter_map(|r| {
+            let c = &r["Properties"]["Configuration"];
+            let c = if c["Aws"].is_object() {
+                &c["Aws"]
+            } else {
+                &c["SourceAws"]
+            };
+            c["AgentElevatedRoleArn"].as_str().map(str::to_string)
+        })
+        .collect();
+    assert_eq!(named, catalog_elevated);
+    // Without --elevated, no elevated role and no association names one.
+    let plain = generate_with(tmp.path(), "cloudformation", &config, &["--agent-spaces"]);
+    let plain = read_tree(&plain);
+    assert!(!plain.values().any(|b| String::from_utf8_lossy(b).contains("Elevated")));
+    // The example's invoice-oncall exists without elevated actions enabled: a warning, since
+    // no template changes an existing space.
+    assert!(
+        stderr.contains("Agent Space `invoice-oncall` exists and does not have elevated actions enabled"),
+        "{stderr}"
     );
 }
