@@ -76,3 +76,8 @@ external_report
 
 echo "== crawler fault injection (aws-smithy-mocks; a separate package, see crawl-mocks/Cargo.toml)"
 cargo test --manifest-path crawl-mocks/Cargo.toml --target-dir target --locked
+
+echo "== mutation testing of the last commit's change (cargo-mutants; bounded, see docs/testing.md)"
+# At most MUTANTS_MAX mutants (default 15) and MUTANTS_TIMEOUT seconds (default 600); fails only
+# on a missed mutant, warns when time runs out. Installs cargo-mutants when it is missing.
+scripts/mutants-diff.sh
