@@ -42,6 +42,12 @@ if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/n
   npm install --prefix tests/browser --no-audit --no-fund --silent
 fi
 
+echo "== reference IAM evaluator (npm @cloud-copilot/iam-simulate into tests/reference/node_modules)"
+# tests/cli/reference.rs compares topoguard's decisions with iam-simulate's (docs/testing.md).
+if [ ! -d tests/reference/node_modules/@cloud-copilot/iam-simulate ]; then
+  npm ci --prefix tests/reference --no-audit --no-fund --silent
+fi
+
 echo "== cargo test"
 # Tests that drive moto, parliament or cfn-lint log `ran <test>` / `skipped <test>` here
 # (tests/cli/support.rs); under CI=true a skipped or missing tool fails the test itself.
@@ -50,7 +56,7 @@ external_report() {
   local ran skipped
   ran=$(grep -c '^ran ' "$TOPOGUARD_EXTERNAL_LOG" || true)
   skipped=$(grep -c '^skipped ' "$TOPOGUARD_EXTERNAL_LOG" || true)
-  echo "== external tests (moto, parliament, cfn-lint): $ran ran, $skipped skipped"
+  echo "== external tests (moto, parliament, cfn-lint, chromium, iam-simulate): $ran ran, $skipped skipped"
   grep '^skipped ' "$TOPOGUARD_EXTERNAL_LOG" | sed 's/^/   /' || true
   rm -f "$TOPOGUARD_EXTERNAL_LOG"
   case "${CI:-}" in
@@ -70,3 +76,8 @@ external_report
 
 echo "== crawler fault injection (aws-smithy-mocks; a separate package, see crawl-mocks/Cargo.toml)"
 cargo test --manifest-path crawl-mocks/Cargo.toml --target-dir target --locked
+
+echo "== mutation testing of the last commit's change (cargo-mutants; bounded, see docs/testing.md)"
+# At most MUTANTS_MAX mutants (default 15) and MUTANTS_TIMEOUT seconds (default 600); fails only
+# on a missed mutant, warns when time runs out. Installs cargo-mutants when it is missing.
+scripts/mutants-diff.sh

@@ -846,3 +846,54 @@ fn a_trust_too_large_for_iam_is_the_configs_doing_and_invalid_output_is_a_bug() 
     };
     assert!(invalid.is_internal());
 }
+
+/// Without a configured `zone`, an application whose own resources span several zones gets a
+/// `no-zone` note (each account's roles are limited to the zones of its resources); with its
+/// resources in one zone it gets none. Kills the `>` → `<` mutant of `scope.rs` (docs/testing.md).
+#[test]
+fn an_application_without_a_zone_spanning_several_zones_is_noted() {
+    let mut s = small();
+    add_function(&mut s, INVOICE, "us-east-1", "invoice-us", &[]);
+    let set = generate_with(&s, &config(""), &["invoice"]).unwrap();
+    let note = set.notes.iter().find(|n| n.kind == "no-zone").unwrap();
+    assert!(
+        note.message.contains("`eu`") && note.message.contains("`us`"),
+        "{}",
+        note.message
+    );
+    assert!(invoice().notes.iter().all(|n| n.kind != "no-zone"));
+}
+
+/// The scope of each account of the footprint says whether it is a shared-dependency account
+/// (config `[shared_dependencies]`) and whether the application owns it; the role's permissions
+/// depend on both. Kills the "delete field `shared`" mutant of `scope.rs` (docs/testing.md).
+#[test]
+fn the_scope_marks_shared_dependency_and_owned_accounts() {
+    let snapshot = parse_snapshot(&small().to_string(), Path::new("test.json")).unwrap();
+    let config = parse_config(&config(""), Path::new("test.toml"), &known_ids()).unwrap();
+    let t = Topology::build(&snapshot, &config);
+    let app = t.app_id("invoice").unwrap();
+    let scope = scope::AppScope::compute(&t, app, &mut Vec::new()).unwrap();
+    let shared = &scope.accounts[SHARED];
+    let own = &scope.accounts[INVOICE];
+    assert!(shared.shared && !shared.owned_account);
+    assert!(!own.shared && own.owned_account);
+}
+
+/// An application whose every resource lies outside its configured zone has nothing to scope a
+/// role to: no scope (and a `zone-crossing` note), not an empty one. Kills the `||` → `&&`
+/// mutant of `scope.rs` (docs/testing.md).
+#[test]
+fn an_application_entirely_outside_its_zone_has_no_scope() {
+    let cfg = config("").replace(
+        "[applications.invoice]\naccounts = [\"111111111111\"]",
+        "[applications.invoice]\naccounts = [\"111111111111\"]\nzone = \"us\"",
+    );
+    let snapshot = parse_snapshot(&small().to_string(), Path::new("test.json")).unwrap();
+    let config = parse_config(&cfg, Path::new("test.toml"), &known_ids()).unwrap();
+    let t = Topology::build(&snapshot, &config);
+    let mut notes = Vec::new();
+    let scope = scope::AppScope::compute(&t, t.app_id("invoice").unwrap(), &mut notes);
+    assert!(scope.is_none());
+    assert!(notes.iter().any(|n| n.kind == "zone-crossing"));
+}

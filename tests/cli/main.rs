@@ -21,6 +21,8 @@ mod queries;
 mod readiness;
 #[cfg(feature = "aws")]
 mod realorg;
+mod reference;
+mod reference_gen;
 mod roles;
 mod sarif;
 mod support;

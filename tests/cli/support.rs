@@ -197,3 +197,37 @@ pub fn browser(test: &str) -> Option<(PathBuf, PathBuf)> {
     record(&format!("ran {test}"));
     Some((chromium, dir))
 }
+
+/// The reference IAM evaluator, found the way [`external`] finds the Python tools: `node` (`$NODE`,
+/// else `node` on `PATH`) and the npm package `@cloud-copilot/iam-simulate` that
+/// `scripts/test.sh` installs into `tests/reference/node_modules`. Returns (node,
+/// tests/reference), or `None` when `TOPOGUARD_SKIP_EXTERNAL=1` outside CI; anything missing is
+/// a failure naming the fix.
+pub fn reference_evaluator(test: &str) -> Option<(PathBuf, PathBuf)> {
+    if std::env::var("TOPOGUARD_SKIP_EXTERNAL").as_deref() == Ok("1") {
+        assert!(
+            !under_ci(),
+            "{test}: TOPOGUARD_SKIP_EXTERNAL=1 under CI=true: the reference-evaluator test cannot be skipped in CI"
+        );
+        eprintln!("SKIPPED {test}: TOPOGUARD_SKIP_EXTERNAL=1 (needs node, @cloud-copilot/iam-simulate)");
+        record(&format!("skipped {test}"));
+        return None;
+    }
+    let node = std::env::var_os("NODE").map_or_else(|| PathBuf::from("node"), PathBuf::from);
+    let version = std::process::Command::new(&node)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output();
+    assert!(
+        version.as_ref().is_ok_and(|o| o.status.success()),
+        "{test}: `{}` cannot be run: install Node.js (Debian: apt-get install nodejs npm) or set NODE",
+        node.display()
+    );
+    let dir = root().join("tests/reference");
+    assert!(
+        dir.join("node_modules/@cloud-copilot/iam-simulate").exists(),
+        "{test}: npm package `@cloud-copilot/iam-simulate` is not in tests/reference/node_modules: run ./scripts/test.sh (npm install --prefix tests/reference)"
+    );
+    record(&format!("ran {test}"));
+    Some((node, dir))
+}
