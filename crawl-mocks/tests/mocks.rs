@@ -878,10 +878,18 @@ fn eventsv2_workloads() -> Vec<MockRule> {
             .then_output(|| {
                 v::list_resource_policies::ListResourcePoliciesOutput::builder()
                     .policy_summaries(
-                        vt::ResourcePolicySummary::builder().policy_name("default").revision_id("1").build().unwrap(),
+                        vt::ResourcePolicySummary::builder()
+                            .policy_name("default")
+                            .revision_id("1")
+                            .build()
+                            .unwrap(),
                     )
                     .policy_summaries(
-                        vt::ResourcePolicySummary::builder().policy_name("AWS_RAM").revision_id("2").build().unwrap(),
+                        vt::ResourcePolicySummary::builder()
+                            .policy_name("AWS_RAM")
+                            .revision_id("2")
+                            .build()
+                            .unwrap(),
                     )
                     .build()
             }),
@@ -957,7 +965,12 @@ fn eventsv2_workloads() -> Vec<MockRule> {
         }),
         mock!(aws_sdk_ram::Client::list_principals).then_output(|| {
             r::list_principals::ListPrincipalsOutput::builder()
-                .principals(rt::Principal::builder().id("222222222222").resource_share_arn(V2_SHARE).build())
+                .principals(
+                    rt::Principal::builder()
+                        .id("222222222222")
+                        .resource_share_arn(V2_SHARE)
+                        .build(),
+                )
                 .principals(
                     rt::Principal::builder()
                         .id("arn:aws:organizations::111111111111:ou/o-abc/ou-root-work")
@@ -1063,7 +1076,10 @@ async fn a_full_eventsv2_crawl_reads_buses_subscribers_policies_and_shares() {
     assert_eq!(arns, [V2_BUS_2, V2_BUS], "both pages of buses, once each, sorted");
     let bus = s.event_buses_v2.iter().find(|b| b.arn == V2_BUS).unwrap();
     assert_eq!(bus.account, CALLER);
-    assert_eq!(bus.kms_key.as_deref(), Some("arn:aws:kms:eu-west-1:111111111111:key/k1"));
+    assert_eq!(
+        bus.kms_key.as_deref(),
+        Some("arn:aws:kms:eu-west-1:111111111111:key/k1")
+    );
     let policy = serde_json::to_value(bus.policy.as_ref().unwrap()).unwrap();
     let sids: Vec<&str> = policy["Statement"]
         .as_array()
@@ -1077,7 +1093,10 @@ async fn a_full_eventsv2_crawl_reads_buses_subscribers_policies_and_shares() {
     assert_eq!(bus.shares[0].arn, V2_SHARE);
     assert_eq!(
         bus.shares[0].principals,
-        ["222222222222", "arn:aws:organizations::111111111111:ou/o-abc/ou-root-work"]
+        [
+            "222222222222",
+            "arn:aws:organizations::111111111111:ou/o-abc/ou-root-work"
+        ]
     );
 
     let subs: Vec<&str> = bus.subscribers.iter().map(|x| x.arn.as_str()).collect();
@@ -1085,14 +1104,24 @@ async fn a_full_eventsv2_crawl_reads_buses_subscribers_policies_and_shares() {
     let consumer = &bus.subscribers[1];
     assert_eq!(consumer.account, "222222222222");
     assert_eq!(consumer.target, "arn:aws:sqs:us-east-1:222222222222:replica");
-    assert_eq!(consumer.role.as_deref(), Some("arn:aws:iam::222222222222:role/replica-delivery"));
+    assert_eq!(
+        consumer.role.as_deref(),
+        Some("arn:aws:iam::222222222222:role/replica-delivery")
+    );
     assert_eq!(
         consumer.failure_destination.as_deref(),
         Some("arn:aws:sqs:eu-west-1:222222222222:replica-dlq")
     );
     assert_eq!(consumer.filters, [r#"{"source":["orders"]}"#]);
     assert_eq!(consumer.state, Some(topoguard::model::SubscriberState::Running));
-    assert!(s.event_buses_v2.iter().find(|b| b.arn == V2_BUS_2).unwrap().subscribers.is_empty());
+    assert!(
+        s.event_buses_v2
+            .iter()
+            .find(|b| b.arn == V2_BUS_2)
+            .unwrap()
+            .subscribers
+            .is_empty()
+    );
     assert!(
         !serde_json::to_string(s).unwrap().contains("hunter2"),
         "no HTTP header of an invoke configuration is kept"
