@@ -203,7 +203,24 @@ impl Catalog {
             });
             self.action_count += 1;
         }
+        self.reindex();
         Ok(())
+    }
+
+    /// Sorts services by prefix and actions by name (the order expansion relies on) and
+    /// rebuilds both indexes.
+    fn reindex(&mut self) {
+        self.services.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+        self.service_index.clear();
+        self.action_index.clear();
+        for (si, svc) in self.services.iter_mut().enumerate() {
+            svc.actions.sort_by(|a, b| a.name.cmp(&b.name));
+            self.service_index.entry(svc.prefix.to_ascii_lowercase()).or_insert(si);
+            for (ai, a) in svc.actions.iter().enumerate() {
+                let key = format!("{}:{}", svc.prefix, a.name).to_ascii_lowercase();
+                self.action_index.entry(key).or_insert((si, ai));
+            }
+        }
     }
 
     /// Applies a metadata-read list (format of `policies/metadata-reads.toml`): actions that only
