@@ -333,16 +333,11 @@ async fn a_clean_crawl_reads_everything_and_loads() {
         "queue policy read"
     );
     assert!(!serde_json::to_string(s).unwrap().contains("hunter2"));
-    // Only the DevOps Agent API (not mocked) is missing, and EventBridge v2, which the crawler
-    // does not read yet: a "not supported yet" gap, never a silent pass.
-    let apis: Vec<(&str, &str)> = s
-        .coverage
-        .gaps
-        .iter()
-        .map(|g| (g.api.as_str(), g.error_code.as_str()))
-        .collect();
-    assert_eq!(apis[0].0, "aidevops:ListAgentSpaces");
-    assert_eq!(apis[1..], [("eventsv2:ListEventBuses", "NotSupportedYet")]);
+    // Only the APIs not mocked here are missing, each a gap rather than a silent pass: the
+    // DevOps Agent API and EventBridge v2 (whose bus listing fails, so nothing else of it is
+    // called).
+    let apis: Vec<&str> = s.coverage.gaps.iter().map(|g| g.api.as_str()).collect();
+    assert_eq!(apis, ["aidevops:ListAgentSpaces", "eventsv2:ListEventBuses"]);
 }
 
 #[tokio::test]
@@ -747,6 +742,7 @@ async fn calls_per_account_and_region_are_as_expected() {
         (Api::LambdaListEventSourceMappings, 1),
         (Api::TagGetResources, 1),
         (Api::DevOpsListAgentSpaces, 1),
+        (Api::EventsV2ListEventBuses, 1),
     ];
     for account in accounts {
         for region in regions {
@@ -800,4 +796,382 @@ async fn the_snapshot_is_deterministic() {
         serde_json::to_string_pretty(&outcome.snapshot).unwrap()
     };
     assert_eq!(run(1).await, run(16).await);
+}
+
+// EventBridge v2 (Custom Event Buses). The mocks cannot tell accounts apart, so every account
+// gets the same answers: the bus is owned by the caller (the other account's listing names the
+// caller as its owner and skips it), and each account lists the subscribers "it owns" — the
+// assembly keeps one of each and hangs both on the caller's bus.
+
+const V2_BUS: &str = "arn:aws:events:eu-west-1:111111111111:event-busv2/orders/abcdefghijklmnopqrstuvwxy";
+const V2_BUS_2: &str = "arn:aws:events:eu-west-1:111111111111:event-busv2/audit/bcdefghijklmnopqrstuvwxyz";
+const V2_OWN_SUB: &str = "arn:aws:events:eu-west-1:111111111111:subscriber/billing/cdefghijklmnopqrstuvwxyza";
+const V2_CONSUMER_SUB: &str = "arn:aws:events:eu-west-1:222222222222:subscriber/replica/defghijklmnopqrstuvwxyzab";
+const V2_SHARE: &str = "arn:aws:ram:eu-west-1:111111111111:resource-share/0a1b2c3d-4e5f-6789-abcd-ef0123456789";
+
+fn v2_bus(arn: &str, name: &str) -> aws_sdk_eventbridgev2::types::EventBusSummary {
+    aws_sdk_eventbridgev2::types::EventBusSummary::builder()
+        .name(name)
+        .event_bus_arn(arn)
+        .event_bus_account_id(CALLER)
+        .build()
+}
+
+fn v2_summary(arn: &str, account: &str, target: &str) -> aws_sdk_eventbridgev2::types::SubscriberSummary {
+    aws_sdk_eventbridgev2::types::SubscriberSummary::builder()
+        .subscriber_arn(arn)
+        .name(arn.split('/').nth(1).unwrap())
+        .event_bus_arn(V2_BUS)
+        .target_arn(target)
+        .state(aws_sdk_eventbridgev2::types::SubscriberState::Running)
+        .subscriber_account_id(account)
+        .build()
+}
+
+/// A full v2 crawl: two pages of buses, two pages of subscribers (the caller's, delivering to a
+/// function in its own region, and another account's, delivering to a queue in us-east-1 — another
+/// residency zone — through an HTTP-free invoke configuration), both named resource policies,
+/// a KMS key, and a RAM share of the first bus with the other account and an OU.
+fn eventsv2_workloads() -> Vec<MockRule> {
+    use aws_sdk_eventbridgev2::operation as v;
+    use aws_sdk_eventbridgev2::types as vt;
+    use aws_sdk_ram::operation as r;
+    use aws_sdk_ram::types as rt;
+    let policy = |sid: &str, principal: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{sid}","Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"events:CreateSubscriber","Resource":"{V2_BUS}"}}]}}"#
+        )
+    };
+    let (default_policy, ram_policy) = (policy("Default", "333333333333"), policy("Ram", "222222222222"));
+    let mut rules = vec![
+        mock!(aws_sdk_eventbridgev2::Client::list_event_buses)
+            .match_requests(|r| r.next_token().is_none())
+            .then_output(|| {
+                v::list_event_buses::ListEventBusesOutput::builder()
+                    .event_buses(v2_bus(V2_BUS, "orders"))
+                    .next_token("buses-2")
+                    .build()
+            }),
+        mock!(aws_sdk_eventbridgev2::Client::list_event_buses)
+            .match_requests(|r| r.next_token() == Some("buses-2"))
+            .then_output(|| {
+                v::list_event_buses::ListEventBusesOutput::builder()
+                    .event_buses(v2_bus(V2_BUS_2, "audit"))
+                    .build()
+            }),
+        mock!(aws_sdk_eventbridgev2::Client::describe_event_bus)
+            .match_requests(|r| r.event_bus_arn() == Some(V2_BUS))
+            .then_output(|| {
+                v::describe_event_bus::DescribeEventBusOutput::builder()
+                    .event_bus_arn(V2_BUS)
+                    .encryption_configuration(
+                        vt::EncryptionConfiguration::builder()
+                            .kms_key_identifier(format!("arn:aws:kms:eu-west-1:{CALLER}:key/k1"))
+                            .build(),
+                    )
+                    .build()
+            }),
+        mock!(aws_sdk_eventbridgev2::Client::describe_event_bus)
+            .then_output(|| v::describe_event_bus::DescribeEventBusOutput::builder().build()),
+        mock!(aws_sdk_eventbridgev2::Client::list_resource_policies)
+            .match_requests(|r| r.resource_arn() == Some(V2_BUS))
+            .then_output(|| {
+                v::list_resource_policies::ListResourcePoliciesOutput::builder()
+                    .policy_summaries(
+                        vt::ResourcePolicySummary::builder()
+                            .policy_name("default")
+                            .revision_id("1")
+                            .build()
+                            .unwrap(),
+                    )
+                    .policy_summaries(
+                        vt::ResourcePolicySummary::builder()
+                            .policy_name("AWS_RAM")
+                            .revision_id("2")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            }),
+        mock!(aws_sdk_eventbridgev2::Client::list_resource_policies)
+            .then_output(|| v::list_resource_policies::ListResourcePoliciesOutput::builder().build()),
+        mock!(aws_sdk_eventbridgev2::Client::list_subscribers)
+            .match_requests(|r| r.next_token().is_none() && r.event_bus_arn().is_none())
+            .then_output(|| {
+                v::list_subscribers::ListSubscribersOutput::builder()
+                    .subscribers(v2_summary(
+                        V2_OWN_SUB,
+                        CALLER,
+                        &format!("arn:aws:lambda:eu-west-1:{CALLER}:function:f1"),
+                    ))
+                    .next_token("subs-2")
+                    .build()
+            }),
+        mock!(aws_sdk_eventbridgev2::Client::list_subscribers)
+            .match_requests(|r| r.next_token() == Some("subs-2"))
+            .then_output(|| {
+                v::list_subscribers::ListSubscribersOutput::builder()
+                    .subscribers(v2_summary(
+                        V2_CONSUMER_SUB,
+                        "222222222222",
+                        "arn:aws:sqs:us-east-1:222222222222:replica",
+                    ))
+                    .build()
+            }),
+        mock!(aws_sdk_eventbridgev2::Client::describe_subscriber)
+            .match_requests(|r| r.subscriber_arn() == Some(V2_CONSUMER_SUB))
+            .then_output(|| {
+                describe_subscriber(
+                    V2_CONSUMER_SUB,
+                    "arn:aws:sqs:us-east-1:222222222222:replica",
+                    "arn:aws:iam::222222222222:role/replica-delivery",
+                    Some("arn:aws:sqs:eu-west-1:222222222222:replica-dlq"),
+                )
+            }),
+        mock!(aws_sdk_eventbridgev2::Client::describe_subscriber).then_output(|| {
+            describe_subscriber(
+                V2_OWN_SUB,
+                &format!("arn:aws:lambda:eu-west-1:{CALLER}:function:f1"),
+                &format!("arn:aws:iam::{CALLER}:role/billing-delivery"),
+                None,
+            )
+        }),
+        mock!(aws_sdk_ram::Client::list_resources).then_output(|| {
+            r::list_resources::ListResourcesOutput::builder()
+                .resources(
+                    rt::Resource::builder()
+                        .arn(V2_BUS)
+                        .resource_share_arn(V2_SHARE)
+                        .status(rt::ResourceStatus::Available)
+                        .build(),
+                )
+                .resources(
+                    rt::Resource::builder()
+                        .arn(format!("arn:aws:ec2:eu-west-1:{CALLER}:subnet/subnet-1"))
+                        .resource_share_arn("arn:aws:ram:eu-west-1:111111111111:resource-share/other")
+                        .build(),
+                )
+                .build()
+        }),
+        mock!(aws_sdk_ram::Client::get_resource_shares).then_output(|| {
+            r::get_resource_shares::GetResourceSharesOutput::builder()
+                .resource_shares(
+                    rt::ResourceShare::builder()
+                        .resource_share_arn(V2_SHARE)
+                        .status(rt::ResourceShareStatus::Active)
+                        .build(),
+                )
+                .build()
+        }),
+        mock!(aws_sdk_ram::Client::list_principals).then_output(|| {
+            r::list_principals::ListPrincipalsOutput::builder()
+                .principals(
+                    rt::Principal::builder()
+                        .id("222222222222")
+                        .resource_share_arn(V2_SHARE)
+                        .build(),
+                )
+                .principals(
+                    rt::Principal::builder()
+                        .id("arn:aws:organizations::111111111111:ou/o-abc/ou-root-work")
+                        .resource_share_arn(V2_SHARE)
+                        .build(),
+                )
+                .build()
+        }),
+    ];
+    rules.extend(policy_rules(default_policy, ram_policy));
+    rules
+}
+
+/// `GetResourcePolicy` answers per policy name.
+fn policy_rules(default_policy: String, ram_policy: String) -> Vec<MockRule> {
+    use aws_sdk_eventbridgev2::operation::get_resource_policy::GetResourcePolicyOutput;
+    let answer = |name: &'static str, doc: String| {
+        mock!(aws_sdk_eventbridgev2::Client::get_resource_policy)
+            .match_requests(move |r| r.policy_name() == Some(name))
+            .then_output(move || {
+                GetResourcePolicyOutput::builder()
+                    .resource_arn(V2_BUS)
+                    .policy_name(name)
+                    .policy_document(doc.clone())
+                    .revision_id("1")
+                    .build()
+                    .unwrap()
+            })
+    };
+    vec![answer("AWS_RAM", ram_policy), answer("default", default_policy)]
+}
+
+fn describe_subscriber(
+    arn: &str,
+    target: &str,
+    role: &str,
+    failure: Option<&str>,
+) -> aws_sdk_eventbridgev2::operation::describe_subscriber::DescribeSubscriberOutput {
+    use aws_sdk_eventbridgev2::types as vt;
+    aws_sdk_eventbridgev2::operation::describe_subscriber::DescribeSubscriberOutput::builder()
+        .subscriber_arn(arn)
+        .name(arn.split('/').nth(1).unwrap())
+        .event_bus_arn(V2_BUS)
+        .state(vt::SubscriberState::Running)
+        .filter_configuration(
+            vt::FilterConfiguration::builder()
+                .filters(
+                    vt::Filter::builder()
+                        .pattern(r#"{"source":["orders"]}"#)
+                        .scope(vt::FilterScope::Data)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .invoke_configuration(
+            vt::InvokeConfiguration::builder()
+                .target_arn(target)
+                .role_arn(role)
+                .http_parameters(
+                    vt::HttpParameters::builder()
+                        .header_parameters("Authorization", "Bearer hunter2-v2")
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .set_on_failure_configuration(failure.map(|f| vt::OnFailureConfiguration::builder().arn(f).build()))
+        .build()
+}
+
+#[tokio::test]
+async fn a_full_eventsv2_crawl_reads_buses_subscribers_policies_and_shares() {
+    // A consumer account's subscriber on a shared bus is attached to the owner's bus:
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-custom-bus-sharing.html
+    // Throttling (`ThrottlingException`, which the v2 API declares) on the second page of
+    // subscribers is retried and leaves no gap.
+    use aws_sdk_eventbridgev2::operation::list_subscribers::ListSubscribersError;
+    let throttled = mock!(aws_sdk_eventbridgev2::Client::list_subscribers)
+        .match_requests(|r| r.next_token() == Some("subs-2"))
+        .sequence()
+        .error(|| ListSubscribersError::generic(meta("ThrottlingException")))
+        .times(2)
+        .build();
+    let mut rules = vec![throttled.clone()];
+    rules.extend(organization(&[CALLER, "222222222222"]));
+    rules.extend(workloads());
+    rules.extend(eventsv2_workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    validate(s);
+    let gaps: Vec<&CoverageGap> = s
+        .coverage
+        .gaps
+        .iter()
+        .filter(|g| g.api.starts_with("eventsv2:") || g.api.starts_with("ram:"))
+        .collect();
+    assert!(gaps.is_empty(), "{gaps:?}");
+    assert_eq!(throttled.num_calls(), 2, "both throttled answers were used");
+    assert!(outcome.retries >= 2);
+
+    let arns: Vec<&str> = s.event_buses_v2.iter().map(|b| b.arn.as_str()).collect();
+    assert_eq!(arns, [V2_BUS_2, V2_BUS], "both pages of buses, once each, sorted");
+    let bus = s.event_buses_v2.iter().find(|b| b.arn == V2_BUS).unwrap();
+    assert_eq!(bus.account, CALLER);
+    assert_eq!(
+        bus.kms_key.as_deref(),
+        Some("arn:aws:kms:eu-west-1:111111111111:key/k1")
+    );
+    let policy = serde_json::to_value(bus.policy.as_ref().unwrap()).unwrap();
+    let sids: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["Sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids.len(), 2, "both named policies merged: {sids:?}");
+    assert!(sids.contains(&"Default") && sids.contains(&"Ram"));
+    assert_eq!(bus.shares.len(), 1, "the subnet's share is not the bus's");
+    assert_eq!(bus.shares[0].arn, V2_SHARE);
+    assert_eq!(
+        bus.shares[0].principals,
+        [
+            "222222222222",
+            "arn:aws:organizations::111111111111:ou/o-abc/ou-root-work"
+        ]
+    );
+
+    let subs: Vec<&str> = bus.subscribers.iter().map(|x| x.arn.as_str()).collect();
+    assert_eq!(subs, [V2_OWN_SUB, V2_CONSUMER_SUB]);
+    let consumer = &bus.subscribers[1];
+    assert_eq!(consumer.account, "222222222222");
+    assert_eq!(consumer.target, "arn:aws:sqs:us-east-1:222222222222:replica");
+    assert_eq!(
+        consumer.role.as_deref(),
+        Some("arn:aws:iam::222222222222:role/replica-delivery")
+    );
+    assert_eq!(
+        consumer.failure_destination.as_deref(),
+        Some("arn:aws:sqs:eu-west-1:222222222222:replica-dlq")
+    );
+    assert_eq!(consumer.filters, [r#"{"source":["orders"]}"#]);
+    assert_eq!(consumer.state, Some(topoguard::model::SubscriberState::Running));
+    assert!(
+        s.event_buses_v2
+            .iter()
+            .find(|b| b.arn == V2_BUS_2)
+            .unwrap()
+            .subscribers
+            .is_empty()
+    );
+    assert!(
+        !serde_json::to_string(s).unwrap().contains("hunter2"),
+        "no HTTP header of an invoke configuration is kept"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_eventsv2_api_is_a_gap_and_nothing_else_of_it_is_called() {
+    // An emulator, a region without the v2 API, or an SCP deny: the listing fails, the gap names
+    // the v2 API, and the classic buses are read as before.
+    use aws_sdk_eventbridgev2::operation::list_event_buses::ListEventBusesError;
+    let unknown = mock!(aws_sdk_eventbridgev2::Client::list_event_buses)
+        .then_error(|| ListEventBusesError::generic(meta("UnknownOperationException")));
+    let subscribers = mock!(aws_sdk_eventbridgev2::Client::list_subscribers)
+        .then_output(|| aws_sdk_eventbridgev2::operation::list_subscribers::ListSubscribersOutput::builder().build());
+    let mut rules = vec![unknown.clone(), subscribers.clone()];
+    rules.extend(organization(&[CALLER]));
+    rules.extend(workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    let gaps = gaps_for(&s.coverage.gaps, "eventsv2:ListEventBuses");
+    assert_eq!(gaps.len(), 1, "{:?}", s.coverage.gaps);
+    assert_eq!(gaps[0].error_code, "UnknownOperationException");
+    assert_eq!(gaps[0].account.as_deref(), Some(CALLER));
+    assert_eq!(gaps[0].region.as_deref(), Some("eu-west-1"));
+    assert_eq!(unknown.num_calls(), 1, "not retried");
+    assert_eq!(subscribers.num_calls(), 0);
+    assert!(s.event_buses_v2.is_empty());
+    assert!(gaps_for(&s.coverage.gaps, "events:ListEventBuses").is_empty());
+    assert_eq!(s.event_buses.len(), 1, "the classic bus is read");
+}
+
+#[tokio::test]
+async fn access_denied_on_subscribers_is_a_gap_and_the_buses_are_kept() {
+    // Near miss of the full crawl: an SCP denying `events:ListSubscribers` leaves the buses and
+    // their shares in the snapshot and a gap that makes the subscriber checks "not proven".
+    use aws_sdk_eventbridgev2::operation::list_subscribers::ListSubscribersError;
+    let denied = mock!(aws_sdk_eventbridgev2::Client::list_subscribers)
+        .then_error(|| ListSubscribersError::generic(meta("AccessDeniedException")));
+    let mut rules = vec![denied];
+    rules.extend(organization(&[CALLER]));
+    rules.extend(workloads());
+    rules.extend(eventsv2_workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    validate(s);
+    let gaps = gaps_for(&s.coverage.gaps, "eventsv2:ListSubscribers");
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0].error_code, "AccessDeniedException");
+    assert_eq!(s.event_buses_v2.len(), 2);
+    assert!(s.event_buses_v2.iter().all(|b| b.subscribers.is_empty()));
+    assert_eq!(s.event_buses_v2.iter().map(|b| b.shares.len()).sum::<usize>(), 1);
 }

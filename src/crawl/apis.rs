@@ -3,6 +3,13 @@
 //!
 //! Every action is at the IAM `List` or `Read` access level, except `sts:AssumeRole`, which the
 //! crawler needs to enter member accounts; the policy scopes it to the crawl role's name.
+//!
+//! EventBridge v2 (Custom Event Buses, endpoint `eventsv2`) keeps the `events:` IAM namespace,
+//! so its APIs have two names: the IAM action the crawl policy grants ([`Api::action`], e.g.
+//! `events:ListSubscribers`; `events:ListEventBuses` serves both kinds of bus) and the name its
+//! coverage gaps, rate limit and hung-service marks go by ([`Api::name`], e.g.
+//! `eventsv2:ListSubscribers`), so that a region without the v2 API is told apart from one
+//! without EventBridge.
 
 use serde_json::{Value, json};
 
@@ -24,6 +31,15 @@ pub enum Api {
     EventsListEventBuses,
     EventsListRules,
     EventsListTargetsByRule,
+    EventsV2ListEventBuses,
+    EventsV2DescribeEventBus,
+    EventsV2ListResourcePolicies,
+    EventsV2GetResourcePolicy,
+    EventsV2ListSubscribers,
+    EventsV2DescribeSubscriber,
+    RamListResources,
+    RamGetResourceShares,
+    RamListPrincipals,
     LambdaListFunctions,
     LambdaListEventSourceMappings,
     LambdaGetPolicy,
@@ -56,6 +72,15 @@ pub const APIS: &[Api] = &[
     Api::EventsListEventBuses,
     Api::EventsListRules,
     Api::EventsListTargetsByRule,
+    Api::EventsV2ListEventBuses,
+    Api::EventsV2DescribeEventBus,
+    Api::EventsV2ListResourcePolicies,
+    Api::EventsV2GetResourcePolicy,
+    Api::EventsV2ListSubscribers,
+    Api::EventsV2DescribeSubscriber,
+    Api::RamListResources,
+    Api::RamGetResourceShares,
+    Api::RamListPrincipals,
     Api::LambdaListFunctions,
     Api::LambdaListEventSourceMappings,
     Api::LambdaGetPolicy,
@@ -90,6 +115,15 @@ impl Api {
             Api::EventsListEventBuses => "events:ListEventBuses",
             Api::EventsListRules => "events:ListRules",
             Api::EventsListTargetsByRule => "events:ListTargetsByRule",
+            Api::EventsV2ListEventBuses => "events:ListEventBuses",
+            Api::EventsV2DescribeEventBus => "events:DescribeEventBus",
+            Api::EventsV2ListResourcePolicies => "events:ListResourcePolicies",
+            Api::EventsV2GetResourcePolicy => "events:GetResourcePolicy",
+            Api::EventsV2ListSubscribers => "events:ListSubscribers",
+            Api::EventsV2DescribeSubscriber => "events:DescribeSubscriber",
+            Api::RamListResources => "ram:ListResources",
+            Api::RamGetResourceShares => "ram:GetResourceShares",
+            Api::RamListPrincipals => "ram:ListPrincipals",
             Api::LambdaListFunctions => "lambda:ListFunctions",
             Api::LambdaListEventSourceMappings => "lambda:ListEventSourceMappings",
             Api::LambdaGetPolicy => "lambda:GetPolicy",
@@ -103,6 +137,20 @@ impl Api {
             Api::DynamodbGetResourcePolicy => "dynamodb:GetResourcePolicy",
             Api::DevOpsListAgentSpaces => "aidevops:ListAgentSpaces",
             Api::DevOpsListAssociations => "aidevops:ListAssociations",
+        }
+    }
+
+    /// The name gaps, rate limits and hung-service marks use: the IAM action, except for the
+    /// EventBridge v2 APIs, named after their endpoint (`eventsv2:ListSubscribers`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::EventsV2ListEventBuses => "eventsv2:ListEventBuses",
+            Api::EventsV2DescribeEventBus => "eventsv2:DescribeEventBus",
+            Api::EventsV2ListResourcePolicies => "eventsv2:ListResourcePolicies",
+            Api::EventsV2GetResourcePolicy => "eventsv2:GetResourcePolicy",
+            Api::EventsV2ListSubscribers => "eventsv2:ListSubscribers",
+            Api::EventsV2DescribeSubscriber => "eventsv2:DescribeSubscriber",
+            other => other.action(),
         }
     }
 
@@ -122,6 +170,7 @@ pub fn crawl_policy(role_name: &str) -> Value {
         .map(|a| a.action())
         .collect();
     reads.sort_unstable();
+    reads.dedup();
     json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -179,6 +228,7 @@ mod tests {
         listed.sort();
         let mut expected: Vec<String> = APIS.iter().map(|a| a.action().to_string()).collect();
         expected.sort();
+        expected.dedup();
         assert_eq!(listed, expected);
         crate::iam::Policy::from_value(&policy).unwrap();
     }
@@ -186,6 +236,20 @@ mod tests {
     #[test]
     fn apis_are_unique() {
         let mut seen = std::collections::HashSet::new();
-        assert!(APIS.iter().all(|a| seen.insert(a.action())));
+        assert!(APIS.iter().all(|a| seen.insert(a.name())));
+    }
+
+    #[test]
+    fn v2_apis_keep_the_events_namespace_and_are_named_after_their_endpoint() {
+        // The v2 API signs as `events` (the SDK's signing name), so IAM grants it with `events:`
+        // actions: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-custom-bus-access-actions.html
+        assert_eq!(Api::EventsV2ListSubscribers.action(), "events:ListSubscribers");
+        assert_eq!(Api::EventsV2ListSubscribers.name(), "eventsv2:ListSubscribers");
+        assert_eq!(Api::EventsV2ListEventBuses.action(), Api::EventsListEventBuses.action());
+        assert_ne!(Api::EventsV2ListEventBuses.name(), Api::EventsListEventBuses.name());
+        assert_eq!(Api::RamListResources.name(), "ram:ListResources");
+        let policy = crawl_policy("R").to_string();
+        assert_eq!(policy.matches("\"events:ListEventBuses\"").count(), 1);
+        assert!(policy.contains("events:DescribeSubscriber") && policy.contains("ram:ListPrincipals"));
     }
 }

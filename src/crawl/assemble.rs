@@ -52,6 +52,7 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
     let mut managed = BTreeMap::new();
     // ARN → policy and region; `data` is in account order, so the first report wins as for tags.
     let mut policies: BTreeMap<String, PolicyInfo> = BTreeMap::new();
+    let mut subscribers = Vec::new();
     for d in data {
         for p in d.policies {
             policies.entry(p.arn.clone()).or_insert(p);
@@ -64,6 +65,8 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
         s.groups.extend(d.groups);
         s.event_buses.extend(d.buses);
         s.rules.extend(d.rules);
+        s.event_buses_v2.extend(d.buses_v2);
+        subscribers.extend(d.subscribers_v2);
         s.functions.extend(d.functions);
         s.event_source_mappings.extend(d.mappings);
         s.agent_spaces.extend(d.spaces);
@@ -82,6 +85,8 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
     dedup_by_arn(&mut s.groups, |r| &r.arn, &mut seen);
     dedup_by_arn(&mut s.event_buses, |r| &r.arn, &mut seen);
     dedup_by_arn(&mut s.rules, |r| &r.arn, &mut seen);
+    dedup_by_arn(&mut s.event_buses_v2, |r| &r.arn, &mut seen);
+    attach_subscribers(&mut s.event_buses_v2, subscribers, &mut seen);
     dedup_by_arn(&mut s.functions, |r| &r.arn, &mut seen);
     dedup_by_arn(&mut s.agent_spaces, |r| &r.arn, &mut seen);
     let tags_of = |arn: &str| tagged.get(arn).map(|(_, t)| t.clone()).unwrap_or_default();
@@ -90,6 +95,12 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
     }
     for r in &mut s.rules {
         r.tags = tags_of(&r.arn);
+    }
+    for b in &mut s.event_buses_v2 {
+        b.tags = tags_of(&b.arn);
+        for sub in &mut b.subscribers {
+            sub.tags = tags_of(&sub.arn);
+        }
     }
     for f in &mut s.functions {
         f.tags = tags_of(&f.arn);
@@ -179,6 +190,28 @@ fn resource(arn: &str, parsed: &Arn<'_>, account: &str, tags: Tags, read: Option
         tags,
         aliases: aliases_of(parsed),
         policy: read.and_then(|p| p.policy.clone()),
+    }
+}
+
+/// Puts each subscriber on its bus (a consumer account's subscriber on the owner's bus), first
+/// report of an ARN first, sorted by ARN. A subscriber on a bus the crawl did not see (owned by
+/// an account outside the crawl) has nothing to hang from and is left out.
+fn attach_subscribers(
+    buses: &mut [crate::model::EventBusV2],
+    subscribers: Vec<(String, crate::model::Subscriber)>,
+    seen: &mut BTreeSet<String>,
+) {
+    let index: BTreeMap<String, usize> = buses.iter().enumerate().map(|(i, b)| (b.arn.clone(), i)).collect();
+    for (bus, sub) in subscribers {
+        let Some(b) = index.get(&bus).and_then(|&i| buses.get_mut(i)) else {
+            continue;
+        };
+        if seen.insert(sub.arn.clone()) {
+            b.subscribers.push(sub);
+        }
+    }
+    for b in buses {
+        b.subscribers.sort_by(|x, y| x.arn.cmp(&y.arn));
     }
 }
 

@@ -212,7 +212,7 @@ impl Ctx {
                 attempt += 1;
                 let n = self.retries.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(
-                    api = api.action(),
+                    api = api.name(),
                     account = scope.account.unwrap_or("-"),
                     region = scope.region.unwrap_or("-"),
                     code = e.code.as_str(),
@@ -228,7 +228,7 @@ impl Ctx {
                 hung.insert(hung_key(api, scope));
             }
             tracing::debug!(
-                api = api.action(),
+                api = api.name(),
                 account = scope.account.unwrap_or("-"),
                 region = scope.region.unwrap_or("-"),
                 code = e.code.as_str(),
@@ -252,7 +252,7 @@ impl Ctx {
         let permit = self.permits.acquire().await;
         self.progress.call_started();
         tracing::debug!(
-            api = api.action(),
+            api = api.name(),
             account = scope.account.unwrap_or("-"),
             region = scope.region.unwrap_or("-"),
             "call"
@@ -349,7 +349,7 @@ impl Ctx {
 
     /// Records a coverage gap.
     pub fn gap(&self, api: Api, scope: Scope<'_>, e: CallError) {
-        self.gap_action(api.action(), scope, e);
+        self.gap_action(api.name(), scope, e);
     }
 
     /// Records a gap for an API the crawler does not call (one it cannot read yet), named in IAM

@@ -10,6 +10,10 @@
 //! - EventBridge: 50 for the APIs other than `PutEvents` (`ListEventBuses`, `ListRules`,
 //!   `ListTargetsByRule`) —
 //!   <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html>;
+//! - EventBridge v2 (Custom Event Buses, endpoint `eventsv2`): its quotas are "separate from
+//!   the Custom Event Bus - Classic quotas" and no control-plane request rate is published on
+//!   <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html>; it gets its own
+//!   bucket at the classic figure, 50;
 //! - Organizations: throttles `ListParents`/`ListRoots` and the other listing APIs for the
 //!   whole organization (`TooManyRequestsException`) without a published per-API figure on
 //!   <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html>;
@@ -36,7 +40,7 @@ pub const HEADROOM: f64 = 0.9;
 pub fn published_rate(service: &str) -> Option<f64> {
     match service {
         "lambda" => Some(15.0),
-        "events" => Some(50.0),
+        "events" | "eventsv2" => Some(50.0),
         "organizations" => Some(10.0),
         _ => None,
     }
@@ -53,9 +57,10 @@ pub struct Limits {
     scale: Option<f64>,
 }
 
-/// The IAM service prefix of an API (`lambda` for `lambda:ListFunctions`).
+/// The service of an API (`lambda` for `lambda:ListFunctions`, `eventsv2` for the EventBridge
+/// v2 APIs although IAM names them `events:`), from [`Api::name`].
 pub fn service(api: Api) -> &'static str {
-    api.action().split(':').next().unwrap_or("")
+    api.name().split(':').next().unwrap_or("")
 }
 
 impl Limits {
@@ -114,6 +119,9 @@ mod tests {
         assert!(published_rate("organizations").is_some());
         assert_eq!(published_rate("sts"), None);
         assert_eq!(service(Api::LambdaGetPolicy), "lambda");
+        assert_eq!(service(Api::EventsV2DescribeSubscriber), "eventsv2");
+        assert_eq!(published_rate(service(Api::EventsV2ListSubscribers)), Some(50.0));
+        assert_eq!(published_rate(service(Api::RamListResources)), None);
     }
 
     #[tokio::test]

@@ -97,6 +97,9 @@ struct AccountData {
     managed_policies: Vec<ManagedPolicy>,
     buses: Vec<EventBus>,
     rules: Vec<Rule>,
+    /// EventBridge v2 buses the account owns, and the subscribers it owns with their bus's ARN.
+    buses_v2: Vec<crate::model::EventBusV2>,
+    subscribers_v2: Vec<(String, crate::model::Subscriber)>,
     functions: Vec<Function>,
     mappings: Vec<EventSourceMapping>,
     tagged: Vec<(String, Tags)>,
@@ -184,9 +187,9 @@ async fn crawl_account(
     let regions = join_all(options.regions.iter().map(|region| {
         let config = session::in_region(&config, region);
         async move {
-            eventsv2::not_read(ctx, account, region);
-            let (events, lambda, tagged, spaces) = futures::join!(
+            let (events, v2, lambda, tagged, spaces) = futures::join!(
                 events::crawl_events(ctx, connector, &config, account, region),
+                eventsv2::crawl_eventsv2(ctx, connector, &config, account, region),
                 lambda::crawl_lambda(ctx, connector, &config, account, region),
                 tagging::crawl_tagged(ctx, connector, &config, account, region),
                 async {
@@ -198,7 +201,7 @@ async fn crawl_account(
                     }
                 },
             );
-            (events, lambda, tagged, spaces)
+            (events, v2, lambda, tagged, spaces)
         }
     }));
     let (iam, regions) = futures::join!(iam, regions);
@@ -210,9 +213,11 @@ async fn crawl_account(
         managed_policies: iam.managed_policies,
         ..AccountData::default()
     };
-    for ((buses, rules), (functions, mappings), tagged, spaces) in regions {
+    for ((buses, rules), v2, (functions, mappings), tagged, spaces) in regions {
         data.buses.extend(buses);
         data.rules.extend(rules);
+        data.buses_v2.extend(v2.buses);
+        data.subscribers_v2.extend(v2.subscribers);
         data.functions.extend(functions);
         data.mappings.extend(mappings);
         data.tagged.extend(tagged);
@@ -231,9 +236,9 @@ async fn crawl_account(
     Some(data)
 }
 
-/// What the account's rules (targets, dead-letter queues), functions (environment references,
-/// dead-letter targets) and event-source mappings (sources) point at, as ARNs; a queue URL is
-/// turned into its queue's ARN.
+/// What the account's rules (targets, dead-letter queues), v2 subscribers (targets, failure
+/// destinations), functions (environment references, dead-letter targets) and event-source
+/// mappings (sources) point at, as ARNs; a queue URL is turned into its queue's ARN.
 fn referenced_arns(data: &AccountData) -> BTreeSet<String> {
     let targets = data
         .rules
@@ -245,7 +250,12 @@ fn referenced_arns(data: &AccountData) -> BTreeSet<String> {
         .iter()
         .flat_map(|f| f.environment_references.iter().chain(&f.dead_letter_target));
     let sources = data.mappings.iter().map(|m| &m.source);
+    let subscribers = data
+        .subscribers_v2
+        .iter()
+        .flat_map(|(_, s)| std::iter::once(&s.target).chain(&s.failure_destination));
     targets
+        .chain(subscribers)
         .chain(functions)
         .chain(sources)
         .filter_map(|r| {

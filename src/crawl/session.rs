@@ -70,6 +70,8 @@ impl Connector {
     client!(sts, aws_sdk_sts);
     client!(iam, aws_sdk_iam);
     client!(events, aws_sdk_eventbridge);
+    client!(eventsv2, aws_sdk_eventbridgev2);
+    client!(ram, aws_sdk_ram);
     client!(lambda, aws_sdk_lambda);
     client!(tagging, aws_sdk_resourcegroupstagging);
     client!(sqs, aws_sdk_sqs);

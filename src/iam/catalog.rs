@@ -68,6 +68,9 @@ pub enum CatalogError {
         actual: AccessLevel,
         expected: String,
     },
+    /// An entry of the catalog additions is malformed.
+    #[error("catalog addition `{name}`: {message}")]
+    AdditionInvalid { name: String, message: String },
     /// A content-read entry is listed twice.
     #[error("content read `{0}` is listed more than once")]
     ContentReadDuplicate(String),
@@ -339,6 +342,9 @@ pub struct Catalog {
     action_count: usize,
 }
 
+/// Actions AWS documents that the generated catalog does not have yet.
+const ADDITIONS_TOML: &str = include_str!("../../policies/iam-catalog-additions.toml");
+
 /// Reads the Service Authorization Reference files under Write or Permissions management.
 const METADATA_READS_TOML: &str = include_str!("../../policies/metadata-reads.toml");
 
@@ -353,9 +359,11 @@ impl Catalog {
         }
     }
 
-    /// Decodes a fresh copy of the embedded catalog, content-read list and metadata-read list.
+    /// Decodes a fresh copy of the embedded catalog, its additions, content-read list and
+    /// metadata-read list.
     pub fn load() -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog::from_sources(CATALOG_GZ, CONTENT_READS_TOML)?;
+        catalog.apply_additions(ADDITIONS_TOML)?;
         catalog.apply_metadata_reads(METADATA_READS_TOML)?;
         Ok(catalog)
     }

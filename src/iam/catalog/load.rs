@@ -145,6 +145,84 @@ impl Catalog {
         Ok(())
     }
 
+    /// Applies catalog additions (format of `policies/iam-catalog-additions.toml`): actions AWS
+    /// documents that the generated catalog lacks, each with its access level and source page.
+    /// An action the catalog already has keeps the catalog's facts; the addition is ignored.
+    pub fn apply_additions(&mut self, toml_text: &str) -> Result<(), CatalogError> {
+        let raw: RawAdditions = toml::from_str(toml_text).map_err(|e| CatalogError::AdditionInvalid {
+            name: "policies/iam-catalog-additions.toml".to_string(),
+            message: e.to_string(),
+        })?;
+        for entry in raw.action {
+            let invalid = |message: &str| CatalogError::AdditionInvalid {
+                name: entry.name.clone(),
+                message: message.to_string(),
+            };
+            let Some((prefix, name)) = entry
+                .name
+                .split_once(':')
+                .filter(|(p, n)| !p.is_empty() && !n.is_empty())
+            else {
+                return Err(invalid("expected `service:Action`"));
+            };
+            if !entry.source.starts_with("https://") {
+                return Err(invalid("`source` must be the https page documenting the action"));
+            }
+            let key = entry.name.to_ascii_lowercase();
+            if self.action_index.contains_key(&key) {
+                continue;
+            }
+            let si = match self.service_index.get(&prefix.to_ascii_lowercase()) {
+                Some(&si) => si,
+                None => {
+                    self.services.push(ServiceInfo {
+                        prefix: prefix.to_string(),
+                        name: prefix.to_string(),
+                        actions: Vec::new(),
+                        resource_types: Vec::new(),
+                        condition_keys: Vec::new(),
+                    });
+                    let si = self.services.len() - 1;
+                    self.service_index.insert(prefix.to_ascii_lowercase(), si);
+                    si
+                }
+            };
+            let Some(service) = self.services.get_mut(si) else {
+                return Err(invalid("service index out of range"));
+            };
+            self.action_index.insert(key, (si, service.actions.len()));
+            service.actions.push(ActionInfo {
+                service: service.prefix.clone(),
+                name: name.to_string(),
+                access_level: entry.access,
+                resource_types: Vec::new(),
+                condition_keys: Vec::new(),
+                dependent_actions: Vec::new(),
+                content_read: false,
+                metadata_read: false,
+            });
+            self.action_count += 1;
+        }
+        self.reindex();
+        Ok(())
+    }
+
+    /// Sorts services by prefix and actions by name (the order expansion relies on) and
+    /// rebuilds both indexes.
+    fn reindex(&mut self) {
+        self.services.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+        self.service_index.clear();
+        self.action_index.clear();
+        for (si, svc) in self.services.iter_mut().enumerate() {
+            svc.actions.sort_by(|a, b| a.name.cmp(&b.name));
+            self.service_index.entry(svc.prefix.to_ascii_lowercase()).or_insert(si);
+            for (ai, a) in svc.actions.iter().enumerate() {
+                let key = format!("{}:{}", svc.prefix, a.name).to_ascii_lowercase();
+                self.action_index.entry(key).or_insert((si, ai));
+            }
+        }
+    }
+
     /// Applies a metadata-read list (format of `policies/metadata-reads.toml`): actions that only
     /// read configuration although the reference files them under Write or Permissions
     /// management. Every entry must name its `catalog_level`, which must match.
@@ -223,6 +301,21 @@ struct RawResourceType {
     arn: String,
     #[serde(default)]
     condition_keys: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdditions {
+    #[serde(default)]
+    action: Vec<RawAddition>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAddition {
+    name: String,
+    access: AccessLevel,
+    source: String,
 }
 
 #[derive(Deserialize)]

@@ -359,6 +359,41 @@ fn from_sources_builds_a_small_catalog() {
 }
 
 #[test]
+fn additions_fill_gaps_and_the_generated_catalog_wins() {
+    let mut c = Catalog::from_sources(&gz(TINY), "").unwrap();
+    let before = c.action_count();
+    let src = "source = \"https://docs.aws.amazon.com/x.html\"";
+    c.apply_additions(&format!(
+        "[[action]]\nname = \"s3:ListThings\"\naccess = \"List\"\n{src}\n\n\
+         [[action]]\nname = \"s3:PutObject\"\naccess = \"Read\"\n{src}\n\n\
+         [[action]]\nname = \"newsvc:GetIt\"\naccess = \"Read\"\n{src}\n"
+    ))
+    .unwrap();
+    assert_eq!(c.action_count(), before + 2);
+    assert_eq!(c.action("S3:listthings").unwrap().access_level(), AccessLevel::List);
+    // Near miss: an action the generated catalog has keeps its level.
+    assert_eq!(c.action("s3:PutObject").unwrap().access_level(), AccessLevel::Write);
+    assert_eq!(c.action("newsvc:GetIt").unwrap().full_name(), "newsvc:GetIt");
+    let bad = c.apply_additions("[[action]]\nname = \"nocolon\"\naccess = \"Read\"\nsource = \"https://x\"\n");
+    assert!(matches!(bad, Err(CatalogError::AdditionInvalid { .. })));
+    let unsourced = c.apply_additions("[[action]]\nname = \"a:B\"\naccess = \"Read\"\nsource = \"\"\n");
+    assert!(matches!(unsourced, Err(CatalogError::AdditionInvalid { .. })));
+}
+
+#[test]
+fn the_embedded_additions_are_loaded() {
+    let c = Catalog::get().unwrap();
+    assert_eq!(
+        c.action("events:ListSubscribers").unwrap().access_level(),
+        AccessLevel::List
+    );
+    assert_eq!(
+        c.action("events:DescribeSubscriber").unwrap().access_level(),
+        AccessLevel::Read
+    );
+}
+
+#[test]
 fn bad_sources_are_errors_not_panics() {
     let ok_toml = "";
     let err = |gz_bytes: &[u8], toml_text: &str| Catalog::from_sources(gz_bytes, toml_text).unwrap_err();
