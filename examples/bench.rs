@@ -39,7 +39,10 @@
 //! PATH; `--snapshot PATH` skips generation and measures an existing snapshot (one kept earlier
 //! with the same sizes, since the config is generated from them). `--diagnose` adds, after the
 //! measured run, how parse time splits between deserialization and validation and what one pass
-//! of `Policy::from_value` over the role policies costs.
+//! of `Policy::from_value` over the role policies costs. `--keep-config PATH` writes the
+//! generated guardrail config, and `--generate-only` stops after writing the snapshot, so that
+//! `topoguard` itself can be run on the bench organization (e.g. to draw its largest
+//! application).
 //!
 //! After the checks it also times rendering the findings as JSON and as SARIF (SARIF builds a
 //! location index of the snapshot text in one pass; the target is SARIF <= 1.2x JSON), each the
@@ -105,9 +108,13 @@ struct Args {
     /// With `--app-roles`: also write those roles to this (new or empty) directory, `iam/` and
     /// `cloudformation/`, for parliament and cfn-lint.
     keep_roles: Option<PathBuf>,
+    /// Write the generated guardrail config here (for running `topoguard` on a kept snapshot).
+    keep_config: Option<PathBuf>,
+    /// Generate (and keep) only; skip the measured run.
+    generate_only: bool,
 }
 
-const USAGE: &str = "usage: bench [--scenario default|org-trust|root-trust] [--accounts N] [--roles N] [--regions N (1-6)] [--functions N] [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose] [--app-roles [--keep-roles DIR]]";
+const USAGE: &str = "usage: bench [--scenario default|org-trust|root-trust] [--accounts N] [--roles N] [--regions N (1-6)] [--functions N] [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose] [--app-roles [--keep-roles DIR]] [--keep-config PATH] [--generate-only]";
 
 fn parse_args() -> Res<Args> {
     let mut args = Args {
@@ -124,6 +131,8 @@ fn parse_args() -> Res<Args> {
         roles: 4000,
         app_roles: false,
         keep_roles: None,
+        keep_config: None,
+        generate_only: false,
     };
     let mut functions_given = false;
     let mut it = std::env::args().skip(1);
@@ -134,6 +143,10 @@ fn parse_args() -> Res<Args> {
         }
         if flag == "--diagnose" {
             args.diagnose = true;
+            continue;
+        }
+        if flag == "--generate-only" {
+            args.generate_only = true;
             continue;
         }
         if flag == "--app-roles" {
@@ -157,6 +170,7 @@ fn parse_args() -> Res<Args> {
             "--measure" => args.measure = Some(PathBuf::from(value)),
             "--keep-roles" => args.keep_roles = Some(PathBuf::from(value)),
             "--reference" => args.reference = Some(PathBuf::from(value)),
+            "--keep-config" => args.keep_config = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown argument `{flag}`\n{USAGE}").into()),
         }
     }
@@ -1477,6 +1491,9 @@ fn main() -> Res<()> {
     if args.app_roles {
         return roles_phase(&plan, args.keep_roles.as_deref());
     }
+    if let Some(path) = &args.keep_config {
+        std::fs::write(path, config_text(&plan)?)?;
+    }
     println!("{:<22} {:>10}   {:>12}   note", "phase", "time", "VmRSS after");
     let _dir;
     let path = match (&args.snapshot, &args.keep) {
@@ -1528,6 +1545,9 @@ fn main() -> Res<()> {
             path
         }
     };
+    if args.generate_only {
+        return Ok(());
+    }
     println!("-- measured in a fresh process --");
     let mut child = Command::new(std::env::current_exe()?);
     if args.diagnose {

@@ -1,11 +1,12 @@
 //! Graph export: Graphviz DOT, Mermaid and JSON, whole or limited to one application's
 //! footprint. Nodes and edges are sorted so the output is byte-stable. JSON is the raw graph;
-//! DOT and Mermaid are pictures drawn by [`picture`] (clusters zone → account → region,
-//! left-to-right flow, kinds by shape and colour, shared and finding-carrying resources
-//! highlighted, cross-account and cross-zone edges distinct, a legend, similar functions
-//! collapsed).
+//! DOT, Mermaid and the HTML report's SVG are drawings of one [`layout::View`] (clusters zone →
+//! account → region, similar functions collapsed, a node budget, crossings marked), rendered by
+//! [`picture`] (DOT, Mermaid) and placed by [`svg`] (SVG geometry).
 
+pub mod layout;
 mod picture;
+pub mod svg;
 
 use super::{AppId, EdgeKind, NodeKind, Topology};
 use petgraph::graph::NodeIndex;
@@ -95,9 +96,23 @@ pub fn export(
             serde_json::to_writer_pretty(&mut *out, &graph)?;
             writeln!(out)
         }
-        GraphFormat::Dot => picture::dot(&picture::View::new(t, &nodes, findings), out),
-        GraphFormat::Mermaid => picture::mermaid(&picture::View::new(t, &nodes, findings), out),
+        GraphFormat::Dot => picture::dot(&layout::View::new(t, &nodes, findings), out),
+        GraphFormat::Mermaid => picture::mermaid(&layout::View::new(t, &nodes, findings), out),
     }
+}
+
+/// The drawing of one application's footprint (its own and used nodes), with the findings given
+/// marked on their resources.
+pub fn app_view(t: &Topology<'_>, app: AppId, findings: &[crate::finding::Finding]) -> layout::View {
+    layout::View::new(t, &selected(t, Some(app)), findings)
+}
+
+/// The Mermaid flowchart of one application (for the runbook).
+pub fn app_mermaid(t: &Topology<'_>, app: AppId, findings: &[crate::finding::Finding]) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail; the labels are escaped, so the text is UTF-8.
+    let _ = picture::mermaid(&app_view(t, app, findings), &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The nodes to export, sorted by id: everything, or an application's own and used nodes plus

@@ -2,186 +2,30 @@
 //! SVG and a small inline script for the filters (severity, application, check) — no network
 //! fetch, no server. The page is an `askama` template (`templates/report.html`), checked at
 //! compile time; askama HTML-escapes every value, in text and in attributes, so snapshot names
-//! stay inert. Each application's dependency graph is laid out here (layers by kind, left to
-//! right) and drawn as SVG by the same template.
+//! stay inert. Each application's dependency graph is the shared drawing layout
+//! ([`crate::graph::export::layout`], placed by [`crate::graph::export::svg`]) drawn as SVG by
+//! the same template.
 
 use crate::finding::{Finding, Severity};
-use crate::graph::{AppId, NodeKind, Topology};
-use crate::readiness::{AppReadiness, State, footprint_nodes};
+use crate::graph::{AppId, Topology};
+use crate::readiness::{AppReadiness, State};
 use askama::Template;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-/// Nodes per layer drawn before the rest are collapsed into one "+N more" node.
-pub const LAYER_MAX: usize = 25;
+pub use crate::graph::export::svg::{Svg, SvgEdge, SvgFrame, SvgNode, SvgText};
 
-const NODE_W: u32 = 230;
-const NODE_H: u32 = 26;
-const GAP_X: u32 = 70;
-const GAP_Y: u32 = 12;
-const MARGIN: u32 = 10;
-
-/// A node box of the SVG.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SvgNode {
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
-    pub label: String,
-    /// Full id and notes, shown as the tooltip.
-    pub tooltip: String,
-    /// CSS class: the kind, plus `shared` / `finding`.
-    pub class: String,
-}
-
-/// An edge between two node boxes (right middle of one to left middle of the other).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SvgEdge {
-    pub x1: u32,
-    pub y1: u32,
-    pub x2: u32,
-    pub y2: u32,
-    pub class: &'static str,
-}
-
-/// A laid-out graph.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Svg {
-    pub width: u32,
-    pub height: u32,
-    pub nodes: Vec<SvgNode>,
-    pub edges: Vec<SvgEdge>,
-}
-
-/// The column of a kind: delivery flows left to right.
-fn layer(kind: NodeKind) -> usize {
-    match kind {
-        NodeKind::EventBus => 0,
-        NodeKind::Rule => 1,
-        NodeKind::Function => 2,
-        NodeKind::Role | NodeKind::User | NodeKind::Group | NodeKind::AgentSpace => 4,
-        _ => 3,
-    }
-}
-
-fn short(id: &str) -> &str {
-    id.rsplit([':', '/']).next().filter(|s| !s.is_empty()).unwrap_or(id)
-}
-
-/// The short name, with the region when it has one (the same name recurs per region).
-fn node_label(id: &str, region: Option<&str>) -> String {
-    match region {
-        Some(r) => format!("{} · {r}", short(id)),
-        None => short(id).to_string(),
-    }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
-
-/// Lays out an application's footprint: one column per kind layer, nodes sorted by id, at most
-/// [`LAYER_MAX`] per column (the rest become one node with a count); edges are the
-/// dependencies of its rules and functions and bus → rule.
-pub fn layout(t: &Topology<'_>, app: AppId, with_findings: &BTreeSet<&str>) -> Svg {
-    let nodes = footprint_nodes(t, app);
-    let mut columns: BTreeMap<usize, Vec<petgraph::graph::NodeIndex>> = BTreeMap::new();
-    for ix in nodes {
-        columns.entry(layer(t.node(ix).kind)).or_default().push(ix);
-    }
-    let mut svg = Svg::default();
-    let mut placed: BTreeMap<petgraph::graph::NodeIndex, (u32, u32)> = BTreeMap::new();
-    for (col, (_, ixs)) in columns.iter().enumerate() {
-        let x = MARGIN + u32::try_from(col).unwrap_or(0) * (NODE_W + GAP_X);
-        for (row, ix) in ixs.iter().take(LAYER_MAX).enumerate() {
-            let y = MARGIN + u32::try_from(row).unwrap_or(0) * (NODE_H + GAP_Y);
-            let n = t.node(*ix);
-            let mut class = n.kind.as_str().to_string();
-            let mut tooltip = n.id.to_string();
-            if t.is_shared(*ix) {
-                class.push_str(" shared");
-                tooltip.push_str(" (shared)");
-            }
-            if with_findings.contains(n.id) {
-                class.push_str(" finding");
-                tooltip.push_str(" (has findings)");
-            }
-            svg.nodes.push(SvgNode {
-                x,
-                y,
-                w: NODE_W,
-                h: NODE_H,
-                label: truncate(&node_label(n.id, n.region), 34),
-                tooltip,
-                class,
-            });
-            placed.insert(*ix, (x, y));
-        }
-        if ixs.len() > LAYER_MAX {
-            let y = MARGIN + u32::try_from(LAYER_MAX).unwrap_or(0) * (NODE_H + GAP_Y);
-            let more = ixs.len() - LAYER_MAX;
-            svg.nodes.push(SvgNode {
-                x,
-                y,
-                w: NODE_W,
-                h: NODE_H,
-                label: format!("+{more} more"),
-                tooltip: format!("{more} more nodes of this column, not drawn"),
-                class: "more".to_string(),
-            });
-        }
-    }
-    svg.edges = edges(t, app, &placed);
-    svg.width = svg.nodes.iter().map(|n| n.x + n.w).max().unwrap_or(0) + MARGIN;
-    svg.height = svg.nodes.iter().map(|n| n.y + n.h).max().unwrap_or(0) + MARGIN;
-    svg
-}
-
-fn edges(t: &Topology<'_>, app: AppId, placed: &BTreeMap<petgraph::graph::NodeIndex, (u32, u32)>) -> Vec<SvgEdge> {
-    let mut pairs: BTreeSet<(petgraph::graph::NodeIndex, petgraph::graph::NodeIndex)> = BTreeSet::new();
-    for &ix in placed.keys() {
-        let n = t.node(ix);
-        if matches!(n.kind, NodeKind::Rule | NodeKind::Function) && t.owner(ix) == Some(app) {
-            for d in t.dependencies_of(ix) {
-                pairs.insert((ix, d.to));
-            }
-        }
-    }
-    for r in &t.snapshot.rules {
-        if let (Some(rule), Some(bus)) = (t.find(&r.arn), t.find(&r.bus)) {
-            pairs.insert((bus, rule));
-        }
-    }
-    let mut out = Vec::new();
-    for (a, b) in pairs {
-        let (Some(&(xa, ya)), Some(&(xb, yb))) = (placed.get(&a), placed.get(&b)) else {
-            continue;
-        };
-        let cross = t.node(a).account != t.node(b).account;
-        let zone = t.zone_of(a) != t.zone_of(b);
-        let (x1, x2) = if xa <= xb { (xa + NODE_W, xb) } else { (xa, xb + NODE_W) };
-        out.push(SvgEdge {
-            x1,
-            y1: ya + NODE_H / 2,
-            x2,
-            y2: yb + NODE_H / 2,
-            class: if zone {
-                "cross-zone"
-            } else if cross {
-                "cross-account"
-            } else {
-                "same"
-            },
-        });
-    }
-    out
+/// Lays out an application's drawing: the same [`crate::graph::export::layout::View`] as
+/// `graph --format dot|mermaid --app` (zone / account / region frames, alike functions
+/// collapsed, the node budget, crossings marked), with the findings of this application marked.
+pub fn layout(t: &Topology<'_>, app: AppId, findings: &[Finding]) -> Svg {
+    let name = t.app_name(app);
+    let own: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.applications.iter().any(|a| a == name))
+        .cloned()
+        .collect();
+    crate::graph::export::svg::layout(&crate::graph::export::app_view(t, app, &own))
 }
 
 struct CompView {
@@ -254,11 +98,6 @@ fn finding_view(f: &Finding) -> FindingView<'_> {
 
 fn app_view(t: &Topology<'_>, app: AppId, findings: &[Finding], score: Option<&AppReadiness>) -> AppView {
     let name = t.app_name(app);
-    let with_findings: BTreeSet<&str> = findings
-        .iter()
-        .filter(|f| f.applications.iter().any(|a| a == name))
-        .map(|f| f.resource.as_str())
-        .collect();
     AppView {
         name: name.to_string(),
         owner: t
@@ -284,7 +123,7 @@ fn app_view(t: &Topology<'_>, app: AppId, findings: &[Finding], score: Option<&A
                     .collect()
             })
             .unwrap_or_default(),
-        graph: layout(t, app, &with_findings),
+        graph: layout(t, app, findings),
     }
 }
 

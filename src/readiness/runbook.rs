@@ -8,7 +8,7 @@
 //! gives byte-identical files.
 
 use super::AppReadiness;
-use crate::escape::{markdown_code, markdown_code_inline, markdown_text, mermaid_label};
+use crate::escape::{markdown_code, markdown_code_inline, markdown_text};
 use crate::finding::Finding;
 use crate::graph::{AppId, NodeKind, Topology, UseReason};
 use crate::model::file_name;
@@ -186,42 +186,14 @@ fn roles<'s>(t: &Topology<'s>, app: AppId) -> BTreeMap<&'s str, BTreeSet<String>
     out
 }
 
-/// A Mermaid flowchart of the application's buses, rules, functions and dependencies.
-pub fn mermaid(map: &AppMap<'_>) -> String {
-    let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
-    let edges: Vec<(&str, &str, &str)> = map
-        .buses
-        .iter()
-        .map(|(b, r)| (*b, "routes", *r))
-        .chain(map.flows.iter().map(|(a, k, b)| (*a, *k, *b)))
-        .collect();
-    for (a, _, b) in &edges {
-        let next = ids.len();
-        ids.entry(a).or_insert(next);
-        let next = ids.len();
-        ids.entry(b).or_insert(next);
+/// The application's Mermaid flowchart: the same drawing as `topoguard graph --format mermaid
+/// --app NAME` (the shared layout of [`crate::graph::export::layout`]), with the application's
+/// findings marked.
+pub fn mermaid(t: &Topology<'_>, map: &AppMap<'_>) -> String {
+    match t.app_id(map.name) {
+        Some(app) => crate::graph::export::app_mermaid(t, app, &map.findings),
+        None => "flowchart LR\n  empty[\"application not configured\"]\n".to_string(),
     }
-    let mut out = String::from("flowchart LR\n");
-    let mut nodes: Vec<(&&str, &usize)> = ids.iter().collect();
-    nodes.sort_by_key(|(_, i)| **i);
-    for (id, i) in nodes {
-        let _ = writeln!(out, "  n{i}[\"{}\"]", mermaid_label(short(id)));
-    }
-    for (a, k, b) in &edges {
-        let (Some(x), Some(y)) = (ids.get(a), ids.get(b)) else {
-            continue;
-        };
-        let _ = writeln!(out, "  n{x} -->|\"{}\"| n{y}", mermaid_label(k));
-    }
-    if edges.is_empty() {
-        out.push_str("  empty[\"no rules or functions\"]\n");
-    }
-    out
-}
-
-/// The last part of an ARN (`rule/bus/name` → `name`), for diagram labels.
-fn short(id: &str) -> &str {
-    id.rsplit([':', '/']).next().filter(|s| !s.is_empty()).unwrap_or(id)
 }
 
 /// `RUNBOOK.md` of one application.
@@ -239,7 +211,7 @@ pub fn runbook(t: &Topology<'_>, map: &AppMap<'_>, score: Option<&AppReadiness>)
         let _ = writeln!(s, "**Readiness:** {}% (see `topoguard readiness`)\n", score.score);
     }
     places_section(t, map, &mut s);
-    let _ = writeln!(s, "## Delivery flow\n\n```mermaid\n{}```\n", mermaid(map));
+    let _ = writeln!(s, "## Delivery flow\n\n```mermaid\n{}```\n", mermaid(t, map));
     flow_table(map, &mut s);
     shared_section(t, map, &mut s);
     roles_section(t, map, &mut s);
@@ -462,11 +434,13 @@ pub fn generate(t: &Topology<'_>, findings: &[Finding], scores: &[AppReadiness],
 }
 
 /// How to upload the skill. The DevOps Agent takes skills as a `.zip` with `SKILL.md` at its
-/// root, uploaded in the Operator Web App; topoguard knows no API for it, so it writes no
-/// CloudFormation or `aws` command that would pretend otherwise.
+/// root, uploaded in the Operator Web App ([`SKILLS_DOC`]). Neither that page nor the other AWS
+/// pages found when looking for one (issue 11, December 2026) describe an `aws` CLI command, an
+/// API operation or a CloudFormation resource that uploads a skill, so topoguard writes none
+/// that would pretend otherwise, and the file says so.
 fn upload(dir: &str, name: &str) -> String {
     format!(
-        "# Uploading the {name} skill\n\nAWS DevOps Agent loads skills uploaded as a `.zip` archive whose root holds `SKILL.md`, through the Operator Web App of the application's Agent Space ({SKILLS_DOC}).\n\n```sh\ncd {}\nzip -r ../{name}.zip SKILL.md references\n```\n\nThen upload `{name}.zip` in the Operator Web App and target the incident agent types.\n",
+        "# Uploading the {name} skill\n\nAWS DevOps Agent loads skills uploaded as a `.zip` archive whose root holds `SKILL.md`, through the Operator Web App of the application's Agent Space ({SKILLS_DOC}).\n\n```sh\ncd {}\nzip -r ../{name}.zip SKILL.md references\n```\n\nThen upload `{name}.zip` in the Operator Web App and target the incident agent types.\n\nThere is no scripted upload: the DevOps Agent documentation ({SKILLS_DOC}) describes no `aws` CLI command, API operation or CloudFormation resource that uploads a skill, only the Operator Web App. Regenerate and re-upload the archive when the topology changes.\n",
         dir
     )
 }

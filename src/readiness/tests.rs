@@ -487,3 +487,27 @@ fn skill_names_follow_the_devops_agent_rule() {
         assert!(!name.starts_with('-') && name.ends_with("-topology"), "{name}");
     }
 }
+
+#[test]
+fn upload_instructions_name_the_page_and_offer_no_invented_command() {
+    // The DevOps Agent documents uploading a skill only as a `.zip` in the Operator Web App; no
+    // CLI command, API operation or CloudFormation resource (checked for issue 11):
+    // https://docs.aws.amazon.com/devopsagent/latest/userguide/about-aws-devops-agent-devops-agent-skills-index.html
+    let mut s = org();
+    add_function(&mut s, INVOICE, "eu-west-1", "worker", &[]);
+    let snapshot = parse_snapshot(&s.to_string(), Path::new("test.json")).unwrap();
+    let config = parse_config(CONFIG, Path::new("test.toml"), &known_ids()).unwrap();
+    let t = Topology::build(&snapshot, &config);
+    let app = t.app_id("invoice").unwrap();
+    let files = super::runbook::generate(&t, &[], &[], &[app]);
+    let upload = String::from_utf8(files["invoice/skills/UPLOAD.md"].clone()).unwrap();
+    assert!(upload.contains(super::runbook::SKILLS_DOC), "{upload}");
+    assert!(upload.contains("no scripted upload"), "{upload}");
+    assert!(
+        upload.contains("zip -r ../invoice-topology.zip SKILL.md references"),
+        "{upload}"
+    );
+    for invented in ["aws devops", "AWS::DevOps", "cloudformation deploy"] {
+        assert!(!upload.contains(invented), "{invented}: {upload}");
+    }
+}

@@ -38,8 +38,34 @@ try {
   await page.goto(pathToFileURL(report).href);
 
   seen.svgs = await page.locator('svg.app-graph').count();
-  seen.svgNodes = await page.locator('svg.app-graph rect').count();
+  seen.svgNodes = await page.locator('svg.app-graph g.node rect').count();
   expect(seen.svgs > 0 && seen.svgNodes > 0, 'no SVG graph with nodes');
+  // Every graph draws zone, account and region frames and a legend; every node box lies inside
+  // an account frame of its graph, and no two node boxes of a graph overlap (as rendered).
+  seen.frames = await page.$$eval('svg.app-graph', (svgs) => svgs.map((svg) => {
+    const box = (r) => r.getBBox();
+    const inside = (a, b) => a.x >= b.x && a.y >= b.y && a.x + a.width <= b.x + b.width && a.y + a.height <= b.y + b.height;
+    const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    const nodes = [...svg.querySelectorAll('g.node rect')].map(box);
+    const accounts = [...svg.querySelectorAll('rect.frame.account')].map(box);
+    let overlaps = 0;
+    nodes.forEach((a, i) => nodes.slice(i + 1).forEach((b) => { if (overlap(a, b)) overlaps++; }));
+    return {
+      app: svg.dataset.app,
+      zones: svg.querySelectorAll('rect.frame.zone').length,
+      accounts: accounts.length,
+      regions: svg.querySelectorAll('rect.frame.region').length,
+      legend: svg.querySelectorAll('g.legend rect').length,
+      outside: nodes.filter((n) => !accounts.some((a) => inside(n, a))).length,
+      overlaps,
+    };
+  }));
+  for (const f of seen.frames) {
+    expect(f.zones > 0 && f.accounts > 0 && f.regions > 0, `${f.app}: no zone/account/region frames`);
+    expect(f.legend > 0, `${f.app}: no legend`);
+    expect(f.outside === 0, `${f.app}: ${f.outside} node boxes outside every account frame`);
+    expect(f.overlaps === 0, `${f.app}: ${f.overlaps} overlapping node boxes`);
+  }
 
   const visible = () => page.$$eval('#findings tr.finding', (rows) => rows
     .filter((r) => r.style.display !== 'none')

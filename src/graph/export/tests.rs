@@ -1,7 +1,7 @@
 //! The pictures: nesting instead of `contains` edges, alike functions collapsed with a count
 //! (and unlike ones kept apart), boundary-crossing edges marked, findings outlined.
 
-use super::picture::{COLLAPSE_MIN, Crossing, View};
+use super::layout::{COLLAPSE_MIN, Crossing, NODE_BUDGET, View};
 use super::{GraphFormat, export};
 use crate::checks::testkit::{CONFIG, INVOICE, SHARED, add_function, add_queue, add_rule, org};
 use crate::checks::{known_ids, run_checks};
@@ -9,6 +9,7 @@ use crate::config::parse_config;
 use crate::graph::{EdgeKind, NodeKind, Topology};
 use crate::model::parse_snapshot;
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 fn with_topology<T>(s: &Value, f: impl FnOnce(&Topology<'_>) -> T) -> T {
@@ -118,4 +119,107 @@ fn crossings_are_marked_and_findings_outlined() {
         );
         assert!(mermaid.contains("linkStyle "));
     });
+}
+
+/// An application over `accounts` accounts, each with `per` functions (own roles) and a rule in
+/// each of four regions of two zones, delivering to a shared queue.
+fn large_app(accounts: usize, per: usize) -> (Value, String) {
+    let mut s = org();
+    let ids: Vec<String> = (0..accounts).map(|i| format!("5000000{i:05}")).collect();
+    for id in &ids {
+        s["organization"]["accounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": id, "name": format!("big-{id}"), "parent": "r-root"}));
+    }
+    let shared = add_queue(&mut s, SHARED, "eu-west-1", "shared-q", json!({}));
+    for id in &ids {
+        for region in ["eu-west-1", "eu-central-1", "us-east-1", "us-west-2"] {
+            let mut fns = Vec::new();
+            for f in 0..per {
+                fns.push(add_function(&mut s, id, region, &format!("f{f}-{region}"), &[&shared]));
+            }
+            let mut targets: Vec<&str> = fns.iter().take(2).map(String::as_str).collect();
+            targets.push(&shared);
+            add_rule(&mut s, id, region, &format!("r-{region}"), &targets, json!({}));
+        }
+    }
+    let quoted: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
+    let config = format!("{CONFIG}[applications.big]\naccounts = [{}]\n", quoted.join(", "));
+    (s, config)
+}
+
+#[test]
+fn a_large_application_is_capped_and_keeps_every_account_and_zone() {
+    let (s, config) = large_app(20, 10);
+    let snapshot = parse_snapshot(&s.to_string(), Path::new("test.json")).unwrap();
+    let config = parse_config(&config, Path::new("test.toml"), &known_ids()).unwrap();
+    let t = Topology::build(&snapshot, &config);
+    let app = t.app_id("big").unwrap();
+    let view = super::app_view(&t, app, &[]);
+    assert!(view.source_nodes > 4 * NODE_BUDGET, "{}", view.source_nodes);
+    assert!(view.nodes.len() <= NODE_BUDGET, "{} nodes", view.nodes.len());
+    // Nothing is lost: the counts add up to the nodes of the footprint.
+    assert_eq!(view.nodes.iter().map(|n| n.count).sum::<usize>(), view.source_nodes);
+    // Every account and zone of the footprint still appears as a cluster.
+    let accounts: BTreeSet<&str> = view.nodes.iter().filter_map(|n| n.place.1.as_deref()).collect();
+    for i in 0..20 {
+        let id = format!("5000000{i:05}");
+        assert!(
+            accounts.iter().any(|a| a.contains(&id)),
+            "account {id} missing: {accounts:?}"
+        );
+    }
+    assert!(accounts.iter().any(|a| a.contains(SHARED)));
+    let zones: BTreeSet<&str> = view.nodes.iter().filter_map(|n| n.place.0.as_deref()).collect();
+    assert!(zones.contains("zone eu") && zones.contains("zone us"), "{zones:?}");
+    // The drawing says what was merged, in every format.
+    assert!(
+        view.merged.first().is_some_and(|m| m.contains("drawing budget of 150")),
+        "{:?}",
+        view.merged
+    );
+    let mut dot = Vec::new();
+    export(&t, Some(app), GraphFormat::Dot, &[], &mut dot).unwrap();
+    let dot = String::from_utf8(dot).unwrap();
+    assert!(dot.contains("legend_merged [shape=note") && dot.contains("drawing budget of 150"));
+    let mut mermaid = Vec::new();
+    export(&t, Some(app), GraphFormat::Mermaid, &[], &mut mermaid).unwrap();
+    assert!(String::from_utf8(mermaid).unwrap().contains("merged[\""));
+    let svg = super::svg::layout(&view);
+    assert!(svg.texts.iter().any(|t| t.text.starts_with("Merged to stay readable")));
+    for i in 0..20 {
+        let id = format!("5000000{i:05}");
+        assert!(svg.frames.iter().any(|f| f.class == "account" && f.label.contains(&id)));
+    }
+}
+
+#[test]
+fn the_cap_merges_functions_first_and_stops_as_soon_as_it_fits() {
+    let (s, config) = large_app(2, 10);
+    let snapshot = parse_snapshot(&s.to_string(), Path::new("test.json")).unwrap();
+    let config = parse_config(&config, Path::new("test.toml"), &known_ids()).unwrap();
+    let t = Topology::build(&snapshot, &config);
+    let nodes = super::selected(&t, t.app_id("big"));
+    // Under the budget: nothing merged (each function has its own role, none is alike).
+    let full = View::with_budget(&t, &nodes, &[], 1000);
+    assert!(full.merged.is_empty() && full.nodes.iter().all(|n| n.count == 1));
+    // Just over: functions merge per account-region, roles and rules stay single.
+    let capped = View::with_budget(&t, &nodes, &[], full.nodes.len() - 1);
+    assert!(capped.nodes.len() < full.nodes.len());
+    let fns: Vec<_> = capped.nodes.iter().filter(|n| n.kind == NodeKind::Function).collect();
+    assert_eq!(fns.len(), 2 * 4, "one per account-region");
+    assert!(
+        fns.iter()
+            .all(|n| n.count == 10 && n.label.starts_with("10 × lambda-function"))
+    );
+    assert!(
+        capped
+            .nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Role)
+            .all(|n| n.count == 1)
+    );
+    assert_eq!(capped.merged.len(), 2, "{:?}", capped.merged);
+    assert!(capped.merged[1].starts_with("functions merged per account, region and owner: 80 nodes drawn as 8"));
 }

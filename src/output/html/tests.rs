@@ -1,13 +1,12 @@
 //! The HTML report: the layout's geometry, determinism, and hostile names staying inert.
 
-use super::{LAYER_MAX, layout};
+use super::layout;
 use crate::checks::testkit::{CONFIG, INVOICE, SHARED, add_function, add_queue, add_rule, org};
 use crate::checks::{known_ids, run_checks};
 use crate::config::parse_config;
 use crate::graph::Topology;
 use crate::model::parse_snapshot;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
 use std::path::Path;
 
 fn hostile() -> Vec<String> {
@@ -30,11 +29,24 @@ fn page(s: &Value) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// Boxes that do not overlap.
+fn apart(a: (u32, u32, u32, u32), b: (u32, u32, u32, u32)) -> bool {
+    a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1
+}
+
+/// `inner` lies within `outer`.
+fn within(inner: (u32, u32, u32, u32), outer: (u32, u32, u32, u32)) -> bool {
+    inner.0 >= outer.0
+        && inner.1 >= outer.1
+        && inner.0 + inner.2 <= outer.0 + outer.2
+        && inner.1 + inner.3 <= outer.1 + outer.3
+}
+
 #[test]
-fn layout_flows_left_to_right_without_overlap_and_collapses_long_columns() {
+fn layout_flows_left_to_right_in_zone_account_region_frames_without_overlap() {
     let mut s = org();
     let mut fns = Vec::new();
-    for i in 0..(LAYER_MAX + 5) {
+    for i in 0..30 {
         fns.push(add_function(&mut s, INVOICE, "eu-west-1", &format!("f{i:03}"), &[]));
     }
     let q = add_queue(&mut s, SHARED, "eu-west-1", "jobs", json!({}));
@@ -43,41 +55,78 @@ fn layout_flows_left_to_right_without_overlap_and_collapses_long_columns() {
     let snapshot = parse_snapshot(&s.to_string(), Path::new("test.json")).unwrap();
     let config = parse_config(CONFIG, Path::new("test.toml"), &known_ids()).unwrap();
     let t = Topology::build(&snapshot, &config);
-    let svg = layout(&t, t.app_id("invoice").unwrap(), &BTreeSet::new());
-    let x_of = |label: &str| {
-        svg.nodes
-            .iter()
-            .find(|n| n.label.starts_with(&format!("{label} ·")))
-            .map(|n| n.x)
-            .unwrap()
-    };
-    assert!(x_of("orders-bus") < x_of("orders"));
-    assert!(x_of("orders") < x_of("f000"));
-    assert!(x_of("f000") < x_of("jobs"));
-    // No two boxes overlap; every box is inside the canvas.
+    let svg = layout(&t, t.app_id("invoice").unwrap(), &[]);
+    assert_eq!(svg, layout(&t, t.app_id("invoice").unwrap(), &[]), "deterministic");
+    let node = |label: &str| svg.nodes.iter().find(|n| n.label.starts_with(label)).unwrap();
+    assert!(node("orders-bus").x < node("orders [").x);
+    assert!(
+        node("orders [").x < node("f000 [").x,
+        "{:?} {:?}",
+        node("orders ["),
+        node("f000 [")
+    );
+    assert!(node("f000 [").x < node("jobs").x);
+    let rect = |x: u32, y: u32, w: u32, h: u32| (x, y, w, h);
+    // No two boxes overlap; every box is inside the canvas and inside the frames of its place.
     for (i, a) in svg.nodes.iter().enumerate() {
         assert!(a.x + a.w <= svg.width && a.y + a.h <= svg.height);
         for b in svg.nodes.iter().skip(i + 1) {
-            let apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
-            assert!(apart, "{a:?} overlaps {b:?}");
+            assert!(
+                apart(rect(a.x, a.y, a.w, a.h), rect(b.x, b.y, b.w, b.h)),
+                "{a:?} overlaps {b:?}"
+            );
         }
     }
-    // The function column shows LAYER_MAX functions and one node counting the rest.
-    let fx = x_of("f000");
+    let frames = |class: &str, label: &str| -> Vec<(u32, u32, u32, u32)> {
+        svg.frames
+            .iter()
+            .filter(|f| f.class == class && f.label.contains(label))
+            .map(|f| rect(f.x, f.y, f.w, f.h))
+            .collect()
+    };
+    let in_frame =
+        |b: (u32, u32, u32, u32), class: &str, label: &str| frames(class, label).iter().any(|f| within(b, *f));
+    let f000 = node("f000 [");
+    let f000 = rect(f000.x, f000.y, f000.w, f000.h);
+    let jobs = node("jobs");
+    let jobs = rect(jobs.x, jobs.y, jobs.w, jobs.h);
+    let role = node("f000-role");
+    let role = rect(role.x, role.y, role.w, role.h);
+    assert!(
+        in_frame(f000, "account", INVOICE)
+            && in_frame(f000, "zone", "zone eu")
+            && in_frame(f000, "region", "eu-west-1")
+    );
+    assert!(in_frame(jobs, "account", SHARED) && !in_frame(jobs, "account", INVOICE));
+    // A role has no region: it sits in its account's frame in the `global` zone.
+    assert!(in_frame(role, "account", INVOICE) && in_frame(role, "zone", "global") && !in_frame(role, "region", ""));
+    // Frames of different accounts do not overlap.
+    for a in frames("account", INVOICE) {
+        for b in frames("account", SHARED) {
+            assert!(apart(a, b));
+        }
+    }
+    // Each function has its own role, so 30 functions stay 30 nodes under the budget.
     assert_eq!(
         svg.nodes
             .iter()
-            .filter(|n| n.x == fx && n.class.contains("lambda-function"))
+            .filter(|n| n.class.starts_with("lambda-function"))
             .count(),
-        LAYER_MAX
+        30
     );
-    assert!(svg.nodes.iter().any(|n| n.x == fx && n.label == "+5 more"));
-    // The rule's two deliveries are drawn, the shared queue is highlighted.
+    // The rule's two deliveries are drawn, the shared queue is highlighted, the legend is there.
     assert!(svg.edges.len() >= 3, "{:?}", svg.edges);
     assert!(
-        svg.nodes
+        svg.edges
             .iter()
-            .any(|n| n.label == "jobs · eu-west-1" && n.class.contains("shared"))
+            .any(|e| e.class == "cross-account" && e.title == "targets")
+    );
+    assert!(node("jobs").class.contains("shared"));
+    assert!(svg.legend.iter().any(|n| n.label == "lambda-function"));
+    assert!(svg.legend_lines.iter().any(|l| l.class == "cross-zone"));
+    assert!(
+        svg.texts.iter().all(|t| !t.text.starts_with("Merged")),
+        "under the budget nothing is merged"
     );
 }
 
