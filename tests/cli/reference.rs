@@ -64,6 +64,7 @@ pub fn topoguard_decision(case: &Value) -> String {
                 .map(|l| l.iter().map(|p| named("rcp", p)).collect())
                 .collect(),
             resource_policy: resource.as_ref().map(|p| named("resource", p)),
+            session: Vec::new(),
             scp_exempt: false,
             assumed: Vec::new(),
         };
