@@ -4,13 +4,16 @@
 //!
 //! Known keys: `aws:PrincipalOrgID`, `aws:PrincipalAccount`, `aws:PrincipalArn`,
 //! `aws:SourceAccount`, `aws:SourceArn`, `aws:RequestedRegion`, `aws:ResourceAccount`,
-//! `aws:ResourceOrgID`, `aws:ResourceTag/*`, `aws:PrincipalTag/*` — each only when the request
-//! context carries a value for it.
+//! `aws:ResourceOrgID`, `aws:ResourceTag/*`, `aws:PrincipalTag/*`, and any key compared with
+//! `IpAddress` / `NotIpAddress` (e.g. `aws:SourceIp`) — each only when the request context
+//! carries a value for it.
 
 use super::policy::{BaseOperator, Condition, Quantifier};
 use crate::arn::{glob_match, glob_match_ignore_case};
+use ipnet::IpNet;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 /// A three-valued truth: `Unknown` carries the condition keys whose values were not known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +194,13 @@ pub fn evaluate(c: &Condition, ctx: &RequestContext) -> Truth {
     }
     let mut patterns = Vec::with_capacity(c.values.len());
     for v in &c.values {
+        // Policy variables are substituted only in string and ARN comparisons; in an IP
+        // operator `${...}` is not an address and matches nothing:
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+        if op.base.is_ip() {
+            patterns.push(Cow::Borrowed(v.as_str()));
+            continue;
+        }
         match ctx.substitute(v) {
             Some(p) => patterns.push(p),
             None => return unknown(),
@@ -232,7 +242,9 @@ fn test(base: BaseOperator, value: &str, patterns: &[Cow<'_, str>]) -> Option<bo
         | B::NumericLessThanEquals
         | B::NumericGreaterThan
         | B::NumericGreaterThanEquals => numeric(base, value, patterns)?,
-        // Dates, IP addresses and binary values are never known from a topology.
+        B::IpAddress => ip_address(false, value, patterns),
+        B::NotIpAddress => ip_address(true, value, patterns),
+        // Dates and binary values are never known from a topology.
         B::Null | B::Other => return None,
     })
 }
@@ -285,6 +297,38 @@ fn numeric(op: BaseOperator, value: &str, patterns: &[Cow<'_, str>]) -> Option<b
         BaseOperator::NumericGreaterThan => parsed.iter().any(|p| v > *p),
         _ => parsed.iter().any(|p| v >= *p),
     })
+}
+
+/// `IpAddress` (`negated` false): the address lies in one of the ranges; `NotIpAddress`: in none
+/// of them. Ranges are IPv4 or IPv6 CIDR blocks (RFC 4632, RFC 4291); a bare address is a /32 or
+/// /128. An address never lies in a range of the other family.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IPAddress>
+///
+/// AWS does not document how it evaluates a policy value that is not an address or a CIDR block
+/// (IAM Access Analyzer reports it as an error, "Data type mismatch"); such a value contains no
+/// address, and makes `NotIpAddress` false, as `@cloud-copilot/iam-simulate` does: the condition
+/// is never satisfied through a malformed value. A request value that is not an address matches
+/// neither operator.
+fn ip_address(negated: bool, value: &str, patterns: &[Cow<'_, str>]) -> bool {
+    let Ok(addr) = value.parse::<IpAddr>() else {
+        return false;
+    };
+    let ranges: Vec<Option<IpNet>> = patterns.iter().map(|p| ip_range(p)).collect();
+    let inside = ranges.iter().flatten().any(|range| range.contains(&addr));
+    if negated {
+        !inside && ranges.iter().all(Option::is_some)
+    } else {
+        inside
+    }
+}
+
+/// A CIDR block, or a bare address as the block of that one address; `None` when malformed.
+fn ip_range(text: &str) -> Option<IpNet> {
+    if text.contains('/') {
+        text.parse().ok()
+    } else {
+        text.parse::<IpAddr>().ok().map(IpNet::from)
+    }
 }
 
 #[cfg(test)]
@@ -434,5 +478,127 @@ mod tests {
             evaluate(&cond("ArnNotLike", "aws:SourceArn", &["arn:aws:sqs:*"]), &c),
             Truth::True
         );
+    }
+
+    // IP address operators: CIDR blocks (IPv4 and IPv6), a bare address is /32 (/128), several
+    // values are ORed.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IPAddress
+    fn ip(op: &str, values: &[&str], source: Option<&str>) -> Truth {
+        let mut c = ctx();
+        match source {
+            Some(addr) => c.set("aws:SourceIp", addr),
+            None => c.absent("aws:SourceIp"),
+        };
+        evaluate(&cond(op, "aws:SourceIp", values), &c)
+    }
+
+    #[test]
+    fn fires_ip_address_in_range() {
+        assert_eq!(ip("IpAddress", &["10.0.0.0/8"], Some("10.1.2.3")), Truth::True);
+        assert_eq!(
+            ip("IpAddress", &["192.0.2.0/24", "10.0.0.0/8"], Some("10.1.2.3")),
+            Truth::True
+        );
+        assert_eq!(ip("IpAddress", &["0.0.0.0/0"], Some("203.0.113.9")), Truth::True);
+        // Host bits set in the block are ignored, as in the network the block names.
+        assert_eq!(ip("IpAddress", &["10.9.9.9/8"], Some("10.1.2.3")), Truth::True);
+        assert_eq!(ip("IpAddress", &["2001:db8::/32"], Some("2001:DB8:1::5")), Truth::True);
+        assert_eq!(ip("NotIpAddress", &["10.0.0.0/8"], Some("192.0.2.1")), Truth::True);
+    }
+
+    #[test]
+    fn quiet_ip_address_out_of_range() {
+        assert_eq!(ip("IpAddress", &["10.0.0.0/8"], Some("11.0.0.1")), Truth::False);
+        assert_eq!(ip("IpAddress", &["2001:db8::/32"], Some("2001:db9::1")), Truth::False);
+        assert_eq!(
+            ip("NotIpAddress", &["192.0.2.0/24", "10.0.0.0/8"], Some("10.1.2.3")),
+            Truth::False
+        );
+    }
+
+    #[test]
+    fn near_miss_ip_address_boundaries() {
+        // First and last address of a /24, and the ones just outside.
+        assert_eq!(ip("IpAddress", &["192.0.2.0/24"], Some("192.0.2.0")), Truth::True);
+        assert_eq!(ip("IpAddress", &["192.0.2.0/24"], Some("192.0.2.255")), Truth::True);
+        assert_eq!(ip("IpAddress", &["192.0.2.0/24"], Some("192.0.1.255")), Truth::False);
+        assert_eq!(ip("IpAddress", &["192.0.2.0/24"], Some("192.0.3.0")), Truth::False);
+        // A bare address is that one address (/32, /128).
+        assert_eq!(ip("IpAddress", &["192.0.2.7"], Some("192.0.2.7")), Truth::True);
+        assert_eq!(ip("IpAddress", &["192.0.2.7"], Some("192.0.2.8")), Truth::False);
+        assert_eq!(ip("IpAddress", &["2001:db8::1"], Some("2001:db8:0::1")), Truth::True);
+        assert_eq!(ip("IpAddress", &["2001:db8::1"], Some("2001:db8::2")), Truth::False);
+        assert_eq!(ip("IpAddress", &["2001:db8::/127"], Some("2001:db8::1")), Truth::True);
+        assert_eq!(ip("IpAddress", &["2001:db8::/127"], Some("2001:db8::2")), Truth::False);
+    }
+
+    #[test]
+    fn near_miss_ip_address_families_do_not_mix() {
+        // An IPv4 address is in no IPv6 block (not even ::/0 or the IPv4-mapped ::ffff:0:0/96),
+        // and an IPv6 address in no IPv4 block.
+        assert_eq!(ip("IpAddress", &["::/0"], Some("10.1.2.3")), Truth::False);
+        assert_eq!(ip("IpAddress", &["::ffff:0:0/96"], Some("10.1.2.3")), Truth::False);
+        assert_eq!(ip("IpAddress", &["0.0.0.0/0"], Some("2001:db8::1")), Truth::False);
+        assert_eq!(ip("NotIpAddress", &["2001:db8::/32"], Some("10.1.2.3")), Truth::True);
+        assert_eq!(
+            ip("IpAddress", &["2001:db8::/32", "10.0.0.0/8"], Some("10.1.2.3")),
+            Truth::True
+        );
+    }
+
+    #[test]
+    fn ip_address_absent_key_follows_if_exists() {
+        assert_eq!(ip("IpAddress", &["10.0.0.0/8"], None), Truth::False);
+        assert_eq!(ip("IpAddressIfExists", &["10.0.0.0/8"], None), Truth::True);
+        assert_eq!(ip("NotIpAddressIfExists", &["10.0.0.0/8"], None), Truth::True);
+        // IfExists changes nothing when the key is present.
+        assert_eq!(ip("IpAddressIfExists", &["10.0.0.0/8"], Some("11.0.0.1")), Truth::False);
+        // Unknown stays unknown (conditional), naming the key.
+        let unknown = evaluate(&cond("IpAddress", "aws:SourceIp", &["10.0.0.0/8"]), &ctx());
+        assert_eq!(unknown, Truth::Unknown(vec!["aws:SourceIp".into()]));
+    }
+
+    #[test]
+    fn near_miss_malformed_ip_values_never_match() {
+        for bad in [
+            "10.0.0.0/33",
+            "10.0.0",
+            "10.0.0.256",
+            "010.0.0.1",
+            "10.0.0.0/",
+            "/8",
+            "",
+            "10.*",
+            "2001:db8::/129",
+            "${aws:SourceIp}",
+        ] {
+            assert_eq!(ip("IpAddress", &[bad], Some("10.0.0.1")), Truth::False, "{bad}");
+            assert_eq!(ip("NotIpAddress", &[bad], Some("10.0.0.1")), Truth::False, "{bad}");
+        }
+        // A malformed value beside a good one: the good one still matches for IpAddress; the
+        // NotIpAddress condition is never satisfied.
+        assert_eq!(ip("IpAddress", &["bogus", "10.0.0.0/8"], Some("10.0.0.1")), Truth::True);
+        assert_eq!(
+            ip("NotIpAddress", &["bogus", "192.0.2.0/24"], Some("10.0.0.1")),
+            Truth::False
+        );
+        // A request value that is not an address matches neither operator.
+        assert_eq!(ip("IpAddress", &["10.0.0.0/8"], Some("not-an-ip")), Truth::False);
+        assert_eq!(ip("NotIpAddress", &["10.0.0.0/8"], Some("10.0.0.1/32")), Truth::False);
+    }
+
+    #[test]
+    fn ip_address_quantifiers_on_a_multi_valued_key() {
+        let mut c = ctx();
+        c.set_many("test:Addresses", ["10.1.2.3", "192.0.2.1"]);
+        let q = |op: &str| evaluate(&cond(op, "test:Addresses", &["10.0.0.0/8"]), &c);
+        assert_eq!(q("ForAnyValue:IpAddress"), Truth::True);
+        assert_eq!(q("ForAllValues:IpAddress"), Truth::False);
+        assert_eq!(q("ForAnyValue:NotIpAddress"), Truth::True);
+        assert_eq!(q("ForAllValues:NotIpAddress"), Truth::False);
+        c.set_many("test:Addresses", ["10.1.2.3", "10.200.0.1"]);
+        let q = |op: &str| evaluate(&cond(op, "test:Addresses", &["10.0.0.0/8"]), &c);
+        assert_eq!(q("ForAllValues:IpAddress"), Truth::True);
+        assert_eq!(q("ForAnyValue:NotIpAddress"), Truth::False);
     }
 }

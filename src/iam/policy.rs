@@ -148,8 +148,8 @@ pub enum Quantifier {
     ForAllValues,
 }
 
-/// The operator without quantifier and `IfExists`. Dates, IP addresses and binary values (and
-/// any operator not listed) are [`BaseOperator::Other`]: never known from a topology.
+/// The operator without quantifier and `IfExists`. Dates and binary values (and any operator not
+/// listed) are [`BaseOperator::Other`]: never known from a topology.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BaseOperator {
     StringEquals,
@@ -169,11 +169,18 @@ pub enum BaseOperator {
     NumericLessThanEquals,
     NumericGreaterThan,
     NumericGreaterThanEquals,
+    IpAddress,
+    NotIpAddress,
     Null,
     Other,
 }
 
 impl BaseOperator {
+    /// `IpAddress` or `NotIpAddress`.
+    pub fn is_ip(self) -> bool {
+        matches!(self, BaseOperator::IpAddress | BaseOperator::NotIpAddress)
+    }
+
     fn parse(name: &str) -> BaseOperator {
         use BaseOperator::*;
         match name {
@@ -194,6 +201,8 @@ impl BaseOperator {
             "NumericLessThanEquals" => NumericLessThanEquals,
             "NumericGreaterThan" => NumericGreaterThan,
             "NumericGreaterThanEquals" => NumericGreaterThanEquals,
+            "IpAddress" => IpAddress,
+            "NotIpAddress" => NotIpAddress,
             "Null" => Null,
             _ => Other,
         }

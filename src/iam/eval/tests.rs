@@ -298,6 +298,51 @@ fn unknown_condition_key_makes_the_grant_conditional_and_names_it() {
     ));
 }
 
+// A deny outside the corporate range, the common shape of an IP guard, decided from a known
+// `aws:SourceIp` (condition.rs has the operator's own cases).
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IPAddress
+#[test]
+fn fires_a_known_source_ip_outside_the_range_is_denied_and_inside_allowed() {
+    let a = admin();
+    let d = policy(
+        json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/8", "2001:db8::/32"]}}}]}),
+    );
+    let set = PolicySet {
+        identity: vec![
+            NamedPolicy {
+                name: "admin",
+                policy: &a,
+            },
+            NamedPolicy { name: "ip", policy: &d },
+        ],
+        ..Default::default()
+    };
+    let decide = |addr: &str| {
+        let mut ctx = RequestContext::new();
+        ctx.set("aws:SourceIp", addr);
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &set)
+    };
+    assert!(matches!(decide("192.0.2.1"), Decision::Denied(DenyReason::Explicit(_))));
+    assert!(matches!(
+        decide("2001:db9::1"),
+        Decision::Denied(DenyReason::Explicit(_))
+    ));
+    assert!(matches!(decide("10.255.255.255"), Decision::Allowed { .. }));
+    assert!(matches!(decide("2001:db8::1"), Decision::Allowed { .. }));
+    // An absent address satisfies a negated operator (as for the string operators), so the deny
+    // applies; unknown leaves the allow conditional on the key.
+    let mut ctx = RequestContext::new();
+    ctx.absent("aws:SourceIp");
+    assert!(matches!(
+        evaluate(&req("dynamodb:PutItem", OWN_TABLE, &ctx), &set),
+        Decision::Denied(DenyReason::Explicit(_))
+    ));
+    match evaluate(&req("dynamodb:PutItem", OWN_TABLE, &RequestContext::new()), &set) {
+        Decision::Conditional { keys, .. } => assert_eq!(keys, vec!["aws:SourceIp".to_string()]),
+        other => panic!("expected conditional, got {other:?}"),
+    }
+}
+
 #[test]
 fn known_condition_keys_decide() {
     let mut ctx = RequestContext::new();
