@@ -319,6 +319,30 @@ fn context_decides_a_conditional_answer() {
     );
 }
 
+// `--context aws:SourceIp=ADDR` decides an IpAddress condition (issue 15):
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IPAddress
+#[test]
+fn context_source_ip_decides_an_ip_address_condition() {
+    let mut s = org();
+    with_table(&mut s, None);
+    let policy = json!({"Statement": [{"Effect": "Allow", "Action": "dynamodb:DeleteItem", "Resource": TABLE, "Condition": {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"]}}}]});
+    let r = add_role(
+        &mut s,
+        SHARED,
+        "office",
+        trust("arn:aws:iam::999999999999:root"),
+        policy,
+    );
+    let a = ask(&s, &r, "dynamodb:DeleteItem", Some(TABLE), &[]);
+    assert_eq!(a.decision, Verdict::Conditional);
+    assert_eq!(a.conditions, vec!["aws:SourceIp".to_string()]);
+    let with_ip = |ip: &str| ask(&s, &r, "dynamodb:DeleteItem", Some(TABLE), &[("aws:SourceIp", ip)]).decision;
+    assert_eq!(with_ip("203.0.113.255"), Verdict::Allowed);
+    assert_eq!(with_ip("2001:db8:ffff::1"), Verdict::Allowed);
+    assert_eq!(with_ip("203.0.114.0"), Verdict::Denied);
+    assert_eq!(with_ip("198.51.100.1"), Verdict::Denied);
+}
+
 #[test]
 fn a_gap_makes_the_answer_not_proven() {
     let mut s = org();
