@@ -925,3 +925,45 @@ fn quiet_context_keeps_a_service_that_assumes_the_role() {
         assert_eq!(services, vec![("lambda.amazonaws.com", 1)], "{pairs:?}");
     }
 }
+
+/// `who-can` skips, without evaluating them, the principals whose own policies have no Allow for
+/// the action when the resource policy has none either: only an Allow in an identity-based or a
+/// resource-based policy grants; everything else only limits.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>
+#[test]
+fn who_can_finds_every_kind_of_allow_and_skips_only_principals_nothing_could_grant() {
+    let run = |table_policy: Option<Value>| {
+        let mut s = org();
+        with_table(&mut s, table_policy);
+        let root = "arn:aws:iam::999999999999:root";
+        add_role(&mut s, SHARED, "reader", trust(root), allow(&["dynamodb:Get*"], TABLE));
+        let not_action = json!({"Statement": [{"Effect": "Allow", "NotAction": ["s3:*"], "Resource": "*"}]});
+        add_role(&mut s, SHARED, "broad", trust(root), not_action);
+        add_role(&mut s, SHARED, "other", trust(root), allow(&["sqs:SendMessage"], "*"));
+        add_role(&mut s, SHARED, "named", trust(root), allow(&["sqs:SendMessage"], "*"));
+        let w = with_topology(&s, |t| {
+            who_can(t, "dynamodb:GetItem", TABLE, &Default::default(), None).unwrap()
+        });
+        let mut names: Vec<String> = w
+            .principals
+            .iter()
+            .filter(|e| e.chain.is_empty())
+            .map(|e| e.principal.rsplit('/').next().unwrap_or_default().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    // fires: a wildcard action and a NotAction that does not exclude the action both allow
+    assert_eq!(run(None), ["broad", "reader"]);
+    // near miss: the resource policy names a role whose own policies do not allow the action;
+    // within its account that grant suffices, so the role must be evaluated and listed
+    let named = json!({"Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999999999999:role/named"},
+        "Action": "dynamodb:GetItem", "Resource": TABLE}]});
+    assert_eq!(run(Some(named)), ["broad", "named", "reader"]);
+    // quiet: a resource policy allowing another action lets no one else in
+    let elsewhere = json!({"Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999999999999:role/other"},
+        "Action": "dynamodb:PutItem", "Resource": TABLE}]});
+    assert_eq!(run(Some(elsewhere)), ["broad", "reader"]);
+}

@@ -165,6 +165,9 @@ struct Finals<'a, 't> {
     target: &'a Target<'a>,
     context: &'a Context,
     cache: BTreeMap<(String, usize), Option<Direct>>,
+    /// Whether the target's resource policy has an Allow statement covering the action: when it
+    /// has none, only a principal whose own policies allow the action can be allowed.
+    resource_may_grant: bool,
 }
 
 impl Finals<'_, '_> {
@@ -175,10 +178,42 @@ impl Finals<'_, '_> {
         if let Some(d) = self.cache.get(&key) {
             return d.clone();
         }
+        if !self.resource_may_grant && !identity_may_allow(self.t, role, self.action) {
+            // Nothing could grant the request: it is denied whatever the context (deciding it
+            // would only confirm that, at the cost of a whole evaluation per principal).
+            self.cache.insert(key, None);
+            return None;
+        }
         let d = decide(self.t, role, self.action, self.target, &self.context.for_hop(n), &[])
             .filter(|d| matches!(d.decision, Verdict::Allowed | Verdict::Conditional));
         self.cache.insert(key, d.clone());
         d
+    }
+}
+
+/// Whether a statement that allows `action` is among the allows of `principal`'s own (identity)
+/// policies. AWS grants a request only through an Allow in an identity or resource-based policy
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
+/// SCPs, RCPs, boundaries and session policies only limit, so without such an Allow (and none in
+/// the resource policy) the request is denied.
+fn identity_may_allow(t: &Topology<'_>, principal: &str, action: &str) -> bool {
+    let store = &t.policies;
+    let covers = |p: &crate::iam::Policy| {
+        p.statements
+            .iter()
+            .any(|st| st.effect == Effect::Allow && st.allows_action(action))
+    };
+    let managed = |arn: &str| store.managed(arn).is_some_and(|n| covers(n.as_named().policy));
+    if let Some(up) = store.users.get(principal) {
+        return up.inline.iter().any(|n| covers(n.as_named().policy)) || up.attached.iter().any(|a| managed(a));
+    }
+    match store.role(principal) {
+        Some(rp) => {
+            rp.inline.iter().any(|n| covers(n.as_named().policy))
+                || rp.role.attached_policies.iter().any(|a| managed(a))
+        }
+        // Not a principal the store knows: let the evaluation say so.
+        None => true,
     }
 }
 
@@ -263,6 +298,12 @@ pub fn who_can(
         target: &target,
         context,
         cache: BTreeMap::new(),
+        resource_may_grant: target.policy.as_ref().is_some_and(|p| {
+            p.policy
+                .statements
+                .iter()
+                .any(|st| st.effect == Effect::Allow && st.allows_action(action))
+        }),
     };
     // Roles whose request may be allowed at some place of a chain: where chains end.
     let mut ends: Vec<String> = Vec::new();
