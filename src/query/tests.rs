@@ -967,3 +967,44 @@ fn who_can_finds_every_kind_of_allow_and_skips_only_principals_nothing_could_gra
         "Action": "dynamodb:PutItem", "Resource": TABLE}]});
     assert_eq!(run(Some(elsewhere)), ["broad", "reader"]);
 }
+
+/// Across accounts both the identity-based and the resource-based policy must allow, so a
+/// principal of another account whose own policies do not allow the action is not listed even
+/// when the resource policy names its account.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies-cross-account-resource-access.html>
+#[test]
+fn who_can_across_accounts_needs_the_principals_own_allow_too() {
+    let mut s = org();
+    let to_invoice = json!({"Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+        "Action": "dynamodb:GetItem", "Resource": TABLE}]});
+    with_table(&mut s, Some(to_invoice));
+    let root = "arn:aws:iam::111111111111:root";
+    add_role(
+        &mut s,
+        INVOICE,
+        "reader",
+        trust(root),
+        allow(&["dynamodb:GetItem"], TABLE),
+    );
+    add_role(&mut s, INVOICE, "other", trust(root), allow(&["sqs:SendMessage"], "*"));
+    add_role(
+        &mut s,
+        CHECKOUT,
+        "reader",
+        trust(root),
+        allow(&["dynamodb:GetItem"], TABLE),
+    );
+    let w = with_topology(&s, |t| {
+        who_can(t, "dynamodb:GetItem", TABLE, &Default::default(), None).unwrap()
+    });
+    let direct: Vec<&str> = w
+        .principals
+        .iter()
+        .filter(|e| e.chain.is_empty() && e.principal.contains(":role/"))
+        .map(|e| e.principal.as_str())
+        .collect();
+    // fires: the invoice role with its own allow; quiet: the invoice role without one;
+    // near miss: the checkout role has its own allow but the resource policy names invoice only
+    assert_eq!(direct, ["arn:aws:iam::111111111111:role/reader"]);
+}

@@ -171,6 +171,16 @@ struct Finals<'a, 't> {
 }
 
 impl Finals<'_, '_> {
+    /// Whether the resource policy alone could grant `principal` the request: only within the
+    /// resource's account, since across accounts the principal's own policies must allow too.
+    fn resource_may_grant_to(&self, principal: &str) -> bool {
+        self.resource_may_grant
+            && match (&self.target.account, principal_account(self.t, principal)) {
+                (Some(resource), Some(own)) => resource == own,
+                _ => true,
+            }
+    }
+
     /// The decision of `role`'s request as request `n`; `None` when it is denied.
     fn get(&mut self, role: &str, n: usize) -> Option<Direct> {
         let n = if self.context.is_scoped() { n } else { 1 };
@@ -178,7 +188,7 @@ impl Finals<'_, '_> {
         if let Some(d) = self.cache.get(&key) {
             return d.clone();
         }
-        if !self.resource_may_grant && !identity_may_allow(self.t, role, self.action) {
+        if !self.resource_may_grant_to(role) && !identity_may_allow(self.t, role, self.action) {
             // Nothing could grant the request: it is denied whatever the context (deciding it
             // would only confirm that, at the cost of a whole evaluation per principal).
             self.cache.insert(key, None);
