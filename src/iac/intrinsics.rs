@@ -1,9 +1,9 @@
 //! CloudFormation intrinsic functions over parsed template values: `Ref`, `Fn::GetAtt`,
 //! `Fn::Sub`, `Fn::Join`, `Fn::If` with conditions (`Fn::Equals`, `Fn::And`, `Fn::Or`,
-//! `Fn::Not`, `Condition`), `Fn::Select`, `Fn::Split`, `Fn::FindInMap`, `Fn::Base64`, and
+//! `Fn::Not`, `Condition`), `Fn::Select`, `Fn::Split`, `Fn::FindInMap`, `Fn::Base64`, `Fn::Cidr`,
 //! pseudo parameters, and `Fn::ImportValue` of an export of another template of the run. A value
-//! CloudFormation knows only at deployment (another import, `Fn::GetAZs`, `Fn::Cidr`, an attribute
-//! of a new resource) resolves to the unknown marker.
+//! CloudFormation knows only at deployment (another import, `Fn::GetAZs`, `Fn::Cidr` of an unknown
+//! block, an attribute of a new resource) resolves to the unknown marker.
 //!
 //! <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html>
 
@@ -175,13 +175,76 @@ fn function(name: &str, arg: &Value, ctx: &Ctx) -> Result<Option<Value>, String>
                 None => unknown_value(&format!("Fn::ImportValue {export}")),
             })))
         }
-        "Fn::GetAZs" | "Fn::Cidr" | "Fn::GetStackOutput" => Ok(Some(Value::String(unknown_value(name)))),
+        "Fn::Cidr" => cidr(arg, ctx),
+        // The Availability Zones of a region depend on the account (zone names are mapped per
+        // account), so they are known only at deployment.
+        "Fn::GetAZs" | "Fn::GetStackOutput" => Ok(Some(Value::String(unknown_value(name)))),
         "Fn::Equals" | "Fn::And" | "Fn::Or" | "Fn::Not" => Ok(Some(Value::Bool(eval_condition(
             &Value::Object(Map::from_iter([(name.to_string(), arg.clone())])),
             ctx,
         )?))),
         other => Err(format!("intrinsic function `{other}` is not supported yet")),
     }
+}
+
+/// `Fn::Cidr [ipBlock, count, cidrBits]`: the first `count` blocks of `ipBlock` with
+/// `cidrBits` host bits each (a mask of 32 − `cidrBits` for IPv4, 128 − `cidrBits` for IPv6),
+/// `count` between 1 and 256. Any argument known only at deployment (a VPC's `CidrBlock`
+/// attribute) leaves the result unknown.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-cidr.html>
+fn cidr(arg: &Value, ctx: &Ctx) -> Result<Option<Value>, String> {
+    let [block, count, bits] = list(arg, "Fn::Cidr", 3)?.as_slice() else {
+        return Err("`Fn::Cidr`: bad arguments".to_string());
+    };
+    let (block, count, bits) = (
+        resolve_string(block, ctx)?,
+        resolve_string(count, ctx)?,
+        resolve_string(bits, ctx)?,
+    );
+    if [&block, &count, &bits].iter().any(|s| super::is_unknown(s)) {
+        return Ok(Some(Value::String(unknown_value(&format!(
+            "Fn::Cidr [{block}, {count}, {bits}]"
+        )))));
+    }
+    let blocks = cidr_blocks(&block, &count, &bits)?;
+    Ok(Some(Value::Array(blocks.into_iter().map(Value::String).collect())))
+}
+
+/// The blocks `Fn::Cidr` returns for known arguments.
+pub(crate) fn cidr_blocks(block: &str, count: &str, bits: &str) -> Result<Vec<String>, String> {
+    let net: ipnet::IpNet = block
+        .trim()
+        .parse()
+        .map_err(|_| format!("`Fn::Cidr`: `{block}` is not a CIDR block"))?;
+    let count: usize = count
+        .trim()
+        .parse()
+        .ok()
+        .filter(|c| (1..=256).contains(c))
+        .ok_or_else(|| format!("`Fn::Cidr`: count `{count}` is not a number from 1 to 256"))?;
+    let bits: u8 = bits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`Fn::Cidr`: cidrBits `{bits}` is not a number"))?;
+    let prefix = net
+        .max_prefix_len()
+        .checked_sub(bits)
+        .filter(|p| *p >= net.prefix_len())
+        .ok_or_else(|| format!("`Fn::Cidr`: {bits} subnet bits do not fit in `{block}`"))?;
+    let subnets: Vec<String> = net
+        .trunc()
+        .subnets(prefix)
+        .map_err(|e| format!("`Fn::Cidr`: {e}"))?
+        .take(count)
+        .map(|n| n.to_string())
+        .collect();
+    if subnets.len() < count {
+        return Err(format!(
+            "`Fn::Cidr`: `{block}` holds {} blocks of {bits} subnet bits, not {count}",
+            subnets.len()
+        ));
+    }
+    Ok(subnets)
 }
 
 fn reference(name: &str, ctx: &Ctx) -> Result<Option<Value>, String> {

@@ -337,3 +337,66 @@ fn near_miss_export_of_another_region_is_not_imported() {
         json!("(known after apply: Fn::ImportValue eu-west-1-orders-arn)")
     );
 }
+
+/// `Fn::Cidr`: the page's own example — six /27 blocks of 192.168.0.0/24 (cidrBits 5) — and its
+/// note that the mask is 32 − cidrBits for IPv4 and 128 − cidrBits for IPv6.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-cidr.html>
+#[test]
+fn fires_cidr_splits_a_known_block_as_the_docs_example() {
+    let six = resolved(json!({"Fn::Cidr": ["192.168.0.0/24", "6", "5"]}), &[]);
+    assert_eq!(
+        six,
+        json!([
+            "192.168.0.0/27",
+            "192.168.0.32/27",
+            "192.168.0.64/27",
+            "192.168.0.96/27",
+            "192.168.0.128/27",
+            "192.168.0.160/27"
+        ])
+    );
+    // Numbers as numbers (the YAML short form `!Cidr [ "192.168.0.0/24", 6, 5 ]`), inside
+    // `Fn::Select`, from a parameter.
+    let t = json!({"Parameters": {"Block": {"Type": "String", "Default": "10.0.0.0/16"}},
+        "Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "r",
+            "AssumeRolePolicyDocument": {"Statement": []},
+            "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "ec2:X",
+                "Resource": {"Fn::Select": [1, {"Fn::Cidr": [{"Ref": "Block"}, 2, 8]}]}}]}}]}}}});
+    let o = read(&t, &[]).unwrap();
+    assert_eq!(role_policy(&o)["Statement"][0]["Resource"], "10.0.1.0/24");
+    let v6 = crate::iac::intrinsics::cidr_blocks("2001:db8::/56", "2", "64").unwrap();
+    assert_eq!(v6, ["2001:db8::/64", "2001:db8:0:1::/64"]);
+}
+
+#[test]
+fn quiet_cidr_of_a_block_known_only_after_apply_stays_unknown() {
+    let t = json!({"Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q",
+            "Tags": [{"Key": "subnet", "Value": {"Fn::Select": [0, {"Fn::Cidr": [{"Fn::GetAtt": ["Vpc", "CidrBlock"]}, 1, 8]}]}}]}}}});
+    let o = read(&t, &[]).unwrap();
+    assert!(
+        o.unknowns.iter().any(|u| u.field == "Properties.Tags[0].Value"),
+        "{:?}",
+        o.unknowns
+    );
+}
+
+#[test]
+fn near_miss_cidr_arguments_out_of_range_are_located_errors() {
+    for (args, says) in [
+        (json!(["10.0.0.0/24", 1, 9]), "do not fit"),
+        (json!(["10.0.0.0/24", 3, 7]), "holds 2 blocks"),
+        (json!(["10.0.0.0/24", 0, 4]), "from 1 to 256"),
+        (json!(["10.0.0.0/24", 257, 4]), "from 1 to 256"),
+        (json!(["not-a-block", 1, 4]), "not a CIDR block"),
+    ] {
+        let e = read(&template_with_resource(json!({"Fn::Cidr": args})), &[]).unwrap_err();
+        assert!(e.message.contains(says), "{args}: {e}");
+        assert_eq!(e.resource.as_deref(), Some("Role"), "{e}");
+    }
+    // Exactly the blocks the range holds is fine.
+    assert_eq!(
+        crate::iac::intrinsics::cidr_blocks("10.0.0.0/24", "2", "7").unwrap(),
+        ["10.0.0.0/25", "10.0.0.128/25"]
+    );
+}
