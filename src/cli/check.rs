@@ -111,7 +111,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
     let config = load_config(&args.policies, &checks::known_ids())?;
     let topology = Topology::build(&snapshot, &config);
     let mut outcome = checks::run_checks(&topology, &config_path.display().to_string());
-    crate::iac::locate_findings(&mut outcome.findings, &overlaid.sources);
+    crate::iac::locate_findings(&mut outcome.findings, &overlaid.sources, &overlaid.related);
     let report = Report::new(
         args.topology.display().to_string().replace('\\', "/"),
         text,

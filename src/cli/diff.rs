@@ -52,6 +52,7 @@ fn parse_parameter(s: &str) -> Result<(String, String), String> {
 pub struct Overlaid {
     pub snapshot: Snapshot,
     pub sources: BTreeMap<String, SourceLocation>,
+    pub related: BTreeMap<String, Vec<SourceLocation>>,
     pub not_considered: Vec<NotConsidered>,
     pub unknowns: Vec<Unknown>,
 }
@@ -80,6 +81,7 @@ impl IacArgs {
             return Ok(Overlaid {
                 snapshot,
                 sources: BTreeMap::new(),
+                related: BTreeMap::new(),
                 not_considered: Vec::new(),
                 unknowns: Vec::new(),
             });
@@ -97,6 +99,7 @@ impl IacArgs {
         Ok(Overlaid {
             snapshot: applied.snapshot,
             sources: applied.sources,
+            related: applied.related,
             not_considered: applied.not_considered,
             unknowns: applied.unknowns,
         })
@@ -176,7 +179,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         checks::run_checks(&tb, &config_name),
         checks::run_checks(&ta, &config_name),
     );
-    iac::locate_findings(&mut oa.findings, &after.sources);
+    iac::locate_findings(&mut oa.findings, &after.sources, &after.related);
     let sorted = |mut v: Vec<Finding>| {
         v.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         v

@@ -13,8 +13,13 @@ use std::path::Path;
 #[derive(Debug, Clone)]
 pub struct Applied {
     pub snapshot: Snapshot,
-    /// ARN → the template location that created or last changed it.
+    /// ARN → the template location that defines it: the resource of the record itself when the
+    /// change defines it (an `AWS::IAM::User`, not the group membership that adds it to a
+    /// group), else the first change that modifies it.
     pub sources: BTreeMap<String, SourceLocation>,
+    /// ARN → the other template locations that change it (a membership, an attached policy), in
+    /// the order applied, without the one in `sources`.
+    pub related: BTreeMap<String, Vec<SourceLocation>>,
     pub not_considered: Vec<NotConsidered>,
     pub unknowns: Vec<Unknown>,
 }
@@ -35,7 +40,8 @@ pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
     let accounts: HashSet<String> = s.organization.accounts.iter().map(|a| a.id.clone()).collect();
     let mut changes: Vec<&Change> = overlay.changes.iter().collect();
     changes.sort_by_key(|c| c.draft.phase());
-    let mut sources = BTreeMap::new();
+    let mut sources: BTreeMap<String, SourceLocation> = BTreeMap::new();
+    let mut related: BTreeMap<String, Vec<SourceLocation>> = BTreeMap::new();
     for change in changes {
         let account = change.draft.account();
         if !accounts.contains(account) {
@@ -47,8 +53,21 @@ pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
             ));
         }
         let touched = apply_one(&mut s, change).map_err(|m| IacError::at(&change.location, m))?;
+        // Definitions are applied first (`Draft::phase`), so the first location of an ARN is
+        // its definition when the change has one.
         for arn in touched {
-            sources.insert(arn, change.location.clone());
+            match sources.get(&arn) {
+                None => {
+                    sources.insert(arn, change.location.clone());
+                }
+                Some(first) if first != &change.location => {
+                    let more = related.entry(arn).or_default();
+                    if !more.contains(&change.location) {
+                        more.push(change.location.clone());
+                    }
+                }
+                Some(_) => {}
+            }
         }
     }
     prune_unknown_policies(&mut s, &sources);
@@ -74,6 +93,7 @@ pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
     Ok(Applied {
         snapshot,
         sources,
+        related,
         not_considered,
         unknowns,
     })

@@ -226,10 +226,13 @@ pub const TEMPLATE_RELATION: &str = "template";
 
 /// Adds a `template` evidence step to every finding whose resource, or an evidence endpoint, an
 /// IaC change defines, so every output names the file, the logical id or address, the line and
-/// the column.
+/// the column. The defining location comes first; the other changes of the same record
+/// (`related`: a group membership of a user, a policy attached to a role) follow as further
+/// `template` steps whose detail says so.
 pub fn locate_findings(
     findings: &mut [crate::finding::Finding],
     sources: &std::collections::BTreeMap<String, SourceLocation>,
+    related: &std::collections::BTreeMap<String, Vec<SourceLocation>>,
 ) {
     for f in findings {
         let ids: Vec<String> = std::iter::once(f.resource.clone())
@@ -240,18 +243,32 @@ pub fn locate_findings(
             )
             .collect();
         let mut seen = std::collections::BTreeSet::new();
-        for id in ids {
-            if let Some(src) = sources.get(&id)
+        let mut steps = Vec::new();
+        for id in &ids {
+            if let Some(src) = sources.get(id)
                 && seen.insert(src.clone())
             {
-                f.evidence.push(crate::finding::Evidence::new(
+                steps.push(crate::finding::Evidence::new(
                     TEMPLATE_RELATION,
-                    id,
+                    id.clone(),
                     None,
                     src.to_string(),
                 ));
             }
         }
+        for id in &ids {
+            for src in related.get(id).into_iter().flatten() {
+                if seen.insert(src.clone()) {
+                    steps.push(crate::finding::Evidence::new(
+                        TEMPLATE_RELATION,
+                        id.clone(),
+                        None,
+                        format!("{src} (also changes it)"),
+                    ));
+                }
+            }
+        }
+        f.evidence.extend(steps);
     }
 }
 

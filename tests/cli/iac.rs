@@ -734,12 +734,29 @@ fn iac_fires_new_user_reaching_shared_through_a_group_policy() {
             .unwrap()
             .contains("user/checkout-release-bot")
     );
+    // Located at the user's definition; the membership that puts it in the group follows as a
+    // further template step.
     assert!(
         listed(&doc, "new")[0]
             .2
             .as_deref()
             .unwrap()
-            .ends_with("users.yaml:11:3 (Membership)")
+            .ends_with("users.yaml:8:3 (ReleaseBot)"),
+        "{:?}",
+        listed(&doc, "new")
+    );
+    let steps: Vec<&str> = new[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["relation"] == "template")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        steps
+            .iter()
+            .any(|d| d.ends_with("users.yaml:11:3 (Membership) (also changes it)")),
+        "{steps:?}"
     );
     // The instance profile is listed with why, not dropped.
     assert_eq!(doc["not_considered"][0]["resource_type"], "AWS::IAM::InstanceProfile");
@@ -749,6 +766,46 @@ fn iac_fires_new_user_reaching_shared_through_a_group_policy() {
             .unwrap()
             .contains("instance-profile")
     );
+}
+
+/// SARIF annotates the line that defines the user (the `AWS::IAM::User`), not the last change
+/// that touched it (the membership).
+#[test]
+fn iac_user_finding_is_annotated_at_the_user_definition_in_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = users_template(dir.path(), MAINTENANCE, "ReleaseGroup");
+    let (_, stdout, stderr) = run(&[
+        "check",
+        "--topology",
+        EXAMPLE,
+        "--cfn",
+        &template,
+        "--account",
+        "321111111111",
+        "--region",
+        "eu-west-1",
+        "--format",
+        "sarif",
+    ]);
+    assert!(stderr.is_empty(), "{stderr}");
+    let sarif: Value = serde_json::from_str(&stdout).unwrap();
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("user/checkout-release-bot")
+        })
+        .unwrap();
+    let at = &result["locations"][0]["physicalLocation"];
+    assert!(
+        at["artifactLocation"]["uri"].as_str().unwrap().ends_with("users.yaml"),
+        "{at}"
+    );
+    assert_eq!(at["region"]["startLine"], 8, "{at}");
 }
 
 #[test]
