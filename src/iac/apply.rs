@@ -123,6 +123,8 @@ fn misfit(s: &Snapshot, sources: &BTreeMap<String, SourceLocation>, overlay: &Ov
         "managed_policies" => s.managed_policies.get(i).map(|r| r.arn.as_str()),
         "users" => s.users.get(i).map(|r| r.arn.as_str()),
         "groups" => s.groups.get(i).map(|r| r.arn.as_str()),
+        "event_buses_v2" => s.event_buses_v2.get(i).map(|r| r.arn.as_str()),
+        "agent_spaces" => s.agent_spaces.get(i).map(|r| r.arn.as_str()),
         _ => None,
     });
     let field = at.split_once("].").map_or("", |(_, f)| f);
@@ -249,6 +251,10 @@ fn apply_one(s: &mut Snapshot, change: &Change) -> Result<Vec<String>, String> {
         | Draft::Membership { .. } => {
             return super::entities::apply(s, d, delete, &change.location);
         }
+        Draft::EventBusV2(_) | Draft::BusV2Policy { .. } | Draft::Subscriber { .. } | Draft::BusShare { .. } => {
+            return super::eventsv2::apply(s, d, delete);
+        }
+        Draft::AgentSpace(_) | Draft::Association { .. } => return super::devopsagent::apply(s, d, delete),
         Draft::Role(r) if delete => remove(&mut s.roles, &r.arn, |x| &x.arn),
         Draft::Role(r) => {
             let mut r = r.clone();

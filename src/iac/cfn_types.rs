@@ -46,6 +46,18 @@ pub enum Kind {
     Resource(ResourceKind),
     /// A resource policy of a queue, topic, bucket or secret.
     PolicyOf(ResourceKind),
+    /// `AWS::EventsV2::EventBus`.
+    EventBusV2,
+    /// `AWS::EventsV2::ResourcePolicy`.
+    EventBusV2Policy,
+    /// `AWS::EventsV2::Subscriber`.
+    Subscriber,
+    /// `AWS::RAM::ResourceShare` (modelled where it shares a v2 bus).
+    ResourceShare,
+    /// `AWS::DevOpsAgent::AgentSpace`.
+    AgentSpace,
+    /// `AWS::DevOpsAgent::Association` (modelled for AWS account associations).
+    Association,
 }
 
 pub fn kind(ty: &str) -> Option<Kind> {
@@ -74,6 +86,12 @@ pub fn kind(ty: &str) -> Option<Kind> {
         "AWS::SNS::TopicPolicy" => Kind::PolicyOf(ResourceKind::SnsTopic),
         "AWS::S3::BucketPolicy" => Kind::PolicyOf(ResourceKind::S3Bucket),
         "AWS::SecretsManager::ResourcePolicy" => Kind::PolicyOf(ResourceKind::SecretsmanagerSecret),
+        "AWS::EventsV2::EventBus" => Kind::EventBusV2,
+        "AWS::EventsV2::ResourcePolicy" => Kind::EventBusV2Policy,
+        "AWS::EventsV2::Subscriber" => Kind::Subscriber,
+        "AWS::RAM::ResourceShare" => Kind::ResourceShare,
+        "AWS::DevOpsAgent::AgentSpace" => Kind::AgentSpace,
+        "AWS::DevOpsAgent::Association" => Kind::Association,
         _ => return None,
     })
 }
@@ -86,11 +104,36 @@ pub fn not_modelled_reason(ty: &str) -> String {
     } else if ty == "AWS::IAM::InstanceProfile" {
         "an instance profile: the snapshot has no instance-profile records; the role it holds is modelled as `AWS::IAM::Role`"
             .to_string()
+    } else if ty == "AWS::EventsV2::EventSource" {
+        "an event source (AWS service or partner events forwarded into a v2 bus): it routes events in, it grants no access and reaches no target".to_string()
     } else if ty.starts_with("Custom::") || ty == "AWS::CloudFormation::CustomResource" {
         "a custom resource: what it creates is not known before deployment".to_string()
     } else {
         "topoguard does not model this resource type".to_string()
     }
+}
+
+/// Why a resource of a modelled type gave no change: a RAM share of no v2 bus, an Agent Space
+/// association with a service that is not an AWS account.
+pub fn nothing_modelled_reason(kind: Kind) -> &'static str {
+    match kind {
+        Kind::ResourceShare => {
+            "a RAM share of no EventBridge v2 bus: topoguard models RAM shares of v2 buses only (the snapshot records them on the bus)"
+        }
+        Kind::Association => super::devopsagent::NOT_AN_ACCOUNT,
+        _ => "nothing of it is modelled",
+    }
+}
+
+/// The attribute that the service generates and that the template's ARN or `Ref` value of the
+/// resource stands in for (recorded as known only after apply), if any.
+pub fn generated_identifier(kind: Kind) -> Option<&'static str> {
+    Some(match kind {
+        Kind::EventBusV2 => "EventBusArn",
+        Kind::Subscriber => "SubscriberArn",
+        Kind::AgentSpace => "AgentSpaceId",
+        _ => return None,
+    })
 }
 
 /// The property that names the resource, if it has one.
@@ -101,7 +144,12 @@ pub fn name_property(kind: Kind) -> Option<&'static str> {
         Kind::Group => "GroupName",
         Kind::Policy | Kind::EntityPolicy(_) => "PolicyName",
         Kind::ManagedPolicy => "ManagedPolicyName",
-        Kind::EventBus | Kind::Rule | Kind::Resource(ResourceKind::SecretsmanagerSecret) => "Name",
+        Kind::EventBus
+        | Kind::Rule
+        | Kind::Resource(ResourceKind::SecretsmanagerSecret)
+        | Kind::EventBusV2
+        | Kind::Subscriber
+        | Kind::AgentSpace => "Name",
         Kind::Function => "FunctionName",
         Kind::Resource(ResourceKind::SqsQueue) => "QueueName",
         Kind::Resource(ResourceKind::SnsTopic) => "TopicName",
@@ -128,6 +176,9 @@ pub fn physical_name(kind: Kind, id: &str, props: &Value, ctx: &Ctx, place: &Pla
                 | Kind::EventSourceMapping
                 | Kind::EventBusPolicy
                 | Kind::PolicyOf(_)
+                | Kind::EventBusV2Policy
+                | Kind::ResourceShare
+                | Kind::Association
         ) =>
         {
             (id.to_string(), false)
@@ -147,10 +198,18 @@ fn path_of(props: &Value) -> String {
     props.get("Path").and_then(Value::as_str).unwrap_or("/").to_string()
 }
 
-/// The ARN of a resource of the template.
-pub fn arn(kind: Kind, name: &str, props: &Value, ctx: &Ctx, p: &Place) -> String {
+/// The ARN of a resource of the template (`id` is its logical id or address).
+pub fn arn(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Place) -> String {
     let (part, r, a) = (p.partition(), &p.region, &p.account);
     match kind {
+        Kind::EventBusV2 => super::eventsv2::bus_arn(name, id, p),
+        Kind::Subscriber => super::eventsv2::subscriber_arn(name, id, p),
+        Kind::ResourceShare => super::eventsv2::share_arn(id, p),
+        Kind::AgentSpace => super::devopsagent::space_arn(&super::devopsagent::space_id(id, p), p),
+        Kind::EventBusV2Policy => props
+            .get("EventBusArn")
+            .and_then(|b| resolve_string(b, ctx).ok())
+            .unwrap_or_default(),
         Kind::Role => format!("arn:{part}:iam::{a}:role{}{name}", path_of(props)),
         Kind::User => format!("arn:{part}:iam::{a}:user{}{name}", path_of(props)),
         Kind::Group => format!("arn:{part}:iam::{a}:group{}{name}", path_of(props)),
@@ -187,12 +246,18 @@ fn resource_arn(k: ResourceKind, name: &str, p: &Place) -> String {
     }
 }
 
-/// What `Ref` returns for the resource.
-pub fn ref_value(kind: Kind, name: &str, p: &Place) -> String {
+/// What `Ref` returns for the resource; `arn` is its ARN.
+pub fn ref_value(kind: Kind, id: &str, name: &str, arn_value: &str, p: &Place) -> String {
     match kind {
-        Kind::ManagedPolicy | Kind::Resource(ResourceKind::SnsTopic | ResourceKind::SecretsmanagerSecret) => {
-            arn(kind, name, &Value::Null, &Ctx::default(), p)
-        }
+        Kind::ManagedPolicy
+        | Kind::Resource(ResourceKind::SnsTopic | ResourceKind::SecretsmanagerSecret)
+        | Kind::EventBusV2
+        | Kind::EventBusV2Policy
+        | Kind::Subscriber
+        | Kind::ResourceShare => arn_value.to_string(),
+        Kind::AgentSpace => super::devopsagent::space_id(id, p),
+        // A composite identifier (`AgentSpaceId|AssociationId`) the service generates.
+        Kind::Association => super::unknown_value(&format!("Ref {id}")),
         Kind::Resource(ResourceKind::SqsQueue) => format!(
             "https://sqs.{}.{}/{}/{name}",
             p.region,
@@ -200,6 +265,19 @@ pub fn ref_value(kind: Kind, name: &str, p: &Place) -> String {
             p.account
         ),
         _ => name.to_string(),
+    }
+}
+
+/// The `Fn::GetAtt` attributes known before deployment: the ARN under the name the type's schema
+/// gives it (`Arn`, `EventBusArn`, `SubscriberArn`) and an Agent Space's `AgentSpaceId` (stand-ins
+/// where the service generates them, recorded as unknown by the reader).
+pub fn attributes(kind: Kind, arn_value: &str, ref_value: &str) -> Vec<(&'static str, String)> {
+    match kind {
+        Kind::EventBusV2 => vec![("EventBusArn", arn_value.to_string())],
+        Kind::Subscriber => vec![("SubscriberArn", arn_value.to_string())],
+        Kind::AgentSpace => vec![("Arn", arn_value.to_string()), ("AgentSpaceId", ref_value.to_string())],
+        Kind::EventBusV2Policy | Kind::Association => Vec::new(),
+        _ => vec![("Arn", arn_value.to_string())],
     }
 }
 
@@ -215,6 +293,12 @@ pub fn api(kind: Kind) -> &'static str {
         Kind::Rule => "events:PutRule",
         Kind::Function | Kind::Permission | Kind::EventSourceMapping => "lambda:CreateFunction",
         Kind::Resource(k) | Kind::PolicyOf(k) => api_of_kind(k),
+        Kind::EventBusV2 => "eventsv2:CreateEventBus",
+        Kind::EventBusV2Policy => "eventsv2:PutResourcePolicy",
+        Kind::Subscriber => "eventsv2:CreateSubscriber",
+        Kind::ResourceShare => "ram:CreateResourceShare",
+        Kind::AgentSpace => "aidevops:CreateAgentSpace",
+        Kind::Association => "aidevops:AssociateService",
     }
 }
 
@@ -283,8 +367,14 @@ fn inline_policies(props: &Value) -> Vec<InlinePolicy> {
 /// The drafts a resource of a modelled type becomes.
 pub fn drafts(kind: Kind, id: &str, name: &str, props: &Value, ctx: &Ctx, p: &Place) -> Result<Vec<Draft>, String> {
     let account = p.account.clone();
-    let arn = arn(kind, name, props, ctx, p);
+    let arn = arn(kind, id, name, props, ctx, p);
     Ok(match kind {
+        Kind::EventBusV2 => vec![super::eventsv2::bus(arn, name, props, p)],
+        Kind::EventBusV2Policy => vec![super::eventsv2::policy(props, p)?],
+        Kind::Subscriber => vec![super::eventsv2::subscriber(arn, name, props, p)?],
+        Kind::ResourceShare => super::eventsv2::share(&arn, props, p),
+        Kind::AgentSpace => vec![super::devopsagent::space(id, name, props, p)],
+        Kind::Association => super::devopsagent::association(props, p)?,
         Kind::Role => vec![Draft::Role(Role {
             arn,
             account,
@@ -478,7 +568,7 @@ fn resource(k: ResourceKind, arn: String, name: &str, props: &Value, p: &Place) 
         _ => None,
     };
     let aliases = match k {
-        ResourceKind::SqsQueue => vec![ref_value(Kind::Resource(k), name, p)],
+        ResourceKind::SqsQueue => vec![ref_value(Kind::Resource(k), "", name, "", p)],
         _ => Vec::new(),
     };
     // S3 buckets record their bucket region too.

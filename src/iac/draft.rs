@@ -3,7 +3,8 @@
 //! rule, a statement added to a resource policy).
 
 use crate::model::{
-    EventBus, EventSourceMapping, Function, Group, InlinePolicy, ManagedPolicy, Resource, Role, Rule, Target, User,
+    AgentSpace, AgentSpaceAssociation, EventBus, EventBusV2, EventSourceMapping, Function, Group, InlinePolicy,
+    ManagedPolicy, Resource, ResourceShare, Role, Rule, Subscriber, Target, User,
 };
 use serde_json::Value;
 
@@ -81,6 +82,33 @@ pub enum Draft {
         mapping: EventSourceMapping,
     },
     Resource(Resource),
+    /// An EventBridge v2 bus.
+    EventBusV2(EventBusV2),
+    /// The whole resource policy of a v2 bus.
+    BusV2Policy {
+        account: String,
+        bus: String,
+        policy: Value,
+    },
+    /// A subscriber put on a v2 bus (of any account) by the subscriber's account.
+    Subscriber {
+        bus: String,
+        subscriber: Subscriber,
+    },
+    /// A RAM resource share including a v2 bus.
+    BusShare {
+        account: String,
+        bus: String,
+        share: ResourceShare,
+    },
+    /// A DevOps Agent Space.
+    AgentSpace(AgentSpace),
+    /// An account association of the Agent Space named by id or ARN.
+    Association {
+        account: String,
+        space: String,
+        association: AgentSpaceAssociation,
+    },
     /// A whole resource policy (queue, topic, bucket, key, table, secret) put on the resource
     /// named by ARN or alias (a queue URL, a bucket name).
     ResourcePolicy {
@@ -98,6 +126,8 @@ impl Draft {
             | Draft::User(_)
             | Draft::Group(_)
             | Draft::EventBus(_)
+            | Draft::EventBusV2(_)
+            | Draft::AgentSpace(_)
             | Draft::Function(_)
             | Draft::Resource(_) => 0,
             Draft::ManagedPolicy { .. } | Draft::Rule(_) => 1,
@@ -118,7 +148,13 @@ impl Draft {
             | Draft::RolePolicy { account, .. }
             | Draft::RoleAttachment { account, .. }
             | Draft::EventSourceMapping { account, .. }
+            | Draft::BusV2Policy { account, .. }
+            | Draft::BusShare { account, .. }
+            | Draft::Association { account, .. }
             | Draft::ResourcePolicy { account, .. } => account,
+            Draft::EventBusV2(b) => &b.account,
+            Draft::Subscriber { subscriber, .. } => &subscriber.account,
+            Draft::AgentSpace(a) => &a.account,
             Draft::EventBus(b) => &b.account,
             Draft::Rule(r) => &r.account,
             Draft::Function(f) => &f.account,
@@ -140,6 +176,10 @@ impl Draft {
             Draft::Rule(r) => &r.arn,
             Draft::Function(f) => &f.arn,
             Draft::Resource(r) => &r.arn,
+            Draft::EventBusV2(b) => &b.arn,
+            Draft::AgentSpace(a) => &a.arn,
+            Draft::Subscriber { subscriber, .. } => &subscriber.arn,
+            Draft::BusV2Policy { bus, .. } | Draft::BusShare { bus, .. } => bus,
             Draft::BusPolicy { bus, .. } => bus,
             Draft::RuleTarget { rule, .. } => rule,
             Draft::Permission { function, .. } => function,

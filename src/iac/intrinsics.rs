@@ -11,11 +11,13 @@ use super::unknown_value;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// What `Ref` and `Fn::GetAtt … Arn` give for a resource of the template.
+/// What `Ref` and `Fn::GetAtt` of its known attributes (its ARN) give for a resource of the
+/// template.
 #[derive(Debug, Clone)]
 pub struct ResourceRef {
     pub ref_value: String,
-    pub arn: String,
+    /// Attribute name → value; every other attribute is known only after apply.
+    pub attributes: Vec<(&'static str, String)>,
 }
 
 /// Everything intrinsics resolve against.
@@ -285,9 +287,13 @@ fn get_att(arg: &Value, ctx: &Ctx) -> Result<String, String> {
             "`Fn::GetAtt` names `{res}`, which is not a resource of the template"
         ));
     }
-    match ctx.resources.get(&res) {
-        Some(r) if att == "Arn" => Ok(r.arn.clone()),
-        _ => Ok(unknown_value(&format!("{res}.{att}"))),
+    match ctx
+        .resources
+        .get(&res)
+        .and_then(|r| r.attributes.iter().find(|(name, _)| *name == att))
+    {
+        Some((_, value)) => Ok(value.clone()),
+        None => Ok(unknown_value(&format!("{res}.{att}"))),
     }
 }
 

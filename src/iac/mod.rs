@@ -12,9 +12,11 @@
 mod apply;
 pub mod cfn;
 mod cfn_types;
+mod devopsagent;
 pub mod diff;
 mod draft;
 mod entities;
+mod eventsv2;
 mod intrinsics;
 mod jsonpos;
 pub mod terraform;

@@ -17,6 +17,7 @@ mod hostile;
 mod hostile_output;
 mod hostile_roles;
 mod iac;
+mod iac_agent_events;
 mod queries;
 mod readiness;
 #[cfg(feature = "aws")]
