@@ -123,7 +123,17 @@ fn misfit(s: &Snapshot, sources: &BTreeMap<String, SourceLocation>, overlay: &Ov
         "managed_policies" => s.managed_policies.get(i).map(|r| r.arn.as_str()),
         "users" => s.users.get(i).map(|r| r.arn.as_str()),
         "groups" => s.groups.get(i).map(|r| r.arn.as_str()),
-        "event_buses_v2" => s.event_buses_v2.get(i).map(|r| r.arn.as_str()),
+        // A subscriber's problem is placed at the subscriber, when the change defines it.
+        "event_buses_v2" => s.event_buses_v2.get(i).map(|b| {
+            let sub = rest
+                .split_once("subscribers[")
+                .and_then(|(_, j)| j.split(']').next())
+                .and_then(|j| j.parse::<usize>().ok())
+                .and_then(|j| b.subscribers.get(j))
+                .map(|x| x.arn.as_str())
+                .filter(|a| sources.contains_key(*a));
+            sub.unwrap_or(b.arn.as_str())
+        }),
         "agent_spaces" => s.agent_spaces.get(i).map(|r| r.arn.as_str()),
         _ => None,
     });

@@ -148,6 +148,35 @@ fn iac_subscriber_on_a_bus_nobody_defines_is_a_located_error() {
         stderr.contains(&format!("{SUBSCRIBER}:14:3: resource `OrdersInbox`")) && stderr.contains("EventBridge v2 bus"),
         "{stderr}"
     );
+    // A target that is not an ARN is placed at the subscriber too.
+    let bus = format!("OrderEventsBus={ORDER_EVENTS}");
+    let out = topoguard()
+        .current_dir(root())
+        .args([
+            "diff",
+            "--before",
+            EXAMPLE,
+            "--cfn",
+            SUBSCRIBER,
+            "--account",
+            "311111111111",
+            "--region",
+            "eu-west-1",
+            "--parameter",
+            &bus,
+            "--parameter",
+            "TargetArn=not-an-arn",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "{SUBSCRIBER}:14:3: resource `OrdersInbox`: does not fit the snapshot"
+        )) && stderr.contains("target"),
+        "{stderr}"
+    );
 }
 
 /// A new bus in shared-services with a resource policy letting checkout-us publish and a RAM
