@@ -178,8 +178,9 @@ fn function(name: &str, arg: &Value, ctx: &Ctx) -> Result<Option<Value>, String>
             })))
         }
         "Fn::Cidr" => cidr(arg, ctx),
-        // The Availability Zones of a region depend on the account (zone names are mapped per
-        // account), so they are known only at deployment.
+        // The zones the calling account has access to, with a default subnet, in an order that
+        // "can change when new Availability Zones are added": known only at deployment.
+        // <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getavailabilityzones.html>
         "Fn::GetAZs" | "Fn::GetStackOutput" => Ok(Some(Value::String(unknown_value(name)))),
         "Fn::Equals" | "Fn::And" | "Fn::Or" | "Fn::Not" => Ok(Some(Value::Bool(eval_condition(
             &Value::Object(Map::from_iter([(name.to_string(), arg.clone())])),
