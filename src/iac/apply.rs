@@ -261,7 +261,11 @@ fn apply_one(s: &mut Snapshot, change: &Change) -> Result<Vec<String>, String> {
         | Draft::Membership { .. } => {
             return super::entities::apply(s, d, delete, &change.location);
         }
-        Draft::EventBusV2(_) | Draft::BusV2Policy { .. } | Draft::Subscriber { .. } | Draft::BusShare { .. } => {
+        Draft::EventBusV2(_)
+        | Draft::BusV2Policy { .. }
+        | Draft::Subscriber { .. }
+        | Draft::BusShare { .. }
+        | Draft::SharePrincipal { .. } => {
             return super::eventsv2::apply(s, d, delete);
         }
         Draft::AgentSpace(_) | Draft::Association { .. } => return super::devopsagent::apply(s, d, delete),

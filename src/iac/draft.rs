@@ -101,6 +101,12 @@ pub enum Draft {
         bus: String,
         share: ResourceShare,
     },
+    /// A principal added to the RAM share with ARN `share` (on every v2 bus it shares).
+    SharePrincipal {
+        account: String,
+        share: String,
+        principal: String,
+    },
     /// A DevOps Agent Space.
     AgentSpace(AgentSpace),
     /// An account association of the Agent Space named by id or ARN.
@@ -130,7 +136,7 @@ impl Draft {
             | Draft::AgentSpace(_)
             | Draft::Function(_)
             | Draft::Resource(_) => 0,
-            Draft::ManagedPolicy { .. } | Draft::Rule(_) => 1,
+            Draft::ManagedPolicy { .. } | Draft::Rule(_) | Draft::BusShare { .. } => 1,
             _ => 2,
         }
     }
@@ -150,6 +156,7 @@ impl Draft {
             | Draft::EventSourceMapping { account, .. }
             | Draft::BusV2Policy { account, .. }
             | Draft::BusShare { account, .. }
+            | Draft::SharePrincipal { account, .. }
             | Draft::Association { account, .. }
             | Draft::ResourcePolicy { account, .. } => account,
             Draft::EventBusV2(b) => &b.account,

@@ -21,7 +21,8 @@
 //!   `ResourceArns`, `Principals`; the read-only `Arn` is the `Ref` value.
 //!
 //! The Terraform AWS provider has no EventBridge v2 resources (its `internal/service` tree holds
-//! no `eventsv2` package); its RAM association resources stay not considered (see docs/iac.md).
+//! no `eventsv2` package); its RAM associations of a v2 bus are read by [`super::terraform_ram`]
+//! and `terraform.rs` into the same drafts.
 
 use super::cfn_types::{Place, document, tags};
 use super::draft::Draft;
@@ -249,11 +250,34 @@ pub(super) fn apply(s: &mut Snapshot, d: &Draft, delete: bool) -> Result<Vec<Str
         }
         Draft::BusShare { bus, share, .. } => {
             let b = find_bus(s, bus)?;
-            b.shares.retain(|x| x.arn != share.arn);
+            let old = b
+                .shares
+                .iter()
+                .position(|x| x.arn == share.arn)
+                .map(|i| b.shares.remove(i));
             if !delete {
-                b.shares.push(share.clone());
+                let mut share = share.clone();
+                // A Terraform resource association names no principals: they are the share's
+                // principal associations (applied after it), or what the snapshot has.
+                if share.principals.is_empty() {
+                    share.principals = old.map(|o| o.principals).unwrap_or_default();
+                }
+                b.shares.push(share);
             }
             vec![bus.clone()]
+        }
+        Draft::SharePrincipal { share, principal, .. } => {
+            let mut touched = Vec::new();
+            for b in &mut s.event_buses_v2 {
+                for sh in b.shares.iter_mut().filter(|x| &x.arn == share) {
+                    sh.principals.retain(|p| p != principal);
+                    if !delete {
+                        sh.principals.push(principal.clone());
+                    }
+                    touched.push(b.arn.clone());
+                }
+            }
+            touched
         }
         _ => Vec::new(),
     })

@@ -20,6 +20,7 @@ mod eventsv2;
 mod intrinsics;
 mod jsonpos;
 pub mod terraform;
+mod terraform_ram;
 mod yaml;
 
 pub use apply::{Applied, POLICY_NOT_IN_SNAPSHOT, UNKNOWN_CODE, apply};

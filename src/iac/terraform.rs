@@ -12,6 +12,7 @@
 use super::cfn_types::{self, Kind, Place};
 use super::draft::Entity;
 use super::intrinsics::Ctx;
+use super::terraform_ram;
 use super::{
     Action, Change, Draft, IacError, NotConsidered, Overlay, SourceLocation, Target, Unknown, jsonpos, unknown_value,
 };
@@ -19,10 +20,9 @@ use crate::model::{ResourceKind, Target as RuleTarget};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
-/// Why the RAM resources of a plan are listed as not considered: the share, its resources and its
-/// principals are three resources joined by a share ARN that is known only after apply, and the
-/// AWS provider has no EventBridge v2 bus to share.
-const RAM_NOT_READ: &str = "a RAM share in a Terraform plan is not read yet (its resource and principal associations name the share by an ARN known only after apply); CloudFormation `AWS::RAM::ResourceShare` of a v2 bus is modelled";
+/// Why `aws_ram_resource_share` is listed as not considered: it holds the share's name and
+/// settings; what it shares and with whom are its association resources, which are read.
+const RAM_SHARE_ITSELF: &str = "the RAM share itself (name, settings): what it shares and with whom come from `aws_ram_resource_association` and `aws_ram_principal_association`, which are read where the resource is an EventBridge v2 bus";
 
 /// Plan `format_version` majors this reader understands.
 const SUPPORTED_MAJORS: &[&str] = &["0", "1"];
@@ -187,8 +187,20 @@ pub fn read_text(text: &str, file: &str, target: &Target) -> Result<Overlay, Iac
         provider_keys(root, "", &mut keys);
     }
     let fallback = Provider::default();
+    let shares = terraform_ram::links(&plan, changes, config_address, |share| {
+        let defaults = provider_for(share, &keys, &providers, &fallback);
+        let values = share.pointer("/change/after").unwrap_or(&Value::Null);
+        let place = place_of(None, values, defaults, target)?;
+        Some(super::eventsv2::share_arn(share.get("address")?.as_str()?, &place))
+    });
     let mut overlay = Overlay::default();
     for (i, rc) in changes.iter().enumerate() {
+        let joined = rc
+            .get("address")
+            .and_then(Value::as_str)
+            .and_then(|a| shares.get(a))
+            .map(|arn| terraform_ram::joined(rc, arn));
+        let rc = joined.as_ref().unwrap_or(rc);
         let address = rc
             .get("address")
             .and_then(Value::as_str)
@@ -235,9 +247,7 @@ fn one(
             resource_type: ty.to_string(),
             reason: match ty {
                 "aws_iam_instance_profile" => cfn_types::not_modelled_reason("AWS::IAM::InstanceProfile"),
-                "aws_ram_resource_share" | "aws_ram_resource_association" | "aws_ram_principal_association" => {
-                    RAM_NOT_READ.to_string()
-                }
+                "aws_ram_resource_share" => RAM_SHARE_ITSELF.to_string(),
                 _ => "topoguard does not model this resource type".to_string(),
             },
         });
@@ -270,6 +280,15 @@ fn one(
             "cannot tell which account and region this resource deploys into: pass `--account` and `--region`",
         )
     })?;
+    let drafts = drafts(ty, kind, &values, loc, &place).map_err(|m| IacError::at(loc, m))?;
+    if drafts.is_empty() {
+        overlay.not_considered.push(NotConsidered {
+            location: loc.clone(),
+            resource_type: ty.to_string(),
+            reason: cfn_types::nothing_modelled_reason(kind).to_string(),
+        });
+        return Ok(());
+    }
     let api = cfn_types::api(kind);
     for field in unknown_fields {
         overlay.unknowns.push(Unknown {
@@ -280,7 +299,6 @@ fn one(
             api: api.to_string(),
         });
     }
-    let drafts = drafts(ty, kind, &values, loc, &place).map_err(|m| IacError::at(loc, m))?;
     overlay.changes.extend(drafts.into_iter().map(|draft| Change {
         action,
         location: loc.clone(),
@@ -381,6 +399,7 @@ fn tf_kind(ty: &str) -> Option<Kind> {
         "aws_secretsmanager_secret_policy" => Kind::PolicyOf(ResourceKind::SecretsmanagerSecret),
         "aws_dynamodb_resource_policy" => Kind::PolicyOf(ResourceKind::DynamodbTable),
         "aws_devopsagent_agent_space" => Kind::AgentSpace,
+        "aws_ram_resource_association" | "aws_ram_principal_association" => Kind::ResourceShare,
         _ => return None,
     })
 }
@@ -565,6 +584,30 @@ fn drafts(ty: &str, kind: Kind, v: &Value, loc: &SourceLocation, p: &Place) -> R
                     statement,
                 })
                 .collect());
+        }
+        "aws_ram_resource_association" => {
+            let bus = st(v, "resource_arn").filter(|r| super::eventsv2::is_bus_v2(r));
+            let share = st(v, "resource_share_arn")
+                .filter(|s| !super::is_unknown(s))
+                .unwrap_or_else(|| super::eventsv2::share_arn(&loc.resource, p));
+            return Ok(bus
+                .map(|bus| Draft::BusShare {
+                    account: p.account.clone(),
+                    bus,
+                    share: crate::model::ResourceShare {
+                        arn: share,
+                        principals: Vec::new(),
+                    },
+                })
+                .into_iter()
+                .collect());
+        }
+        "aws_ram_principal_association" => {
+            return Ok(vec![Draft::SharePrincipal {
+                account: p.account.clone(),
+                share: st(v, "resource_share_arn").unwrap_or_default(),
+                principal: st(v, "principal").unwrap_or_default(),
+            }]);
         }
         "aws_dynamodb_resource_policy" => {
             return Ok(vec![Draft::ResourcePolicy {

@@ -407,3 +407,70 @@ fn iac_agent_and_events_fixtures_pass_cfn_lint() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Terraform RAM: a plan that creates a share of the example's v2 bus for checkout-apac. The
+/// resource and principal associations meet on the share through the `references` of their
+/// `resource_share_arn`; the bus's cross-account finding then names the new share, located at
+/// the resource association. `aws_ram_resource_share` itself is listed as not considered.
+#[test]
+fn iac_terraform_ram_share_of_a_v2_bus() {
+    let dir = tempfile::tempdir().unwrap();
+    let rc = |address: &str, ty: &str, after: Value, unknown: Value| {
+        json!({"address": address, "mode": "managed", "type": ty, "name": address.rsplit('.').next().unwrap(),
+            "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": unknown}})
+    };
+    let refs = json!({"references": ["aws_ram_resource_share.orders.arn", "aws_ram_resource_share.orders"]});
+    let doc = json!({"format_version": "1.2", "resource_changes": [
+            rc("aws_ram_principal_association.orders", "aws_ram_principal_association", json!({"principal": "323333333333"}),
+                json!({"resource_share_arn": true, "id": true})),
+            rc("aws_ram_resource_association.orders", "aws_ram_resource_association", json!({"resource_arn": ORDER_EVENTS}),
+                json!({"resource_share_arn": true, "id": true})),
+            rc("aws_ram_resource_share.orders", "aws_ram_resource_share", json!({"name": "orders"}), json!({"arn": true, "id": true})),
+        ],
+        "configuration": {
+            "provider_config": {"aws": {"name": "aws", "expressions": {"region": {"constant_value": "eu-west-1"},
+                "allowed_account_ids": {"constant_value": ["222222222222"]}}}},
+            "root_module": {"resources": [
+                {"address": "aws_ram_principal_association.orders", "expressions": {"resource_share_arn": refs}},
+                {"address": "aws_ram_resource_association.orders", "expressions": {"resource_share_arn": refs}},
+                {"address": "aws_ram_resource_share.orders", "expressions": {"name": {"constant_value": "orders"}}}]}}});
+    let path = dir.path().join("ram.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let out = topoguard()
+        .current_dir(root())
+        .args([
+            "check",
+            "--topology",
+            EXAMPLE,
+            "--terraform-plan",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let share = "arn:aws:ram:eu-west-1:222222222222:resource-share/terraform-aws_ram_resource_share-orders";
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "cross-account-write-to-shared" && f["message"].as_str().unwrap().contains(share))
+        .unwrap_or_else(|| panic!("{report}"));
+    let steps: Vec<&str> = finding["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["relation"] == "template")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        steps
+            .first()
+            .is_some_and(|s| s.ends_with("(aws_ram_resource_association.orders)")),
+        "{steps:?}"
+    );
+    let listed = &report["coverage"]["not_considered"];
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["type"], "aws_ram_resource_share", "{listed}");
+}

@@ -301,3 +301,114 @@ fn quiet_default_provider_keeps_the_default_block() {
 fn near_miss_unknown_alias_falls_back_to_the_default_provider() {
     assert_eq!(aliased_queue_arn("", "aws.us"), "arn:aws:sqs:eu-west-1:311111111111:q");
 }
+
+/// A plan that creates a RAM share of an existing v2 bus, its resource association and its
+/// principal association: both associations name the share by its ARN, known only after apply,
+/// and meet through the `references` of their `resource_share_arn` expressions.
+/// <https://developer.hashicorp.com/terraform/internals/json-format> (expression representation)
+fn ram_plan(reference: &str) -> serde_json::Value {
+    let bus = "arn:aws:events:eu-west-1:311111111111:event-busv2/orders/0a1b2c3d4e5f6g7h8i9j0k1l2";
+    let mut p = plan(json!([
+        rc(
+            "aws_ram_principal_association.orders",
+            "aws_ram_principal_association",
+            &["create"],
+            json!(null),
+            json!({"principal": "322222222222"}),
+            json!({"resource_share_arn": true, "id": true})
+        ),
+        rc(
+            "aws_ram_resource_association.orders",
+            "aws_ram_resource_association",
+            &["create"],
+            json!(null),
+            json!({"resource_arn": bus}),
+            json!({"resource_share_arn": true, "id": true})
+        ),
+        rc(
+            "aws_ram_resource_association.subnet",
+            "aws_ram_resource_association",
+            &["create"],
+            json!(null),
+            json!({"resource_arn": "arn:aws:ec2:eu-west-1:311111111111:subnet/subnet-1"}),
+            json!({"resource_share_arn": true, "id": true})
+        ),
+        rc(
+            "aws_ram_resource_share.orders",
+            "aws_ram_resource_share",
+            &["create"],
+            json!(null),
+            json!({"name": "orders"}),
+            json!({"arn": true, "id": true})
+        ),
+    ]));
+    // Real plans name each change after its configuration block (`name` of `type.name`).
+    for c in p["resource_changes"].as_array_mut().unwrap() {
+        let name = c["address"].as_str().unwrap().rsplit('.').next().unwrap().to_string();
+        c["name"] = json!(name);
+    }
+    let refs = json!({"references": [format!("{reference}.arn"), reference]});
+    p["configuration"]["root_module"] = json!({"resources": [
+        {"address": "aws_ram_principal_association.orders", "expressions": {"resource_share_arn": refs, "principal": {"constant_value": "322222222222"}}},
+        {"address": "aws_ram_resource_association.orders", "expressions": {"resource_share_arn": refs}},
+        {"address": "aws_ram_resource_association.subnet", "expressions": {"resource_share_arn": refs}},
+        {"address": "aws_ram_resource_share.orders", "expressions": {"name": {"constant_value": "orders"}}}
+    ]});
+    p
+}
+
+fn shares(o: &Overlay) -> Vec<(String, String, Vec<String>)> {
+    o.changes
+        .iter()
+        .filter_map(|c| match &c.draft {
+            Draft::BusShare { bus, share, .. } => Some((bus.clone(), share.arn.clone(), Vec::new())),
+            Draft::SharePrincipal { share, principal, .. } => {
+                Some((String::new(), share.clone(), vec![principal.clone()]))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn fires_ram_associations_of_a_created_share_meet_on_its_stand_in_arn() {
+    let o = read(&ram_plan("aws_ram_resource_share.orders")).unwrap();
+    let share = "arn:aws:ram:eu-west-1:311111111111:resource-share/terraform-aws_ram_resource_share-orders";
+    let got = shares(&o);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|(_, arn, _)| arn == share), "{got:?}");
+    assert!(got.iter().any(|(_, _, p)| p == &["322222222222".to_string()]));
+    // Joined: the share ARN is no longer an unknown of the associations.
+    assert!(
+        !o.unknowns.iter().any(|u| u.field.contains("resource_share_arn")),
+        "{:?}",
+        o.unknowns
+    );
+    // The subnet association shares nothing modelled; the share itself is listed too.
+    let listed: Vec<&str> = o.not_considered.iter().map(|n| n.location.resource.as_str()).collect();
+    assert_eq!(
+        listed,
+        ["aws_ram_resource_association.subnet", "aws_ram_resource_share.orders"]
+    );
+}
+
+#[test]
+fn near_miss_a_reference_to_a_share_the_plan_does_not_create_stays_unknown() {
+    let o = read(&ram_plan("aws_ram_resource_share.elsewhere")).unwrap();
+    assert!(
+        o.unknowns
+            .iter()
+            .any(|u| u.field == "after.resource_share_arn"
+                && u.location.resource == "aws_ram_resource_association.orders"),
+        "{:?}",
+        o.unknowns
+    );
+    // The bus share gets a stand-in of its own association; the principal association names
+    // the unknown share and so reaches no bus.
+    let got = shares(&o);
+    assert!(
+        got.iter()
+            .any(|(bus, arn, _)| !bus.is_empty() && arn.ends_with("terraform-aws_ram_resource_association-orders")),
+        "{got:?}"
+    );
+}
