@@ -18,7 +18,7 @@ pub struct Applied {
     /// group), else the first change that modifies it.
     pub sources: BTreeMap<String, SourceLocation>,
     /// ARN → the other template locations that change it (a membership, an attached policy), in
-    /// the order applied, without the one in `sources`.
+    /// file and line order, without the one in `sources`.
     pub related: BTreeMap<String, Vec<SourceLocation>>,
     pub not_considered: Vec<NotConsidered>,
     pub unknowns: Vec<Unknown>,
@@ -69,6 +69,9 @@ pub fn apply(base: &Snapshot, overlay: &Overlay) -> Result<Applied, IacError> {
                 Some(_) => {}
             }
         }
+    }
+    for more in related.values_mut() {
+        more.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     }
     prune_unknown_policies(&mut s, &sources);
     for u in &overlay.unknowns {
