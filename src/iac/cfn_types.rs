@@ -105,7 +105,7 @@ pub fn not_modelled_reason(ty: &str) -> String {
         "an instance profile: the snapshot has no instance-profile records; the role it holds is modelled as `AWS::IAM::Role`"
             .to_string()
     } else if ty == "AWS::EventsV2::EventSource" {
-        "an event source (AWS service or partner events forwarded into a v2 bus): it routes events in, it grants no access and reaches no target".to_string()
+        "an event source (AWS service or partner events forwarded into a v2 bus): the snapshot has no event-source record".to_string()
     } else if ty.starts_with("Custom::") || ty == "AWS::CloudFormation::CustomResource" {
         "a custom resource: what it creates is not known before deployment".to_string()
     } else {
