@@ -344,7 +344,7 @@ fn iac_new_agent_space_with_monitor_and_github_associations() {
 /// Terraform `aws_devopsagent_agent_space`: a new space (ARN and id known after apply) is
 /// added; an update of an existing one (ARN known) keeps its associations and preferences.
 #[test]
-fn iac_terraform_agent_space_create_and_update() {
+fn iac_terraform_agent_space_create_update_and_delete() {
     let dir = tempfile::tempdir().unwrap();
     let plan = |name: &str, changes: Value| {
         let p = dir.path().join(name);
@@ -385,6 +385,21 @@ fn iac_terraform_agent_space_create_and_update() {
     assert!(doc["new"].as_array().unwrap().is_empty(), "{doc}");
     assert!(doc["resolved"].as_array().unwrap().is_empty(), "{doc}");
     assert!(doc["topology"]["added_nodes"].as_array().unwrap().is_empty(), "{doc}");
+    // A delete reads `before`: the space and its associations go.
+    let deleted = plan(
+        "delete.json",
+        json!([{"address": "aws_devopsagent_agent_space.catalog", "mode": "managed", "type": "aws_devopsagent_agent_space", "name": "catalog",
+            "change": {"actions": ["delete"], "before": {"name": "catalog-oncall", "arn": arn, "agent_space_id": "as-c45d09e3a2"},
+                "after": null, "after_unknown": {}}}]),
+    );
+    let (_, doc) = diff(&["--terraform-plan", &deleted]);
+    let removed: Vec<&str> = doc["topology"]["removed_nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert_eq!(removed, [arn], "{doc}");
 }
 
 #[test]
