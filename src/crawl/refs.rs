@@ -124,9 +124,9 @@ pub async fn resolve(
         .collect();
     let results = join_all(by_owner.iter().filter_map(|(owner, wanted)| {
         let config = sessions.get(owner.as_str())?;
-        let (complete, read) = (&complete, &read);
+        let read = &read;
         Some(async move {
-            let found = resolve_in(ctx, connector, config, owner, wanted, read, complete).await;
+            let found = resolve_in(ctx, connector, config, owner, wanted, read).await;
             (owner.clone(), found)
         })
     }))
@@ -148,6 +148,8 @@ struct Found {
 }
 
 /// Reads the policies, then (with the buckets' regions known) the tags of `wanted` in `owner`.
+/// A bucket's tags are always read by ARN: whether a regional listing names the buckets of its
+/// region is not something the crawl relies on.
 async fn resolve_in(
     ctx: &Ctx,
     connector: &Connector,
@@ -155,7 +157,6 @@ async fn resolve_in(
     owner: &str,
     wanted: &[Wanted],
     earlier: &BTreeMap<String, PolicyInfo>,
-    complete: &BTreeSet<(String, String)>,
 ) -> Found {
     let policies: Vec<PolicyInfo> = join_all(
         wanted
@@ -179,10 +180,6 @@ async fn resolve_in(
         else {
             continue;
         };
-        // A bucket in a completely listed region whose listing did not name it is untagged.
-        if parsed.region().is_none() && complete.contains(&(owner.to_string(), region.clone())) {
-            continue;
-        }
         by_region.entry(region).or_default().push(w.arn.clone());
     }
     let mut tag_results: BTreeMap<String, Option<Tags>> = BTreeMap::new();
@@ -202,13 +199,11 @@ async fn resolve_in(
     }
     let mut out = Found::default();
     for w in wanted {
-        let is_bucket = Arn::parse(&w.arn).is_ok_and(|p| p.region().is_none());
         let tags = match tag_results.get(&w.arn) {
             _ if !w.tags => Some(Tags::new()),
             Some(read) => read.clone(),
-            // A bucket whose region was listed completely (untagged), or whose region is
-            // unknown because its policy read failed (a gap) or found no bucket.
-            None if is_bucket => policy_of(&w.arn).map(|_| Tags::new()),
+            // No region to read them in: a bucket whose policy read failed (a gap) or found
+            // no bucket.
             None => None,
         };
         let Some(tags) = tags else {
