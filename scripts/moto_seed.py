@@ -2,6 +2,7 @@
 """Seed a moto server with an AWS Organization for the crawler's end-to-end test and benchmark.
 
 Usage: moto_seed.py ENDPOINT [--accounts N] [--regions r1,r2] [--light] [--functions-in-one N]
+                   [--cross-account-refs]
 
 Creates, in the management account 123456789012: an organization, an OU tree, N member accounts
 (tagged), a service control policy attached to an OU. In every member account (through
@@ -14,7 +15,9 @@ resource policy granting the next account, the secret with a secret value), an u
 with a policy and a queue that does not exist, both targets of a rule, a tagged S3 bucket
 with a policy in the last region, and an IAM role trusting the next account. `--light` leaves out
 the policies and the workloads beyond buses, rules and queues; without it each member account
-also gets an AWS DevOps Agent Space in the first region. Prints a JSON summary on stdout.
+also gets an AWS DevOps Agent Space in the first region. `--cross-account-refs` adds resources
+referenced only from another account (see `seed_cross_account_references`). Prints a JSON summary
+on stdout.
 """
 import argparse
 import io
@@ -66,6 +69,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("endpoint")
     ap.add_argument("--accounts", type=int, default=3)
+    ap.add_argument(
+        "--cross-account-refs", action="store_true", help="resources referenced only from another account"
+    )
     ap.add_argument("--regions", default="eu-west-1,eu-central-1")
     ap.add_argument("--light", action="store_true", help="no Lambda or DynamoDB (faster seeding)")
     ap.add_argument(
@@ -252,7 +258,64 @@ def main():
                     Code={"ZipFile": code},
                     Environment={"Variables": {f"V{n:02}": s["value"] for n, s in enumerate(shapes)}},
                 )
+    if a.cross_account_refs:
+        summary["cross_account"] = seed_cross_account_references(a.endpoint, accounts, regions)
     print(json.dumps(summary))
+
+
+# A region no crawl of the seeded organization lists.
+UNLISTED_REGION = "us-west-2"
+
+
+def seed_cross_account_references(endpoint, accounts, regions):
+    """Resources of the second member account referenced only from the first one, never by their
+    owner (issue 9 part 3): a tagged queue with a policy in a region the crawl does not list,
+    targeted by a rule of the first account; an untagged topic with a policy and an untagged bucket
+    with a policy in the first crawled region, named only in an IAM policy of the first account.
+    Returns their ARNs."""
+    referrer, owner = accounts[0], accounts[1]
+    home = regions[0]
+    sts = client(endpoint, "sts", home)
+
+    def creds(acct):
+        role = f"arn:aws:iam::{acct}:role/OrganizationAccountAccessRole"
+        return sts.assume_role(RoleArn=role, RoleSessionName="seed-xref")["Credentials"]
+
+    mine, theirs = creds(owner), creds(referrer)
+    sqs = client(endpoint, "sqs", UNLISTED_REGION, mine)
+    url = sqs.create_queue(QueueName="xref-replica", tags={"shared-with": "app0"})["QueueUrl"]
+    queue = f"arn:aws:sqs:{UNLISTED_REGION}:{owner}:xref-replica"
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(grant(referrer, "sqs:SendMessage", queue))})
+    sns = client(endpoint, "sns", home, mine)
+    topic = sns.create_topic(Name="xref-alerts")["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(grant(referrer, "sns:Publish", topic)))
+    bucket = f"xref-exports-{owner}"
+    s3 = client(endpoint, "s3", home, mine)
+    if home == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": home})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(grant(referrer, "s3:GetObject", f"arn:aws:s3:::{bucket}/*")))
+
+    ev = client(endpoint, "events", home, theirs)
+    ev.put_rule(Name="xref-replica", EventPattern=json.dumps({"source": ["orders"]}))
+    ev.put_targets(Rule="xref-replica", Targets=[{"Id": "replica", "Arn": queue}])
+    iam = client(endpoint, "iam", home, theirs)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="xref-publisher", AssumeRolePolicyDocument=json.dumps(trust))
+    statements = [
+        {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+    ]
+    iam.put_role_policy(
+        RoleName="xref-publisher",
+        PolicyName="xref",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    return {"referrer": referrer, "owner": owner, "queue": queue, "topic": topic, "bucket": bucket}
 
 
 if __name__ == "__main__":

@@ -50,16 +50,19 @@ async fn base_config(http: bool, timeout: Duration) -> SdkConfig {
     loader.load().await
 }
 
-async fn connector(rules: &[MockRule]) -> Connector {
+fn interceptor(rules: &[MockRule]) -> SharedInterceptor {
     let mut interceptor = MockResponseInterceptor::new()
         .rule_mode(RuleMode::MatchAny)
         .allow_passthrough();
     for r in rules {
         interceptor = interceptor.with_rule(r);
     }
+    SharedInterceptor::new(interceptor)
+}
+
+async fn connector(rules: &[MockRule]) -> Connector {
     // Generous: after a throttle the adaptive rate limiter waits before the next attempt.
-    Connector::new(base_config(true, Duration::from_secs(10)).await)
-        .with_interceptor(SharedInterceptor::new(interceptor))
+    Connector::new(base_config(true, Duration::from_secs(10)).await).with_interceptor(interceptor(rules))
 }
 
 /// An organization of `accounts` (the caller first) with one bus, one rule, one function and one
@@ -251,6 +254,8 @@ fn workloads() -> Vec<MockRule> {
                     .resource_tag_mapping_list(tagged(&format!("arn:aws:sqs:eu-west-1:{CALLER}:orders")))
                     .build()
             }),
+        mock!(aws_sdk_s3::Client::list_buckets)
+            .then_output(|| aws_sdk_s3::operation::list_buckets::ListBucketsOutput::builder().build()),
         mock!(aws_sdk_sqs::Client::get_queue_attributes)
             .then_output(|| {
                 aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput::builder()
@@ -644,6 +649,21 @@ async fn agent_space_associations_of_primary_and_source_accounts_are_read() {
         }),
     ];
     let mut all = rules;
+    all.push(
+        mock!(aws_sdk_devopsagent::Client::get_operator_app)
+            .match_requests(|r| r.agent_space_id() == Some("as-1"))
+            .then_output(move || {
+                aws_sdk_devopsagent::operation::get_operator_app::GetOperatorAppOutput::builder()
+                    .iam(
+                        d::IamAuthConfiguration::builder()
+                            .operator_app_role_arn(format!("arn:aws:iam::{CALLER}:role/DevOpsAgentOperatorApp"))
+                            .created_at(now)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            }),
+    );
     all.extend(organization(&[CALLER]));
     all.extend(workloads());
     let outcome = crawl(&connector(&all).await, &options(&["eu-west-1"], 4)).await;
@@ -695,6 +715,61 @@ async fn agent_space_associations_of_primary_and_source_accounts_are_read() {
         Some(format!("arn:aws:kms:eu-west-1:{CALLER}:key/k-1").as_str())
     );
     assert!(gaps_for(&s.coverage.gaps, "aidevops:ListAssociations").is_empty());
+    assert_eq!(
+        space.operator_app_role.as_deref(),
+        Some(format!("arn:aws:iam::{CALLER}:role/DevOpsAgentOperatorApp").as_str()),
+        "the operator app's role from GetOperatorApp"
+    );
+    assert!(gaps_for(&s.coverage.gaps, "aidevops:GetOperatorApp").is_empty());
+    validate(s);
+}
+
+#[tokio::test]
+async fn a_failed_operator_app_read_is_a_gap_and_no_app_is_not() {
+    // AccessDenied on GetOperatorApp: a gap and no role; ResourceNotFoundException (no operator
+    // app enabled): neither.
+    use aws_sdk_devopsagent::operation::get_operator_app::GetOperatorAppError;
+    use aws_sdk_devopsagent::operation::list_agent_spaces::ListAgentSpacesOutput;
+    use aws_sdk_devopsagent::types as d;
+    let now = aws_smithy_types::DateTime::from_secs(1_700_000_000);
+    let space = move |id: &str| {
+        d::AgentSpace::builder()
+            .agent_space_id(id)
+            .name(id)
+            .created_at(now)
+            .updated_at(now)
+            .build()
+            .unwrap()
+    };
+    let mut rules = vec![
+        mock!(aws_sdk_devopsagent::Client::list_agent_spaces).then_output(move || {
+            ListAgentSpacesOutput::builder()
+                .agent_spaces(space("as-denied"))
+                .agent_spaces(space("as-none"))
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_devopsagent::Client::list_associations).then_output(|| {
+            aws_sdk_devopsagent::operation::list_associations::ListAssociationsOutput::builder()
+                .set_associations(Some(Vec::new()))
+                .build()
+                .unwrap()
+        }),
+        mock!(aws_sdk_devopsagent::Client::get_operator_app)
+            .match_requests(|r| r.agent_space_id() == Some("as-denied"))
+            .then_error(|| GetOperatorAppError::generic(meta("AccessDeniedException"))),
+        mock!(aws_sdk_devopsagent::Client::get_operator_app)
+            .then_error(|| GetOperatorAppError::generic(meta("ResourceNotFoundException"))),
+    ];
+    rules.extend(organization(&[CALLER]));
+    rules.extend(workloads());
+    let outcome = crawl(&connector(&rules).await, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    assert_eq!(s.agent_spaces.len(), 2, "{:?}", s.coverage.gaps);
+    assert!(s.agent_spaces.iter().all(|sp| sp.operator_app_role.is_none()));
+    let gaps = gaps_for(&s.coverage.gaps, "aidevops:GetOperatorApp");
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0].error_code, "AccessDeniedException");
     validate(s);
 }
 
@@ -757,6 +832,7 @@ async fn calls_per_account_and_region_are_as_expected() {
             Some(1),
             "one IAM call per account"
         );
+        assert_eq!(global(Api::S3ListBuckets), Some(1), "one bucket listing per account");
         let assumed = if account == CALLER { None } else { Some(1) };
         assert_eq!(global(Api::StsAssumeRole), assumed);
     }
@@ -778,7 +854,10 @@ async fn calls_per_account_and_region_are_as_expected() {
         queue_policy,
         vec![(CALLER.to_string(), eu.clone(), 1), ("222222222222".to_string(), eu, 1)]
     );
-    let expected = org_calls + accounts.len() as u64 * (1 + regions.len() as u64 * per_account_region) + 3 + 2;
+    // Per account: IAM and ListBuckets, then each region; the references all resolved by their
+    // owners' own crawls (the queue is its owner's own target, untagged in a listed region):
+    // no call after the accounts.
+    let expected = org_calls + accounts.len() as u64 * (2 + regions.len() as u64 * per_account_region) + 3 + 2;
     assert_eq!(outcome.calls, expected);
 }
 
@@ -1174,4 +1253,263 @@ async fn access_denied_on_subscribers_is_a_gap_and_the_buses_are_kept() {
     assert_eq!(s.event_buses_v2.len(), 2);
     assert!(s.event_buses_v2.iter().all(|b| b.subscribers.is_empty()));
     assert_eq!(s.event_buses_v2.iter().map(|b| b.shares.len()).sum::<usize>(), 1);
+}
+
+// References across accounts (issue 9 part 3): resolved once every account is crawled, in the
+// account that owns the resource, through that account's session. Each account gets its own
+// mocked answers here (`Connector::with_account_interceptor`), so that a reference can come from
+// one account only.
+
+const OWNER: &str = "222222222222";
+const SHARED_QUEUE: &str = "arn:aws:sqs:eu-west-1:222222222222:shared";
+const REPLICA: &str = "arn:aws:sqs:us-east-1:222222222222:replica";
+const REPLICA_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sqs:ReceiveMessage","Resource":"arn:aws:sqs:us-east-1:222222222222:replica"}]}"#;
+
+fn targets(arns: &[&str]) -> MockRule {
+    use aws_sdk_eventbridge::operation::list_targets_by_rule::ListTargetsByRuleOutput;
+    let arns: Vec<String> = arns.iter().map(|a| a.to_string()).collect();
+    mock!(aws_sdk_eventbridge::Client::list_targets_by_rule).then_output(move || {
+        let mut b = ListTargetsByRuleOutput::builder();
+        for (i, arn) in arns.iter().enumerate() {
+            b = b.targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id(format!("t{i}"))
+                    .arn(arn)
+                    .build()
+                    .unwrap(),
+            );
+        }
+        b.build()
+    })
+}
+
+/// `GetResources` with a `ResourceARNList` naming `arn`: its tags.
+fn tags_by_arn(arn: &'static str, key: &'static str, value: &'static str) -> MockRule {
+    use aws_sdk_resourcegroupstagging::operation::get_resources::GetResourcesOutput;
+    use aws_sdk_resourcegroupstagging::types::{ResourceTagMapping, Tag};
+    mock!(aws_sdk_resourcegroupstagging::Client::get_resources)
+        .match_requests(move |r| r.resource_arn_list().contains(&arn.to_string()))
+        .then_output(move || {
+            GetResourcesOutput::builder()
+                .resource_tag_mapping_list(
+                    ResourceTagMapping::builder()
+                        .resource_arn(arn)
+                        .tags(Tag::builder().key(key).value(value).build().unwrap())
+                        .build(),
+                )
+                .build()
+        })
+}
+
+/// An organization of the caller and [`OWNER`]: the caller's rule targets the owner's untagged
+/// queue in a crawled region and its queue in us-east-1, a region the crawl does not list; the
+/// owner references neither. `owner_first` go before the owner's usual answers.
+async fn cross_account_connector(owner_first: Vec<MockRule>) -> Connector {
+    let accounts = [CALLER, OWNER];
+    let mut caller = vec![targets(&[SHARED_QUEUE, REPLICA])];
+    caller.extend(organization(&accounts));
+    caller.extend(workloads());
+    let mut owner = owner_first;
+    owner.push(targets(&[]));
+    owner.extend(organization(&accounts));
+    owner.extend(workloads());
+    Connector::new(base_config(true, Duration::from_secs(10)).await)
+        .with_interceptor(interceptor(&caller))
+        .with_account_interceptor(OWNER, interceptor(&owner))
+}
+
+/// The number of accounts whose gaps are exactly the APIs these tests do not mock (the DevOps
+/// Agent API and EventBridge v2); panics on any other gap.
+fn unmocked_only(s: &Snapshot) -> usize {
+    let mut accounts = std::collections::BTreeSet::new();
+    for g in &s.coverage.gaps {
+        assert!(
+            ["aidevops:ListAgentSpaces", "eventsv2:ListEventBuses"].contains(&g.api.as_str()),
+            "unexpected gap {g:?}"
+        );
+        accounts.insert(g.account.clone());
+    }
+    assert_eq!(s.coverage.gaps.len(), accounts.len() * 2, "{:?}", s.coverage.gaps);
+    accounts.len()
+}
+
+fn count(outcome: &topoguard::crawl::CrawlOutcome, account: &str, region: &str, api: Api) -> u64 {
+    outcome
+        .call_counts
+        .get(&(Some(account.to_string()), Some(region.to_string()), api))
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_resource_referenced_only_from_another_account_gets_its_tags_and_policy_and_no_gap() {
+    let replica_tags = tags_by_arn(REPLICA, "app", "replica");
+    let replica_policy = mock!(aws_sdk_sqs::Client::get_queue_attributes)
+        .match_requests(|r| r.queue_url().is_some_and(|u| u.ends_with("/222222222222/replica")))
+        .then_output(|| {
+            aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput::builder()
+                .attributes(aws_sdk_sqs::types::QueueAttributeName::Policy, REPLICA_POLICY)
+                .build()
+        });
+    let connector = cross_account_connector(vec![replica_tags.clone(), replica_policy.clone()]).await;
+    let outcome = crawl(&connector, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    validate(s);
+    assert_eq!(
+        unmocked_only(s),
+        2,
+        "only the APIs not mocked, in both accounts: {:?}",
+        s.coverage.gaps
+    );
+    // The queue in a region the crawl did not list: tags and policy, read by its owner.
+    let replica = s
+        .resources
+        .iter()
+        .find(|r| r.arn == REPLICA)
+        .expect("the replica queue");
+    assert_eq!(replica.account, OWNER);
+    assert_eq!(replica.region.as_deref(), Some("us-east-1"));
+    assert_eq!(replica.tags["app"], "replica");
+    assert_eq!(
+        replica.policy.as_ref().unwrap()["Statement"][0]["Action"],
+        "sqs:ReceiveMessage"
+    );
+    assert_eq!(replica_tags.num_calls(), 1, "through the owner's session");
+    assert_eq!(replica_policy.num_calls(), 1, "through the owner's session");
+    // The untagged queue in a listed region: its policy, no tag call (the owner's listing of
+    // eu-west-1 was complete and did not name it).
+    let shared = s
+        .resources
+        .iter()
+        .find(|r| r.arn == SHARED_QUEUE)
+        .expect("the shared queue");
+    assert_eq!(shared.account, OWNER);
+    assert!(shared.tags.is_empty());
+    assert_eq!(
+        shared.policy.as_ref().unwrap()["Statement"][0]["Action"],
+        "sqs:SendMessage"
+    );
+    assert_eq!(count(&outcome, OWNER, "us-east-1", Api::TagGetResources), 1);
+    assert_eq!(count(&outcome, OWNER, "us-east-1", Api::SqsGetQueueAttributes), 1);
+    assert_eq!(count(&outcome, OWNER, "eu-west-1", Api::SqsGetQueueAttributes), 1);
+    assert_eq!(
+        count(&outcome, OWNER, "eu-west-1", Api::TagGetResources),
+        1,
+        "the listing only"
+    );
+    assert_eq!(count(&outcome, CALLER, "us-east-1", Api::SqsGetQueueAttributes), 0);
+}
+
+#[tokio::test]
+async fn access_denied_on_the_owners_read_is_a_gap_and_the_resource_stays_not_proven() {
+    use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesError;
+    let denied = mock!(aws_sdk_sqs::Client::get_queue_attributes)
+        .match_requests(|r| r.queue_url().is_some_and(|u| u.ends_with("/222222222222/replica")))
+        .then_error(|| GetQueueAttributesError::generic(meta("AccessDenied")));
+    let connector = cross_account_connector(vec![tags_by_arn(REPLICA, "app", "replica"), denied]).await;
+    let outcome = crawl(&connector, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    validate(s);
+    let gaps = gaps_for(&s.coverage.gaps, "sqs:GetQueueAttributes");
+    assert_eq!(gaps.len(), 1, "{:?}", s.coverage.gaps);
+    assert_eq!(gaps[0].account.as_deref(), Some(OWNER));
+    assert_eq!(gaps[0].region.as_deref(), Some("us-east-1"));
+    assert_eq!(gaps[0].error_code, "AccessDenied");
+    // Not in the snapshot although its tags were readable: it stays an external node in its
+    // owner's account, whose checks say "not proven" (`shared-resource-untagged`).
+    assert!(!s.resources.iter().any(|r| r.arn == REPLICA));
+    let config = topoguard::config::Config::default();
+    let t = topoguard::graph::Topology::build(s, &config);
+    let node = t.node(t.find(REPLICA).expect("the rule's target is a node"));
+    assert_eq!(node.kind, topoguard::graph::NodeKind::External);
+    assert_eq!(node.account, Some(OWNER));
+    // Near miss: the owner's other queue was read.
+    assert!(s.resources.iter().any(|r| r.arn == SHARED_QUEUE));
+}
+
+#[tokio::test]
+async fn a_bucket_is_placed_in_the_account_listing_it_and_read_there() {
+    // `ListBuckets` lists the caller's own buckets; a bucket ARN names no account, so the
+    // listing is how an IAM policy's `arn:aws:s3:::exports/*` finds its owner:
+    // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
+    use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+    use aws_sdk_iam::types::{PolicyDetail, RoleDetail};
+    use aws_sdk_s3::operation as s3;
+    let encode = |doc: &str| percent_encoding::utf8_percent_encode(doc, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let trust = encode(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+    );
+    let reads = encode(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::exports/*"}]}"#,
+    );
+    let bucket_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::exports/*"}]}"#;
+    let accounts = [CALLER, OWNER];
+    // The caller's role reads the bucket; the owner lists it.
+    let mut caller = vec![
+        mock!(aws_sdk_iam::Client::get_account_authorization_details).then_output(move || {
+            GetAccountAuthorizationDetailsOutput::builder()
+                .role_detail_list(
+                    RoleDetail::builder()
+                        .arn(format!("arn:aws:iam::{CALLER}:role/exporter"))
+                        .role_name("exporter")
+                        .assume_role_policy_document(trust.clone())
+                        .role_policy_list(
+                            PolicyDetail::builder()
+                                .policy_name("read-exports")
+                                .policy_document(reads.clone())
+                                .build(),
+                        )
+                        .build(),
+                )
+                .is_truncated(false)
+                .build()
+        }),
+    ];
+    caller.extend(organization(&accounts));
+    caller.extend(workloads());
+    let location = mock!(aws_sdk_s3::Client::get_bucket_location)
+        .match_requests(|r| r.bucket() == Some("exports"))
+        .then_output(|| {
+            s3::get_bucket_location::GetBucketLocationOutput::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuCentral1)
+                .build()
+        });
+    let mut owner = vec![
+        mock!(aws_sdk_s3::Client::list_buckets).then_output(|| {
+            s3::list_buckets::ListBucketsOutput::builder()
+                .buckets(aws_sdk_s3::types::Bucket::builder().name("exports").build())
+                .build()
+        }),
+        location.clone(),
+        mock!(aws_sdk_s3::Client::get_bucket_policy)
+            .match_requests(|r| r.bucket() == Some("exports"))
+            .then_output(move || {
+                s3::get_bucket_policy::GetBucketPolicyOutput::builder()
+                    .policy(bucket_policy)
+                    .build()
+            }),
+        tags_by_arn("arn:aws:s3:::exports", "shared-with", "exports"),
+    ];
+    owner.extend(organization(&accounts));
+    owner.extend(workloads());
+    let connector = Connector::new(base_config(true, Duration::from_secs(10)).await)
+        .with_interceptor(interceptor(&caller))
+        .with_account_interceptor(OWNER, interceptor(&owner));
+    let outcome = crawl(&connector, &options(&["eu-west-1"], 4)).await;
+    let s = &outcome.snapshot;
+    validate(s);
+    assert_eq!(s.bucket_owners.get("exports").map(String::as_str), Some(OWNER));
+    assert_eq!(s.bucket_owners.len(), 1);
+    assert_eq!(unmocked_only(s), 2, "{:?}", s.coverage.gaps);
+    let b = s
+        .resources
+        .iter()
+        .find(|r| r.arn == "arn:aws:s3:::exports")
+        .expect("the bucket");
+    assert_eq!(b.account, OWNER);
+    assert_eq!(b.region.as_deref(), Some("eu-central-1"), "from GetBucketLocation");
+    assert_eq!(b.tags["shared-with"], "exports");
+    assert_eq!(b.policy.as_ref().unwrap()["Statement"][0]["Action"], "s3:GetObject");
+    assert_eq!(location.num_calls(), 1, "read once, by its owner");
+    assert_eq!(count(&outcome, OWNER, "eu-central-1", Api::TagGetResources), 1);
 }

@@ -46,6 +46,7 @@ pub enum Api {
     TagGetResources,
     SqsGetQueueAttributes,
     SnsGetTopicAttributes,
+    S3ListBuckets,
     S3GetBucketLocation,
     S3GetBucketPolicy,
     KmsGetKeyPolicy,
@@ -53,6 +54,7 @@ pub enum Api {
     DynamodbGetResourcePolicy,
     DevOpsListAgentSpaces,
     DevOpsListAssociations,
+    DevOpsGetOperatorApp,
 }
 
 /// Every API the crawler calls, in the order of the crawl.
@@ -87,6 +89,7 @@ pub const APIS: &[Api] = &[
     Api::TagGetResources,
     Api::SqsGetQueueAttributes,
     Api::SnsGetTopicAttributes,
+    Api::S3ListBuckets,
     Api::S3GetBucketLocation,
     Api::S3GetBucketPolicy,
     Api::KmsGetKeyPolicy,
@@ -94,6 +97,7 @@ pub const APIS: &[Api] = &[
     Api::DynamodbGetResourcePolicy,
     Api::DevOpsListAgentSpaces,
     Api::DevOpsListAssociations,
+    Api::DevOpsGetOperatorApp,
 ];
 
 impl Api {
@@ -130,6 +134,9 @@ impl Api {
             Api::TagGetResources => "tag:GetResources",
             Api::SqsGetQueueAttributes => "sqs:GetQueueAttributes",
             Api::SnsGetTopicAttributes => "sns:GetTopicAttributes",
+            // `ListBuckets` is authorized by `s3:ListAllMyBuckets`:
+            // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
+            Api::S3ListBuckets => "s3:ListAllMyBuckets",
             Api::S3GetBucketLocation => "s3:GetBucketLocation",
             Api::S3GetBucketPolicy => "s3:GetBucketPolicy",
             Api::KmsGetKeyPolicy => "kms:GetKeyPolicy",
@@ -137,6 +144,7 @@ impl Api {
             Api::DynamodbGetResourcePolicy => "dynamodb:GetResourcePolicy",
             Api::DevOpsListAgentSpaces => "aidevops:ListAgentSpaces",
             Api::DevOpsListAssociations => "aidevops:ListAssociations",
+            Api::DevOpsGetOperatorApp => "aidevops:GetOperatorApp",
         }
     }
 

@@ -42,7 +42,13 @@ pub fn select_accounts(ctx: &Ctx, org: &Organization, only: Option<&[String]>) -
 
 /// Builds the sorted snapshot. `data` is in account order, so the first report of a duplicated
 /// ARN always comes from the same account.
-pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<CoverageGap>) -> Snapshot {
+/// `bucket_owners` places the buckets, whose ARNs name no account.
+pub fn assemble(
+    mut org: Organization,
+    data: Vec<AccountData>,
+    bucket_owners: BTreeMap<String, String>,
+    gaps: Vec<CoverageGap>,
+) -> Snapshot {
     let mut s = Snapshot {
         schema_version: SCHEMA_VERSION,
         ..Snapshot::default()
@@ -130,7 +136,14 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
             continue;
         }
         let Ok(parsed) = Arn::parse(arn) else { continue };
-        let Some(account) = parsed.account() else { continue };
+        let bucket_owner = || {
+            (parsed.service == "s3")
+                .then(|| bucket_owners.get(parsed.resource))
+                .flatten()
+        };
+        let Some(account) = parsed.account().or_else(|| bucket_owner().map(String::as_str)) else {
+            continue;
+        };
         s.resources.push(resource(arn, &parsed, account, Tags::new(), Some(p)));
     }
     s.resources.sort_by(|a, b| a.arn.cmp(&b.arn));
@@ -171,6 +184,12 @@ pub fn assemble(mut org: Organization, data: Vec<AccountData>, gaps: Vec<Coverag
     org.units.sort_by(|a, b| a.id.cmp(&b.id));
     org.units.dedup_by(|a, b| a.id == b.id);
     org.accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    // Owners outside the organization's account list cannot be; the map is validated on load.
+    let ids: BTreeSet<&str> = org.accounts.iter().map(|a| a.id.as_str()).collect();
+    s.bucket_owners = bucket_owners
+        .into_iter()
+        .filter(|(_, owner)| ids.contains(owner.as_str()))
+        .collect();
     s.organization = org;
     s.coverage.gaps = gaps;
     s

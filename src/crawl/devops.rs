@@ -1,5 +1,6 @@
-//! AWS DevOps Agent Spaces in one account and region and their AWS account associations (the
-//! primary account's `Aws` one and the `SourceAws` ones of the other accounts). Where
+//! AWS DevOps Agent Spaces in one account and region, their AWS account associations (the
+//! primary account's `Aws` one and the `SourceAws` ones of the other accounts) and the role of
+//! their operator web app (`GetOperatorApp`). Where
 //! the API cannot be read (no service in the region, no permission, an emulator without it) the
 //! gap is recorded and the crawl goes on.
 
@@ -93,7 +94,38 @@ pub async fn crawl_agent_spaces(
     for (s, a) in spaces.iter_mut().zip(associations) {
         s.associations = a;
     }
+    let apps = join_all(spaces.iter().map(|s| operator_app_role(ctx, &client, scope, &s.id))).await;
+    for (s, role) in spaces.iter_mut().zip(apps) {
+        s.operator_app_role = role;
+    }
     spaces
+}
+
+/// The role the space's operator web app runs as (`GetOperatorApp`: the role of its IAM, IAM
+/// Identity Center or external identity-provider authentication), `None` when the space has no
+/// operator app (`ResourceNotFoundException`) or the call failed (a gap).
+async fn operator_app_role(
+    ctx: &Ctx,
+    client: &aws_sdk_devopsagent::Client,
+    scope: Scope<'_>,
+    space: &str,
+) -> Option<String> {
+    let out = ctx
+        .call_or_absent(
+            Api::DevOpsGetOperatorApp,
+            scope,
+            || client.get_operator_app().agent_space_id(space).send(),
+            &["ResourceNotFoundException"],
+            &[],
+        )
+        .await
+        .flatten()?;
+    let role = out
+        .iam()
+        .map(|a| a.operator_app_role_arn())
+        .or_else(|| out.idc().map(|a| a.operator_app_role_arn()))
+        .or_else(|| out.idp().map(|a| a.operator_app_role_arn()))?;
+    (!role.is_empty()).then(|| role.to_string())
 }
 
 /// The account association an API association describes, if it is one: the primary (monitor)

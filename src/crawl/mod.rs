@@ -13,6 +13,7 @@
 
 pub mod apis;
 mod assemble;
+mod buckets;
 mod ctx;
 mod devops;
 mod documents;
@@ -24,6 +25,7 @@ pub mod limits;
 mod org;
 mod policies;
 mod progress;
+mod refs;
 mod session;
 mod tagging;
 
@@ -107,6 +109,10 @@ struct AccountData {
     /// the untagged resources of the account that its rules, functions and mappings reference.
     policies: Vec<policies::PolicyInfo>,
     spaces: Vec<AgentSpace>,
+    /// The S3 buckets the account owns (`ListBuckets`).
+    buckets: Vec<String>,
+    /// The account's session, for reading what other accounts reference in it ([`refs`]).
+    session: Option<SdkConfig>,
 }
 
 /// Crawls the organization visible to the connector's base configuration.
@@ -153,9 +159,12 @@ pub async fn crawl(connector: &Connector, options: &CrawlOptions) -> CrawlOutcom
         }
     }))
     .await;
-    ctx.progress.finish();
     let accounts_crawled = results.iter().filter(|r| r.is_some()).count();
-    let snapshot = assemble::assemble(organization, results.into_iter().flatten().collect(), ctx.gaps());
+    // References across accounts: once every account is crawled, resolved in their owners.
+    let mut data: Vec<AccountData> = results.into_iter().flatten().collect();
+    let bucket_owners = refs::resolve(&ctx, connector, &options.regions, &mut data).await;
+    ctx.progress.finish();
+    let snapshot = assemble::assemble(organization, data, bucket_owners, ctx.gaps());
     CrawlOutcome {
         snapshot,
         calls: ctx.calls(),
@@ -204,13 +213,15 @@ async fn crawl_account(
             (events, v2, lambda, tagged, spaces)
         }
     }));
-    let (iam, regions) = futures::join!(iam, regions);
+    let buckets = buckets::list_buckets(ctx, connector, &config, account);
+    let (iam, regions, buckets) = futures::join!(iam, regions, buckets);
     let mut data = AccountData {
         account: account.to_string(),
         roles: iam.roles,
         users: iam.users,
         groups: iam.groups,
         managed_policies: iam.managed_policies,
+        buckets,
         ..AccountData::default()
     };
     for ((buses, rules), v2, (functions, mappings), tagged, spaces) in regions {
@@ -233,6 +244,7 @@ async fn crawl_account(
         referenced.iter().map(String::as_str),
     )
     .await;
+    data.session = Some(config);
     Some(data)
 }
 

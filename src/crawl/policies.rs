@@ -91,7 +91,7 @@ const NOT_FOUND: &[&str] = &[
 
 /// One resource; `None` when its policy could not be read (a gap was recorded) or, for a
 /// `referenced` one, when it does not exist.
-async fn read_one(
+pub(super) async fn read_one(
     ctx: &Ctx,
     connector: &Connector,
     config: &SdkConfig,

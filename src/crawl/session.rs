@@ -19,6 +19,9 @@ use std::time::SystemTime;
 pub struct Connector {
     base: SdkConfig,
     interceptor: Option<SharedInterceptor>,
+    /// Interceptors that replace `interceptor` in the clients of one account (tests give each
+    /// account its own mocked answers).
+    per_account: Vec<(String, SharedInterceptor)>,
 }
 
 /// The retry partition of one service in one account and region. The clients do not retry
@@ -38,7 +41,7 @@ macro_rules! client {
             let mut builder = $krate::config::Builder::from(config)
                 .retry_config(RetryConfig::disabled())
                 .retry_partition(partition(stringify!($name), config, account));
-            if let Some(i) = &self.interceptor {
+            if let Some(i) = self.interceptor_for(account) {
                 builder.push_interceptor(i.clone());
             }
             $krate::Client::from_conf(builder.build())
@@ -52,6 +55,7 @@ impl Connector {
         Connector {
             base,
             interceptor: None,
+            per_account: Vec::new(),
         }
     }
 
@@ -59,6 +63,20 @@ impl Connector {
     pub fn with_interceptor(mut self, interceptor: SharedInterceptor) -> Self {
         self.interceptor = Some(interceptor);
         self
+    }
+
+    /// Uses `interceptor` instead of the one of [`Connector::with_interceptor`] in the clients
+    /// of `account` (tests give each account its own mocked answers).
+    pub fn with_account_interceptor(mut self, account: &str, interceptor: SharedInterceptor) -> Self {
+        self.per_account.push((account.to_string(), interceptor));
+        self
+    }
+
+    /// The interceptor of the clients of `account` (`None`: organization-level clients).
+    fn interceptor_for(&self, account: Option<&str>) -> Option<&SharedInterceptor> {
+        account
+            .and_then(|a| self.per_account.iter().find(|(id, _)| id == a).map(|(_, i)| i))
+            .or(self.interceptor.as_ref())
     }
 
     /// The caller's configuration.
@@ -87,7 +105,7 @@ impl Connector {
             .retry_config(RetryConfig::disabled())
             .force_path_style(config.endpoint_url().is_some())
             .retry_partition(partition("s3", config, account));
-        if let Some(i) = &self.interceptor {
+        if let Some(i) = self.interceptor_for(account) {
             builder.push_interceptor(i.clone());
         }
         aws_sdk_s3::Client::from_conf(builder.build())
@@ -103,7 +121,7 @@ impl Connector {
         if config.endpoint_url().is_some() {
             builder.push_interceptor(SharedInterceptor::new(NoHostPrefix));
         }
-        if let Some(i) = &self.interceptor {
+        if let Some(i) = self.interceptor_for(account) {
             builder.push_interceptor(i.clone());
         }
         aws_sdk_devopsagent::Client::from_conf(builder.build())

@@ -1,5 +1,6 @@
 //! Tagged resources of one account and region through the Resource Groups Tagging API, with the
-//! kind of each resource derived from its ARN. The resource policies of the shared kinds are read
+//! kind of each resource derived from its ARN, and the tags of named resources (references
+//! resolved in their owner's account, [`refs`](super::refs)). The resource policies of the shared kinds are read
 //! afterwards, per account (`policies`).
 
 use super::apis::Api;
@@ -26,20 +27,59 @@ pub async fn crawl_tagged(
         scope,
         |token| client.get_resources().set_pagination_token(token).send(),
         GetResourcesOutput::pagination_token,
-        |out| {
-            for m in out.resource_tag_mapping_list() {
-                let Some(arn) = m.resource_arn() else { continue };
-                let tags: Tags = m
-                    .tags()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect();
-                found.push((arn.to_string(), tags));
-            }
-        },
+        |out| found.extend(mappings(&out)),
     )
     .await;
     found
+}
+
+/// The tags of the resources `arns` (at most 100, all in `account` and `region`; `config` is
+/// in that region) through `GetResources` with a `ResourceARNList`: the resources the API
+/// returns with their tags (a resource never tagged, or that does not exist, is not returned).
+/// `None` when the call failed (a gap was recorded). A page token in an answer is followed
+/// alone, as the API takes no list with a token.
+pub async fn tags_of(
+    ctx: &Ctx,
+    connector: &Connector,
+    config: &SdkConfig,
+    account: &str,
+    region: &str,
+    arns: &[String],
+) -> Option<Vec<(String, Tags)>> {
+    let client = connector.tagging(config, Some(account));
+    let scope = Scope::region(account, region);
+    let mut found = Vec::new();
+    let complete = ctx
+        .pages(
+            Api::TagGetResources,
+            scope,
+            |token| {
+                let request = client.get_resources();
+                match token {
+                    None => request.set_resource_arn_list(Some(arns.to_vec())).send(),
+                    Some(t) => request.pagination_token(t).send(),
+                }
+            },
+            GetResourcesOutput::pagination_token,
+            |out| found.extend(mappings(&out)),
+        )
+        .await;
+    complete.then_some(found)
+}
+
+/// The ARNs and tags of one `GetResources` answer.
+fn mappings(out: &GetResourcesOutput) -> Vec<(String, Tags)> {
+    out.resource_tag_mapping_list()
+        .iter()
+        .filter_map(|m| {
+            let tags: Tags = m
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            Some((m.resource_arn()?.to_string(), tags))
+        })
+        .collect()
 }
 
 /// The kind of resource an ARN names.
