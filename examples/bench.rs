@@ -1549,27 +1549,34 @@ fn main() -> Res<()> {
         return Ok(());
     }
     println!("-- measured in a fresh process --");
-    let mut child = Command::new(std::env::current_exe()?);
+    let mut child_args = vec![
+        "--scenario".to_string(),
+        args.scenario.clone(),
+        "--roles".to_string(),
+        args.roles.to_string(),
+        "--accounts".to_string(),
+        args.accounts.to_string(),
+        "--regions".to_string(),
+        args.regions.to_string(),
+        "--functions".to_string(),
+        args.functions.to_string(),
+        "--gaps".to_string(),
+        args.gaps.to_string(),
+    ];
     if args.diagnose {
-        child.arg("--diagnose");
+        child_args.push("--diagnose".to_string());
     }
-    let status = child
-        .args([
-            "--scenario",
-            &args.scenario,
-            "--roles",
-            &args.roles.to_string(),
-            "--accounts",
-            &args.accounts.to_string(),
-            "--regions",
-            &args.regions.to_string(),
-            "--functions",
-            &args.functions.to_string(),
-            "--gaps",
-            &args.gaps.to_string(),
-            "--measure",
-        ])
-        .arg(&path)
+    measure_in_child(&child_args, &path)
+}
+
+/// Runs this program again in a fresh process with `args`, then `--measure SNAPSHOT`, so that the
+/// child's peak memory is that of the measured work alone (not the generator's); an error when
+/// the child fails. Shared with `examples/query_bench.rs`, which compiles this file as a module.
+pub fn measure_in_child(args: &[String], snapshot: &Path) -> Res<()> {
+    let status = Command::new(std::env::current_exe()?)
+        .args(args)
+        .arg("--measure")
+        .arg(snapshot)
         .status()?;
     if !status.success() {
         return Err(format!("measurement process failed: {status}").into());

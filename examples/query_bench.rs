@@ -9,8 +9,8 @@
 //! fresh child process then measures, so that its peak memory is that of the questions alone:
 //! read + `parse_snapshot` (load), `parse_config`, `Topology::build` (graph), the role
 //! reachability the access questions share (computed on first use), then each question once:
-//! `can` (the execution role of a function that uses a shared table, `dynamodb:GetItem` on
-//! it), `who-can` (`dynamodb:PutItem` on the table, without and with a `--context` value, which
+//! `can` (the execution role of a function that uses a shared table and whose own policies
+//! allow `dynamodb:GetItem` on it, that action on it), `who-can` (`dynamodb:PutItem` on the table, without and with a `--context` value, which
 //! decides every assumption of every chain again), `impact` of the table and of one region, `path` from a
 //! function to the table and from the function's execution role to the table (a `can-access`
 //! hop). Each line shows the
@@ -33,7 +33,6 @@ mod bench;
 use serde_json::{Value, json};
 use std::error::Error;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 use topoguard::checks::known_ids;
 use topoguard::config::parse_config;
@@ -230,16 +229,42 @@ fn measure(args: &Args, file: &Path) -> Res<()> {
             answer.applications.len()
         ),
     );
-    let function = answer
+    // The sample: a function of the table's account that uses the table and whose execution
+    // role's own policies allow `dynamodb:GetItem` on it. Not every function that uses the
+    // table may read it: of the table account's functions only a third have the `Table`
+    // statement, and a function of another account whose role allows the action is still
+    // denied, since the table has no resource policy and across accounts both must allow.
+    // Else any function that uses it, else any role.
+    let role_of = |f: &str| snapshot.functions.iter().find(|x| x.arn == f).map(|x| x.role.clone());
+    let names_table = |role: &str| {
+        t.policies.identity_policies(role).is_some_and(|policies| {
+            policies.iter().any(|p| {
+                p.policy.statements.iter().any(|st| {
+                    st.effect == topoguard::iam::Effect::Allow
+                        && st.allows_action("dynamodb:GetItem")
+                        && st.resources().iter().any(|r| topoguard::arn::glob_match(r, &table))
+                })
+            })
+        })
+    };
+    let functions: Vec<&str> = answer
         .resources
         .iter()
-        .find(|r| r.kind == "lambda-function")
-        .map(|r| r.id.clone());
-    // The execution role of a function that uses the table (it may read it), else any role.
+        .filter(|r| r.kind == "lambda-function")
+        .map(|r| r.id.as_str())
+        .collect();
+    let table_account = t
+        .node(t.find(&table).ok_or("table not in the graph")?)
+        .account
+        .unwrap_or_default();
+    let function = functions
+        .iter()
+        .find(|f| role_of(f).is_some_and(|r| r.contains(&format!("::{table_account}:")) && names_table(&r)))
+        .or(functions.first())
+        .map(|f| f.to_string());
     let role = function
-        .as_ref()
-        .and_then(|f| snapshot.functions.iter().find(|x| &x.arn == f))
-        .map(|f| f.role.clone())
+        .as_deref()
+        .and_then(role_of)
         .or_else(|| snapshot.roles.first().map(|r| r.arn.clone()))
         .ok_or("no role in this organization")?;
     let region = t
@@ -288,10 +313,6 @@ fn measure(args: &Args, file: &Path) -> Res<()> {
         &format!("{} path(s), {hops} hops", p.paths.len()),
     );
     // A responder of another account reaches the table through the table account's incident-admin.
-    let table_account = t
-        .node(t.find(&table).ok_or("table not in the graph")?)
-        .account
-        .unwrap_or_default();
     let admin = format!("arn:aws:iam::{table_account}:role/incident-admin");
     let (c, admin_t) = timed(|| can(&t, &admin, "dynamodb:PutItem", Some(&table), &none));
     let c = c?;
@@ -358,20 +379,15 @@ fn main() -> Res<()> {
     drop(text);
     println!("-- measured in a fresh process --");
     println!("{:<26} {:>10}   {:>10}   note", "phase", "time", "VmRSS after");
-    let status = Command::new(std::env::current_exe()?)
-        .args([
-            "--accounts",
-            &args.accounts.to_string(),
-            "--regions",
-            &args.regions.to_string(),
-            "--functions",
-            &args.functions.to_string(),
-            "--measure",
-        ])
-        .arg(&file)
-        .status()?;
-    if !status.success() {
-        return Err(format!("measurement process failed: {status}").into());
-    }
-    Ok(())
+    bench::measure_in_child(
+        &[
+            "--accounts".to_string(),
+            args.accounts.to_string(),
+            "--regions".to_string(),
+            args.regions.to_string(),
+            "--functions".to_string(),
+            args.functions.to_string(),
+        ],
+        &file,
+    )
 }

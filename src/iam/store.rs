@@ -242,23 +242,28 @@ impl<'s> PolicyStore<'s> {
             .collect()
     }
 
+    /// The identity policies of `principal` (a role, role session or user): its inline
+    /// policies (a user's groups' included) and the managed policies attached to it (or to its
+    /// groups). `None` when the store does not hold the principal.
+    pub fn identity_policies(&self, principal: &str) -> Option<Vec<NamedPolicy<'_>>> {
+        let managed = |arn: &str| self.managed.get(arn).map(Named::as_named);
+        if let Some(up) = self.users.get(principal) {
+            let attached = up.attached.iter().filter_map(|a| managed(a));
+            return Some(up.inline.iter().map(Named::as_named).chain(attached).collect());
+        }
+        let rp = self.role(principal)?;
+        let attached = rp.role.attached_policies.iter().filter_map(|a| managed(a));
+        Some(rp.inline.iter().map(Named::as_named).chain(attached).collect())
+    }
+
     pub fn policy_set<'a>(
         &'a self,
         role: &str,
         resource_account: Option<&str>,
         resource_policy: Option<NamedPolicy<'a>>,
     ) -> Option<PolicySet<'a>> {
+        let identity = self.identity_policies(role)?;
         if let Some(up) = self.users.get(role) {
-            let identity = up
-                .inline
-                .iter()
-                .map(Named::as_named)
-                .chain(
-                    up.attached
-                        .iter()
-                        .filter_map(|a| self.managed.get(a).map(Named::as_named)),
-                )
-                .collect();
             let boundary = up.user.permission_boundary.as_deref();
             return Some(self.assemble(
                 identity,
@@ -270,17 +275,6 @@ impl<'s> PolicyStore<'s> {
             ));
         }
         let rp = self.role(role)?;
-        let identity = rp
-            .inline
-            .iter()
-            .map(Named::as_named)
-            .chain(
-                rp.role
-                    .attached_policies
-                    .iter()
-                    .filter_map(|a| self.managed.get(a.as_str()).map(Named::as_named)),
-            )
-            .collect();
         let service_linked = rp.role.arn.contains(":role/aws-service-role/");
         let boundary = rp.role.permission_boundary.as_deref();
         Some(self.assemble(

@@ -61,9 +61,7 @@ pub fn hop(t: &Topology<'_>, from: &str, role: &str) -> (Hop, Vec<String>) {
         .or_else(|| {
             assumers.iter().filter(|a| a.caller.is_synthetic()).find_map(|a| {
                 iam.reach
-                    .concrete_behind(iam.store, a, role)
-                    .into_iter()
-                    .find(|c| c.principal == from)
+                    .behind(iam.store, a, role, from)
                     .map(|c| (c.statement, c.conditional_on, Some(a.caller.clone())))
             })
         });

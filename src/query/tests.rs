@@ -1008,3 +1008,116 @@ fn who_can_across_accounts_needs_the_principals_own_allow_too() {
     // near miss: the checkout role has its own allow but the resource policy names invoice only
     assert_eq!(direct, ["arn:aws:iam::111111111111:role/reader"]);
 }
+
+/// Two roles trusted organization-wide (`"*"` pinned by `aws:PrincipalOrgID`) whose trusts let in
+/// different principals (`aws:PrincipalArn`): each principal reaches the table through the role
+/// whose trust names it, never through the other — the principals behind one organization-wide
+/// trust are confirmed for that role, not carried over to another role of the same shape.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid>
+#[test]
+fn fires_org_wide_trusts_with_different_conditions_keep_their_own_principals() {
+    let mut s = org();
+    s["organization"]["id"] = json!("o-test");
+    with_table(&mut s, None);
+    let org_trust = |name: &str| {
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-test"},
+                          "ArnLike": {"aws:PrincipalArn": format!("arn:aws:iam::*:role/{name}")}}}]})
+    };
+    let root = "arn:aws:iam::111111111111:root";
+    let in_shared = "arn:aws:iam::999999999999:role/*";
+    let responder = add_role(
+        &mut s,
+        INVOICE,
+        "responder",
+        trust(root),
+        allow(&["sts:AssumeRole"], in_shared),
+    );
+    let auditor = add_role(
+        &mut s,
+        CHECKOUT,
+        "auditor",
+        trust(root),
+        allow(&["sts:AssumeRole"], in_shared),
+    );
+    let other = add_role(
+        &mut s,
+        CHECKOUT,
+        "other",
+        trust(root),
+        allow(&["sts:AssumeRole"], in_shared),
+    );
+    let get = allow(&["dynamodb:GetItem"], TABLE);
+    let for_responder = add_role(&mut s, SHARED, "for-responder", org_trust("responder"), get.clone());
+    let for_auditor = add_role(&mut s, SHARED, "for-auditor", org_trust("auditor"), get);
+    let w = with_topology(&s, |t| {
+        who_can(t, "dynamodb:GetItem", TABLE, &Default::default(), None).unwrap()
+    });
+    let through = |p: &str| {
+        w.principals
+            .iter()
+            .find(|e| e.principal == p)
+            .map(|e| e.chain.iter().map(|h| h.to.clone()).collect::<Vec<_>>())
+    };
+    assert_eq!(through(&responder), Some(vec![for_responder.clone()]));
+    assert_eq!(through(&auditor), Some(vec![for_auditor.clone()]));
+    // near miss: in the organization and allowed to assume, but named by neither trust
+    assert_eq!(through(&other), None);
+    // `can` follows the same trust for the auditor, with its statement as evidence
+    let a = ask(&s, &auditor, "dynamodb:GetItem", Some(TABLE), &[]);
+    // (conditional without --context: the organization-wide trust's `aws:PrincipalArn` is
+    // undecided for the synthetic caller, as the checks' reachability leaves it)
+    assert_ne!(a.decision, Verdict::Denied);
+    assert_eq!(hops_of(&a), vec![(auditor.as_str(), for_auditor.as_str())]);
+    assert!(
+        a.chain[0].detail.contains("which trusts aws:PrincipalOrgID=o-test"),
+        "{}",
+        a.chain[0].detail
+    );
+}
+
+/// The hop lookup of one principal behind a synthetic assumer ([`Reach::behind`]) says what the
+/// full listing ([`Reach::concrete_behind`]) says, for every role, synthetic assumer and
+/// principal of a snapshot with account, organization and anyone trusts.
+///
+/// [`Reach::behind`]: crate::iam::reach::Reach::behind
+/// [`Reach::concrete_behind`]: crate::iam::reach::Reach::concrete_behind
+#[test]
+fn quiet_one_principal_behind_a_trust_agrees_with_the_full_listing() {
+    let mut s = org();
+    s["organization"]["id"] = json!("o-test");
+    let anyone = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]});
+    let in_org = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-test"}}}]});
+    let root = "arn:aws:iam::111111111111:root";
+    add_role(&mut s, INVOICE, "a", trust(root), allow(&["sts:AssumeRole"], "*"));
+    add_role(
+        &mut s,
+        CHECKOUT,
+        "b",
+        trust(root),
+        allow(&["sts:AssumeRole"], "arn:aws:iam::999999999999:role/o*"),
+    );
+    add_role(&mut s, SHARED, "open", anyone, allow(&["sts:AssumeRole"], "*"));
+    add_role(&mut s, SHARED, "org", in_org, allow(&["sqs:SendMessage"], "*"));
+    with_topology(&s, |t| {
+        let iam = t.iam();
+        let principals: Vec<&str> = t.policies.roles.keys().copied().collect();
+        let mut compared = 0;
+        for role in &principals {
+            for a in iam.reach.assumers(role).iter().filter(|a| a.caller.is_synthetic()) {
+                let listed = iam.reach.concrete_behind(iam.store, a, role);
+                for p in &principals {
+                    let one = iam.reach.behind(iam.store, a, role, p);
+                    assert_eq!(
+                        one.as_ref(),
+                        listed.iter().find(|c| c.principal == *p),
+                        "{p} behind {role}"
+                    );
+                    compared += usize::from(one.is_some());
+                }
+            }
+        }
+        assert!(compared >= 3, "{compared}");
+    });
+}

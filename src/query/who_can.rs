@@ -207,24 +207,15 @@ impl Finals<'_, '_> {
 /// SCPs, RCPs, boundaries and session policies only limit, so without such an Allow (and none in
 /// the resource policy) the request is denied.
 fn identity_may_allow(t: &Topology<'_>, principal: &str, action: &str) -> bool {
-    let store = &t.policies;
-    let covers = |p: &crate::iam::Policy| {
-        p.statements
-            .iter()
-            .any(|st| st.effect == Effect::Allow && st.allows_action(action))
-    };
-    let managed = |arn: &str| store.managed(arn).is_some_and(|n| covers(n.as_named().policy));
-    if let Some(up) = store.users.get(principal) {
-        return up.inline.iter().any(|n| covers(n.as_named().policy)) || up.attached.iter().any(|a| managed(a));
-    }
-    match store.role(principal) {
-        Some(rp) => {
-            rp.inline.iter().any(|n| covers(n.as_named().policy))
-                || rp.role.attached_policies.iter().any(|a| managed(a))
-        }
-        // Not a principal the store knows: let the evaluation say so.
-        None => true,
-    }
+    // Not a principal the store knows: let the evaluation say so.
+    t.policies.identity_policies(principal).is_none_or(|policies| {
+        policies.iter().any(|p| {
+            p.policy
+                .statements
+                .iter()
+                .any(|st| st.effect == Effect::Allow && st.allows_action(action))
+        })
+    })
 }
 
 /// Adds everyone who reaches one of the `roles` that may do the request through assumptions
@@ -243,8 +234,23 @@ fn add_chains(
         let mut next = Vec::new();
         for (role, suffix) in &frontier {
             for a in iam.reach.assumers(role) {
+                let is_new = |p: &str| !found.contains_key(p) && !suffix.iter().any(|s| s == p);
+                // The principals behind a synthetic assumer (an account, the organization,
+                // anyone) are confirmed only when not found yet: a principal found through an
+                // earlier role keeps its chain, and confirming it again for every role trusted
+                // organization-wide is what made this quadratic.
+                let behind: Vec<&str> = iam
+                    .reach
+                    .candidates_behind(a, role)
+                    .into_iter()
+                    .filter(|c| is_new(c))
+                    .collect();
                 let mut callers = vec![a.clone()];
-                callers.extend(iam.reach.concrete_behind(iam.store, a, role));
+                callers.extend(
+                    behind
+                        .into_iter()
+                        .filter_map(|c| iam.reach.confirm_behind(iam.store, a, role, c)),
+                );
                 for c in callers {
                     if found.contains_key(&c.principal) || suffix.contains(&c.principal) {
                         continue;

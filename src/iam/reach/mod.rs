@@ -86,8 +86,8 @@ fn label(i: usize, st: &Statement) -> String {
 /// True when any identity policy of `principal` (a role, or a user with its groups' policies)
 /// allows `sts:AssumeRole` at all (a cheap pre-filter).
 fn may_call_assume(store: &PolicyStore<'_>, principal: &str) -> bool {
-    store.policy_set(principal, None, None).is_some_and(|set| {
-        set.identity.iter().any(|p| {
+    store.identity_policies(principal).is_some_and(|identity| {
+        identity.iter().any(|p| {
             p.policy
                 .statements
                 .iter()
@@ -281,34 +281,75 @@ impl Reach {
     /// The roles and users of the snapshot behind a synthetic assumer `a` of `role` that may assume it
     /// today, sorted (empty for a named principal or a service).
     pub fn concrete_behind(&self, store: &PolicyStore<'_>, a: &Assumer, role: &str) -> Vec<Assumer> {
+        let mut out: Vec<Assumer> = self
+            .candidates_behind(a, role)
+            .into_iter()
+            .filter_map(|c| self.confirm_behind(store, a, role, c))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Who may stand behind the synthetic assumer `a` of `role`: the roles and users of its
+    /// accounts whose own policies allow `sts:AssumeRole` at all, `role` itself left out, sorted
+    /// and not yet confirmed (empty for a named principal or a service). Confirm each with
+    /// [`Reach::confirm_behind`]; [`Reach::concrete_behind`] is both at once.
+    pub fn candidates_behind<'r>(&'r self, a: &Assumer, role: &str) -> Vec<&'r str> {
         let accounts: Vec<&String> = match &a.caller {
             Caller::AccountAdmins(acc) => vec![acc],
             Caller::Organization(_) => self.org_accounts.iter().collect(),
             Caller::Anyone => self.callers.keys().collect(),
             Caller::Principal(_) | Caller::Service(_) => return Vec::new(),
         };
-        let mut out: Vec<Assumer> = accounts
+        let mut out: Vec<&str> = accounts
             .into_iter()
             .flat_map(|acc| self.callers.get(acc).into_iter().flatten())
-            .filter(|c| c.as_str() != role)
-            .filter_map(|c| {
-                let keys = self.confirm(store, c, role)?;
-                let mut conditional_on = a.conditional_on.clone();
-                conditional_on.extend(keys);
-                conditional_on.sort();
-                conditional_on.dedup();
-                Some(Assumer {
-                    principal: c.clone(),
-                    caller: Caller::Principal(c.clone()),
-                    conditional: !conditional_on.is_empty(),
-                    conditional_on,
-                    statement: a.statement.clone(),
-                })
-            })
+            .map(String::as_str)
+            .filter(|c| *c != role)
             .collect();
-        out.sort();
+        out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// The assumer `principal`, one of [`Reach::candidates_behind`]`(a, role)`, is when it may
+    /// assume `role` today: the conditions of `a` and of its own request together; `None` when
+    /// it may not.
+    pub fn confirm_behind(&self, store: &PolicyStore<'_>, a: &Assumer, role: &str, principal: &str) -> Option<Assumer> {
+        let keys = self.confirm(store, principal, role)?;
+        let mut conditional_on = a.conditional_on.clone();
+        conditional_on.extend(keys);
+        conditional_on.sort();
+        conditional_on.dedup();
+        Some(Assumer {
+            principal: principal.to_string(),
+            caller: Caller::Principal(principal.to_string()),
+            conditional: !conditional_on.is_empty(),
+            conditional_on,
+            statement: a.statement.clone(),
+        })
+    }
+
+    /// `principal` as [`Reach::concrete_behind`]`(store, a, role)` lists it, decided for that
+    /// one principal (one evaluation instead of one per principal behind `a`); `None` when the
+    /// list would not hold it.
+    pub fn behind(&self, store: &PolicyStore<'_>, a: &Assumer, role: &str, principal: &str) -> Option<Assumer> {
+        let account = account_of(store, principal)?;
+        let in_scope = match &a.caller {
+            Caller::AccountAdmins(acc) => acc == account,
+            Caller::Organization(_) => self.org_accounts.contains(account),
+            Caller::Anyone => true,
+            Caller::Principal(_) | Caller::Service(_) => false,
+        };
+        let listed = self
+            .callers
+            .get(account)
+            .is_some_and(|list| list.binary_search_by(|c| c.as_str().cmp(principal)).is_ok());
+        if !in_scope || !listed || principal == role {
+            return None;
+        }
+        self.confirm_behind(store, a, role, principal)
     }
 
     /// Roles whose trust lets the administrators of `account` in, sorted.
