@@ -8,9 +8,10 @@
 //! association's own role (it is then the only role the agent has there). Writes are decided by
 //! the IAM engine per resource of the role's account, with the resource's policy.
 
+use super::role_writes::role_writes;
 use super::{Check, Context, Evidence, Finding, Input, Meta, SHOWN, Severity, Status};
 use crate::graph::{AppId, NodeKind, Topology};
-use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
+use crate::iam::capability::{RoleView, grant_labels, summarize_actions};
 use crate::iam::catalog::ActionClass;
 use crate::model::AgentSpace;
 use petgraph::graph::NodeIndex;
@@ -45,35 +46,6 @@ fn not_own(t: &Topology<'_>, ix: NodeIndex, app: AppId) -> bool {
         NodeKind::EventBus | NodeKind::Rule | NodeKind::Subscriber | NodeKind::Function | NodeKind::Resource(_)
     );
     candidate && (t.owner(ix) != Some(app) || t.is_shared(ix))
-}
-
-/// The writes `view` can make on resources of its account that `app` does not own alone.
-fn writes(
-    t: &Topology<'_>,
-    view: &RoleView<'_>,
-    account: &str,
-    app: AppId,
-) -> Vec<(NodeIndex, Vec<crate::iam::capability::Capability>)> {
-    let iam = t.iam();
-    let mut out = Vec::new();
-    for &ix in t.nodes_in_account(account) {
-        if !not_own(t, ix, app) {
-            continue;
-        }
-        let node = t.node(ix);
-        let target = Target::Resource {
-            arn: node.id,
-            account: Some(account),
-            region: node.region,
-            tags: node.tags,
-            policy: iam.store.resource_policy(node.id).map(|n| n.as_named()),
-        };
-        let caps = view.capabilities(target, ActionClass::CHANGES);
-        if !caps.is_empty() {
-            out.push((ix, caps));
-        }
-    }
-    out
 }
 
 impl AgentSpaceElevatedAccess {
@@ -195,7 +167,7 @@ impl Check for AgentSpaceElevatedAccess {
                     .ok()
                     .and_then(|a| a.account().map(str::to_string));
                 let Some(account) = account else { continue };
-                let hits = writes(t, &rv, &account, view.app);
+                let hits = role_writes(t, &rv, &account, |ix| not_own(t, ix, view.app));
                 if hits.is_empty() {
                     continue;
                 }

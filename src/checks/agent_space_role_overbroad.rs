@@ -2,9 +2,10 @@
 //! than read the resources its application uses there. An investigation into one application
 //! must not be able to change a dependency every other application relies on.
 
+use super::role_writes::role_writes;
 use super::{Check, Context, Evidence, Finding, Input, Meta, SHOWN, Severity, app_names};
 use crate::graph::{NodeKind, Topology};
-use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
+use crate::iam::capability::{RoleView, grant_labels, summarize_actions};
 use crate::iam::catalog::ActionClass;
 use std::collections::BTreeMap;
 
@@ -66,25 +67,13 @@ impl Check for AgentSpaceRoleOverbroad {
             else {
                 continue;
             };
-            for &ix in t.nodes_in_account(account) {
+            let used = |ix| {
+                let kind = t.node(ix).kind;
+                !matches!(kind, NodeKind::External | NodeKind::Role | NodeKind::AgentSpace)
+                    && t.users(ix).iter().any(|(a, _)| app.is_none_or(|x| *a == x))
+            };
+            for (ix, all) in role_writes(t, &view, account, used) {
                 let node = t.node(ix);
-                if matches!(node.kind, NodeKind::External | NodeKind::Role | NodeKind::AgentSpace)
-                    || !t.users(ix).iter().any(|(a, _)| app.is_none_or(|x| *a == x))
-                {
-                    continue;
-                }
-                let policy = iam.store.resource_policy(node.id).map(|n| n.as_named());
-                let target = Target::Resource {
-                    arn: node.id,
-                    account: Some(account),
-                    region: node.region,
-                    tags: node.tags,
-                    policy,
-                };
-                let all = view.capabilities(target, ActionClass::CHANGES);
-                if all.is_empty() {
-                    continue;
-                }
                 // Certain writes make a violation; writes that hold only under undecided
                 // conditions make a conditional finding naming each key and statement.
                 let certain: Vec<_> = all.iter().filter(|c| c.conditional_on.is_empty()).cloned().collect();
