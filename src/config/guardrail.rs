@@ -24,15 +24,10 @@ use toml::Spanned;
 pub struct Guardrail {
     /// The path as the config writes it (relative to the config file), to name it in findings.
     pub file: String,
+    /// How evidence and messages name it: `DevOps Agent guardrail `FILE``.
+    pub name: String,
     /// The policy document.
     pub policy: Policy,
-}
-
-impl Guardrail {
-    /// How evidence and messages name it: `DevOps Agent guardrail `FILE``.
-    pub fn name(&self) -> String {
-        format!("DevOps Agent guardrail `{}`", self.file)
-    }
 }
 
 /// Reads every guardrail the config names (`base`: the config file's directory), reporting
@@ -76,6 +71,7 @@ fn read(file: &Spanned<String>, base: &Path, key: &str, out: &mut Vec<Diagnostic
     match parse(text) {
         Ok(policy) => Some(Guardrail {
             file: written.clone(),
+            name: format!("DevOps Agent guardrail `{written}`"),
             policy,
         }),
         Err((offset, message)) => {
