@@ -195,6 +195,7 @@ fn bad_input_exits_2_and_writes_nothing() {
         format!("{base}\n[readiness.weights]\nvisibility = 0\naccess = 0\nattribution = 0\nresidency = 0\ndelivery_safety = 0\ncoverage = 0\n"),
     )
     .unwrap();
+    crate::support::copy_example_config_files(dir.path());
     let out = topoguard()
         .args(["readiness", "--topology", EXAMPLE, "--policies"])
         .arg(&cfg)

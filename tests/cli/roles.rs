@@ -20,6 +20,7 @@ fn config_with_responders(dir: &Path) -> PathBuf {
     };
     let path = dir.join("topoguard.toml");
     std::fs::write(&path, config).unwrap();
+    crate::support::copy_example_config_files(dir);
     path
 }
 
