@@ -242,7 +242,7 @@ fn too_many_responders_for_a_trust_policy_are_a_config_error() {
     assert!(!out.exists());
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "nothing beside the config"
+        2,
+        "nothing beside the config and its guardrail"
     );
 }

@@ -223,6 +223,10 @@ fn snapshot_ids() -> (BTreeSet<String>, BTreeSet<String>) {
             arns.insert(item["arn"].as_str().unwrap().to_string());
         }
     }
+    // A bucket the crawl placed by its owner (`bucket_owners`) is in the snapshot too.
+    for bucket in snap["bucket_owners"].as_object().into_iter().flat_map(|m| m.keys()) {
+        arns.insert(format!("arn:aws:s3:::{bucket}"));
+    }
     let accounts = snap["organization"]["accounts"]
         .as_array()
         .unwrap()
