@@ -1669,25 +1669,101 @@ fn agent_configuration_plants(o: &mut Org, spaces: &mut [AgentSpace]) {
         ("platform-admin", "aidevops.amazonaws.com"),
         ("checkout-ci", "lambda.amazonaws.com"),
     ] {
+        let mut statements = vec![
+            allow(
+                "ManageAgentSpace",
+                &["aidevops:UpdateAssociation", "aidevops:AssociateService"],
+                &[&checkout_space],
+            ),
+            allow_if(
+                "PassRoles",
+                &["iam:PassRole"],
+                &["*"],
+                json!({"StringEquals": {"iam:PassedToService": passed_to}}),
+            ),
+        ];
+        if name == "checkout-ci" {
+            // PLANTED agent-space-reconfigurable through a chain (issue 9): the CI role may
+            // assume platform-admin "to roll out space settings from the pipeline". On its own
+            // it is a near miss (it may pass roles to Lambda only); through platform-admin, a
+            // declared administrator, it can reconfigure checkout's space. Whoever can assume
+            // an administrator role is not one.
+            statements.push(allow(
+                "AssumePlatformAdmin",
+                &["sts:AssumeRole"],
+                &[&role_arn(chk_eu, "platform-admin")],
+            ));
+        }
         o.s.roles.push(role(
             chk_eu,
             name,
             app_tags("checkout"),
             aws_trust(json!(root(chk_eu))),
             "deploy",
-            vec![
-                allow(
-                    "ManageAgentSpace",
-                    &["aidevops:UpdateAssociation", "aidevops:AssociateService"],
-                    &[&checkout_space],
-                ),
-                allow_if(
-                    "PassRoles",
-                    &["iam:PassRole"],
-                    &["*"],
-                    json!({"StringEquals": {"iam:PassedToService": passed_to}}),
-                ),
-            ],
+            statements,
+        ));
+    }
+}
+
+/// PLANTED (issue 9): catalog's shared-services association got an elevated role "to reset the
+/// price topic's delivery policy when subscribers fall behind". It can change the EU
+/// `price-updates` topic, which checkout uses too, but `sns:SetTopicAttributes` is outside the
+/// DevOps Agent guardrail the config names (`policies/devops-agent-guardrail.json` denies
+/// `*:Set*Attributes`): agent-space-elevated-access and agent-space-role-overbroad report it at
+/// low, "allowed by the role but outside the guardrail". Near miss: checkout's elevated
+/// `dynamodb:UpdateTable` is within the guardrail and stays high.
+fn guardrail_plants(o: &mut Org, spaces: &mut [AgentSpace]) {
+    let name = "DevOpsAgentElevated-catalog-shared";
+    o.s.roles.push(role(
+        SHARED,
+        name,
+        tags(&[("agent-space", "catalog-oncall")]),
+        agent_trust("catalog"),
+        "devops-agent-mitigate",
+        vec![allow(
+            "ResetPriceTopicDelivery",
+            &["sns:SetTopicAttributes"],
+            &[&price_topic_arn("eu")],
+        )],
+    ));
+    let catalog = spaces.iter_mut().find(|s| s.arn == space_arn("catalog"));
+    for a in catalog.into_iter().flat_map(|s| s.associations.iter_mut()) {
+        if a.account == SHARED {
+            a.elevated_role = Some(role_arn(SHARED, name));
+            a.elevated_role_status = Some(ValidationStatus::Valid);
+        }
+    }
+}
+
+/// PLANTED shared-resource-untagged, NOT PROVEN (issue 9 point 3): invoice-api (eu-west-1)
+/// reads exports from `org-shared-exports`, an S3 bucket of shared-services that the crawl found
+/// through `ListBuckets` (so `bucket_owners` names its account) but whose tags and policy it
+/// could not read; only object ARNs name it: in the role's policy and in the function's
+/// environment (`EXPORTS_PREFIX`). The bucket is placed in shared-services and reported "not
+/// proven", not dropped as outside; and since its region is unknown, residency-cross-zone-flow
+/// cannot show that the two EU invoice-api functions that use it stay in the EU ("not proven",
+/// one finding per function). (A bucket named only by an IAM policy gets no node in the graph
+/// today, so the environment names it too.) The near miss, a bucket no crawled account owns,
+/// is the unit test `near_miss_a_bucket_owned_outside_the_organization_is_not_reported`.
+fn cross_account_reference_plants(o: &mut Org) {
+    o.s.bucket_owners
+        .insert("org-shared-exports".to_string(), SHARED.to_string());
+    let api = fn_arn("eu-west-1", invoice("eu"), "invoice-api");
+    for f in o.s.functions.iter_mut().filter(|f| f.arn == api) {
+        f.environment_keys.push("EXPORTS_PREFIX".to_string());
+        f.environment_references
+            .push("arn:aws:s3:::org-shared-exports/invoice/*".to_string());
+        f.environment_keys.sort();
+        f.environment_references.sort();
+    }
+    if let Some(r) = o.find_role(&role_arn(invoice("eu"), "invoice-api")) {
+        r.inline_policies.push(inline(
+            "read-exports",
+            policy(vec![allow(
+                "ReadSharedExports",
+                &["s3:GetObject"],
+                &["arn:aws:s3:::org-shared-exports/invoice/*"],
+            )]),
         ));
     }
 }
@@ -1983,6 +2059,8 @@ pub fn example() -> Snapshot {
     build_v2_bus(&mut o);
     let mut spaces = build_spaces(&mut o);
     agent_configuration_plants(&mut o, &mut spaces);
+    guardrail_plants(&mut o, &mut spaces);
+    cross_account_reference_plants(&mut o);
     o.s.schema_version = SCHEMA_VERSION;
     o.s.crawled_at = Some("2025-06-02T07:30:00Z".to_string());
     o.s.organization = organization();

@@ -7,10 +7,20 @@
 //! the space has `elevatedActionsEnabled` but an association names no elevated role, that
 //! association's own role (it is then the only role the agent has there). Writes are decided by
 //! the IAM engine per resource of the role's account, with the resource's policy.
+//!
+//! The agent's sessions are capped by the DevOps Agent's guardrail, a session policy. When the
+//! config names it (`[devops_agent] guardrail`, or the space's own), each write is evaluated
+//! again with it: writes the guardrail allows too make the finding (high, as without a
+//! guardrail, saying it is within the guardrail); writes only the role allows are listed as
+//! `outside-guardrail` evidence, and when they are all the role can write outside the
+//! application, the finding is low ("allowed by the role but outside the guardrail"). Without
+//! a configured guardrail every write the role allows counts.
 
+use super::role_writes::{Writes, outside_evidence, role_writes};
 use super::{Check, Context, Evidence, Finding, Input, Meta, SHOWN, Severity, Status};
+use crate::config::Guardrail;
 use crate::graph::{AppId, NodeKind, Topology};
-use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
+use crate::iam::capability::{Capability, RoleView, grant_labels, summarize_actions};
 use crate::iam::catalog::ActionClass;
 use crate::model::AgentSpace;
 use petgraph::graph::NodeIndex;
@@ -47,71 +57,62 @@ fn not_own(t: &Topology<'_>, ix: NodeIndex, app: AppId) -> bool {
     candidate && (t.owner(ix) != Some(app) || t.is_shared(ix))
 }
 
-/// The writes `view` can make on resources of its account that `app` does not own alone.
-fn writes(
-    t: &Topology<'_>,
-    view: &RoleView<'_>,
-    account: &str,
-    app: AppId,
-) -> Vec<(NodeIndex, Vec<crate::iam::capability::Capability>)> {
-    let iam = t.iam();
-    let mut out = Vec::new();
-    for &ix in t.nodes_in_account(account) {
-        if !not_own(t, ix, app) {
-            continue;
-        }
-        let node = t.node(ix);
-        let target = Target::Resource {
-            arn: node.id,
-            account: Some(account),
-            region: node.region,
-            tags: node.tags,
-            policy: iam.store.resource_policy(node.id).map(|n| n.as_named()),
-        };
-        let caps = view.capabilities(target, ActionClass::CHANGES);
-        if !caps.is_empty() {
-            out.push((ix, caps));
-        }
+/// Resources and the writes listed for them.
+type Listed<'h> = Vec<(NodeIndex, &'h [Capability])>;
+
+/// For the message: each resource with its actions; the undecided condition keys; the `grants`
+/// evidence of the role's statements.
+fn describe(t: &Topology<'_>, role: &str, listed: &Listed<'_>) -> (Vec<String>, Vec<String>, Vec<Evidence>) {
+    let mut resources = Vec::new();
+    let mut keys = Vec::new();
+    let mut evidence = Vec::new();
+    for (r, caps) in listed {
+        let names: Vec<&str> = caps.iter().map(|c| c.action.as_str()).collect();
+        let node = t.node(*r);
+        resources.push(format!(
+            "{} `{}` ({})",
+            node.kind.as_str(),
+            node.id,
+            summarize_actions(&names, 3)
+        ));
+        keys.extend(caps.iter().flat_map(|c| c.conditional_on.iter().cloned()));
+        evidence.extend(
+            grant_labels(*caps)
+                .into_iter()
+                .map(|g| Evidence::new("grants", role.to_string(), Some(node.id.to_string()), g)),
+        );
     }
-    out
+    (resources, keys, evidence)
 }
 
-impl AgentSpaceElevatedAccess {
-    fn finding(
-        &self,
-        t: &Topology<'_>,
-        space: &AgentSpace,
-        app: AppId,
-        role: &str,
-        why: &str,
-        hits: &[(NodeIndex, Vec<crate::iam::capability::Capability>)],
-    ) -> Option<Finding> {
-        let ix = t.find(role)?;
-        let certain = hits.iter().any(|(_, c)| c.iter().any(|c| c.conditional_on.is_empty()));
-        let mut resources: Vec<String> = Vec::new();
-        let mut evidence = vec![Evidence::new(
-            "can-assume",
-            space.arn.clone(),
-            Some(role.to_string()),
-            why,
-        )];
-        let mut keys: Vec<String> = Vec::new();
-        for (r, caps) in hits {
-            let names: Vec<&str> = caps.iter().map(|c| c.action.as_str()).collect();
-            let node = t.node(*r);
-            resources.push(format!(
-                "{} `{}` ({})",
-                node.kind.as_str(),
-                node.id,
-                summarize_actions(&names, 3)
-            ));
-            keys.extend(caps.iter().flat_map(|c| c.conditional_on.iter().cloned()));
-            evidence.extend(
-                grant_labels(caps)
-                    .into_iter()
-                    .map(|g| Evidence::new("grants", role.to_string(), Some(node.id.to_string()), g)),
-            );
-        }
+/// One role's finding: high for the writes the agent's sessions can make (all the role's when
+/// the guardrail is unknown); low when every write is outside the guardrail (the role allows
+/// them, the guardrail does not).
+struct RoleFinding<'r> {
+    space: &'r AgentSpace,
+    app: AppId,
+    role: &'r str,
+    why: &'r str,
+    guardrail: Option<&'r Guardrail>,
+}
+
+impl RoleFinding<'_> {
+    fn build(&self, t: &Topology<'_>, hits: &[Writes]) -> Option<Finding> {
+        let ix = t.find(self.role)?;
+        let (role, why, app) = (self.role, self.why, t.app_name(self.app));
+        let pick = |outside: bool| -> Listed<'_> {
+            hits.iter()
+                .map(|w| (w.resource, if outside { &w.outside[..] } else { &w.inside[..] }))
+                .filter(|(_, c)| !c.is_empty())
+                .collect()
+        };
+        let (inside, outside) = (pick(false), pick(true));
+        let beyond = inside.is_empty();
+        let listed = if beyond { &outside } else { &inside };
+        let (mut resources, mut keys, grants) = describe(t, role, listed);
+        let certain = listed
+            .iter()
+            .any(|(_, c)| c.iter().any(|c| c.conditional_on.is_empty()));
         let total = resources.len();
         resources.truncate(SHOWN);
         let more = if total > SHOWN {
@@ -119,27 +120,57 @@ impl AgentSpaceElevatedAccess {
         } else {
             String::new()
         };
+        let space = &self.space.arn;
+        let list = resources.join("; ");
+        let message = match self.guardrail {
+            None => format!(
+                "`{role}` ({why}) of Agent Space `{space}` can change what `{app}` does not own alone: {list}{more}"
+            ),
+            Some(g) if beyond => format!(
+                "`{role}` ({why}) of Agent Space `{space}` can change what `{app}` does not own alone, but only outside the {}: {list}{more}; the agent's sessions cannot make these writes while the guardrail stands, the role still allows them",
+                g.name
+            ),
+            Some(g) => {
+                let also = if outside.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (the role allows more writes on {} resource(s) that the guardrail does not: see the outside-guardrail evidence)",
+                        outside.len()
+                    )
+                };
+                format!(
+                    "`{role}` ({why}) of Agent Space `{space}` can change what `{app}` does not own alone, within the {}: {list}{more}{also}",
+                    g.name
+                )
+            }
+        };
         let mut f = META.finding(
             t.node(ix),
+            message,
             format!(
-                "`{role}` ({why}) of Agent Space `{}` can change what `{}` does not own alone: {}{more}",
-                space.arn,
-                t.app_name(app),
-                resources.join("; ")
-            ),
-            format!(
-                "Limit `{role}` to reversible writes on `{}`'s own functions and rules (as `topoguard roles` builds the mitigate tier), or turn elevated actions off for the space.",
-                t.app_name(app)
+                "Limit `{role}` to reversible writes on `{app}`'s own functions and rules (as `topoguard roles` builds the mitigate tier), or turn elevated actions off for the space."
             ),
         );
+        if beyond {
+            f.severity = Severity::Low;
+        }
         if !certain {
             keys.sort();
             keys.dedup();
             f.status = Status::Conditional;
             f.conditions = keys;
         }
-        f.applications = vec![t.app_name(app).to_string()];
-        f.evidence = evidence;
+        f.applications = vec![app.to_string()];
+        f.evidence = vec![Evidence::new("can-assume", space.clone(), Some(role.to_string()), why)];
+        f.evidence.extend(grants);
+        if let Some(g) = self.guardrail {
+            f.evidence.extend(
+                outside
+                    .iter()
+                    .map(|(r, caps)| outside_evidence(role, t.node(*r).id, caps, g)),
+            );
+        }
         Some(f)
     }
 }
@@ -195,11 +226,19 @@ impl Check for AgentSpaceElevatedAccess {
                     .ok()
                     .and_then(|a| a.account().map(str::to_string));
                 let Some(account) = account else { continue };
-                let hits = writes(t, &rv, &account, view.app);
+                let guardrail = t.config.guardrail_for(view.name);
+                let hits = role_writes(t, &rv, guardrail, &account, |ix| not_own(t, ix, view.app));
                 if hits.is_empty() {
                     continue;
                 }
-                out.extend(self.finding(t, space, view.app, role, why, &hits));
+                let f = RoleFinding {
+                    space,
+                    app: view.app,
+                    role,
+                    why,
+                    guardrail,
+                };
+                out.extend(f.build(t, &hits));
             }
         }
         out
@@ -325,5 +364,95 @@ mod tests {
         let f = run(&AgentSpaceElevatedAccess, &s);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].status, Status::NotProven);
+    }
+
+    // The agent's sessions are capped by the service's guardrail, a session policy: a session
+    // can do only what both the role and the session policy allow.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+    // https://docs.aws.amazon.com/devopsagent/latest/userguide/aws-devops-agent-security.html
+    fn with_guardrail(s: &Value, actions: &[&str], space_override: Option<&[&str]>) -> Vec<crate::finding::Finding> {
+        let doc = allow(actions, "*");
+        let (_dir, config) = config_with_guardrail("\n[devops_agent]\nguardrail = {guardrail}\n", &doc);
+        let config = match space_override {
+            None => config,
+            Some(own) => {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("own.json");
+                std::fs::write(&path, allow(own, "*").to_string()).unwrap();
+                let extra = format!(
+                    "[agent_spaces.invoice]\napplication = \"invoice\"\nguardrail = {}\n",
+                    toml_string(&path.display().to_string())
+                );
+                return run_with(&AgentSpaceElevatedAccess, s, &format!("{config}{extra}"));
+            }
+        };
+        run_with(&AgentSpaceElevatedAccess, s, &config)
+    }
+
+    #[test]
+    fn fires_low_when_every_elevated_write_is_outside_the_guardrail() {
+        let mut s = setup(SHARED, "*", true, None);
+        let (shared, _) = queues(&mut s);
+        let f = with_guardrail(&s, &["lambda:PutFunctionConcurrency"], None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, crate::checks::Severity::Low);
+        assert!(
+            f[0].message.contains("but only outside the DevOps Agent guardrail `") && f[0].message.contains(&shared),
+            "{}",
+            f[0].message
+        );
+        let outside: Vec<_> = f[0]
+            .evidence
+            .iter()
+            .filter(|e| e.relation == "outside-guardrail")
+            .collect();
+        assert_eq!(outside.len(), 1, "{:#?}", f[0].evidence);
+        assert!(outside[0].detail.contains("sqs:PurgeQueue"), "{}", outside[0].detail);
+    }
+
+    #[test]
+    fn near_miss_a_write_inside_the_guardrail_stays_high() {
+        let mut s = setup(SHARED, "*", true, None);
+        queues(&mut s);
+        let f = with_guardrail(&s, &["sqs:PurgeQueue"], None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, crate::checks::Severity::High);
+        assert_eq!(f[0].status, Status::Violation);
+        assert!(
+            f[0].message.contains("within the DevOps Agent guardrail"),
+            "{}",
+            f[0].message
+        );
+        assert!(!f[0].evidence.iter().any(|e| e.relation == "outside-guardrail"));
+        // The guardrail's own statement is named among the grants.
+        assert!(
+            f[0].evidence
+                .iter()
+                .any(|e| e.relation == "grants" && e.detail.starts_with("DevOps Agent guardrail `")),
+            "{:#?}",
+            f[0].evidence
+        );
+    }
+
+    #[test]
+    fn a_space_s_own_guardrail_replaces_the_global_one() {
+        let mut s = setup(SHARED, "*", true, None);
+        queues(&mut s);
+        // Global: the write is inside; the space's own guardrail leaves it outside.
+        let f = with_guardrail(&s, &["sqs:*"], Some(&["lambda:PutFunctionConcurrency"]));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, crate::checks::Severity::Low);
+    }
+
+    #[test]
+    fn quiet_with_a_guardrail_when_the_role_writes_only_the_applications_own_queue() {
+        let mut s = setup(
+            INVOICE,
+            "arn:aws:sqs:eu-west-1:111111111111:invoice-work",
+            true,
+            Some(true),
+        );
+        queues(&mut s);
+        assert_eq!(with_guardrail(&s, &["sqs:*"], None), vec![]);
     }
 }

@@ -149,6 +149,7 @@ fn principals<'s>(t: &Topology<'s>) -> Vec<(&'s str, &'s str)> {
 
 /// How a principal reaches a holder: the chain (principal first, holder last), each hop's
 /// trust statement, and the unknown condition keys the hops depend on.
+#[derive(Clone)]
 struct Route {
     caller: Caller,
     path: Vec<String>,
@@ -203,12 +204,7 @@ fn routes(t: &Topology<'_>, holders: &BTreeSet<&str>) -> Vec<Route> {
                 }
                 let next = route.extended(b.caller.clone(), &b);
                 if iam.store.roles.contains_key(b.principal.as_str()) {
-                    queue.push_back(Route {
-                        caller: next.caller.clone(),
-                        path: next.path.clone(),
-                        statements: next.statements.clone(),
-                        keys: next.keys.clone(),
-                    });
+                    queue.push_back(next.clone());
                 }
                 if !admin(&b.principal) {
                     out.push(next);

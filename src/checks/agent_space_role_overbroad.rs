@@ -1,10 +1,18 @@
 //! `agent-space-role-overbroad`: an Agent Space role in a shared-dependency account can do more
 //! than read the resources its application uses there. An investigation into one application
 //! must not be able to change a dependency every other application relies on.
+//!
+//! The agent's sessions are capped by the DevOps Agent's guardrail (a session policy). When the
+//! config names it, writes the guardrail allows too are reported as without it (high, "within
+//! the guardrail"); a resource the role can write only outside the guardrail is reported low
+//! ("allowed by the role but outside the guardrail"), and such writes next to writes within it
+//! are `outside-guardrail` evidence.
 
+use super::role_writes::{Writes, outside_evidence, role_writes};
 use super::{Check, Context, Evidence, Finding, Input, Meta, SHOWN, Severity, app_names};
+use crate::config::Guardrail;
 use crate::graph::{NodeKind, Topology};
-use crate::iam::capability::{RoleView, Target, grant_labels, summarize_actions};
+use crate::iam::capability::{RoleView, grant_labels, summarize_actions};
 use crate::iam::catalog::ActionClass;
 use std::collections::BTreeMap;
 
@@ -66,87 +74,136 @@ impl Check for AgentSpaceRoleOverbroad {
             else {
                 continue;
             };
-            for &ix in t.nodes_in_account(account) {
-                let node = t.node(ix);
-                if matches!(node.kind, NodeKind::External | NodeKind::Role | NodeKind::AgentSpace)
-                    || !t.users(ix).iter().any(|(a, _)| app.is_none_or(|x| *a == x))
-                {
-                    continue;
-                }
-                let policy = iam.store.resource_policy(node.id).map(|n| n.as_named());
-                let target = Target::Resource {
-                    arn: node.id,
-                    account: Some(account),
-                    region: node.region,
-                    tags: node.tags,
-                    policy,
-                };
-                let all = view.capabilities(target, ActionClass::CHANGES);
-                if all.is_empty() {
-                    continue;
-                }
-                // Certain writes make a violation; writes that hold only under undecided
-                // conditions make a conditional finding naming each key and statement.
-                let certain: Vec<_> = all.iter().filter(|c| c.conditional_on.is_empty()).cloned().collect();
-                let conditional = certain.is_empty();
-                let caps = if conditional { all } else { certain };
-                let mut conditions: Vec<String> = caps
-                    .iter()
-                    .flat_map(|c| {
-                        let labels = grant_labels([c]).join(", ");
-                        c.conditional_on.iter().map(move |k| format!("{k} ({labels})"))
-                    })
-                    .collect();
-                conditions.sort();
-                conditions.dedup();
-                let names: Vec<&str> = caps.iter().map(|c| c.action.as_str()).collect();
-                let shown = summarize_actions(&names, SHOWN);
-                let whose = match (app, known) {
-                    (Some(a), true) => format!("of `{}`", t.app_name(a)),
-                    (Some(a), false) => format!(
-                        "of `{}` (its Agent Space `{space}` is not in the snapshot)",
-                        t.app_name(a)
-                    ),
-                    (None, _) => format!("(its Agent Space `{space}` is not in the snapshot)"),
-                };
-                let mut f = META.finding(
-                    node,
-                    format!(
-                        "Agent Space role `{role}` {whose} can change shared {} `{}` in shared-dependency account `{account}`: {shown}",
-                        node.kind.as_str(),
-                        node.id,
-                    ),
-                    format!(
-                        "Give `{role}` read-only access to the shared account (metadata reads such as Describe/List/Get configuration), or deny the writes with a permission boundary."
-                    ),
-                );
-                f.applications = app_names(t, app);
-                if conditional {
-                    f.status = crate::finding::Status::Conditional;
-                    f.conditions = conditions;
-                }
-                let grants = grant_labels(&caps);
-                f.evidence = std::iter::once(Evidence::new(
-                    "can-assume",
-                    space.clone(),
-                    Some(role.clone()),
-                    if known {
-                        "Agent Space role"
-                    } else {
-                        "role the DevOps Agent service may assume for a space not in the snapshot"
-                    },
-                ))
-                .chain(
-                    grants
-                        .into_iter()
-                        .map(|g| Evidence::new("grants", role.clone(), Some(node.id.to_string()), g)),
-                )
-                .collect();
-                out.push(f);
+            let guardrail = guardrail_of(t, &space, known);
+            let used = |ix| {
+                let kind = t.node(ix).kind;
+                !matches!(kind, NodeKind::External | NodeKind::Role | NodeKind::AgentSpace)
+                    && t.users(ix).iter().any(|(a, _)| app.is_none_or(|x| *a == x))
+            };
+            let reach = Reach {
+                role: &role,
+                app,
+                space: &space,
+                known,
+                account,
+                guardrail,
+            };
+            for w in role_writes(t, &view, guardrail, account, used) {
+                out.push(reach.finding(t, w));
             }
         }
         out.extend(self.preview_policies(t));
         out
+    }
+}
+
+/// The guardrail capping the sessions of `space` (an ARN): the space's own or the global one;
+/// for a space not in the snapshot, the global one.
+fn guardrail_of<'c>(t: &Topology<'c>, space: &str, known: bool) -> Option<&'c Guardrail> {
+    let name = known
+        .then(|| t.snapshot.agent_spaces.iter().find(|s| s.arn == space))
+        .flatten()
+        .map(|s| s.name.as_str());
+    match name {
+        Some(n) => t.config.guardrail_for(n),
+        None => t.config.devops_agent.guardrail.as_ref(),
+    }
+}
+
+/// An Agent Space role in a shared-dependency account, as the findings describe it.
+struct Reach<'r> {
+    role: &'r str,
+    app: Option<usize>,
+    space: &'r str,
+    known: bool,
+    account: &'r str,
+    guardrail: Option<&'r Guardrail>,
+}
+
+impl Reach<'_> {
+    /// The finding for the writes `w` on one resource: from the writes the agent's sessions can
+    /// make (high); when every write is outside the guardrail, from those (low).
+    fn finding(&self, t: &Topology<'_>, w: Writes) -> Finding {
+        let (role, space, account) = (self.role, self.space, self.account);
+        let node = t.node(w.resource);
+        let beyond = w.inside.is_empty();
+        let all = if beyond { w.outside.clone() } else { w.inside };
+        // Certain writes make a violation; writes that hold only under undecided conditions
+        // make a conditional finding naming each key and statement.
+        let certain: Vec<_> = all.iter().filter(|c| c.conditional_on.is_empty()).cloned().collect();
+        let conditional = certain.is_empty();
+        let caps = if conditional { all } else { certain };
+        let mut conditions: Vec<String> = caps
+            .iter()
+            .flat_map(|c| {
+                let labels = grant_labels([c]).join(", ");
+                c.conditional_on.iter().map(move |k| format!("{k} ({labels})"))
+            })
+            .collect();
+        conditions.sort();
+        conditions.dedup();
+        let names: Vec<&str> = caps.iter().map(|c| c.action.as_str()).collect();
+        let shown = summarize_actions(&names, SHOWN);
+        let whose = match (self.app, self.known) {
+            (Some(a), true) => format!("of `{}`", t.app_name(a)),
+            (Some(a), false) => format!(
+                "of `{}` (its Agent Space `{space}` is not in the snapshot)",
+                t.app_name(a)
+            ),
+            (None, _) => format!("(its Agent Space `{space}` is not in the snapshot)"),
+        };
+        let what = format!(
+            "Agent Space role `{role}` {whose} can change shared {} `{}` in shared-dependency account `{account}`",
+            node.kind.as_str(),
+            node.id,
+        );
+        let message = match self.guardrail {
+            None => format!("{what}: {shown}"),
+            Some(g) if beyond => format!(
+                "{what}, but only outside the {}: {shown}; the agent's sessions cannot make these writes while the guardrail stands, the role still allows them",
+                g.name
+            ),
+            Some(g) if w.outside.is_empty() => format!("{what}, within the {}: {shown}", g.name),
+            Some(g) => format!(
+                "{what}, within the {}: {shown} (the role allows more that the guardrail does not: see the outside-guardrail evidence)",
+                g.name
+            ),
+        };
+        let mut f = META.finding(
+            node,
+            message,
+            format!(
+                "Give `{role}` read-only access to the shared account (metadata reads such as Describe/List/Get configuration), or deny the writes with a permission boundary."
+            ),
+        );
+        if beyond {
+            f.severity = Severity::Low;
+        }
+        f.applications = app_names(t, self.app);
+        if conditional {
+            f.status = crate::finding::Status::Conditional;
+            f.conditions = conditions;
+        }
+        let how = if self.known {
+            "Agent Space role"
+        } else {
+            "role the DevOps Agent service may assume for a space not in the snapshot"
+        };
+        f.evidence = vec![Evidence::new(
+            "can-assume",
+            space.to_string(),
+            Some(role.to_string()),
+            how,
+        )];
+        f.evidence.extend(
+            grant_labels(&caps)
+                .into_iter()
+                .map(|g| Evidence::new("grants", role.to_string(), Some(node.id.to_string()), g)),
+        );
+        if let Some(g) = self.guardrail.filter(|_| !w.outside.is_empty()) {
+            f.evidence.push(outside_evidence(role, node.id, &w.outside, g));
+        }
+        f
     }
 }
 
@@ -325,5 +382,73 @@ mod tests {
     fn near_miss_a_customer_policy_of_the_same_name_is_quiet() {
         let s = with_policy("arn:aws:iam::111111111111:policy/AIOpsAssistantPolicy");
         assert_eq!(run(&AgentSpaceRoleOverbroad, &s), vec![]);
+    }
+
+    /// The fired example with a DevOps Agent guardrail allowing `actions`.
+    // A session can do only what both its role and its session policy allow.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+    // https://docs.aws.amazon.com/devopsagent/latest/userguide/aws-devops-agent-security.html
+    fn guarded(actions: &[&str]) -> Vec<crate::finding::Finding> {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({"shared-with": "invoice"}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let role = add_role(&mut s, SHARED, "agent", agent_trust(), allow(&["sqs:*"], "*"));
+        add_invoice_space(&mut s, &[(SHARED, &role)]);
+        let (_dir, config) = config_with_guardrail("\n[devops_agent]\nguardrail = {guardrail}\n", &allow(actions, "*"));
+        run_with(&AgentSpaceRoleOverbroad, &s, &config)
+    }
+
+    #[test]
+    fn fires_low_when_the_writes_are_all_outside_the_guardrail() {
+        let f = guarded(&["sqs:GetQueueAttributes", "cloudwatch:Describe*"]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, crate::checks::Severity::Low);
+        assert!(
+            f[0].message.contains("but only outside the DevOps Agent guardrail"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].message.contains("sqs:PurgeQueue"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn near_miss_writes_inside_the_guardrail_stay_high_and_the_rest_is_evidence() {
+        let f = guarded(&["sqs:SendMessage"]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, crate::checks::Severity::High);
+        assert!(
+            f[0].message.contains("within the DevOps Agent guardrail")
+                && f[0].message.ends_with("see the outside-guardrail evidence)"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].message.contains(": sqs:SendMessage ("), "{}", f[0].message);
+        let outside = f[0]
+            .evidence
+            .iter()
+            .find(|e| e.relation == "outside-guardrail")
+            .unwrap();
+        assert!(
+            outside.detail.contains("sqs:PurgeQueue") && !outside.detail.contains("sqs:SendMessage"),
+            "{}",
+            outside.detail
+        );
+    }
+
+    #[test]
+    fn quiet_with_a_guardrail_for_a_read_only_role() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let role = add_role(
+            &mut s,
+            SHARED,
+            "agent",
+            agent_trust(),
+            allow(&["sqs:GetQueueAttributes"], "*"),
+        );
+        add_invoice_space(&mut s, &[(SHARED, &role)]);
+        let (_dir, config) = config_with_guardrail("\n[devops_agent]\nguardrail = {guardrail}\n", &allow(&["*"], "*"));
+        assert_eq!(run_with(&AgentSpaceRoleOverbroad, &s, &config), vec![]);
     }
 }

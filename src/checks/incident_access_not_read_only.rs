@@ -2,11 +2,19 @@
 //! than metadata reads. Writes, permission changes and tagging are high (an investigation should
 //! never be able to change what it investigates); content reads outside the application's own
 //! log groups and traces are medium (they expose data the investigation does not need).
+//!
+//! A role only Agent Spaces reach, whose sessions one known DevOps Agent guardrail caps (the
+//! config's `guardrail`, a session policy), is judged by what the role and the guardrail both
+//! allow ("within the guardrail"); when everything of one kind is outside the guardrail, that
+//! kind is reported low ("only outside the guardrail"). Roles responders reach are judged by
+//! the role alone: the guardrail caps the agent's sessions, not people's.
 
 use super::{Check, Context, Evidence, Finding, Input, Meta, SHOWN, Severity, Status, app_names};
+use crate::config::Guardrail;
 use crate::graph::{IncidentRole, NodeKind, Topology};
-use crate::iam::capability::{Capability, Target, capabilities, grant_labels, summarize_actions};
+use crate::iam::capability::{Capability, RoleView, Target, grant_labels, summarize_actions};
 use crate::iam::catalog::ActionClass;
+use crate::iam::eval::NamedPolicy;
 use std::collections::BTreeMap;
 
 pub struct IncidentAccessNotReadOnly;
@@ -45,44 +53,82 @@ impl Check for IncidentAccessNotReadOnly {
         }
         let mut out = Vec::new();
         for (role, reached) in by_role {
-            let caps = capabilities(
-                iam.store,
-                catalog,
-                org,
-                role,
-                Target::OwnStatements,
-                &[ActionClass::CHANGES, &[ActionClass::ContentRead]].concat(),
-            );
-            let caps: Vec<Capability> = caps
-                .into_iter()
-                .filter(|c| !SESSION_ACTIONS.contains(&c.action.as_str()))
-                .collect();
+            let classes = [ActionClass::CHANGES, &[ActionClass::ContentRead]].concat();
+            let Some(view) = RoleView::new(iam.store, catalog, org, role) else {
+                continue;
+            };
+            let wanted = |caps: Vec<Capability>| -> Vec<Capability> {
+                caps.into_iter()
+                    .filter(|c| !SESSION_ACTIONS.contains(&c.action.as_str()))
+                    .collect()
+            };
+            let mut caps = wanted(view.capabilities(Target::OwnStatements, &classes));
             if caps.is_empty() {
                 continue;
             }
+            // Reached only by Agent Spaces whose sessions one known guardrail caps: what the
+            // role allows beyond the guardrail is reported low, and only when nothing within it
+            // is (of that kind).
+            let guardrail = agent_only_guardrail(t, &reached);
+            let mut outside: Vec<Capability> = Vec::new();
+            if let Some(g) = guardrail {
+                let named = NamedPolicy {
+                    name: &g.name,
+                    policy: &g.policy,
+                };
+                let inside = wanted(
+                    view.with_session(vec![named])
+                        .capabilities(Target::OwnStatements, &classes),
+                );
+                outside = caps
+                    .iter()
+                    .filter(|c| !inside.iter().any(|i| i.action == c.action && i.resource == c.resource))
+                    .cloned()
+                    .collect();
+                caps = inside;
+            }
             let apps: Vec<usize> = reached.iter().filter_map(|r| r.application).collect();
-            let (writes, reads): (Vec<&Capability>, Vec<&Capability>) =
-                caps.iter().partition(|c| c.class != ActionClass::ContentRead);
-            let reads: Vec<&Capability> = reads
-                .into_iter()
-                .filter(|c| !own_logs_or_traces(t, c, &apps, role))
-                .collect();
+            let split = |caps: &[Capability]| -> (Vec<Capability>, Vec<Capability>) {
+                let (writes, reads): (Vec<Capability>, Vec<Capability>) =
+                    caps.iter().cloned().partition(|c| c.class != ActionClass::ContentRead);
+                let reads = reads
+                    .into_iter()
+                    .filter(|c| !own_logs_or_traces(t, c, &apps, role))
+                    .collect();
+                (writes, reads)
+            };
+            let (writes, reads) = split(&caps);
+            let (writes_out, reads_out) = split(&outside);
+            let beyond = |inside: Vec<Capability>, outside: Vec<Capability>| -> (Vec<Capability>, bool) {
+                if inside.is_empty() && !outside.is_empty() {
+                    (outside, true)
+                } else {
+                    (inside, false)
+                }
+            };
+            let (writes, writes_beyond) = beyond(writes, writes_out);
+            let (reads, reads_beyond) = beyond(reads, reads_out);
+            let writes: Vec<&Capability> = writes.iter().collect();
+            let reads: Vec<&Capability> = reads.iter().collect();
             let node = t.find(role).map(|ix| t.node(ix));
-            for (list, severity, what) in [
+            for (list, severity, what, only_outside) in [
                 (
                     writes,
                     Severity::High,
                     "changes resources (Write, Permissions management or Tagging)",
+                    writes_beyond,
                 ),
                 (
                     reads,
                     Severity::Medium,
                     "reads content beyond the application's own logs and traces",
+                    reads_beyond,
                 ),
             ] {
                 if list.is_empty() {
                     continue;
                 }
+                let severity = if only_outside { Severity::Low } else { severity };
                 // Certain access makes a violation of the certain actions; access that holds only
                 // under undecided conditions is conditional, naming each key and statement.
                 let certain: Vec<&Capability> = list.iter().copied().filter(|c| c.conditional_on.is_empty()).collect();
@@ -102,6 +148,16 @@ impl Check for IncidentAccessNotReadOnly {
                 let mut message = format!("incident role `{role}` {what}: {} action(s), e.g. {shown}", names.len());
                 if let Some(note) = unknown_space_note(t, &reached) {
                     message.push_str(&note);
+                }
+                if let Some(g) = guardrail {
+                    message.push_str(&if only_outside {
+                        format!(
+                            ", but only outside the {} that caps the agent's sessions: the role allows it, the agent cannot use it while the guardrail stands",
+                            g.name
+                        )
+                    } else {
+                        format!(", within the {} that caps the agent's sessions", g.name)
+                    });
                 }
                 let mut evidence: Vec<Evidence> = reached
                     .iter()
@@ -129,6 +185,26 @@ impl Check for IncidentAccessNotReadOnly {
         }
         out
     }
+}
+
+/// The DevOps Agent guardrail that caps every session reaching the role, when only Agent Spaces
+/// reach it and one guardrail (the same file) is known for all of them; `None` when a responder
+/// reaches it or a space's guardrail is unknown.
+fn agent_only_guardrail<'c>(t: &Topology<'c>, reached: &[&IncidentRole]) -> Option<&'c Guardrail> {
+    let mut found: Option<&'c Guardrail> = None;
+    for r in reached {
+        let g = if r.unknown_space.is_some() {
+            t.config.devops_agent.guardrail.as_ref()
+        } else {
+            let space = t.snapshot.agent_spaces.iter().find(|s| s.arn == r.reached_by)?;
+            t.config.guardrail_for(&space.name)
+        }?;
+        if found.is_some_and(|f| f.file != g.file) {
+            return None;
+        }
+        found = Some(g);
+    }
+    found
 }
 
 /// `key (policy statement sid)` for every undecided key of the capabilities, sorted.
@@ -429,5 +505,76 @@ mod tests {
         s["organization"]["policies"] = json!([{"id": "p-1", "arn": "arn:aws:organizations::111111111111:policy/o-x/service_control_policy/p-1", "name": "no-purge", "kind": "SERVICE_CONTROL_POLICY", "targets": [INVOICE],
             "document": {"Statement": [{"Effect": "Deny", "Action": "sqs:PurgeQueue", "Resource": "*"}]}}]);
         assert_eq!(run(&IncidentAccessNotReadOnly, &s), vec![]);
+    }
+
+    // The DevOps Agent's guardrail is a session policy on the agent's sessions: they can do only
+    // what the role and the guardrail both allow. People (responders) carry no such policy.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+    // https://docs.aws.amazon.com/devopsagent/latest/userguide/aws-devops-agent-security.html
+    fn guarded(s: &serde_json::Value, guardrail_allows: &[&str], responder: bool) -> Vec<crate::finding::Finding> {
+        let mut extra = "\n[devops_agent]\nguardrail = {guardrail}\n".to_string();
+        if responder {
+            extra.push_str(&format!(
+                "[responders]\nprincipals = [\"arn:aws:iam::{INVOICE}:role/oncall\"]\n"
+            ));
+        }
+        let (_dir, config) = config_with_guardrail(&extra, &allow(guardrail_allows, "*"));
+        run_with(&IncidentAccessNotReadOnly, s, &config)
+    }
+
+    /// The invoice space's role may `dynamodb:PutItem` and `s3:GetObject`; with `responder`, the
+    /// responder role `oncall` may assume it too.
+    fn agent_writer(responder: bool) -> serde_json::Value {
+        let mut s = org();
+        let mut trust = agent_trust();
+        if responder {
+            trust["Statement"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{INVOICE}:role/oncall")}, "Action": "sts:AssumeRole"}));
+            add_role(&mut s, INVOICE, "oncall", trust_root(), allow(&["sts:AssumeRole"], "*"));
+        }
+        let role = add_role(
+            &mut s,
+            INVOICE,
+            "agent",
+            trust,
+            allow(&["dynamodb:PutItem", "s3:GetObject"], "*"),
+        );
+        add_invoice_space(&mut s, &[(INVOICE, &role)]);
+        s
+    }
+
+    fn trust_root() -> serde_json::Value {
+        trust(&format!("arn:aws:iam::{INVOICE}:root"))
+    }
+
+    #[test]
+    fn fires_low_for_agent_only_writes_outside_the_guardrail() {
+        let f = guarded(&agent_writer(false), &["s3:GetObject"], false);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let low = f.iter().find(|x| x.severity == Severity::Low).unwrap();
+        assert!(
+            low.message.contains("dynamodb:PutItem")
+                && low.message.contains("but only outside the DevOps Agent guardrail"),
+            "{}",
+            low.message
+        );
+        // The content read is within the guardrail: medium, as without one.
+        let medium = f.iter().find(|x| x.severity == Severity::Medium).unwrap();
+        assert!(
+            medium.message.contains("s3:GetObject") && medium.message.contains("within the DevOps Agent guardrail"),
+            "{}",
+            medium.message
+        );
+    }
+
+    #[test]
+    fn near_miss_a_role_a_responder_reaches_too_is_judged_without_the_guardrail() {
+        let f = guarded(&agent_writer(true), &["s3:GetObject"], true);
+        let agent: Vec<_> = f.iter().filter(|x| x.resource.ends_with(":role/agent")).collect();
+        assert_eq!(agent.len(), 2, "{f:#?}");
+        assert_eq!(agent[0].severity, Severity::High);
+        assert!(!agent[0].message.contains("guardrail"), "{}", agent[0].message);
     }
 }

@@ -28,6 +28,7 @@ mod cross_account_write_to_shared;
 pub mod engine;
 mod incident_access_not_read_only;
 mod residency_cross_zone_flow;
+mod role_writes;
 mod shared_resource_tag_mismatch;
 mod shared_resource_untagged;
 pub mod unused_ignore;

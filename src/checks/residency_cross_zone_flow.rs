@@ -31,11 +31,17 @@ impl Check for ResidencyCrossZoneFlow {
                 continue;
             };
             let apps = app_names(t, t.owner(ix));
+            // A bucket reached through two dependencies (an environment reference and a role
+            // statement) is one unknown, so one finding.
+            let mut unknown = std::collections::BTreeSet::new();
             for dep in t.dependencies_of(ix) {
                 let target = t.node(dep.to);
                 let Some(target_region) = target.region else {
                     // S3 buckets and other regionless ARNs not in the snapshot: where is unknown.
-                    if target.kind == NodeKind::External && matches!(target.id.split(':').nth(2), Some("s3")) {
+                    if target.kind == NodeKind::External
+                        && matches!(target.id.split(':').nth(2), Some("s3"))
+                        && unknown.insert(dep.to)
+                    {
                         let mut f = META.finding(
                             node,
                             format!(

@@ -216,3 +216,14 @@ pub fn add_bus_v2(
     );
     arn
 }
+
+/// [`CONFIG`] with `extra` appended, where `{guardrail}` in `extra` becomes the absolute path
+/// of a file holding the policy `doc` (kept alive by the returned directory).
+pub fn config_with_guardrail(extra: &str, doc: &Value) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("guardrail.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let shown = toml_string(&path.display().to_string());
+    let config = format!("{CONFIG}{}", extra.replace("{guardrail}", &shown));
+    (dir, config)
+}

@@ -32,6 +32,7 @@ const SECTIONS: &[&str] = &[
     "checks",
     "readiness",
     "platform",
+    "devops_agent",
 ];
 
 /// The config file `path` names: the file itself, or `topoguard.toml` in a directory.
@@ -75,6 +76,8 @@ pub fn parse_config(text: &str, path: &Path, known_checks: &[&str]) -> Result<Co
     if trustworthy {
         config = read_sections(&mut r, root.into_inner(), known_checks);
         super::validate::validate(&config, &mut r.diagnostics);
+        let base = path.parent().unwrap_or(Path::new(""));
+        super::guardrail::resolve(&mut config, base, &mut r.diagnostics);
     }
     if !r.diagnostics.is_empty() {
         let mut items = r.diagnostics;
@@ -109,6 +112,7 @@ fn read_sections(r: &mut Reader, root: DeTable<'_>, known_checks: &[&str]) -> Co
             "checks" => c.checks = read_checks(r, value, known_checks),
             "readiness" => c.readiness = r.value(value, "readiness").unwrap_or_default(),
             "platform" => c.platform = r.value(value, "platform").unwrap_or_default(),
+            "devops_agent" => c.devops_agent = r.value(value, "devops_agent").unwrap_or_default(),
             other => {
                 let expected: Vec<String> = SECTIONS.iter().map(|s| format!("`{s}`")).collect();
                 r.push(Diagnostic::new(

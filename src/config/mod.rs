@@ -7,10 +7,12 @@
 //! with its place in the file ([`crate::diagnostic`]).
 
 mod checks;
+mod guardrail;
 mod load;
 mod validate;
 
 pub use checks::{CheckOptions, CheckSettings, Ignore, WriteException, WriteOptions};
+pub use guardrail::Guardrail;
 pub use load::{ConfigError, config_file, load_config, parse_config};
 
 use crate::finding::{FileLocation, Lines};
@@ -40,6 +42,8 @@ pub struct Config {
     pub responders: Responders,
     /// Who runs the platform (may change Agent Spaces).
     pub platform: Platform,
+    /// Settings of the AWS DevOps Agent service (its guardrail).
+    pub devops_agent: DevopsAgent,
     /// Check id → settings.
     pub checks: BTreeMap<Spanned<String>, CheckSettings>,
     /// How the readiness score weighs its components.
@@ -89,6 +93,18 @@ pub struct Responders {
     /// Role ARNs responders start from; every role they can reach is checked.
     #[serde(default)]
     pub principals: Vec<Spanned<String>>,
+}
+
+/// `[devops_agent]`: what the organization knows about the AWS DevOps Agent service itself.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevopsAgent {
+    /// The guardrail file as written (relative to the config file).
+    #[serde(default, rename = "guardrail")]
+    pub guardrail_file: Option<Spanned<String>>,
+    /// The guardrail read from it at load: the session policy that caps every agent session.
+    #[serde(skip)]
+    pub guardrail: Option<Guardrail>,
 }
 
 /// The platform team's principals.
@@ -188,6 +204,13 @@ pub struct AgentSpaceIntent {
     /// (checked by `agent-space-external-id`).
     #[serde(default)]
     pub require_external_id: bool,
+    /// This space's own guardrail file (relative to the config file), replacing
+    /// `[devops_agent] guardrail` for it.
+    #[serde(default, rename = "guardrail")]
+    pub guardrail_file: Option<Spanned<String>>,
+    /// The guardrail read from it at load.
+    #[serde(skip)]
+    pub guardrail: Option<Guardrail>,
 }
 
 impl Config {
@@ -213,6 +236,16 @@ impl Config {
             .iter()
             .find(|(_, z)| z.regions.iter().any(|r| r.get_ref() == region))
             .map(|(name, _)| name.get_ref().as_str())
+    }
+
+    /// The DevOps Agent guardrail that caps the sessions of Agent Space `space`: its own, else
+    /// the `[devops_agent]` one; `None` when the config names none (the guardrail is unknown).
+    pub fn guardrail_for(&self, space: &str) -> Option<&Guardrail> {
+        self.agent_spaces
+            .iter()
+            .find(|(k, _)| k.get_ref() == space)
+            .and_then(|(_, i)| i.guardrail.as_ref())
+            .or(self.devops_agent.guardrail.as_ref())
     }
 
     pub fn check_settings(&self, id: &str) -> Option<&CheckSettings> {

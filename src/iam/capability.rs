@@ -52,6 +52,8 @@ pub struct RoleView<'a> {
     identity: Vec<&'a super::Policy>,
     allowed: Vec<&'a ActionInfo>,
     ctx: RequestContext,
+    /// Session policies its sessions carry (none: the role's own permissions).
+    session: Vec<NamedPolicy<'a>>,
 }
 
 impl<'a> RoleView<'a> {
@@ -74,7 +76,20 @@ impl<'a> RoleView<'a> {
             identity,
             allowed,
             ctx,
+            session: Vec::new(),
         })
+    }
+
+    /// The same role as seen by a session that carries the session policies `session`: it can
+    /// do only what they allow too ([`super::eval::DenyReason::Session`]).
+    pub fn with_session(&self, session: Vec<NamedPolicy<'a>>) -> Self {
+        RoleView {
+            identity: self.identity.clone(),
+            allowed: self.allowed.clone(),
+            ctx: self.ctx.clone(),
+            session,
+            ..*self
+        }
     }
 
     /// The role's ARN.
@@ -111,9 +126,10 @@ impl<'a> RoleView<'a> {
                 if let Some(t) = tags {
                     ctx.tags("aws:ResourceTag", t);
                 }
-                let Some(set) = self.store.policy_set(self.role, account, policy) else {
+                let Some(mut set) = self.store.policy_set(self.role, account, policy) else {
                     return Vec::new();
                 };
+                set.session.clone_from(&self.session);
                 for a in self.allowed.iter().filter(wanted).filter(|a| a.service() == service) {
                     // The ARNs the action takes on this resource: itself, or its sub-resources.
                     for t in action_targets(self.catalog, arn, &a.full_name()) {
@@ -124,9 +140,10 @@ impl<'a> RoleView<'a> {
             }
             Target::OwnStatements => {
                 let account = Some(self.account);
-                let Some(set) = self.store.policy_set(self.role, account, None) else {
+                let Some(mut set) = self.store.policy_set(self.role, account, None) else {
                     return Vec::new();
                 };
+                set.session.clone_from(&self.session);
                 for policy in &self.identity {
                     for st in policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
                         let resources: Vec<&str> = match &st.resource {

@@ -223,6 +223,7 @@ fn too_many_responders_for_a_trust_policy_are_a_config_error() {
     let line = original.lines().find(|l| l.starts_with("principals = ")).unwrap();
     let text = original.replace(line, &format!("principals = [{}]", principals.join(", ")));
     std::fs::write(&config, text).unwrap();
+    crate::support::copy_example_config_files(dir.path());
     let out = dir.path().join("roles");
     let o = topoguard()
         .args(["roles", "--format", "iam", "--topology"])
@@ -241,7 +242,7 @@ fn too_many_responders_for_a_trust_policy_are_a_config_error() {
     assert!(!out.exists());
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "nothing beside the config"
+        2,
+        "nothing beside the config and its guardrail"
     );
 }

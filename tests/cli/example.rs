@@ -219,6 +219,40 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             "high",
             "arn:aws:aidevops:us-east-1:341111111111:agentspace/as-91a6f2b84e",
         ),
+        // Issue 9: writes only outside the DevOps Agent guardrail are low.
+        (
+            "agent-space-elevated-access",
+            "low",
+            "arn:aws:iam::222222222222:role/DevOpsAgentElevated-catalog-shared",
+        ),
+        (
+            "agent-space-role-overbroad",
+            "low",
+            "arn:aws:sns:eu-west-1:222222222222:price-updates",
+        ),
+        (
+            "incident-access-not-read-only",
+            "low",
+            "arn:aws:iam::222222222222:role/DevOpsAgentElevated-catalog-shared",
+        ),
+        // Issue 9: checkout-ci reaches the space through platform-admin.
+        (
+            "agent-space-reconfigurable",
+            "high",
+            "arn:aws:aidevops:us-east-1:321111111111:agentspace/as-2b8e41c7f5",
+        ),
+        // Issue 9: a bucket named only by object ARNs, placed by `bucket_owners`.
+        ("shared-resource-untagged", "medium", "arn:aws:s3:::org-shared-exports"),
+        (
+            "residency-cross-zone-flow",
+            "high",
+            "arn:aws:lambda:eu-west-1:311111111111:function:invoice-api",
+        ),
+        (
+            "residency-cross-zone-flow",
+            "high",
+            "arn:aws:lambda:eu-central-1:311111111111:function:invoice-api",
+        ),
         ("agent-space-elevated-access", "high", "341111111111"),
         ("agent-space-external-id", "high", "341111111111"),
         ("agent-space-foreign-account", "medium", "341111111111"),
@@ -252,11 +286,11 @@ fn reproduces_every_planted_violation_and_nothing_else() {
             ),
             (
                 "incident-access-not-read-only",
-                "aws:RequestedRegion (inline policy `devops-agent-mitigate` of `arn:aws:iam::222222222222:role/DevOpsAgentElevated-checkout-shared` statement RaiseTableCapacity)"
+                "aws:RequestedRegion (DevOps Agent guardrail `devops-agent-guardrail.json` statement AgentSessions, inline policy `devops-agent-mitigate` of `arn:aws:iam::222222222222:role/DevOpsAgentElevated-checkout-shared` statement RaiseTableCapacity)"
             ),
             (
                 "incident-access-not-read-only",
-                "aws:RequestedRegion (inline policy `devops-agent-mitigate` of `arn:aws:iam::321111111111:role/DevOpsAgentElevated-checkout-oncall` statement ThrottleOwnFunctions)"
+                "aws:RequestedRegion (DevOps Agent guardrail `devops-agent-guardrail.json` statement AgentSessions, inline policy `devops-agent-mitigate` of `arn:aws:iam::321111111111:role/DevOpsAgentElevated-checkout-oncall` statement ThrottleOwnFunctions)"
             ),
             (
                 "incident-access-not-read-only",
@@ -266,13 +300,16 @@ fn reproduces_every_planted_violation_and_nothing_else() {
     );
     assert_eq!(report["summary"]["ignored"], 1, "the config's one ignore applies");
     // Issue 8.10: one gap (notifications' associations), eight not-proven findings naming it,
-    // and no claim that the association is absent.
-    assert_eq!(report["summary"]["not_proven"], 8);
+    // and no claim that the association is absent; issue 9: three more about the bucket the
+    // crawl placed by its owner but could not read (`org-shared-exports`).
+    assert_eq!(report["summary"]["not_proven"], 11);
     assert_eq!(report["coverage"]["gaps"].as_array().unwrap().len(), 1);
     assert_eq!(report["coverage"]["gaps"][0]["api"], "aidevops:ListAssociations");
     for f in report["findings"].as_array().unwrap() {
         let message = f["message"].as_str().unwrap();
-        if f["status"] == "not-proven" {
+        if f["status"] == "not-proven" && message.contains("org-shared-exports") {
+            assert!(message.contains("not in the snapshot"), "{message}");
+        } else if f["status"] == "not-proven" {
             assert!(message.contains("aidevops:ListAssociations"), "{message}");
             assert!(!message.contains("not associated in AWS"), "{message}");
         } else {
@@ -320,7 +357,7 @@ fn output_file_is_written_whole() {
     assert!(stdout.is_empty());
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 40);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 47);
 }
 
 /// The example with coverage gaps: one account's Lambda API denied, the Agent Space API absent.

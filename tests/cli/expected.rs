@@ -126,7 +126,7 @@ fn readme_table(readme: &str) -> Vec<(String, String, String)> {
 /// (total, conditional, not proven) from "<N> findings in all (<M> of them conditional[, <K> not
 /// proven])".
 fn readme_totals(readme: &str) -> (usize, usize, usize) {
-    const WORDS: [&str; 41] = [
+    const WORDS: [&str; 61] = [
         "zero",
         "one",
         "two",
@@ -168,6 +168,26 @@ fn readme_totals(readme: &str) -> (usize, usize, usize) {
         "thirty-eight",
         "thirty-nine",
         "forty",
+        "forty-one",
+        "forty-two",
+        "forty-three",
+        "forty-four",
+        "forty-five",
+        "forty-six",
+        "forty-seven",
+        "forty-eight",
+        "forty-nine",
+        "fifty",
+        "fifty-one",
+        "fifty-two",
+        "fifty-three",
+        "fifty-four",
+        "fifty-five",
+        "fifty-six",
+        "fifty-seven",
+        "fifty-eight",
+        "fifty-nine",
+        "sixty",
     ];
     let number = |w: &str| {
         WORDS

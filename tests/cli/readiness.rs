@@ -195,6 +195,7 @@ fn bad_input_exits_2_and_writes_nothing() {
         format!("{base}\n[readiness.weights]\nvisibility = 0\naccess = 0\nattribution = 0\nresidency = 0\ndelivery_safety = 0\ncoverage = 0\n"),
     )
     .unwrap();
+    crate::support::copy_example_config_files(dir.path());
     let out = topoguard()
         .args(["readiness", "--topology", EXAMPLE, "--policies"])
         .arg(&cfg)
@@ -221,6 +222,10 @@ fn snapshot_ids() -> (BTreeSet<String>, BTreeSet<String>) {
         for item in snap[list].as_array().into_iter().flatten() {
             arns.insert(item["arn"].as_str().unwrap().to_string());
         }
+    }
+    // A bucket the crawl placed by its owner (`bucket_owners`) is in the snapshot too.
+    for bucket in snap["bucket_owners"].as_object().into_iter().flat_map(|m| m.keys()) {
+        arns.insert(format!("arn:aws:s3:::{bucket}"));
     }
     let accounts = snap["organization"]["accounts"]
         .as_array()

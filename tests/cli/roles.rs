@@ -20,6 +20,7 @@ fn config_with_responders(dir: &Path) -> PathBuf {
     };
     let path = dir.join("topoguard.toml");
     std::fs::write(&path, config).unwrap();
+    crate::support::copy_example_config_files(dir);
     path
 }
 
@@ -373,7 +374,7 @@ const ROUND_TRIP_CHECKS: &[&str] = &[
 fn elevated_mitigation(f: &Value) -> bool {
     f["check"] == "incident-access-not-read-only"
         && f["resource"].as_str().unwrap().contains(":role/DevOpsAgentElevatedRole-")
-        && f["message"].as_str().unwrap().ends_with(
+        && f["message"].as_str().unwrap().contains(
             "4 action(s), e.g. events:DisableRule, events:EnableRule, lambda:DeleteFunctionConcurrency, lambda:PutFunctionConcurrency",
         )
 }

@@ -8,6 +8,13 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Copies the files the example config (`policies/topoguard.toml`) names (its DevOps Agent
+/// guardrail) into `dir`, so a copy of the config written there loads.
+pub fn copy_example_config_files(dir: &std::path::Path) {
+    let name = "devops-agent-guardrail.json";
+    std::fs::copy(root().join("policies").join(name), dir.join(name)).unwrap();
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures").join(name)
 }
