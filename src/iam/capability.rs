@@ -300,3 +300,202 @@ pub fn summarize_actions(names: &[&str], shown: usize) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Snapshot, parse_snapshot};
+    use serde_json::{Value, json};
+    use std::path::Path;
+
+    const ACCOUNT: &str = "111111111111";
+    const ROLE: &str = "arn:aws:iam::111111111111:role/worker";
+
+    /// One account with one role per `(name, inline policy)`.
+    fn snapshot(roles: &[(&str, Value)]) -> Snapshot {
+        let roles: Vec<Value> = roles
+            .iter()
+            .map(|(name, doc)| {
+                json!({"arn": format!("arn:aws:iam::{ACCOUNT}:role/{name}"), "account": ACCOUNT, "name": name,
+                       "trust_policy": {"Version": "2012-10-17", "Statement": []},
+                       "inline_policies": [{"name": "p", "document": doc}]})
+            })
+            .collect();
+        let v =
+            json!({"schema_version": 1, "organization": {"accounts": [{"id": ACCOUNT, "name": "a"}]}, "roles": roles});
+        parse_snapshot(&v.to_string(), Path::new("t.json")).unwrap()
+    }
+
+    fn allow(action: &str, resource: Value) -> Value {
+        json!({"Effect": "Allow", "Action": action, "Resource": resource})
+    }
+
+    fn policy(statements: Vec<Value>) -> Value {
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    fn caps_of(
+        s: &Snapshot,
+        catalog: &Catalog,
+        role: &str,
+        target: Target<'_>,
+        classes: &[ActionClass],
+    ) -> Vec<String> {
+        let store = PolicyStore::new(s);
+        capabilities(&store, catalog, None, role, target, classes)
+            .into_iter()
+            .map(|c| format!("{} {} {:?}", c.action, c.resource, c.conditional_on))
+            .collect()
+    }
+
+    fn resource(arn: &str) -> Target<'_> {
+        Target::Resource {
+            arn,
+            account: Some(ACCOUNT),
+            region: None,
+            tags: None,
+            policy: None,
+        }
+    }
+
+    /// Without a resource, each resource an Allow statement names is judged on its own; a
+    /// resource in one region fixes `aws:RequestedRegion` (the region the request goes to), a
+    /// region wildcard leaves it unknown, and Deny statements grant nothing.
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requestedregion
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    #[test]
+    fn own_statements_judge_each_named_resource_in_its_region() {
+        let q = |region: &str, name: &str| format!("arn:aws:sqs:{region}:{ACCOUNT}:{name}");
+        let doc = policy(vec![
+            allow(
+                "sqs:SendMessage",
+                json!([q("eu-west-1", "a"), q("us-east-1", "b"), q("eu-*", "c")]),
+            ),
+            json!({"Effect": "Deny", "Action": "*", "Resource": "*",
+                   "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}}),
+        ]);
+        let s = snapshot(&[("worker", doc)]);
+        let caps = caps_of(
+            &s,
+            Catalog::get().unwrap(),
+            ROLE,
+            Target::OwnStatements,
+            ActionClass::CHANGES,
+        );
+        assert_eq!(
+            caps,
+            vec![
+                format!("sqs:SendMessage {} [\"aws:RequestedRegion\"]", q("eu-*", "c")),
+                format!("sqs:SendMessage {} []", q("eu-west-1", "a")),
+            ]
+        );
+    }
+
+    /// Against one resource only the actions of that resource's service count.
+    #[test]
+    fn a_resource_is_judged_with_its_own_services_actions_only() {
+        let doc = policy(vec![
+            allow("sqs:SendMessage", json!("*")),
+            allow("s3:PutObject", json!("*")),
+        ]);
+        let s = snapshot(&[("worker", doc)]);
+        let queue = format!("arn:aws:sqs:eu-west-1:{ACCOUNT}:q");
+        let caps = caps_of(
+            &s,
+            Catalog::get().unwrap(),
+            ROLE,
+            resource(&queue),
+            ActionClass::CHANGES,
+        );
+        assert_eq!(caps, vec![format!("sqs:SendMessage {queue} []")]);
+        // Near miss: a read class asks for no write.
+        let reads = caps_of(
+            &s,
+            Catalog::get().unwrap(),
+            ROLE,
+            resource(&queue),
+            &[ActionClass::ContentRead],
+        );
+        assert!(reads.is_empty(), "{reads:?}");
+    }
+
+    /// Roles whose Allow statements differ get their own action sets (the expansion cache is
+    /// keyed by the Allow statements), and the pre-check tells them apart.
+    #[test]
+    fn roles_with_different_allows_have_different_capabilities() {
+        let s = snapshot(&[
+            ("writer", policy(vec![allow("s3:PutObject", json!("*"))])),
+            ("sender", policy(vec![allow("sqs:SendMessage", json!("*"))])),
+            ("reader", policy(vec![allow("sqs:ListQueues", json!("*"))])),
+        ]);
+        let store = PolicyStore::new(&s);
+        let catalog = Catalog::get().unwrap();
+        let arn = |n: &str| format!("arn:aws:iam::{ACCOUNT}:role/{n}");
+        let (writer, sender, reader) = (arn("writer"), arn("sender"), arn("reader"));
+        let actions = |role: &str| -> Vec<String> {
+            let view = RoleView::new(&store, catalog, None, role).unwrap();
+            assert_eq!(view.role(), role);
+            view.capabilities(Target::OwnStatements, ActionClass::CHANGES)
+                .into_iter()
+                .map(|c| c.action)
+                .collect()
+        };
+        assert_eq!(actions(&writer), vec!["s3:PutObject"]);
+        assert_eq!(actions(&sender), vec!["sqs:SendMessage"]);
+        let may = |role: &str| {
+            RoleView::new(&store, catalog, None, role)
+                .unwrap()
+                .may_have(ActionClass::CHANGES)
+        };
+        assert!(may(&sender));
+        assert!(!may(&reader));
+        assert!(RoleView::new(&store, catalog, None, "arn:aws:iam::111111111111:role/none").is_none());
+    }
+
+    /// The actions and their classes come from the catalog passed in, not the embedded one.
+    #[test]
+    fn another_catalog_is_used_as_given() {
+        let tiny = r#"{"source":"test","services":{"s3":{"name":"Amazon S3","actions":{
+            "PutObject":{"access":"Read","resource_types":[]}},"resource_types":{}}}}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, tiny.as_bytes()).unwrap();
+        let catalog = Catalog::from_sources(&gz.finish().unwrap(), "").unwrap();
+        let s = snapshot(&[("worker", policy(vec![allow("s3:*", json!("*"))]))]);
+        let caps = caps_of(&s, &catalog, ROLE, Target::OwnStatements, &[ActionClass::MetadataRead]);
+        assert_eq!(caps, vec!["s3:PutObject * []"]);
+    }
+
+    fn cap(action: &str, grants: &[(&str, &str)]) -> Capability {
+        Capability {
+            action: action.into(),
+            class: ActionClass::Write,
+            resource: "*".into(),
+            conditional_on: Vec::new(),
+            grants: grants
+                .iter()
+                .map(|(p, s)| StatementRef {
+                    policy: (*p).into(),
+                    statement: (*s).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn grant_labels_are_sorted_without_repeats() {
+        let caps = [
+            cap("s3:PutObject", &[("role/b", "1"), ("role/a", "W")]),
+            cap("s3:DeleteObject", &[("role/a", "W")]),
+        ];
+        assert_eq!(grant_labels(&caps), vec!["role/a statement W", "role/b statement 1"]);
+        assert!(grant_labels(&[cap("s3:PutObject", &[])]).is_empty());
+    }
+
+    #[test]
+    fn summarize_actions_counts_the_rest() {
+        assert_eq!(summarize_actions(&["a:A", "a:B", "a:C"], 2), "a:A, a:B and 1 more");
+        assert_eq!(summarize_actions(&["a:A", "a:B"], 2), "a:A, a:B");
+        assert_eq!(summarize_actions(&["a:A"], 2), "a:A");
+        assert_eq!(summarize_actions(&[], 2), "");
+    }
+}

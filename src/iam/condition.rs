@@ -601,4 +601,150 @@ mod tests {
         assert_eq!(q("ForAllValues:IpAddress"), Truth::True);
         assert_eq!(q("ForAnyValue:NotIpAddress"), Truth::False);
     }
+
+    // Numeric operators compare the key's value with each policy value as a number; several
+    // policy values are ORed (for NumericNotEquals: equal to none of them).
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Numeric
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html
+    #[test]
+    fn numeric_operators_compare_numbers_at_their_boundaries() {
+        let mut c = ctx();
+        let mut n = |op: &str, value: &str, policy: &[&str]| {
+            c.set("s3:max-keys", value);
+            evaluate(&cond(op, "s3:max-keys", policy), &c)
+        };
+        let t = Truth::True;
+        let f = Truth::False;
+        // (operator, request value, policy values, expected)
+        let table: &[(&str, &str, &[&str], &Truth)] = &[
+            ("NumericEquals", "10", &["10"], &t),
+            ("NumericEquals", "10", &["10.0"], &t),
+            ("NumericEquals", "11", &["10"], &f),
+            ("NumericEquals", "11", &["10", "11"], &t),
+            ("NumericNotEquals", "9", &["10"], &t),
+            ("NumericNotEquals", "10", &["10"], &f),
+            ("NumericNotEquals", "11", &["10", "11"], &f),
+            ("NumericLessThan", "9", &["10"], &t),
+            ("NumericLessThan", "10", &["10"], &f),
+            ("NumericLessThan", "11", &["10"], &f),
+            ("NumericLessThanEquals", "9", &["10"], &t),
+            ("NumericLessThanEquals", "10", &["10"], &t),
+            ("NumericLessThanEquals", "11", &["10"], &f),
+            ("NumericGreaterThan", "9", &["10"], &f),
+            ("NumericGreaterThan", "10", &["10"], &f),
+            ("NumericGreaterThan", "11", &["10"], &t),
+            ("NumericGreaterThanEquals", "9", &["10"], &f),
+            ("NumericGreaterThanEquals", "10", &["10"], &t),
+            ("NumericGreaterThanEquals", "11", &["10"], &t),
+            // Numbers, not strings: "9" < "10" although "9" sorts after "10".
+            ("NumericGreaterThan", "100", &["9"], &t),
+            ("NumericLessThan", "-1", &["0.5"], &t),
+        ];
+        for (op, value, policy, want) in table {
+            assert_eq!(&n(op, value, policy), *want, "{op} {value} {policy:?}");
+        }
+        // A value that is not a number cannot be compared from the topology: unknown, named.
+        assert_eq!(
+            n("NumericLessThan", "ten", &["10"]),
+            Truth::Unknown(vec!["s3:max-keys".into()])
+        );
+        assert_eq!(
+            n("NumericLessThan", "9", &["ten"]),
+            Truth::Unknown(vec!["s3:max-keys".into()])
+        );
+    }
+
+    // StringEqualsIgnoreCase / StringNotEqualsIgnoreCase ignore case; StringEquals does not.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String
+    #[test]
+    fn near_miss_string_case_only_matters_without_ignore_case() {
+        let mut c = ctx();
+        c.set("aws:PrincipalTag/team", "Payments");
+        let s = |op: &str, v: &str| evaluate(&cond(op, "aws:PrincipalTag/team", &[v]), &c);
+        assert_eq!(s("StringEquals", "payments"), Truth::False);
+        assert_eq!(s("StringNotEquals", "payments"), Truth::True);
+        assert_eq!(s("StringEqualsIgnoreCase", "payments"), Truth::True);
+        assert_eq!(s("StringNotEqualsIgnoreCase", "payments"), Truth::False);
+        assert_eq!(s("StringEqualsIgnoreCase", "billing"), Truth::False);
+        assert_eq!(s("StringNotEqualsIgnoreCase", "billing"), Truth::True);
+    }
+
+    // ArnLike / ArnEquals: "Each of the six colon-delimited components of the ARN is checked
+    // separately", case-sensitively.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+    #[test]
+    fn near_miss_arn_like_checks_each_of_the_six_components() {
+        let mut c = ctx();
+        c.set("aws:SourceArn", "arn:aws:sqs:eu-west-1:111111111111:x:q");
+        let arn = |op: &str, p: &str| evaluate(&cond(op, "aws:SourceArn", &[p]), &c);
+        assert_eq!(arn("ArnLike", "arn:aws:sqs:*:111111111111:x:q"), Truth::True);
+        assert_eq!(arn("ArnEquals", "arn:aws:sqs:eu-west-1:111111111111:x:q"), Truth::True);
+        // A `*` in one component does not reach into the next one.
+        assert_eq!(arn("ArnLike", "arn:aws:sqs:*:*:q"), Truth::False);
+        assert_eq!(arn("ArnNotLike", "arn:aws:sqs:*:*:q"), Truth::True);
+        // A pattern with fewer than six components is no prefix match.
+        assert_eq!(arn("ArnLike", "arn:aws:sqs:eu-west-1"), Truth::False);
+        assert_eq!(arn("ArnNotEquals", "arn:aws:sqs:eu-west-1"), Truth::True);
+        // The resource is case-sensitive.
+        assert_eq!(arn("ArnLike", "arn:aws:sqs:eu-west-1:111111111111:X:Q"), Truth::False);
+    }
+
+    // A plain operator on a multivalued key: AWS says such keys "require a condition set
+    // operator" and does not state the result without one; topoguard's choice is that a
+    // positive operator matches when any value does and a negated one is unknown (never a
+    // guessed pass).
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    #[test]
+    fn plain_operators_on_a_multi_valued_key() {
+        let mut c = ctx();
+        c.set_many("aws:TagKeys", ["team", "cost-center"]);
+        let q = |op: &str, v: &str| evaluate(&cond(op, "aws:TagKeys", &[v]), &c);
+        assert_eq!(q("StringEquals", "team"), Truth::True);
+        assert_eq!(q("StringEquals", "owner"), Truth::False);
+        assert_eq!(q("StringNotEquals", "team"), Truth::Unknown(vec!["aws:TagKeys".into()]));
+        assert_eq!(q("ForAnyValue:StringNotEquals", "team"), Truth::True);
+        assert_eq!(q("ForAllValues:StringEquals", "team"), Truth::False);
+    }
+
+    #[test]
+    fn request_context_knows_forgets_and_chains() {
+        let mut c = RequestContext::new();
+        c.absent("aws:SourceVpc").set("aws:SourceAccount", "111111111111");
+        assert!(c.knows("aws:sourcevpc"), "known absent is known");
+        assert!(c.knows("AWS:SourceAccount"));
+        assert!(!c.knows("aws:SourceArn"));
+        c.forget("aws:SourceAccount")
+            .set("aws:SourceArn", "arn:aws:sns:eu-west-1:111111111111:t");
+        assert!(!c.knows("aws:SourceAccount"));
+        assert!(c.knows("aws:SourceArn"));
+        c.set_many("aws:TagKeys", ["b", "a", "b"])
+            .set("aws:RequestedRegion", "eu-west-1");
+        assert!(c.knows("aws:RequestedRegion"));
+        c.tags("aws:RequestTag", &BTreeMap::new())
+            .set("aws:PrincipalType", "AssumedRole");
+        assert!(
+            c.knows("aws:RequestTag/anything"),
+            "a tag under a known prefix is known absent"
+        );
+        assert!(c.knows("aws:PrincipalType"));
+        assert!(!c.knows("aws:PrincipalTag/team"));
+        // The set is sorted and without repeats; an empty set counts as absent for Null.
+        assert_eq!(
+            evaluate(&cond("ForAllValues:StringEquals", "aws:TagKeys", &["a", "b"]), &c),
+            Truth::True
+        );
+        c.set_many("aws:TagKeys", Vec::<String>::new());
+        assert_eq!(evaluate(&cond("Null", "aws:TagKeys", &["true"]), &c), Truth::True);
+    }
+
+    #[test]
+    fn truth_and_or_merge_unknown_keys() {
+        let u = |keys: &[&str]| Truth::Unknown(keys.iter().map(|k| k.to_string()).collect());
+        assert_eq!(u(&["b", "a"]).and(u(&["a", "c"])), u(&["a", "b", "c"]));
+        assert_eq!(u(&["b"]).or(u(&["a", "b"])), u(&["a", "b"]));
+        assert_eq!(u(&["a"]).and(Truth::False), Truth::False);
+        assert_eq!(u(&["a"]).or(Truth::True), Truth::True);
+        assert_eq!(u(&["a"]).and(Truth::True), u(&["a"]));
+        assert_eq!(Truth::False.or(u(&["a"])), u(&["a"]));
+    }
 }

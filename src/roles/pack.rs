@@ -268,4 +268,86 @@ mod tests {
         let policies = pack("r", vec![big(3), big(4)]).unwrap();
         assert_eq!(policies.len(), 1);
     }
+
+    /// A one-action statement whose compact JSON is exactly `len` characters long (padded in
+    /// its resource name).
+    fn stmt_of_len(sid: &str, len: usize) -> Stmt {
+        let make = |pad: usize| {
+            Stmt::new(
+                sid.to_string(),
+                vec!["sqs:SendMessage".to_string()],
+                vec![format!("arn:aws:sqs:eu-west-1:111111111111:q{}", "x".repeat(pad))],
+                &["eu-west-1".to_string()],
+            )
+        };
+        let base = compact_len(&make(0).to_value());
+        let s = make(len - base);
+        assert_eq!(compact_len(&s.to_value()), len);
+        s
+    }
+
+    // A managed policy holds at most 6,144 characters, whitespace not counted; the comma
+    // between two statements counts like any other character.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length
+    #[test]
+    fn near_miss_two_statements_fill_a_policy_to_the_last_character() {
+        let room = limits::MANAGED_POLICY - compact_len(&document(&[]));
+        // With the comma they need exactly the room: one document of exactly the limit.
+        let one = pack("r", vec![stmt_of_len("A", 3000), stmt_of_len("B", room - 3001)]).unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(compact_len(&one[0]), limits::MANAGED_POLICY);
+        // One character more (the comma) does not fit: two documents, each within the limit.
+        let two = pack("r", vec![stmt_of_len("A", 3000), stmt_of_len("B", room - 3000)]).unwrap();
+        assert_eq!(two.len(), 2);
+        assert!(two.iter().all(|d| compact_len(d) <= limits::MANAGED_POLICY));
+    }
+
+    // Ten managed policies may be attached to a role by default; the eleventh is refused.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entities
+    #[test]
+    fn near_miss_ten_policies_fit_one_role_eleven_do_not() {
+        // Each statement takes more than half a document, so each gets its own.
+        let stmts = |n: usize| (0..n).map(|i| stmt_of_len(&format!("S{i}"), 3200)).collect::<Vec<_>>();
+        assert_eq!(pack("r", stmts(10)).unwrap().len(), limits::ATTACHED_PER_ROLE);
+        let err = pack("r", stmts(11)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                RolesError::TooManyPolicies {
+                    needed: 11,
+                    max: 10,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // pack_roles deals them out instead: ten and one.
+        let groups = pack_roles("r", stmts(11)).unwrap();
+        assert_eq!(groups.iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 1]);
+    }
+
+    /// A statement with no action or no resource grants nothing and is left out (a policy
+    /// statement needs both).
+    #[test]
+    fn quiet_statements_without_actions_or_resources_are_left_out() {
+        let none = |actions: Vec<String>, resources: Vec<String>| Stmt::new("X".into(), actions, resources, &[]);
+        let policies = pack(
+            "r",
+            vec![
+                none(vec!["sqs:SendMessage".into()], vec![]),
+                none(vec![], vec!["arn:aws:sqs:eu-west-1:111111111111:q".into()]),
+                big(2),
+            ],
+        )
+        .unwrap();
+        assert_eq!(policies.len(), 1);
+        let sids: Vec<&str> = policies[0]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
+        assert_eq!(sids, vec!["Big"]);
+        assert!(pack("r", vec![none(vec![], vec![])]).unwrap().is_empty());
+    }
 }
