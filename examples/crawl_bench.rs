@@ -23,8 +23,17 @@
 //!
 //! ```text
 //! TOPOGUARD_VENV=/path/to/venv cargo run --release --example crawl_bench -- \
-//!     [--accounts N] [--regions r1,r2] [--concurrency N] [--latency-ms N]
+//!     [--accounts N] [--regions r1,r2] [--concurrency N] [--latency-ms N] \
+//!     [--throttle-pct P] [--functions-in-one N] [--faults-only true] [--limits-only true] \
+//!     [--rate-share PERCENT]
 //! ```
+//!
+//! With `--throttle-pct` (or `--faults-only` / `--limits-only`) it also crawls through a fault
+//! proxy that answers with each service's own throttling error, at random or above the
+//! published rate per (service, account, region); the published-limits run prints the bound
+//! those rates allow (the busiest bucket's calls / its rate) next to the measured time, their
+//! ratio, and how many throttling errors surfaced as coverage gaps. `--limits-only true` runs
+//! that crawl alone (a large organization takes minutes per crawl).
 //!
 //! moto is killed when the program ends (also on an error); the seeding and every crawl are
 //! bounded in time.
@@ -48,6 +57,13 @@ use topoguard::crawl::{self, Connector, CrawlOptions, ProgressMode, limits};
 const SEED_TIMEOUT: Duration = Duration::from_secs(900);
 /// One crawl gives up after this long.
 const CRAWL_TIMEOUT: Duration = Duration::from_secs(900);
+/// The throttling error codes the fault proxy sends (see [`throttling_response`]).
+const THROTTLING_CODES: &[&str] = &[
+    "TooManyRequestsException",
+    "ThrottlingException",
+    "ThrottledException",
+    "Throttling",
+];
 
 /// A moto server, killed on drop.
 struct Moto {
@@ -98,6 +114,10 @@ struct Args {
     /// Measure the fault runs only (fault-free, throttled, published limits), not the
     /// sequential and direct-to-moto baselines.
     faults_only: bool,
+    /// Measure the published-limits run only (implies `--faults-only`).
+    limits_only: bool,
+    /// The share of each published rate the crawler uses, in percent (the CLI's `--rate-share`).
+    rate_share: u64,
 }
 
 fn parse_args() -> Result<Args> {
@@ -109,6 +129,8 @@ fn parse_args() -> Result<Args> {
         throttle_pct: None,
         functions_in_one: 0,
         faults_only: false,
+        limits_only: false,
+        rate_share: 90,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -121,11 +143,16 @@ fn parse_args() -> Result<Args> {
             "--throttle-pct" => args.throttle_pct = Some(v.parse::<u32>()?.min(100)),
             "--functions-in-one" => args.functions_in_one = v.parse()?,
             "--faults-only" => args.faults_only = v.parse()?,
+            "--limits-only" => args.limits_only = v.parse()?,
+            "--rate-share" => args.rate_share = v.parse()?,
             _ => bail!("unknown argument `{a}`"),
         }
     }
     if args.accounts == 0 || args.concurrency == 0 || args.regions.is_empty() {
         bail!("--accounts, --concurrency and --regions must not be zero or empty");
+    }
+    if !(10..=100).contains(&args.rate_share) {
+        bail!("--rate-share must be a percentage from 10 to 100");
     }
     Ok(args)
 }
@@ -226,15 +253,18 @@ struct Run {
     call_counts: topoguard::crawl::CallCounts,
     accounts: usize,
     gaps_by_api: BTreeMap<String, usize>,
+    /// Gaps whose error is a throttling error (a throttled call that ran out of retries).
+    throttling_gaps: usize,
 }
 
 async fn run(
     connector: &Connector,
     moto: &Moto,
-    regions: &[String],
+    args: &Args,
     accounts: Option<Vec<String>>,
     concurrency: usize,
 ) -> Result<Run> {
+    let regions = &args.regions;
     let ticks = ticks_per_second();
     let moto_pid = moto.child.id().to_string();
     let cpu_before = (cpu_seconds(&moto_pid, ticks), cpu_seconds("self", ticks));
@@ -243,6 +273,7 @@ async fn run(
         accounts,
         concurrency,
         progress: ProgressMode::Quiet,
+        rate_headroom: args.rate_share as f64 / 100.0,
         ..CrawlOptions::default()
     };
     let started = Instant::now();
@@ -259,6 +290,13 @@ async fn run(
     for g in &outcome.snapshot.coverage.gaps {
         *gaps_by_api.entry(g.api.clone()).or_insert(0) += 1;
     }
+    let throttling_gaps = outcome
+        .snapshot
+        .coverage
+        .gaps
+        .iter()
+        .filter(|g| THROTTLING_CODES.contains(&g.error_code.as_str()))
+        .count();
     Ok(Run {
         wall,
         cpu,
@@ -267,6 +305,7 @@ async fn run(
         call_counts: outcome.call_counts,
         accounts: outcome.accounts_crawled,
         gaps_by_api,
+        throttling_gaps,
     })
 }
 
@@ -290,20 +329,21 @@ fn report(label: &str, r: &Run, regions: usize) {
     println!("{:<16} moto {}   crawler {}", "", busy(r.cpu.moto), busy(r.cpu.crawler));
     let gaps: Vec<String> = r.gaps_by_api.iter().map(|(api, n)| format!("{api} ×{n}")).collect();
     println!(
-        "{:<16} gaps: {}",
+        "{:<16} gaps: {} (of which throttling errors: {})",
         "",
         if gaps.is_empty() {
             "none".to_string()
         } else {
             gaps.join(", ")
-        }
+        },
+        r.throttling_gaps
     );
 }
 
 /// Crawls the whole organization at `--concurrency` and sequentially and prints the figures.
 async fn measure(connector: &Connector, moto: &Moto, args: &Args, label: &str) -> Result<()> {
-    let concurrent = run(connector, moto, &args.regions, None, args.concurrency).await?;
-    let sequential = run(connector, moto, &args.regions, None, 1).await?;
+    let concurrent = run(connector, moto, args, None, args.concurrency).await?;
+    let sequential = run(connector, moto, args, None, 1).await?;
     let regions = args.regions.len();
     println!();
     println!("{label}:");
@@ -630,7 +670,7 @@ fn limit_bound(counts: &topoguard::crawl::CallCounts) -> (f64, String) {
 async fn fault_run(moto: &Moto, args: &Args, label: &str, faults: Faults) -> Result<Run> {
     let (url, state) = start_fault_proxy(&moto.url, faults)?;
     let connector = Connector::new(config(&url).await);
-    let r = run(&connector, moto, &args.regions, None, args.concurrency).await?;
+    let r = run(&connector, moto, args, None, args.concurrency).await?;
     report(label, &r, args.regions.len());
     println!(
         "{:<16} retries {}   throttling errors sent: {} at random, {} above the published rates",
@@ -656,26 +696,37 @@ async fn measure_faults(moto: &Moto, args: &Args) -> Result<()> {
         throttle_pct: 0,
         enforce_limits: false,
     };
-    let base = fault_run(moto, args, "fault-free", clean).await?;
-    let throttled = Faults {
-        throttle_pct: pct,
-        ..clean
-    };
-    let t = fault_run(moto, args, &format!("{pct} % throttled"), throttled).await?;
-    println!(
-        "{pct} % throttled / fault-free: {:.2}× (target ≤ 3×)",
-        t.wall.as_secs_f64() / base.wall.as_secs_f64().max(f64::MIN_POSITIVE)
-    );
+    if !args.limits_only {
+        let base = fault_run(moto, args, "fault-free", clean).await?;
+        let throttled = Faults {
+            throttle_pct: pct,
+            ..clean
+        };
+        let t = fault_run(moto, args, &format!("{pct} % throttled"), throttled).await?;
+        println!(
+            "{pct} % throttled / fault-free: {:.2}× (target ≤ 3×)",
+            t.wall.as_secs_f64() / base.wall.as_secs_f64().max(f64::MIN_POSITIVE)
+        );
+    }
     let limited = Faults {
         enforce_limits: true,
         ..clean
     };
     let l = fault_run(moto, args, "published limits", limited).await?;
     let (bound, busiest) = limit_bound(&l.call_counts);
+    let share = args.rate_share as f64 / 100.0;
     println!(
-        "published limits: bound {bound:.2} s ({busiest}), measured {:.2} s = {:.2}× the bound (target ≤ 1.2×)",
+        "published limits: bound {bound:.2} s ({busiest}), measured {:.2} s = {:.2}× the bound (target ≤ 1.2×); \
+         the crawler's own pace ({}% of each published rate) alone makes {:.2} s = {:.2}×",
         l.wall.as_secs_f64(),
-        l.wall.as_secs_f64() / bound.max(f64::MIN_POSITIVE)
+        l.wall.as_secs_f64() / bound.max(f64::MIN_POSITIVE),
+        args.rate_share,
+        bound / share,
+        1.0 / share
+    );
+    println!(
+        "published limits: throttling errors surfacing as gaps: {}",
+        l.throttling_gaps
     );
     Ok(())
 }
@@ -704,15 +755,17 @@ async fn main() -> Result<()> {
     );
 
     let connector = Connector::new(config(&moto.url).await);
-    let warm = members.first().map(|m| vec![m.clone()]);
-    let warmup = run(&connector, &moto, &args.regions, warm, args.concurrency).await?;
+    // The last member: the first one holds `--functions-in-one`'s functions, whose crawl alone
+    // takes minutes at the published Lambda rate.
+    let warm = members.last().map(|m| vec![m.clone()]);
+    let warmup = run(&connector, &moto, &args, warm, args.concurrency).await?;
     println!(
         "warm-up (1 account): {:.2} s, {} calls",
         warmup.wall.as_secs_f64(),
         warmup.calls
     );
 
-    if args.faults_only {
+    if args.faults_only || args.limits_only {
         measure_faults(&moto, &args).await?;
         drop(moto);
         return Ok(());

@@ -68,6 +68,12 @@ pub struct Args {
     /// region gets a `Skipped` coverage gap, so the Agent Space checks say "not proven".
     #[arg(long)]
     pub skip_agent_spaces: bool,
+    /// The share of each published request rate (Lambda 15/s, EventBridge 50/s per account and
+    /// region, Organizations 10/s) the crawl uses, in percent (10 to 100); the rest is left to
+    /// other callers in the same accounts.
+    #[arg(long, default_value_t = 90, value_name = "PERCENT",
+          value_parser = clap::value_parser!(u64).range(10..=100))]
+    pub rate_share: u64,
     /// Send every call to this endpoint (an emulator); `AWS_ENDPOINT_URL` works too.
     #[arg(long, value_name = "URL", value_parser = endpoint_url)]
     pub endpoint_url: Option<String>,
@@ -200,6 +206,7 @@ mod live {
             concurrency: args.concurrency,
             progress,
             skip_agent_spaces: args.skip_agent_spaces,
+            rate_headroom: args.rate_share as f64 / 100.0,
         };
         let started = Instant::now();
         let outcome = crawl::crawl(&Connector::new(config), &options).await;

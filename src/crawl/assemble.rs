@@ -17,8 +17,7 @@ pub fn select_accounts(ctx: &Ctx, org: &Organization, only: Option<&[String]>) -
     let mut selected: Vec<String> = org
         .accounts
         .iter()
-        .filter(|a| a.status == "ACTIVE")
-        .filter(|a| only.is_none_or(|o| o.contains(&a.id)))
+        .filter(|a| super::schedule::selected(a, only))
         .map(|a| a.id.clone())
         .collect();
     if let Some(only) = only {

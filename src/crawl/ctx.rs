@@ -11,7 +11,8 @@
 //! timeout, so a hung service costs one call timeout per account and region.
 
 use super::apis::Api;
-use super::limits::{Limits, service};
+use super::limits::{Limits, Turn, service};
+use super::permits::{Permits, Priority};
 use super::progress::Progress;
 use crate::model::CoverageGap;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -20,7 +21,6 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// Retries of a throttled call before it becomes a gap (with the backoff below, about 25 s in
 /// all: a throttled call is retried until the service lets it through, not dropped).
@@ -132,7 +132,7 @@ pub type CallCounts = BTreeMap<(Option<String>, Option<String>, Api), u64>;
 /// The state shared by every task of a crawl.
 #[derive(Debug)]
 pub struct Ctx {
-    permits: Semaphore,
+    permits: Permits,
     limits: Limits,
     /// (service, account, region) where a call timed out.
     hung: Mutex<BTreeSet<HungKey>>,
@@ -151,7 +151,7 @@ impl Ctx {
     /// A context with other rate limits than AWS's (tests, benchmarks).
     pub fn with_limits(concurrency: usize, progress: Progress, limits: Limits) -> Self {
         Ctx {
-            permits: Semaphore::new(concurrency.clamp(1, Semaphore::MAX_PERMITS)),
+            permits: Permits::new(concurrency),
             limits,
             hung: Mutex::new(BTreeSet::new()),
             calls: AtomicU64::new(0),
@@ -202,8 +202,11 @@ impl Ctx {
             if let Some(e) = self.hung_error(api, scope) {
                 return Err(e);
             }
-            self.limits.wait(api, scope).await;
-            let result = self.attempt(api, scope, send()).await;
+            let priority = match self.limits.wait(api, scope).await {
+                Turn::Crowded => Priority::First,
+                Turn::Free => Priority::Normal,
+            };
+            let result = self.attempt(api, scope, priority, send()).await;
             let e = match result {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
@@ -243,13 +246,14 @@ impl Ctx {
         &self,
         api: Api,
         scope: Scope<'_>,
+        priority: Priority,
         request: impl Future<Output = Result<T, SdkError<E, R>>>,
     ) -> Result<T, CallError>
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug,
     {
-        let permit = self.permits.acquire().await;
+        let permit = self.permits.acquire(priority).await;
         self.progress.call_started();
         tracing::debug!(
             api = api.name(),

@@ -12,7 +12,8 @@ use aws_config::SdkConfig;
 use aws_sdk_lambda::operation::{
     list_event_source_mappings::ListEventSourceMappingsOutput, list_functions::ListFunctionsOutput,
 };
-use futures::future::join_all;
+use futures::StreamExt;
+use futures::channel::mpsc;
 use std::collections::BTreeSet;
 
 /// The functions and event-source mappings of one account and region.
@@ -25,6 +26,53 @@ pub async fn crawl_lambda(
 ) -> (Vec<Function>, Vec<EventSourceMapping>) {
     let client = connector.lambda(config, Some(account));
     let scope = Scope::region(account, region);
+    // Each page's resource policies are read while the next page is requested, and the
+    // event-source mappings alongside: the account and region's Lambda rate limit is then kept
+    // busy from the first page on, instead of waiting for the whole listing.
+    let (listed, policies_of) = mpsc::unbounded::<(usize, String)>();
+    let listing = async {
+        let functions = list_functions(ctx, &client, scope, account, region, &listed).await;
+        drop(listed);
+        functions
+    };
+    let policies = policies_of
+        .map(|(i, arn)| {
+            let client = &client;
+            async move {
+                let call = || client.get_policy().function_name(&arn).send();
+                // ResourceNotFoundException: the function has no resource policy.
+                let policy = ctx
+                    .call_or_absent(Api::LambdaGetPolicy, scope, call, &["ResourceNotFoundException"], &[])
+                    .await
+                    .flatten()
+                    .and_then(|out| {
+                        out.policy()
+                            .and_then(|p| parse_document(ctx, Api::LambdaGetPolicy, scope, &arn, p))
+                    });
+                (i, policy)
+            }
+        })
+        .buffer_unordered(usize::MAX)
+        .collect::<Vec<_>>();
+    let (mut functions, policies, mappings) = futures::join!(listing, policies, list_mappings(ctx, &client, scope));
+    for (i, policy) in policies {
+        if let Some(f) = functions.get_mut(i) {
+            f.policy = policy;
+        }
+    }
+    (functions, mappings)
+}
+
+/// Every function of the account and region, in listing order; each is sent to `listed` with
+/// its index as soon as its page arrives.
+async fn list_functions(
+    ctx: &Ctx,
+    client: &aws_sdk_lambda::Client,
+    scope: Scope<'_>,
+    account: &str,
+    region: &str,
+    listed: &mpsc::UnboundedSender<(usize, String)>,
+) -> Vec<Function> {
     let mut functions = Vec::new();
     ctx.pages(
         Api::LambdaListFunctions,
@@ -45,6 +93,8 @@ pub async fn crawl_lambda(
                     }
                 }
                 keys.sort();
+                // The receiving end lives as long as the listing.
+                let _ = listed.unbounded_send((functions.len(), arn.to_string()));
                 functions.push(Function {
                     arn: arn.to_string(),
                     account: account.to_string(),
@@ -62,25 +112,11 @@ pub async fn crawl_lambda(
         },
     )
     .await;
-    let policies = join_all(functions.iter().map(|f| {
-        let client = &client;
-        async move {
-            let call = || client.get_policy().function_name(&f.arn).send();
-            // ResourceNotFoundException: the function has no resource policy.
-            ctx.call_or_absent(Api::LambdaGetPolicy, scope, call, &["ResourceNotFoundException"], &[])
-                .await
-                .flatten()
-                .and_then(|out| {
-                    out.policy()
-                        .and_then(|p| parse_document(ctx, Api::LambdaGetPolicy, scope, &f.arn, p))
-                })
-        }
-    }))
-    .await;
-    for (f, p) in functions.iter_mut().zip(policies) {
-        f.policy = p;
-    }
+    functions
+}
 
+/// The event-source mappings of the account and region.
+async fn list_mappings(ctx: &Ctx, client: &aws_sdk_lambda::Client, scope: Scope<'_>) -> Vec<EventSourceMapping> {
     let mut mappings = Vec::new();
     ctx.pages(
         Api::LambdaListEventSourceMappings,
@@ -103,5 +139,5 @@ pub async fn crawl_lambda(
         },
     )
     .await;
-    (functions, mappings)
+    mappings
 }

@@ -29,10 +29,12 @@ use super::ctx::Scope;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The share of a published rate the crawler uses (headroom for other callers and clock skew).
+/// The share of a published rate the crawler uses by default (headroom for other callers of
+/// the same account and region, and for clock skew); [`Limits::with_headroom`] sets another.
 pub const HEADROOM: f64 = 0.9;
 
 /// The published request rate of a service (the IAM prefix of its actions), per account and
@@ -49,12 +51,42 @@ pub fn published_rate(service: &str) -> Option<f64> {
 /// The bucket a call counts against: service, account, region.
 type Key = (&'static str, Option<String>, Option<String>);
 
+/// One (service, account, region) bucket: the GCRA limiter, a fair lock that lets its waiters
+/// through one at a time in the order they came (so thousands of queued calls do not all wake
+/// at each free slot, and a page request queued behind a page's policy reads is not overtaken
+/// by later ones), and the number of calls waiting.
+#[derive(Debug)]
+struct Bucket {
+    limiter: DefaultDirectRateLimiter,
+    turn: tokio::sync::Mutex<()>,
+    waiting: AtomicUsize,
+}
+
 /// The limiters of one crawl, created on first use.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Limits {
-    buckets: Mutex<HashMap<Key, Arc<DefaultDirectRateLimiter>>>,
+    buckets: Mutex<HashMap<Key, Arc<Bucket>>>,
     /// Multiplies every rate (tests and benchmarks use other figures than AWS's); 1 by default.
     scale: Option<f64>,
+    /// The share of each published rate used, in (0, 1].
+    headroom: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::new(None)
+    }
+}
+
+/// Whether a call that got its turn leaves others of its bucket waiting: its bucket is
+/// saturated (the client-side limit, not the crawl, sets its pace), so the call is on the
+/// crawl's critical path and takes a crawl permit before calls that are not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// No limiter, or no other call of the bucket waiting.
+    Free,
+    /// Other calls of the same bucket are waiting behind this one.
+    Crowded,
 }
 
 /// The service of an API (`lambda` for `lambda:ListFunctions`, `eventsv2` for the EventBridge
@@ -63,25 +95,63 @@ pub fn service(api: Api) -> &'static str {
     api.name().split(':').next().unwrap_or("")
 }
 
+/// Counts a call as waiting in its bucket until dropped (also when the wait is cancelled).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Limits {
-    /// Limits at `scale` times the client rates (`None`: AWS's figures).
+    /// Limits at `scale` times the client rates (`None`: AWS's figures), at [`HEADROOM`].
     pub fn new(scale: Option<f64>) -> Self {
         Limits {
             buckets: Mutex::new(HashMap::new()),
             scale,
+            headroom: HEADROOM,
         }
     }
 
-    /// Waits until a call of `api` in `scope` is within its bucket's rate.
-    pub async fn wait(&self, api: Api, scope: Scope<'_>) {
-        if let Some(limiter) = self.limiter(api, scope) {
-            limiter.until_ready().await;
+    /// The same limits using `headroom` of each published rate (clamped to (0, 1]: the crawler
+    /// never goes above a published rate).
+    pub fn with_headroom(mut self, headroom: f64) -> Self {
+        self.headroom = if headroom.is_finite() {
+            headroom.clamp(0.01, 1.0)
+        } else {
+            HEADROOM
+        };
+        self
+    }
+
+    /// The requests per second the crawler allows itself for `service`.
+    pub fn client_rate(&self, service: &str) -> Option<f64> {
+        Some(published_rate(service)? * self.headroom * self.scale.unwrap_or(1.0))
+    }
+
+    /// Waits until a call of `api` in `scope` is within its bucket's rate, after the calls of the
+    /// bucket that came before it.
+    pub async fn wait(&self, api: Api, scope: Scope<'_>) -> Turn {
+        let Some(bucket) = self.bucket(api, scope) else {
+            return Turn::Free;
+        };
+        bucket.waiting.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting(&bucket.waiting);
+        let turn = bucket.turn.lock().await;
+        bucket.limiter.until_ready().await;
+        drop(turn);
+        drop(waiting);
+        if bucket.waiting.load(Ordering::SeqCst) > 0 {
+            Turn::Crowded
+        } else {
+            Turn::Free
         }
     }
 
-    fn limiter(&self, api: Api, scope: Scope<'_>) -> Option<Arc<DefaultDirectRateLimiter>> {
+    fn bucket(&self, api: Api, scope: Scope<'_>) -> Option<Arc<Bucket>> {
         let service = service(api);
-        let rate = published_rate(service)? * HEADROOM * self.scale.unwrap_or(1.0);
+        let rate = self.client_rate(service)?;
         let key = (
             service,
             scope.account.map(str::to_string),
@@ -91,7 +161,13 @@ impl Limits {
         Some(
             buckets
                 .entry(key)
-                .or_insert_with(|| Arc::new(RateLimiter::direct(quota(rate))))
+                .or_insert_with(|| {
+                    Arc::new(Bucket {
+                        limiter: RateLimiter::direct(quota(rate)),
+                        turn: tokio::sync::Mutex::new(()),
+                        waiting: AtomicUsize::new(0),
+                    })
+                })
                 .clone(),
         )
     }
@@ -122,6 +198,48 @@ mod tests {
         assert_eq!(service(Api::EventsV2DescribeSubscriber), "eventsv2");
         assert_eq!(published_rate(service(Api::EventsV2ListSubscribers)), Some(50.0));
         assert_eq!(published_rate(service(Api::RamListResources)), None);
+    }
+
+    #[test]
+    fn the_share_of_the_published_rate_is_configurable_and_never_above_it() {
+        let rate = |headroom: f64| Limits::new(None).with_headroom(headroom).client_rate("lambda");
+        assert_eq!(Limits::new(None).client_rate("lambda"), Some(15.0 * HEADROOM));
+        assert_eq!(rate(0.5), Some(7.5));
+        assert_eq!(rate(1.0), Some(15.0));
+        // Near misses: above the published rate, or not a number.
+        assert_eq!(rate(1.5), Some(15.0));
+        assert_eq!(rate(f64::NAN), Some(15.0 * HEADROOM));
+        assert_eq!(rate(0.5).and(Limits::new(None).client_rate("sts")), None);
+    }
+
+    #[tokio::test]
+    async fn waiters_of_a_bucket_go_in_arrival_order_and_know_when_others_wait() {
+        // Half the client rate (a call every 148 ms), so that the first call's slot is still
+        // taken when the three arrive; their order and turns then do not depend on timing: the
+        // bucket lets one waiter at a time through, in the order they came.
+        let limits = Limits::new(Some(0.5));
+        let scope = Scope::region("111111111111", "eu-west-1");
+        assert_eq!(limits.wait(Api::LambdaListFunctions, scope).await, Turn::Free, "alone");
+        let order = Mutex::new(Vec::new());
+        let turns = futures::future::join_all((0..3).map(|i| {
+            let (limits, order) = (&limits, &order);
+            async move {
+                let turn = limits.wait(Api::LambdaGetPolicy, scope).await;
+                order.lock().unwrap().push(i);
+                turn
+            }
+        }))
+        .await;
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
+        assert_eq!(turns, vec![Turn::Crowded, Turn::Crowded, Turn::Free]);
+        // Near miss: a call of another bucket is not crowded by them, nor is an unlimited one.
+        assert_eq!(
+            limits
+                .wait(Api::LambdaGetPolicy, Scope::region("111111111111", "eu-central-1"))
+                .await,
+            Turn::Free
+        );
+        assert_eq!(limits.wait(Api::StsAssumeRole, scope).await, Turn::Free);
     }
 
     #[tokio::test]

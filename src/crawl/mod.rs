@@ -2,10 +2,12 @@
 //! Organization, assume a role into every member account, read every requested region, and
 //! assemble a [`Snapshot`].
 //!
-//! Accounts and regions are crawled in parallel; every request holds one permit of a semaphore of
-//! `concurrency` permits while it is in flight, so the total number of requests in flight is
-//! bounded, and waits first for the client-side rate limit of its (service, account, region)
-//! ([`limits`]). Throttled and transient failures are retried by the crawler (backoff slept
+//! Accounts and regions are crawled in parallel, each account as soon as the organization lists
+//! it; an account's resource policies are read region by region as each region is done
+//! ([`schedule`]). Every request holds one of `concurrency` permits while it is in flight, so
+//! the total number of requests in flight is bounded, and waits first for the client-side rate
+//! limit of its (service, account, region) ([`limits`]); a request whose bucket has others
+//! waiting behind it takes the next free permit first, so the busiest bucket keeps its pace. Throttled and transient failures are retried by the crawler (backoff slept
 //! without a permit); timeouts, credentials, region and endpoint come from the
 //! [`aws_config::SdkConfig`] the caller passes in. Every failure becomes a [`CoverageGap`](crate::model::CoverageGap) and the
 //! crawl goes on. The result is sorted so that the same organization gives the same snapshot,
@@ -23,9 +25,11 @@ mod iam;
 mod lambda;
 pub mod limits;
 mod org;
+mod permits;
 mod policies;
 mod progress;
 mod refs;
+mod schedule;
 mod session;
 mod tagging;
 
@@ -39,9 +43,13 @@ use crate::model::{Account, AgentSpace, EventBus, EventSourceMapping, Function, 
 use crate::model::{Organization, Tags};
 use aws_config::SdkConfig;
 use ctx::Ctx;
+use futures::StreamExt;
+use futures::channel::mpsc;
 use futures::future::join_all;
 use progress::Progress;
+use schedule::PolicyQueue;
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 /// What to crawl and how.
 #[derive(Debug, Clone)]
@@ -59,6 +67,9 @@ pub struct CrawlOptions {
     /// Do not call the DevOps Agent API; each account and region gets a `Skipped` gap instead, so
     /// the Agent Space checks say "not proven" rather than pass.
     pub skip_agent_spaces: bool,
+    /// The share of each published request rate the crawler uses, in (0, 1]
+    /// ([`limits::HEADROOM`] by default: room for other callers in the same account and region).
+    pub rate_headroom: f64,
 }
 
 impl Default for CrawlOptions {
@@ -71,6 +82,7 @@ impl Default for CrawlOptions {
             concurrency: 16,
             progress: ProgressMode::Quiet,
             skip_agent_spaces: false,
+            rate_headroom: limits::HEADROOM,
         }
     }
 }
@@ -117,7 +129,8 @@ struct AccountData {
 
 /// Crawls the organization visible to the connector's base configuration.
 pub async fn crawl(connector: &Connector, options: &CrawlOptions) -> CrawlOutcome {
-    let ctx = Ctx::new(options.concurrency, Progress::new(options.progress));
+    let limits = limits::Limits::new(None).with_headroom(options.rate_headroom);
+    let ctx = Ctx::with_limits(options.concurrency, Progress::new(options.progress), limits);
     let sts = connector.sts(connector.base(), None);
     let identity = ctx
         .call(Api::StsGetCallerIdentity, Scope::org(), || {
@@ -131,37 +144,31 @@ pub async fn crawl(connector: &Connector, options: &CrawlOptions) -> CrawlOutcom
         .and_then(|a| a.split(':').nth(1))
         .unwrap_or("aws")
         .to_string();
+    ctx.progress.start(options.regions.len());
 
-    let mut organization: Organization = org::crawl_organization(&ctx, connector).await.unwrap_or_default();
-    if let Some(c) = &caller
-        && !organization.accounts.iter().any(|a| &a.id == c)
-    {
-        // Outside an organization (or unable to list it): crawl the caller's own account.
-        organization.accounts.push(Account {
-            id: c.clone(),
-            name: c.clone(),
-            status: "ACTIVE".to_string(),
-            parent: None,
-            tags: Tags::new(),
-        });
-    }
-    let targets = assemble::select_accounts(&ctx, &organization, options.accounts.as_deref());
-    ctx.progress.start(targets.len() as u64, options.regions.len());
-
-    let results = join_all(targets.iter().map(|account| {
-        let ctx = &ctx;
-        let partition = partition.as_str();
-        let caller = caller.as_deref();
-        async move {
-            let data = crawl_account(ctx, connector, options, partition, caller, account).await;
-            ctx.progress.account_done(account);
-            data
-        }
-    }))
-    .await;
-    let accounts_crawled = results.iter().filter(|r| r.is_some()).count();
+    // The organization and the accounts at the same time: each account is crawled as soon as
+    // `ListAccounts` lists it, while the unit tree, tags and policies are still being read.
+    let (sender, listed) = mpsc::unbounded::<String>();
+    let organization = read_organization(&ctx, connector, options, caller.as_deref(), sender);
+    let accounts = listed
+        .map(|account| {
+            let ctx = &ctx;
+            let partition = partition.as_str();
+            let caller = caller.as_deref();
+            async move {
+                let data = crawl_account(ctx, connector, options, partition, caller, &account).await;
+                ctx.progress.account_done(&account);
+                (account, data)
+            }
+        })
+        .buffer_unordered(usize::MAX)
+        .collect::<Vec<_>>();
+    let (organization, mut results) = futures::join!(organization, accounts);
+    // Account order, whatever order the accounts finished in: the snapshot does not depend on it.
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    let accounts_crawled = results.iter().filter(|r| r.1.is_some()).count();
+    let mut data: Vec<AccountData> = results.into_iter().filter_map(|(_, d)| d).collect();
     // References across accounts: once every account is crawled, resolved in their owners.
-    let mut data: Vec<AccountData> = results.into_iter().flatten().collect();
     let bucket_owners = refs::resolve(&ctx, connector, &options.regions, &mut data).await;
     ctx.progress.finish();
     let snapshot = assemble::assemble(organization, data, bucket_owners, ctx.gaps());
@@ -174,8 +181,63 @@ pub async fn crawl(connector: &Connector, options: &CrawlOptions) -> CrawlOutcom
     }
 }
 
+/// Reads the organization, sending each account to crawl to `crawl` as soon as it is listed:
+/// the selected accounts of the organization, then (outside an organization, or when it cannot
+/// be listed) the caller's own account. The channel is closed once the accounts are known, before
+/// the unit tree, tags and policies are read.
+async fn read_organization(
+    ctx: &Ctx,
+    connector: &Connector,
+    options: &CrawlOptions,
+    caller: Option<&str>,
+    crawl: mpsc::UnboundedSender<String>,
+) -> Organization {
+    let client = org::client(connector);
+    let only = options.accounts.as_deref();
+    let mut sent = BTreeSet::new();
+    let mut send = |id: &str| {
+        if sent.insert(id.to_string()) {
+            ctx.progress.account_listed();
+            // The receiving end lives until the crawl's end; nothing to do if it did not.
+            let _ = crawl.unbounded_send(id.to_string());
+        }
+    };
+    let listed = org::list_accounts(ctx, &client, |a| {
+        if schedule::selected(a, only) {
+            send(&a.id);
+        }
+    })
+    .await;
+    let complete = listed.is_some();
+    let mut organization = listed.unwrap_or_default();
+    if let Some(c) = caller
+        && !organization.accounts.iter().any(|a| a.id == c)
+    {
+        // Outside an organization (or unable to list it): crawl the caller's own account.
+        organization.accounts.push(Account {
+            id: c.to_string(),
+            name: c.to_string(),
+            status: "ACTIVE".to_string(),
+            parent: None,
+            tags: Tags::new(),
+        });
+    }
+    // The same selection, once the list is whole: records a gap for each requested account the
+    // organization does not list, and adds the caller's own account.
+    for id in assemble::select_accounts(ctx, &organization, only) {
+        send(&id);
+    }
+    drop(crawl);
+    ctx.progress.accounts_known();
+    if complete {
+        org::read_structure(ctx, &client, &mut organization).await;
+    }
+    organization
+}
+
 /// One account: assume the role (not for the caller's own account), then IAM and every region in
-/// parallel. `None` when the account cannot be entered.
+/// parallel, each region's resource policies as soon as the region is done
+/// ([`PolicyQueue`]). `None` when the account cannot be entered.
 async fn crawl_account(
     ctx: &Ctx,
     connector: &Connector,
@@ -193,24 +255,26 @@ async fn crawl_account(
             .await?
     };
     let iam = iam::crawl_iam(ctx, connector, &config, account);
+    let queue = Mutex::new(PolicyQueue::new(&options.regions));
     let regions = join_all(options.regions.iter().map(|region| {
-        let config = session::in_region(&config, region);
+        let (config, queue) = (&config, &queue);
         async move {
-            let (events, v2, lambda, tagged, spaces) = futures::join!(
-                events::crawl_events(ctx, connector, &config, account, region),
-                eventsv2::crawl_eventsv2(ctx, connector, &config, account, region),
-                lambda::crawl_lambda(ctx, connector, &config, account, region),
-                tagging::crawl_tagged(ctx, connector, &config, account, region),
-                async {
-                    if options.skip_agent_spaces {
-                        devops::skipped(ctx, account, region);
-                        Vec::new()
-                    } else {
-                        devops::crawl_agent_spaces(ctx, connector, &config, partition, account, region).await
-                    }
-                },
-            );
-            (events, v2, lambda, tagged, spaces)
+            let mut data = crawl_region(ctx, connector, options, config, partition, account, region).await;
+            let tagged = data.tagged.iter().map(|(a, _)| a.clone());
+            let batch = match queue.lock() {
+                Ok(mut q) => q.region_done(region, tagged, referenced_arns(&data)),
+                Err(_) => schedule::Batch::default(),
+            };
+            data.policies = policies::crawl_policies(
+                ctx,
+                connector,
+                config,
+                account,
+                batch.tagged.iter().map(String::as_str),
+                batch.referenced.iter().map(String::as_str),
+            )
+            .await;
+            data
         }
     }));
     let buckets = buckets::list_buckets(ctx, connector, &config, account);
@@ -224,28 +288,59 @@ async fn crawl_account(
         buckets,
         ..AccountData::default()
     };
-    for ((buses, rules), v2, (functions, mappings), tagged, spaces) in regions {
-        data.buses.extend(buses);
-        data.rules.extend(rules);
-        data.buses_v2.extend(v2.buses);
-        data.subscribers_v2.extend(v2.subscribers);
-        data.functions.extend(functions);
-        data.mappings.extend(mappings);
-        data.tagged.extend(tagged);
-        data.spaces.extend(spaces);
+    for region in regions {
+        data.buses.extend(region.buses);
+        data.rules.extend(region.rules);
+        data.buses_v2.extend(region.buses_v2);
+        data.subscribers_v2.extend(region.subscribers_v2);
+        data.functions.extend(region.functions);
+        data.mappings.extend(region.mappings);
+        data.tagged.extend(region.tagged);
+        data.policies.extend(region.policies);
+        data.spaces.extend(region.spaces);
     }
-    let referenced = referenced_arns(&data);
-    data.policies = policies::crawl_policies(
-        ctx,
-        connector,
-        &config,
-        account,
-        data.tagged.iter().map(|(a, _)| a.as_str()),
-        referenced.iter().map(String::as_str),
-    )
-    .await;
     data.session = Some(config);
     Some(data)
+}
+
+/// One region of one account: EventBridge (classic and v2), Lambda, the Tagging API and the
+/// DevOps Agent in parallel; `config` holds the account's credentials.
+async fn crawl_region(
+    ctx: &Ctx,
+    connector: &Connector,
+    options: &CrawlOptions,
+    config: &SdkConfig,
+    partition: &str,
+    account: &str,
+    region: &str,
+) -> AccountData {
+    let config = session::in_region(config, region);
+    let ((buses, rules), v2, (functions, mappings), tagged, spaces) = futures::join!(
+        events::crawl_events(ctx, connector, &config, account, region),
+        eventsv2::crawl_eventsv2(ctx, connector, &config, account, region),
+        lambda::crawl_lambda(ctx, connector, &config, account, region),
+        tagging::crawl_tagged(ctx, connector, &config, account, region),
+        async {
+            if options.skip_agent_spaces {
+                devops::skipped(ctx, account, region);
+                Vec::new()
+            } else {
+                devops::crawl_agent_spaces(ctx, connector, &config, partition, account, region).await
+            }
+        },
+    );
+    AccountData {
+        account: account.to_string(),
+        buses,
+        rules,
+        buses_v2: v2.buses,
+        subscribers_v2: v2.subscribers,
+        functions,
+        mappings,
+        tagged,
+        spaces,
+        ..AccountData::default()
+    }
 }
 
 /// What the account's rules (targets, dead-letter queues), v2 subscribers (targets, failure

@@ -1,6 +1,12 @@
 //! The organization: accounts with their tags, the tree of organizational units, and the service
 //! and resource control policies with their attachments. Read once with the caller's
 //! credentials; every list is read page by page through [`Ctx::pages`].
+//!
+//! Two steps, so that accounts can be crawled while the rest is read: [`list_accounts`] hands
+//! each account over as soon as its page of `ListAccounts` arrives, then [`read_structure`] reads
+//! the unit tree (breadth first, once: `ListChildren`-style calls per unit rather than
+//! `ListParents` per account), the accounts' tags and the policies, the three in parallel (they
+//! share the organization's rate limit, so running them together only keeps it busy).
 
 use super::apis::Api;
 use super::ctx::{Ctx, Scope};
@@ -16,70 +22,93 @@ use aws_sdk_organizations::operation::{
 };
 use aws_sdk_organizations::types::PolicyType;
 use futures::future::join_all;
+use std::collections::BTreeMap;
 
-/// Reads the organization. `None` when it cannot be listed at all (the gap is recorded).
-pub async fn crawl_organization(ctx: &Ctx, connector: &Connector) -> Option<Organization> {
-    let client = connector.organizations(connector.base(), None);
+/// The Organizations client of the caller's credentials.
+pub fn client(connector: &Connector) -> Client {
+    connector.organizations(connector.base(), None)
+}
+
+/// Describes the organization and lists its accounts, calling `listed` with each account as its
+/// page arrives. `None` when the account list could not be read whole (the gap is recorded):
+/// without it the organization is not known.
+pub async fn list_accounts(ctx: &Ctx, client: &Client, mut listed: impl FnMut(&Account)) -> Option<Organization> {
     let scope = Scope::org();
-    let mut org = Organization::default();
-    if let Some(out) = ctx
-        .call(Api::OrgDescribeOrganization, scope, || {
+    let describe = async {
+        ctx.call(Api::OrgDescribeOrganization, scope, || {
             client.describe_organization().send()
         })
         .await
-        && let Some(o) = out.organization()
-    {
+    };
+    let list = async {
+        let mut accounts = Vec::new();
+        let complete = ctx
+            .pages(
+                Api::OrgListAccounts,
+                scope,
+                |token| client.list_accounts().set_next_token(token).send(),
+                ListAccountsOutput::next_token,
+                |out| {
+                    for a in out.accounts() {
+                        let Some(id) = a.id() else { continue };
+                        let account = Account {
+                            id: id.to_string(),
+                            name: a.name().unwrap_or(id).to_string(),
+                            status: a
+                                .state()
+                                .map(|s| s.as_str().to_string())
+                                .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                                .unwrap_or_else(|| "ACTIVE".to_string()),
+                            parent: None,
+                            tags: Tags::new(),
+                        };
+                        listed(&account);
+                        accounts.push(account);
+                    }
+                },
+            )
+            .await;
+        complete.then_some(accounts)
+    };
+    let (described, accounts) = futures::join!(describe, list);
+    let mut org = Organization {
+        accounts: accounts?,
+        ..Organization::default()
+    };
+    if let Some(o) = described.as_ref().and_then(|d| d.organization()) {
         org.id = o.id().map(str::to_string);
         org.management_account = o.master_account_id().map(str::to_string);
-    }
-
-    let complete = ctx
-        .pages(
-            Api::OrgListAccounts,
-            scope,
-            |token| client.list_accounts().set_next_token(token).send(),
-            ListAccountsOutput::next_token,
-            |out| {
-                for a in out.accounts() {
-                    let Some(id) = a.id() else { continue };
-                    org.accounts.push(Account {
-                        id: id.to_string(),
-                        name: a.name().unwrap_or(id).to_string(),
-                        status: a
-                            .state()
-                            .map(|s| s.as_str().to_string())
-                            .or_else(|| a.status().map(|s| s.as_str().to_string()))
-                            .unwrap_or_else(|| "ACTIVE".to_string()),
-                        parent: None,
-                        tags: Tags::new(),
-                    });
-                }
-            },
-        )
-        .await;
-    // Without the whole account list the organization is not known (the gap is recorded).
-    if !complete {
-        return None;
-    }
-
-    crawl_units(ctx, &client, &mut org).await;
-    let tags = join_all(org.accounts.iter().map(|a| account_tags(ctx, &client, &a.id))).await;
-    for (account, tags) in org.accounts.iter_mut().zip(tags) {
-        account.tags = tags;
-    }
-    for kind in [
-        OrganizationPolicyKind::ServiceControlPolicy,
-        OrganizationPolicyKind::ResourceControlPolicy,
-    ] {
-        let policies = crawl_policies(ctx, &client, kind).await;
-        org.policies.extend(policies);
     }
     Some(org)
 }
 
-/// The root, every unit below it, and the parent of every account.
-async fn crawl_units(ctx: &Ctx, client: &Client, org: &mut Organization) {
+/// Reads the unit tree with each account's parent, the accounts' tags, and the service and
+/// resource control policies into `org`, the three in parallel.
+pub async fn read_structure(ctx: &Ctx, client: &Client, org: &mut Organization) {
+    let tags = join_all(org.accounts.iter().map(|a| account_tags(ctx, client, &a.id)));
+    let policies = async {
+        let (scps, rcps) = futures::join!(
+            crawl_policies(ctx, client, OrganizationPolicyKind::ServiceControlPolicy),
+            crawl_policies(ctx, client, OrganizationPolicyKind::ResourceControlPolicy),
+        );
+        scps.into_iter().chain(rcps).collect::<Vec<_>>()
+    };
+    let ((units, parents), tags, policies) = futures::join!(crawl_units(ctx, client), tags, policies);
+    org.units.extend(units);
+    for (account, tags) in org.accounts.iter_mut().zip(tags) {
+        account.tags = tags;
+        if let Some(parent) = parents.get(&account.id) {
+            account.parent = Some(parent.clone());
+        }
+    }
+    org.policies.extend(policies);
+}
+
+/// The root, every unit below it, and the parent of every account (account id → unit id).
+async fn crawl_units(ctx: &Ctx, client: &Client) -> (Vec<OrganizationalUnit>, BTreeMap<String, String>) {
     let scope = Scope::org();
+    let mut units = Vec::new();
+    let mut parents = BTreeMap::new();
     let mut pending = Vec::new();
     let complete = ctx
         .pages(
@@ -90,7 +119,7 @@ async fn crawl_units(ctx: &Ctx, client: &Client, org: &mut Organization) {
             |out| {
                 for r in out.roots() {
                     if let Some(id) = r.id() {
-                        org.units.push(OrganizationalUnit {
+                        units.push(OrganizationalUnit {
                             id: id.to_string(),
                             name: r.name().unwrap_or("Root").to_string(),
                             parent: None,
@@ -102,15 +131,15 @@ async fn crawl_units(ctx: &Ctx, client: &Client, org: &mut Organization) {
         )
         .await;
     if !complete {
-        return;
+        return (units, parents);
     }
     // Breadth first, one level at a time, the units of a level in parallel.
     while !pending.is_empty() {
         let level = std::mem::take(&mut pending);
         let results = join_all(level.iter().map(|parent| children(ctx, client, parent))).await;
-        for (parent, (units, accounts)) in level.iter().zip(results) {
-            for (id, name) in units {
-                org.units.push(OrganizationalUnit {
+        for (parent, (children, accounts)) in level.iter().zip(results) {
+            for (id, name) in children {
+                units.push(OrganizationalUnit {
                     id: id.clone(),
                     name,
                     parent: Some(parent.clone()),
@@ -118,12 +147,11 @@ async fn crawl_units(ctx: &Ctx, client: &Client, org: &mut Organization) {
                 pending.push(id);
             }
             for id in accounts {
-                if let Some(a) = org.accounts.iter_mut().find(|a| a.id == id) {
-                    a.parent = Some(parent.clone());
-                }
+                parents.insert(id, parent.clone());
             }
         }
     }
+    (units, parents)
 }
 
 /// The units (id, name) and account ids directly under `parent`.

@@ -1,5 +1,5 @@
-//! Progress output on stderr: a bar on a terminal (accounts done / total, calls in flight, gaps
-//! so far), plain log lines otherwise, nothing when quiet. Never prints credentials or values.
+//! Progress output on stderr: a bar on a terminal (accounts done / listed so far, calls in
+//! flight, gaps so far), plain log lines otherwise, nothing when quiet. Never prints credentials or values.
 //! Everything that came from AWS (account ids, error codes and messages) is printed through
 //! [`terminal`], on one line, with control and bidi characters shown escaped.
 
@@ -67,14 +67,25 @@ impl Progress {
         }
     }
 
-    /// The number of accounts to crawl is known.
-    pub fn start(&self, accounts: u64, regions: usize) {
-        self.total.store(accounts, Ordering::Relaxed);
+    /// The crawl starts; accounts are counted as the organization lists them.
+    pub fn start(&self, regions: usize) {
         if let Some(bar) = &self.bar {
-            bar.set_length(accounts);
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
         }
-        self.line(&format!("crawling {accounts} accounts in {regions} regions"));
+        self.line(&format!("crawling accounts in {regions} regions as they are listed"));
+    }
+
+    /// One more account to crawl.
+    pub fn account_listed(&self) {
+        let total = self.total.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+        }
+    }
+
+    /// Every account to crawl is listed.
+    pub fn accounts_known(&self) {
+        self.line(&format!("{} accounts to crawl", self.total.load(Ordering::Relaxed)));
     }
 
     pub fn call_started(&self) {

@@ -415,6 +415,9 @@ fn crawl_bounds_concurrency_and_call_timeout() {
         ("--call-timeout", "18446744073709551615"),
         ("--call-timeout", "-5"),
         ("--call-timeout", "1.5"),
+        ("--rate-share", "9"),
+        ("--rate-share", "101"),
+        ("--rate-share", "0.9"),
     ] {
         let out = crawl_usage(&[&format!("{flag}={value}")]);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -433,6 +436,8 @@ fn crawl_accepts_the_bounds_themselves() {
         ("--concurrency", "1024"),
         ("--call-timeout", "1"),
         ("--call-timeout", "3600"),
+        ("--rate-share", "10"),
+        ("--rate-share", "100"),
     ] {
         let out = crawl_usage(&[flag, value, "--endpoint-url", "ftp://127.0.0.1:1"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
