@@ -302,6 +302,42 @@ mod tests {
         assert!(two.iter().all(|d| compact_len(d) <= limits::MANAGED_POLICY));
     }
 
+    // The same quota with three statements: the running size of a document counts the comma
+    // before every statement after the first, not only before the second.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length
+    #[test]
+    fn near_miss_three_statements_count_both_commas() {
+        let room = limits::MANAGED_POLICY - compact_len(&document(&[]));
+        let (a, b) = (2000, 2000);
+        // Exactly the room with two commas: one document of exactly the limit.
+        let exact = room - a - b - 2;
+        let stmts = |c: usize| vec![stmt_of_len("A", a), stmt_of_len("B", b), stmt_of_len("C", c)];
+        let one = pack("r", stmts(exact)).unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(compact_len(&one[0]), limits::MANAGED_POLICY);
+        // One character more: the third statement needs a document of its own.
+        let two = pack("r", stmts(exact + 1)).unwrap();
+        assert_eq!(two.len(), 2);
+        assert!(two.iter().all(|d| compact_len(d) <= limits::MANAGED_POLICY));
+    }
+
+    /// A statement of one action and one resource that is too large alone cannot be split any
+    /// further: it is an error naming the statement, never a loop or a truncation.
+    #[test]
+    fn near_miss_an_unsplittable_statement_too_large_is_an_error() {
+        let huge = stmt_of_len("Huge", limits::MANAGED_POLICY);
+        let err = pack("r", vec![huge]).unwrap_err();
+        assert!(
+            matches!(&err, RolesError::StatementTooLarge { sid, .. } if sid == "Huge"),
+            "{err}"
+        );
+        // One resource more splits into two statements that fit.
+        let mut two = stmt_of_len("Two", 4000);
+        two.resources
+            .push("arn:aws:sqs:eu-west-1:111111111111:other".to_string());
+        assert!(pack("r", vec![two]).is_ok());
+    }
+
     // Ten managed policies may be attached to a role by default; the eleventh is refused.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entities
     #[test]
