@@ -87,6 +87,28 @@ impl<'a> Arn<'a> {
     }
 }
 
+/// The resource that owns a sub-resource ARN: the bucket of an S3 object
+/// (`arn:aws:s3:::B/key` → `arn:aws:s3:::B`), the table of a DynamoDB index or stream
+/// (`…:table/T/index/I`, `…:table/T/stream/S` → `…:table/T`). `None` for anything else.
+pub fn owning_resource(id: &str) -> Option<&str> {
+    let arn = Arn::parse(id).ok()?;
+    let cut = match arn.service {
+        "s3" if arn.account.is_empty() && arn.region.is_empty() => arn.resource.find('/')?,
+        "dynamodb" => {
+            let name = arn.resource.strip_prefix("table/")?;
+            let slash = name.find('/')?;
+            let rest = name.get(slash..)?;
+            if !(rest.starts_with("/index/") || rest.starts_with("/stream/")) {
+                return None;
+            }
+            "table/".len() + slash
+        }
+        _ => return None,
+    };
+    let base_len = id.len() - arn.resource.len() + cut;
+    id.get(..base_len).filter(|b| !b.is_empty())
+}
+
 /// The queue URL of an SQS queue ARN (`https://sqs.<region>.amazonaws.com/<account>/<name>`).
 pub fn sqs_queue_url(queue: &Arn<'_>) -> String {
     format!(

@@ -9,12 +9,12 @@
 //! kind is reported low ("only outside the guardrail"). Roles responders reach are judged by
 //! the role alone: the guardrail caps the agent's sessions, not people's.
 
+use super::role_writes::{guarded, split_by_guardrail};
 use super::{Check, Context, Evidence, Finding, Input, Meta, SHOWN, Severity, Status, app_names};
 use crate::config::Guardrail;
 use crate::graph::{IncidentRole, NodeKind, Topology};
 use crate::iam::capability::{Capability, RoleView, Target, grant_labels, summarize_actions};
 use crate::iam::catalog::ActionClass;
-use crate::iam::eval::NamedPolicy;
 use std::collections::BTreeMap;
 
 pub struct IncidentAccessNotReadOnly;
@@ -62,30 +62,15 @@ impl Check for IncidentAccessNotReadOnly {
                     .filter(|c| !SESSION_ACTIONS.contains(&c.action.as_str()))
                     .collect()
             };
-            let mut caps = wanted(view.capabilities(Target::OwnStatements, &classes));
-            if caps.is_empty() {
-                continue;
-            }
             // Reached only by Agent Spaces whose sessions one known guardrail caps: what the
             // role allows beyond the guardrail is reported low, and only when nothing within it
             // is (of that kind).
             let guardrail = agent_only_guardrail(t, &reached);
-            let mut outside: Vec<Capability> = Vec::new();
-            if let Some(g) = guardrail {
-                let named = NamedPolicy {
-                    name: &g.name,
-                    policy: &g.policy,
-                };
-                let inside = wanted(
-                    view.with_session(vec![named])
-                        .capabilities(Target::OwnStatements, &classes),
-                );
-                outside = caps
-                    .iter()
-                    .filter(|c| !inside.iter().any(|i| i.action == c.action && i.resource == c.resource))
-                    .cloned()
-                    .collect();
-                caps = inside;
+            let guarded = guarded(&view, guardrail);
+            let (caps, outside) = split_by_guardrail(&view, guarded.as_ref(), Target::OwnStatements, &classes);
+            let (caps, outside) = (wanted(caps), wanted(outside));
+            if caps.is_empty() && outside.is_empty() {
+                continue;
             }
             let apps: Vec<usize> = reached.iter().filter_map(|r| r.application).collect();
             let split = |caps: &[Capability]| -> (Vec<Capability>, Vec<Capability>) {

@@ -34,12 +34,7 @@ pub(super) fn role_writes(
     keep: impl Fn(NodeIndex) -> bool,
 ) -> Vec<Writes> {
     let iam = t.iam();
-    let guarded = guardrail.map(|g| {
-        view.with_session(vec![NamedPolicy {
-            name: &g.name,
-            policy: &g.policy,
-        }])
-    });
+    let guarded = guarded(view, guardrail);
     let mut out = Vec::new();
     for &ix in t.nodes_in_account(account) {
         if !keep(ix) {
@@ -53,21 +48,10 @@ pub(super) fn role_writes(
             tags: node.tags,
             policy: iam.store.resource_policy(node.id).map(|n| n.as_named()),
         };
-        let all = view.capabilities(target, ActionClass::CHANGES);
-        if all.is_empty() {
+        let (inside, outside) = split_by_guardrail(view, guarded.as_ref(), target, ActionClass::CHANGES);
+        if inside.is_empty() && outside.is_empty() {
             continue;
         }
-        let (inside, outside) = match &guarded {
-            None => (all, Vec::new()),
-            Some(g) => {
-                let inside = g.capabilities(target, ActionClass::CHANGES);
-                let outside = all
-                    .into_iter()
-                    .filter(|c| !inside.iter().any(|i| i.action == c.action && i.resource == c.resource))
-                    .collect();
-                (inside, outside)
-            }
-        };
         out.push(Writes {
             resource: ix,
             inside,
@@ -75,6 +59,38 @@ pub(super) fn role_writes(
         });
     }
     out
+}
+
+/// The role as the agent's sessions see it when `guardrail` is known: with the guardrail as
+/// their session policy.
+pub(super) fn guarded<'a>(view: &RoleView<'a>, guardrail: Option<&'a Guardrail>) -> Option<RoleView<'a>> {
+    guardrail.map(|g| {
+        view.with_session(vec![NamedPolicy {
+            name: &g.name,
+            policy: &g.policy,
+        }])
+    })
+}
+
+/// What `view` can do on `target` in `classes`, split by the [`guarded`] view when there is
+/// one: what the role and the guardrail both allow, and what the role allows beyond it.
+/// Without a guardrail, everything the role allows is inside.
+pub(super) fn split_by_guardrail(
+    view: &RoleView<'_>,
+    guarded: Option<&RoleView<'_>>,
+    target: Target<'_>,
+    classes: &[ActionClass],
+) -> (Vec<Capability>, Vec<Capability>) {
+    let all = view.capabilities(target, classes);
+    let Some(g) = guarded.filter(|_| !all.is_empty()) else {
+        return (all, Vec::new());
+    };
+    let inside = g.capabilities(target, classes);
+    let outside = all
+        .into_iter()
+        .filter(|c| !inside.iter().any(|i| i.action == c.action && i.resource == c.resource))
+        .collect();
+    (inside, outside)
 }
 
 /// The `outside-guardrail` evidence of writes `role` allows on `resource` that `guardrail`

@@ -31,11 +31,11 @@ use super::policies::{PolicyInfo, has_policy_api, read_one};
 use super::session::{Connector, in_region};
 use super::tagging::{kind_of, tags_of};
 use super::{AccountData, buckets};
-use crate::arn::Arn;
+use crate::arn::{Arn, owning_resource};
+use crate::iam::policy::{Effect, Matcher};
 use crate::model::{PolicyDocument, Tags};
 use aws_config::SdkConfig;
 use futures::future::join_all;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// ARNs per `GetResources` call. The API takes up to 100
@@ -283,7 +283,7 @@ fn referenced(data: &[AccountData]) -> BTreeSet<String> {
         documents.extend(d.functions.iter().filter_map(|f| f.policy.as_ref()));
         documents.extend(d.policies.iter().filter_map(|p| p.policy.as_ref()));
         for doc in documents {
-            for pattern in allowed_resources(doc.value()) {
+            for pattern in allowed_resources(doc) {
                 out.extend(concrete(pattern));
             }
         }
@@ -291,40 +291,29 @@ fn referenced(data: &[AccountData]) -> BTreeSet<String> {
     out
 }
 
-/// The `Resource` strings of the Allow statements of a policy document.
-fn allowed_resources(doc: &Value) -> Vec<&str> {
-    let statements: Vec<&Value> = match doc.get("Statement") {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(v @ Value::Object(_)) => vec![v],
-        _ => Vec::new(),
+/// The `Resource` patterns of the Allow statements of a policy document (its parsed form; a
+/// document that does not parse names nothing here — validation reports it).
+fn allowed_resources(doc: &PolicyDocument) -> Vec<&str> {
+    let Ok(policy) = doc.policy() else {
+        return Vec::new();
     };
-    statements
-        .into_iter()
-        .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow"))
-        .flat_map(|st| match st.get("Resource") {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
+    policy
+        .statements
+        .iter()
+        .filter(|st| st.effect == Effect::Allow)
+        .filter_map(|st| match &st.resource {
+            Some(Matcher::Is(patterns)) => Some(patterns.iter().map(String::as_str)),
+            _ => None,
         })
+        .flatten()
         .collect()
 }
 
 /// The resource an ARN or ARN pattern names concretely: the ARN itself, or the resource owning
-/// a sub-resource (an S3 object's bucket, a DynamoDB index's or stream's table), when that part
-/// has no wildcard. `None` for patterns naming no one resource.
+/// a sub-resource ([`owning_resource`]: an S3 object's bucket, a DynamoDB index's or stream's
+/// table), when that part has no wildcard. `None` for patterns naming no one resource.
 fn concrete(pattern: &str) -> Option<String> {
-    let parsed = Arn::parse(pattern).ok()?;
-    let resource = parsed.resource;
-    let owning = match parsed.service {
-        "s3" if parsed.account.is_empty() && parsed.region.is_empty() => resource.split('/').next()?,
-        "dynamodb" if resource.starts_with("table/") => {
-            let name = resource.strip_prefix("table/")?.split('/').next()?;
-            resource.get(..("table/".len() + name.len()))?
-        }
-        _ => resource,
-    };
-    let base_len = pattern.len() - resource.len() + owning.len();
-    let base = pattern.get(..base_len)?;
+    let base = owning_resource(pattern).unwrap_or(pattern);
     let whole = Arn::parse(base).ok()?;
     (!base.contains(['*', '?']) && !whole.resource.is_empty()).then(|| base.to_string())
 }
@@ -371,12 +360,16 @@ mod tests {
             {"Effect": "Allow", "Action": "sns:Publish", "NotResource": "arn:aws:sns:eu-west-1:111111111111:t"},
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}
         ]});
+        let doc = PolicyDocument::from(doc);
         assert_eq!(
             allowed_resources(&doc),
             ["arn:aws:sqs:eu-west-1:111111111111:a", "*", "arn:aws:s3:::data/*"]
         );
         let single = json!({"Statement": {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:eu-west-1:111111111111:key/k"}});
-        assert_eq!(allowed_resources(&single), ["arn:aws:kms:eu-west-1:111111111111:key/k"]);
-        assert!(allowed_resources(&json!({})).is_empty());
+        assert_eq!(
+            allowed_resources(&PolicyDocument::from(single)),
+            ["arn:aws:kms:eu-west-1:111111111111:key/k"]
+        );
+        assert!(allowed_resources(&PolicyDocument::from(json!({}))).is_empty());
     }
 }

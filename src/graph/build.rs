@@ -2,7 +2,7 @@
 //! relations the snapshot states, then ownership and usage.
 
 use super::{AppId, EdgeKind, Node, NodeKind, Topology, usage};
-use crate::arn::Arn;
+use crate::arn::{Arn, owning_resource};
 use crate::config::Config;
 use crate::model::{Snapshot, Tags};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -274,28 +274,6 @@ fn ownership(b: &Builder<'_>, config: &Config, applications: &[&str]) -> Vec<Opt
         .collect()
 }
 
-/// The resource that owns a sub-resource ARN: the bucket of an S3 object
-/// (`arn:aws:s3:::B/key` → `arn:aws:s3:::B`), the table of a DynamoDB index or stream
-/// (`…:table/T/index/I`, `…:table/T/stream/S` → `…:table/T`). `None` for anything else.
-pub(super) fn owning_resource(id: &str) -> Option<&str> {
-    let arn = Arn::parse(id).ok()?;
-    let cut = match arn.service {
-        "s3" if arn.account.is_empty() && arn.region.is_empty() => arn.resource.find('/')?,
-        "dynamodb" => {
-            let name = arn.resource.strip_prefix("table/")?;
-            let slash = name.find('/')?;
-            let rest = name.get(slash..)?;
-            if !(rest.starts_with("/index/") || rest.starts_with("/stream/")) {
-                return None;
-            }
-            "table/".len() + slash
-        }
-        _ => return None,
-    };
-    let base_len = id.len() - arn.resource.len() + cut;
-    id.get(..base_len).filter(|b| !b.is_empty())
-}
-
 /// The edges of EventBridge v2 buses: bus → subscriber (routes), subscriber → target and failure
 /// destination (targets), subscriber → role (executes-as).
 fn v2_edges<'a>(b: &mut Builder<'a>, s: &'a Snapshot) {
@@ -411,7 +389,7 @@ mod principal_tests {
 
 #[cfg(test)]
 mod subresource_tests {
-    use super::owning_resource;
+    use crate::arn::owning_resource;
     use crate::checks::known_ids;
     use crate::config::parse_config;
     use crate::graph::{NodeKind, Topology};

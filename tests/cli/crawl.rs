@@ -7,6 +7,12 @@ use crate::support::{Moto, external, root, topoguard};
 use std::process::Command;
 
 fn seed(venv: &std::path::Path, url: &str, accounts: usize) -> serde_json::Value {
+    seed_with(venv, url, accounts, &[])
+}
+
+/// Seeds `accounts` member accounts in two regions with `scripts/moto_seed.py`, passing `extra`
+/// options; returns its JSON summary.
+fn seed_with(venv: &std::path::Path, url: &str, accounts: usize, extra: &[&str]) -> serde_json::Value {
     let out = Command::new(venv.join("bin/python"))
         .arg(root().join("scripts/moto_seed.py"))
         .args([
@@ -16,6 +22,7 @@ fn seed(venv: &std::path::Path, url: &str, accounts: usize) -> serde_json::Value
             "--regions",
             "eu-west-1,eu-central-1",
         ])
+        .args(extra)
         .output()
         .unwrap();
     assert!(
@@ -472,25 +479,7 @@ fn crawl_rejects_an_endpoint_that_is_not_an_http_url() {
 /// Seeds with `--cross-account-refs` (and `--light`): resources of the second member referenced
 /// only from the first (`seed_cross_account_references` in `scripts/moto_seed.py`).
 fn seed_cross_account(venv: &std::path::Path, url: &str) -> serde_json::Value {
-    let out = Command::new(venv.join("bin/python"))
-        .arg(root().join("scripts/moto_seed.py"))
-        .args([
-            url,
-            "--accounts",
-            "2",
-            "--regions",
-            "eu-west-1,eu-central-1",
-            "--light",
-            "--cross-account-refs",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "seeding failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    seed_with(venv, url, 2, &["--light", "--cross-account-refs"])
 }
 
 #[test]
