@@ -88,9 +88,8 @@ pub fn kind_of(arn: &Arn<'_>) -> ResourceKind {
     match arn.service {
         "sqs" => ResourceKind::SqsQueue,
         "sns" if !r.contains(':') => ResourceKind::SnsTopic,
-        "dynamodb" if r.starts_with("table/") && !r.contains("/stream/") && !r.contains("/index/") => {
-            ResourceKind::DynamodbTable
-        }
+        // The table itself, not what sits under it (indexes, streams, backups, exports).
+        "dynamodb" if r.strip_prefix("table/").is_some_and(|name| !name.contains('/')) => ResourceKind::DynamodbTable,
         "s3" if !r.contains('/') => ResourceKind::S3Bucket,
         "kms" if r.starts_with("key/") => ResourceKind::KmsKey,
         "secretsmanager" if r.starts_with("secret:") => ResourceKind::SecretsmanagerSecret,
@@ -123,6 +122,16 @@ mod tests {
             k("arn:aws:dynamodb:eu-west-1:111111111111:table/t"),
             ResourceKind::DynamodbTable
         );
+        // Near misses: what sits under a table is not the table (its policy API takes the table
+        // or a stream: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetResourcePolicy.html).
+        for under in [
+            "index/i",
+            "stream/2025-01-01T00:00:00.000",
+            "backup/01234567890123-abcdefgh",
+        ] {
+            let arn = format!("arn:aws:dynamodb:eu-west-1:111111111111:table/t/{under}");
+            assert_eq!(k(&arn), ResourceKind::Other, "{arn}");
+        }
         assert_eq!(k("arn:aws:s3:::bucket"), ResourceKind::S3Bucket);
         assert_eq!(k("arn:aws:kms:eu-west-1:111111111111:key/abc"), ResourceKind::KmsKey);
         assert_eq!(k("arn:aws:ec2:eu-west-1:111111111111:vpc/v"), ResourceKind::Other);
