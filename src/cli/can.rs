@@ -6,7 +6,6 @@ use super::{CliError, EXIT_OK, InputError, refuse_input, write_atomically};
 use crate::checks;
 use crate::config::{Config, load_config};
 use crate::graph::Topology;
-use crate::iam::Policy;
 use crate::iam::catalog::Catalog;
 use crate::iam::store::Named;
 use crate::model::{Snapshot, load_snapshot};
@@ -95,9 +94,8 @@ fn inline_session_policy(path: &Path) -> Result<Named, InputError> {
     let place = path.display();
     let text =
         std::fs::read_to_string(path).map_err(|e| InputError(format!("cannot read session policy `{place}`: {e}")))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| InputError(format!("session policy `{place}`: not JSON: {e}")))?;
-    let policy = Policy::from_value(&value).map_err(|e| InputError(format!("session policy `{place}`: {e}")))?;
+    let policy = crate::iam::session_policy::parse(&text)
+        .map_err(|e| InputError(format!("session policy `{place}`{}", e.describe(&text))))?;
     Ok(Named {
         name: format!("session policy `{place}`"),
         policy: Arc::new(policy),

@@ -13,8 +13,7 @@
 //! session policy (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session>).
 
 use super::Config;
-use crate::diagnostic::{Diagnostic, json_path};
-use crate::finding::Lines;
+use crate::diagnostic::Diagnostic;
 use crate::iam::Policy;
 use std::path::Path;
 use toml::Spanned;
@@ -67,57 +66,17 @@ fn read(file: &Spanned<String>, base: &Path, key: &str, out: &mut Vec<Diagnostic
             return None;
         }
     };
-    let text = crate::model::strip_bom(&text);
-    match parse(text) {
+    match crate::iam::session_policy::parse(&text) {
         Ok(policy) => Some(Guardrail {
             file: written.clone(),
             name: format!("DevOps Agent guardrail `{written}`"),
             policy,
         }),
-        Err((offset, message)) => {
-            let at = match offset {
-                Some(o) => {
-                    let (line, column) = Lines::new(text).position(o);
-                    format!(" line {line}, column {column}")
-                }
-                None => String::new(),
-            };
-            problem(format!("guardrail `{shown}`{at}: {message}"));
+        Err(e) => {
+            problem(format!("guardrail `{shown}`{}", e.describe(&text)));
             None
         }
     }
-}
-
-/// The policy in `text`, or the byte offset (when known) and message of the first problem.
-fn parse(text: &str) -> Result<Policy, (Option<usize>, String)> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        let start = Lines::new(text).line_range(e.line()).start;
-        let offset = (start + e.column().saturating_sub(1)).min(text.len());
-        (Some(offset), format!("not JSON: {e}"))
-    })?;
-    let located = |at: &str, message: String| {
-        let offset = json_path::spans(text, &[at]).get(at).map(|r| r.start);
-        (offset, message)
-    };
-    if !value.is_object() {
-        return Err((Some(0), "a policy document must be a JSON object".to_string()));
-    }
-    let policy = Policy::from_value(&value).map_err(|e| located(&e.at, e.to_string()))?;
-    // A session policy is an identity policy: it names no principal.
-    for (i, st) in policy.statements.iter().enumerate() {
-        if st.principal.is_some() {
-            let at = if value.get("Statement").is_some_and(serde_json::Value::is_array) {
-                format!("Statement[{i}]")
-            } else {
-                "Statement".to_string()
-            };
-            return Err(located(
-                &at,
-                format!("{at}: a session policy cannot name a `Principal` or `NotPrincipal`"),
-            ));
-        }
-    }
-    Ok(policy)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod pattern;
 pub mod policy;
 pub mod reach;
+pub mod session_policy;
 pub mod store;
 pub mod subresource;
 

@@ -546,4 +546,16 @@ fn session_policies_limit_can() {
     std::fs::write(&bad, "{not json").unwrap();
     let (_, e) = ask("dynamodb:PutItem", &["--session-policy", bad.to_str().unwrap()], 2);
     assert!(e.contains("bad.json") && e.contains("not JSON"), "{e}");
+    // an inline session policy names no principal: refused at its statement, as the guardrail is
+    let named = dir.path().join("named.json");
+    std::fs::write(
+        &named,
+        "\u{feff}{\"Statement\": [\n  {\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"*\", \"Resource\": \"*\"}]}",
+    )
+    .unwrap();
+    let (_, e) = ask("dynamodb:PutItem", &["--session-policy", named.to_str().unwrap()], 2);
+    assert!(
+        e.contains("named.json` line 2, column 3: Statement[0]: a session policy cannot name a `Principal`"),
+        "{e}"
+    );
 }
