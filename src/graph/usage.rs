@@ -38,6 +38,15 @@ pub enum UseReason<'a> {
     Reference { function: &'a str },
     /// Its resource policy grants a principal of the application.
     ResourcePolicy { principal: String, statement: String },
+    /// An Allow statement of a policy of a role, user, group or resource names it, and the
+    /// snapshot does not hold it (an external node; see `policy_refs`).
+    PolicyNames {
+        holder: &'a str,
+        /// `role`, `user`, `group` or `resource`.
+        holder_kind: &'static str,
+        policy: &'a str,
+        statement: String,
+    },
     /// An explicit relation in the snapshot.
     Relation {
         from: &'a str,
@@ -103,6 +112,24 @@ impl UseReason<'_> {
                     format!("resource policy {statement}"),
                 )]
             }
+            UseReason::PolicyNames {
+                holder,
+                holder_kind,
+                policy,
+                statement,
+            } => {
+                let of = if *holder_kind == "resource" {
+                    format!("the resource policy of `{holder}`")
+                } else {
+                    format!("policy `{policy}` of {holder_kind} `{holder}`")
+                };
+                vec![Evidence::new(
+                    "uses",
+                    *holder,
+                    to,
+                    format!("named in the Allow {statement} of {of}"),
+                )]
+            }
             UseReason::Relation { from, kind, evidence } => {
                 vec![Evidence::new(kind.as_str(), *from, to, *evidence)]
             }
@@ -139,7 +166,7 @@ impl<'a> Derived<'a> {
     }
 }
 
-fn statement_label(i: usize, s: &Statement) -> String {
+pub(super) fn statement_label(i: usize, s: &Statement) -> String {
     match &s.sid {
         Some(sid) if !sid.is_empty() => format!("statement `{sid}`"),
         _ => format!("statement #{i}"),
