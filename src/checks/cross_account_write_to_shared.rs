@@ -47,14 +47,20 @@ impl Check for CrossAccountWriteToShared {
         let exposed = exposed_roles(t, catalog);
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
-            if matches!(node.kind, NodeKind::Account | NodeKind::External | NodeKind::AgentSpace) {
+            if matches!(node.kind, NodeKind::Account | NodeKind::AgentSpace) {
                 continue;
             }
             let Some(account) = node.account.filter(|a| t.config.is_shared_account(a)) else {
                 continue;
             };
-            let mut grants = resource_policy_grants(t, catalog, node.id, account);
-            grants.extend(subscriber_grants(t, node.id, account));
+            // An external node (named by a policy or a reference, not in the snapshot): its own
+            // policy and tags are unknown, so only the roles' side can be judged, and not proven.
+            let external = node.kind == NodeKind::External;
+            let mut grants = Vec::new();
+            if !external {
+                grants.extend(resource_policy_grants(t, catalog, node.id, account));
+                grants.extend(subscriber_grants(t, node.id, account));
+            }
             // 2. A role in the shared account that outsiders can assume may write it.
             let named = iam.store.resource_policy(node.id).map(|n| n.as_named());
             for (view, outsiders) in exposed.get(account).into_iter().flatten() {
@@ -78,7 +84,8 @@ impl Check for CrossAccountWriteToShared {
                 let apps = principal_apps(t, &g.who);
                 let remaining = not_excepted(cx, &exceptions, &g.who, &apps, node.id, &g.actions);
                 if !remaining.is_empty() {
-                    out.push(self.finding(t, ix, &apps, &remaining, g));
+                    let f = self.finding(t, ix, &apps, &remaining, g);
+                    out.push(if external { unseen(t, ix, f) } else { f });
                 }
             }
         }
@@ -337,6 +344,25 @@ impl CrossAccountWriteToShared {
         f.evidence = g.evidence;
         f
     }
+}
+
+/// A finding on an external node made "not proven": the write is allowed by the role, but the
+/// resource's own policy (which could deny it) and tags (which conditions may test) were not
+/// read, and for a wildcard pattern whether anything matches it is unknown.
+fn unseen(t: &Topology<'_>, ix: petgraph::graph::NodeIndex, mut f: Finding) -> Finding {
+    let why = match t.unseen_because(ix) {
+        Some(why) => format!(
+            "the resources matching `{}` are not all in the snapshot: {why}",
+            t.node(ix).id
+        ),
+        None => format!(
+            "`{}` is not in the snapshot, so its resource policy and tags could not be read",
+            t.node(ix).id
+        ),
+    };
+    f.status = Status::NotProven;
+    f.message = format!("not proven: {}; {why}", f.message);
+    f
 }
 
 /// The account of a principal (role ARN, account root ARN or bare account id).

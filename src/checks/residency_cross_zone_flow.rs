@@ -3,7 +3,7 @@
 //! resource in another zone.
 
 use super::{Check, Context, Finding, Input, Meta, Severity, Status, app_names};
-use crate::graph::NodeKind;
+use crate::graph::{NodeKind, UseReason};
 
 pub struct ResidencyCrossZoneFlow;
 
@@ -35,13 +35,18 @@ impl Check for ResidencyCrossZoneFlow {
             // statement) is one unknown, so one finding.
             let mut unknown = std::collections::BTreeSet::new();
             for dep in t.dependencies_of(ix) {
+                // A function's own resource policy naming something is no flow of its data.
+                if matches!(dep.reason, UseReason::PolicyNames { .. }) {
+                    continue;
+                }
                 let target = t.node(dep.to);
+                let pattern_why = t.unseen_because(dep.to);
                 let Some(target_region) = target.region else {
-                    // S3 buckets and other regionless ARNs not in the snapshot: where is unknown.
-                    if target.kind == NodeKind::External
-                        && matches!(target.id.split(':').nth(2), Some("s3"))
-                        && unknown.insert(dep.to)
-                    {
+                    // S3 buckets and other regionless ARNs not in the snapshot, and wildcard
+                    // patterns whose region is a wildcard: where is unknown.
+                    let unknown_place = pattern_why.is_some()
+                        || (target.kind == NodeKind::External && matches!(target.id.split(':').nth(2), Some("s3")));
+                    if unknown_place && unknown.insert(dep.to) {
                         let mut f = META.finding(
                             node,
                             format!(
@@ -85,6 +90,14 @@ impl Check for ResidencyCrossZoneFlow {
                 );
                 f.applications = apps.clone();
                 f.evidence = dep.reason.evidence(target.id);
+                if let Some(why) = pattern_why {
+                    // A pattern: allowed, but whether anything there matches is not known.
+                    f.status = Status::NotProven;
+                    f.message = format!(
+                        "not proven: {} (resources matching the pattern may exist: {why})",
+                        f.message
+                    );
+                }
                 out.push(f);
             }
         }

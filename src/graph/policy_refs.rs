@@ -300,7 +300,7 @@ fn log_group_of(pattern: &str) -> Option<&str> {
 /// The bucket part of an S3 object pattern whose bucket is itself a pattern
 /// (`arn:aws:s3:::exports-*/*` → `arn:aws:s3:::exports-*`); [`owning_resource`] cuts concrete
 /// ones already.
-fn s3_bucket_pattern(pattern: &str) -> Option<&str> {
+pub(super) fn s3_bucket_pattern(pattern: &str) -> Option<&str> {
     let rest = pattern.strip_prefix("arn:")?;
     let (partition, rest) = rest.split_once(':')?;
     let bucket_and_key = rest.strip_prefix("s3:::")?;

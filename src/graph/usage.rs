@@ -211,6 +211,11 @@ impl<'a> ArnIndex<'a> {
         if found {
             return;
         }
+        // Objects of buckets named by a pattern (`arn:aws:s3:::exports-*/*`) name those buckets.
+        if let Some(buckets) = super::policy_refs::s3_bucket_pattern(pattern).filter(|b| b.contains(['*', '?'])) {
+            self.named_by(buckets, each);
+            return;
+        }
         // Parent resources: cut the literal prefix at each `/` or `:` inside the resource part.
         let resource_start = literal.match_indices(':').nth(4).map_or(literal.len(), |(i, _)| i + 1);
         for (i, c) in literal.char_indices().rev() {
