@@ -178,4 +178,43 @@ mod tests {
         );
         assert_eq!(run(&ApplicationResourceUnattributed, &s), vec![]);
     }
+
+    #[test]
+    fn fires_not_proven_on_a_bus_named_only_by_a_policy_in_an_unattributed_account() {
+        let mut s = org();
+        let bus = "arn:aws:events:eu-west-1:999999999999:event-bus/hub";
+        add_role(
+            &mut s,
+            INVOICE,
+            "sender",
+            trust(INVOICE),
+            allow(&["events:PutEvents"], bus),
+        );
+        let f = run(&ApplicationResourceUnattributed, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            (f[0].resource.as_str(), f[0].status),
+            (bus, crate::checks::Status::NotProven)
+        );
+    }
+
+    #[test]
+    fn near_miss_an_unseen_bus_of_an_attributed_account_or_outside_the_organization_is_quiet() {
+        let mut s = org();
+        for (name, bus) in [
+            ("a", "arn:aws:events:eu-west-1:222222222222:event-bus/hub"),
+            ("b", "arn:aws:events:eu-west-1:123456789012:event-bus/hub"),
+        ] {
+            add_role(&mut s, INVOICE, name, trust(INVOICE), allow(&["events:PutEvents"], bus));
+        }
+        // A queue is not a kind this check judges.
+        add_role(
+            &mut s,
+            INVOICE,
+            "q",
+            trust(INVOICE),
+            allow(&["sqs:SendMessage"], "arn:aws:sqs:eu-west-1:999999999999:q"),
+        );
+        assert_eq!(run(&ApplicationResourceUnattributed, &s), vec![]);
+    }
 }

@@ -439,6 +439,7 @@ fn not_excepted(
 #[cfg(test)]
 mod tests {
     use super::CrossAccountWriteToShared;
+    use crate::checks::Status;
     use crate::checks::testkit::*;
     use serde_json::{Value, json};
 
@@ -868,5 +869,68 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(f[0].message.contains("administrators allow"), "{}", f[0].message);
         assert_eq!(f[0].evidence[0].from, format!("arn:aws:iam::{CHECKOUT}:root"));
+    }
+
+    /// A role of the shared account that checkout can assume and whose policy allows `actions`
+    /// on `resource`, which the snapshot does not hold.
+    fn exposed_writer(actions: &[&str], resource: &str) -> Value {
+        let mut s = org();
+        add_role(
+            &mut s,
+            SHARED,
+            "exporter",
+            trust(&format!("arn:aws:iam::{CHECKOUT}:root")),
+            allow(actions, resource),
+        );
+        s
+    }
+
+    #[test]
+    fn fires_not_proven_for_a_bucket_named_only_in_an_exposed_shared_role() {
+        let mut s = exposed_writer(&["s3:PutObject"], "arn:aws:s3:::exports/*");
+        s["bucket_owners"] = json!({"exports": SHARED});
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, "arn:aws:s3:::exports");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(f[0].message.contains("s3:PutObject"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("its resource policy and tags could not be read"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn fires_not_proven_for_a_wildcard_in_the_shared_account() {
+        let s = exposed_writer(&["sqs:PurgeQueue"], "arn:aws:sqs:eu-west-1:999999999999:orders-*");
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(f[0].message.contains("lists no `sqs` resources"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn near_miss_reads_of_an_unseen_bucket_and_writes_to_one_outside_shared_accounts_are_quiet() {
+        let mut s = exposed_writer(&["s3:GetObject"], "arn:aws:s3:::exports/*");
+        s["bucket_owners"] = json!({"exports": SHARED});
+        assert_eq!(run(&CrossAccountWriteToShared, &s), vec![]);
+        let mut s = exposed_writer(&["s3:PutObject"], "arn:aws:s3:::exports/*");
+        s["bucket_owners"] = json!({"exports": INVOICE});
+        assert_eq!(run(&CrossAccountWriteToShared, &s), vec![]);
+    }
+
+    #[test]
+    fn fires_as_a_violation_when_the_bucket_is_in_the_snapshot() {
+        let mut s = exposed_writer(&["s3:PutObject"], "arn:aws:s3:::exports/*");
+        s["bucket_owners"] = json!({"exports": SHARED});
+        add(
+            &mut s,
+            "resources",
+            json!({"arn": "arn:aws:s3:::exports", "kind": "s3-bucket", "account": SHARED, "tags": {}}),
+        );
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::Violation);
     }
 }

@@ -9,7 +9,7 @@
 
 use super::build::Builder;
 use super::{AppId, EdgeKind, NodeKind};
-use crate::arn::{Arn, glob_match, root_account};
+use crate::arn::{glob_match, root_account};
 use crate::finding::Evidence;
 use crate::iam::store::PolicyStore;
 use crate::iam::{Effect, Policy, Statement};
@@ -234,12 +234,14 @@ impl<'a> ArnIndex<'a> {
     }
 }
 
-/// False for `*` and for ARN patterns whose resource part is only wildcards.
+/// False for `*`, for strings that are not ARN patterns, and for ARN patterns whose resource part
+/// is only wildcards. The other parts may be wildcards (`arn:aws:sqs:*:111111111111:orders`).
 fn names_specific_resources(pattern: &str) -> bool {
-    match Arn::parse(pattern) {
-        Ok(arn) => !arn.resource.chars().all(|c| c == '*' || c == '?'),
-        Err(_) => false,
-    }
+    let mut parts = pattern.splitn(6, ':');
+    parts.next() == Some("arn")
+        && parts
+            .nth(4)
+            .is_some_and(|r| !r.is_empty() && !r.chars().all(|c| c == '*' || c == '?'))
 }
 
 pub(super) fn derive<'a>(
