@@ -48,31 +48,32 @@ impl Check for ResidencyCrossZoneFlow {
                     // S3 buckets and other regionless ARNs not in the snapshot, and wildcard
                     // patterns whose region is a wildcard: where is unknown.
                     let s3 = matches!(target.id.split(':').nth(2), Some("s3"));
-                    let message = if s3 && (target.kind == NodeKind::External) {
-                        format!(
+                    let (message, remediation) = if s3 && (target.kind == NodeKind::External) {
+                        let m = format!(
                             "`{}` depends on `{}`, whose region is not in the snapshot, so it cannot be shown to stay in zone `{zone}`",
                             node.id, target.id
-                        )
+                        );
+                        (m, "Crawl the account that holds the resource so its region is known.")
                     } else if let Some(why) = pattern_why {
                         let outside = regions_outside(t, &known_regions, target.id, zone);
                         if outside.is_empty() {
                             continue;
                         }
-                        format!(
+                        let m = format!(
                             "`{}` in zone `{zone}` may use resources matching `{}` in regions outside it ({}), and {why}",
                             node.id,
                             target.id,
                             outside.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+                        );
+                        (
+                            m,
+                            "Name the regions of the zone in the policy instead of a region wildcard.",
                         )
                     } else {
                         continue;
                     };
                     if unknown.insert(dep.to) {
-                        let mut f = META.finding(
-                            node,
-                            message,
-                            "Crawl the account that holds the resource so its region is known, or name the region in the policy.".to_string(),
-                        );
+                        let mut f = META.finding(node, message, remediation.to_string());
                         f.status = Status::NotProven;
                         f.applications = apps.clone();
                         f.evidence = dep.reason.evidence(target.id);
