@@ -385,8 +385,12 @@ impl<'a> Knowledge<'a> {
                 if !self.regions.contains(region) {
                     return Unknown::Because(format!("region `{region}` is not in the snapshot"));
                 }
-                let api = if n.service == "events" { "events:" } else { "lambda:" };
-                match self.gap(&[api, "sts:"], Some(account), Some(region)) {
+                let apis: &[&str] = if n.service == "events" {
+                    &["events:", "eventsv2:", "sts:"]
+                } else {
+                    &["lambda:", "sts:"]
+                };
+                match self.gap(apis, Some(account), Some(region)) {
                     Some(g) => Unknown::Because(g),
                     None => Unknown::Complete,
                 }
