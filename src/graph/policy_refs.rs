@@ -182,6 +182,10 @@ fn nodes_for<'a>(
     created: &mut HashSet<NodeIndex>,
     unseen: &mut Unseen,
 ) -> Vec<NodeIndex> {
+    // Most names are exactly a node's ARN: one lookup, no parsing.
+    if let Some(ix) = b.index.get(pattern) {
+        return created.get(ix).copied().into_iter().collect();
+    }
     let Some(name) = Name::of(pattern) else {
         return Vec::new();
     };
