@@ -35,6 +35,9 @@ use petgraph::graph::NodeIndex;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+/// Listed buckets named in a reason, at most.
+const SHOWN: usize = 5;
+
 /// What the snapshot cannot show about a pattern node: why its matches may be missing.
 pub type Unseen = HashMap<NodeIndex, String>;
 
@@ -71,19 +74,19 @@ pub(super) fn add<'a>(b: &mut Builder<'a>, s: &'a Snapshot) -> PolicyRefs<'a> {
                 continue;
             }
             for pattern in st.resources() {
-                for ix in nodes_for(b, &place, pattern, &mut created, &mut out.unseen) {
-                    if recorded.insert((holder, ix)) {
-                        out.dependencies.push(Dependency {
-                            from: holder,
-                            to: ix,
-                            reason: UseReason::PolicyNames {
-                                holder: held.holder,
-                                holder_kind: held.kind,
-                                policy: held.policy,
-                                statement: statement_label(i, st),
-                            },
-                        });
-                    }
+                if let Some(ix) = nodes_for(b, &place, pattern, &mut created, &mut out.unseen)
+                    && recorded.insert((holder, ix))
+                {
+                    out.dependencies.push(Dependency {
+                        from: holder,
+                        to: ix,
+                        reason: UseReason::PolicyNames {
+                            holder: held.holder,
+                            holder_kind: held.kind,
+                            policy: held.policy,
+                            statement: statement_label(i, st),
+                        },
+                    });
                 }
             }
         }
@@ -172,34 +175,33 @@ fn held_identity<'a>(
     }
 }
 
-/// The nodes a `Resource` pattern gets here: none when the graph already holds what it names
-/// (or it names nothing this pass keeps), else the external node of a concrete name, the nodes
-/// of the known buckets a wildcard matches, or the pattern's own node.
+/// The node a `Resource` pattern gets here: none when the snapshot holds what it names, when it
+/// names nothing this pass keeps, or when a wildcard's place is read completely; else the
+/// external node of a concrete name, or the pattern's own node (with why, in `unseen`). A node
+/// this pass added for another holder is returned again.
 fn nodes_for<'a>(
     b: &mut Builder<'a>,
     place: &Knowledge<'a>,
     pattern: &'a str,
     created: &mut HashSet<NodeIndex>,
     unseen: &mut Unseen,
-) -> Vec<NodeIndex> {
+) -> Option<NodeIndex> {
     // Most names are exactly a node's ARN: one lookup, no parsing.
     if let Some(ix) = b.index.get(pattern) {
-        return created.get(ix).copied().into_iter().collect();
+        return created.get(ix).copied();
     }
-    let Some(name) = Name::of(pattern) else {
-        return Vec::new();
-    };
+    let name = Name::of(pattern)?;
     if let Some(ix) = b.index.get(name.base) {
         // Known to the snapshot (its use is derived elsewhere), or added here for another holder.
-        return created.get(ix).copied().into_iter().collect();
+        return created.get(ix).copied();
     }
     if !name.wildcard {
         let ix = b.resolve(name.base);
         created.extend(ix);
-        return ix.into_iter().collect();
+        return ix;
     }
     let (account, why) = match place.why_unseen(&name) {
-        Unknown::Outside => return Vec::new(),
+        Unknown::Outside => return None,
         Unknown::Complete => {
             // Buckets the crawl listed (`bucket_owners`) but did not read are still unseen.
             let unread: Vec<&(String, &'a str)> = place
@@ -207,13 +209,16 @@ fn nodes_for<'a>(
                 .filter(|(arn, _)| !b.index.contains_key(arn.as_str()))
                 .collect();
             if unread.is_empty() {
-                return Vec::new();
+                return None;
             }
             let owners: BTreeSet<&'a str> = unread.iter().map(|(_, o)| *o).collect();
-            let names: Vec<&str> = unread.iter().map(|(arn, _)| arn.as_str()).collect();
+            let mut names: Vec<String> = unread.iter().take(SHOWN).map(|(arn, _)| format!("`{arn}`")).collect();
+            if unread.len() > SHOWN {
+                names.push(format!("{} more", unread.len() - SHOWN));
+            }
             let why = format!(
                 "it matches {} that the crawl listed but whose tags and policy are not in the snapshot",
-                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                names.join(", ")
             );
             let account = if owners.len() == 1 {
                 owners.first().copied()
@@ -227,7 +232,7 @@ fn nodes_for<'a>(
     let ix = b.add(name.base, NodeKind::External, account, name.region, None);
     created.insert(ix);
     unseen.insert(ix, why);
-    vec![ix]
+    Some(ix)
 }
 
 /// A `Resource` pattern cut to the resource it names, and its literal place.
