@@ -52,7 +52,12 @@ fn not_own(t: &Topology<'_>, ix: NodeIndex, app: AppId) -> bool {
     let kind = t.node(ix).kind;
     let candidate = matches!(
         kind,
-        NodeKind::EventBus | NodeKind::Rule | NodeKind::Subscriber | NodeKind::Function | NodeKind::Resource(_)
+        NodeKind::EventBus
+            | NodeKind::Rule
+            | NodeKind::Subscriber
+            | NodeKind::Function
+            | NodeKind::Resource(_)
+            | NodeKind::External
     );
     candidate && (t.owner(ix) != Some(app) || t.is_shared(ix))
 }
@@ -238,7 +243,22 @@ impl Check for AgentSpaceElevatedAccess {
                     why,
                     guardrail,
                 };
-                out.extend(f.build(t, &hits));
+                // Writes on external nodes (named, not in the snapshot: policy and tags unread)
+                // make a finding of their own, not proven.
+                let (unseen, seen): (Vec<Writes>, Vec<Writes>) = hits
+                    .into_iter()
+                    .partition(|w| t.node(w.resource).kind == NodeKind::External);
+                if !seen.is_empty() {
+                    out.extend(f.build(t, &seen));
+                }
+                out.extend(f.build(t, &unseen).filter(|_| !unseen.is_empty()).map(|mut f| {
+                    f.status = Status::NotProven;
+                    f.message = format!(
+                        "not proven: {}; not in the snapshot, so their resource policies and tags could not be read",
+                        f.message
+                    );
+                    f
+                }));
             }
         }
         out
@@ -454,5 +474,24 @@ mod tests {
         );
         queues(&mut s);
         assert_eq!(with_guardrail(&s, &["sqs:*"], None), vec![]);
+    }
+
+    #[test]
+    fn fires_not_proven_when_the_elevated_role_writes_a_queue_not_in_the_snapshot() {
+        let q = "arn:aws:sqs:eu-west-1:999999999999:unseen";
+        let f = run(&AgentSpaceElevatedAccess, &setup(SHARED, q, true, Some(true)));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(f[0].message.contains(q), "{}", f[0].message);
+        // Near miss: the same queue in the snapshot is judged as before (a violation).
+        let mut s = setup(SHARED, q, true, Some(true));
+        add(
+            &mut s,
+            "resources",
+            json!({"arn": q, "kind": "sqs-queue", "account": SHARED, "region": "eu-west-1"}),
+        );
+        let f = run(&AgentSpaceElevatedAccess, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_ne!(f[0].status, Status::NotProven);
     }
 }

@@ -47,10 +47,13 @@ impl Check for AgentSpaceForeignAccount {
                     .map(|s| s.associations.iter().map(|a| a.role.as_str()).collect())
                     .unwrap_or_default();
                 for &ix in t.nodes_in_account(account) {
-                    if t.node(ix).kind == NodeKind::External || space_roles.contains(&t.node(ix).id) {
+                    if space_roles.contains(&t.node(ix).id) {
                         continue;
                     }
-                    match t.owner(ix) {
+                    // An external node (named, not in the snapshot) has no owner of its own, but
+                    // the application's use of it is a use.
+                    let external = t.node(ix).kind == NodeKind::External;
+                    match t.owner(ix).filter(|_| !external) {
                         Some(a) if a == space.app => own = true,
                         Some(a) => {
                             others.insert(a);
@@ -169,6 +172,21 @@ mod tests {
         add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
         // Near miss: the empty shared account holds nothing of anyone.
         space(&mut s, &[CHECKOUT, SHARED]);
+        assert_eq!(run(&AgentSpaceForeignAccount, &s), vec![]);
+    }
+
+    #[test]
+    fn quiet_when_the_application_uses_a_resource_there_named_only_by_its_policy() {
+        let mut s = org();
+        add_function(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "invoice-api",
+            &["arn:aws:sqs:eu-west-1:222222222222:unseen"],
+        );
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+        space(&mut s, &[CHECKOUT]);
         assert_eq!(run(&AgentSpaceForeignAccount, &s), vec![]);
     }
 }

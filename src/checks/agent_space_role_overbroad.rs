@@ -77,7 +77,7 @@ impl Check for AgentSpaceRoleOverbroad {
             let guardrail = guardrail_of(t, &space, known);
             let used = |ix| {
                 let kind = t.node(ix).kind;
-                !matches!(kind, NodeKind::External | NodeKind::Role | NodeKind::AgentSpace)
+                !matches!(kind, NodeKind::Role | NodeKind::AgentSpace)
                     && t.users(ix).iter().any(|(a, _)| app.is_none_or(|x| *a == x))
             };
             let reach = Reach {
@@ -189,6 +189,24 @@ impl Reach<'_> {
         } else {
             "role the DevOps Agent service may assume for a space not in the snapshot"
         };
+        if node.kind == NodeKind::External {
+            // Not in the snapshot: its own policy (which could deny) and tags were not read.
+            f.status = crate::finding::Status::NotProven;
+            f.message = format!(
+                "not proven: {}; {}",
+                f.message,
+                t.unseen_because(w.resource).map_or_else(
+                    || format!(
+                        "`{}` is not in the snapshot, so its resource policy and tags could not be read",
+                        node.id
+                    ),
+                    |why| format!(
+                        "the resources matching `{}` are not all in the snapshot: {why}",
+                        node.id
+                    )
+                )
+            );
+        }
         f.evidence = vec![Evidence::new(
             "can-assume",
             space.to_string(),
@@ -450,5 +468,26 @@ mod tests {
         add_invoice_space(&mut s, &[(SHARED, &role)]);
         let (_dir, config) = config_with_guardrail("\n[devops_agent]\nguardrail = {guardrail}\n", &allow(&["*"], "*"));
         assert_eq!(run_with(&AgentSpaceRoleOverbroad, &s, &config), vec![]);
+    }
+
+    #[test]
+    fn fires_not_proven_when_the_used_shared_queue_is_named_only_by_policies() {
+        let mut s = org();
+        let q = "arn:aws:sqs:eu-west-1:999999999999:unseen";
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[q]);
+        let role = add_role(&mut s, SHARED, "agent", agent_trust(), allow(&["sqs:PurgeQueue"], q));
+        add_invoice_space(&mut s, &[(SHARED, &role)]);
+        let f = run(&AgentSpaceRoleOverbroad, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            (f[0].resource.as_str(), f[0].status),
+            (q, crate::finding::Status::NotProven)
+        );
+        assert!(f[0].message.contains("could not be read"), "{}", f[0].message);
+        // Near miss: a queue named only by the agent role, which invoice does not use.
+        let mut s = org();
+        let role = add_role(&mut s, SHARED, "agent", agent_trust(), allow(&["sqs:PurgeQueue"], q));
+        add_invoice_space(&mut s, &[(SHARED, &role)]);
+        assert_eq!(run(&AgentSpaceRoleOverbroad, &s), vec![]);
     }
 }

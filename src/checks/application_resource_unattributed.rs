@@ -1,9 +1,10 @@
 //! `application-resource-unattributed`: a bus, rule or function that no application claims. It
 //! cannot be placed in any Agent Space or responder boundary, so in an incident nobody owns it.
 
-use super::{Check, Context, Finding, Input, Meta, Severity, gaps_hiding, unproven_by};
-use crate::graph::{EdgeKind, NodeKind};
+use super::{Check, Context, Finding, Input, Meta, Severity, Status, gaps_hiding, unproven_by};
+use crate::graph::{EdgeKind, NodeKind, Topology};
 use petgraph::Direction;
+use petgraph::graph::NodeIndex;
 
 pub struct ApplicationResourceUnattributed;
 
@@ -22,6 +23,10 @@ impl Check for ApplicationResourceUnattributed {
         let key = t.config.attribution.tag_key.as_str();
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
+            if node.kind == NodeKind::External {
+                out.extend(unseen(t, ix));
+                continue;
+            }
             if !matches!(
                 node.kind,
                 NodeKind::EventBus | NodeKind::Rule | NodeKind::Subscriber | NodeKind::Function
@@ -75,6 +80,42 @@ impl Check for ApplicationResourceUnattributed {
         }
         out
     }
+}
+
+/// Whether an ARN names a bus, a rule or a function (the kinds this check judges).
+fn judged_kind(arn: &str) -> bool {
+    let Ok(a) = crate::arn::Arn::parse(arn) else {
+        return false;
+    };
+    match a.service {
+        "events" => ["event-bus/", "event-busv2/", "rule/"]
+            .iter()
+            .any(|p| a.resource.starts_with(p)),
+        "lambda" => a.resource.starts_with("function:"),
+        _ => false,
+    }
+}
+
+/// An external bus, rule or function (named by a target, a reference or a policy, not in the
+/// snapshot) in an account of the organization that no application is attributed: whether a tag
+/// claims it cannot be read, so "not proven".
+fn unseen(t: &Topology<'_>, ix: NodeIndex) -> Option<Finding> {
+    let node = t.node(ix);
+    let account = node.account.filter(|a| t.find(a).is_some())?;
+    if t.owner(ix).is_some() || t.unseen_because(ix).is_some() || !judged_kind(node.id) {
+        return None;
+    }
+    let key = t.config.attribution.tag_key.as_str();
+    let mut f = META.finding(
+        node,
+        format!(
+            "not proven: `{}` is named in the organization but not in the snapshot, so whether its `{key}` tag claims it cannot be read (account `{account}` is attributed to no application)",
+            node.id
+        ),
+        "Make sure the crawl reads this account and region (or remove the stale reference), then re-crawl.".to_string(),
+    );
+    f.status = Status::NotProven;
+    Some(f)
 }
 
 #[cfg(test)]
@@ -134,6 +175,45 @@ mod tests {
             &mut s,
             "event_buses",
             json!({"arn": "arn:aws:events:eu-west-1:999999999999:event-bus/default", "account": SHARED, "region": "eu-west-1", "name": "default"}),
+        );
+        assert_eq!(run(&ApplicationResourceUnattributed, &s), vec![]);
+    }
+
+    #[test]
+    fn fires_not_proven_on_a_bus_named_only_by_a_policy_in_an_unattributed_account() {
+        let mut s = org();
+        let bus = "arn:aws:events:eu-west-1:999999999999:event-bus/hub";
+        add_role(
+            &mut s,
+            INVOICE,
+            "sender",
+            trust(INVOICE),
+            allow(&["events:PutEvents"], bus),
+        );
+        let f = run(&ApplicationResourceUnattributed, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            (f[0].resource.as_str(), f[0].status),
+            (bus, crate::checks::Status::NotProven)
+        );
+    }
+
+    #[test]
+    fn near_miss_an_unseen_bus_of_an_attributed_account_or_outside_the_organization_is_quiet() {
+        let mut s = org();
+        for (name, bus) in [
+            ("a", "arn:aws:events:eu-west-1:222222222222:event-bus/hub"),
+            ("b", "arn:aws:events:eu-west-1:123456789012:event-bus/hub"),
+        ] {
+            add_role(&mut s, INVOICE, name, trust(INVOICE), allow(&["events:PutEvents"], bus));
+        }
+        // A queue is not a kind this check judges.
+        add_role(
+            &mut s,
+            INVOICE,
+            "q",
+            trust(INVOICE),
+            allow(&["sqs:SendMessage"], "arn:aws:sqs:eu-west-1:999999999999:q"),
         );
         assert_eq!(run(&ApplicationResourceUnattributed, &s), vec![]);
     }

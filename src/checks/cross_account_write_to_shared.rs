@@ -47,14 +47,20 @@ impl Check for CrossAccountWriteToShared {
         let exposed = exposed_roles(t, catalog);
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
-            if matches!(node.kind, NodeKind::Account | NodeKind::External | NodeKind::AgentSpace) {
+            if matches!(node.kind, NodeKind::Account | NodeKind::AgentSpace) {
                 continue;
             }
             let Some(account) = node.account.filter(|a| t.config.is_shared_account(a)) else {
                 continue;
             };
-            let mut grants = resource_policy_grants(t, catalog, node.id, account);
-            grants.extend(subscriber_grants(t, node.id, account));
+            // An external node (named by a policy or a reference, not in the snapshot): its own
+            // policy and tags are unknown, so only the roles' side can be judged, and not proven.
+            let external = node.kind == NodeKind::External;
+            let mut grants = Vec::new();
+            if !external {
+                grants.extend(resource_policy_grants(t, catalog, node.id, account));
+                grants.extend(subscriber_grants(t, node.id, account));
+            }
             // 2. A role in the shared account that outsiders can assume may write it.
             let named = iam.store.resource_policy(node.id).map(|n| n.as_named());
             for (view, outsiders) in exposed.get(account).into_iter().flatten() {
@@ -78,7 +84,8 @@ impl Check for CrossAccountWriteToShared {
                 let apps = principal_apps(t, &g.who);
                 let remaining = not_excepted(cx, &exceptions, &g.who, &apps, node.id, &g.actions);
                 if !remaining.is_empty() {
-                    out.push(self.finding(t, ix, &apps, &remaining, g));
+                    let f = self.finding(t, ix, &apps, &remaining, g);
+                    out.push(if external { unseen(t, ix, f) } else { f });
                 }
             }
         }
@@ -339,6 +346,25 @@ impl CrossAccountWriteToShared {
     }
 }
 
+/// A finding on an external node made "not proven": the write is allowed by the role, but the
+/// resource's own policy (which could deny it) and tags (which conditions may test) were not
+/// read, and for a wildcard pattern whether anything matches it is unknown.
+fn unseen(t: &Topology<'_>, ix: petgraph::graph::NodeIndex, mut f: Finding) -> Finding {
+    let why = match t.unseen_because(ix) {
+        Some(why) => format!(
+            "the resources matching `{}` are not all in the snapshot: {why}",
+            t.node(ix).id
+        ),
+        None => format!(
+            "`{}` is not in the snapshot, so its resource policy and tags could not be read",
+            t.node(ix).id
+        ),
+    };
+    f.status = Status::NotProven;
+    f.message = format!("not proven: {}; {why}", f.message);
+    f
+}
+
 /// The account of a principal (role ARN, account root ARN or bare account id).
 fn principal_account(p: &str) -> Option<&str> {
     if crate::arn::is_account_id(p) {
@@ -413,6 +439,7 @@ fn not_excepted(
 #[cfg(test)]
 mod tests {
     use super::CrossAccountWriteToShared;
+    use crate::checks::Status;
     use crate::checks::testkit::*;
     use serde_json::{Value, json};
 
@@ -842,5 +869,68 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(f[0].message.contains("administrators allow"), "{}", f[0].message);
         assert_eq!(f[0].evidence[0].from, format!("arn:aws:iam::{CHECKOUT}:root"));
+    }
+
+    /// A role of the shared account that checkout can assume and whose policy allows `actions`
+    /// on `resource`, which the snapshot does not hold.
+    fn exposed_writer(actions: &[&str], resource: &str) -> Value {
+        let mut s = org();
+        add_role(
+            &mut s,
+            SHARED,
+            "exporter",
+            trust(&format!("arn:aws:iam::{CHECKOUT}:root")),
+            allow(actions, resource),
+        );
+        s
+    }
+
+    #[test]
+    fn fires_not_proven_for_a_bucket_named_only_in_an_exposed_shared_role() {
+        let mut s = exposed_writer(&["s3:PutObject"], "arn:aws:s3:::exports/*");
+        s["bucket_owners"] = json!({"exports": SHARED});
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, "arn:aws:s3:::exports");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(f[0].message.contains("s3:PutObject"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("its resource policy and tags could not be read"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn fires_not_proven_for_a_wildcard_in_the_shared_account() {
+        let s = exposed_writer(&["sqs:PurgeQueue"], "arn:aws:sqs:eu-west-1:999999999999:orders-*");
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(f[0].message.contains("lists no `sqs` resources"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn near_miss_reads_of_an_unseen_bucket_and_writes_to_one_outside_shared_accounts_are_quiet() {
+        let mut s = exposed_writer(&["s3:GetObject"], "arn:aws:s3:::exports/*");
+        s["bucket_owners"] = json!({"exports": SHARED});
+        assert_eq!(run(&CrossAccountWriteToShared, &s), vec![]);
+        let mut s = exposed_writer(&["s3:PutObject"], "arn:aws:s3:::exports/*");
+        s["bucket_owners"] = json!({"exports": INVOICE});
+        assert_eq!(run(&CrossAccountWriteToShared, &s), vec![]);
+    }
+
+    #[test]
+    fn fires_as_a_violation_when_the_bucket_is_in_the_snapshot() {
+        let mut s = exposed_writer(&["s3:PutObject"], "arn:aws:s3:::exports/*");
+        s["bucket_owners"] = json!({"exports": SHARED});
+        add(
+            &mut s,
+            "resources",
+            json!({"arn": "arn:aws:s3:::exports", "kind": "s3-bucket", "account": SHARED, "tags": {}}),
+        );
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::Violation);
     }
 }

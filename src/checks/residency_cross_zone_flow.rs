@@ -3,7 +3,9 @@
 //! resource in another zone.
 
 use super::{Check, Context, Finding, Input, Meta, Severity, Status, app_names};
-use crate::graph::NodeKind;
+use crate::arn::glob_match;
+use crate::graph::{NodeKind, Topology, UseReason};
+use std::collections::BTreeSet;
 
 pub struct ResidencyCrossZoneFlow;
 
@@ -23,6 +25,7 @@ impl Check for ResidencyCrossZoneFlow {
         if t.config.zones.is_empty() {
             return out;
         }
+        let known_regions = known_regions(t);
         for (ix, node) in t.nodes() {
             if !matches!(node.kind, NodeKind::Rule | NodeKind::Subscriber | NodeKind::Function) {
                 continue;
@@ -33,23 +36,44 @@ impl Check for ResidencyCrossZoneFlow {
             let apps = app_names(t, t.owner(ix));
             // A bucket reached through two dependencies (an environment reference and a role
             // statement) is one unknown, so one finding.
-            let mut unknown = std::collections::BTreeSet::new();
+            let mut unknown = BTreeSet::new();
             for dep in t.dependencies_of(ix) {
+                // A function's own resource policy naming something is no flow of its data.
+                if matches!(dep.reason, UseReason::PolicyNames { .. }) {
+                    continue;
+                }
                 let target = t.node(dep.to);
+                let pattern_why = t.unseen_because(dep.to);
                 let Some(target_region) = target.region else {
-                    // S3 buckets and other regionless ARNs not in the snapshot: where is unknown.
-                    if target.kind == NodeKind::External
-                        && matches!(target.id.split(':').nth(2), Some("s3"))
-                        && unknown.insert(dep.to)
-                    {
-                        let mut f = META.finding(
-                            node,
-                            format!(
-                                "`{}` depends on `{}`, whose region is not in the snapshot, so it cannot be shown to stay in zone `{zone}`",
-                                node.id, target.id
-                            ),
-                            "Crawl the account that holds the resource so its region is known.".to_string(),
+                    // S3 buckets and other regionless ARNs not in the snapshot, and wildcard
+                    // patterns whose region is a wildcard: where is unknown.
+                    let s3 = matches!(target.id.split(':').nth(2), Some("s3"));
+                    let (message, remediation) = if s3 && (target.kind == NodeKind::External) {
+                        let m = format!(
+                            "`{}` depends on `{}`, whose region is not in the snapshot, so it cannot be shown to stay in zone `{zone}`",
+                            node.id, target.id
                         );
+                        (m, "Crawl the account that holds the resource so its region is known.")
+                    } else if let Some(why) = pattern_why {
+                        let outside = regions_outside(t, &known_regions, target.id, zone);
+                        if outside.is_empty() {
+                            continue;
+                        }
+                        let m = format!(
+                            "`{}` in zone `{zone}` may use resources matching `{}` in regions outside it ({}), and {why}",
+                            node.id,
+                            target.id,
+                            outside.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+                        );
+                        (
+                            m,
+                            "Name the regions of the zone in the policy instead of a region wildcard.",
+                        )
+                    } else {
+                        continue;
+                    };
+                    if unknown.insert(dep.to) {
+                        let mut f = META.finding(node, message, remediation.to_string());
                         f.status = Status::NotProven;
                         f.applications = apps.clone();
                         f.evidence = dep.reason.evidence(target.id);
@@ -85,11 +109,42 @@ impl Check for ResidencyCrossZoneFlow {
                 );
                 f.applications = apps.clone();
                 f.evidence = dep.reason.evidence(target.id);
+                if let Some(why) = pattern_why {
+                    // A pattern: allowed, but whether anything there matches is not known.
+                    f.status = Status::NotProven;
+                    f.message = format!(
+                        "not proven: {} (resources matching the pattern may exist: {why})",
+                        f.message
+                    );
+                }
                 out.push(f);
             }
         }
         out
     }
+}
+
+/// The regions topoguard knows of: those of the configured zones and those holding a node.
+fn known_regions<'s>(t: &Topology<'s>) -> BTreeSet<&'s str> {
+    let mut out: BTreeSet<&'s str> = t
+        .config
+        .zones
+        .values()
+        .flat_map(|z| z.regions.iter().map(|r| r.get_ref().as_str()))
+        .collect();
+    out.extend(t.nodes().filter_map(|(_, n)| n.region));
+    out
+}
+
+/// The known regions outside `zone` that the region part of ARN pattern `pattern` matches
+/// (`eu-*` stays inside a zone of every `eu-` region; `*` reaches every other zone).
+fn regions_outside<'r>(t: &Topology<'_>, known: &BTreeSet<&'r str>, pattern: &str, zone: &str) -> Vec<&'r str> {
+    let part = pattern.split(':').nth(3).unwrap_or("*");
+    known
+        .iter()
+        .copied()
+        .filter(|r| glob_match(part, r) && t.config.zone_of_region(r) != Some(zone))
+        .collect()
 }
 
 #[cfg(test)]
@@ -182,6 +237,69 @@ mod tests {
         let mut s = org();
         let eu = add_queue(&mut s, CHECKOUT, "eu-central-1", "orders-eu", json!({}));
         add_bus_v2(&mut s, SHARED, "eu-west-1", "orders", &[(CHECKOUT, &eu)], true);
+        assert_eq!(run(&ResidencyCrossZoneFlow, &s), vec![]);
+    }
+
+    #[test]
+    fn fires_on_a_queue_in_another_zone_named_only_by_the_role_policy() {
+        let mut s = org();
+        let q = "arn:aws:sqs:us-east-1:999999999999:unseen";
+        let func = add_function(&mut s, INVOICE, "eu-west-1", "api", &[q]);
+        let f = run(&ResidencyCrossZoneFlow, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            (f[0].resource.as_str(), f[0].status),
+            (func.as_str(), Status::Violation)
+        );
+        assert!(f[0].message.contains(q), "{}", f[0].message);
+    }
+
+    #[test]
+    fn fires_not_proven_on_a_pattern_in_another_zone_or_any_region() {
+        let mut s = org();
+        add_function(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "api",
+            &["arn:aws:sqs:us-east-1:999999999999:orders-*"],
+        );
+        let f = run(&ResidencyCrossZoneFlow, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(f[0].message.contains("lists no `sqs` resources"), "{}", f[0].message);
+        let mut s = org();
+        add_function(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "api",
+            &["arn:aws:sqs:*:999999999999:orders"],
+        );
+        let f = run(&ResidencyCrossZoneFlow, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(f[0].message.contains("(`us-east-1`, `us-west-2`)"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn near_miss_a_pattern_in_the_same_zone_is_quiet() {
+        let mut s = org();
+        add_function(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "api",
+            &["arn:aws:sqs:eu-central-1:999999999999:orders-*"],
+        );
+        // A region pattern matching only the zone's own known regions.
+        add_function(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "api2",
+            &["arn:aws:sqs:eu-*:999999999999:orders"],
+        );
         assert_eq!(run(&ResidencyCrossZoneFlow, &s), vec![]);
     }
 }

@@ -2,7 +2,8 @@
 //! it during an incident can tell which applications break when it does.
 
 use super::{Check, Context, Finding, Input, Meta, Severity, Status, app_names, gaps_hiding, unproven_by};
-use crate::graph::{NodeKind, SharedBecause};
+use crate::graph::{NodeKind, SharedBecause, Topology};
+use petgraph::graph::NodeIndex;
 
 pub struct SharedResourceUntagged;
 
@@ -30,32 +31,16 @@ impl Check for SharedResourceUntagged {
             if matches!(node.kind, NodeKind::Account | NodeKind::AgentSpace) {
                 continue;
             }
+            if node.kind == NodeKind::External {
+                out.extend(unseen(t, ix, key));
+                continue;
+            }
             let Some(because) = t.shared_because(ix) else {
                 continue;
             };
             let users = t.users(ix);
             let apps = app_names(t, users.iter().map(|(a, _)| *a));
             let tag_value = apps.join("+");
-            if node.kind == NodeKind::External {
-                // Referenced but not in the snapshot: its tags are unknown, not absent.
-                let in_org = node.account.is_some_and(|a| t.find(a).is_some());
-                if in_org {
-                    let mut f = META.finding(
-                        node,
-                        format!(
-                            "`{}` is used by {} but is not in the snapshot, so its `{key}` tag cannot be checked",
-                            node.id,
-                            apps.join(", ")
-                        ),
-                        "Make sure the crawl reads this resource (its kind and region), then re-crawl.".to_string(),
-                    );
-                    f.status = Status::NotProven;
-                    f.applications = apps;
-                    f.evidence = users.iter().flat_map(|(_, r)| r.evidence(node.id)).collect();
-                    out.push(f);
-                }
-                continue;
-            }
             if node.tags.is_some_and(|tags| tags.contains_key(key)) {
                 continue;
             }
@@ -89,6 +74,48 @@ impl Check for SharedResourceUntagged {
         }
         out
     }
+}
+
+/// An external node: referenced (by a rule, a function, an Allow statement) but not in the
+/// snapshot, so its tags are unknown, not absent. "Not proven" when it is shared in an account of
+/// the organization; a wildcard pattern (resources the snapshot may lack) whose account is
+/// itself unknown may name one in a shared account, so any use of it is enough.
+fn unseen(t: &Topology<'_>, ix: NodeIndex, key: &str) -> Option<Finding> {
+    let node = t.node(ix);
+    let users = t.users(ix);
+    let pattern_why = t.unseen_because(ix);
+    let in_org = node.account.is_some_and(|a| t.find(a).is_some());
+    let judged = match (pattern_why, node.account) {
+        (Some(_), None) => !users.is_empty(),
+        _ => in_org && t.is_shared(ix),
+    };
+    if !judged {
+        return None;
+    }
+    let apps = app_names(t, users.iter().map(|(a, _)| *a));
+    let message = match pattern_why {
+        Some(why) => format!(
+            "resources matching `{}` are used by {}, but {why}, so their `{key}` tags cannot be checked",
+            node.id,
+            apps.join(", ")
+        ),
+        None => format!(
+            "`{}` is used by {} but is not in the snapshot, so its `{key}` tag cannot be checked",
+            node.id,
+            apps.join(", ")
+        ),
+    };
+    let remediation = match pattern_why {
+        Some(_) => {
+            "Name the resources exactly in the policy, or make sure the crawl reads every resource the pattern matches (tag them, or fix the coverage gap), then re-crawl."
+        }
+        None => "Make sure the crawl reads this resource (its kind and region), then re-crawl.",
+    };
+    let mut f = META.finding(node, message, remediation.to_string());
+    f.status = Status::NotProven;
+    f.applications = apps;
+    f.evidence = users.iter().flat_map(|(_, r)| r.evidence(node.id)).collect();
+    Some(f)
 }
 
 #[cfg(test)]
@@ -286,6 +313,99 @@ mod tests {
     fn near_miss_a_bucket_owned_outside_the_organization_is_not_reported() {
         // No crawled account owns it: an outside bucket, whose tags are not the organization's.
         let s = bucket_users("exports");
+        assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+    }
+
+    /// A function of the shared account, claimed by invoice through its tag, whose execution role
+    /// names `resource` (only there).
+    fn shared_function_naming(s: &mut serde_json::Value, resource: &str) {
+        add_function(s, SHARED, "eu-west-1", "exporter", &[resource]);
+        s["functions"][0]["tags"] = json!({"app": "invoice"});
+    }
+
+    #[test]
+    fn fires_not_proven_on_a_bucket_named_only_in_a_shared_accounts_role_policy() {
+        let mut s = org();
+        shared_function_naming(&mut s, "arn:aws:s3:::exports/*");
+        s["bucket_owners"] = json!({"exports": SHARED});
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, "arn:aws:s3:::exports");
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+        assert!(f[0].message.contains("is not in the snapshot"), "{}", f[0].message);
+        assert_eq!(f[0].applications, vec!["invoice"]);
+        assert!(
+            f[0].evidence
+                .iter()
+                .any(|e| e.detail.contains("policy `use` statement `Use` allows it"))
+        );
+    }
+
+    #[test]
+    fn quiet_the_same_bucket_in_the_snapshot_with_its_consumer_tag_is_judged_by_it() {
+        let mut s = org();
+        shared_function_naming(&mut s, "arn:aws:s3:::exports/*");
+        s["bucket_owners"] = json!({"exports": SHARED});
+        add(
+            &mut s,
+            "resources",
+            json!({"arn": "arn:aws:s3:::exports", "kind": "s3-bucket", "account": SHARED, "tags": {"shared-with": "invoice"}}),
+        );
+        assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+        // Without the tag it is a plain finding, not "not proven".
+        s["resources"][0]["tags"] = json!({});
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::checks::Status::Violation);
+    }
+
+    #[test]
+    fn near_miss_a_bucket_named_only_by_a_deny_statement_is_nothing() {
+        let mut s = org();
+        shared_function_naming(&mut s, "arn:aws:s3:::other/*");
+        s["roles"][0]["inline_policies"][0]["document"]["Statement"][0]["Effect"] = json!("Deny");
+        s["bucket_owners"] = json!({"other": SHARED});
+        assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+    }
+
+    #[test]
+    fn fires_not_proven_on_a_wildcard_matching_a_known_bucket_and_listed_unread_ones() {
+        let mut s = org();
+        shared_function_naming(&mut s, "arn:aws:s3:::exports-*/*");
+        add(
+            &mut s,
+            "resources",
+            json!({"arn": "arn:aws:s3:::exports-eu", "kind": "s3-bucket", "account": SHARED, "tags": {"shared-with": "invoice"}}),
+        );
+        // Complete listing, every match read: the tagged bucket is judged, nothing else.
+        s["bucket_owners"] = json!({"exports-eu": SHARED});
+        assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+        // A second match the crawl listed but did not read: not proven, naming it.
+        s["bucket_owners"] = json!({"exports-eu": SHARED, "exports-us": SHARED});
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, "arn:aws:s3:::exports-*");
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+        assert!(f[0].message.contains("`arn:aws:s3:::exports-us`"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn fires_not_proven_on_a_wildcard_in_an_account_not_read_fully() {
+        let mut s = org();
+        shared_function_naming(&mut s, "arn:aws:sqs:eu-west-1:999999999999:orders-*");
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+        assert!(f[0].message.contains("lists no `sqs` resources"), "{}", f[0].message);
+        // Near miss: the same pattern in the function's own, unshared account is not shared.
+        let mut s = org();
+        add_function(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "api",
+            &["arn:aws:sqs:eu-west-1:111111111111:orders-*"],
+        );
         assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
     }
 }

@@ -16,7 +16,7 @@ pub(super) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn add(
+    pub(super) fn add(
         &mut self,
         id: &'a str,
         kind: NodeKind,
@@ -220,10 +220,14 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
         }
     }
 
+    // Resources named only by an Allow statement of a policy (external nodes; see the module).
+    let refs = super::policy_refs::add(&mut b, s);
+
     let applications: Vec<&'a str> = config.application_names().collect();
     let owner = ownership(&b, config, &applications);
     let policies = crate::iam::store::PolicyStore::new(s);
     let mut derived = usage::derive(s, &b, &owner, &policies);
+    derived.dependencies.extend(refs.dependencies);
     derived.dependencies.sort_by_key(|d| d.from);
     let mut by_account: HashMap<&'a str, Vec<NodeIndex>> = HashMap::new();
     for ix in b.graph.node_indices() {
@@ -246,6 +250,7 @@ pub(super) fn build<'a>(s: &'a Snapshot, config: &'a Config) -> Topology<'a> {
         owner,
         users: derived.users,
         dependencies: derived.dependencies,
+        unseen: refs.unseen,
     }
 }
 

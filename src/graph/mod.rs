@@ -6,6 +6,7 @@ mod build;
 pub mod dbexport;
 pub mod export;
 mod incident;
+mod policy_refs;
 mod spaces;
 mod usage;
 
@@ -106,6 +107,8 @@ pub struct Topology<'a> {
     footprints: std::sync::OnceLock<Vec<BTreeSet<&'a str>>>,
     /// Roles an Agent Space or a responder can reach, computed on first use (two checks read it).
     incident_roles: std::sync::OnceLock<Vec<IncidentRole>>,
+    /// Wildcard `Resource` patterns standing for resources the snapshot may lack, with why.
+    unseen: policy_refs::Unseen,
 }
 
 /// Why a resource is shared.
@@ -243,6 +246,12 @@ impl<'a> Topology<'a> {
             store: &self.policies,
             reach,
         }
+    }
+
+    /// For the external node of a wildcard `Resource` pattern (a policy names resources the
+    /// snapshot may not hold all of): what could not be seen. `None` for every other node.
+    pub fn unseen_because(&self, ix: NodeIndex) -> Option<&str> {
+        self.unseen.get(&ix).map(String::as_str)
     }
 
     /// The residency zone of a node's region, if the node has a region in some zone.

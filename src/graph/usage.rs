@@ -9,7 +9,7 @@
 
 use super::build::Builder;
 use super::{AppId, EdgeKind, NodeKind};
-use crate::arn::{Arn, glob_match, root_account};
+use crate::arn::{glob_match, root_account};
 use crate::finding::Evidence;
 use crate::iam::store::PolicyStore;
 use crate::iam::{Effect, Policy, Statement};
@@ -38,6 +38,15 @@ pub enum UseReason<'a> {
     Reference { function: &'a str },
     /// Its resource policy grants a principal of the application.
     ResourcePolicy { principal: String, statement: String },
+    /// An Allow statement of a policy of a role, user, group or resource names it, and the
+    /// snapshot does not hold it (an external node; see `policy_refs`).
+    PolicyNames {
+        holder: &'a str,
+        /// `role`, `user`, `group` or `resource`.
+        holder_kind: &'static str,
+        policy: &'a str,
+        statement: String,
+    },
     /// An explicit relation in the snapshot.
     Relation {
         from: &'a str,
@@ -103,6 +112,24 @@ impl UseReason<'_> {
                     format!("resource policy {statement}"),
                 )]
             }
+            UseReason::PolicyNames {
+                holder,
+                holder_kind,
+                policy,
+                statement,
+            } => {
+                let of = if *holder_kind == "resource" {
+                    format!("the resource policy of `{holder}`")
+                } else {
+                    format!("policy `{policy}` of {holder_kind} `{holder}`")
+                };
+                vec![Evidence::new(
+                    "uses",
+                    *holder,
+                    to,
+                    format!("named in the Allow {statement} of {of}"),
+                )]
+            }
             UseReason::Relation { from, kind, evidence } => {
                 vec![Evidence::new(kind.as_str(), *from, to, *evidence)]
             }
@@ -139,7 +166,7 @@ impl<'a> Derived<'a> {
     }
 }
 
-fn statement_label(i: usize, s: &Statement) -> String {
+pub(super) fn statement_label(i: usize, s: &Statement) -> String {
     match &s.sid {
         Some(sid) if !sid.is_empty() => format!("statement `{sid}`"),
         _ => format!("statement #{i}"),
@@ -184,6 +211,11 @@ impl<'a> ArnIndex<'a> {
         if found {
             return;
         }
+        // Objects of buckets named by a pattern (`arn:aws:s3:::exports-*/*`) name those buckets.
+        if let Some(buckets) = super::policy_refs::s3_bucket_pattern(pattern).filter(|b| b.contains(['*', '?'])) {
+            self.named_by(buckets, each);
+            return;
+        }
         // Parent resources: cut the literal prefix at each `/` or `:` inside the resource part.
         let resource_start = literal.match_indices(':').nth(4).map_or(literal.len(), |(i, _)| i + 1);
         for (i, c) in literal.char_indices().rev() {
@@ -202,12 +234,14 @@ impl<'a> ArnIndex<'a> {
     }
 }
 
-/// False for `*` and for ARN patterns whose resource part is only wildcards.
+/// False for `*`, for strings that are not ARN patterns, and for ARN patterns whose resource part
+/// is only wildcards. The other parts may be wildcards (`arn:aws:sqs:*:111111111111:orders`).
 fn names_specific_resources(pattern: &str) -> bool {
-    match Arn::parse(pattern) {
-        Ok(arn) => !arn.resource.chars().all(|c| c == '*' || c == '?'),
-        Err(_) => false,
-    }
+    let mut parts = pattern.splitn(6, ':');
+    parts.next() == Some("arn")
+        && parts
+            .nth(4)
+            .is_some_and(|r| !r.is_empty() && !r.chars().all(|c| c == '*' || c == '?'))
 }
 
 pub(super) fn derive<'a>(

@@ -57,6 +57,7 @@ fn relation(reason: &UseReason<'_>) -> &'static str {
     match reason {
         UseReason::RuleTarget { .. } | UseReason::Subscriber { .. } => "delivers to",
         UseReason::RolePolicy { .. } => "uses",
+        UseReason::PolicyNames { .. } => "is allowed to use",
         UseReason::EventSourceMapping { .. } => "is fed by",
         UseReason::Reference { .. } => "references",
         UseReason::ResourcePolicy { .. } => "is granted",

@@ -18,6 +18,7 @@ mod hostile_output;
 mod hostile_roles;
 mod iac;
 mod iac_agent_events;
+mod policy_refs;
 mod queries;
 mod readiness;
 #[cfg(feature = "aws")]
