@@ -196,6 +196,9 @@ fn nodes_for<'a>(
         return created.get(ix).copied();
     }
     if !name.wildcard {
+        if lambda_log_group_of_known_function(b, name.base) {
+            return None;
+        }
         let ix = b.resolve(name.base);
         created.extend(ix);
         return ix;
@@ -287,6 +290,25 @@ impl<'a> Name<'a> {
             wildcard,
         })
     }
+}
+
+/// Whether `base` is the log group Lambda writes a function's logs to by default,
+/// `/aws/lambda/FUNCTION` in the function's account and region, of a function the snapshot holds
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html>). Such a group
+/// is part of its function, judged with it, so it gets no node of its own: an execution role
+/// naming its own function's log group is the commonest statement there is.
+fn lambda_log_group_of_known_function(b: &Builder<'_>, base: &str) -> bool {
+    let Some((head, function)) = base.split_once(":log-group:/aws/lambda/") else {
+        return false;
+    };
+    let Some(place) = head.strip_prefix("arn:").and_then(|h| h.split_once(":logs:")) else {
+        return false;
+    };
+    let (partition, region_account) = place;
+    !function.is_empty()
+        && !function.contains('/')
+        && b.index
+            .contains_key(format!("arn:{partition}:lambda:{region_account}:function:{function}").as_str())
 }
 
 /// The log group of a log-stream pattern: `…:log-group:NAME:*` and `…:log-group:NAME:log-stream:S`
@@ -526,6 +548,34 @@ mod tests {
                     format!("named in the Allow statement #0 of the resource policy of `{topic}`")
                 )]
             );
+        });
+    }
+
+    /// Lambda writes a function's logs to `/aws/lambda/FUNCTION` in its account and region
+    /// (<https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html>): that group
+    /// is judged with its function, so a known function's own group gets no node; the same name
+    /// in another region, or of a function the snapshot lacks, still does.
+    #[test]
+    fn near_miss_a_known_functions_own_log_group_is_part_of_the_function() {
+        let mut s = org();
+        let function = add_function(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "f",
+            &["arn:aws:sqs:eu-west-1:111111111111:q"],
+        );
+        let own = "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/f";
+        let elsewhere = "arn:aws:logs:eu-central-1:111111111111:log-group:/aws/lambda/f";
+        let other = "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/g";
+        let statement = json!({"Effect": "Allow", "Action": "logs:PutLogEvents",
+                               "Resource": [format!("{own}:*"), format!("{elsewhere}:*"), format!("{other}:*")]});
+        add_role(&mut s, INVOICE, "writer", trust(INVOICE), named(statement));
+        with(&s, |t| {
+            assert!(t.find(&function).is_some());
+            assert!(t.find(own).is_none(), "the function's own group is the function");
+            assert_eq!(t.node(t.find(elsewhere).unwrap()).kind, NodeKind::External);
+            assert_eq!(t.node(t.find(other).unwrap()).kind, NodeKind::External);
         });
     }
 
