@@ -24,6 +24,7 @@
 use super::{Check, Context, Evidence, Finding, Input, Meta, Severity, Status};
 use crate::graph::{AGENT_SERVICE, Topology};
 use crate::iam::eval::{Decision, Request, StatementRef, evaluate};
+use crate::iam::policy::Effect;
 use crate::iam::reach::{Caller, MAX_CHAIN};
 use crate::iam::store::PolicyStore;
 use crate::model::AgentSpace;
@@ -138,11 +139,31 @@ fn label(s: &Step) -> String {
     format!("{} on {} ({})", s.action, s.resource, by.join(", "))
 }
 
-/// Every principal of the snapshot: roles and users, sorted by ARN, with their account.
+/// True when an Allow statement of the principal's identity policies names one of `actions`.
+/// Neither the space nor a passed role has a resource policy in [`allowed`]'s requests, so only
+/// an identity policy can allow them: a principal without such a statement is denied both
+/// halves whatever the resource, and is not evaluated further.
+fn may_allow(store: &PolicyStore<'_>, principal: &str, actions: &[&str]) -> bool {
+    store.identity_policies(principal).is_some_and(|policies| {
+        policies.iter().any(|np| {
+            np.policy
+                .statements
+                .iter()
+                .any(|st| st.effect == Effect::Allow && actions.iter().any(|a| st.allows_action(a)))
+        })
+    })
+}
+
+/// Every principal of the snapshot that may hold both halves (see [`may_allow`]): roles and
+/// users, sorted by ARN, with their account.
 fn principals<'s>(t: &Topology<'s>) -> Vec<(&'s str, &'s str)> {
     let roles = t.snapshot.roles.iter().map(|r| (r.arn.as_str(), r.account.as_str()));
     let users = t.snapshot.users.iter().map(|u| (u.arn.as_str(), u.account.as_str()));
-    let mut out: Vec<_> = roles.chain(users).collect();
+    let store = &t.policies;
+    let mut out: Vec<_> = roles
+        .chain(users)
+        .filter(|(p, _)| may_allow(store, p, CHANGES) && may_allow(store, p, &["iam:PassRole"]))
+        .collect();
     out.sort_unstable();
     out
 }
