@@ -24,10 +24,11 @@
 use super::{Check, Context, Evidence, Finding, Input, Meta, Severity, Status};
 use crate::graph::{AGENT_SERVICE, Topology};
 use crate::iam::eval::{Decision, Request, StatementRef, evaluate};
+use crate::iam::policy::Effect;
 use crate::iam::reach::{Caller, MAX_CHAIN};
 use crate::iam::store::PolicyStore;
 use crate::model::AgentSpace;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 pub struct AgentSpaceReconfigurable;
 
@@ -40,6 +41,7 @@ const CHANGES: &[&str] = &[
 
 /// One allowed step of the chain: the action, the resource, the granting statements and the
 /// condition keys it depends on.
+#[derive(Clone)]
 struct Step {
     action: String,
     resource: String,
@@ -85,39 +87,42 @@ fn allowed(
     })
 }
 
-/// Roles the principal could hand to the service: every role of its account that trusts
-/// `aidevops.amazonaws.com` (a role that does not trust it cannot be assumed by the space).
-fn agent_roles<'s>(store: &PolicyStore<'s>, account: &str) -> Vec<&'s str> {
-    let mut out: Vec<&'s str> = store
-        .roles
-        .iter()
-        .filter(|(_, rp)| rp.role.account == account)
-        .filter(|(_, rp)| {
-            rp.trust.policy.statements.iter().any(|st| {
-                st.principal
-                    .as_ref()
-                    .is_some_and(|p| p.inner().values("Service").contains(&AGENT_SERVICE))
-            })
-        })
-        .map(|(arn, _)| *arn)
-        .collect();
-    out.sort_unstable();
+/// Roles a principal could hand to the service, by account: every role that trusts
+/// `aidevops.amazonaws.com` (a role that does not trust it cannot be assumed by the space), sorted.
+/// Computed once for all principals and spaces.
+fn agent_roles<'s>(store: &PolicyStore<'s>) -> HashMap<&'s str, Vec<&'s str>> {
+    let mut out: HashMap<&'s str, Vec<&'s str>> = HashMap::new();
+    for (arn, rp) in &store.roles {
+        let trusts_agent = rp.trust.policy.statements.iter().any(|st| {
+            st.principal
+                .as_ref()
+                .is_some_and(|p| p.inner().values("Service").contains(&AGENT_SERVICE))
+        });
+        if trusts_agent {
+            out.entry(rp.role.account.as_str()).or_default().push(*arn);
+        }
+    }
+    for roles in out.values_mut() {
+        roles.sort_unstable();
+    }
     out
 }
 
-/// The chain for one principal and space: the change it can make and a role it can pass.
-fn chain(t: &Topology<'_>, principal: &str, account: &str, space: &AgentSpace) -> Option<(Step, Step)> {
-    let store = &t.policies;
+/// The role a principal can pass to the service (the second half of the chain), whatever the
+/// space: the allowed `iam:PassRole` with the fewest unknown condition keys.
+fn pass_role(
+    t: &Topology<'_>,
+    agent_roles: &HashMap<&str, Vec<&str>>,
+    (principal, account): (&str, &str),
+) -> Option<Step> {
     let org = t.snapshot.organization.id.as_deref();
-    let change = CHANGES
-        .iter()
-        .filter_map(|a| allowed(store, org, principal, account, (a, &space.arn, &space.account), &[]))
-        .min_by_key(|s| s.keys.len())?;
-    let pass = agent_roles(store, account)
+    agent_roles
+        .get(account)
         .into_iter()
+        .flatten()
         .filter_map(|role| {
             allowed(
-                store,
+                &t.policies,
                 org,
                 principal,
                 account,
@@ -125,8 +130,26 @@ fn chain(t: &Topology<'_>, principal: &str, account: &str, space: &AgentSpace) -
                 &[("iam:PassedToService", AGENT_SERVICE)],
             )
         })
-        .min_by_key(|s| s.keys.len())?;
-    Some((change, pass))
+        .min_by_key(|s| s.keys.len())
+}
+
+/// The change a principal can make to a space (the first half of the chain), with the fewest
+/// unknown condition keys.
+fn change(t: &Topology<'_>, (principal, account): (&str, &str), space: &AgentSpace) -> Option<Step> {
+    let org = t.snapshot.organization.id.as_deref();
+    CHANGES
+        .iter()
+        .filter_map(|a| {
+            allowed(
+                &t.policies,
+                org,
+                principal,
+                account,
+                (a, &space.arn, &space.account),
+                &[],
+            )
+        })
+        .min_by_key(|s| s.keys.len())
 }
 
 fn label(s: &Step) -> String {
@@ -138,11 +161,31 @@ fn label(s: &Step) -> String {
     format!("{} on {} ({})", s.action, s.resource, by.join(", "))
 }
 
-/// Every principal of the snapshot: roles and users, sorted by ARN, with their account.
+/// True when an Allow statement of the principal's identity policies names one of `actions`.
+/// Neither the space nor a passed role has a resource policy in [`allowed`]'s requests, so only
+/// an identity policy can allow them: a principal without such a statement is denied both
+/// halves whatever the resource, and is not evaluated further.
+fn may_allow(store: &PolicyStore<'_>, principal: &str, actions: &[&str]) -> bool {
+    store.identity_policies(principal).is_some_and(|policies| {
+        policies.iter().any(|np| {
+            np.policy
+                .statements
+                .iter()
+                .any(|st| st.effect == Effect::Allow && actions.iter().any(|a| st.allows_action(a)))
+        })
+    })
+}
+
+/// Every principal of the snapshot that may hold both halves (see [`may_allow`]): roles and
+/// users, sorted by ARN, with their account.
 fn principals<'s>(t: &Topology<'s>) -> Vec<(&'s str, &'s str)> {
     let roles = t.snapshot.roles.iter().map(|r| (r.arn.as_str(), r.account.as_str()));
     let users = t.snapshot.users.iter().map(|u| (u.arn.as_str(), u.account.as_str()));
-    let mut out: Vec<_> = roles.chain(users).collect();
+    let store = &t.policies;
+    let mut out: Vec<_> = roles
+        .chain(users)
+        .filter(|(p, _)| may_allow(store, p, CHANGES) && may_allow(store, p, &["iam:PassRole"]))
+        .collect();
     out.sort_unstable();
     out
 }
@@ -347,12 +390,17 @@ impl Check for AgentSpaceReconfigurable {
     fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
         let t = cx.topology();
         let mut out = Vec::new();
-        let principals = principals(t);
+        let agent_roles = agent_roles(&t.policies);
+        // The passable role does not depend on the space: decided once per principal.
+        let passes: Vec<(&str, &str, Step)> = principals(t)
+            .into_iter()
+            .filter_map(|(p, account)| Some((p, account, pass_role(t, &agent_roles, (p, account))?)))
+            .collect();
         for view in t.agent_spaces() {
             let Some(space) = view.existing else { continue };
-            let holders: BTreeMap<&str, (Step, Step)> = principals
+            let holders: BTreeMap<&str, (Step, Step)> = passes
                 .iter()
-                .filter_map(|&(p, account)| chain(t, p, account, space).map(|c| (p, c)))
+                .filter_map(|(p, account, pass)| Some((*p, (change(t, (p, account), space)?, pass.clone()))))
                 .collect();
             for (principal, steps) in &holders {
                 if t.config.platform.is_administrator(principal) {

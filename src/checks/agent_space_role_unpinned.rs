@@ -136,7 +136,7 @@ impl Check for AgentSpaceRoleUnpinned {
             ) else {
                 continue;
             };
-            if !policy.statements.iter().any(trusts_service) {
+            if !policy.statements.iter().any(|st| trusts_service(st)) {
                 continue;
             }
             // Evaluate the whole trust policy for Agent Spaces it was not written for: one in the

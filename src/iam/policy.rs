@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// Why a policy document could not be read; `at` is the element path, e.g. `Statement[1].Effect`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,14 +70,16 @@ fn err_at(at: &str, message: impl Into<String>) -> PolicyError {
 }
 
 /// A parsed policy document.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Policy {
     pub version: Option<String>,
     pub id: Option<String>,
-    pub statements: Vec<Statement>,
+    /// Shared: identical statements of a loaded snapshot's documents are one allocation
+    /// ([`crate::model::interning`]).
+    pub statements: Vec<Arc<Statement>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Effect {
     Allow,
     Deny,
@@ -84,7 +87,7 @@ pub enum Effect {
 
 /// `Action` / `NotAction`, `Resource` / `NotResource`, `Principal` / `NotPrincipal` keep which
 /// form was written, because the negated forms mean "everything except".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Matcher<T> {
     Is(T),
     IsNot(T),
@@ -102,7 +105,7 @@ impl<T> Matcher<T> {
 }
 
 /// A principal element: `"*"` or a map of principal types to values.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Principal {
     /// `"Principal": "*"` — anyone.
     Any,
@@ -125,7 +128,7 @@ impl Principal {
 
 /// One condition: operator (parsed; as written e.g. `ForAnyValue:StringLikeIfExists`), key,
 /// values.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Condition {
     pub operator: Operator,
     pub key: String,
@@ -142,7 +145,7 @@ impl Condition {
 }
 
 /// `ForAnyValue:` / `ForAllValues:` — how an operator treats a multi-valued key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Quantifier {
     ForAnyValue,
     ForAllValues,
@@ -150,7 +153,7 @@ pub enum Quantifier {
 
 /// The operator without quantifier and `IfExists`. Dates and binary values (and any operator not
 /// listed) are [`BaseOperator::Other`]: never known from a topology.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BaseOperator {
     StringEquals,
     StringNotEquals,
@@ -212,7 +215,7 @@ impl BaseOperator {
 /// A condition operator, split once when the policy is parsed: the text as written (for
 /// evidence), its quantifier, base operator, `IfExists` and whether it is a negated operator
 /// (its base name contains `Not`, e.g. `StringNotLike`, `NotIpAddress`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Operator {
     written: String,
     pub quantifier: Option<Quantifier>,
@@ -268,7 +271,7 @@ impl From<String> for Operator {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Statement {
     pub sid: Option<String>,
     pub effect: Effect,
@@ -368,9 +371,9 @@ fn parse_document(map: &Map<String, Value>) -> Result<Policy, PolicyError> {
                     Value::Array(items) => items
                         .iter()
                         .enumerate()
-                        .map(|(i, s)| parse_statement(s, &Loc::Index(&here, i)))
+                        .map(|(i, s)| parse_statement(s, &Loc::Index(&here, i)).map(Arc::new))
                         .collect::<Result<_, _>>()?,
-                    single => vec![parse_statement(single, &here)?],
+                    single => vec![Arc::new(parse_statement(single, &here)?)],
                 }
             }
             _ => return Err(err(&here, "unknown policy element")),

@@ -238,7 +238,7 @@ impl<'s> PolicyStore<'s> {
             .into_iter()
             .flatten()
             .flatten()
-            .flat_map(|n| n.policy.statements.iter())
+            .flat_map(|n| n.policy.statements.iter().map(|st| &**st))
             .collect()
     }
 
@@ -485,14 +485,14 @@ fn allow_all() -> Policy {
     Policy {
         version: Some("2012-10-17".to_string()),
         id: None,
-        statements: vec![super::Statement {
+        statements: vec![Arc::new(super::Statement {
             sid: None,
             effect: super::Effect::Allow,
             principal: Some(super::policy::Matcher::Is(super::Principal::Any)),
             action: Some(super::policy::Matcher::Is(vec!["*".to_string()])),
             resource: Some(super::policy::Matcher::Is(vec!["*".to_string()])),
             conditions: Vec::new(),
-        }],
+        })],
     }
 }
 

@@ -4,14 +4,16 @@
 //! [`Policy`] parsed from it, behind one shared pointer. While a snapshot is loaded (see
 //! [`interning`]), identical documents — the same trust policy on thousands of Lambda roles, the
 //! same managed policy document — share one parse: a document whose text was seen before is not
-//! parsed again. A document that does not parse keeps its error; validation reports it with its
+//! parsed again. Identical statements of different documents — the same `Deny` in every
+//! inline policy, the same queue statement in every function role of an account — share one
+//! [`Statement`] as well. A document that does not parse keeps its error; validation reports it with its
 //! location, so a loaded snapshot holds only parsed documents.
 //!
 //! On the wire the type is exactly the `serde_json::Value` it replaces (same JSON, same schema):
 //! serialization re-reads the kept text into a value, so key order and number forms are what a
 //! `Value` would have written.
 
-use crate::iam::{Policy, PolicyError};
+use crate::iam::{Policy, PolicyError, Statement};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -37,15 +39,21 @@ struct Inner {
 
 impl PolicyDocument {
     /// A document from its JSON text, which must be valid JSON (it is parsed into a policy here;
-    /// a policy error is kept, not raised).
-    fn from_json_text(text: &str) -> Self {
+    /// a policy error is kept, not raised). Its statements are taken from `statements` when an
+    /// identical one is there, and added to it otherwise.
+    fn from_json_text(text: &str, statements: Option<&mut HashSet<Arc<Statement>>>) -> Self {
         let parsed = serde_json::from_str::<Value>(text)
             .map_err(|e| PolicyError {
                 at: String::new(),
                 message: format!("document is not JSON: {e}"),
             })
             .and_then(|v| Policy::from_value(&v))
-            .map(Arc::new);
+            .map(|mut policy| {
+                if let Some(seen) = statements {
+                    share_statements(&mut policy, seen);
+                }
+                Arc::new(policy)
+            });
         PolicyDocument(Arc::new(Inner {
             text: text.into(),
             parsed,
@@ -160,8 +168,27 @@ impl Hash for ByText {
     }
 }
 
+/// Replaces each statement of `policy` by the identical one in `seen`, or records it there.
+fn share_statements(policy: &mut Policy, seen: &mut HashSet<Arc<Statement>>) {
+    for st in &mut policy.statements {
+        match seen.get(&**st) {
+            Some(found) => *st = Arc::clone(found),
+            None => {
+                seen.insert(Arc::clone(st));
+            }
+        }
+    }
+}
+
+/// What one [`interning`] scope has seen: documents by text, and their statements.
+#[derive(Default)]
+struct Seen {
+    documents: HashSet<ByText>,
+    statements: HashSet<Arc<Statement>>,
+}
+
 thread_local! {
-    static INTERNER: RefCell<Option<HashSet<ByText>>> = const { RefCell::new(None) };
+    static INTERNER: RefCell<Option<Seen>> = const { RefCell::new(None) };
 }
 
 /// The document for `text`: the interned one when the same text was seen during the current
@@ -169,29 +196,30 @@ thread_local! {
 fn intern(text: &str) -> PolicyDocument {
     INTERNER.with(|cell| {
         let mut slot = cell.borrow_mut();
-        let Some(set) = slot.as_mut() else {
-            return PolicyDocument::from_json_text(text);
+        let Some(seen) = slot.as_mut() else {
+            return PolicyDocument::from_json_text(text, None);
         };
-        if let Some(found) = set.get(text) {
+        if let Some(found) = seen.documents.get(text) {
             return found.0.clone();
         }
-        let doc = PolicyDocument::from_json_text(text);
-        set.insert(ByText(doc.clone()));
+        let doc = PolicyDocument::from_json_text(text, Some(&mut seen.statements));
+        seen.documents.insert(ByText(doc.clone()));
         doc
     })
 }
 
 /// Runs `f` (a deserialization) with document interning on this thread: identical document
-/// texts deserialized inside share one parse. The table is dropped when `f` returns.
+/// texts deserialized inside share one parse, identical statements one [`Statement`]. The
+/// tables are dropped when `f` returns.
 pub fn interning<T>(f: impl FnOnce() -> T) -> T {
-    struct Reset(Option<HashSet<ByText>>);
+    struct Reset(Option<Seen>);
     impl Drop for Reset {
         fn drop(&mut self) {
             let previous = self.0.take();
             INTERNER.with(|cell| *cell.borrow_mut() = previous);
         }
     }
-    let previous = INTERNER.with(|cell| cell.borrow_mut().replace(HashSet::new()));
+    let previous = INTERNER.with(|cell| cell.borrow_mut().replace(Seen::default()));
     let _reset = Reset(previous);
     f()
 }
@@ -216,6 +244,30 @@ mod tests {
         let other = TRUST.replace("lambda", "events");
         let docs: Vec<PolicyDocument> = interning(|| serde_json::from_str(&format!("[{TRUST},{other}]"))).unwrap();
         assert!(!docs[0].shares_parse_with(&docs[1]));
+    }
+
+    #[test]
+    fn identical_statements_of_different_documents_share_one_statement_while_interning() {
+        let deny = r#"{"Effect":"Deny","Action":"dynamodb:DeleteTable","Resource":"*"}"#;
+        let one = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:eu-west-1:111111111111:a"}},{deny}]}}"#
+        );
+        let two = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:eu-west-1:111111111111:b"}},{deny}]}}"#
+        );
+        let list = format!("[{one},{two}]");
+        let docs: Vec<PolicyDocument> = interning(|| serde_json::from_str(&list)).unwrap();
+        let (a, b) = (docs[0].policy().unwrap(), docs[1].policy().unwrap());
+        assert!(!docs[0].shares_parse_with(&docs[1]));
+        assert!(Arc::ptr_eq(&a.statements[1], &b.statements[1]));
+        // Near miss: statements that differ in one resource stay apart.
+        assert!(!Arc::ptr_eq(&a.statements[0], &b.statements[0]));
+        assert_ne!(a.statements[0], b.statements[0]);
+        // Outside an interning scope nothing is shared.
+        let docs: Vec<PolicyDocument> = serde_json::from_str(&list).unwrap();
+        let (a, b) = (docs[0].policy().unwrap(), docs[1].policy().unwrap());
+        assert!(!Arc::ptr_eq(&a.statements[1], &b.statements[1]));
+        assert_eq!(a.statements[1], b.statements[1]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::arn::{Arn, is_account_id};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileKind, json_path};
 use crate::finding::Lines;
 use serde::Deserialize as _;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Why a snapshot could not be loaded. Every variant names the file.
@@ -278,20 +278,21 @@ fn seen(accounts: &HashSet<&str>, arn: &str, at: &str, account: Option<&str>) ->
     Ok(())
 }
 
-/// The ARNs seen so far, to report duplicates.
+/// The ARNs seen so far, to report duplicates (borrowed from the snapshot: no copy of its
+/// strings while the file text and the snapshot are both in memory).
 #[derive(Default)]
-struct Arns(BTreeSet<String>);
+struct Arns<'s>(HashSet<&'s str>);
 
-impl Arns {
-    fn unique(&mut self, p: &mut Problems, arn: &str, at: &str) {
-        if !self.0.insert(arn.to_string()) {
+impl<'s> Arns<'s> {
+    fn unique(&mut self, p: &mut Problems, arn: &'s str, at: &str) {
+        if !self.0.insert(arn) {
             p.push(format!("{at}.arn"), format!("duplicate ARN `{arn}`"));
         }
     }
 }
 
 /// Every resource section; returns the set of resource ARNs.
-fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeSet<String> {
+fn resources<'s>(s: &'s Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> HashSet<&'s str> {
     let mut arns = Arns::default();
     iam_resources(s, accounts, p, &mut arns);
     event_resources(s, accounts, p, &mut arns);
@@ -300,7 +301,7 @@ fn resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems) -> BTreeS
 }
 
 /// Roles, managed policies and their attachments, users and groups.
-fn iam_resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arns: &mut Arns) {
+fn iam_resources<'s>(s: &'s Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arns: &mut Arns<'s>) {
     for (i, r) in s.roles.iter().enumerate() {
         let at = format!("roles[{i}]");
         p.add(seen(accounts, &r.arn, &at, Some(&r.account)));
@@ -340,7 +341,7 @@ fn iam_resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arns:
 }
 
 /// Event buses, rules and their targets.
-fn event_resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arns: &mut Arns) {
+fn event_resources<'s>(s: &'s Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arns: &mut Arns<'s>) {
     let mut buses = HashSet::new();
     for (i, b) in s.event_buses.iter().enumerate() {
         let at = format!("event_buses[{i}]");
@@ -411,7 +412,7 @@ fn event_resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arn
 }
 
 /// Functions and their event sources, shared resources, Agent Spaces.
-fn other_resources(s: &Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arns: &mut Arns) {
+fn other_resources<'s>(s: &'s Snapshot, accounts: &HashSet<&str>, p: &mut Problems, arns: &mut Arns<'s>) {
     let mut functions = HashSet::new();
     for (i, f) in s.functions.iter().enumerate() {
         let at = format!("functions[{i}]");

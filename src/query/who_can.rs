@@ -83,6 +83,7 @@ fn policy_callers(t: &Topology<'_>, action: &str, target: &Target<'_>) -> Vec<Wh
         .policy
         .statements
         .iter()
+        .map(|st| &**st)
         .chain(rcps)
         .filter(|st| st.effect == Effect::Deny && st.allows_action(action) && covers_target(st))
         .collect();

@@ -21,6 +21,7 @@ use super::policy::{Effect, Statement};
 use super::store::PolicyStore;
 use crate::model::Snapshot;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 /// How far role chains are followed.
 pub const MAX_CHAIN: usize = 5;
@@ -111,7 +112,7 @@ fn is_known(store: &PolicyStore<'_>, principal: &str) -> bool {
 
 /// Whether a Deny statement of the trust policy that applies whatever the conditions' unknown
 /// values are shuts `caller` out of a role of `account`.
-fn trust_denies(statements: &[Statement], caller: &Caller, org: OrgFacts<'_>, account: &str) -> bool {
+fn trust_denies(statements: &[Arc<Statement>], caller: &Caller, org: OrgFacts<'_>, account: &str) -> bool {
     let id = caller.id();
     statements
         .iter()

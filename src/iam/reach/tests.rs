@@ -327,6 +327,8 @@ fn statement(v: Value) -> Statement {
         .unwrap()
         .statements
         .remove(0)
+        .as_ref()
+        .clone()
 }
 
 fn org_facts(accounts: &BTreeSet<String>) -> OrgFacts<'_> {
