@@ -436,3 +436,6 @@ fn granted_applications(
     out.dedup_by_key(|(_, app)| *app);
     out
 }
+
+#[cfg(test)]
+mod tests;
