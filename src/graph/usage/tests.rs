@@ -264,3 +264,44 @@ fn resource_policies_grant_through_source_and_principal_conditions() {
         assert!(users_of(t, &other_key).is_empty());
     });
 }
+
+/// An explicit relation of a use kind (uses, targets, invokes, grants) from one of an
+/// application's nodes makes it a user; a relation of another kind (here `can-assume`: a
+/// principal that may assume a role has not used it) does not.
+#[test]
+fn explicit_use_relations_make_users_and_other_kinds_do_not() {
+    let mut s = org();
+    let jobs = add_queue(&mut s, SHARED, "eu-west-1", "jobs", json!({}));
+    let function = add_function(&mut s, INVOICE, "eu-west-1", "w", &[]);
+    let role = crate::testkit::role_arn(SHARED, "reader");
+    add(
+        &mut s,
+        "roles",
+        json!({"arn": role, "account": SHARED, "name": "reader", "trust_policy": {"Statement": []}}),
+    );
+    let invoice_role = crate::testkit::role_arn(INVOICE, "w-role");
+    add(
+        &mut s,
+        "relations",
+        json!({"from": function, "to": jobs, "kind": "uses", "evidence": "lambda:GetFunctionConfiguration"}),
+    );
+    add(
+        &mut s,
+        "relations",
+        json!({"from": invoice_role, "to": role, "kind": "can-assume", "evidence": "trust policy"}),
+    );
+    with_topology(&s, |t| {
+        assert_eq!(users_of(t, &jobs), ["invoice"]);
+        let (_, reason) = &t.users(t.find(&jobs).unwrap())[0];
+        let evidence = reason.evidence(&jobs);
+        assert_eq!(
+            (
+                evidence[0].relation.as_str(),
+                evidence[0].from.as_str(),
+                evidence[0].to.as_deref()
+            ),
+            ("uses", function.as_str(), Some(jobs.as_str()))
+        );
+        assert!(users_of(t, &role).is_empty());
+    });
+}
