@@ -588,3 +588,30 @@ fn a_trust_naming_a_user_is_confirmed_with_its_policies() {
     let store = PolicyStore::new(&s);
     assert!(Reach::compute(&s, &store).assumers(SHARED_ROLE).is_empty());
 }
+
+// A named principal belongs to the account in its ARN, which is what `aws:PrincipalAccount`
+// holds for its requests and what decides whether it is outside a resource's account.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalaccount
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
+#[test]
+fn a_named_principal_is_of_the_account_in_its_arn() {
+    let role = "arn:aws:iam::111111111111:role/x";
+    let caller = Caller::Principal(role.into());
+    assert_eq!(caller.account(), Some("111111111111"));
+    assert!(caller.is_outside("999999999999"));
+    assert!(!caller.is_outside("111111111111"));
+    let acc = accounts();
+    let org = org_facts(&acc);
+    let pinned = |account: &str| {
+        statement(
+            json!({"Effect": "Allow", "Principal": {"AWS": role}, "Action": "sns:Publish", "Resource": TOPIC,
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": account}}}),
+        )
+    };
+    assert_eq!(
+        callers_of(&pinned("111111111111"), org, "999999999999"),
+        vec![(caller, Truth::True)]
+    );
+    // Near miss: pinned to another account, the named role does not get in.
+    assert_eq!(callers_of(&pinned("222222222222"), org, "999999999999"), vec![]);
+}
