@@ -470,3 +470,6 @@ fn granted_applications(
     out.dedup_by_key(|(_, app)| *app);
     out
 }
+
+#[cfg(test)]
+mod tests;

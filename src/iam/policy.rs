@@ -605,4 +605,318 @@ mod tests {
         assert!(Policy::from_text("{\"Statement\": [").is_err());
         assert!(Policy::from_value(&json!({"Version": "2012-10-17"})).is_err());
     }
+
+    // The grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
+    // (`Version`, `Id`, `Statement` at the top; `Statement` one block or a list; a one-value
+    // list may drop its brackets; quotation marks optional for numbers and booleans).
+
+    #[test]
+    fn a_document_keeps_version_id_sid_and_every_statement() {
+        let p = Policy::from_value(&json!({
+            "Version": "2012-10-17",
+            "Id": "queue-policy",
+            "Statement": [
+                {"Sid": "Send", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"},
+                {"Effect": "Deny", "Action": ["sqs:DeleteQueue"], "Resource": ["*"]}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(p.version.as_deref(), Some("2012-10-17"));
+        assert_eq!(p.id.as_deref(), Some("queue-policy"));
+        assert_eq!(p.statements.len(), 2);
+        assert_eq!(p.statements[0].sid.as_deref(), Some("Send"));
+        assert_eq!(p.statements[1].sid, None);
+        assert_eq!(
+            (p.statements[0].effect, p.statements[1].effect),
+            (Effect::Allow, Effect::Deny)
+        );
+    }
+
+    /// `Action`/`NotAction`, `Resource`/`NotResource`, `Principal`/`NotPrincipal`: the negated
+    /// forms mean "everything except", so the parser keeps which one was written.
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+    #[test]
+    fn negated_elements_are_kept_apart_from_positive_ones() {
+        let p = Policy::from_value(&json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+             "Action": "sqs:*", "Resource": "arn:aws:sqs:eu-west-1:111111111111:q"},
+            {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111111111111:root"},
+             "NotAction": "sqs:*", "NotResource": "arn:aws:sqs:eu-west-1:111111111111:q"}
+        ]}))
+        .unwrap();
+        let (pos, neg) = (&p.statements[0], &p.statements[1]);
+        let negated = |s: &Statement| {
+            (
+                s.principal.as_ref().unwrap().is_negated(),
+                s.action.as_ref().unwrap().is_negated(),
+                s.resource.as_ref().unwrap().is_negated(),
+            )
+        };
+        assert_eq!(negated(pos), (false, false, false));
+        assert_eq!(negated(neg), (true, true, true));
+        assert_eq!(neg.action.as_ref().unwrap().inner(), &vec!["sqs:*".to_string()]);
+        assert_eq!(
+            neg.principal.as_ref().unwrap().inner().values("AWS"),
+            ["arn:aws:iam::111111111111:root"]
+        );
+        // Only a positive `Resource` lists the resources a statement names.
+        assert_eq!(pos.resources(), ["arn:aws:sqs:eu-west-1:111111111111:q"]);
+        assert!(neg.resources().is_empty());
+        let no_resource =
+            Policy::from_value(&json!({"Statement": {"Effect": "Allow", "Action": "sts:AssumeRole"}})).unwrap();
+        assert!(no_resource.statements[0].resources().is_empty());
+    }
+
+    /// Action names match case-insensitively, with `*` and `?` wildcards; `NotAction` covers
+    /// every action it does not name.
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
+    #[test]
+    fn statements_cover_actions_case_insensitively_and_not_action_inverts() {
+        let p = Policy::from_value(&json!({"Statement": [
+            {"Effect": "Allow", "Action": ["SQS:Send*", "s3:GetObjec?"], "Resource": "*"},
+            {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}
+        ]}))
+        .unwrap();
+        let (named, not) = (&p.statements[0], &p.statements[1]);
+        assert!(named.allows_action("sqs:SendMessage"));
+        assert!(named.allows_action("s3:getobject"));
+        assert!(!named.allows_action("sqs:ReceiveMessage"));
+        assert!(!not.allows_action("iam:PassRole"));
+        assert!(not.allows_action("sqs:ReceiveMessage"));
+        // A statement with neither element (not a valid document) covers nothing.
+        let none = Statement {
+            action: None,
+            ..named.clone()
+        };
+        assert!(!none.allows_action("sqs:SendMessage"));
+    }
+
+    /// A principal is `"*"` or a map of the four principal types; a value list may be one string.
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+    #[test]
+    fn principals_are_star_or_a_map_of_the_four_types() {
+        let principal = |v: Value| {
+            Policy::from_value(&json!({"Statement": {"Effect": "Allow", "Principal": v, "Action": "sqs:*"}}))
+                .map(|p| p.statements[0].principal.clone().unwrap().inner().clone())
+        };
+        let any = principal(json!("*")).unwrap();
+        assert_eq!(any, Principal::Any);
+        assert_eq!(any.values("AWS"), ["*"]);
+        let typed = principal(json!({"AWS": ["111111111111", "arn:aws:iam::222222222222:role/r"],
+                                     "Service": "lambda.amazonaws.com", "Federated": "cognito-identity.amazonaws.com",
+                                     "CanonicalUser": "79a59df900b949e55d96a1e698fbaced"}))
+        .unwrap();
+        assert_eq!(
+            typed.values("AWS"),
+            ["111111111111", "arn:aws:iam::222222222222:role/r"]
+        );
+        assert_eq!(typed.values("Service"), ["lambda.amazonaws.com"]);
+        assert!(typed.values("Nobody").is_empty());
+        // Near misses: a string other than `*`, a type not in the list (types are case-sensitive).
+        let e = principal(json!("arn:aws:iam::111111111111:root")).unwrap_err();
+        assert_eq!(e.at, "Statement.Principal");
+        assert!(e.message.contains("found a string"), "{e}");
+        let e = principal(json!({"aws": "111111111111"})).unwrap_err();
+        assert_eq!(e.to_string(), "Statement.Principal.aws: unknown principal type");
+    }
+
+    /// Condition operators: the base name, the `ForAllValues:`/`ForAnyValue:` quantifier for
+    /// multivalued keys, the `IfExists` suffix, and the negated ones (`…Not…`).
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    #[test]
+    fn condition_operators_are_split_into_their_parts() {
+        use BaseOperator::*;
+        let table = [
+            ("StringEquals", StringEquals),
+            ("StringNotEquals", StringNotEquals),
+            ("StringEqualsIgnoreCase", StringEqualsIgnoreCase),
+            ("StringNotEqualsIgnoreCase", StringNotEqualsIgnoreCase),
+            ("StringLike", StringLike),
+            ("StringNotLike", StringNotLike),
+            ("ArnEquals", ArnEquals),
+            ("ArnLike", ArnLike),
+            ("ArnNotEquals", ArnNotEquals),
+            ("ArnNotLike", ArnNotLike),
+            ("Bool", Bool),
+            ("NumericEquals", NumericEquals),
+            ("NumericNotEquals", NumericNotEquals),
+            ("NumericLessThan", NumericLessThan),
+            ("NumericLessThanEquals", NumericLessThanEquals),
+            ("NumericGreaterThan", NumericGreaterThan),
+            ("NumericGreaterThanEquals", NumericGreaterThanEquals),
+            ("IpAddress", IpAddress),
+            ("NotIpAddress", NotIpAddress),
+            ("Null", Null),
+            ("DateGreaterThan", Other),
+            ("BinaryEquals", Other),
+        ];
+        for (name, base) in table {
+            for (written, quantifier) in [
+                (name.to_string(), None),
+                (format!("ForAllValues:{name}"), Some(Quantifier::ForAllValues)),
+                (format!("ForAnyValue:{name}IfExists"), Some(Quantifier::ForAnyValue)),
+            ] {
+                let op = Operator::parse(written.as_str());
+                assert_eq!(op.base, base, "{written}");
+                assert_eq!(op.quantifier, quantifier, "{written}");
+                assert_eq!(op.base_name(), name, "{written}");
+                assert_eq!(op.as_str(), written);
+                assert_eq!(op.if_exists, written.ends_with("IfExists"), "{written}");
+                assert_eq!(op.negated, name.contains("Not"), "{written}");
+                assert_eq!(op.base.is_ip(), name.contains("IpAddress"), "{written}");
+                assert_eq!(Operator::from(written.as_str()), op);
+                assert_eq!(Operator::from(written.clone()), op);
+            }
+        }
+        // A prefix that is no quantifier stays part of the name.
+        let op = Operator::parse("ForSomeValues:StringEquals");
+        assert_eq!((op.quantifier, op.base), (None, Other));
+    }
+
+    /// Condition values may be strings, numbers or booleans, one or a list; condition keys are
+    /// case-insensitive.
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
+    #[test]
+    fn conditions_read_scalars_lists_and_keys_in_any_case() {
+        let p = Policy::from_value(
+            &json!({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {
+                "NumericLessThanEquals": {"s3:max-keys": 10},
+                "Bool": {"aws:SecureTransport": true},
+                "ForAnyValue:StringLikeIfExists": {"aws:TagKeys": ["team-*", "app"]}
+            }}}),
+        )
+        .unwrap();
+        let s = &p.statements[0];
+        assert_eq!(s.conditions.len(), 3);
+        fn only<'a>(s: &'a Statement, key: &'a str) -> &'a Condition {
+            let found: Vec<&Condition> = s.condition_values(key).collect();
+            assert_eq!(found.len(), 1, "{key}");
+            found[0]
+        }
+        assert_eq!(only(s, "S3:MAX-KEYS").values, ["10"]);
+        assert_eq!(only(s, "aws:securetransport").values, ["true"]);
+        let tags = only(s, "aws:TagKeys");
+        assert_eq!(tags.values, ["team-*", "app"]);
+        assert_eq!(tags.base_operator(), "StringLike");
+        assert_eq!(only(s, "s3:max-keys").base_operator(), "NumericLessThanEquals");
+        assert_eq!(s.condition_values("aws:SourceArn").count(), 0);
+    }
+
+    /// Text as IAM returns it: leading white space, URL-encoded or not; anything but an object
+    /// (or text holding one) is an error naming what was found.
+    #[test]
+    fn documents_as_text_and_what_is_not_a_document() {
+        let doc = r#"{"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}"#;
+        let plain = Policy::from_text(&format!("\n  {doc}")).unwrap();
+        assert_eq!(plain.statements.len(), 1);
+        let encoded: String =
+            percent_encoding::utf8_percent_encode(doc, percent_encoding::NON_ALPHANUMERIC).to_string();
+        assert_eq!(Policy::from_text(&encoded).unwrap(), plain);
+        assert_eq!(Policy::from_value(&Value::String(doc.to_string())).unwrap(), plain);
+        for (value, found) in [
+            (json!(null), "null"),
+            (json!(true), "a boolean"),
+            (json!(1), "a number"),
+            (json!([]), "a list"),
+        ] {
+            let e = Policy::from_value(&value).unwrap_err();
+            assert_eq!(e.at, "");
+            assert_eq!(
+                e.to_string(),
+                format!("a policy document must be an object or JSON text, found {found}")
+            );
+            let e = Policy::from_text(&value.to_string()).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("a policy document must be a JSON object, found {found}")
+            );
+        }
+        let e = Policy::from_text("%FF%FE").unwrap_err();
+        assert!(e.message.starts_with("URL-encoded document is not UTF-8"), "{e}");
+        let e = Policy::from_text("{").unwrap_err();
+        assert!(e.message.starts_with("document is not JSON"), "{e}");
+    }
+
+    /// Every invalid element is an error naming where it is and what was found.
+    #[test]
+    fn errors_name_the_element_and_what_was_found() {
+        let at = |doc: Value| Policy::from_value(&doc).unwrap_err().to_string();
+        let st = |statement: Value| at(json!({"Statement": [statement]}));
+        assert_eq!(at(json!({})), "Statement: missing");
+        assert_eq!(at(json!({"Statement": [], "Ids": "x"})), "Ids: unknown policy element");
+        assert_eq!(
+            at(json!({"Statement": [], "Version": 2012})),
+            "Version: must be a string, found a number"
+        );
+        assert_eq!(
+            at(json!({"Statement": [], "Id": null})),
+            "Id: must be a string, found null"
+        );
+        assert_eq!(
+            at(json!({"Statement": "s"})),
+            "Statement: a statement must be an object, found a string"
+        );
+        assert_eq!(st(json!({"Action": "s3:*"})), "Statement[0].Effect: missing");
+        assert_eq!(
+            st(json!({"Effect": "Allow"})),
+            "Statement[0].Action: missing (neither `Action` nor `NotAction` given)"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Permit", "Action": "s3:*"})),
+            "Statement[0].Effect: must be `Allow` or `Deny`, found `Permit`"
+        );
+        assert_eq!(
+            st(json!({"Effect": true, "Action": "s3:*"})),
+            "Statement[0].Effect: must be a string, found a boolean"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Allow", "Action": "s3:*", "Sid": {}})),
+            "Statement[0].Sid: must be a string, found an object"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Allow", "Action": "s3:*", "Effects": "Allow"})),
+            "Statement[0].Effects: unknown statement element"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Allow", "Action": ["s3:GetObject", 7]})),
+            "Statement[0].Action[1]: must be a string, found a number"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Allow", "Action": "s3:*", "Resource": {}})),
+            "Statement[0].Resource: must be a string or a list of strings, found an object"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "NotResource": "*"})),
+            "Statement[0].Resource: given together with its negated form"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Allow", "Action": "s3:*", "Principal": "*", "NotPrincipal": "*"})),
+            "Statement[0].Principal: given together with its negated form"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Allow", "Action": "s3:*", "Principal": {"AWS": 1}})),
+            "Statement[0].Principal.AWS: must be a string or a list of strings, found a number"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Allow", "Action": "s3:*", "Condition": []})),
+            "Statement[0].Condition: must be an object, found a list"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Allow", "Action": "s3:*", "Condition": {"StringEquals": "x"}})),
+            "Statement[0].Condition.StringEquals: must be an object of condition keys, found a string"
+        );
+        assert_eq!(
+            st(
+                json!({"Effect": "Allow", "Action": "s3:*", "Condition": {"StringEquals": {"aws:SourceAccount": [null]}}})
+            ),
+            "Statement[0].Condition.StringEquals.aws:SourceAccount: condition values must be strings, numbers or booleans, found null"
+        );
+        assert_eq!(
+            st(json!({"Effect": "Allow", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": {}}}})),
+            "Statement[0].Condition.Bool.aws:SecureTransport: condition values must be strings, numbers or booleans, found an object"
+        );
+    }
 }

@@ -590,3 +590,81 @@ fn a_trust_naming_a_user_is_confirmed_with_its_policies() {
     let store = PolicyStore::new(&s);
     assert!(Reach::compute(&s, &store).assumers(SHARED_ROLE).is_empty());
 }
+
+// A named principal belongs to the account in its ARN, which is what `aws:PrincipalAccount`
+// holds for its requests and what decides whether it is outside a resource's account.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalaccount
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
+#[test]
+fn a_named_principal_is_of_the_account_in_its_arn() {
+    let role = "arn:aws:iam::111111111111:role/x";
+    let caller = Caller::Principal(role.into());
+    assert_eq!(caller.account(), Some("111111111111"));
+    assert!(caller.is_outside("999999999999"));
+    assert!(!caller.is_outside("111111111111"));
+    let acc = accounts();
+    let org = org_facts(&acc);
+    let pinned = |account: &str| {
+        statement(
+            json!({"Effect": "Allow", "Principal": {"AWS": role}, "Action": "sns:Publish", "Resource": TOPIC,
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": account}}}),
+        )
+    };
+    assert_eq!(
+        callers_of(&pinned("111111111111"), org, "999999999999"),
+        vec![(caller, Truth::True)]
+    );
+    // Near miss: pinned to another account, the named role does not get in.
+    assert_eq!(callers_of(&pinned("222222222222"), org, "999999999999"), vec![]);
+}
+
+// A named principal's own call carries its account as `kms:CallerAccount`, so a key policy
+// statement pinning it decides for that principal rather than leaving it unknown.
+// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account
+#[test]
+fn a_named_principals_own_call_carries_its_caller_account() {
+    let key = "arn:aws:kms:eu-west-1:999999999999:key/k";
+    let role = "arn:aws:iam::111111111111:role/x";
+    let pinned = |account: &str| {
+        statement(
+            json!({"Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:Decrypt", "Resource": key,
+            "Condition": {"StringEquals": {"kms:CallerAccount": account}}}),
+        )
+    };
+    let acc = accounts();
+    let org = org_facts(&acc);
+    assert_eq!(
+        callers_of(&pinned("111111111111"), org, "999999999999"),
+        vec![(Caller::Principal(role.into()), Truth::True)]
+    );
+    // Near miss: pinned to the key's account, the other account's role does not get in.
+    assert_eq!(callers_of(&pinned("999999999999"), org, "999999999999"), vec![]);
+}
+
+// `aws:PrincipalOrgID` is the organization of a member account's principal; when the snapshot
+// does not record the organization's id, it is unknown for members (not absent), and absent
+// only for accounts outside the organization.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid
+#[test]
+fn without_the_organization_id_a_members_org_is_unknown() {
+    let acc = accounts();
+    let org = OrgFacts {
+        id: None,
+        accounts: &acc,
+    };
+    let in_org = |principal: &str| {
+        statement(
+            json!({"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sns:Publish", "Resource": TOPIC,
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}),
+        )
+    };
+    assert_eq!(
+        callers_of(&in_org("111111111111"), org, "999999999999"),
+        vec![(
+            Caller::AccountAdmins("111111111111".into()),
+            Truth::Unknown(vec!["aws:PrincipalOrgID".into()])
+        )]
+    );
+    // Near miss: an account outside the organization is in no organization we could be.
+    assert_eq!(callers_of(&in_org("123456789012"), org, "999999999999"), vec![]);
+}
