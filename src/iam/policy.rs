@@ -688,7 +688,7 @@ mod tests {
         // A statement with neither element (not a valid document) covers nothing.
         let none = Statement {
             action: None,
-            ..named.clone()
+            ..(**named).clone()
         };
         assert!(!none.allows_action("sqs:SendMessage"));
     }
