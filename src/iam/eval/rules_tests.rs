@@ -813,3 +813,72 @@ fn near_miss_only_key_policies_and_trust_policies_are_required_within_the_accoun
         .is_denied()
     );
 }
+
+/// An account's principal is named by its root ARN or by the bare account id (AWS turns the id
+/// into the root ARN): `NotPrincipal` naming either spares the account, naming only one of its
+/// users does not.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+/// ("AWS account principals") and
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+#[test]
+fn near_miss_not_principal_spares_an_account_named_by_its_id() {
+    let root = "arn:aws:iam::111111111111:root";
+    let policy = |spared: &str| {
+        p(json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "sqs:*", "Resource": QUEUE},
+            {"Effect": "Deny", "NotPrincipal": {"AWS": spared}, "Action": "sqs:*", "Resource": QUEUE}
+        ]}))
+    };
+    assert!(allowed(&decide(
+        root,
+        "sqs:SendMessage",
+        QUEUE,
+        &admin(),
+        None,
+        Some(&policy(OWN))
+    )));
+    for spared in [USER, OTHER] {
+        assert!(
+            matches!(
+                decide(root, "sqs:SendMessage", QUEUE, &admin(), None, Some(&policy(spared))),
+                Decision::Denied(DenyReason::Explicit(_))
+            ),
+            "{spared}"
+        );
+    }
+}
+
+/// The keys a direct call by an IAM principal fixes (`aws:PrincipalArn`, `aws:PrincipalAccount`,
+/// `aws:SourceArn` absent, …) are filled only for IAM and STS principals. A Lambda function is
+/// no principal — it calls AWS with its execution role's credentials — so a request named after
+/// its ARN leaves them unknown.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html and
+/// https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
+#[test]
+fn near_miss_only_iam_and_sts_principals_get_the_derived_keys() {
+    let ctx = RequestContext::new();
+    let request = |principal| Request {
+        principal,
+        principal_account: OWN,
+        action: "sqs:SendMessage",
+        resource: QUEUE,
+        resource_account: Some(OWN),
+        context: &ctx,
+    };
+    for principal in [ROLE, SESSION, USER] {
+        let derived = request_context(&request(principal));
+        assert!(
+            derived.knows("aws:PrincipalArn") && derived.knows("aws:SourceArn"),
+            "{principal}"
+        );
+    }
+    for principal in [
+        "arn:aws:lambda:us-east-2:111111111111:function:f",
+        "lambda.amazonaws.com",
+    ] {
+        let derived = request_context(&request(principal));
+        for key in DERIVED_KEYS {
+            assert!(!derived.knows(key), "{principal}: {key}");
+        }
+    }
+}
