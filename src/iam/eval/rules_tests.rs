@@ -779,7 +779,7 @@ fn near_miss_not_principal_naming_the_account_spares_only_the_principals_named()
 
 /// Within one account, an identity-based policy alone grants access to an S3 object or to
 /// `iam:GetRole`; only a KMS key's key policy and a role's trust policy (for `sts:AssumeRole*`)
-/// must allow too. An object key that contains `key/` or `:role/` is still an S3 object.
+/// must allow too. An object key that contains `:key/` or `:role/` is still an S3 object.
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 /// ("Identity-based policies and resource-based policies"),
 /// https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html and
@@ -791,7 +791,7 @@ fn near_miss_only_key_policies_and_trust_policies_are_required_within_the_accoun
         "Action": "*", "Resource": "*"
     }]}));
     for (action, resource) in [
-        ("s3:GetObject", "arn:aws:s3:::reports/key/2026.csv"),
+        ("s3:GetObject", "arn:aws:s3:::reports/2026:key/export.csv"),
         ("s3:GetObject", "arn:aws:s3:::reports/backup:role/x"),
         ("iam:GetRole", "arn:aws:iam::111111111111:role/deploy"),
     ] {
