@@ -376,7 +376,9 @@ fn chains(s: &Snapshot) -> HashMap<&str, Vec<&str>> {
             let mut chain = vec![a.id.as_str()];
             let mut cursor = a.parent.as_deref();
             while let Some(unit) = cursor {
-                if chain.len() > 64 {
+                // AWS's units form a tree; a snapshot whose parents form a cycle ends the path at
+                // the first unit seen twice.
+                if chain.contains(&unit) {
                     break;
                 }
                 chain.push(unit);
@@ -543,4 +545,311 @@ fn unparsed(s: &Snapshot) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    //! The store's assembly of what applies to a principal: SCP exemptions, organization policy
+    //! levels and their defaults, evidence names, documents left out. The evaluation itself is
+    //! tested in `src/iam/eval/`.
+
+    use super::*;
+    use crate::iam::eval::{Decision, DenyReason, Request, StatementRef, evaluate};
+    use serde_json::{Value, json};
+
+    const OWN: &str = "111111111111";
+    const MGMT: &str = "999999999999";
+    const ROLE: &str = "arn:aws:iam::111111111111:role/worker";
+    const LINKED: &str = "arn:aws:iam::111111111111:role/aws-service-role/sqs.amazonaws.com/AWSServiceRoleForSQS";
+    const MGMT_ROLE: &str = "arn:aws:iam::999999999999:role/admin";
+    const QUEUE: &str = "arn:aws:sqs:us-east-2:111111111111:q";
+
+    fn doc(effect: &str, action: &str) -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": action, "Resource": "*"}]})
+    }
+
+    fn role(arn: &str, account: &str) -> Value {
+        let name = arn.rsplit('/').next().unwrap_or("");
+        json!({"arn": arn, "account": account, "name": name, "trust_policy": {"Version": "2012-10-17", "Statement": []},
+               "inline_policies": [{"name": "admin", "document": doc("Allow", "*")}]})
+    }
+
+    /// An organization `o-abc` (root `r-1`, unit `ou-x` holding `OWN`, `MGMT` under the root as
+    /// its management account) with these organization policies, roles and coverage gaps.
+    fn snapshot(policies: Value, gaps: &[&str]) -> Snapshot {
+        let gaps: Vec<Value> = gaps
+            .iter()
+            .map(|api| json!({"api": api, "error_code": "AccessDeniedException", "message": "denied"}))
+            .collect();
+        serde_json::from_value(json!({
+            "schema_version": 1,
+            "organization": {
+                "id": "o-abc", "management_account": MGMT,
+                "units": [{"id": "r-1", "name": "Root"}, {"id": "ou-x", "name": "x", "parent": "r-1"}],
+                "accounts": [{"id": OWN, "name": "a", "parent": "ou-x"}, {"id": MGMT, "name": "m", "parent": "r-1"}],
+                "policies": policies
+            },
+            "roles": [role(ROLE, OWN), role(LINKED, OWN), role(MGMT_ROLE, MGMT)],
+            "coverage": {"gaps": gaps}
+        }))
+        .unwrap()
+    }
+
+    fn org_policy(id: &str, name: &str, kind: &str, document: Value, targets: &[&str]) -> Value {
+        json!({"id": id, "arn": format!("arn:aws:organizations::{MGMT}:policy/o-abc/{id}"), "name": name,
+               "kind": kind, "document": document, "targets": targets})
+    }
+
+    fn full_access(targets: &[&str]) -> Value {
+        org_policy(
+            "p-full",
+            "FullAWSAccess",
+            "SERVICE_CONTROL_POLICY",
+            doc("Allow", "*"),
+            targets,
+        )
+    }
+
+    /// `principal` calls `action` on a queue of its own account (no queue policy).
+    fn decides(s: &Snapshot, principal: &str, action: &str) -> (Decision, Vec<String>) {
+        let store = PolicyStore::new(s);
+        let account = principal.split(':').nth(4).unwrap_or("");
+        let set = store.policy_set(principal, Some(account), None).unwrap();
+        let ctx = store.principal_context(principal, Some("o-abc")).unwrap();
+        let queue = format!("arn:aws:sqs:us-east-2:{account}:q");
+        let req = Request {
+            principal,
+            principal_account: account,
+            action,
+            resource: &queue,
+            resource_account: Some(account),
+            context: &ctx,
+        };
+        (evaluate(&req, &set), set.assumed.clone())
+    }
+
+    fn allowed(d: &Decision) -> bool {
+        matches!(d, Decision::Allowed { .. })
+    }
+
+    /// SCPs do not affect service-linked roles, nor users and roles of the management account
+    /// (their Deny statements included).
+    /// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
+    /// ("Tasks and entities not restricted by SCPs")
+    #[test]
+    fn quiet_scps_do_not_limit_service_linked_roles_or_the_management_account() {
+        let s = snapshot(
+            json!([
+                full_access(&["r-1", "ou-x", OWN, MGMT]),
+                org_policy(
+                    "p-deny",
+                    "deny-sqs",
+                    "SERVICE_CONTROL_POLICY",
+                    doc("Deny", "sqs:*"),
+                    &["r-1"]
+                )
+            ]),
+            &[],
+        );
+        // Fires: an ordinary role of a member account.
+        assert!(matches!(
+            decides(&s, ROLE, "sqs:SendMessage").0,
+            Decision::Denied(DenyReason::Explicit(_))
+        ));
+        // Quiet: the service-linked role, and a role of the management account.
+        assert!(allowed(&decides(&s, LINKED, "sqs:SendMessage").0));
+        assert!(allowed(&decides(&s, MGMT_ROLE, "sqs:SendMessage").0));
+    }
+
+    /// Every level of the path needs an allowing SCP. Where a coverage gap on the organization's
+    /// policy APIs may hide attachments, a level whose recorded SCPs allow nothing is taken to
+    /// hold `FullAWSAccess` (attached by AWS to every root, unit and account by default), and
+    /// this is said; a level with a recorded Allow is taken as recorded. Without such a gap the
+    /// recorded attachments decide.
+    /// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html
+    #[test]
+    fn near_miss_a_policy_coverage_gap_assumes_full_access_only_where_no_allow_is_recorded() {
+        let policies = json!([
+            full_access(&["r-1", OWN]),
+            org_policy(
+                "p-deny",
+                "deny-sqs",
+                "SERVICE_CONTROL_POLICY",
+                doc("Deny", "sqs:*"),
+                &["ou-x"]
+            )
+        ]);
+        // Without a gap: ou-x records only a Deny, so it allows nothing.
+        let (d, assumed) = decides(&snapshot(policies.clone(), &[]), ROLE, "logs:GetLogEvents");
+        assert_eq!(d, Decision::Denied(DenyReason::Scp(1)));
+        assert!(assumed.is_empty(), "{assumed:?}");
+        // A gap on an API that does not list organization policies changes nothing.
+        let (d, _) = decides(
+            &snapshot(policies.clone(), &["lambda:ListFunctions"]),
+            ROLE,
+            "logs:GetLogEvents",
+        );
+        assert_eq!(d, Decision::Denied(DenyReason::Scp(1)));
+        for api in [
+            "organizations:ListPolicies",
+            "organizations:DescribePolicy",
+            "organizations:ListTargetsForPolicy",
+        ] {
+            let (d, assumed) = decides(&snapshot(policies.clone(), &[api]), ROLE, "logs:GetLogEvents");
+            assert!(allowed(&d), "{api}: {d:?}");
+            assert_eq!(assumed.len(), 1, "{api}: {assumed:?}");
+            assert!(assumed.iter().all(|a| a.contains("`ou-x`")), "{api}: {assumed:?}");
+            // The recorded Deny still applies.
+            assert!(
+                decides(&snapshot(policies.clone(), &[api]), ROLE, "sqs:SendMessage")
+                    .0
+                    .is_denied()
+            );
+        }
+    }
+
+    /// RCPs apply at every level of the resource account's path; AWS attaches
+    /// `RCPFullAWSAccess` to every root, unit and account, so a level without a recorded RCP
+    /// is taken to allow everything (and is not an SCP assumption). Evidence names the kind.
+    /// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
+    #[test]
+    fn fires_an_rcp_deny_is_named_as_an_rcp_and_unrecorded_rcp_levels_allow() {
+        let policies = json!([
+            full_access(&["r-1", "ou-x", OWN, MGMT]),
+            org_policy(
+                "p-rcp-full",
+                "RCPFullAWSAccess",
+                "RESOURCE_CONTROL_POLICY",
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}),
+                &["ou-x"]
+            ),
+            org_policy(
+                "p-rcp",
+                "no-delete",
+                "RESOURCE_CONTROL_POLICY",
+                json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoDelete", "Effect": "Deny", "Principal": "*", "Action": "sqs:DeleteQueue", "Resource": "*"}]}),
+                &["ou-x"]
+            )
+        ]);
+        let s = snapshot(policies, &[]);
+        let (d, assumed) = decides(&s, ROLE, "sqs:DeleteQueue");
+        assert_eq!(
+            d,
+            Decision::Denied(DenyReason::Explicit(StatementRef {
+                policy: "RCP `no-delete`".into(),
+                statement: "NoDelete".into()
+            }))
+        );
+        // Every SCP level is recorded: nothing assumed, though the RCP levels r-1 and OWN are not.
+        assert!(assumed.is_empty(), "{assumed:?}");
+        assert!(allowed(&decides(&s, ROLE, "sqs:SendMessage").0));
+        let store = PolicyStore::new(&s);
+        let set = store.policy_set(ROLE, Some(OWN), None).unwrap();
+        let names: Vec<Vec<&str>> = set.rcps.iter().map(|l| l.iter().map(|n| n.name).collect()).collect();
+        assert_eq!(
+            names,
+            [
+                vec!["RCP `FullAWSAccess` (default, not recorded)"],
+                vec!["RCP `RCPFullAWSAccess`", "RCP `no-delete`"],
+                vec!["RCP `FullAWSAccess` (default, not recorded)"]
+            ]
+        );
+        let scps: Vec<Vec<&str>> = set.scps.iter().map(|l| l.iter().map(|n| n.name).collect()).collect();
+        assert_eq!(scps, vec![vec!["SCP `FullAWSAccess`"]; 3]);
+        assert_eq!(store.rcp_statements(OWN).len(), 4);
+        // A resource account outside the organization has no RCP levels.
+        assert!(
+            store
+                .policy_set(ROLE, Some("333333333333"), None)
+                .unwrap()
+                .rcps
+                .is_empty()
+        );
+    }
+
+    /// Units whose parents form a cycle (no AWS organization can: its units form a tree) end the
+    /// path at the first unit seen twice instead of repeating it.
+    #[test]
+    fn near_miss_cyclic_units_end_the_path() {
+        let s: Snapshot = serde_json::from_value(json!({
+            "schema_version": 1,
+            "organization": {
+                "id": "o-abc",
+                "units": [{"id": "ou-a", "name": "a", "parent": "ou-b"}, {"id": "ou-b", "name": "b", "parent": "ou-a"}],
+                "accounts": [{"id": OWN, "name": "a", "parent": "ou-a"}],
+                "policies": [full_access(&["ou-a"])]
+            },
+            "roles": [role(ROLE, OWN)]
+        }))
+        .unwrap();
+        let store = PolicyStore::new(&s);
+        assert_eq!(store.org_paths.get(OWN).map(String::as_str), Some("o-abc/ou-b/ou-a/"));
+        let set = store.policy_set(ROLE, Some(OWN), None).unwrap();
+        assert_eq!(set.scps.len(), 3);
+    }
+
+    /// Managed policies and resource policies are found by ARN and named for evidence.
+    #[test]
+    fn managed_and_resource_policies_are_found_by_arn() {
+        let fun = "arn:aws:lambda:us-east-2:111111111111:function:f";
+        let s: Snapshot = serde_json::from_value(json!({
+            "schema_version": 1,
+            "organization": {"accounts": []},
+            "managed_policies": [{"arn": "arn:aws:iam::aws:policy/ReadOnlyAccess", "name": "ReadOnlyAccess", "document": doc("Allow", "s3:Get*")}],
+            "resources": [
+                {"arn": QUEUE, "kind": "sqs-queue", "account": OWN, "region": "us-east-2", "policy": doc("Allow", "sqs:*")},
+                {"arn": "arn:aws:sqs:us-east-2:111111111111:no-policy", "kind": "sqs-queue", "account": OWN, "region": "us-east-2"}
+            ],
+            "functions": [{"arn": fun, "account": OWN, "region": "us-east-2", "name": "f", "role": ROLE, "policy": doc("Allow", "lambda:InvokeFunction")}]
+        }))
+        .unwrap();
+        let store = PolicyStore::new(&s);
+        let managed = store.managed("arn:aws:iam::aws:policy/ReadOnlyAccess").unwrap();
+        assert_eq!(managed.name, "arn:aws:iam::aws:policy/ReadOnlyAccess");
+        assert_eq!(managed.policy.statements.len(), 1);
+        assert!(store.managed("arn:aws:iam::aws:policy/Other").is_none());
+        let queue = store.resource_policy(QUEUE).unwrap();
+        assert_eq!(queue.name, format!("resource policy of `{QUEUE}`"));
+        assert_eq!(queue.policy.statements.len(), 1);
+        assert!(
+            store
+                .resource_policy("arn:aws:sqs:us-east-2:111111111111:no-policy")
+                .is_none()
+        );
+        let mut arns: Vec<&str> = store.resource_policies().map(|(arn, _)| arn).collect();
+        arns.sort_unstable();
+        assert_eq!(arns, [fun, QUEUE]);
+        assert!(store.unparsed().is_empty());
+    }
+
+    /// A snapshot built in memory may hold documents that do not parse: each is left out of the
+    /// policies and listed by owner.
+    #[test]
+    fn unparsed_documents_are_left_out_and_listed_by_owner() {
+        let bad =
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Perhaps", "Action": "*", "Resource": "*"}]});
+        let s: Snapshot = serde_json::from_value(json!({
+            "schema_version": 1,
+            "organization": {"accounts": []},
+            "roles": [{"arn": ROLE, "account": OWN, "name": "worker", "trust_policy": doc("Allow", "sts:AssumeRole"),
+                       "inline_policies": [{"name": "good", "document": doc("Allow", "sqs:*")}, {"name": "broken", "document": bad}]}],
+            "managed_policies": [{"arn": "arn:aws:iam::111111111111:policy/broken", "name": "broken", "document": bad}],
+            "resources": [{"arn": QUEUE, "kind": "sqs-queue", "account": OWN, "region": "us-east-2", "policy": bad}]
+        }))
+        .unwrap();
+        let store = PolicyStore::new(&s);
+        assert_eq!(
+            store.unparsed(),
+            [
+                format!("inline policy `broken` of `{ROLE}`"),
+                "policy of `arn:aws:iam::111111111111:policy/broken`".to_string(),
+                format!("policy of `{QUEUE}`"),
+            ]
+        );
+        let identity = store.identity_policies(ROLE).unwrap();
+        let names: Vec<&str> = identity.iter().map(|n| n.name).collect();
+        assert_eq!(names, [format!("inline policy `good` of `{ROLE}`")]);
+        assert!(store.managed("arn:aws:iam::111111111111:policy/broken").is_none());
+        assert!(store.resource_policy(QUEUE).is_none());
+    }
 }

@@ -144,6 +144,13 @@ fn same_role(role_arn: &str, bare: &str) -> bool {
 }
 
 fn principal_match(p: &Matcher<Principal>, req: &Request<'_>) -> PrincipalMatch {
+    if p.is_negated() {
+        return if not_principal_spares(p.inner(), req) {
+            PrincipalMatch::None
+        } else {
+            PrincipalMatch::Direct
+        };
+    }
     let session_of = session_role(req.principal);
     let is_role = req.principal.contains(":role/");
     let direct = |values: Vec<&str>| {
@@ -164,19 +171,22 @@ fn principal_match(p: &Matcher<Principal>, req: &Request<'_>) -> PrincipalMatch 
         }
         best
     };
-    let m = match p.inner() {
+    match p.inner() {
         Principal::Any => PrincipalMatch::Direct,
         typed @ Principal::Typed(_) => direct(typed.values("AWS")),
-    };
-    if p.is_negated() {
-        if m == PrincipalMatch::None {
-            PrincipalMatch::Direct
-        } else {
-            PrincipalMatch::None
-        }
-    } else {
-        m
     }
+}
+
+/// Whether a `NotPrincipal` element spares the request's principal: only a principal it names
+/// itself — a session by its session ARN, a user by its user ARN, an account's administrators by
+/// the account — or `*`. Naming the account (or the role) spares none of the other principals in
+/// it: `NotPrincipal` naming Bob and his account denies every other user of that account.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>
+fn not_principal_spares(p: &Principal, req: &Request<'_>) -> bool {
+    let account_admins = req.principal.ends_with(":root");
+    p.values("AWS").into_iter().any(|v| {
+        v == "*" || v == req.principal || (account_admins && root_account(v).unwrap_or(v) == req.principal_account)
+    })
 }
 
 /// The keys [`request_context`] fills when the caller's context says nothing about them.
@@ -378,6 +388,11 @@ fn decide(req: &Request<'_>, set: &PolicySet<'_>, some: bool) -> Decision {
             .enumerate()
             .filter(|(_, s)| s.effect == Effect::Deny)
         {
+            // A resource-policy Deny with `NotPrincipal` always denies a principal that has a
+            // permissions boundary, whatever the element names.
+            // <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>
+            let not_principal = st.principal.as_ref().is_some_and(Matcher::is_negated);
+            let with_principal = with_principal && !(not_principal && set.boundary.is_some());
             let (t, _) = applies(st, req, with_principal, false);
             if note(t, &mut conditional) {
                 return Decision::Denied(DenyReason::Explicit(StatementRef {

@@ -619,3 +619,266 @@ fn resource_org_keys_are_known_inside_the_organization() {
         Truth::Unknown(_)
     ));
 }
+
+// --- which principal a same-account resource policy names ---------------------------------------
+
+/// Decides `sqs:SendMessage` on `QUEUE` for `principal` with no identity policy, so that only a
+/// queue policy allowing `named` can grant it.
+fn queue_policy_naming(principal: &str, named: &str) -> Decision {
+    let policy = p(json!({"Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": named}, "Action": "sqs:SendMessage", "Resource": QUEUE
+    }]}));
+    decide(principal, "sqs:SendMessage", QUEUE, &none(), None, Some(&policy))
+}
+
+/// A resource-based policy grants to the principals its `Principal` element names: within the
+/// account, a role session gets what a grant to its role's ARN (any path) or to its own session
+/// ARN allows, and nothing a grant to another role, to a role of the same name in another
+/// account, or to a user of the same name allows.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+/// ("IAM role principals", "Role session principals") and
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policies_resource.html
+#[test]
+fn a_session_gets_only_grants_naming_its_role_or_itself() {
+    // Fires: the role's ARN (with its path) and the session's ARN.
+    assert!(allowed(&queue_policy_naming(SESSION, ROLE)));
+    assert!(allowed(&queue_policy_naming(SESSION, SESSION)));
+    // Quiet: another role of the account.
+    assert_eq!(
+        queue_policy_naming(SESSION, "arn:aws:iam::111111111111:role/app/reader"),
+        Decision::Denied(DenyReason::NoAllow)
+    );
+    // Near misses: the same role name in another account, a user of the same name, another
+    // session of another role.
+    for named in [
+        "arn:aws:iam::222222222222:role/app/worker",
+        "arn:aws:iam::111111111111:user/worker",
+        "arn:aws:sts::111111111111:assumed-role/reader/i-0abc",
+    ] {
+        assert_eq!(
+            queue_policy_naming(SESSION, named),
+            Decision::Denied(DenyReason::NoAllow),
+            "{named}"
+        );
+    }
+}
+
+/// A grant naming a user lets that user in, not another user of the account, and not the user
+/// through a grant naming a role.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+/// ("IAM user principals")
+#[test]
+fn a_user_gets_only_grants_naming_it() {
+    assert!(allowed(&queue_policy_naming(USER, USER)));
+    for named in ["arn:aws:iam::111111111111:user/other", ROLE] {
+        assert_eq!(
+            queue_policy_naming(USER, named),
+            Decision::Denied(DenyReason::NoAllow),
+            "{named}"
+        );
+    }
+}
+
+/// A session ARN is `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, with a role name and a
+/// session name (2 to 64 characters): without either it names no session.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns
+/// and https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (`RoleSessionName`)
+#[test]
+fn near_miss_a_session_arn_needs_a_role_and_a_session_name() {
+    assert_eq!(session_role("arn:aws:sts::111111111111:assumed-role/worker/"), None);
+    assert_eq!(session_role("arn:aws:sts::111111111111:assumed-role//i-0abc"), None);
+    assert_eq!(
+        session_role("arn:aws-cn:sts::111111111111:assumed-role/worker/i-0abc").as_deref(),
+        Some("arn:aws-cn:iam::111111111111:role/worker")
+    );
+}
+
+/// `NotPrincipal` with `Deny` denies every principal except the ones it names; AWS recommends
+/// naming the account, the role and the session so that the session is not denied.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+#[test]
+fn fires_not_principal_with_deny_denies_everyone_not_named() {
+    let queue_policy = |spared: Value| {
+        p(json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sqs:*", "Resource": QUEUE},
+            {"Sid": "OnlyTheAuditor", "Effect": "Deny", "NotPrincipal": {"AWS": spared}, "Action": "sqs:*", "Resource": QUEUE}
+        ]}))
+    };
+    // Fires: the session is not among the principals spared (naming its account spares only
+    // the account's administrators).
+    let other = queue_policy(json!([
+        "arn:aws:iam::111111111111:root",
+        "arn:aws:iam::111111111111:role/auditor"
+    ]));
+    assert_eq!(
+        decide(SESSION, "sqs:SendMessage", QUEUE, &admin(), None, Some(&other)),
+        Decision::Denied(DenyReason::Explicit(StatementRef {
+            policy: "p".into(),
+            statement: "OnlyTheAuditor".into()
+        }))
+    );
+    // Quiet: account, role and session spared, as the page recommends.
+    let spared = queue_policy(json!(["arn:aws:iam::111111111111:root", ROLE, SESSION]));
+    let d = decide(SESSION, "sqs:SendMessage", QUEUE, &admin(), None, Some(&spared));
+    assert!(allowed(&d), "{d:?}");
+    assert!(!d.is_denied());
+    // Near miss: the same element with a permissions boundary on the role. "The NotPrincipal
+    // element with a Deny effect will always deny any IAM principal that has a permissions
+    // boundary policy attached, regardless of the values specified in the NotPrincipal element."
+    assert!(matches!(
+        decide(
+            SESSION,
+            "sqs:SendMessage",
+            QUEUE,
+            &admin(),
+            Some(&admin()),
+            Some(&spared)
+        ),
+        Decision::Denied(DenyReason::Explicit(_))
+    ));
+}
+
+/// The page's own example: `NotPrincipal` naming the user Bob and his account denies every
+/// principal except Bob — other users of Bob's account too.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+/// ("Example IAM user in the same or a different account")
+#[test]
+fn near_miss_not_principal_naming_the_account_spares_only_the_principals_named() {
+    let bob = "arn:aws:iam::111111111111:user/Bob";
+    let policy = p(json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sqs:*", "Resource": QUEUE},
+        {"Effect": "Deny", "NotPrincipal": {"AWS": [bob, "arn:aws:iam::111111111111:root"]}, "Action": "sqs:*", "Resource": QUEUE}
+    ]}));
+    assert!(allowed(&decide(
+        bob,
+        "sqs:SendMessage",
+        QUEUE,
+        &admin(),
+        None,
+        Some(&policy)
+    )));
+    for other in [USER, ROLE, SESSION] {
+        assert!(
+            matches!(
+                decide(other, "sqs:SendMessage", QUEUE, &admin(), None, Some(&policy)),
+                Decision::Denied(DenyReason::Explicit(_))
+            ),
+            "{other}"
+        );
+    }
+    // The account's administrators (the account root principal) are named, so spared.
+    assert!(allowed(&decide(
+        "arn:aws:iam::111111111111:root",
+        "sqs:SendMessage",
+        QUEUE,
+        &admin(),
+        None,
+        Some(&policy)
+    )));
+}
+
+/// Within one account, an identity-based policy alone grants access to an S3 object or to
+/// `iam:GetRole`; only a KMS key's key policy and a role's trust policy (for `sts:AssumeRole*`)
+/// must allow too. An object key that contains `:key/` or `:role/` is still an S3 object.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+/// ("Identity-based policies and resource-based policies"),
+/// https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html and
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html ("trust policy")
+#[test]
+fn near_miss_only_key_policies_and_trust_policies_are_required_within_the_account() {
+    let names_nobody = p(json!({"Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/other"},
+        "Action": "*", "Resource": "*"
+    }]}));
+    for (action, resource) in [
+        ("s3:GetObject", "arn:aws:s3:::reports/2026:key/export.csv"),
+        ("s3:GetObject", "arn:aws:s3:::reports/backup:role/x"),
+        ("iam:GetRole", "arn:aws:iam::111111111111:role/deploy"),
+    ] {
+        let d = decide(ROLE, action, resource, &admin(), None, Some(&names_nobody));
+        assert!(allowed(&d), "{action} {resource}: {d:?}");
+    }
+    // The policy that must allow: the key policy for a KMS action on a key, the trust policy
+    // for sts:AssumeRole on a role.
+    assert!(decide(ROLE, "kms:Decrypt", KEY, &admin(), None, Some(&names_nobody)).is_denied());
+    assert!(
+        decide(
+            ROLE,
+            "sts:AssumeRole",
+            "arn:aws:iam::111111111111:role/deploy",
+            &admin(),
+            None,
+            Some(&names_nobody)
+        )
+        .is_denied()
+    );
+}
+
+/// An account's principal is named by its root ARN or by the bare account id (AWS turns the id
+/// into the root ARN): `NotPrincipal` naming either spares the account, naming only one of its
+/// users does not.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+/// ("AWS account principals") and
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+#[test]
+fn near_miss_not_principal_spares_an_account_named_by_its_id() {
+    let root = "arn:aws:iam::111111111111:root";
+    let policy = |spared: &str| {
+        p(json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "sqs:*", "Resource": QUEUE},
+            {"Effect": "Deny", "NotPrincipal": {"AWS": spared}, "Action": "sqs:*", "Resource": QUEUE}
+        ]}))
+    };
+    assert!(allowed(&decide(
+        root,
+        "sqs:SendMessage",
+        QUEUE,
+        &admin(),
+        None,
+        Some(&policy(OWN))
+    )));
+    for spared in [USER, OTHER] {
+        assert!(
+            matches!(
+                decide(root, "sqs:SendMessage", QUEUE, &admin(), None, Some(&policy(spared))),
+                Decision::Denied(DenyReason::Explicit(_))
+            ),
+            "{spared}"
+        );
+    }
+}
+
+/// The keys a direct call by an IAM principal fixes (`aws:PrincipalArn`, `aws:PrincipalAccount`,
+/// `aws:SourceArn` absent, …) are filled only for IAM and STS principals. A Lambda function is
+/// no principal — it calls AWS with its execution role's credentials — so a request named after
+/// its ARN leaves them unknown.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html and
+/// https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
+#[test]
+fn near_miss_only_iam_and_sts_principals_get_the_derived_keys() {
+    let ctx = RequestContext::new();
+    let request = |principal| Request {
+        principal,
+        principal_account: OWN,
+        action: "sqs:SendMessage",
+        resource: QUEUE,
+        resource_account: Some(OWN),
+        context: &ctx,
+    };
+    for principal in [ROLE, SESSION, USER] {
+        let derived = request_context(&request(principal));
+        assert!(
+            derived.knows("aws:PrincipalArn") && derived.knows("aws:SourceArn"),
+            "{principal}"
+        );
+    }
+    for principal in [
+        "arn:aws:lambda:us-east-2:111111111111:function:f",
+        "lambda.amazonaws.com",
+    ] {
+        let derived = request_context(&request(principal));
+        for key in DERIVED_KEYS {
+            assert!(!derived.knows(key), "{principal}: {key}");
+        }
+    }
+}

@@ -710,3 +710,17 @@ fn fires_an_undecided_trust_condition_stays_undecided_despite_an_identity_allow(
     assert!(matches!(decide(Some("true")), Decision::Allowed { .. }));
     assert!(decide(Some("false")).is_denied());
 }
+
+/// A conditional decision is no denial: callers list it as access that depends on the keys.
+#[test]
+fn only_a_denial_is_denied() {
+    assert!(!Decision::Allowed { grants: Vec::new() }.is_denied());
+    assert!(
+        !Decision::Conditional {
+            grants: Vec::new(),
+            keys: vec!["aws:SourceIp".into()]
+        }
+        .is_denied()
+    );
+    assert!(Decision::Denied(DenyReason::NoAllow).is_denied());
+}
