@@ -203,17 +203,24 @@ pub fn callers_of(st: &Statement, org: OrgFacts<'_>, resource_account: &str) -> 
 /// on a resource of `resource_account`: its `Principal` names `*`, the caller's account or the
 /// caller (or its `NotPrincipal` names none of them), and its conditions hold in the caller's
 /// request context — true, unknown with the undecided keys, or false. For the synthetic callers
-/// only a `*` principal can match: a Deny naming one account does not shut out "anyone".
+/// only a `*` principal can match: a Deny naming one account does not shut out "anyone". A
+/// `NotPrincipal` spares a named principal only when it names that principal itself: naming its
+/// account is not enough (the page's own example denies everyone of the account but Bob).
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>
 pub fn deny_applies(st: &Statement, org: OrgFacts<'_>, caller: &Caller, resource_account: &str) -> Truth {
     let Some(principal) = st.principal.as_ref() else {
         return Truth::False;
     };
+    // A `Principal` naming an account names every principal of it; a `NotPrincipal` naming an
+    // account spares only the account itself (its administrators here), not a named principal
+    // of it, which is spared only when named too.
+    let negated = principal.is_negated();
     let names_caller = principal.inner().values("AWS").into_iter().any(|v| {
         v == "*"
-            || root_account(v)
-                .or(is_account_id(v).then_some(v))
-                .is_some_and(|a| caller.account() == Some(a))
+            || (!(negated && matches!(caller, Caller::Principal(_)))
+                && root_account(v)
+                    .or(is_account_id(v).then_some(v))
+                    .is_some_and(|a| caller.account() == Some(a)))
             || matches!(caller, Caller::Principal(p) if p == v)
     });
     if names_caller == principal.is_negated() {
@@ -285,4 +292,60 @@ fn wildcard_callers(st: &Statement, org: OrgFacts<'_>) -> Vec<Caller> {
             .collect();
     }
     vec![Caller::Anyone]
+}
+
+#[cfg(test)]
+mod deny_tests {
+    use super::{Caller, OrgFacts, deny_applies};
+    use crate::iam::Policy;
+    use crate::iam::condition::Truth;
+    use std::collections::BTreeSet;
+
+    const BOB: &str = "arn:aws:iam::444455556666:user/Bob";
+    const ALICE: &str = "arn:aws:iam::444455556666:user/Alice";
+
+    fn applies(not_principal: &[&str], caller: &Caller) -> bool {
+        let policy = Policy::from_value(&serde_json::json!({"Statement": [{
+            "Effect": "Deny", "NotPrincipal": {"AWS": not_principal}, "Action": "s3:*", "Resource": "*"}]}))
+        .unwrap();
+        let accounts: BTreeSet<String> = ["444455556666".to_string(), "111122223333".to_string()].into();
+        let org = OrgFacts {
+            id: None,
+            accounts: &accounts,
+        };
+        matches!(
+            deny_applies(&policy.statements[0], org, caller, "111122223333"),
+            Truth::True
+        )
+    }
+
+    /// "All principals except the user named Bob in account 444455556666 are explicitly
+    /// denied": the element names Bob and his account, and Alice of the same account is denied.
+    /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>
+    #[test]
+    fn fires_not_principal_naming_the_account_still_denies_its_other_principals() {
+        let element = [BOB, "arn:aws:iam::444455556666:root"];
+        assert!(applies(&element, &Caller::Principal(ALICE.to_string())));
+        assert!(!applies(&element, &Caller::Principal(BOB.to_string())));
+        // near miss: the account itself (its administrators) is spared by its root ARN or id
+        assert!(!applies(&element, &Caller::AccountAdmins("444455556666".to_string())));
+        assert!(!applies(
+            &["444455556666"],
+            &Caller::AccountAdmins("444455556666".to_string())
+        ));
+        // quiet for a positive Principal: naming the account names Alice
+        let policy = Policy::from_value(&serde_json::json!({"Statement": [{
+            "Effect": "Deny", "Principal": {"AWS": "444455556666"}, "Action": "s3:*", "Resource": "*"}]}))
+        .unwrap();
+        let accounts = BTreeSet::new();
+        let org = OrgFacts {
+            id: None,
+            accounts: &accounts,
+        };
+        let alice = Caller::Principal(ALICE.to_string());
+        assert!(matches!(
+            deny_applies(&policy.statements[0], org, &alice, "111122223333"),
+            Truth::True
+        ));
+    }
 }
