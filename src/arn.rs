@@ -15,6 +15,17 @@ pub struct Arn<'a> {
     pub resource: &'a str,
 }
 
+/// The six `:`-separated parts of an ARN or an ARN pattern (the last keeps its own `:`), unchecked;
+/// `None` with fewer than six.
+pub fn split(s: &str) -> Option<[&str; 6]> {
+    let mut parts = s.splitn(6, ':');
+    let mut out = [""; 6];
+    for part in &mut out {
+        *part = parts.next()?;
+    }
+    Some(out)
+}
+
 /// Why a string is not an ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArnError(String);
@@ -31,15 +42,7 @@ impl<'a> Arn<'a> {
     /// Parses an ARN, checking its shape: six `:`-separated parts, a known partition, a service,
     /// an account that is empty, `aws` or twelve digits, and a non-empty resource.
     pub fn parse(s: &'a str) -> Result<Self, ArnError> {
-        let mut parts = s.splitn(6, ':');
-        let (Some(prefix), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let Some([prefix, partition, service, region, account, resource]) = split(s) else {
             return Err(ArnError(format!(
                 "`{s}` is not an ARN: expected `arn:partition:service:region:account:resource`"
             )));

@@ -258,15 +258,7 @@ impl<'a> Name<'a> {
             .or_else(|| owning_resource(pattern))
             .unwrap_or(pattern);
         let base = s3_bucket_pattern(base).unwrap_or(base);
-        let mut parts = base.splitn(6, ':');
-        let (Some("arn"), Some(_partition), Some(service), Some(region), Some(account), Some(resource)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let ["arn", _partition, service, region, account, resource] = crate::arn::split(base)? else {
             return None;
         };
         if matches!(service, "iam" | "sts" | "organizations")
