@@ -111,17 +111,27 @@ fn is_known(store: &PolicyStore<'_>, principal: &str) -> bool {
 }
 
 /// Whether a Deny statement of the trust policy that applies whatever the conditions' unknown
-/// values are shuts `caller` out of a role of `account`.
+/// values are shuts `caller` out of a role of `account`. A Deny naming an account (by its root
+/// ARN or its id, the same principal) names every principal of it.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts>
 fn trust_denies(statements: &[Arc<Statement>], caller: &Caller, org: OrgFacts<'_>, account: &str) -> bool {
     let id = caller.id();
+    let names_account = |v: &str| {
+        crate::arn::root_account(v)
+            .or(crate::arn::is_account_id(v).then_some(v))
+            .is_some_and(|a| caller.account() == Some(a))
+    };
     statements
         .iter()
         .filter(|st| st.effect == Effect::Deny && st.allows_action("sts:AssumeRole"))
         .any(|st| {
-            let names = st
-                .principal
-                .as_ref()
-                .is_some_and(|p| !p.is_negated() && p.inner().values("AWS").iter().any(|v| *v == "*" || *v == id));
+            let names = st.principal.as_ref().is_some_and(|p| {
+                !p.is_negated()
+                    && p.inner()
+                        .values("AWS")
+                        .iter()
+                        .any(|v| *v == "*" || *v == id || names_account(v))
+            });
             let ctx = org.direct_call(caller, account).unwrap_or_else(|| org.context(caller));
             names && evaluate_all(&st.conditions, &ctx) == Truth::True
         })

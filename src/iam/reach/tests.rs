@@ -668,3 +668,242 @@ fn without_the_organization_id_a_members_org_is_unknown() {
     // Near miss: an account outside the organization is in no organization we could be.
     assert_eq!(callers_of(&in_org("123456789012"), org, "999999999999"), vec![]);
 }
+
+// A trust policy lets a principal in only through an Allow of `sts:AssumeRole`: a statement for
+// another action, or a Deny, grants nothing.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+#[test]
+fn only_an_allow_of_assume_role_lets_in() {
+    let admins = Caller::AccountAdmins("111111111111".into());
+    // Firing: the Allow of sts:AssumeRole.
+    assert_eq!(callers(trust_aws("111111111111")), vec![(admins, false)]);
+    // Quiet: an Allow of another STS action only.
+    let tag =
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:TagSession"}]});
+    assert_eq!(callers(tag), vec![]);
+    // Quiet: a Deny naming the account, with no Allow.
+    let deny =
+        json!({"Statement": [{"Effect": "Deny", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole"}]});
+    assert_eq!(callers(deny), vec![]);
+}
+
+// An explicit Deny applies to the principals it names: a Deny naming one role of an account
+// leaves the account's other principals (its administrators' grants) in; a Deny of another
+// action leaves AssumeRole allowed.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+#[test]
+fn a_trust_deny_naming_someone_else_leaves_the_account_in() {
+    let admins = Caller::AccountAdmins("111111111111".into());
+    let with_deny = |deny: Value| {
+        json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole"},
+            deny
+        ]})
+    };
+    // Near miss: the Deny names one role of the account, not its administrators.
+    let one_role = with_deny(
+        json!({"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111111111111:role/x"}, "Action": "sts:AssumeRole"}),
+    );
+    assert_eq!(callers(one_role), vec![(admins.clone(), false)]);
+    // Near miss: the Deny is of another action.
+    let other_action = with_deny(json!({"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:TagSession"}));
+    assert_eq!(callers(other_action), vec![(admins.clone(), false)]);
+    // Firing: the Deny names the account's root ARN.
+    let root = with_deny(
+        json!({"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}),
+    );
+    assert_eq!(callers(root), vec![]);
+    // Firing: the bare account id is the same principal as its root ARN.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts
+    let bare = with_deny(json!({"Effect": "Deny", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole"}));
+    assert_eq!(callers(bare), vec![]);
+}
+
+// Two statements letting the same principal in: it is in unconditionally when either statement
+// needs no condition (the statements of a policy are OR-ed), whatever their order; the first
+// statement that lets it in is the one reported.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+#[test]
+fn an_unconditional_statement_wins_over_a_conditional_one() {
+    let account = "arn:aws:iam::111111111111:root";
+    let mfa = json!({"Sid": "mfa", "Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}});
+    let plain =
+        |sid: &str| json!({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"});
+    let first = |trust: Value| {
+        let s = snapshot(vec![role("999999999999", "shared-reader", trust, None)], json!([]));
+        let store = PolicyStore::new(&s);
+        let a = Reach::compute(&s, &store).assumers(SHARED_ROLE).to_vec();
+        assert_eq!(a.len(), 1, "{a:?}");
+        (a[0].conditional, a[0].statement.clone())
+    };
+    assert_eq!(
+        first(json!({"Statement": [mfa.clone(), plain("plain")]})),
+        (false, "`plain`".to_string())
+    );
+    assert_eq!(
+        first(json!({"Statement": [plain("plain"), mfa]})),
+        (false, "`plain`".to_string())
+    );
+    assert_eq!(
+        first(json!({"Statement": [plain("one"), plain("two")]})),
+        (false, "`one`".to_string())
+    );
+}
+
+fn chain_role(i: usize, trusted: &str) -> Value {
+    role(
+        "111111111111",
+        &format!("r{i}"),
+        trust_aws(trusted),
+        Some(can_assume("*")),
+    )
+}
+
+fn arn_r(i: usize) -> String {
+    format!("arn:aws:iam::111111111111:role/r{i}")
+}
+
+// Role chaining has no depth limit in AWS (only the one-hour session of a chained role); the
+// search follows at most MAX_CHAIN assumptions, so a chain one longer is cut.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html#iam-term-role-chaining
+#[test]
+fn chains_stop_after_max_chain_assumptions() {
+    let mut roles = vec![chain_role(0, "arn:aws:iam::222222222222:root")];
+    for i in 1..=MAX_CHAIN + 1 {
+        roles.push(chain_role(i, &arn_r(i - 1)));
+    }
+    let s = snapshot(roles, json!([]));
+    let store = PolicyStore::new(&s);
+    let reach = Reach::compute(&s, &store);
+    let from = reach.reachable_from(&store, &arn_r(0));
+    let got: Vec<(String, usize)> = from.iter().map(|(r, p)| (r.clone(), p.len())).collect();
+    let want: Vec<(String, usize)> = (1..=MAX_CHAIN).map(|i| (arn_r(i), i + 1)).collect();
+    assert_eq!(got, want);
+}
+
+// A cycle back to the starting principal is not a role it reaches, and each role is reported
+// with its shortest chain.
+#[test]
+fn cycles_end_and_the_shortest_chain_is_kept() {
+    // r0 → r1 → r0 (a cycle); r0 → r2 directly and through r1.
+    let trust_both = |a: &str, b: &str| json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": [a, b]}, "Action": "sts:AssumeRole"}]});
+    let roles = vec![
+        role("111111111111", "r0", trust_aws(&arn_r(1)), Some(can_assume("*"))),
+        chain_role(1, &arn_r(0)),
+        role("111111111111", "r2", trust_both(&arn_r(0), &arn_r(1)), None),
+    ];
+    let s = snapshot(roles, json!([]));
+    let store = PolicyStore::new(&s);
+    let reach = Reach::compute(&s, &store);
+    assert_eq!(
+        reach.reachable_from(&store, &arn_r(0)),
+        vec![
+            (arn_r(1), vec![arn_r(0), arn_r(1)]),
+            (arn_r(2), vec![arn_r(0), arn_r(2)]),
+        ]
+    );
+}
+
+// A role trusting itself by ARN may assume itself (role self-assumption, explicit since 2022),
+// but the session has the same permissions: it is no new reach, so no edge.
+// https://aws.amazon.com/blogs/security/announcing-an-update-to-iam-role-trust-policy-behavior/
+#[test]
+fn a_role_trusting_itself_is_not_its_own_assumer() {
+    let me = "arn:aws:iam::111111111111:role/me";
+    let trust = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": [me, "arn:aws:iam::111111111111:role/other"]}, "Action": "sts:AssumeRole"}]});
+    let s = snapshot(
+        vec![
+            role("111111111111", "me", trust, Some(can_assume("*"))),
+            role(
+                "111111111111",
+                "other",
+                trust_aws("222222222222"),
+                Some(can_assume("*")),
+            ),
+        ],
+        json!([]),
+    );
+    let store = PolicyStore::new(&s);
+    let reach = Reach::compute(&s, &store);
+    let who: Vec<&str> = reach.assumers(me).iter().map(|a| a.principal.as_str()).collect();
+    assert_eq!(who, vec!["arn:aws:iam::111111111111:role/other"]);
+    assert!(reach.assumable_from(&store, me).is_empty());
+}
+
+// The candidates behind an account's administrators are the principals whose own policies allow
+// sts:AssumeRole at all: a role allowed only other actions cannot call it, and a Deny of it is
+// no permission. https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
+#[test]
+fn candidates_behind_hold_assume_role_permission() {
+    let reader = json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+    let denier = json!({"Statement": [{"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}]});
+    let s = snapshot(
+        vec![
+            role("999999999999", "shared-reader", trust_aws("111111111111"), None),
+            role(
+                "111111111111",
+                "responder",
+                trust_aws("111111111111"),
+                Some(can_assume("*")),
+            ),
+            role("111111111111", "reader", trust_aws("111111111111"), Some(reader)),
+            role("111111111111", "denier", trust_aws("111111111111"), Some(denier)),
+        ],
+        json!([]),
+    );
+    let store = PolicyStore::new(&s);
+    let reach = Reach::compute(&s, &store);
+    let direct = reach.assumers(SHARED_ROLE);
+    assert_eq!(direct.len(), 1, "{direct:?}");
+    assert_eq!(
+        reach.candidates_behind(&direct[0], SHARED_ROLE),
+        vec!["arn:aws:iam::111111111111:role/responder"]
+    );
+}
+
+fn service_trust(statements: Value) -> Truth {
+    let s = snapshot(
+        vec![role("999999999999", "svc", json!({ "Statement": statements }), None)],
+        json!([]),
+    );
+    let store = PolicyStore::new(&s);
+    let mut ctx = RequestContext::new();
+    ctx.set("aws:SourceAccount", "111111111111");
+    Reach::service_may_assume_in(
+        &store,
+        "arn:aws:iam::999999999999:role/svc",
+        "lambda.amazonaws.com",
+        &ctx,
+    )
+}
+
+// A service may assume a role when an Allow of sts:AssumeRole names it and no Deny that applies
+// does: an explicit Deny wins, an unconditional Allow beats a conditional one in any order, and a
+// statement naming another service or another action says nothing.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services
+#[test]
+fn service_trust_deny_wins_and_unconditional_allow_beats_conditional() {
+    let lambda = json!({"Service": "lambda.amazonaws.com"});
+    let allow = json!({"Effect": "Allow", "Principal": lambda, "Action": "sts:AssumeRole"});
+    let allow_if = json!({"Effect": "Allow", "Principal": lambda, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:lambda:eu-west-1:111111111111:function:f"}}});
+    let unknown = Truth::Unknown(vec!["aws:SourceArn".into()]);
+    let deny = json!({"Effect": "Deny", "Principal": lambda, "Action": "sts:AssumeRole"});
+    assert_eq!(service_trust(json!([allow.clone()])), Truth::True);
+    assert_eq!(service_trust(json!([allow.clone(), deny.clone()])), Truth::False);
+    assert_eq!(service_trust(json!([deny, allow.clone()])), Truth::False);
+    assert_eq!(service_trust(json!([allow_if.clone()])), unknown);
+    assert_eq!(service_trust(json!([allow_if.clone(), allow.clone()])), Truth::True);
+    assert_eq!(service_trust(json!([allow.clone(), allow_if])), Truth::True);
+    // Near misses: another action, another service, and NotPrincipal naming the service.
+    let tag = json!({"Effect": "Allow", "Principal": lambda, "Action": "sts:TagSession"});
+    assert_eq!(service_trust(json!([tag])), Truth::False);
+    let ec2 = json!({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"});
+    assert_eq!(service_trust(json!([ec2])), Truth::False);
+    let not = json!({"Effect": "Allow", "NotPrincipal": lambda, "Action": "sts:AssumeRole"});
+    assert_eq!(service_trust(json!([not])), Truth::False);
+}
