@@ -140,6 +140,12 @@ pub fn root_account(principal: &str) -> Option<&str> {
         .and_then(|a| a.account())
 }
 
+/// The account a `Principal` value names as a whole: its root ARN or its bare id (the same
+/// principal). <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts>
+pub fn named_account(principal: &str) -> Option<&str> {
+    root_account(principal).or(is_account_id(principal).then_some(principal))
+}
+
 /// True when `s` is a twelve-digit AWS account id.
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())

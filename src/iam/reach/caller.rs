@@ -6,7 +6,7 @@
 //!
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html>
 
-use crate::arn::{Arn, is_account_id, root_account};
+use crate::arn::{Arn, is_account_id, named_account};
 use crate::iam::condition::{RequestContext, Truth, evaluate_all};
 use crate::iam::eval::{Request, request_context};
 use crate::iam::policy::Statement;
@@ -178,7 +178,7 @@ pub fn callers_of(st: &Statement, org: OrgFacts<'_>, resource_account: &str) -> 
     for v in principal.inner().values("AWS") {
         if v == "*" {
             callers.extend(wildcard_callers(st, org));
-        } else if let Some(account) = root_account(v).or(is_account_id(v).then_some(v)) {
+        } else if let Some(account) = named_account(v) {
             callers.insert(Caller::AccountAdmins(account.to_string()));
         } else {
             callers.insert(Caller::Principal(v.to_string()));
@@ -218,9 +218,7 @@ pub fn deny_applies(st: &Statement, org: OrgFacts<'_>, caller: &Caller, resource
     let names_caller = principal.inner().values("AWS").into_iter().any(|v| {
         v == "*"
             || (!(negated && matches!(caller, Caller::Principal(_)))
-                && root_account(v)
-                    .or(is_account_id(v).then_some(v))
-                    .is_some_and(|a| caller.account() == Some(a)))
+                && named_account(v).is_some_and(|a| caller.account() == Some(a)))
             || matches!(caller, Caller::Principal(p) if p == v)
     });
     if names_caller == principal.is_negated() {

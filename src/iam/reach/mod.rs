@@ -116,11 +116,7 @@ fn is_known(store: &PolicyStore<'_>, principal: &str) -> bool {
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts>
 fn trust_denies(statements: &[Arc<Statement>], caller: &Caller, org: OrgFacts<'_>, account: &str) -> bool {
     let id = caller.id();
-    let names_account = |v: &str| {
-        crate::arn::root_account(v)
-            .or(crate::arn::is_account_id(v).then_some(v))
-            .is_some_and(|a| caller.account() == Some(a))
-    };
+    let names_account = |v: &str| crate::arn::named_account(v).is_some_and(|a| caller.account() == Some(a));
     statements
         .iter()
         .filter(|st| st.effect == Effect::Deny && st.allows_action("sts:AssumeRole"))
