@@ -29,9 +29,9 @@
 
 use crate::arn::glob_match_ignore_case;
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::cmp::Ordering;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 mod load;
 #[cfg(test)]
@@ -157,13 +157,13 @@ impl fmt::Display for ActionClass {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionResourceType {
     /// The resource type's name within the service, e.g. `object`; see [`ServiceInfo::resource_type`].
-    pub name: String,
+    pub name: Arc<str>,
     /// True when the action always needs a resource of this type (`*` in the reference).
     pub required: bool,
     /// Condition keys that apply when the action is on this resource type.
-    pub condition_keys: Vec<String>,
+    pub condition_keys: Box<[Arc<str>]>,
     /// Further actions the caller needs when acting on this resource type.
-    pub dependent_actions: Vec<String>,
+    pub dependent_actions: Box<[Arc<str>]>,
 }
 
 /// A service's resource type with its ARN template.
@@ -174,7 +174,7 @@ pub struct ResourceType {
     /// The ARN template, e.g. `arn:${Partition}:s3:::${BucketName}/${ObjectName}`.
     pub arn: String,
     /// Condition keys that apply to resources of this type.
-    pub condition_keys: Vec<String>,
+    pub condition_keys: Box<[Arc<str>]>,
 }
 
 /// A condition key a service defines.
@@ -201,12 +201,14 @@ pub struct ContentRead {
 /// One action of one service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionInfo {
-    service: String,
-    name: String,
+    /// Shared by every action of the service (and interned strings below: the catalog repeats
+    /// the same few hundred condition keys and resource-type names over 20,000 actions).
+    service: Arc<str>,
+    name: Box<str>,
     access_level: AccessLevel,
-    resource_types: Vec<ActionResourceType>,
-    condition_keys: Vec<String>,
-    dependent_actions: Vec<String>,
+    resource_types: Box<[ActionResourceType]>,
+    condition_keys: Box<[Arc<str>]>,
+    dependent_actions: Box<[Arc<str>]>,
     content_read: bool,
     /// On the reviewed metadata-read list: a read the reference files under another level.
     metadata_read: bool,
@@ -261,12 +263,12 @@ impl ActionInfo {
     }
 
     /// Condition keys that apply to the action whatever the resource.
-    pub fn condition_keys(&self) -> &[String] {
+    pub fn condition_keys(&self) -> &[Arc<str>] {
         &self.condition_keys
     }
 
     /// Further actions the caller needs whatever the resource.
-    pub fn dependent_actions(&self) -> &[String] {
+    pub fn dependent_actions(&self) -> &[Arc<str>] {
         &self.dependent_actions
     }
 
@@ -280,9 +282,12 @@ impl ActionInfo {
 /// One AWS service: its actions, resource types and condition keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceInfo {
-    prefix: String,
+    prefix: Arc<str>,
     name: String,
     actions: Vec<ActionInfo>,
+    /// Positions in `actions`, ordered by [`cmp_ignore_case`] of the names: the case-insensitive
+    /// lookup is a binary search, with no key copied per action.
+    by_folded_name: Box<[u32]>,
     resource_types: Vec<ResourceType>,
     condition_keys: Vec<ConditionKey>,
 }
@@ -303,9 +308,29 @@ impl ServiceInfo {
         &self.actions
     }
 
-    /// The action with this name (case-insensitive), without the service prefix.
+    /// The action with this name (case-insensitive), without the service prefix. Should two
+    /// names differ only in case (none do), the first in name order wins.
     pub fn action(&self, name: &str) -> Option<&ActionInfo> {
-        self.actions.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        let name_at = |&i: &u32| self.actions.get(i as usize).map_or("", |a| &*a.name);
+        let at = self
+            .by_folded_name
+            .partition_point(|i| cmp_ignore_case(name_at(i), name) == Ordering::Less);
+        let &i = self.by_folded_name.get(at)?;
+        self.actions
+            .get(i as usize)
+            .filter(|a| a.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Rebuilds the case-insensitive index after `actions` changed.
+    fn index_names(&mut self) {
+        let mut order: Vec<u32> = (0..self.actions.len()).filter_map(|i| u32::try_from(i).ok()).collect();
+        let actions = &self.actions;
+        // Stable: among names equal but for case, the first in name order comes first.
+        order.sort_by(|&a, &b| match (actions.get(a as usize), actions.get(b as usize)) {
+            (Some(a), Some(b)) => cmp_ignore_case(&a.name, &b.name),
+            _ => Ordering::Equal,
+        });
+        self.by_folded_name = order.into_boxed_slice();
     }
 
     /// The service's resource types, sorted by name.
@@ -333,11 +358,10 @@ impl ServiceInfo {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     source: String,
+    /// Sorted by prefix.
     services: Vec<ServiceInfo>,
-    /// Lowercase prefix → position in `services`.
-    service_index: HashMap<String, usize>,
-    /// Lowercase `service:action` → positions in `services` and its `actions`.
-    action_index: HashMap<String, (usize, usize)>,
+    /// Positions in `services`, ordered by [`cmp_ignore_case`] of the prefixes.
+    by_folded_prefix: Box<[u32]>,
     content_reads: Vec<ContentRead>,
     action_count: usize,
 }
@@ -380,14 +404,20 @@ impl Catalog {
 
     /// The service with this prefix (case-insensitive).
     pub fn service(&self, prefix: &str) -> Option<&ServiceInfo> {
-        let &si = self.service_index.get(&prefix.to_ascii_lowercase())?;
-        self.services.get(si)
+        let prefix_at = |&i: &u32| self.services.get(i as usize).map_or("", |s| &*s.prefix);
+        let at = self
+            .by_folded_prefix
+            .partition_point(|i| cmp_ignore_case(prefix_at(i), prefix) == Ordering::Less);
+        let &i = self.by_folded_prefix.get(at)?;
+        self.services
+            .get(i as usize)
+            .filter(|s| s.prefix.eq_ignore_ascii_case(prefix))
     }
 
     /// The action named `service:Action` (case-insensitive, no wildcards).
     pub fn action(&self, action: &str) -> Option<&ActionInfo> {
-        let &(si, ai) = self.action_index.get(&action.to_ascii_lowercase())?;
-        self.services.get(si)?.actions.get(ai)
+        let (service, name) = action.split_once(':')?;
+        self.service(service)?.action(name)
     }
 
     /// Every action an IAM `Action` pattern matches: `*` matches any run of characters and `?`
@@ -449,4 +479,11 @@ impl Catalog {
 
 fn has_wildcard(pattern: &str) -> bool {
     pattern.contains(['*', '?'])
+}
+
+/// Orders two names as their ASCII-lowercase forms would order, without building them.
+fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }

@@ -113,7 +113,7 @@ fn metadata_actions<'c>(catalog: &'c Catalog, service: &str, type_: &str) -> Vec
         .filter(|a| a.class() == ActionClass::MetadataRead && !excluded(a))
         .filter(|a| {
             let types = a.resource_types();
-            types.iter().any(|r| r.name == type_) && types.iter().all(|r| !r.required || r.name == type_)
+            types.iter().any(|r| *r.name == *type_) && types.iter().all(|r| !r.required || *r.name == *type_)
         })
         .collect()
 }
@@ -182,8 +182,10 @@ fn read_statements(t: &Topology<'_>, catalog: &Catalog, scope: &AccountScope) ->
                 !types.is_empty()
                     && types
                         .iter()
-                        .all(|r| !r.required || r.name == "log-group" || r.name == "log-stream")
-                    && types.iter().any(|r| r.name == "log-group" || r.name == "log-stream")
+                        .all(|r| !r.required || &*r.name == "log-group" || &*r.name == "log-stream")
+                    && types
+                        .iter()
+                        .any(|r| &*r.name == "log-group" || &*r.name == "log-stream")
             })
             .collect();
         let resources: Vec<String> = log_groups.iter().flat_map(|g| [g.clone(), format!("{g}:*")]).collect();

@@ -4,12 +4,15 @@
 
 use super::{
     AccessLevel, ActionInfo, ActionResourceType, Catalog, CatalogError, ConditionKey, ContentRead, ResourceType,
-    ServiceInfo,
+    ServiceInfo, cmp_ignore_case,
 };
 use flate2::read::GzDecoder;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
+use std::sync::Arc;
 
 impl Catalog {
     /// Decodes a catalog from gzip-compressed JSON in the format `scripts/gen-iam-catalog.py`
@@ -21,80 +24,97 @@ impl Catalog {
         GzDecoder::new(catalog_gz)
             .read_to_end(&mut json)
             .map_err(|e| CatalogError::Decompress(e.to_string()))?;
-        let raw: RawCatalog = serde_json::from_slice(&json).map_err(|e| CatalogError::Parse(e.to_string()))?;
-        let mut catalog = Catalog::from_raw(raw);
+        let raw: RawCatalog<'_> = serde_json::from_slice(&json).map_err(|e| CatalogError::Parse(e.to_string()))?;
+        let mut catalog = Catalog::from_raw(raw)?;
         catalog.apply_content_reads(content_reads_toml)?;
         Ok(catalog)
     }
 
-    fn from_raw(raw: RawCatalog) -> Catalog {
+    /// Builds the catalog from the borrowed serialized form: every repeated string (service
+    /// prefix, condition key, resource-type name, dependent action) is allocated once.
+    /// Services are decoded one at a time, so only one service's serialized form is held
+    /// beside the text and the finished catalog.
+    fn from_raw(raw: RawCatalog<'_>) -> Result<Catalog, CatalogError> {
+        let mut strings = Interner::default();
         let mut services = Vec::with_capacity(raw.services.len());
-        let mut service_index = HashMap::with_capacity(raw.services.len());
-        let mut action_index = HashMap::new();
-        let mut action_count = 0;
         for (prefix, svc) in raw.services {
-            let si = services.len();
-            let mut actions = Vec::with_capacity(svc.actions.len());
-            for (name, a) in svc.actions {
-                let key = format!("{}:{}", prefix, name).to_ascii_lowercase();
-                // Names differing only in case do not occur; should they, the first one wins.
-                action_index.entry(key).or_insert((si, actions.len()));
-                actions.push(ActionInfo {
-                    service: prefix.clone(),
-                    name,
+            let svc: RawService<'_> =
+                serde_json::from_str(svc.get()).map_err(|e| CatalogError::Parse(format!("service `{prefix}`: {e}")))?;
+            let prefix = strings.get(&prefix);
+            let actions = svc
+                .actions
+                .into_iter()
+                .map(|(name, a)| ActionInfo {
+                    service: Arc::clone(&prefix),
+                    name: name.as_ref().into(),
                     access_level: a.access,
                     resource_types: a
                         .resource_types
                         .into_iter()
                         .map(|r| ActionResourceType {
-                            name: r.name,
+                            name: strings.get(&r.name),
                             required: r.required,
-                            condition_keys: r.condition_keys,
-                            dependent_actions: r.dependent_actions,
+                            condition_keys: strings.all(&r.condition_keys),
+                            dependent_actions: strings.all(&r.dependent_actions),
                         })
                         .collect(),
-                    condition_keys: a.condition_keys,
-                    dependent_actions: a.dependent_actions,
+                    condition_keys: strings.all(&a.condition_keys),
+                    dependent_actions: strings.all(&a.dependent_actions),
                     content_read: false,
                     metadata_read: false,
-                });
-            }
-            action_count += actions.len();
-            service_index.entry(prefix.to_ascii_lowercase()).or_insert(si);
+                })
+                .collect();
             services.push(ServiceInfo {
-                name: svc.name,
+                name: svc.name.into_owned(),
                 actions,
+                by_folded_name: Box::default(),
                 resource_types: svc
                     .resource_types
                     .into_iter()
                     .map(|(name, r)| ResourceType {
-                        name,
-                        arn: r.arn,
-                        condition_keys: r.condition_keys,
+                        name: name.into_owned(),
+                        arn: r.arn.into_owned(),
+                        condition_keys: strings.all(&r.condition_keys),
                     })
                     .collect(),
                 condition_keys: svc
                     .condition_keys
                     .into_iter()
-                    .map(|(name, key_type)| ConditionKey { name, key_type })
+                    .map(|(name, key_type)| ConditionKey {
+                        name: name.into_owned(),
+                        key_type: key_type.into_owned(),
+                    })
                     .collect(),
                 prefix,
             });
         }
-        Catalog {
-            source: raw.source,
+        let mut catalog = Catalog {
+            source: raw.source.into_owned(),
             services,
-            service_index,
-            action_index,
+            by_folded_prefix: Box::default(),
             content_reads: Vec::new(),
-            action_count,
-        }
+            action_count: 0,
+        };
+        catalog.reindex();
+        Ok(catalog)
     }
 
     /// The action named `name` (`service:Action`, any case), for the reviewed lists to mark.
     fn action_mut(&mut self, name: &str) -> Result<&mut ActionInfo, CatalogError> {
         let unknown = || CatalogError::ContentReadUnknown(name.to_string());
-        let &(si, ai) = self.action_index.get(&name.to_ascii_lowercase()).ok_or_else(unknown)?;
+        let (service, action) = name.split_once(':').ok_or_else(unknown)?;
+        let si = self
+            .service(service)
+            .and_then(|s| self.services.iter().position(|t| std::ptr::eq(t, s)))
+            .ok_or_else(unknown)?;
+        let ai = self
+            .services
+            .get(si)
+            .and_then(|s| {
+                s.action(action)
+                    .and_then(|a| s.actions.iter().position(|b| std::ptr::eq(a, b)))
+            })
+            .ok_or_else(unknown)?;
         self.services
             .get_mut(si)
             .and_then(|s| s.actions.get_mut(ai))
@@ -168,59 +188,68 @@ impl Catalog {
             if !entry.source.starts_with("https://") {
                 return Err(invalid("`source` must be the https page documenting the action"));
             }
-            let key = entry.name.to_ascii_lowercase();
-            if self.action_index.contains_key(&key) {
+            if self.action(&entry.name).is_some() {
                 continue;
             }
-            let si = match self.service_index.get(&prefix.to_ascii_lowercase()) {
-                Some(&si) => si,
+            let si = match self.service(prefix) {
+                Some(service) => self.services.iter().position(|s| std::ptr::eq(s, service)),
                 None => {
                     self.services.push(ServiceInfo {
-                        prefix: prefix.to_string(),
+                        prefix: prefix.into(),
                         name: prefix.to_string(),
                         actions: Vec::new(),
+                        by_folded_name: Box::default(),
                         resource_types: Vec::new(),
                         condition_keys: Vec::new(),
                     });
-                    let si = self.services.len() - 1;
-                    self.service_index.insert(prefix.to_ascii_lowercase(), si);
-                    si
+                    Some(self.services.len() - 1)
                 }
             };
-            let Some(service) = self.services.get_mut(si) else {
+            let Some(service) = si.and_then(|si| self.services.get_mut(si)) else {
                 return Err(invalid("service index out of range"));
             };
-            self.action_index.insert(key, (si, service.actions.len()));
             service.actions.push(ActionInfo {
-                service: service.prefix.clone(),
-                name: name.to_string(),
+                service: Arc::clone(&service.prefix),
+                name: name.into(),
                 access_level: entry.access,
-                resource_types: Vec::new(),
-                condition_keys: Vec::new(),
-                dependent_actions: Vec::new(),
+                resource_types: Box::default(),
+                condition_keys: Box::default(),
+                dependent_actions: Box::default(),
                 content_read: false,
                 metadata_read: false,
             });
-            self.action_count += 1;
+            // Keep lookups right for the next entry, which may name the same new action.
+            service.actions.sort_by(|a, b| a.name.cmp(&b.name));
+            service.index_names();
+            if self.service_index_stale() {
+                self.reindex();
+            }
         }
         self.reindex();
         Ok(())
     }
 
     /// Sorts services by prefix and actions by name (the order expansion relies on) and
-    /// rebuilds both indexes.
+    /// rebuilds the case-insensitive indexes and the action count.
     fn reindex(&mut self) {
         self.services.sort_by(|a, b| a.prefix.cmp(&b.prefix));
-        self.service_index.clear();
-        self.action_index.clear();
-        for (si, svc) in self.services.iter_mut().enumerate() {
+        for svc in &mut self.services {
             svc.actions.sort_by(|a, b| a.name.cmp(&b.name));
-            self.service_index.entry(svc.prefix.to_ascii_lowercase()).or_insert(si);
-            for (ai, a) in svc.actions.iter().enumerate() {
-                let key = format!("{}:{}", svc.prefix, a.name).to_ascii_lowercase();
-                self.action_index.entry(key).or_insert((si, ai));
-            }
+            svc.index_names();
         }
+        let services = &self.services;
+        let mut order: Vec<u32> = (0..services.len()).filter_map(|i| u32::try_from(i).ok()).collect();
+        order.sort_by(|&a, &b| match (services.get(a as usize), services.get(b as usize)) {
+            (Some(a), Some(b)) => cmp_ignore_case(&a.prefix, &b.prefix),
+            _ => std::cmp::Ordering::Equal,
+        });
+        self.by_folded_prefix = order.into_boxed_slice();
+        self.action_count = self.services.iter().map(|s| s.actions.len()).sum();
+    }
+
+    /// True when a service was added since the prefix index was built.
+    fn service_index_stale(&self) -> bool {
+        self.by_folded_prefix.len() != self.services.len()
     }
 
     /// Applies a metadata-read list (format of `policies/metadata-reads.toml`): actions that only
@@ -257,50 +286,78 @@ impl Catalog {
     }
 }
 
+/// Allocates each distinct string of the catalog once.
+#[derive(Default)]
+struct Interner {
+    seen: HashSet<Arc<str>>,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(known) = self.seen.get(s) {
+            return Arc::clone(known);
+        }
+        let new: Arc<str> = s.into();
+        self.seen.insert(Arc::clone(&new));
+        new
+    }
+
+    fn all(&mut self, list: &[Cow<'_, str>]) -> Box<[Arc<str>]> {
+        list.iter().map(|s| self.get(s)).collect()
+    }
+}
+
+// The serialized form, borrowing its strings from the decompressed text where it can.
+
 #[derive(Deserialize)]
-struct RawCatalog {
-    source: String,
-    services: BTreeMap<String, RawService>,
+struct RawCatalog<'a> {
+    #[serde(borrow)]
+    source: Cow<'a, str>,
+    #[serde(borrow)]
+    services: BTreeMap<Cow<'a, str>, &'a RawValue>,
 }
 
 #[derive(Deserialize)]
-struct RawService {
-    name: String,
-    actions: BTreeMap<String, RawAction>,
-    #[serde(default)]
-    resource_types: BTreeMap<String, RawResourceType>,
-    #[serde(default)]
-    condition_keys: BTreeMap<String, String>,
+struct RawService<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    actions: BTreeMap<Cow<'a, str>, RawAction<'a>>,
+    #[serde(default, borrow)]
+    resource_types: BTreeMap<Cow<'a, str>, RawResourceType<'a>>,
+    #[serde(default, borrow)]
+    condition_keys: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct RawAction {
+struct RawAction<'a> {
     access: AccessLevel,
-    #[serde(default)]
-    resource_types: Vec<RawActionResource>,
-    #[serde(default)]
-    condition_keys: Vec<String>,
-    #[serde(default)]
-    dependent_actions: Vec<String>,
+    #[serde(default, borrow)]
+    resource_types: Vec<RawActionResource<'a>>,
+    #[serde(default, borrow)]
+    condition_keys: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    dependent_actions: Vec<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct RawActionResource {
-    #[serde(rename = "type")]
-    name: String,
+struct RawActionResource<'a> {
+    #[serde(rename = "type", borrow)]
+    name: Cow<'a, str>,
     #[serde(default)]
     required: bool,
-    #[serde(default)]
-    condition_keys: Vec<String>,
-    #[serde(default)]
-    dependent_actions: Vec<String>,
+    #[serde(default, borrow)]
+    condition_keys: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    dependent_actions: Vec<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct RawResourceType {
-    arn: String,
-    #[serde(default)]
-    condition_keys: Vec<String>,
+struct RawResourceType<'a> {
+    #[serde(borrow)]
+    arn: Cow<'a, str>,
+    #[serde(default, borrow)]
+    condition_keys: Vec<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]

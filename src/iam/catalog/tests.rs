@@ -69,9 +69,9 @@ fn s3_get_object_facts() {
     assert_eq!(a.class(), ActionClass::ContentRead);
     assert!(a.is_content_read() && c.is_content_read("s3:GetObject"));
     assert!(a.supports_resource_level_permissions());
-    let object = a.resource_types().iter().find(|r| r.name == "object").unwrap();
+    let object = a.resource_types().iter().find(|r| &*r.name == "object").unwrap();
     assert!(!object.required);
-    assert!(a.condition_keys().iter().any(|k| k == "s3:ResourceAccount"));
+    assert!(a.condition_keys().iter().any(|k| &**k == "s3:ResourceAccount"));
     let s3 = c.service("s3").unwrap();
     assert_eq!(s3.name(), "Amazon S3");
     assert_eq!(
@@ -105,7 +105,7 @@ fn access_levels_and_classes() {
         put_role_policy
             .resource_types()
             .iter()
-            .any(|r| r.name == "role" && r.required)
+            .any(|r| &*r.name == "role" && r.required)
     );
     assert_eq!(level("s3:PutBucketTagging"), AccessLevel::Tagging);
     assert_eq!(level("ec2:CreateTags"), AccessLevel::Tagging);
@@ -378,6 +378,56 @@ fn additions_fill_gaps_and_the_generated_catalog_wins() {
     assert!(matches!(bad, Err(CatalogError::AdditionInvalid { .. })));
     let unsourced = c.apply_additions("[[action]]\nname = \"a:B\"\naccess = \"Read\"\nsource = \"\"\n");
     assert!(matches!(unsourced, Err(CatalogError::AdditionInvalid { .. })));
+}
+
+/// The lookup is a binary search over names folded to lower case: every catalog action is found
+/// under any spelling, and a name one character off, or cut at the colon, is not.
+/// IAM matches action names case-insensitively:
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
+#[test]
+fn near_miss_every_action_is_found_under_any_case_and_nothing_else_is() {
+    let c = Catalog::get().unwrap();
+    let mut found = 0;
+    for a in c.services().iter().flat_map(|s| s.actions()) {
+        for spelling in [a.full_name().to_ascii_uppercase(), a.full_name().to_ascii_lowercase()] {
+            assert!(std::ptr::eq(c.action(&spelling).unwrap(), a), "{spelling}");
+        }
+        found += 1;
+    }
+    assert_eq!(found, c.action_count());
+    for miss in [
+        "s3:GetObjec",
+        "s3:GetObjectt",
+        "s3:",
+        ":GetObject",
+        "s3",
+        "s3:Get Object",
+        "s4:GetObject",
+        "",
+    ] {
+        assert!(c.action(miss).is_none(), "{miss}");
+    }
+    assert!(c.service("S3").is_some() && c.service("s").is_none() && c.service("s33").is_none());
+}
+
+#[test]
+fn additions_to_a_new_service_are_found_in_any_order_and_case() {
+    let mut c = Catalog::from_sources(&gz(TINY), "").unwrap();
+    let src = "source = \"https://docs.aws.amazon.com/x.html\"";
+    c.apply_additions(&format!(
+        "[[action]]\nname = \"zeta:Put\"\naccess = \"Write\"\n{src}\n\n\
+         [[action]]\nname = \"alpha:Get\"\naccess = \"Read\"\n{src}\n\n\
+         [[action]]\nname = \"ZETA:put\"\naccess = \"Read\"\n{src}\n\n\
+         [[action]]\nname = \"zeta:Apply\"\naccess = \"Write\"\n{src}\n"
+    ))
+    .unwrap();
+    // The third entry names the first one again (case-insensitively): the first wins.
+    assert_eq!(c.action("Zeta:PUT").unwrap().access_level(), AccessLevel::Write);
+    assert_eq!(c.action("alpha:get").unwrap().full_name(), "alpha:Get");
+    let zeta: Vec<&str> = c.service("ZETA").unwrap().actions().iter().map(|a| a.name()).collect();
+    assert_eq!(zeta, ["Apply", "Put"]);
+    let prefixes: Vec<&str> = c.services().iter().map(|s| s.prefix()).collect();
+    assert!(prefixes.windows(2).all(|w| w[0] < w[1]), "{prefixes:?}");
 }
 
 #[test]
