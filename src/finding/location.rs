@@ -147,12 +147,12 @@ fn is_continuation(b: u8) -> bool {
 /// text when the string is not closed). The JSON scans that locate snapshot values share it.
 pub fn json_string_end(bytes: &[u8], start: usize) -> usize {
     let mut j = start + 1;
-    while let Some(&b) = bytes.get(j) {
-        match b {
-            b'\\' => j += 2,
-            b'"' => return j + 1,
-            _ => j += 1,
+    while let Some(k) = bytes.get(j..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+        let at = j + k;
+        if bytes.get(at) == Some(&b'"') {
+            return at + 1;
         }
+        j = at + 2;
     }
     bytes.len()
 }
@@ -160,6 +160,24 @@ pub fn json_string_end(bytes: &[u8], start: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 8259 section 7: inside a string, `\"` is a quote and `\\` a backslash; the string ends
+    /// at the first quote not escaped.
+    #[test]
+    fn string_ends_skip_escapes_and_stop_at_the_text_end() {
+        let end = |t: &str, start: usize| json_string_end(t.as_bytes(), start);
+        assert_eq!(end(r#""abc" x"#, 0), 5);
+        assert_eq!(end(r#""a\"b" x"#, 0), 6, "an escaped quote does not end it");
+        assert_eq!(
+            end(r#""a\\" x"#, 0),
+            5,
+            "an escaped backslash does not escape the quote"
+        );
+        assert_eq!(end(r#"x "" y"#, 2), 4, "empty string after an offset");
+        assert_eq!(end(r#""never closed"#, 0), 13);
+        assert_eq!(end("\"ends in \\", 0), 10, "a backslash as the last byte");
+        assert_eq!(end("\"é\"", 0), 4, "multi-byte characters are skipped whole");
+    }
 
     #[test]
     fn positions_count_code_points_from_one() {

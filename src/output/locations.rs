@@ -10,17 +10,20 @@
 //!
 //! Positions come from [`Lines`], the crate's one line/column implementation (1-based lines,
 //! columns in Unicode code points, SARIF `columnKind` `unicodeCodePoints`; byte offsets 0-based;
-//! the end exclusive: just after the closing `}`). The scan does not validate JSON (the loader
-//! did); on text that is not JSON it indexes what it can and never panics.
+//! the end exclusive: just after the closing `}`). The scan keeps byte ranges; lines and columns
+//! are computed only for the identities a report asks for. The scan does not validate JSON (the
+//! loader did); on text that is not JSON it indexes what it can and never panics.
 
 pub use crate::finding::Span;
 use crate::finding::{Lines, json_string_end};
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// Identity → span of the resource object that defines it.
-#[derive(Debug, Default)]
-pub struct LocationIndex {
-    spans: HashMap<String, Span>,
+#[derive(Debug)]
+pub struct LocationIndex<'t> {
+    ranges: HashMap<String, Range<usize>>,
+    lines: Lines<'t>,
 }
 
 /// What a container on the scan stack is.
@@ -73,12 +76,11 @@ impl Key {
     }
 }
 
-impl LocationIndex {
+impl<'t> LocationIndex<'t> {
     /// Scans `text` once.
-    pub fn build(text: &str) -> Self {
+    pub fn build(text: &'t str) -> Self {
         let bytes = text.as_bytes();
-        let mut index = LocationIndex::default();
-        let lines = Lines::new(text);
+        let mut ranges: HashMap<String, Range<usize>> = HashMap::new();
         let mut stack: Vec<Frame> = Vec::new();
         let mut i = 0;
         while let Some(&b) = bytes.get(i) {
@@ -108,9 +110,8 @@ impl LocationIndex {
                     if let Some(frame) = stack.pop()
                         && frame.role == Role::Resource
                     {
-                        let span = lines.span(frame.start..i + 1);
                         for id in frame.ids {
-                            index.spans.entry(id).or_insert(span);
+                            ranges.entry(id).or_insert(frame.start..i + 1);
                         }
                     }
                 }
@@ -129,20 +130,23 @@ impl LocationIndex {
             }
             i += 1;
         }
-        index
+        LocationIndex {
+            ranges,
+            lines: Lines::new(text),
+        }
     }
 
     /// The span of the object that defines `id` (an ARN or an account id).
     pub fn get(&self, id: &str) -> Option<Span> {
-        self.spans.get(id).copied()
+        self.ranges.get(id).map(|r| self.lines.span(r.clone()))
     }
 
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.ranges.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.ranges.is_empty()
     }
 }
 

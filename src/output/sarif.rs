@@ -68,7 +68,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// What every result needs: the artifact URI, the location index and each check's rule index.
 struct Context<'a> {
     uri: String,
-    index: LocationIndex,
+    index: LocationIndex<'a>,
     rules: HashMap<&'a str, i64>,
     /// Resources an IaC change defines → their template location.
     sources: &'a BTreeMap<String, crate::iac::SourceLocation>,
