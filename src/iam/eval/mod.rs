@@ -11,7 +11,7 @@
 use super::condition::{RequestContext, Truth, evaluate_all};
 use super::policy::{Effect, Matcher, Policy, Principal, Statement};
 use super::subresource::matches_some_under;
-use crate::arn::{glob_match, root_account};
+use crate::arn::{glob_match, named_account};
 
 /// A policy with a name for evidence (e.g. `inline policy `x` of role/y`, a managed policy ARN).
 #[derive(Debug, Clone, Copy)]
@@ -162,7 +162,7 @@ fn principal_match(p: &Matcher<Principal>, req: &Request<'_>) -> PrincipalMatch 
                 PrincipalMatch::User
             } else if v == req.principal || session_of.as_deref().is_some_and(|r| same_role(v, r)) {
                 PrincipalMatch::Role
-            } else if root_account(v).unwrap_or(v) == req.principal_account {
+            } else if named_account(v) == Some(req.principal_account) {
                 PrincipalMatch::Account
             } else {
                 PrincipalMatch::None
@@ -184,9 +184,9 @@ fn principal_match(p: &Matcher<Principal>, req: &Request<'_>) -> PrincipalMatch 
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>
 fn not_principal_spares(p: &Principal, req: &Request<'_>) -> bool {
     let account_admins = req.principal.ends_with(":root");
-    p.values("AWS").into_iter().any(|v| {
-        v == "*" || v == req.principal || (account_admins && root_account(v).unwrap_or(v) == req.principal_account)
-    })
+    p.values("AWS")
+        .into_iter()
+        .any(|v| v == "*" || v == req.principal || (account_admins && named_account(v) == Some(req.principal_account)))
 }
 
 /// The keys [`request_context`] fills when the caller's context says nothing about them.
