@@ -16,6 +16,8 @@ pub mod store;
 pub mod subresource;
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod proptests;
 
 pub use policy::{BaseOperator, Condition, Effect, Operator, Policy, PolicyError, Principal, Quantifier, Statement};
