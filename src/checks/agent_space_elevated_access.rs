@@ -203,7 +203,7 @@ impl Check for AgentSpaceElevatedAccess {
             Ok(c) => c,
             Err(f) => return vec![*f],
         };
-        let org = t.snapshot.organization.id.as_deref();
+        let org = t.organization_id();
         let mut out = Vec::new();
         for view in t.agent_spaces() {
             let Some(space) = view.existing else { continue };
@@ -231,7 +231,7 @@ impl Check for AgentSpaceElevatedAccess {
                     .ok()
                     .and_then(|a| a.account().map(str::to_string));
                 let Some(account) = account else { continue };
-                let guardrail = t.config.guardrail_for(view.name);
+                let guardrail = t.guardrail_for(view.name);
                 let hits = role_writes(t, &rv, guardrail, &account, |ix| not_own(t, ix, view.app));
                 if hits.is_empty() {
                     continue;

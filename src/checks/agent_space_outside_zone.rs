@@ -13,13 +13,13 @@ pub struct AgentSpaceOutsideZone;
 fn expected_zone<'a>(t: &Topology<'a>, view: &SpaceView<'a>) -> Option<&'a str> {
     view.intent
         .and_then(|i| i.zone.as_ref())
-        .or_else(|| t.config.application(t.app_name(view.app)).and_then(|a| a.zone.as_ref()))
+        .or_else(|| t.declared_zone(view.app))
         .map(|z| z.get_ref().as_str())
 }
 
 /// "zone `z` (`region`)" or "region `r`, which is in no residency zone".
 fn place(t: &Topology<'_>, region: &str) -> String {
-    t.config.zone_of_region(region).map_or_else(
+    t.zone_of_region(region).map_or_else(
         || format!("region `{region}`, which is in no residency zone"),
         |z| format!("zone `{z}` (`{region}`)"),
     )
@@ -49,14 +49,14 @@ impl Check for AgentSpaceOutsideZone {
                 .as_deref()
                 .and_then(|k| Arn::parse(k).ok().and_then(|a| a.region().map(|r| (k, r.to_string()))));
             let mut wrong: Vec<(String, Evidence)> = Vec::new();
-            if t.config.zone_of_region(&space.region) != Some(zone) {
+            if t.zone_of_region(&space.region) != Some(zone) {
                 wrong.push((
                     format!("the space is in {}", place(t, &space.region)),
                     Evidence::new("config", app, Some(space.arn.clone()), format!("zone `{zone}`")),
                 ));
             }
             if let Some((key, region)) = key_region
-                && t.config.zone_of_region(&region) != Some(zone)
+                && t.zone_of_region(&region) != Some(zone)
             {
                 wrong.push((
                     format!("its KMS key `{key}` is in {}", place(t, &region)),

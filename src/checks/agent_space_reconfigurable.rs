@@ -115,7 +115,7 @@ fn pass_role(
     agent_roles: &HashMap<&str, Vec<&str>>,
     (principal, account): (&str, &str),
 ) -> Option<Step> {
-    let org = t.snapshot.organization.id.as_deref();
+    let org = t.organization_id();
     agent_roles
         .get(account)
         .into_iter()
@@ -136,7 +136,7 @@ fn pass_role(
 /// The change a principal can make to a space (the first half of the chain), with the fewest
 /// unknown condition keys.
 fn change(t: &Topology<'_>, (principal, account): (&str, &str), space: &AgentSpace) -> Option<Step> {
-    let org = t.snapshot.organization.id.as_deref();
+    let org = t.organization_id();
     CHANGES
         .iter()
         .filter_map(|a| {
@@ -179,8 +179,8 @@ fn may_allow(store: &PolicyStore<'_>, principal: &str, actions: &[&str]) -> bool
 /// Every principal of the snapshot that may hold both halves (see [`may_allow`]): roles and
 /// users, sorted by ARN, with their account.
 fn principals<'s>(t: &Topology<'s>) -> Vec<(&'s str, &'s str)> {
-    let roles = t.snapshot.roles.iter().map(|r| (r.arn.as_str(), r.account.as_str()));
-    let users = t.snapshot.users.iter().map(|u| (u.arn.as_str(), u.account.as_str()));
+    let roles = t.iam_roles().iter().map(|r| (r.arn.as_str(), r.account.as_str()));
+    let users = t.iam_users().iter().map(|u| (u.arn.as_str(), u.account.as_str()));
     let store = &t.policies;
     let mut out: Vec<_> = roles
         .chain(users)
@@ -206,7 +206,7 @@ struct Route {
 /// not in the result.
 fn routes(t: &Topology<'_>, holders: &BTreeSet<&str>) -> Vec<Route> {
     let iam = t.iam();
-    let admin = |p: &str| t.config.platform.is_administrator(p);
+    let admin = |p: &str| t.is_platform_administrator(p);
     let mut seen: BTreeSet<String> = holders.iter().map(|h| h.to_string()).collect();
     let mut queue: VecDeque<Route> = holders
         .iter()
@@ -403,7 +403,7 @@ impl Check for AgentSpaceReconfigurable {
                 .filter_map(|(p, account, pass)| Some((*p, (change(t, (p, account), space)?, pass.clone()))))
                 .collect();
             for (principal, steps) in &holders {
-                if t.config.platform.is_administrator(principal) {
+                if t.is_platform_administrator(principal) {
                     continue;
                 }
                 let direct = Route {

@@ -42,7 +42,7 @@ impl Check for AgentSpaceRoleOverbroad {
             Err(f) => return vec![*f],
         };
         let iam = t.iam();
-        let org = t.snapshot.organization.id.as_deref();
+        let org = t.organization_id();
         let mut out = Vec::new();
         // (role, application) → the space that reaches it, and whether the snapshot shows it.
         // A role the DevOps Agent service may assume for a space the snapshot does not show is
@@ -66,7 +66,7 @@ impl Check for AgentSpaceRoleOverbroad {
             let Some(account) = crate::arn::Arn::parse(&role)
                 .ok()
                 .and_then(|a| a.account())
-                .filter(|a| t.config.is_shared_account(a))
+                .filter(|a| t.is_shared_account(a))
             else {
                 continue;
             };
@@ -101,12 +101,12 @@ impl Check for AgentSpaceRoleOverbroad {
 /// for a space not in the snapshot, the global one.
 fn guardrail_of<'c>(t: &Topology<'c>, space: &str, known: bool) -> Option<&'c Guardrail> {
     let name = known
-        .then(|| t.snapshot.agent_spaces.iter().find(|s| s.arn == space))
+        .then(|| t.agent_space_record(space))
         .flatten()
         .map(|s| s.name.as_str());
     match name {
-        Some(n) => t.config.guardrail_for(n),
-        None => t.config.devops_agent.guardrail.as_ref(),
+        Some(n) => t.guardrail_for(n),
+        None => t.default_guardrail(),
     }
 }
 
@@ -237,7 +237,7 @@ impl AgentSpaceRoleOverbroad {
             })
         };
         let mut out = Vec::new();
-        for role in &t.snapshot.roles {
+        for role in t.iam_roles() {
             let Some(policy) = role.attached_policies.iter().find(|a| preview(a)) else {
                 continue;
             };

@@ -129,7 +129,7 @@ impl Check for AgentSpaceRoleUnpinned {
     fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
         let t = cx.topology();
         let mut out = Vec::new();
-        for role in &t.snapshot.roles {
+        for role in t.iam_roles() {
             let (Some(ix), Some(policy)) = (
                 t.find(&role.arn),
                 t.policies.roles.get(role.arn.as_str()).map(|r| &r.trust.policy),

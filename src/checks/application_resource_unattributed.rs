@@ -20,7 +20,7 @@ impl Check for ApplicationResourceUnattributed {
     check_meta!();
     fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
         let t = cx.topology();
-        let key = t.config.attribution.tag_key.as_str();
+        let key = t.attribution_tag_key();
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
             if node.kind == NodeKind::External {
@@ -105,7 +105,7 @@ fn unseen(t: &Topology<'_>, ix: NodeIndex) -> Option<Finding> {
     if t.owner(ix).is_some() || t.unseen_because(ix).is_some() || !judged_kind(node.id) {
         return None;
     }
-    let key = t.config.attribution.tag_key.as_str();
+    let key = t.attribution_tag_key();
     let mut f = META.finding(
         node,
         format!(

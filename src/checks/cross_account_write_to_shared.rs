@@ -35,7 +35,7 @@ impl Check for CrossAccountWriteToShared {
     check_meta!();
     fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
         let t = cx.topology();
-        if t.config.shared_dependencies.accounts.is_empty() {
+        if !t.has_shared_accounts() {
             return Vec::new();
         }
         let catalog = match cx.catalog() {
@@ -50,7 +50,7 @@ impl Check for CrossAccountWriteToShared {
             if matches!(node.kind, NodeKind::Account | NodeKind::AgentSpace) {
                 continue;
             }
-            let Some(account) = node.account.filter(|a| t.config.is_shared_account(a)) else {
+            let Some(account) = node.account.filter(|a| t.is_shared_account(a)) else {
                 continue;
             };
             // An external node (named by a policy or a reference, not in the snapshot): its own
@@ -120,14 +120,14 @@ fn exposed_roles<'t>(
     catalog: &'t Catalog,
 ) -> HashMap<&'t str, Vec<(RoleView<'t>, Vec<Outsider>)>> {
     let iam = t.iam();
-    let org = t.snapshot.organization.id.as_deref();
+    let org = t.organization_id();
     let mut exposed: HashMap<&str, Vec<(RoleView<'_>, Vec<Outsider>)>> = HashMap::new();
     let mut role_arns: Vec<&str> = iam.store.roles.keys().copied().collect();
     role_arns.sort_unstable();
     for arn in role_arns {
         let Some(rp) = iam.store.roles.get(arn) else { continue };
         let account = rp.role.account.as_str();
-        if !t.config.is_shared_account(account) {
+        if !t.is_shared_account(account) {
             continue;
         }
         let outsiders: Vec<&Assumer> = iam
@@ -281,7 +281,7 @@ fn resource_policy_grants(t: &Topology<'_>, catalog: &Catalog, arn: &str, accoun
 /// EventBridge v2: subscribers another account created on a bus of the shared account (through
 /// a RAM share). Creating them is a write on the bus, and each one is proof it was allowed.
 fn subscriber_grants(t: &Topology<'_>, arn: &str, account: &str) -> Vec<Grant> {
-    let Some(bus) = t.snapshot.event_buses_v2.iter().find(|b| b.arn == arn) else {
+    let Some(bus) = t.event_bus_v2(arn) else {
         return Vec::new();
     };
     let shares: Vec<&str> = bus.shares.iter().map(|s| s.arn.as_str()).collect();

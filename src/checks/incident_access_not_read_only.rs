@@ -45,7 +45,7 @@ impl Check for IncidentAccessNotReadOnly {
             Err(f) => return vec![*f],
         };
         let iam = t.iam();
-        let org = t.snapshot.organization.id.as_deref();
+        let org = t.organization_id();
         let mut by_role: BTreeMap<&str, Vec<&IncidentRole>> = BTreeMap::new();
         let roles = t.incident_roles();
         for r in roles {
@@ -179,10 +179,10 @@ fn agent_only_guardrail<'c>(t: &Topology<'c>, reached: &[&IncidentRole]) -> Opti
     let mut found: Option<&'c Guardrail> = None;
     for r in reached {
         let g = if r.unknown_space.is_some() {
-            t.config.devops_agent.guardrail.as_ref()
+            t.default_guardrail()
         } else {
-            let space = t.snapshot.agent_spaces.iter().find(|s| s.arn == r.reached_by)?;
-            t.config.guardrail_for(&space.name)
+            let space = t.agent_space_record(&r.reached_by)?;
+            t.guardrail_for(&space.name)
         }?;
         if found.is_some_and(|f| f.file != g.file) {
             return None;
@@ -219,8 +219,7 @@ fn unknown_space_note(t: &Topology<'_>, reached: &[&IncidentRole]) -> Option<Str
     pinned.sort_unstable();
     pinned.dedup();
     let known = pinned.iter().any(|p| {
-        t.snapshot
-            .agent_spaces
+        t.agent_space_records()
             .iter()
             .any(|s| crate::arn::glob_match(p, &s.arn))
     });

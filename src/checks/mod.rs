@@ -241,7 +241,7 @@ pub fn gaps_hiding_apis<'s>(
     region: Option<&str>,
 ) -> Vec<&'s CoverageGap> {
     let mut gaps = gaps_hiding(topology, &[], accounts, region);
-    gaps.extend(topology.snapshot.coverage.gaps.iter().filter(|g| {
+    gaps.extend(topology.gaps().iter().filter(|g| {
         apis.contains(&g.api.as_str())
             && g.account
                 .as_deref()
@@ -391,6 +391,8 @@ pub fn app_names(topology: &Topology<'_>, apps: impl IntoIterator<Item = AppId>)
     names
 }
 
+#[cfg(test)]
+mod boundaries;
 #[cfg(test)]
 pub(crate) mod testkit;
 #[cfg(test)]

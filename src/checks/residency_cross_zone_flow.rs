@@ -22,7 +22,7 @@ impl Check for ResidencyCrossZoneFlow {
     fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
         let t = cx.topology();
         let mut out = Vec::new();
-        if t.config.zones.is_empty() {
+        if !t.has_zones() {
             return out;
         }
         let known_regions = known_regions(t);
@@ -81,7 +81,7 @@ impl Check for ResidencyCrossZoneFlow {
                     }
                     continue;
                 };
-                let target_zone = t.config.zone_of_region(target_region);
+                let target_zone = t.zone_of_region(target_region);
                 if target_zone == Some(zone) {
                     continue;
                 }
@@ -143,7 +143,7 @@ fn regions_outside<'r>(t: &Topology<'_>, known: &BTreeSet<&'r str>, pattern: &st
     known
         .iter()
         .copied()
-        .filter(|r| glob_match(part, r) && t.config.zone_of_region(r) != Some(zone))
+        .filter(|r| glob_match(part, r) && t.zone_of_region(r) != Some(zone))
         .collect()
 }
 

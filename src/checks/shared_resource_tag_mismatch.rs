@@ -36,7 +36,7 @@ impl Check for SharedResourceTagMismatch {
     check_meta!();
     fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
         let t = cx.topology();
-        let key = t.config.shared_dependencies.consumer_tag_key.as_str();
+        let key = t.consumer_tag_key();
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
             if node.kind == NodeKind::Account {

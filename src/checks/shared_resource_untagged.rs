@@ -25,7 +25,7 @@ impl Check for SharedResourceUntagged {
     check_meta!();
     fn run(&self, cx: &Context<'_, '_>) -> Vec<Finding> {
         let t = cx.topology();
-        let key = t.config.shared_dependencies.consumer_tag_key.as_str();
+        let key = t.consumer_tag_key();
         let mut out = Vec::new();
         for (ix, node) in t.nodes() {
             if matches!(node.kind, NodeKind::Account | NodeKind::AgentSpace) {

@@ -5,6 +5,7 @@
 mod build;
 pub mod dbexport;
 pub mod export;
+mod facts;
 mod incident;
 mod policy_refs;
 mod spaces;
