@@ -50,13 +50,22 @@ fn account_problem(st: &Statement) -> Option<String> {
     }
 }
 
+/// Whether a condition value has a `*` or `?` wildcard; `${*}`, `${?}` and `${$}` are the literal
+/// characters (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars).
+fn is_wildcard(v: &str) -> bool {
+    v.replace("${*}", "")
+        .replace("${?}", "")
+        .replace("${$}", "")
+        .contains(['*', '?'])
+}
+
 /// What is wrong with the statement's `aws:SourceArn` condition, if anything.
 fn arn_problem(st: &Statement) -> Option<String> {
     let arns: Vec<&Condition> = st.condition_values("aws:SourceArn").filter(|c| pins(c)).collect();
     match arns.as_slice() {
         [] => Some("no `aws:SourceArn` condition".to_string()),
         [c] => match c.values.as_slice() {
-            [v] if v.contains(['*', '?']) => Some(format!("`aws:SourceArn` `{v}` is a wildcard, not one Agent Space")),
+            [v] if is_wildcard(v) => Some(format!("`aws:SourceArn` `{v}` is a wildcard, not one Agent Space")),
             [v] => (!Arn::parse(v).is_ok_and(|a| a.resource.starts_with("agentspace/")))
                 .then(|| format!("`aws:SourceArn` `{v}` is not an Agent Space ARN")),
             values => Some(format!(
@@ -343,6 +352,15 @@ mod tests {
             )
         );
         assert!(message_of(&s, "two").contains("`aws:SourceArn` lists 2 values instead of one Agent Space"));
+        // Near miss: `${*}` is a literal `*` (a space id holding one), no wildcard.
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars
+        let mut s = org();
+        role(
+            &mut s,
+            "literal",
+            json!({"StringEquals": account, "ArnEquals": {"aws:SourceArn": "arn:aws:aidevops:us-east-1:111111111111:agentspace/as-${*}1"}}),
+        );
+        assert_eq!(run(&AgentSpaceRoleUnpinned, &s), vec![]);
     }
 
     // `aws:SourceAccount` must be one account, no wildcards.
