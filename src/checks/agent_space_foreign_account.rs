@@ -213,6 +213,24 @@ mod tests {
         assert_eq!(run(&AgentSpaceForeignAccount, &s), vec![]);
     }
 
+    // Foreign means every resource there belongs to other applications (docs/checks.md): one
+    // resource of the space's own application (by tag) makes the account its own too.
+    #[test]
+    fn quiet_when_the_account_also_holds_a_resource_of_the_spaces_application() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+        add_queue(
+            &mut s,
+            CHECKOUT,
+            "eu-west-1",
+            "invoice-archive",
+            json!({"app": "invoice"}),
+        );
+        space(&mut s, &[CHECKOUT]);
+        assert_eq!(run(&AgentSpaceForeignAccount, &s), vec![]);
+    }
+
     #[test]
     fn quiet_when_the_application_uses_a_resource_there_named_only_by_its_policy() {
         let mut s = org();

@@ -488,7 +488,10 @@ mod tests {
             r["permission_boundary"] = json!(boundary);
         }
         s["organization"]["policies"] = json!([{"id": "p-1", "arn": "arn:aws:organizations::111111111111:policy/o-x/service_control_policy/p-1", "name": "no-purge", "kind": "SERVICE_CONTROL_POLICY", "targets": [INVOICE],
-            "document": {"Statement": [{"Effect": "Deny", "Action": "sqs:PurgeQueue", "Resource": "*"}]}}]);
+            "document": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "sqs:PurgeQueue", "Resource": "*"}]}}]);
+        // The SCP allows everything else (an SCP with only a Deny would allow nothing, and this
+        // test would pass whatever the check did with the reads).
+        // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html
         assert_eq!(run(&IncidentAccessNotReadOnly, &s), vec![]);
     }
 
