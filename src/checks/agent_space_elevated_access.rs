@@ -351,6 +351,77 @@ mod tests {
         assert!(f[0].message.contains("elevated actions enabled"), "{}", f[0].message);
     }
 
+    /// `setup` with a second association (into invoice's own account) whose elevated role is
+    /// `elevated`.
+    fn second_association(s: &mut Value, elevated: &str) {
+        let assoc = json!({"account": INVOICE, "role": "arn:aws:iam::111111111111:role/invoice-agent", "kind": "source", "elevated_role": elevated});
+        s["agent_spaces"][0]["associations"].as_array_mut().unwrap().push(assoc);
+    }
+
+    // The check reports each role the agent writes with once, however many associations name it.
+    #[test]
+    fn fires_once_per_elevated_role_not_once_per_association() {
+        let mut s = setup(SHARED, "*", true, None);
+        queues(&mut s);
+        second_association(&mut s, "arn:aws:iam::999999999999:role/invoice-elevated");
+        let f = run(&AgentSpaceElevatedAccess, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        // Near miss: a second, different elevated role that can write the shared queue too is a
+        // finding of its own.
+        let mut s = setup(SHARED, "*", true, None);
+        queues(&mut s);
+        let other = add_role(
+            &mut s,
+            SHARED,
+            "invoice-elevated-2",
+            json!({"Statement": []}),
+            allow(&["sqs:PurgeQueue"], "*"),
+        );
+        second_association(&mut s, &other);
+        let f = run(&AgentSpaceElevatedAccess, &s);
+        let resources: Vec<&str> = f.iter().map(|f| f.resource.as_str()).collect();
+        assert_eq!(
+            resources,
+            vec!["arn:aws:iam::999999999999:role/invoice-elevated", other.as_str()],
+            "{f:#?}"
+        );
+    }
+
+    // "Not its application's own" is either: another application's resource that nobody shares
+    // counts as much as a shared one.
+    #[test]
+    fn fires_for_another_applications_resource_that_is_not_shared() {
+        let mut s = setup(CHECKOUT, "*", true, None);
+        let q = add_queue(&mut s, CHECKOUT, "eu-west-1", "checkout-work", json!({}));
+        let f = run(&AgentSpaceElevatedAccess, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.contains(&format!("sqs-queue `{q}` (sqs:PurgeQueue)")),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].applications, vec!["invoice"]);
+    }
+
+    // The message lists up to eight resources (SHOWN) and counts the rest.
+    #[test]
+    fn fires_listing_eight_resources_and_counting_the_rest() {
+        for (queues, more) in [(8, None), (9, Some(" and 1 more"))] {
+            let mut s = setup(SHARED, "*", true, None);
+            for i in 0..queues {
+                add_queue(&mut s, SHARED, "eu-west-1", &format!("q{i}"), json!({}));
+            }
+            let f = run(&AgentSpaceElevatedAccess, &s);
+            assert_eq!(f.len(), 1, "{f:#?}");
+            let listed = f[0].message.matches("sqs-queue `").count();
+            assert_eq!(listed, 8, "{}", f[0].message);
+            match more {
+                Some(m) => assert!(f[0].message.ends_with(m), "{}", f[0].message),
+                None => assert!(!f[0].message.contains(" more"), "{}", f[0].message),
+            }
+        }
+    }
+
     #[test]
     fn quiet_when_the_elevated_role_writes_only_the_applications_own_queue() {
         let mut s = setup(

@@ -89,7 +89,8 @@ fn problems(
         admits(t, space, role, None, false),
         admits(t, space, role, Some(PROBE_ID), false),
     ];
-    let keys: Vec<String> = open
+    // Both probes name the same keys when the same condition stands: each key once.
+    let mut keys: Vec<String> = open
         .iter()
         .filter_map(|o| match o {
             Truth::Unknown(k) => Some(k.clone()),
@@ -97,6 +98,8 @@ fn problems(
         })
         .flatten()
         .collect();
+    keys.sort();
+    keys.dedup();
     if open.contains(&Truth::True) {
         out.push((
             Status::Violation,
@@ -272,6 +275,66 @@ mod tests {
         c["StringEqualsIfExists"] = json!({"sts:ExternalId": "eid-1"});
         let f = run_with(&AgentSpaceExternalId, &setup(c, Some("eid-1")), REQUIRE);
         assert_eq!(f.len(), 1, "{f:#?}");
+    }
+
+    /// [`setup`] with the association's `kind` replaced (`None`: not recorded) and its account
+    /// set to `account`.
+    fn with_kind(kind: Option<&str>, account: &str) -> Value {
+        let mut s = setup(pinned(json!({})), None);
+        let assoc = &mut s["agent_spaces"][0]["associations"][0];
+        assoc["account"] = json!(account);
+        match kind {
+            Some(k) => assoc["kind"] = json!(k),
+            None => {
+                assoc.as_object_mut().unwrap().remove("kind");
+            }
+        }
+        s
+    }
+
+    // Only source associations are checked: the recorded `accountType`, else an association of
+    // another account than the space's own (docs/checks.md, agent-space-external-id).
+    #[test]
+    fn fires_for_an_association_of_another_account_when_its_kind_is_not_recorded() {
+        let f = run_with(&AgentSpaceExternalId, &with_kind(None, SHARED), REQUIRE);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("has no external id"), "{}", f[0].message);
+        assert_eq!(f[0].resource, "arn:aws:iam::999999999999:role/invoice-agent");
+    }
+
+    #[test]
+    fn near_miss_the_spaces_own_account_and_a_monitor_association_are_not_checked() {
+        // No recorded kind, but the space's own account: not a source association.
+        assert_eq!(
+            run_with(&AgentSpaceExternalId, &with_kind(None, INVOICE), REQUIRE),
+            vec![]
+        );
+        // Recorded as the monitor account, even in another account.
+        assert_eq!(
+            run_with(&AgentSpaceExternalId, &with_kind(Some("monitor"), SHARED), REQUIRE),
+            vec![]
+        );
+    }
+
+    // A trust that does not test `sts:ExternalId` but has a condition topoguard cannot decide for
+    // the service's request may let it in without the id: conditional, naming the key once
+    // (both probes, without the id and with another value, meet the same condition; the key was
+    // listed twice before this test).
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-securetransport
+    #[test]
+    fn fires_conditional_when_only_an_undecided_condition_stands_in_for_the_external_id() {
+        let mut c = pinned(json!({}));
+        c["Bool"] = json!({"aws:SecureTransport": "true"});
+        let f = run_with(&AgentSpaceExternalId, &setup(c, Some("eid-1")), REQUIRE);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::Conditional);
+        assert_eq!(f[0].conditions, vec!["aws:SecureTransport"]);
+        assert!(
+            f[0].message
+                .contains("may let the service in without the association's `sts:ExternalId` `eid-1`"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

@@ -145,6 +145,44 @@ mod tests {
         assert_eq!(f[0].applications, vec!["checkout", "invoice"]);
     }
 
+    // How the account came into the space (associated in AWS, declared in the config, or both)
+    // is named in the message and in the `can-assume` evidence from the space to the account.
+    #[test]
+    fn fires_naming_whether_the_account_is_associated_declared_or_both() {
+        let declared = format!(
+            "{CONFIG}\n[agent_spaces.invoice]\napplication = \"invoice\"\naccounts = [\"{INVOICE}\", \"{CHECKOUT}\"]\n"
+        );
+        let cases: [(&[&str], &str, &str); 3] = [
+            (&[CHECKOUT], CONFIG, "associated in AWS"),
+            (&[CHECKOUT], &declared, "associated and declared"),
+            (&[], &declared, "declared in the config"),
+        ];
+        for (associated, config, how) in cases {
+            let mut s = org();
+            add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+            add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+            space(&mut s, associated);
+            let f = run_with(&AgentSpaceForeignAccount, &s, config);
+            assert_eq!(f.len(), 1, "{how}: {f:#?}");
+            assert!(
+                f[0].message.contains(&format!("is {how} with account `{CHECKOUT}`")),
+                "{how}: {}",
+                f[0].message
+            );
+            let e = &f[0].evidence;
+            assert_eq!(e.len(), 1, "{e:#?}");
+            assert_eq!(
+                (e[0].relation.as_str(), e[0].from.as_str(), e[0].to.as_deref()),
+                (
+                    "can-assume",
+                    "arn:aws:aidevops:eu-west-1:111111111111:agentspace/invoice",
+                    Some(CHECKOUT)
+                )
+            );
+            assert_eq!(e[0].detail, format!("account {how}"));
+        }
+    }
+
     #[test]
     fn near_miss_a_gap_that_could_hide_the_use_makes_it_not_proven() {
         let mut s = org();
@@ -172,6 +210,24 @@ mod tests {
         add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
         // Near miss: the empty shared account holds nothing of anyone.
         space(&mut s, &[CHECKOUT, SHARED]);
+        assert_eq!(run(&AgentSpaceForeignAccount, &s), vec![]);
+    }
+
+    // Foreign means every resource there belongs to other applications (docs/checks.md): one
+    // resource of the space's own application (by tag) makes the account its own too.
+    #[test]
+    fn quiet_when_the_account_also_holds_a_resource_of_the_spaces_application() {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+        add_queue(
+            &mut s,
+            CHECKOUT,
+            "eu-west-1",
+            "invoice-archive",
+            json!({"app": "invoice"}),
+        );
+        space(&mut s, &[CHECKOUT]);
         assert_eq!(run(&AgentSpaceForeignAccount, &s), vec![]);
     }
 

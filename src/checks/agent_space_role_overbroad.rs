@@ -407,13 +407,87 @@ mod tests {
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
     // https://docs.aws.amazon.com/devopsagent/latest/userguide/aws-devops-agent-security.html
     fn guarded(actions: &[&str]) -> Vec<crate::finding::Finding> {
+        guarded_with(actions, None)
+    }
+
+    /// [`guarded`], with the invoice space's own guardrail allowing `own` when given.
+    fn guarded_with(actions: &[&str], own: Option<&[&str]>) -> Vec<crate::finding::Finding> {
         let mut s = org();
         let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({"shared-with": "invoice"}));
         add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
         let role = add_role(&mut s, SHARED, "agent", agent_trust(), allow(&["sqs:*"], "*"));
         add_invoice_space(&mut s, &[(SHARED, &role)]);
-        let (_dir, config) = config_with_guardrail("\n[devops_agent]\nguardrail = {guardrail}\n", &allow(actions, "*"));
+        let (_dir, mut config) =
+            config_with_guardrail("\n[devops_agent]\nguardrail = {guardrail}\n", &allow(actions, "*"));
+        let own_dir = tempfile::tempdir().unwrap();
+        if let Some(own) = own {
+            let path = own_dir.path().join("own.json");
+            std::fs::write(&path, allow(own, "*").to_string()).unwrap();
+            config.push_str(&format!(
+                "[agent_spaces.invoice]\napplication = \"invoice\"\nguardrail = {}\n",
+                toml_string(&path.display().to_string())
+            ));
+        }
         run_with(&AgentSpaceRoleOverbroad, &s, &config)
+    }
+
+    // A space's own guardrail replaces the global one for its sessions (docs/checks.md, "The
+    // DevOps Agent guardrail").
+    #[test]
+    fn fires_low_when_the_spaces_own_guardrail_leaves_every_write_outside() {
+        let f = guarded_with(&["sqs:*"], Some(&["lambda:PutFunctionConcurrency"]));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, crate::checks::Severity::Low);
+        assert!(f[0].message.contains("but only outside the"), "{}", f[0].message);
+        // Near miss: the global guardrail alone keeps the writes inside (high).
+        let f = guarded_with(&["sqs:*"], None);
+        assert_eq!(f[0].severity, crate::checks::Severity::High, "{f:#?}");
+    }
+
+    #[test]
+    fn near_miss_a_guardrail_allowing_every_write_stays_high_without_outside_evidence() {
+        let f = guarded(&["sqs:*"]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, crate::checks::Severity::High);
+        assert!(
+            f[0].message.contains("within the DevOps Agent guardrail") && !f[0].message.contains("allows more"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            !f[0].evidence.iter().any(|e| e.relation == "outside-guardrail"),
+            "{:#?}",
+            f[0].evidence
+        );
+    }
+
+    // The roles are those an Agent Space reaches (docs/checks.md): a role in the shared account
+    // that only a responder reaches is incident-access-not-read-only's concern, even when it is
+    // tagged for the application.
+    #[test]
+    fn near_miss_a_shared_role_only_a_responder_reaches_is_not_checked() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let oncall = format!("arn:aws:iam::{INVOICE}:role/oncall");
+        let ops = add_role(&mut s, SHARED, "ops", trust(&oncall), allow(&["sqs:PurgeQueue"], "*"));
+        if let Some(r) = s["roles"].as_array_mut().and_then(|r| r.last_mut()) {
+            r["tags"] = json!({"app": "invoice"});
+        }
+        add_role(
+            &mut s,
+            INVOICE,
+            "oncall",
+            trust(&format!("arn:aws:iam::{INVOICE}:root")),
+            allow(&["sts:AssumeRole"], &ops),
+        );
+        let config = format!("{CONFIG}\n[responders]\nprincipals = [\"{oncall}\"]\n");
+        assert_eq!(run_with(&AgentSpaceRoleOverbroad, &s, &config), vec![]);
+        // The same role associated with the invoice space is checked.
+        add_invoice_space(&mut s, &[(SHARED, &ops)]);
+        let f = run_with(&AgentSpaceRoleOverbroad, &s, &config);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, q);
     }
 
     #[test]

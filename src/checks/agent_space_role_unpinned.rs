@@ -50,13 +50,22 @@ fn account_problem(st: &Statement) -> Option<String> {
     }
 }
 
+/// Whether a condition value has a `*` or `?` wildcard; `${*}`, `${?}` and `${$}` are the literal
+/// characters (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars).
+fn is_wildcard(v: &str) -> bool {
+    v.replace("${*}", "")
+        .replace("${?}", "")
+        .replace("${$}", "")
+        .contains(['*', '?'])
+}
+
 /// What is wrong with the statement's `aws:SourceArn` condition, if anything.
 fn arn_problem(st: &Statement) -> Option<String> {
     let arns: Vec<&Condition> = st.condition_values("aws:SourceArn").filter(|c| pins(c)).collect();
     match arns.as_slice() {
         [] => Some("no `aws:SourceArn` condition".to_string()),
         [c] => match c.values.as_slice() {
-            [v] if v.contains(['*', '?']) => Some(format!("`aws:SourceArn` `{v}` is a wildcard, not one Agent Space")),
+            [v] if is_wildcard(v) => Some(format!("`aws:SourceArn` `{v}` is a wildcard, not one Agent Space")),
             [v] => (!Arn::parse(v).is_ok_and(|a| a.resource.starts_with("agentspace/")))
                 .then(|| format!("`aws:SourceArn` `{v}` is not an Agent Space ARN")),
             values => Some(format!(
@@ -188,16 +197,16 @@ impl Check for AgentSpaceRoleUnpinned {
                 .enumerate()
                 .filter(|(_, st)| trusts_service(st))
             {
+                // The statement must pin both conditions itself (docs/checks.md): a wildcard the
+                // probes do not match (`agentspace/invoice-*`) or several spaces is no pin, even
+                // when no probe gets in.
                 let account = account_problem(st);
-                // Pinned to one space by evaluation: only a missing account pin is left to report.
-                if open.is_empty() && account.is_none() {
+                let arn = arn_problem(st);
+                if open.is_empty() && account.is_none() && arn.is_none() {
                     continue;
                 }
-                let mut problems: Vec<String> = account.into_iter().collect();
-                if !open.is_empty() {
-                    problems.extend(arn_problem(st));
-                    problems.extend(open.iter().cloned());
-                }
+                let mut problems: Vec<String> = account.into_iter().chain(arn).collect();
+                problems.extend(open.iter().cloned());
                 let label = st
                     .sid
                     .as_ref()
@@ -304,6 +313,199 @@ mod tests {
             );
             assert_eq!(run(&AgentSpaceRoleUnpinned, &s), vec![], "{exact}");
         }
+    }
+
+    /// The one message of the role `name` (one statement).
+    fn message_of(s: &Value, name: &str) -> String {
+        let f = run(&AgentSpaceRoleUnpinned, s);
+        let mine: Vec<_> = f
+            .iter()
+            .filter(|f| f.resource.ends_with(&format!(":role/{name}")))
+            .collect();
+        assert_eq!(mine.len(), 1, "{name}: {f:#?}");
+        mine[0].message.clone()
+    }
+
+    // The pin must be one exact Agent Space ARN, no wildcards (docs/checks.md): a wildcard in the
+    // space id admits spaces created later, whatever name they get; two values admit two spaces.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+    // Before this test, both were quiet: the evaluation's probe space (`topoguard-probe`) matches
+    // neither `invoice-*` nor the two listed spaces, and the statement's own problems were then
+    // dropped.
+    #[test]
+    fn fires_for_a_wildcard_the_probe_does_not_match_and_for_two_spaces() {
+        let mut s = org();
+        let account = json!({"aws:SourceAccount": INVOICE});
+        role(
+            &mut s,
+            "prefix",
+            json!({"StringEquals": account, "ArnLike": {"aws:SourceArn": "arn:aws:aidevops:us-east-1:111111111111:agentspace/invoice-*"}}),
+        );
+        role(
+            &mut s,
+            "two",
+            json!({"StringEquals": account, "ArnEquals": {"aws:SourceArn": [SPACE, "arn:aws:aidevops:us-east-1:111111111111:agentspace/checkout"]}}),
+        );
+        assert!(
+            message_of(&s, "prefix").contains(
+                "`aws:SourceArn` `arn:aws:aidevops:us-east-1:111111111111:agentspace/invoice-*` is a wildcard"
+            )
+        );
+        assert!(message_of(&s, "two").contains("`aws:SourceArn` lists 2 values instead of one Agent Space"));
+        // Near miss: `${*}` is a literal `*` (a space id holding one), no wildcard.
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars
+        let mut s = org();
+        role(
+            &mut s,
+            "literal",
+            json!({"StringEquals": account, "ArnEquals": {"aws:SourceArn": "arn:aws:aidevops:us-east-1:111111111111:agentspace/as-${*}1"}}),
+        );
+        assert_eq!(run(&AgentSpaceRoleUnpinned, &s), vec![]);
+    }
+
+    // `aws:SourceAccount` must be one account, no wildcards.
+    #[test]
+    fn fires_when_the_source_account_allows_more_than_one_account() {
+        let arn = json!({"aws:SourceArn": SPACE});
+        for (name, condition) in [
+            (
+                "two",
+                json!({"StringEquals": {"aws:SourceAccount": [INVOICE, CHECKOUT]}, "ArnEquals": arn}),
+            ),
+            (
+                "like",
+                json!({"StringLike": {"aws:SourceAccount": "1111*"}, "ArnEquals": arn}),
+            ),
+        ] {
+            let mut s = org();
+            role(&mut s, name, condition);
+            let m = message_of(&s, name);
+            assert!(
+                m.ends_with("`aws:SourceAccount` allows more than one account"),
+                "{name}: {m}"
+            );
+        }
+    }
+
+    // Only positive operators pin a value: `...IfExists` passes when the key is absent, a negated
+    // operator admits every other value, and `ForAllValues:` passes for an empty set.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    #[test]
+    fn near_miss_if_exists_negated_and_for_all_values_operators_do_not_pin_the_account() {
+        for operator in ["StringEqualsIfExists", "StringNotEquals", "ForAllValues:StringEquals"] {
+            let mut s = org();
+            role(
+                &mut s,
+                "weak",
+                json!({operator: {"aws:SourceAccount": INVOICE}, "ArnEquals": {"aws:SourceArn": SPACE}}),
+            );
+            let m = message_of(&s, "weak");
+            assert!(m.contains("no `aws:SourceAccount` condition"), "{operator}: {m}");
+        }
+        // An `IfExists` source ARN is no pin either: the request without it gets in.
+        let mut s = org();
+        role(
+            &mut s,
+            "weak",
+            json!({"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEqualsIfExists": {"aws:SourceArn": SPACE}}),
+        );
+        let m = message_of(&s, "weak");
+        assert!(m.contains("no `aws:SourceArn` condition"), "{m}");
+        assert!(m.contains("without `aws:SourceArn` may assume it"), "{m}");
+        assert!(!m.contains("aws:SourceAccount"), "{m}");
+    }
+
+    /// A role whose trust has one service statement per `(sid, condition)`.
+    fn statements(s: &mut Value, name: &str, statements: &[(&str, Value)]) {
+        let arn = format!("arn:aws:iam::{SHARED}:role/{name}");
+        let list: Vec<Value> = statements
+            .iter()
+            .map(|(sid, c)| json!({"Sid": sid, "Effect": "Allow", "Principal": {"Service": "aidevops.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": c}))
+            .collect();
+        add(
+            s,
+            "roles",
+            json!({"arn": arn, "account": SHARED, "name": name, "trust_policy": {"Version": "2012-10-17", "Statement": list}}),
+        );
+    }
+
+    // One finding per service statement, each naming what is wrong with its own pin, when any
+    // statement lets an unrelated space in.
+    #[test]
+    fn fires_naming_each_statements_own_problem() {
+        let account = json!({"aws:SourceAccount": INVOICE});
+        let mut s = org();
+        statements(
+            &mut s,
+            "mixed",
+            &[
+                (
+                    "Exact",
+                    json!({"StringEquals": account, "ArnEquals": {"aws:SourceArn": SPACE}}),
+                ),
+                (
+                    "Bucket",
+                    json!({"StringEquals": account, "ArnEquals": {"aws:SourceArn": "arn:aws:s3:::invoice-data"}}),
+                ),
+                ("Open", json!({"StringEquals": account})),
+                (
+                    "Twice",
+                    json!({"StringEquals": {"aws:SourceAccount": INVOICE, "aws:SourceArn": SPACE}, "ArnEquals": {"aws:SourceArn": SPACE}}),
+                ),
+            ],
+        );
+        let f = run(&AgentSpaceRoleUnpinned, &s);
+        assert_eq!(f.len(), 4, "{f:#?}");
+        let of = |sid: &str| {
+            f.iter()
+                .find(|f| f.message.contains(&format!("(statement `{sid}`)")))
+                .map(|f| f.message.clone())
+                .unwrap_or_default()
+        };
+        assert!(
+            of("Bucket").contains("`aws:SourceArn` `arn:aws:s3:::invoice-data` is not an Agent Space ARN"),
+            "{}",
+            of("Bucket")
+        );
+        assert!(
+            of("Open").contains(": no `aws:SourceArn` condition; "),
+            "{}",
+            of("Open")
+        );
+        assert!(
+            of("Twice").contains("several `aws:SourceArn` conditions"),
+            "{}",
+            of("Twice")
+        );
+        // The exact pin is named only for the policy being open through the others.
+        let exact = of("Exact");
+        assert!(
+            exact.contains("without pinning it to one Agent Space: an unrelated Agent Space (`"),
+            "{exact}"
+        );
+        assert!(!exact.contains("`aws:SourceArn` `"), "{exact}");
+    }
+
+    // A Deny statement naming the service is no trust: it only takes away.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    #[test]
+    fn quiet_for_a_pinned_role_with_a_deny_statement_for_the_service() {
+        let mut s = org();
+        let arn = role(
+            &mut s,
+            "pinned",
+            json!({"StringEquals": {"aws:SourceAccount": INVOICE}, "ArnEquals": {"aws:SourceArn": SPACE}}),
+        );
+        if let Some(r) = s["roles"]
+            .as_array_mut()
+            .and_then(|r| r.iter_mut().find(|r| r["arn"] == arn.as_str()))
+        {
+            r["trust_policy"]["Statement"].as_array_mut().unwrap().push(
+                json!({"Effect": "Deny", "Principal": {"Service": "aidevops.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
+            );
+        }
+        assert_eq!(run(&AgentSpaceRoleUnpinned, &s), vec![]);
     }
 
     #[test]

@@ -198,6 +198,51 @@ mod tests {
         );
     }
 
+    // Functions are judged as buses and rules are (docs/checks.md): one named only by a policy
+    // in an unattributed account of the organization is not proven.
+    #[test]
+    fn fires_not_proven_on_a_function_named_only_by_a_policy_in_an_unattributed_account() {
+        let mut s = org();
+        let function = "arn:aws:lambda:eu-west-1:999999999999:function:replay-orders";
+        add_role(
+            &mut s,
+            INVOICE,
+            "invoker",
+            trust(INVOICE),
+            allow(&["lambda:InvokeFunction"], function),
+        );
+        let f = run(&ApplicationResourceUnattributed, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            (f[0].resource.as_str(), f[0].status),
+            (function, crate::checks::Status::NotProven)
+        );
+        assert!(
+            f[0].message
+                .contains("account `999999999999` is attributed to no application"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    // A wildcard pattern names no one bus: whether resources matching it exist is not this
+    // check's question.
+    #[test]
+    fn near_miss_a_wildcard_bus_pattern_in_an_unattributed_account_is_quiet() {
+        let mut s = org();
+        add_role(
+            &mut s,
+            INVOICE,
+            "sender",
+            trust(INVOICE),
+            allow(
+                &["events:PutEvents"],
+                "arn:aws:events:eu-west-1:999999999999:event-bus/hub-*",
+            ),
+        );
+        assert_eq!(run(&ApplicationResourceUnattributed, &s), vec![]);
+    }
+
     #[test]
     fn near_miss_an_unseen_bus_of_an_attributed_account_or_outside_the_organization_is_quiet() {
         let mut s = org();

@@ -627,6 +627,78 @@ mod tests {
         );
     }
 
+    // A trust that lets the other account in only under a condition topoguard cannot decide makes
+    // the access conditional, naming the trust statement's key, even though the role's own grant
+    // is certain.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-multifactorauthpresent
+    #[test]
+    fn fires_conditional_when_only_the_trust_holds_under_an_undecided_condition() {
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        let trust = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{CHECKOUT}:root")}, "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
+        add_role(&mut s, SHARED, "maintenance", trust, allow(&["sqs:PurgeQueue"], &q));
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::Conditional);
+        assert!(
+            !f[0].conditions.is_empty()
+                && f[0]
+                    .conditions
+                    .iter()
+                    .all(|c| c.starts_with("aws:MultiFactorAuthPresent (trust policy statement")),
+            "{:?}",
+            f[0].conditions
+        );
+        assert!(f[0].message.contains("sqs:PurgeQueue"), "{}", f[0].message);
+    }
+
+    // The same for a resource policy statement: the caller is let in only if the key holds.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    #[test]
+    fn fires_conditional_when_the_resource_policy_grants_under_an_undecided_condition() {
+        let mut s = org();
+        let q = queue_with_policy(
+            &mut s,
+            json!({"Sid": "Mfa", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{CHECKOUT}:root")}, "Action": "sqs:PurgeQueue", "Resource": "*",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}),
+        );
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].resource.as_str(), f[0].status), (q.as_str(), Status::Conditional));
+        assert_eq!(
+            f[0].conditions,
+            vec!["aws:MultiFactorAuthPresent (resource policy statement Mfa)"]
+        );
+    }
+
+    // The finding names the writer's application: its account's (or its role's) owner, and
+    // none for "any principal of any account".
+    #[test]
+    fn fires_naming_the_writers_application_or_none_for_anyone() {
+        let mut s = org();
+        queue_with_policy(
+            &mut s,
+            json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{INVOICE}:root")}, "Action": "sqs:PurgeQueue", "Resource": "*"}),
+        );
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].applications, vec!["invoice"]);
+        let mut s = org();
+        queue_with_policy(
+            &mut s,
+            json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sqs:PurgeQueue", "Resource": "*"}),
+        );
+        let f = run(&CrossAccountWriteToShared, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.starts_with("any principal of any account"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].applications, Vec::<String>::new());
+    }
+
     #[test]
     fn near_miss_allow_entries_accept_an_account_principal_not_another() {
         let config = |principal: &str, q: &str| {

@@ -487,7 +487,10 @@ mod tests {
             r["permission_boundary"] = json!(boundary);
         }
         s["organization"]["policies"] = json!([{"id": "p-1", "arn": "arn:aws:organizations::111111111111:policy/o-x/service_control_policy/p-1", "name": "no-purge", "kind": "SERVICE_CONTROL_POLICY", "targets": [INVOICE],
-            "document": {"Statement": [{"Effect": "Deny", "Action": "sqs:PurgeQueue", "Resource": "*"}]}}]);
+            "document": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "sqs:PurgeQueue", "Resource": "*"}]}}]);
+        // The SCP allows everything else (an SCP with only a Deny would allow nothing, and this
+        // test would pass whatever the check did with the reads).
+        // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html
         assert_eq!(run(&IncidentAccessNotReadOnly, &s), vec![]);
     }
 
@@ -560,5 +563,135 @@ mod tests {
         assert_eq!(agent.len(), 2, "{f:#?}");
         assert_eq!(agent[0].severity, Severity::High);
         assert!(!agent[0].message.contains("guardrail"), "{}", agent[0].message);
+    }
+
+    /// The invoice space's role in `account` allowed `actions` on `resource`.
+    fn agent_role(account: &str, actions: &[&str], resource: &str) -> serde_json::Value {
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+        let role = add_role(&mut s, account, "agent", agent_trust(), allow(actions, resource));
+        add_invoice_space(&mut s, &[(account, &role)]);
+        s
+    }
+
+    // Trace reads are the application's own when the role's account belongs to it
+    // (docs/checks.md); in an account of no application they are content reads beyond it.
+    #[test]
+    fn near_miss_trace_reads_are_own_only_in_the_applications_account() {
+        assert_eq!(
+            run(
+                &IncidentAccessNotReadOnly,
+                &agent_role(INVOICE, &["xray:BatchGetTraces"], "*")
+            ),
+            vec![]
+        );
+        let f = run(
+            &IncidentAccessNotReadOnly,
+            &agent_role(SHARED, &["xray:BatchGetTraces"], "*"),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert!(f[0].message.contains("xray:BatchGetTraces"), "{}", f[0].message);
+    }
+
+    // A `logs:` read is the application's own only if its pattern matches no log group of another
+    // application: the `/aws/lambda/<name>` group of another application's function, named
+    // exactly (no `:*`), counts.
+    #[test]
+    fn fires_medium_for_reads_of_another_applications_function_log_group() {
+        let group =
+            |account: &str, name: &str| format!("arn:aws:logs:eu-west-1:{account}:log-group:/aws/lambda/{name}");
+        let s = agent_role(INVOICE, &["logs:GetLogEvents"], &group(CHECKOUT, "checkout-api"));
+        let f = run(&IncidentAccessNotReadOnly, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Medium);
+        // Near miss: the exact group of invoice's own function.
+        let s = agent_role(INVOICE, &["logs:GetLogEvents"], &group(INVOICE, "invoice-api"));
+        assert_eq!(run(&IncidentAccessNotReadOnly, &s), vec![]);
+    }
+
+    // Recorded `logs-log-group` resources count by their owner (tag or account).
+    #[test]
+    fn fires_medium_for_reads_matching_a_recorded_log_group_of_another_application() {
+        for (owner, expected) in [("checkout", 1), ("invoice", 0)] {
+            let mut s = agent_role(
+                INVOICE,
+                &["logs:GetLogEvents"],
+                "arn:aws:logs:eu-west-1:111111111111:log-group:/app/*",
+            );
+            add(
+                &mut s,
+                "resources",
+                json!({"arn": "arn:aws:logs:eu-west-1:111111111111:log-group:/app/audit", "kind": "logs-log-group", "account": INVOICE, "region": "eu-west-1", "tags": {"app": owner}}),
+            );
+            let f = run(&IncidentAccessNotReadOnly, &s);
+            assert_eq!(f.len(), expected, "{owner}: {f:#?}");
+        }
+    }
+
+    // Writes within the guardrail make the finding (high); the writes beyond it do not lower it.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+    #[test]
+    fn near_miss_writes_partly_inside_the_guardrail_stay_high_naming_those() {
+        let mut s = org();
+        let role = add_role(
+            &mut s,
+            INVOICE,
+            "agent",
+            agent_trust(),
+            allow(&["dynamodb:PutItem", "dynamodb:DeleteTable"], "*"),
+        );
+        add_invoice_space(&mut s, &[(INVOICE, &role)]);
+        let f = guarded(&s, &["dynamodb:PutItem"], false);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message.contains("dynamodb:PutItem")
+                && !f[0].message.contains("dynamodb:DeleteTable")
+                && f[0].message.contains("within the DevOps Agent guardrail"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    /// [`agent_writer`] with the checkout space associated with the same role, and the config's
+    /// global guardrail allowing `s3:GetObject`; with `own`, the checkout space has its own
+    /// guardrail file (allowing the same).
+    fn two_spaces(own: bool) -> Vec<crate::finding::Finding> {
+        let mut s = agent_writer(false);
+        add(
+            &mut s,
+            "agent_spaces",
+            json!({"id": "checkout", "arn": "arn:aws:aidevops:eu-west-1:222222222222:agentspace/checkout", "name": "checkout", "account": CHECKOUT, "region": "eu-west-1",
+                "associations": [{"account": INVOICE, "role": format!("arn:aws:iam::{INVOICE}:role/agent")}]}),
+        );
+        let doc = allow(&["s3:GetObject"], "*");
+        let (_dir, mut config) = config_with_guardrail("\n[devops_agent]\nguardrail = {guardrail}\n", &doc);
+        let own_dir = tempfile::tempdir().unwrap();
+        if own {
+            let path = own_dir.path().join("own.json");
+            std::fs::write(&path, doc.to_string()).unwrap();
+            config.push_str(&format!(
+                "[agent_spaces.checkout]\napplication = \"checkout\"\nguardrail = {}\n",
+                toml_string(&path.display().to_string())
+            ));
+        }
+        run_with(&IncidentAccessNotReadOnly, &s, &config)
+    }
+
+    // A role several spaces reach is judged with the guardrail only when one guardrail (the same
+    // file) caps all their sessions; with two guardrails it is judged by the role alone.
+    #[test]
+    fn near_miss_a_role_two_spaces_reach_is_guarded_only_by_one_shared_guardrail() {
+        let f = two_spaces(false);
+        let writes: Vec<_> = f.iter().filter(|f| f.message.contains("dynamodb:PutItem")).collect();
+        assert_eq!(writes.len(), 1, "{f:#?}");
+        assert_eq!(writes[0].severity, Severity::Low);
+        let f = two_spaces(true);
+        let writes: Vec<_> = f.iter().filter(|f| f.message.contains("dynamodb:PutItem")).collect();
+        assert_eq!(writes.len(), 1, "{f:#?}");
+        assert_eq!(writes[0].severity, Severity::High);
+        assert!(!writes[0].message.contains("guardrail"), "{}", writes[0].message);
     }
 }
