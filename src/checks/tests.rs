@@ -277,3 +277,63 @@ fn gap_remediation_fits_the_kind_of_gap() {
     let policy = gap_remediation(&coverage_gap(crate::iac::POLICY_NOT_IN_SNAPSHOT, "x"), place);
     assert!(policy.contains("managed policy"), "{policy}");
 }
+
+/// A topology of the test organization with `gaps` as its coverage gaps.
+fn with_gaps(gaps: serde_json::Value, f: impl FnOnce(&Topology<'_>)) {
+    use super::testkit::*;
+    let mut s = org();
+    s["coverage"] = serde_json::json!({ "gaps": gaps });
+    let snapshot = crate::model::parse_snapshot(&s.to_string(), std::path::Path::new("t.json")).unwrap();
+    let config = crate::config::parse_config(CONFIG, std::path::Path::new("t.toml"), &known_ids()).unwrap();
+    f(&Topology::build(&snapshot, &config));
+}
+
+// A gap hides a fact of its own account and region; one without a region (or account) hides it
+// in every region (or account); an API-gating gap (`sts:AssumeRole`) hides everything there.
+#[test]
+fn gaps_hiding_apis_keeps_the_gaps_of_the_place_and_api() {
+    let gap = |account: &str, region: Option<&str>, api: &str| serde_json::json!({"account": account, "region": region, "api": api, "error_code": "AccessDenied"});
+    with_gaps(
+        serde_json::json!([
+            gap("111111111111", Some("eu-west-1"), "aidevops:ListAssociations"),
+            gap("111111111111", Some("us-east-1"), "aidevops:ListAssociations"),
+            gap("111111111111", None, "aidevops:ListAssociations"),
+            gap("222222222222", Some("eu-west-1"), "aidevops:ListAssociations"),
+            gap("111111111111", Some("eu-west-1"), "aidevops:ListAgentSpaces"),
+            gap("111111111111", Some("eu-west-1"), "sts:AssumeRole"),
+        ]),
+        |t| {
+            let got = gaps_hiding_apis(t, &["aidevops:ListAssociations"], &["111111111111"], Some("eu-west-1"));
+            let mut seen: Vec<(Option<&str>, &str)> =
+                got.iter().map(|g| (g.region.as_deref(), g.api.as_str())).collect();
+            seen.sort_unstable();
+            assert_eq!(
+                seen,
+                vec![
+                    (None, "aidevops:ListAssociations"),
+                    (Some("eu-west-1"), "aidevops:ListAssociations"),
+                    (Some("eu-west-1"), "sts:AssumeRole"),
+                ]
+            );
+            assert!(got.iter().all(|g| g.account.as_deref() == Some("111111111111")));
+            // Every account, any region: the four gaps of the API and the gating one.
+            assert_eq!(gaps_hiding_apis(t, &["aidevops:ListAssociations"], &[], None).len(), 5);
+        },
+    );
+}
+
+// The clause a "not proven" message carries: the crawl's error code, and its message when AWS
+// gave one (docs/checks.md, "Not proven" instead of "pass": the result names the gap).
+#[test]
+fn gap_clause_gives_the_error_and_its_message_only_when_there_is_one() {
+    let bare = coverage_gap("AccessDenied", "");
+    assert_eq!(
+        gap_clause(&bare, " there"),
+        "the crawl could not read `sqs:GetQueueAttributes` there (AccessDenied)"
+    );
+    let said = coverage_gap("AccessDenied", "explicit deny in an SCP");
+    assert_eq!(
+        gap_clause(&said, " there"),
+        "the crawl could not read `sqs:GetQueueAttributes` there (AccessDenied: explicit deny in an SCP)"
+    );
+}
