@@ -437,4 +437,99 @@ mod tests {
         assert_eq!(with_status(Some("valid"), Some("valid")), vec![]);
         assert_eq!(with_status(None, None), vec![]);
     }
+
+    #[test]
+    fn fires_low_for_an_invalid_association_outside_the_footprint() {
+        // docs/checks.md: an association that is not `valid` is high when its account is in the
+        // footprint, low otherwise. Checkout's account is not in invoice's footprint.
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        space(&mut s, &[CHECKOUT]);
+        s["agent_spaces"][0]["associations"][0]["status"] = json!("invalid");
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].account.as_deref(), Some(CHECKOUT));
+        assert_eq!(f[0].severity, crate::checks::Severity::Low);
+    }
+
+    #[test]
+    fn fires_naming_the_resource_that_puts_each_account_in_the_footprint() {
+        // docs/checks.md: the finding names the resources that put the account into the
+        // footprint: a resource the application owns there, or one it uses there.
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        let api = add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        space(&mut s, &[]);
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[]"));
+        let of = |account: &str| {
+            f.iter()
+                .find(|f| f.account.as_deref() == Some(account))
+                .unwrap_or_else(|| panic!("{account}: {f:#?}"))
+        };
+        // The shared queue is used, not owned: the evidence is the use (the execution role).
+        let used = &of(SHARED).evidence;
+        assert!(!used.iter().any(|e| e.relation == "contains"), "{used:#?}");
+        assert_eq!(used.last().and_then(|e| e.to.as_deref()), Some(q.as_str()));
+        // Invoice's own account is in the footprint through what it owns there (here associated,
+        // as the primary account, but not declared).
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"999999999999\"]"));
+        let owned = f
+            .iter()
+            .find(|f| f.account.as_deref() == Some(INVOICE))
+            .unwrap_or_else(|| panic!("{f:#?}"));
+        let e = &owned.evidence[0];
+        // The first of invoice's resources there: the function or its execution role.
+        let role = crate::testkit::role_arn(INVOICE, "invoice-api-role");
+        assert_eq!((e.relation.as_str(), e.from.as_str()), ("contains", INVOICE), "{e:#?}");
+        assert!(
+            [api.as_str(), role.as_str()].contains(&e.to.as_deref().unwrap_or("")),
+            "{e:#?}"
+        );
+        assert!(e.detail.contains("owned by `invoice`"), "{}", e.detail);
+    }
+
+    #[test]
+    fn near_miss_an_association_read_despite_a_listing_gap_is_a_fact() {
+        // The shared association was read: a gap listing associations cannot make it unknown, so
+        // the config drift is a plain violation without the gap.
+        let mut s = org();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        space(&mut s, &[SHARED]);
+        s["coverage"] = json!({"gaps": [gap(INVOICE, "aidevops:ListAssociations")]});
+        let f = run_with(&AgentSpaceMissingAccount, &s, &config("[\"111111111111\"]"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::Violation);
+        assert!(
+            f[0].message
+                .contains("associated in AWS but not declared in the config"),
+            "{}",
+            f[0].message
+        );
+        assert!(!f[0].evidence.iter().any(|e| e.relation == "coverage-gap"), "{f:#?}");
+        // The same gap where the shared account is declared but no association was read: the
+        // message says only that none was read.
+        space_associations(&mut s, &[]);
+        let f = run_with(
+            &AgentSpaceMissingAccount,
+            &s,
+            &config("[\"111111111111\", \"999999999999\"]"),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, Status::NotProven);
+        assert!(
+            f[0].message
+                .contains("declared in the config, but no association with it was read from AWS"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    fn space_associations(s: &mut Value, associated: &[&str]) {
+        let associations: Vec<Value> = associated
+            .iter()
+            .map(|a| json!({"account": a, "role": format!("arn:aws:iam::{a}:role/DevOpsAgentInvoice")}))
+            .collect();
+        s["agent_spaces"][0]["associations"] = json!(associations);
+    }
 }

@@ -653,4 +653,107 @@ mod tests {
         );
         assert_eq!(run_with(&AgentSpaceReconfigurable, &s, CONFIG), vec![]);
     }
+
+    /// The role ARN of `name` in invoice's account.
+    fn role(name: &str) -> String {
+        format!("arn:aws:iam::111111111111:role/{name}")
+    }
+
+    // docs/checks.md: the finding shows the chain: principal, change on the space (the
+    // statement granting it), role passed (the statement granting it), the space assuming it.
+    #[test]
+    fn fires_with_evidence_naming_each_granted_step_and_its_statement() {
+        let s = setup("developer", both(json!({})));
+        let f = run_with(&AgentSpaceReconfigurable, &s, CONFIG);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let grants: Vec<_> = f[0].evidence.iter().filter(|e| e.relation == "grants").collect();
+        assert_eq!(grants.len(), 2, "{f:#?}");
+        assert_eq!(grants[0].to.as_deref(), Some(SPACE));
+        assert!(
+            grants[0].detail.contains("aidevops:UpdateAssociation") && grants[0].detail.contains(SPACE),
+            "{}",
+            grants[0].detail
+        );
+        assert_eq!(grants[1].to.as_deref(), Some(role("agent-target").as_str()));
+        assert!(
+            grants[1].detail.contains("iam:PassRole") && grants[1].detail.contains(&role("agent-target")),
+            "{}",
+            grants[1].detail
+        );
+        // The granting policy of the holder (`p`, see `add_role`) is named in both.
+        assert!(grants.iter().all(|g| g.detail.contains("policy `p`")), "{grants:#?}");
+        // A direct holder is told to lose the permissions, not to stop assuming anything.
+        assert!(
+            f[0].remediation.contains(&format!("from `{}`", role("developer"))),
+            "{}",
+            f[0].remediation
+        );
+        assert!(!f[0].remediation.contains("assuming"), "{}", f[0].remediation);
+    }
+
+    #[test]
+    fn near_miss_a_chain_is_fixed_at_its_first_hop_or_at_the_holder() {
+        let s = admin_chain(&role("developer"), allow(&["sts:AssumeRole"], &role("platform-admin")));
+        let f = run_with(&AgentSpaceReconfigurable, &s, CONFIG);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let r = &f[0].remediation;
+        assert!(r.contains(&format!("from `{}`", role("platform-admin"))), "{r}");
+        assert!(
+            r.contains(&format!(
+                "stop `{}` from assuming `{}`",
+                role("developer"),
+                role("platform-admin")
+            )),
+            "{r}"
+        );
+    }
+
+    // docs/checks.md: chains of at most five roles (`MAX_CHAIN`). Role `hop-1` may assume the
+    // holder, `hop-2` may assume `hop-1`, and so on: `hop-5` reaches the holder by assuming five
+    // roles and is reported; `hop-6` would need six and is not.
+    #[test]
+    fn near_miss_a_chain_longer_than_five_roles_is_not_followed() {
+        use crate::iam::reach::MAX_CHAIN;
+        let mut s = setup("holder", both(json!({})));
+        let holder = s["roles"].as_array_mut().unwrap().last_mut().unwrap();
+        holder["trust_policy"] = trust(&role("hop-1"));
+        for i in 1..=MAX_CHAIN + 1 {
+            let next = role(&format!("hop-{}", i + 1));
+            let target = if i == 1 {
+                role("holder")
+            } else {
+                role(&format!("hop-{}", i - 1))
+            };
+            add_role(
+                &mut s,
+                INVOICE,
+                &format!("hop-{i}"),
+                trust(&next),
+                allow(&["sts:AssumeRole"], &target),
+            );
+        }
+        let f = run_with(&AgentSpaceReconfigurable, &s, CONFIG);
+        let reported = |name: &str| f.iter().any(|f| f.message.starts_with(&format!("`{}`", role(name))));
+        assert!(reported("holder"), "{f:#?}");
+        assert!(reported(&format!("hop-{MAX_CHAIN}")), "{f:#?}");
+        assert!(!reported(&format!("hop-{}", MAX_CHAIN + 1)), "{f:#?}");
+        assert_eq!(f.len(), MAX_CHAIN + 1, "{f:#?}");
+    }
+
+    // A service principal in a trust policy is the service itself, not a principal of any
+    // account (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services):
+    // it reconfigures nothing.
+    #[test]
+    fn quiet_for_a_service_the_holder_trusts() {
+        let mut s = setup("developer", both(json!({})));
+        let dev = s["roles"].as_array_mut().unwrap().last_mut().unwrap();
+        dev["trust_policy"] = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+        let f = run_with(&AgentSpaceReconfigurable, &s, CONFIG);
+        assert_eq!(f.len(), 1, "only the holder itself: {f:#?}");
+        assert!(
+            f[0].message.starts_with(&format!("`{}`", role("developer"))),
+            "{}",
+            f[0].message
+        );
+    }
 }

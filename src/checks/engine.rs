@@ -436,4 +436,108 @@ mod tests {
             "the crawl could not read `sqs:CreateQueue` in account `111111111111` region `eu-west-1` (Throttling); the change names a managed policy whose document is not in the snapshot (r.yaml:2:3 (Role): attaches `arn:aws:iam::aws:policy/X`, whose document is not in the snapshot)"
         );
     }
+
+    // docs/checks.md, "Ignoring a finding": all the fields an ignore gives must match the
+    // finding; `account` matches the finding's account.
+    #[test]
+    fn near_miss_an_ignore_by_account_matches_only_that_accounts_findings() {
+        let mut s = untagged_shared_queue();
+        // A second untagged shared resource: invoice's queue that checkout uses.
+        let own = add_queue(&mut s, INVOICE, "eu-west-1", "ledger", json!({}));
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[&own]);
+        let o = outcome(
+            &s,
+            "[checks.shared-resource-untagged]\nignore = [{ account = \"999999999999\", reason = \"shared team tags later\" }]\n",
+        );
+        assert_eq!(o.ignored, 1);
+        let left: Vec<_> = o
+            .findings
+            .iter()
+            .filter(|f| f.check == "shared-resource-untagged")
+            .collect();
+        assert_eq!(left.len(), 1, "{left:#?}");
+        assert_eq!(left[0].resource, own);
+        assert!(
+            !o.findings.iter().any(|f| f.check == "unused-ignore"),
+            "{:#?}",
+            o.findings
+        );
+    }
+
+    // docs/checks.md, unused-ignore: any ignore under a disabled check, and every `allow` entry
+    // of a disabled `cross-account-write-to-shared`, matches nothing and is reported.
+    #[test]
+    fn fires_unused_for_every_entry_under_a_disabled_check() {
+        let o = outcome(
+            &untagged_shared_queue(),
+            "[checks.shared-resource-untagged]\nenabled = false\nignore = [{ application = \"invoice\", reason = \"r\" }]\n[checks.cross-account-write-to-shared]\nenabled = false\nallow = [{ principal = \"arn:aws:iam::111111111111:root\", resource = \"*\", actions = [\"sqs:*\"], reason = \"r\" }]\n",
+        );
+        let mut unused: Vec<&str> = o
+            .findings
+            .iter()
+            .filter(|f| f.check == "unused-ignore")
+            .map(|f| f.resource.as_str())
+            .collect();
+        unused.sort_unstable();
+        assert_eq!(
+            unused,
+            vec![
+                "checks.cross-account-write-to-shared.allow[0]",
+                "checks.shared-resource-untagged.ignore[0]"
+            ]
+        );
+    }
+
+    #[test]
+    fn fires_generic_not_proven_for_a_gap_no_finding_names_beside_one_that_does() {
+        // The check names the association gap in invoice's account; a Lambda gap in the same
+        // account and region is another gap (another API), still reported on its own.
+        let (mut s, _) = declared_space_missing();
+        let q = add_queue(&mut s, SHARED, "eu-west-1", "orders", json!({}));
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-worker", &[&q]);
+        add(
+            &mut s,
+            "agent_spaces",
+            json!({"id": "invoice", "arn": "arn:aws:aidevops:eu-west-1:111111111111:agentspace/invoice", "name": "invoice", "account": INVOICE, "region": "eu-west-1", "associations": []}),
+        );
+        s["coverage"] = json!({"gaps": [
+            gap(INVOICE, "eu-west-1", "aidevops:ListAssociations"),
+            gap(INVOICE, "eu-west-1", "lambda:ListFunctions"),
+        ]});
+        let o = outcome(
+            &s,
+            "[agent_spaces.invoice]\napplication = \"invoice\"\naccounts = [\"111111111111\", \"999999999999\"]\n",
+        );
+        let np = not_proven_of(&o, "agent-space-missing-account");
+        assert_eq!(np.len(), 2, "{np:#?}");
+        assert!(
+            np.iter()
+                .any(|f| f.message.starts_with("not proven:") && f.message.contains("aidevops:ListAssociations")),
+            "{np:#?}"
+        );
+        assert!(
+            np.iter()
+                .any(|f| f.message.starts_with("not proven for account") && f.message.contains("lambda:ListFunctions")),
+            "{np:#?}"
+        );
+    }
+
+    #[test]
+    fn fires_an_organization_wide_gap_concerns_every_application() {
+        // A gap with no account could hide a fact of any account, so of any application.
+        let mut s = org();
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[]);
+        add_function(&mut s, CHECKOUT, "eu-west-1", "checkout-api", &[]);
+        s["coverage"] = json!({"gaps": [{"api": "tag:GetResources", "error_code": "AccessDenied"}]});
+        let o = outcome(&s, "");
+        let np = not_proven_of(&o, "shared-resource-untagged");
+        assert_eq!(np.len(), 1, "{np:#?}");
+        assert_eq!(np[0].applications, vec!["checkout", "invoice"]);
+        assert!(
+            np[0].message.starts_with("not proven for the organization"),
+            "{}",
+            np[0].message
+        );
+        assert_eq!(np[0].severity, Severity::Medium);
+    }
 }

@@ -263,4 +263,29 @@ mod tests {
         let _ = q2;
         assert_eq!(run(&SharedResourceTagMismatch, &s), vec![]);
     }
+
+    // docs/checks.md: for the low variant, remove the extra name from the tag (the others stay).
+    #[test]
+    fn fires_low_with_a_remediation_keeping_the_names_that_are_right() {
+        let mut s = org();
+        let q = add_queue(
+            &mut s,
+            SHARED,
+            "eu-west-1",
+            "orders",
+            json!({"shared-with": "invoice+checkout"}),
+        );
+        add_function(&mut s, INVOICE, "eu-west-1", "invoice-api", &[&q]);
+        let f = run(&SharedResourceTagMismatch, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            (f[0].severity, f[0].applications.clone()),
+            (Severity::Low, vec!["checkout".to_string()])
+        );
+        assert!(
+            f[0].remediation.contains("`shared-with=invoice`"),
+            "{}",
+            f[0].remediation
+        );
+    }
 }

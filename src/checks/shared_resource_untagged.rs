@@ -389,6 +389,38 @@ mod tests {
         assert!(f[0].message.contains("`arn:aws:s3:::exports-us`"), "{}", f[0].message);
     }
 
+    // docs/checks.md, "How each check judges these nodes": a pattern node whose account is
+    // unknown (a wildcard account, or listed buckets of several owners) is not proven as soon as
+    // any application uses it, even from an unshared account: it may name a shared resource.
+    #[test]
+    fn fires_not_proven_on_a_pattern_of_unknown_account_one_unshared_application_uses() {
+        let mut s = org();
+        // No `bucket_owners`: the snapshot lists no buckets, so the pattern's account is unknown.
+        add_function(&mut s, INVOICE, "eu-west-1", "api", &["arn:aws:s3:::exports-*/*"]);
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].resource, "arn:aws:s3:::exports-*");
+        assert_eq!(f[0].account, None);
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+        assert_eq!(f[0].applications, vec!["invoice"]);
+        assert!(f[0].message.contains("lists no S3 buckets"), "{}", f[0].message);
+        // The same for an SQS pattern whose account is a wildcard.
+        let mut s = org();
+        add_function(
+            &mut s,
+            INVOICE,
+            "eu-west-1",
+            "api",
+            &["arn:aws:sqs:eu-west-1:*:orders-*"],
+        );
+        let f = run(&SharedResourceUntagged, &s);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].status, crate::checks::Status::NotProven);
+        // Near miss: a pattern of unknown account that only a Deny names has no user, no finding.
+        s["roles"][0]["inline_policies"][0]["document"]["Statement"][0]["Effect"] = json!("Deny");
+        assert_eq!(run(&SharedResourceUntagged, &s), vec![]);
+    }
+
     #[test]
     fn fires_not_proven_on_a_wildcard_in_an_account_not_read_fully() {
         let mut s = org();
