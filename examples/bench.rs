@@ -47,6 +47,11 @@
 //! After the checks it also times rendering the findings as JSON and as SARIF (SARIF builds a
 //! location index of the snapshot text in one pass; the target is SARIF <= 1.2x JSON), each the
 //! best of three runs into a buffered sink.
+//!
+//! `--fixed-costs` builds, before the checks and each timed on its own, what the checks
+//! compute on first use and then share: the IAM action catalog, the condition-key table, role
+//! reachability, application footprints and incident roles. `run_checks` then starts warm, so
+//! its row (and the ratios) measure the checks without that fixed cost.
 
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -99,6 +104,7 @@ struct Args {
     reference: Option<PathBuf>,
     /// Also print where parse time goes.
     diagnose: bool,
+    fixed_costs: bool,
     /// `default`, `org-trust` or `root-trust`.
     scenario: String,
     /// Admin roles of the `root-trust` scenario.
@@ -114,7 +120,7 @@ struct Args {
     generate_only: bool,
 }
 
-const USAGE: &str = "usage: bench [--scenario default|org-trust|root-trust] [--accounts N] [--roles N] [--regions N (1-6)] [--functions N] [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose] [--app-roles [--keep-roles DIR]] [--keep-config PATH] [--generate-only]";
+const USAGE: &str = "usage: bench [--scenario default|org-trust|root-trust] [--accounts N] [--roles N] [--regions N (1-6)] [--functions N] [--gaps N] [--keep PATH] [--snapshot PATH] [--diagnose] [--fixed-costs] [--app-roles [--keep-roles DIR]] [--keep-config PATH] [--generate-only]";
 
 fn parse_args() -> Res<Args> {
     let mut args = Args {
@@ -127,6 +133,7 @@ fn parse_args() -> Res<Args> {
         measure: None,
         reference: None,
         diagnose: false,
+        fixed_costs: false,
         scenario: "default".to_string(),
         roles: 4000,
         app_roles: false,
@@ -140,6 +147,10 @@ fn parse_args() -> Res<Args> {
         if flag == "--help" || flag == "-h" {
             println!("{USAGE}");
             std::process::exit(0);
+        }
+        if flag == "--fixed-costs" {
+            args.fixed_costs = true;
+            continue;
         }
         if flag == "--diagnose" {
             args.diagnose = true;
@@ -1205,6 +1216,9 @@ fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
         ),
     );
 
+    if args.fixed_costs {
+        fixed_costs(&topology);
+    }
     let (outcome, checks_time) = timed(|| run_checks(&topology, CONFIG_PATH));
     row(
         "checks (run_checks)",
@@ -1323,6 +1337,26 @@ fn measure(args: &Args, plan: &Plan, path: &Path) -> Res<()> {
         pipeline_peak / file_mb.max(f64::EPSILON)
     );
     Ok(())
+}
+
+/// Times, one by one, what the checks build on first use and share (`--fixed-costs`).
+fn fixed_costs(topology: &Topology<'_>) {
+    let (catalog, t) = timed(topoguard::iam::catalog::Catalog::get);
+    let services = catalog.map_or(0, |c| c.services().len());
+    row("  catalog decode", t, &mem("VmRSS"), &format!("{services} services"));
+    let (keys, t) = timed(topoguard::iam::keys::table);
+    row(
+        "  condition keys",
+        t,
+        &mem("VmRSS"),
+        &format!("{} keys", keys.map_or(0, <[_]>::len)),
+    );
+    let (_, t) = timed(|| topology.iam());
+    row("  reach", t, &mem("VmRSS"), "role reachability (Topology::iam)");
+    let (footprints, t) = timed(|| topology.footprints().len());
+    row("  footprints", t, &mem("VmRSS"), &format!("{footprints} applications"));
+    let (incident, t) = timed(|| topology.incident_roles().len());
+    row("  incident roles", t, &mem("VmRSS"), &format!("{incident} roles"));
 }
 
 /// Incident questions after load (issue 10): `can` and `impact` on a shared table, `who-can` on
@@ -1565,6 +1599,9 @@ fn main() -> Res<()> {
     ];
     if args.diagnose {
         child_args.push("--diagnose".to_string());
+    }
+    if args.fixed_costs {
+        child_args.push("--fixed-costs".to_string());
     }
     measure_in_child(&child_args, &path)
 }
