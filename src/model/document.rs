@@ -52,7 +52,8 @@ impl PolicyDocument {
     /// A document from its JSON text, which must be valid JSON (it is parsed into a policy here;
     /// a policy error is kept, not raised). Its statements are taken from `statements` when an
     /// identical one is there, and added to it otherwise.
-    fn from_json_text(text: &str, seen: Option<&mut Seen>) -> Self {
+    /// Also says whether the kept text is `text` itself (see [`Seen::find`]).
+    fn from_json_text(text: &str, seen: Option<&mut Seen>) -> (Self, bool) {
         let value = serde_json::from_str::<Value>(text).map_err(|e| PolicyError {
             at: String::new(),
             message: format!("document is not JSON: {e}"),
@@ -72,12 +73,14 @@ impl PolicyDocument {
                 Arc::new(policy)
             });
         let kept = value.as_ref().ok().and_then(|v| Text::split(v, pieces.take()));
-        PolicyDocument(Arc::new(Inner {
+        let verbatim = kept.as_ref().is_none_or(|kept| kept.is(text));
+        let doc = PolicyDocument(Arc::new(Inner {
             object: is_object_text(text),
             text: kept.unwrap_or_else(|| Text::Whole(text.into())),
             parsed,
             value: OnceLock::new(),
-        }))
+        }));
+        (doc, verbatim)
     }
 
     /// The document's JSON text: as read, or its canonical form (see the module docs).
@@ -196,8 +199,11 @@ impl Text {
     /// same piece is there; `None` when the document is not an object with a `Statement` object
     /// or list, or holds a fractional number (whose canonical text might not read back as the
     /// same number).
-    fn split(document: &Value, pieces: Option<&mut HashSet<Arc<str>>>) -> Option<Text> {
-        let (statements, single) = match document.get("Statement")? {
+    fn split(document: &Value, mut pieces: Option<&mut HashSet<Arc<str>>>) -> Option<Text> {
+        let Value::Object(map) = document else {
+            return None;
+        };
+        let (statements, single) = match map.get("Statement")? {
             Value::Array(list) => (list.iter().collect::<Vec<_>>(), false),
             object @ Value::Object(_) => (vec![object], true),
             _ => return None,
@@ -205,34 +211,73 @@ impl Text {
         if has_fraction(document) {
             return None;
         }
-        let full = document.to_string();
-        let texts: Vec<String> = statements.iter().map(|s| s.to_string()).collect();
-        let written = if single {
-            texts.concat()
-        } else {
-            format!("[{}]", texts.join(","))
-        };
-        let key = "\"Statement\":";
-        let at = full.find(&format!("{key}{written}"))? + key.len();
-        let share = |piece: &str| -> Arc<str> {
-            match pieces.as_deref() {
-                Some(seen) => seen.get(piece).cloned().unwrap_or_else(|| Arc::from(piece)),
-                None => Arc::from(piece),
+        // What `Value`'s `Display` writes for the object, around the `Statement` value: keys
+        // in map order (sorted), `"key":value` joined by commas.
+        let (mut prefix, mut suffix) = (String::from("{"), String::new());
+        let mut after = false;
+        for (key, value) in map {
+            if key == "Statement" {
+                prefix.push_str("\"Statement\":");
+                after = true;
+                continue;
             }
-        };
-        let prefix = share(&full[..at]);
-        let suffix = share(&full[at + written.len()..]);
-        let statements: Box<[Arc<str>]> = texts.iter().map(|t| share(t)).collect();
-        if let Some(seen) = pieces {
-            seen.extend([prefix.clone(), suffix.clone()]);
-            seen.extend(statements.iter().cloned());
+            let entry = format!("{}:{value}", Value::String(key.clone()));
+            if after {
+                suffix.push(',');
+                suffix.push_str(&entry);
+            } else {
+                prefix.push_str(&entry);
+                prefix.push(',');
+            }
         }
+        suffix.push('}');
+        let mut share = |piece: &str| -> Arc<str> {
+            let Some(seen) = pieces.as_deref_mut() else {
+                return Arc::from(piece);
+            };
+            if let Some(found) = seen.get(piece) {
+                return Arc::clone(found);
+            }
+            let new: Arc<str> = Arc::from(piece);
+            seen.insert(Arc::clone(&new));
+            new
+        };
         Some(Text::Split {
+            prefix: share(&prefix),
+            statements: statements.iter().map(|s| share(&s.to_string())).collect(),
+            single,
+            suffix: share(&suffix),
+        })
+    }
+
+    /// True when the kept text is `read`, compared piece by piece.
+    fn is(&self, read: &str) -> bool {
+        let Text::Split {
             prefix,
             statements,
             single,
             suffix,
-        })
+        } = self
+        else {
+            return matches!(self, Text::Whole(text) if **text == *read);
+        };
+        let mut rest = read;
+        let mut take = |piece: &str| match rest.strip_prefix(piece) {
+            Some(r) => {
+                rest = r;
+                true
+            }
+            None => false,
+        };
+        let whole = take(prefix)
+            && (*single || take("["))
+            && statements
+                .iter()
+                .enumerate()
+                .all(|(i, s)| (i == 0 || take(",")) && take(s))
+            && (*single || take("]"))
+            && take(suffix);
+        whole && rest.is_empty()
     }
 
     fn get(&self) -> Cow<'_, str> {
@@ -264,11 +309,6 @@ impl Text {
                 Cow::Owned(out)
             }
         }
-    }
-
-    /// True when the kept text is the text that was read.
-    fn is_verbatim(&self, read: &str) -> bool {
-        self.get() == read
     }
 }
 
@@ -318,7 +358,7 @@ impl Seen {
         let mut canonical_text: Option<Option<String>> = None;
         candidates.iter().find_map(|(doc, verbatim)| {
             let same = if *verbatim {
-                doc.text() == text
+                doc.0.text.is(text)
             } else {
                 let canonical_text = canonical_text.get_or_insert_with(|| canonical(text));
                 canonical_text.as_deref() == Some(&*doc.text())
@@ -338,14 +378,13 @@ fn intern(text: &str) -> PolicyDocument {
     INTERNER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let Some(seen) = slot.as_mut() else {
-            return PolicyDocument::from_json_text(text, None);
+            return PolicyDocument::from_json_text(text, None).0;
         };
         let key = seen.hasher.hash_one(text);
         if let Some(found) = seen.find(key, text) {
             return found;
         }
-        let doc = PolicyDocument::from_json_text(text, Some(seen));
-        let verbatim = doc.0.text.is_verbatim(text);
+        let (doc, verbatim) = PolicyDocument::from_json_text(text, Some(seen));
         seen.documents.entry(key).or_default().push((doc.clone(), verbatim));
         doc
     })
@@ -466,6 +505,22 @@ mod tests {
         // Outside an interning scope the pieces are the document's own.
         let alone: Vec<PolicyDocument> = serde_json::from_str(&format!("[{one},{two}]")).unwrap();
         assert!(!Arc::ptr_eq(pieces(&alone[0]).unwrap().0, pieces(&alone[1]).unwrap().0));
+    }
+
+    #[test]
+    fn a_split_text_is_compared_piece_by_piece() {
+        let text = r#"{"Id":"x","Statement":[{"Action":"a","Effect":"Allow"},{"Action":"b","Effect":"Deny"}],"Version":"2012-10-17"}"#;
+        let kept = Text::split(&serde_json::from_str(text).unwrap(), None).unwrap();
+        assert_eq!(kept.get(), text);
+        assert!(kept.is(text));
+        // Near misses: a character more, less, or different anywhere.
+        assert!(!kept.is(&format!("{text} ")));
+        assert!(!kept.is(&text[..text.len() - 1]));
+        assert!(!kept.is(&text.replace("Deny", "Dény")));
+        assert!(!kept.is(&text.replace("},{", "}, {")));
+        let single = r#"{"Statement":{"Action":"a","Effect":"Allow"}}"#;
+        let kept = Text::split(&serde_json::from_str(single).unwrap(), None).unwrap();
+        assert!(kept.is(single) && !kept.is(r#"{"Statement":[{"Action":"a","Effect":"Allow"}]}"#));
     }
 
     #[test]
