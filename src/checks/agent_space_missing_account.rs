@@ -466,6 +466,8 @@ mod tests {
                 .find(|f| f.account.as_deref() == Some(account))
                 .unwrap_or_else(|| panic!("{account}: {f:#?}"))
         };
+        // The finding concerns the application (docs/checks.md ignores it by `application`).
+        assert_eq!(of(SHARED).applications, vec!["invoice"]);
         // The shared queue is used, not owned: the evidence is the use (the execution role).
         let used = &of(SHARED).evidence;
         assert!(!used.iter().any(|e| e.relation == "contains"), "{used:#?}");
