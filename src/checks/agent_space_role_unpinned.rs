@@ -303,6 +303,14 @@ mod tests {
             let f = run(&AgentSpaceRoleUnpinned, &s);
             assert_eq!(f.len(), 1, "{wildcard}: {f:#?}");
             assert!(f[0].message.contains("is a wildcard"), "{}", f[0].message);
+            // The evaluation probes that region and partition, where an unrelated space gets in.
+            let probe = format!("arn:{partition}:aidevops:{space_region}:111111111111:agentspace/topoguard-probe");
+            assert!(
+                f[0].message
+                    .contains(&format!("an unrelated Agent Space (`{probe}`) may assume it")),
+                "{}",
+                f[0].message
+            );
             // Near miss: the exact space in that region and partition.
             let mut s = org();
             let exact = format!("arn:{partition}:aidevops:{space_region}:111111111111:agentspace/invoice");

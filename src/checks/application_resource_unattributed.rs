@@ -179,6 +179,28 @@ mod tests {
         assert_eq!(run(&ApplicationResourceUnattributed, &s), vec![]);
     }
 
+    // The default bus is exempt only while no rule uses it (docs/checks.md): with a rule on it,
+    // it needs an owner like any other bus.
+    #[test]
+    fn fires_on_an_unattributed_default_bus_once_a_rule_uses_it() {
+        let mut s = org();
+        let bus = "arn:aws:events:eu-west-1:999999999999:event-bus/default";
+        add(
+            &mut s,
+            "event_buses",
+            json!({"arn": bus, "account": SHARED, "region": "eu-west-1", "name": "default"}),
+        );
+        add(
+            &mut s,
+            "rules",
+            json!({"arn": "arn:aws:events:eu-west-1:999999999999:rule/nightly", "account": SHARED, "region": "eu-west-1", "name": "nightly",
+                "bus": bus, "state": "ENABLED", "tags": {"app": "invoice"}, "targets": []}),
+        );
+        let f = run(&ApplicationResourceUnattributed, &s);
+        let resources: Vec<&str> = f.iter().map(|x| x.resource.as_str()).collect();
+        assert_eq!(resources, vec![bus], "{f:#?}");
+    }
+
     #[test]
     fn fires_not_proven_on_a_bus_named_only_by_a_policy_in_an_unattributed_account() {
         let mut s = org();
