@@ -17,6 +17,7 @@ pub mod finding;
 pub mod graph;
 pub mod iac;
 pub mod iam;
+pub mod intern;
 pub mod model;
 pub mod output;
 pub mod query;

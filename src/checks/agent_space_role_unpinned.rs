@@ -50,22 +50,15 @@ fn account_problem(st: &Statement) -> Option<String> {
     }
 }
 
-/// Whether a condition value has a `*` or `?` wildcard; `${*}`, `${?}` and `${$}` are the literal
-/// characters (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars).
-fn is_wildcard(v: &str) -> bool {
-    v.replace("${*}", "")
-        .replace("${?}", "")
-        .replace("${$}", "")
-        .contains(['*', '?'])
-}
-
 /// What is wrong with the statement's `aws:SourceArn` condition, if anything.
 fn arn_problem(st: &Statement) -> Option<String> {
     let arns: Vec<&Condition> = st.condition_values("aws:SourceArn").filter(|c| pins(c)).collect();
     match arns.as_slice() {
         [] => Some("no `aws:SourceArn` condition".to_string()),
         [c] => match c.values.as_slice() {
-            [v] if is_wildcard(v) => Some(format!("`aws:SourceArn` `{v}` is a wildcard, not one Agent Space")),
+            [v] if crate::iam::pattern::has_wildcard(v) => {
+                Some(format!("`aws:SourceArn` `{v}` is a wildcard, not one Agent Space"))
+            }
             [v] => (!Arn::parse(v).is_ok_and(|a| a.resource.starts_with("agentspace/")))
                 .then(|| format!("`aws:SourceArn` `{v}` is not an Agent Space ARN")),
             values => Some(format!(

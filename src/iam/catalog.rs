@@ -311,26 +311,17 @@ impl ServiceInfo {
     /// The action with this name (case-insensitive), without the service prefix. Should two
     /// names differ only in case (none do), the first in name order wins.
     pub fn action(&self, name: &str) -> Option<&ActionInfo> {
-        let name_at = |&i: &u32| self.actions.get(i as usize).map_or("", |a| &*a.name);
-        let at = self
-            .by_folded_name
-            .partition_point(|i| cmp_ignore_case(name_at(i), name) == Ordering::Less);
-        let &i = self.by_folded_name.get(at)?;
-        self.actions
-            .get(i as usize)
-            .filter(|a| a.name.eq_ignore_ascii_case(name))
+        self.actions.get(self.action_position(name)?)
+    }
+
+    /// The position in `actions` of [`ServiceInfo::action`].
+    fn action_position(&self, name: &str) -> Option<usize> {
+        folded_position(&self.actions, &self.by_folded_name, |a| &a.name, name)
     }
 
     /// Rebuilds the case-insensitive index after `actions` changed.
     fn index_names(&mut self) {
-        let mut order: Vec<u32> = (0..self.actions.len()).filter_map(|i| u32::try_from(i).ok()).collect();
-        let actions = &self.actions;
-        // Stable: among names equal but for case, the first in name order comes first.
-        order.sort_by(|&a, &b| match (actions.get(a as usize), actions.get(b as usize)) {
-            (Some(a), Some(b)) => cmp_ignore_case(&a.name, &b.name),
-            _ => Ordering::Equal,
-        });
-        self.by_folded_name = order.into_boxed_slice();
+        self.by_folded_name = folded_order(&self.actions, |a| &a.name);
     }
 
     /// The service's resource types, sorted by name.
@@ -404,14 +395,12 @@ impl Catalog {
 
     /// The service with this prefix (case-insensitive).
     pub fn service(&self, prefix: &str) -> Option<&ServiceInfo> {
-        let prefix_at = |&i: &u32| self.services.get(i as usize).map_or("", |s| &*s.prefix);
-        let at = self
-            .by_folded_prefix
-            .partition_point(|i| cmp_ignore_case(prefix_at(i), prefix) == Ordering::Less);
-        let &i = self.by_folded_prefix.get(at)?;
-        self.services
-            .get(i as usize)
-            .filter(|s| s.prefix.eq_ignore_ascii_case(prefix))
+        self.services.get(self.service_position(prefix)?)
+    }
+
+    /// The position in `services` of [`Catalog::service`].
+    fn service_position(&self, prefix: &str) -> Option<usize> {
+        folded_position(&self.services, &self.by_folded_prefix, |s| &s.prefix, prefix)
     }
 
     /// The action named `service:Action` (case-insensitive, no wildcards).
@@ -486,4 +475,28 @@ fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
     a.bytes()
         .map(|c| c.to_ascii_lowercase())
         .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// Positions of `items`, ordered by their keys ignoring ASCII case; stable, so among keys equal
+/// but for case the first item comes first. The index of a case-insensitive lookup that copies
+/// no key.
+fn folded_order<T>(items: &[T], key: impl Fn(&T) -> &str) -> Box<[u32]> {
+    let mut order: Vec<u32> = (0..items.len()).filter_map(|i| u32::try_from(i).ok()).collect();
+    order.sort_by(|&a, &b| match (items.get(a as usize), items.get(b as usize)) {
+        (Some(a), Some(b)) => cmp_ignore_case(key(a), key(b)),
+        _ => Ordering::Equal,
+    });
+    order.into_boxed_slice()
+}
+
+/// The position of the (first) item whose key is `name` ignoring ASCII case: a binary search
+/// over an order from [`folded_order`].
+fn folded_position<T>(items: &[T], order: &[u32], key: impl Fn(&T) -> &str, name: &str) -> Option<usize> {
+    let key_at = |&i: &u32| items.get(i as usize).map_or("", &key);
+    let at = order.partition_point(|i| cmp_ignore_case(key_at(i), name) == Ordering::Less);
+    let &i = order.get(at)?;
+    items
+        .get(i as usize)
+        .filter(|item| key(item).eq_ignore_ascii_case(name))
+        .map(|_| i as usize)
 }

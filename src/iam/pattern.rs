@@ -43,6 +43,12 @@ pub fn tokens(pattern: &str) -> Vec<Tok> {
     out
 }
 
+/// Whether `pattern` has a `*` or `?` wildcard (the special variables `${*}` and `${?}` are
+/// literal characters, not wildcards).
+pub fn has_wildcard(pattern: &str) -> bool {
+    tokens(pattern).iter().any(|t| matches!(t, Tok::Any | Tok::One))
+}
+
 /// Whether `pattern` holds a policy variable other than the three special ones.
 pub fn has_variable(pattern: &str) -> bool {
     let mut rest = pattern;
@@ -159,5 +165,12 @@ mod tests {
         assert!(matches("S3:GET*", "s3:getobject", true));
         assert!(!matches("S3:GET*", "s3:getobject", false));
         assert!(matches("ünï?", "ünïc", false));
+    }
+
+    #[test]
+    fn wildcards_are_star_and_question_mark_but_not_the_special_variables() {
+        assert!(has_wildcard("arn:aws:aidevops:*:1:agentspace/x") && has_wildcard("a?b"));
+        assert!(!has_wildcard("q${*}${?}${$}") && !has_wildcard("plain"));
+        assert!(has_wildcard("q${*}*"));
     }
 }

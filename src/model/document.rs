@@ -232,15 +232,10 @@ impl Text {
         }
         suffix.push('}');
         let mut share = |piece: &str| -> Arc<str> {
-            let Some(seen) = pieces.as_deref_mut() else {
-                return Arc::from(piece);
-            };
-            if let Some(found) = seen.get(piece) {
-                return Arc::clone(found);
+            match pieces.as_deref_mut() {
+                Some(seen) => crate::intern::share_str(seen, piece),
+                None => Arc::from(piece),
             }
-            let new: Arc<str> = Arc::from(piece);
-            seen.insert(Arc::clone(&new));
-            new
         };
         Some(Text::Split {
             prefix: share(&prefix),
@@ -330,12 +325,7 @@ fn canonical(text: &str) -> Option<String> {
 /// Replaces each statement of `policy` by the identical one in `seen`, or records it there.
 fn share_statements(policy: &mut Policy, seen: &mut HashSet<Arc<Statement>>) {
     for st in &mut policy.statements {
-        match seen.get(&**st) {
-            Some(found) => *st = Arc::clone(found),
-            None => {
-                seen.insert(Arc::clone(st));
-            }
-        }
+        *st = crate::intern::share(seen, Arc::clone(st));
     }
 }
 

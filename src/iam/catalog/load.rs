@@ -4,7 +4,7 @@
 
 use super::{
     AccessLevel, ActionInfo, ActionResourceType, Catalog, CatalogError, ConditionKey, ContentRead, ResourceType,
-    ServiceInfo, cmp_ignore_case,
+    ServiceInfo, folded_order,
 };
 use flate2::read::GzDecoder;
 use serde::Deserialize;
@@ -103,22 +103,10 @@ impl Catalog {
     fn action_mut(&mut self, name: &str) -> Result<&mut ActionInfo, CatalogError> {
         let unknown = || CatalogError::ContentReadUnknown(name.to_string());
         let (service, action) = name.split_once(':').ok_or_else(unknown)?;
-        let si = self
-            .service(service)
-            .and_then(|s| self.services.iter().position(|t| std::ptr::eq(t, s)))
-            .ok_or_else(unknown)?;
-        let ai = self
-            .services
-            .get(si)
-            .and_then(|s| {
-                s.action(action)
-                    .and_then(|a| s.actions.iter().position(|b| std::ptr::eq(a, b)))
-            })
-            .ok_or_else(unknown)?;
-        self.services
-            .get_mut(si)
-            .and_then(|s| s.actions.get_mut(ai))
-            .ok_or_else(unknown)
+        let si = self.service_position(service).ok_or_else(unknown)?;
+        let svc = self.services.get_mut(si).ok_or_else(unknown)?;
+        let ai = svc.action_position(action).ok_or_else(unknown)?;
+        svc.actions.get_mut(ai).ok_or_else(unknown)
     }
 
     fn apply_content_reads(&mut self, toml_text: &str) -> Result<(), CatalogError> {
@@ -191,8 +179,8 @@ impl Catalog {
             if self.action(&entry.name).is_some() {
                 continue;
             }
-            let si = match self.service(prefix) {
-                Some(service) => self.services.iter().position(|s| std::ptr::eq(s, service)),
+            let si = match self.service_position(prefix) {
+                Some(si) => si,
                 None => {
                     self.services.push(ServiceInfo {
                         prefix: prefix.into(),
@@ -202,10 +190,10 @@ impl Catalog {
                         resource_types: Vec::new(),
                         condition_keys: Vec::new(),
                     });
-                    Some(self.services.len() - 1)
+                    self.services.len() - 1
                 }
             };
-            let Some(service) = si.and_then(|si| self.services.get_mut(si)) else {
+            let Some(service) = self.services.get_mut(si) else {
                 return Err(invalid("service index out of range"));
             };
             service.actions.push(ActionInfo {
@@ -237,13 +225,7 @@ impl Catalog {
             svc.actions.sort_by(|a, b| a.name.cmp(&b.name));
             svc.index_names();
         }
-        let services = &self.services;
-        let mut order: Vec<u32> = (0..services.len()).filter_map(|i| u32::try_from(i).ok()).collect();
-        order.sort_by(|&a, &b| match (services.get(a as usize), services.get(b as usize)) {
-            (Some(a), Some(b)) => cmp_ignore_case(&a.prefix, &b.prefix),
-            _ => std::cmp::Ordering::Equal,
-        });
-        self.by_folded_prefix = order.into_boxed_slice();
+        self.by_folded_prefix = folded_order(&self.services, |s| &s.prefix);
         self.action_count = self.services.iter().map(|s| s.actions.len()).sum();
     }
 
@@ -294,12 +276,7 @@ struct Interner {
 
 impl Interner {
     fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(known) = self.seen.get(s) {
-            return Arc::clone(known);
-        }
-        let new: Arc<str> = s.into();
-        self.seen.insert(Arc::clone(&new));
-        new
+        crate::intern::share_str(&mut self.seen, s)
     }
 
     fn all(&mut self, list: &[Cow<'_, str>]) -> Box<[Arc<str>]> {
